@@ -1,0 +1,427 @@
+//! A custom incident action: the button label, where it POSTs, and the headers it sends.
+//!
+//! `validate_action` is the single check for a create or an edit. The form runs it before
+//! sending; the worker runs it again on every request.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::HeaderInput;
+use crate::endpoint::{EndpointPolicy, EndpointUrl};
+use crate::limits::{
+    MAX_ACTION_NAME_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADERS_PER_ACTION, MAX_HEADER_NAME_BYTES,
+    MAX_HEADER_VALUE_BYTES,
+};
+use crate::validation::{optional_text, required_text};
+use crate::{FieldError, ValidationError};
+
+/// Button text: trimmed, 1..=40 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ActionName(String);
+
+impl ActionName {
+    /// Trims and checks a label.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        required_text(raw, "Name", MAX_ACTION_NAME_CHARS).map(Self)
+    }
+
+    /// The label.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form used to keep names unique within a service regardless of case.
+    pub fn unique_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl TryFrom<String> for ActionName {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<ActionName> for String {
+    fn from(name: ActionName) -> Self {
+        name.0
+    }
+}
+
+/// Request headers the worker sets itself, which a custom header must not replace.
+/// Hop-by-hop headers (RFC 7230 §6.1) are refused because they describe the connection,
+/// not the message, and a fetch would drop or misuse them.
+const RESERVED_HEADER_NAMES: &[&str] = &[
+    "content-type",
+    "content-length",
+    "host",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A custom header name: an RFC 7230 token that does not override what the worker sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HeaderName(String);
+
+impl HeaderName {
+    /// Checks a header name as typed (surrounding spaces are forgiven).
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(ValidationError::Required("Header name"));
+        }
+        if name.len() > MAX_HEADER_NAME_BYTES {
+            return Err(ValidationError::TooLong {
+                what: "Header name",
+                max: MAX_HEADER_NAME_BYTES,
+                unit: "bytes",
+            });
+        }
+        if !name.bytes().all(is_token_byte) {
+            return Err(ValidationError::Invalid(format!(
+                "Header name \"{name}\" may contain only letters, digits and !#$%&'*+-.^_`|~"
+            )));
+        }
+        let lower = name.to_ascii_lowercase();
+        if RESERVED_HEADER_NAMES.contains(&lower.as_str()) || lower.starts_with("webhook-") {
+            return Err(ValidationError::Invalid(format!(
+                "Header {name} is set by Incident Actions and cannot be overridden"
+            )));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as typed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for HeaderName {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<HeaderName> for String {
+    fn from(name: HeaderName) -> Self {
+        name.0
+    }
+}
+
+/// RFC 7230 `tchar`.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// Checks a header value: no CR, LF or NUL (they would split or end the header), at most
+/// 4096 bytes.
+pub fn check_header_value(value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        return Err(ValidationError::Required("Header value"));
+    }
+    if value.len() > MAX_HEADER_VALUE_BYTES {
+        return Err(ValidationError::TooLong {
+            what: "Header value",
+            max: MAX_HEADER_VALUE_BYTES,
+            unit: "bytes",
+        });
+    }
+    if value.contains(['\r', '\n', '\0']) {
+        return Err(ValidationError::Invalid(
+            "Header value must not contain line breaks or NUL characters".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A custom header after validation. `value` is `None` only for a secret header whose
+/// stored value the caller asked to keep (an edit that does not retype the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidHeader {
+    /// Header name.
+    pub name: HeaderName,
+    /// New value, or `None` to keep the stored secret.
+    pub value: Option<String>,
+    /// Whether the value is hidden after it is written.
+    pub secret: bool,
+}
+
+/// The fields of an action after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidAction {
+    /// Button label.
+    pub name: ActionName,
+    /// Optional help text shown with the button.
+    pub description: Option<String>,
+    /// Where the worker POSTs.
+    pub endpoint_url: EndpointUrl,
+    /// Custom headers, in the order given.
+    pub headers: Vec<ValidHeader>,
+}
+
+/// The raw fields of an action form or request body, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionFields<'a> {
+    /// Button label as typed.
+    pub name: &'a str,
+    /// Description as typed.
+    pub description: Option<&'a str>,
+    /// Endpoint URL as typed.
+    pub endpoint_url: &'a str,
+    /// Headers as typed.
+    pub headers: &'a [HeaderInput],
+}
+
+/// Validates every field and reports every problem at once, keyed by field path.
+///
+/// `keep_secret_allowed` says whether a secret header may omit its value (true on edit,
+/// where an empty secret means "keep the stored one"; false on create).
+pub fn validate_action(
+    fields: ActionFields<'_>,
+    policy: &EndpointPolicy,
+    keep_secret_allowed: bool,
+) -> Result<ValidAction, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = ActionName::parse(fields.name)
+        .map_err(|e| errors.push(FieldError::new("name", &e)))
+        .ok();
+    let description = optional_text(fields.description, "Description", MAX_DESCRIPTION_CHARS)
+        .map_err(|e| errors.push(FieldError::new("description", &e)))
+        .ok()
+        .flatten();
+    let endpoint_url = EndpointUrl::parse(fields.endpoint_url, policy)
+        .map_err(|e| errors.push(FieldError::new("endpoint_url", &e)))
+        .ok();
+    let headers = validate_headers(fields.headers, keep_secret_allowed, &mut errors);
+    match (name, endpoint_url) {
+        (Some(name), Some(endpoint_url)) if errors.is_empty() => Ok(ValidAction {
+            name,
+            description,
+            endpoint_url,
+            headers,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn validate_headers(
+    inputs: &[HeaderInput],
+    keep_secret_allowed: bool,
+    errors: &mut Vec<FieldError>,
+) -> Vec<ValidHeader> {
+    if inputs.len() > MAX_HEADERS_PER_ACTION {
+        errors.push(FieldError::new(
+            "headers",
+            &ValidationError::TooMany {
+                what: "custom headers",
+                max: MAX_HEADERS_PER_ACTION,
+            },
+        ));
+        return Vec::new();
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut valid = Vec::new();
+    for (index, input) in inputs.iter().enumerate() {
+        let secret = input.secret.unwrap_or(false);
+        let name = match HeaderName::parse(&input.name) {
+            Ok(name) => {
+                let lower = name.as_str().to_ascii_lowercase();
+                if seen.contains(&lower) {
+                    errors.push(FieldError::new(
+                        format!("headers[{index}].name"),
+                        &ValidationError::Invalid(format!(
+                            "Header {} appears more than once",
+                            name.as_str()
+                        )),
+                    ));
+                    None
+                } else {
+                    seen.push(lower);
+                    Some(name)
+                }
+            }
+            Err(e) => {
+                errors.push(FieldError::new(format!("headers[{index}].name"), &e));
+                None
+            }
+        };
+        let value = match input.value.as_deref() {
+            None | Some("") if secret && keep_secret_allowed => Ok(None),
+            None => Err(ValidationError::Required("Header value")),
+            Some(value) => check_header_value(value).map(|()| Some(value.to_owned())),
+        };
+        match (name, value) {
+            (Some(name), Ok(value)) => valid.push(ValidHeader {
+                name,
+                value,
+                secret,
+            }),
+            (_, Err(e)) => errors.push(FieldError::new(format!("headers[{index}].value"), &e)),
+            (None, Ok(_)) => {}
+        }
+    }
+    valid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(name: &str, value: Option<&str>, secret: bool) -> HeaderInput {
+        HeaderInput {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+            secret: Some(secret),
+        }
+    }
+
+    fn validate(name: &str, url: &str, headers: &[HeaderInput]) -> Result<ValidAction, Vec<FieldError>> {
+        let fields = ActionFields {
+            name,
+            description: None,
+            endpoint_url: url,
+            headers,
+        };
+        validate_action(fields, &EndpointPolicy::default(), false)
+    }
+
+    fn fields_of(result: Result<ValidAction, Vec<FieldError>>) -> Vec<String> {
+        result.unwrap_err().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_name_of_forty_characters_is_accepted_and_forty_one_is_not() {
+        assert!(ActionName::parse(&"x".repeat(MAX_ACTION_NAME_CHARS)).is_ok());
+        assert_eq!(
+            ActionName::parse(&"x".repeat(MAX_ACTION_NAME_CHARS + 1)).unwrap_err().to_string(),
+            "Name must be at most 40 characters"
+        );
+    }
+
+    #[test]
+    fn a_blank_label_is_rejected() {
+        assert_eq!(ActionName::parse("   ").unwrap_err().to_string(), "Name is required");
+    }
+
+    #[test]
+    fn names_are_unique_regardless_of_case() {
+        let a = ActionName::parse("Restart").unwrap();
+        let b = ActionName::parse("restart").unwrap();
+        assert_eq!(a.unique_key(), b.unique_key());
+    }
+
+    #[test]
+    fn an_action_name_cannot_be_deserialized_when_invalid() {
+        assert!(serde_json::from_str::<ActionName>("\"  \"").is_err());
+        assert_eq!(
+            serde_json::from_str::<ActionName>("\" Restart \"").unwrap().as_str(),
+            "Restart"
+        );
+    }
+
+    #[test]
+    fn header_names_must_be_tokens() {
+        assert!(HeaderName::parse("X-Api-Key").is_ok());
+        assert!(HeaderName::parse("X Api").is_err());
+        assert!(HeaderName::parse("X:Api").is_err());
+        assert!(HeaderName::parse("Ünicode").is_err());
+    }
+
+    #[test]
+    fn headers_the_worker_sets_cannot_be_overridden() {
+        for name in [
+            "Content-Type",
+            "content-length",
+            "HOST",
+            "User-Agent",
+            "webhook-signature",
+            "Webhook-Id",
+            "Connection",
+            "Transfer-Encoding",
+            "Upgrade",
+        ] {
+            let error = HeaderName::parse(name).unwrap_err().to_string();
+            assert!(error.contains("cannot be overridden"), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn header_values_refuse_cr_lf_and_nul() {
+        for bad in ["a\rb", "a\nb", "a\0b"] {
+            assert!(check_header_value(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn a_header_value_of_4096_bytes_is_accepted_and_4097_is_not() {
+        assert!(check_header_value(&"v".repeat(MAX_HEADER_VALUE_BYTES)).is_ok());
+        assert!(check_header_value(&"v".repeat(MAX_HEADER_VALUE_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn ten_headers_are_accepted_and_eleven_are_not() {
+        let headers: Vec<_> = (0..=MAX_HEADERS_PER_ACTION)
+            .map(|i| header(&format!("X-H{i}"), Some("v"), false))
+            .collect();
+        assert!(validate("A", "https://e.com", &headers[..MAX_HEADERS_PER_ACTION]).is_ok());
+        assert_eq!(fields_of(validate("A", "https://e.com", &headers)), ["headers"]);
+    }
+
+    #[test]
+    fn duplicate_header_names_are_refused_case_insensitively() {
+        let headers = [header("X-Key", Some("1"), false), header("x-key", Some("2"), false)];
+        assert_eq!(fields_of(validate("A", "https://e.com", &headers)), ["headers[1].name"]);
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_at_once() {
+        let headers = [header("Host", Some("x"), false)];
+        assert_eq!(
+            fields_of(validate("", "http://e.com", &headers)),
+            ["name", "endpoint_url", "headers[0].name"]
+        );
+    }
+
+    #[test]
+    fn a_secret_header_may_keep_its_value_only_on_edit() {
+        let headers = [header("Authorization", None, true)];
+        let fields = ActionFields {
+            name: "A",
+            description: None,
+            endpoint_url: "https://e.com",
+            headers: &headers,
+        };
+        let policy = EndpointPolicy::default();
+        let edited = validate_action(fields, &policy, true).unwrap();
+        assert_eq!(edited.headers[0].value, None);
+        assert!(validate_action(fields, &policy, false).is_err());
+    }
+
+    #[test]
+    fn a_description_of_500_characters_is_accepted_and_501_is_not() {
+        let ok = "d".repeat(MAX_DESCRIPTION_CHARS);
+        let long = "d".repeat(MAX_DESCRIPTION_CHARS + 1);
+        let policy = EndpointPolicy::default();
+        let mut fields = ActionFields {
+            name: "A",
+            description: Some(&ok),
+            endpoint_url: "https://e.com",
+            headers: &[],
+        };
+        assert!(validate_action(fields, &policy, false).is_ok());
+        fields.description = Some(&long);
+        assert!(validate_action(fields, &policy, false).is_err());
+    }
+}

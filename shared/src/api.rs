@@ -1,0 +1,491 @@
+//! The JSON bodies of `/api/*`: what the SPA sends and what the worker answers.
+//!
+//! Every response wraps its payload in a named field (`{"service": ...}`,
+//! `{"actions": [...]}`) so a body can grow without breaking clients, and every failure
+//! has the one shape of [`ErrorBody`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::incident::{IncidentStatus, Severity, Urgency};
+use crate::FieldError;
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for programs (`code`) and for people (`message`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `action_limit`.
+    pub code: String,
+    /// A sentence fit to show a user.
+    pub message: String,
+    /// Per-field problems, when the request failed validation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions
+// ---------------------------------------------------------------------------------------
+
+/// `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    /// The sign-in token (`ADMIN_TOKEN`).
+    pub token: String,
+}
+
+/// `GET /api/session` and the answer to `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionResponse {
+    /// Who is signed in.
+    pub session: SessionInfo,
+    /// Deployment settings the SPA needs to validate forms as the worker will.
+    pub settings: Settings,
+}
+
+/// Who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The signed-in principal, e.g. `admin`.
+    pub user_id: String,
+    /// Display name of the principal.
+    pub user_name: String,
+    /// When the session cookie stops working; `None` for bearer-token requests.
+    pub expires_at: Option<String>,
+}
+
+/// Deployment settings the SPA needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The `PRIVATE_ENDPOINT_ALLOWLIST` value, so the form applies the same URL rule.
+    pub private_endpoint_allowlist: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Services
+// ---------------------------------------------------------------------------------------
+
+/// `POST /api/services`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateServiceRequest {
+    /// Service name, 1..=80 characters.
+    pub name: String,
+    /// Optional description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `PATCH /api/services/{id}`: fields left out stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateServiceRequest {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New description; an empty string clears it.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// Identifier, `svc_…`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// The 32-character integration key for `POST /v2/enqueue`.
+    pub routing_key: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// `{"service": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceResponse {
+    /// The service.
+    pub service: Service,
+}
+
+/// `{"services": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceList {
+    /// Services by name.
+    pub services: Vec<Service>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions
+// ---------------------------------------------------------------------------------------
+
+/// A custom header in a create or edit request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderInput {
+    /// Header name.
+    pub name: String,
+    /// Value; on edit, `null` or empty for a secret header keeps the stored value.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Hide the value after it is written.
+    #[serde(default)]
+    pub secret: Option<bool>,
+}
+
+/// `POST /api/services/{id}/actions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateActionRequest {
+    /// Button label.
+    pub name: String,
+    /// Where the worker POSTs.
+    pub endpoint_url: String,
+    /// Optional help text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Shown on incidents; defaults to true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Custom headers.
+    #[serde(default)]
+    pub headers: Option<Vec<HeaderInput>>,
+}
+
+/// `PATCH /api/services/{id}/actions/{action_id}`: fields left out stay as they are;
+/// `headers`, when present, replaces the whole list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateActionRequest {
+    /// New label.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New endpoint.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// New description; an empty string clears it.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Enable or disable.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// New header list.
+    #[serde(default)]
+    pub headers: Option<Vec<HeaderInput>>,
+}
+
+/// A custom header as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionHeader {
+    /// Header name.
+    pub name: String,
+    /// Value; always `null` for a secret header.
+    pub value: Option<String>,
+    /// Whether the value is hidden.
+    pub secret: bool,
+}
+
+/// A custom incident action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// Identifier, `act_…`.
+    pub id: String,
+    /// The service it belongs to.
+    pub service_id: String,
+    /// Button label.
+    pub name: String,
+    /// Help text.
+    pub description: Option<String>,
+    /// Where the worker POSTs.
+    pub endpoint_url: String,
+    /// Whether incidents show it.
+    pub enabled: bool,
+    /// Custom headers, secret values hidden.
+    pub headers: Vec<ActionHeader>,
+    /// `whsec_…`: only in the answer to create and to rotate_secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// `{"action": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResponse {
+    /// The action.
+    pub action: Action,
+}
+
+/// `{"actions": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionList {
+    /// Actions in creation order.
+    pub actions: Vec<Action>,
+}
+
+/// The answer to `POST .../rotate_secret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedSecret {
+    /// The new `whsec_…`, shown this once.
+    pub signing_secret: String,
+}
+
+/// An action as an incident lists it: enough to draw the button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionSummary {
+    /// Identifier.
+    pub id: String,
+    /// Button label.
+    pub name: String,
+    /// Help text.
+    pub description: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Incidents
+// ---------------------------------------------------------------------------------------
+
+/// The service an incident belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceRef {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// An incident. The same shape is the `data` of the payload POSTed to endpoints, there
+/// without `actions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Identifier, `inc_…`.
+    pub id: String,
+    /// Sequence number shown to people (`#42`).
+    pub number: i64,
+    /// The trigger's `payload.summary`.
+    pub title: String,
+    /// Triggered, acknowledged or resolved.
+    pub status: IncidentStatus,
+    /// From severity: critical/error high, warning/info low.
+    pub urgency: Urgency,
+    /// The trigger's severity.
+    pub severity: Severity,
+    /// The affected system.
+    pub source: String,
+    /// Affected component.
+    pub component: Option<String>,
+    /// Logical group.
+    pub group: Option<String>,
+    /// Event class.
+    pub class: Option<String>,
+    /// Free-form details from the monitor.
+    pub custom_details: Value,
+    /// Links sent with the trigger.
+    #[serde(default)]
+    pub links: Value,
+    /// Key that ties later events to this incident.
+    pub dedup_key: String,
+    /// Trigger events merged into this incident (1 for a fresh one).
+    pub event_count: i64,
+    /// The service.
+    pub service: ServiceRef,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// Enabled actions of the service; absent in endpoint payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<ActionSummary>>,
+}
+
+/// `{"incident": ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentResponse {
+    /// The incident.
+    pub incident: Incident,
+}
+
+/// `{"incidents": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentList {
+    /// Newest first.
+    pub incidents: Vec<Incident>,
+}
+
+/// What a timeline entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogEntryType {
+    /// The incident was opened.
+    Trigger,
+    /// Another trigger with the same dedup key was merged in.
+    Alert,
+    /// Someone acknowledged.
+    Acknowledge,
+    /// Someone or something resolved.
+    Resolve,
+    /// A custom action ran.
+    ActionRun,
+}
+
+/// One line of an incident's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Identifier, `log_…`.
+    pub id: String,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub entry_type: LogEntryType,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Who or what did it.
+    pub agent: String,
+    /// One line for people.
+    pub summary: String,
+    /// The run, for `action_run` entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<ActionRun>,
+}
+
+/// `{"log_entries": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryList {
+    /// Oldest first.
+    pub log_entries: Vec<LogEntry>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------------------
+
+/// Whether a run is done and how it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// The POST is in flight (seen only while it is, or if the worker died mid-run).
+    Running,
+    /// The endpoint answered 2xx.
+    Succeeded,
+    /// Anything else.
+    Failed,
+}
+
+/// How the endpoint answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// 2xx.
+    Success,
+    /// 4xx or 5xx (or another non-2xx, non-3xx code).
+    HttpError,
+    /// No answer within the deadline.
+    Timeout,
+    /// The connection failed (refused, reset, DNS).
+    NetworkError,
+    /// 3xx; redirects are not followed.
+    Redirect,
+}
+
+/// One press of an action button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRun {
+    /// Identifier, `run_…`; also the `webhook-id` the endpoint received.
+    pub id: String,
+    /// The incident.
+    pub incident_id: String,
+    /// The action.
+    pub action_id: String,
+    /// The action's label at the time of the run.
+    pub action_name: String,
+    /// Running, succeeded or failed.
+    pub status: RunStatus,
+    /// How the endpoint answered; `None` while running.
+    pub outcome: Option<RunOutcome>,
+    /// The endpoint's status code, if it answered.
+    pub http_status: Option<u16>,
+    /// From sending to the end of reading the answer.
+    pub duration_ms: Option<u64>,
+    /// The first 4 KiB of the answer, as text.
+    pub response_excerpt: Option<String>,
+    /// Who pressed the button.
+    pub requested_by: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339; `None` while running.
+    pub finished_at: Option<String>,
+}
+
+/// `{"run": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunResponse {
+    /// The run.
+    pub run: ActionRun,
+}
+
+/// `{"runs": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunList {
+    /// Newest first.
+    pub runs: Vec<ActionRun>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_body_without_field_errors_has_only_code_and_message() {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: "action_limit".to_owned(),
+                message: "A service can have at most 3 custom actions".to_owned(),
+                fields: Vec::new(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({"error": {"code": "action_limit",
+                "message": "A service can have at most 3 custom actions"}})
+        );
+    }
+
+    #[test]
+    fn the_signing_secret_is_omitted_unless_present() {
+        let action = Action {
+            id: "act_1".into(),
+            service_id: "svc_1".into(),
+            name: "Restart".into(),
+            description: None,
+            endpoint_url: "https://e.com".into(),
+            enabled: true,
+            headers: Vec::new(),
+            signing_secret: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        };
+        let json = serde_json::to_value(&action).unwrap();
+        assert!(json.get("signing_secret").is_none());
+    }
+
+    #[test]
+    fn a_log_entry_serializes_its_type_under_type() {
+        let entry = LogEntry {
+            id: "log_1".into(),
+            entry_type: LogEntryType::ActionRun,
+            created_at: "t".into(),
+            agent: "admin".into(),
+            summary: "s".into(),
+            run: None,
+        };
+        assert_eq!(serde_json::to_value(&entry).unwrap()["type"], "action_run");
+    }
+}

@@ -1,0 +1,346 @@
+//! The PagerDuty Events API v2 contract of `POST /v2/enqueue`.
+//!
+//! Monitoring tools (Prometheus Alertmanager, PagerDuty client libraries) already speak
+//! this; pointing them at this host is the whole migration. Unknown fields are ignored,
+//! as PagerDuty ignores them, and every problem is reported at once in PagerDuty's words.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::incident::Severity;
+use crate::limits::{MAX_DEDUP_KEY_CHARS, MAX_EVENT_SUMMARY_CHARS};
+use crate::time::parse_rfc3339;
+
+/// What the event asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventAction {
+    /// Open an incident, or add to the open one with the same `dedup_key`.
+    Trigger,
+    /// Acknowledge the open incident with this `dedup_key`.
+    Acknowledge,
+    /// Resolve the open incident with this `dedup_key`.
+    Resolve,
+}
+
+/// The `payload` of a trigger event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPayload {
+    /// One-line description; becomes the incident title.
+    pub summary: String,
+    /// The affected system, e.g. a host name.
+    pub source: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// When the monitor saw it, as milliseconds since the epoch.
+    pub timestamp_ms: Option<i64>,
+    /// Part of the source that is affected.
+    pub component: Option<String>,
+    /// Logical grouping of components.
+    pub group: Option<String>,
+    /// Class or type of the event.
+    pub class: Option<String>,
+    /// Free-form details, any JSON.
+    pub custom_details: Value,
+}
+
+/// An event that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidEvent {
+    /// The service's integration key.
+    pub routing_key: String,
+    /// Trigger, acknowledge or resolve.
+    pub event_action: EventAction,
+    /// The key that ties events to one incident; `None` on a trigger that sent none.
+    pub dedup_key: Option<String>,
+    /// Present on triggers.
+    pub payload: Option<EventPayload>,
+    /// `links`, kept as sent.
+    pub links: Value,
+    /// `images`, kept as sent.
+    pub images: Value,
+}
+
+/// The 202 body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnqueueAccepted {
+    /// Always `success`.
+    pub status: String,
+    /// Always `Event processed`.
+    pub message: String,
+    /// The key the event was filed under (generated on a trigger that sent none).
+    pub dedup_key: String,
+}
+
+/// The 400 body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnqueueRejected {
+    /// Always `invalid event`.
+    pub status: String,
+    /// Always `Event object is invalid`.
+    pub message: String,
+    /// One line per problem.
+    pub errors: Vec<String>,
+}
+
+impl EnqueueRejected {
+    /// The rejection PagerDuty sends for these problems.
+    pub fn new(errors: Vec<String>) -> Self {
+        Self {
+            status: "invalid event".to_owned(),
+            message: "Event object is invalid".to_owned(),
+            errors,
+        }
+    }
+}
+
+/// Parses an Events API v2 body, reporting every problem.
+pub fn parse_event(body: &Value) -> Result<ValidEvent, Vec<String>> {
+    let mut errors = Vec::new();
+    let Some(object) = body.as_object() else {
+        return Err(vec!["Event must be a JSON object".to_owned()]);
+    };
+    let routing_key = required_string(object.get("routing_key"), "routing_key", &mut errors);
+    let event_action = match object.get("event_action").and_then(Value::as_str) {
+        Some("trigger") => Some(EventAction::Trigger),
+        Some("acknowledge") => Some(EventAction::Acknowledge),
+        Some("resolve") => Some(EventAction::Resolve),
+        _ => {
+            errors.push(
+                "'event_action' is invalid (must be one of trigger, acknowledge, resolve)"
+                    .to_owned(),
+            );
+            None
+        }
+    };
+    let dedup_key = match object.get("dedup_key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(key)) if key.trim().is_empty() => None,
+        Some(Value::String(key)) if key.chars().count() > MAX_DEDUP_KEY_CHARS => {
+            errors.push(format!(
+                "'dedup_key' must be at most {MAX_DEDUP_KEY_CHARS} characters"
+            ));
+            None
+        }
+        Some(Value::String(key)) => Some(key.clone()),
+        Some(_) => {
+            errors.push("'dedup_key' must be a string".to_owned());
+            None
+        }
+    };
+    if matches!(
+        event_action,
+        Some(EventAction::Acknowledge | EventAction::Resolve)
+    ) && dedup_key.is_none()
+        && !errors.iter().any(|e| e.starts_with("'dedup_key'"))
+    {
+        errors.push("'dedup_key' is required for acknowledge and resolve events".to_owned());
+    }
+    let payload = if event_action == Some(EventAction::Trigger) {
+        parse_payload(object.get("payload"), &mut errors)
+    } else {
+        None
+    };
+    let links = list_field(object.get("links"), "links", &mut errors);
+    let images = list_field(object.get("images"), "images", &mut errors);
+
+    match (routing_key, event_action) {
+        (Some(routing_key), Some(event_action)) if errors.is_empty() => Ok(ValidEvent {
+            routing_key,
+            event_action,
+            dedup_key,
+            payload,
+            links,
+            images,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn parse_payload(payload: Option<&Value>, errors: &mut Vec<String>) -> Option<EventPayload> {
+    let Some(payload) = payload.and_then(Value::as_object) else {
+        errors.push("'payload' is missing or is not an object".to_owned());
+        return None;
+    };
+    let summary = required_string(payload.get("summary"), "payload.summary", errors);
+    if summary
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > MAX_EVENT_SUMMARY_CHARS)
+    {
+        errors.push(format!(
+            "'payload.summary' must be at most {MAX_EVENT_SUMMARY_CHARS} characters"
+        ));
+    }
+    let source = required_string(payload.get("source"), "payload.source", errors);
+    let severity = payload
+        .get("severity")
+        .and_then(Value::as_str)
+        .and_then(Severity::parse);
+    if severity.is_none() {
+        errors.push(
+            "'payload.severity' is invalid (must be one of critical, error, warning, info)"
+                .to_owned(),
+        );
+    }
+    let timestamp_ms = match payload.get("timestamp") {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            let parsed = value.as_str().and_then(parse_rfc3339);
+            if parsed.is_none() {
+                errors.push("'payload.timestamp' must be an ISO 8601 timestamp".to_owned());
+            }
+            parsed
+        }
+    };
+    let component = optional_string(payload.get("component"), "payload.component", errors);
+    let group = optional_string(payload.get("group"), "payload.group", errors);
+    let class = optional_string(payload.get("class"), "payload.class", errors);
+    let custom_details = payload.get("custom_details").cloned().unwrap_or(Value::Null);
+    Some(EventPayload {
+        summary: summary?,
+        source: source?,
+        severity: severity?,
+        timestamp_ms,
+        component,
+        group,
+        class,
+        custom_details,
+    })
+}
+
+fn required_string(value: Option<&Value>, field: &str, errors: &mut Vec<String>) -> Option<String> {
+    match value.and_then(Value::as_str).map(str::trim) {
+        Some(text) if !text.is_empty() => Some(text.to_owned()),
+        _ => {
+            errors.push(format!("'{field}' is missing or blank"));
+            None
+        }
+    }
+}
+
+fn optional_string(value: Option<&Value>, field: &str, errors: &mut Vec<String>) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.trim().is_empty() => None,
+        Some(Value::String(text)) => Some(text.trim().to_owned()),
+        Some(_) => {
+            errors.push(format!("'{field}' must be a string"));
+            None
+        }
+    }
+}
+
+fn list_field(value: Option<&Value>, field: &str, errors: &mut Vec<String>) -> Value {
+    match value {
+        None | Some(Value::Null) => Value::Array(Vec::new()),
+        Some(list @ Value::Array(_)) => list.clone(),
+        Some(_) => {
+            errors.push(format!("'{field}' must be an array"));
+            Value::Null
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn trigger() -> Value {
+        json!({
+            "routing_key": "0123456789abcdef0123456789abcdef",
+            "event_action": "trigger",
+            "payload": {"summary": "Disk full on db-1", "source": "db-1", "severity": "critical"}
+        })
+    }
+
+    #[test]
+    fn a_minimal_trigger_is_accepted() {
+        let event = parse_event(&trigger()).unwrap();
+        assert_eq!(event.event_action, EventAction::Trigger);
+        assert_eq!(event.dedup_key, None);
+        let payload = event.payload.unwrap();
+        assert_eq!(payload.summary, "Disk full on db-1");
+        assert_eq!(payload.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn an_alertmanager_style_event_with_extra_fields_is_accepted() {
+        let mut body = trigger();
+        body["client"] = json!("Alertmanager");
+        body["client_url"] = json!("http://am/");
+        body["links"] = json!([{"href": "http://am/", "text": "Alertmanager"}]);
+        body["payload"]["custom_details"] = json!({"firing": "x"});
+        body["payload"]["timestamp"] = json!("2026-11-22T10:00:00.123+01:00");
+        let event = parse_event(&body).unwrap();
+        assert_eq!(event.links.as_array().unwrap().len(), 1);
+        assert_eq!(event.payload.unwrap().custom_details["firing"], "x");
+    }
+
+    #[test]
+    fn every_missing_trigger_field_is_reported() {
+        let body = json!({"event_action": "trigger", "payload": {}});
+        let errors = parse_event(&body).unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "'routing_key' is missing or blank",
+                "'payload.summary' is missing or blank",
+                "'payload.source' is missing or blank",
+                "'payload.severity' is invalid (must be one of critical, error, warning, info)",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_event_action_is_refused() {
+        let mut body = trigger();
+        body["event_action"] = json!("escalate");
+        assert!(parse_event(&body).unwrap_err()[0].starts_with("'event_action'"));
+    }
+
+    #[test]
+    fn acknowledge_needs_a_dedup_key_but_no_payload() {
+        let body = json!({"routing_key": "k", "event_action": "acknowledge"});
+        assert_eq!(
+            parse_event(&body).unwrap_err(),
+            ["'dedup_key' is required for acknowledge and resolve events"]
+        );
+        let body = json!({"routing_key": "k", "event_action": "resolve", "dedup_key": "d"});
+        assert!(parse_event(&body).unwrap().payload.is_none());
+    }
+
+    #[test]
+    fn a_summary_of_1024_characters_is_accepted_and_1025_is_not() {
+        let mut body = trigger();
+        body["payload"]["summary"] = json!("s".repeat(MAX_EVENT_SUMMARY_CHARS));
+        assert!(parse_event(&body).is_ok());
+        body["payload"]["summary"] = json!("s".repeat(MAX_EVENT_SUMMARY_CHARS + 1));
+        assert!(parse_event(&body).is_err());
+    }
+
+    #[test]
+    fn a_dedup_key_of_255_characters_is_accepted_and_256_is_not() {
+        let mut body = trigger();
+        body["dedup_key"] = json!("k".repeat(MAX_DEDUP_KEY_CHARS));
+        assert!(parse_event(&body).is_ok());
+        body["dedup_key"] = json!("k".repeat(MAX_DEDUP_KEY_CHARS + 1));
+        assert_eq!(
+            parse_event(&body).unwrap_err(),
+            ["'dedup_key' must be at most 255 characters"]
+        );
+    }
+
+    #[test]
+    fn a_malformed_timestamp_is_refused() {
+        let mut body = trigger();
+        body["payload"]["timestamp"] = json!("last tuesday");
+        assert!(parse_event(&body).is_err());
+    }
+
+    #[test]
+    fn a_non_object_body_is_refused() {
+        assert!(parse_event(&json!([1, 2])).is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! Types and validation shared by the worker and the frontend.
+//!
+//! Everything a user can type is parsed here, once, so the form in the browser and the
+//! worker behind it give the same answer with the same words. The wire types (`api`) are
+//! the JSON contract of `/api/*`; `events` is the PagerDuty Events API v2 contract of
+//! `/v2/enqueue`.
+
+pub mod action;
+pub mod api;
+pub mod endpoint;
+pub mod events;
+pub mod incident;
+pub mod limits;
+pub mod service;
+pub mod time;
+pub mod validation;
+
+pub use validation::{FieldError, ValidationError};

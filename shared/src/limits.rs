@@ -1,0 +1,39 @@
+//! Every limit the product promises, in one place, so the docs, the checks and the
+//! boundary tests all point at the same numbers.
+
+/// Custom incident actions one service may hold.
+pub const MAX_ACTIONS_PER_SERVICE: usize = 3;
+/// Characters in an action's button label, after trimming.
+pub const MAX_ACTION_NAME_CHARS: usize = 40;
+/// Characters in an action or service description.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Characters in a service name, after trimming.
+pub const MAX_SERVICE_NAME_CHARS: usize = 80;
+/// Characters in an endpoint URL.
+pub const MAX_ENDPOINT_URL_CHARS: usize = 2048;
+/// Custom headers one action may send.
+pub const MAX_HEADERS_PER_ACTION: usize = 10;
+/// Bytes in one custom header value.
+pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
+/// Bytes in a header name.
+pub const MAX_HEADER_NAME_BYTES: usize = 256;
+
+/// Bytes in an Events API v2 request body (PagerDuty's limit).
+pub const MAX_EVENT_BODY_BYTES: usize = 512 * 1024;
+/// Characters in an event's `payload.summary`.
+pub const MAX_EVENT_SUMMARY_CHARS: usize = 1024;
+/// Characters in an event's `dedup_key`.
+pub const MAX_DEDUP_KEY_CHARS: usize = 255;
+/// Bytes in an `/api/*` request body.
+pub const MAX_API_BODY_BYTES: usize = 64 * 1024;
+
+/// Seconds the worker waits for a customer endpoint (PagerDuty's deadline for custom actions).
+pub const RUN_DEADLINE_SECS: u64 = 16;
+/// Bytes of an endpoint's answer the worker reads before it stops listening.
+pub const MAX_RESPONSE_READ_BYTES: usize = 64 * 1024;
+/// Bytes of the answer kept on the run as the excerpt shown to responders.
+pub const MAX_RESPONSE_EXCERPT_BYTES: usize = 4 * 1024;
+/// Hours during which a repeated `Idempotency-Key` returns the first run.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
+/// Characters in an `Idempotency-Key` header.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
