@@ -1,1 +1,97 @@
-//! placeholder
+//! The Incident Actions worker: the route table, and nothing else.
+//!
+//! Static assets (the SPA) are served by the platform before this code runs; only
+//! `/api/*` and `/v2/*` reach it (`run_worker_first` in wrangler.toml).
+
+mod app;
+mod auth;
+mod delivery;
+mod error;
+mod http;
+mod ids;
+mod route;
+mod routes;
+mod signature;
+mod store;
+
+use shared::incident::IncidentStatus;
+use worker::{event, Context, Env, Method, Request, Response};
+
+use crate::app::App;
+use crate::auth::authenticate;
+use crate::error::{ApiError, ApiResult};
+use crate::route::Route;
+use crate::routes::{actions, events, incidents, runs, services, session};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook_set();
+}
+
+/// Panics show up in `wrangler tail` with a message instead of "unreachable".
+fn console_error_panic_hook_set() {
+    std::panic::set_hook(Box::new(|info| {
+        worker::console_error!("panic: {info}");
+    }));
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let app = App::new(env);
+    let path = req.path();
+    let result = match route::resolve(&path) {
+        Some(route) => dispatch(req, &app, route).await,
+        None => Err(ApiError::NotFound("Route")),
+    };
+    result.or_else(ApiError::into_response)
+}
+
+async fn dispatch(req: Request, app: &App, route: Route<'_>) -> ApiResult<Response> {
+    use Method::{Delete, Get, Patch, Post};
+    use Route as R;
+
+    // The two routes open without a session: the Events API (its routing key is the
+    // credential) and signing in.
+    match (req.method(), route) {
+        (Post, R::Enqueue) => return events::enqueue(req, app).await,
+        (Post, R::Session) => return session::sign_in(req, app).await,
+        (_, R::Enqueue) => return Err(ApiError::MethodNotAllowed),
+        _ => {}
+    }
+    let caller = authenticate(&req, app).await?;
+    let who = &caller.principal;
+    match (req.method(), route) {
+        (Get, R::Session) => session::current_session(&caller, app),
+        (Delete, R::Session) => session::sign_out(&req, app).await,
+
+        (Get, R::Services) => services::list_services(app).await,
+        (Post, R::Services) => services::create_service(req, app).await,
+        (Get, R::Service(id)) => services::get_service(app, id).await,
+        (Patch, R::Service(id)) => services::update_service(req, app, id).await,
+        (Delete, R::Service(id)) => services::delete_service(app, id).await,
+
+        (Get, R::Actions(service)) => actions::list_actions(app, service).await,
+        (Post, R::Actions(service)) => actions::create_action(req, app, service).await,
+        (Get, R::Action(service, id)) => actions::get_action(app, service, id).await,
+        (Patch, R::Action(service, id)) => actions::update_action(req, app, service, id).await,
+        (Delete, R::Action(service, id)) => actions::delete_action(app, service, id).await,
+        (Post, R::RotateSecret(service, id)) => actions::rotate_secret(app, service, id).await,
+
+        (Get, R::Incidents) => incidents::list_incidents(&req, app).await,
+        (Get, R::Incident(id)) => incidents::get_incident(app, id).await,
+        (Post, R::Acknowledge(id)) => {
+            incidents::transition_incident(app, who, id, IncidentStatus::Acknowledged).await
+        }
+        (Post, R::Resolve(id)) => {
+            incidents::transition_incident(app, who, id, IncidentStatus::Resolved).await
+        }
+        (Get, R::IncidentLog(id)) => incidents::get_log(app, id).await,
+        (Get, R::IncidentRuns(id)) => runs::list_runs(app, id).await,
+        (Post, R::ActionRuns(incident, action)) => {
+            runs::create_run(&req, app, who, incident, action).await
+        }
+        (Get, R::Run(id)) => runs::get_run(app, id).await,
+
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}

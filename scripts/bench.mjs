@@ -1,0 +1,244 @@
+#!/usr/bin/env node
+// The benchmark of issue §10 (a script, not a timed test). Against `wrangler dev` on
+// loopback with the sample receiver as its own process, it prints:
+//   - run latency p50/p99 through the worker next to a direct POST to the same receiver
+//     (the difference is our overhead);
+//   - sustained runs/s at 8 concurrent clients, with the runs sent, recorded in D1 and
+//     received by the endpoint (which must be equal);
+//   - /v2/enqueue events/s at 8 concurrent clients, with incidents stored = events accepted;
+//   - frontend and worker wasm sizes raw / gzip -9 / brotli 11.
+// Each figure is printed next to its target. Everything is bounded in count and time.
+//
+//   source scripts/lib.sh && node scripts/bench.mjs [--latency-runs 200] [--runs 400]
+//     [--events 1000] [--clients 8] [--max-seconds 60]
+//
+// Exits non-zero when a count does not match (a correctness failure), not when a target
+// is missed: targets are reported, not enforced.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import zlib from 'node:zlib';
+
+import { createAction, createService, request, ROOT, startReceiver, startWorker, triggerIncident } from '../e2e/harness.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    'latency-runs': { type: 'string', default: '200' },
+    runs: { type: 'string', default: '400' },
+    events: { type: 'string', default: '1000' },
+    clients: { type: 'string', default: '8' },
+    'max-seconds': { type: 'string', default: '60' },
+    'sizes-only': { type: 'boolean', default: false },
+  },
+});
+const LATENCY_RUNS = Number(opts['latency-runs']);
+const THROUGHPUT_RUNS = Number(opts.runs);
+const EVENTS = Number(opts.events);
+const CLIENTS = Number(opts.clients);
+/** Each load phase stops sending after this long, whatever its count. */
+const PHASE_MS = Number(opts['max-seconds']) * 1000;
+/** The whole script gives up after this long. */
+const OVERALL_MS = 15 * 60_000;
+
+const TARGETS = {
+  overheadP50Ms: 10,
+  enqueuePerSec: 200,
+  frontendBrotliKB: 200,
+  workerBrotliKB: 400,
+};
+
+const watchdog = setTimeout(() => {
+  console.error(`bench: gave up after ${OVERALL_MS / 60_000} minutes`);
+  process.exit(2);
+}, OVERALL_MS);
+watchdog.unref();
+
+// ---------------------------------------------------------------------------------------
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+
+function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) };
+}
+
+const ms = (v) => `${v.toFixed(2)} ms`;
+const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
+const verdict = (ok) => (ok ? 'meets target' : 'MISSES target');
+
+/** Runs `task(i)` for i in 0..count on `clients` concurrent loops, stopping at the deadline. */
+async function concurrently(count, clients, task) {
+  let next = 0;
+  const deadline = Date.now() + PHASE_MS;
+  const started = performance.now();
+  const results = [];
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      while (next < count && Date.now() < deadline) {
+        const i = next;
+        next += 1;
+        results.push(await task(i, client));
+      }
+    }),
+  );
+  return { results, seconds: (performance.now() - started) / 1000 };
+}
+
+function filesUnder(dir, predicate) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && predicate(e.name))
+    .map((e) => path.join(e.parentPath ?? e.path, e.name));
+}
+
+function sizes(file) {
+  const raw = fs.readFileSync(file);
+  const gzip = zlib.gzipSync(raw, { level: 9 }).length;
+  const brotli = zlib.brotliCompressSync(raw, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+    },
+  }).length;
+  return { file: path.relative(ROOT, file), raw: raw.length, gzip, brotli };
+}
+
+function sizeReport() {
+  const frontend = filesUnder(path.join(ROOT, 'dist'), (n) => n.endsWith('.wasm')).filter((f) => path.dirname(f) === path.join(ROOT, 'dist'));
+  const worker = filesUnder(path.join(ROOT, 'worker/build'), (n) => n.endsWith('.wasm'));
+  const lines = ['', 'wasm sizes (raw / gzip -9 / brotli 11; 1 KB = 1000 bytes)'];
+  const report = (label, files, targetKB) => {
+    if (files.length === 0) {
+      lines.push(`  ${label}: no .wasm found`);
+      return;
+    }
+    for (const s of files.map(sizes)) {
+      lines.push(
+        `  ${label} ${s.file}: ${kb(s.raw)} / ${kb(s.gzip)} / ${kb(s.brotli)}` +
+          `   target brotli <= ${targetKB} KB: ${verdict(s.brotli <= targetKB * 1000)}`,
+      );
+    }
+  };
+  report('frontend', frontend, TARGETS.frontendBrotliKB);
+  report('worker  ', worker, TARGETS.workerBrotliKB);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+  if (opts['sizes-only']) {
+    console.log(sizeReport());
+    return 0;
+  }
+  console.log('starting wrangler dev and the sample receiver on loopback ...');
+  const [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
+  let failures = 0;
+  try {
+    const service = await createService(worker, 'Bench service');
+    const action = await createAction(worker, service.id, { name: 'Bench', endpoint_url: `${receiver.url}/ok` });
+    await receiver.addSecret(action.signing_secret);
+    const incident = await triggerIncident(worker, service, { summary: 'Bench incident' });
+    const runUrl = `/api/incidents/${incident.id}/actions/${action.id}/runs`;
+
+    // A direct POST shaped like a real delivery: same body and headers the worker sends.
+    await receiver.clearDeliveries();
+    const sample = await worker.api('POST', runUrl);
+    if (sample.status !== 201 || sample.json.run.status !== 'succeeded') {
+      throw new Error(`a run did not succeed: ${sample.status} ${sample.text}`);
+    }
+    const [delivery] = await receiver.deliveries();
+    const directHeaders = Object.fromEntries(
+      Object.entries(delivery.headers).filter(([n]) => !['host', 'content-length', 'connection'].includes(n)),
+    );
+    const direct = () => request('POST', `${receiver.url}/ok`, delivery.body, directHeaders);
+
+    // --- latency --------------------------------------------------------------------
+    for (let i = 0; i < 10; i += 1) {
+      await worker.api('POST', runUrl);
+      await direct();
+    }
+    const through = [];
+    const straight = [];
+    for (let i = 0; i < LATENCY_RUNS; i += 1) {
+      // Interleaved, so that drift in the machine's load hits both series alike.
+      const run = await worker.api('POST', runUrl);
+      if (run.status !== 201) throw new Error(`run failed: ${run.status} ${run.text}`);
+      through.push(run.ms);
+      straight.push((await direct()).ms);
+    }
+    const t = stats(through);
+    const d = stats(straight);
+    const overhead50 = t.p50 - d.p50;
+    console.log(`\nrun latency, ${t.n} sequential runs (client -> worker -> receiver -> worker -> client)`);
+    console.log(`  through the worker : p50 ${ms(t.p50)}   p99 ${ms(t.p99)}   max ${ms(t.max)}`);
+    console.log(`  direct POST        : p50 ${ms(d.p50)}   p99 ${ms(d.p99)}   max ${ms(d.max)}`);
+    console.log(`  overhead           : p50 ${ms(overhead50)}   p99 ${ms(t.p99 - d.p99)}` +
+      `   target p50 <= ${TARGETS.overheadP50Ms} ms: ${verdict(overhead50 <= TARGETS.overheadP50Ms)}`);
+
+    // --- sustained runs ---------------------------------------------------------------
+    // One incident per client, as eight responders on eight incidents would press.
+    const incidents = [];
+    for (let c = 0; c < CLIENTS; c += 1) incidents.push(await triggerIncident(worker, service, { summary: `Bench load ${c}` }));
+    await receiver.clearDeliveries();
+    const { results: runResults, seconds: runSeconds } = await concurrently(THROUGHPUT_RUNS, CLIENTS, (_, client) =>
+      worker.api('POST', `/api/incidents/${incidents[client].id}/actions/${action.id}/runs`),
+    );
+    const sentIds = new Set(runResults.filter((r) => r.status === 201).map((r) => r.json.run.id));
+    const failedRuns = runResults.filter((r) => r.status !== 201 || r.json.run.status !== 'succeeded');
+    let recorded = 0;
+    for (const inc of incidents) {
+      const res = await worker.api('GET', `/api/incidents/${inc.id}/runs`);
+      recorded += res.json.runs.filter((r) => sentIds.has(r.id)).length;
+    }
+    const deliveries = await receiver.deliveries();
+    const received = deliveries.filter((x) => sentIds.has(x.headers['webhook-id'])).length;
+    const verified = deliveries.filter((x) => sentIds.has(x.headers['webhook-id']) && x.verified).length;
+    const countsOk = sentIds.size === runResults.length && recorded === sentIds.size && received === sentIds.size && verified === received;
+    if (!countsOk) failures += 1;
+    console.log(`\nsustained runs, ${CLIENTS} concurrent clients`);
+    console.log(`  ${(sentIds.size / runSeconds).toFixed(1)} runs/s over ${runSeconds.toFixed(1)} s`);
+    console.log(`  sent ${runResults.length} (201: ${sentIds.size}, not succeeded: ${failedRuns.length})` +
+      `   recorded ${recorded}   received ${received} (verified ${verified})   ${countsOk ? 'equal' : 'NOT EQUAL'}`);
+    if (failedRuns.length) console.log(`  first failure: ${failedRuns[0].status} ${failedRuns[0].text.slice(0, 300)}`);
+
+    // --- enqueue ----------------------------------------------------------------------
+    const eventService = await createService(worker, 'Bench events');
+    const { results: eventResults, seconds: eventSeconds } = await concurrently(EVENTS, CLIENTS, (i) =>
+      worker.enqueue({
+        routing_key: eventService.routing_key,
+        event_action: 'trigger',
+        dedup_key: `bench-${i}`,
+        payload: { summary: `Bench event ${i}`, source: 'bench', severity: i % 2 ? 'warning' : 'critical', custom_details: { i } },
+      }),
+    );
+    const accepted = eventResults.filter((r) => r.status === 202).length;
+    const stored = (await worker.api('GET', `/api/incidents?service_id=${eventService.id}`)).json.incidents.length;
+    const eventsOk = accepted === eventResults.length && stored === accepted;
+    if (!eventsOk) failures += 1;
+    const perSec = accepted / eventSeconds;
+    console.log(`\n/v2/enqueue, ${CLIENTS} concurrent clients`);
+    console.log(`  ${perSec.toFixed(1)} events/s over ${eventSeconds.toFixed(1)} s` +
+      `   target >= ${TARGETS.enqueuePerSec}: ${verdict(perSec >= TARGETS.enqueuePerSec)}`);
+    console.log(`  sent ${eventResults.length}   accepted ${accepted}   incidents stored ${stored}   ${eventsOk ? 'equal' : 'NOT EQUAL'}`);
+    const refused = eventResults.find((r) => r.status !== 202);
+    if (refused) console.log(`  first refusal: ${refused.status} ${refused.text.slice(0, 300)}`);
+  } finally {
+    await Promise.all([worker.stop(), receiver.stop()]);
+  }
+  console.log(sizeReport());
+  return failures;
+}
+
+main().then(
+  (failures) => process.exit(failures ? 1 : 0),
+  (error) => {
+    console.error(`bench: ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,76 @@
+//! `App`: what a handler needs from the environment (bindings, settings, the clock),
+//! read once per request.
+
+use shared::endpoint::EndpointPolicy;
+use worker::{D1Database, Env, KvStore};
+
+use crate::error::{ApiError, ApiResult};
+
+/// The KV namespace holding action configuration.
+const CONFIG_BINDING: &str = "CONFIG";
+/// The D1 database holding incidents, timelines, runs and sessions.
+const DB_BINDING: &str = "DB";
+
+/// Per-request access to bindings and settings.
+pub struct App {
+    env: Env,
+    /// Milliseconds since the epoch when the request arrived.
+    pub now_ms: i64,
+}
+
+impl App {
+    /// Wraps the environment of one request.
+    pub fn new(env: Env) -> Self {
+        Self {
+            env,
+            now_ms: now_ms(),
+        }
+    }
+
+    /// The D1 database.
+    pub fn db(&self) -> ApiResult<D1Database> {
+        self.env
+            .d1(DB_BINDING)
+            .map_err(|e| ApiError::Internal(format!("D1 binding {DB_BINDING}: {e}")))
+    }
+
+    /// The KV namespace.
+    pub fn kv(&self) -> ApiResult<KvStore> {
+        self.env
+            .kv(CONFIG_BINDING)
+            .map_err(|e| ApiError::Internal(format!("KV binding {CONFIG_BINDING}: {e}")))
+    }
+
+    /// A secret or plain var, whichever the deployment used; `None` when unset or blank.
+    fn setting(&self, name: &str) -> Option<String> {
+        self.env
+            .secret(name)
+            .map(|s| s.to_string())
+            .or_else(|_| self.env.var(name).map(|v| v.to_string()))
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    }
+
+    /// The bootstrap sign-in token.
+    pub fn admin_token(&self) -> Option<String> {
+        self.setting("ADMIN_TOKEN")
+    }
+
+    /// The raw `PRIVATE_ENDPOINT_ALLOWLIST`.
+    pub fn private_endpoint_allowlist(&self) -> String {
+        self.setting("PRIVATE_ENDPOINT_ALLOWLIST").unwrap_or_default()
+    }
+
+    /// The endpoint rules in force.
+    pub fn endpoint_policy(&self) -> EndpointPolicy {
+        EndpointPolicy::from_allowlist(&self.private_endpoint_allowlist())
+    }
+}
+
+/// Milliseconds since the epoch, from the platform clock.
+pub fn now_ms() -> i64 {
+    // Date.now() is an integral f64 well inside i64.
+    #[expect(clippy::cast_possible_truncation, reason = "integral milliseconds")]
+    let ms = js_sys::Date::now() as i64;
+    ms
+}

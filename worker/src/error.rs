@@ -1,0 +1,153 @@
+//! `ApiError`: every way an `/api/*` request can fail, and the one place that turns a
+//! failure into a response. Internal causes are logged here and never sent to the client.
+
+use shared::api::{ErrorBody, ErrorDetail};
+use shared::FieldError;
+use worker::{console_error, Response};
+
+use crate::http::json_response;
+
+/// Why a request failed.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No or wrong credentials.
+    Unauthorized,
+    /// The named thing does not exist (`what` is e.g. "Service").
+    NotFound(&'static str),
+    /// The path exists but not with this method.
+    MethodNotAllowed,
+    /// The body is not valid JSON or not the expected shape.
+    InvalidJson(String),
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// The body is larger than `limit` bytes.
+    PayloadTooLarge(usize),
+    /// Fields failed validation.
+    Validation(Vec<FieldError>),
+    /// A bad query string or header, with its code.
+    BadRequest(&'static str, String),
+    /// The request conflicts with the current state (limit reached, name taken, ...).
+    Conflict(&'static str, String),
+    /// Our fault. The detail is logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    fn status_code_message(&self) -> (u16, &'static str, String) {
+        match self {
+            Self::Unauthorized => (
+                401,
+                "unauthorized",
+                "Sign in first: send a valid session cookie or Authorization: Bearer token".into(),
+            ),
+            Self::NotFound(what) => (404, "not_found", format!("{what} not found")),
+            Self::MethodNotAllowed => (
+                405,
+                "method_not_allowed",
+                "This method is not allowed here".into(),
+            ),
+            Self::InvalidJson(detail) => (
+                400,
+                "invalid_json",
+                format!("The request body is not valid JSON for this request: {detail}"),
+            ),
+            Self::UnsupportedMediaType => (
+                415,
+                "unsupported_media_type",
+                "Send the request body as Content-Type: application/json".into(),
+            ),
+            Self::PayloadTooLarge(limit) => (
+                413,
+                "payload_too_large",
+                format!("The request body is larger than {limit} bytes"),
+            ),
+            Self::Validation(fields) => (
+                422,
+                "validation_failed",
+                fields.first().map_or_else(
+                    || "Some fields are invalid".to_owned(),
+                    |first| first.message.clone(),
+                ),
+            ),
+            Self::BadRequest(code, message) => (400, code, message.clone()),
+            Self::Conflict(code, message) => (409, code, message.clone()),
+            Self::Internal(_) => (
+                500,
+                "internal",
+                "Something went wrong on our side; the request was not completed".into(),
+            ),
+        }
+    }
+
+    /// The JSON error body this error is sent as.
+    pub fn body(&self) -> (u16, ErrorBody) {
+        let (status, code, message) = self.status_code_message();
+        let fields = match self {
+            Self::Validation(fields) => fields.clone(),
+            _ => Vec::new(),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                fields,
+            },
+        };
+        (status, body)
+    }
+
+    /// Logs internal causes and builds the response.
+    pub fn into_response(self) -> worker::Result<Response> {
+        if let Self::Internal(detail) = &self {
+            console_error!("internal error: {detail}");
+        }
+        let (status, body) = self.body();
+        json_response(&body, status)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(error: worker::Error) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Internal(format!("json: {error}"))
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_never_reveals_its_cause() {
+        let (status, body) = ApiError::Internal("D1_ERROR: secret table xyz".into()).body();
+        assert_eq!(status, 500);
+        assert!(!body.error.message.contains("xyz"));
+        assert_eq!(body.error.code, "internal");
+    }
+
+    #[test]
+    fn a_validation_error_leads_with_its_first_field_message() {
+        let fields = vec![FieldError {
+            field: "name".into(),
+            message: "Name is required".into(),
+        }];
+        let (status, body) = ApiError::Validation(fields).body();
+        assert_eq!(status, 422);
+        assert_eq!(body.error.message, "Name is required");
+        assert_eq!(body.error.fields.len(), 1);
+    }
+
+    #[test]
+    fn not_found_names_the_missing_thing() {
+        let (status, body) = ApiError::NotFound("Incident").body();
+        assert_eq!((status, body.error.message.as_str()), (404, "Incident not found"));
+    }
+}

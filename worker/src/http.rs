@@ -1,0 +1,136 @@
+//! HTTP plumbing shared by every handler: reading a JSON body within a size limit,
+//! writing JSON responses, and the pure header parsing behind them.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Headers, Request, Response};
+
+use crate::error::{ApiError, ApiResult};
+
+/// A JSON response with `Cache-Control: no-store` (answers carry incident data).
+pub fn json_response<T: Serialize>(body: &T, status: u16) -> worker::Result<Response> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::from_bytes(serde_json::to_vec(body)?)?
+        .with_status(status)
+        .with_headers(headers))
+}
+
+/// `204 No Content`.
+pub fn no_content() -> worker::Result<Response> {
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// Whether a `Content-Type` value names JSON (`application/json`, any parameters).
+pub fn is_json_content_type(value: &str) -> bool {
+    value
+        .split(';')
+        .next()
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Why a body could not be read, before it is turned into the caller's error shape.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// Not `application/json`.
+    NotJson,
+    /// Over the limit.
+    TooLarge,
+}
+
+/// Reads the raw body, refusing a wrong content type and anything over `limit` bytes.
+/// The declared `Content-Length` is checked first so an oversize body is not read at all.
+pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    if !content_type.as_deref().is_some_and(is_json_content_type) {
+        return Err(BodyError::NotJson);
+    }
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|len| len.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let bytes = req.bytes().await.map_err(|_| BodyError::TooLarge)?;
+    if bytes.len() > limit {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses an `/api/*` JSON body of type `T`.
+pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    let limit = shared::limits::MAX_API_BODY_BYTES;
+    let bytes = read_body(req, limit).await.map_err(|error| match error {
+        BodyError::NotJson => ApiError::UnsupportedMediaType,
+        BodyError::TooLarge => ApiError::PayloadTooLarge(limit),
+    })?;
+    parse_json(&bytes)
+}
+
+/// Parses a JSON body, describing the problem in words a developer can act on.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|error| ApiError::InvalidJson(error.to_string()))
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+/// The value of cookie `name` in a `Cookie` header.
+pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then_some(value)
+    })
+}
+
+/// A header's value, if present and readable.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types_are_recognised_with_parameters() {
+        assert!(is_json_content_type("application/json"));
+        assert!(is_json_content_type("Application/JSON; charset=utf-8"));
+        assert!(!is_json_content_type("text/plain"));
+        assert!(!is_json_content_type("application/jsonp"));
+        assert!(!is_json_content_type("application/x-www-form-urlencoded"));
+    }
+
+    #[test]
+    fn a_bearer_token_is_taken_from_the_header() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+    }
+
+    #[test]
+    fn a_cookie_is_found_among_others() {
+        let header = "theme=dark; ia_session=s3cr3t; other=1";
+        assert_eq!(cookie_value(header, "ia_session"), Some("s3cr3t"));
+        assert_eq!(cookie_value(header, "missing"), None);
+        assert_eq!(cookie_value("xia_session=1", "ia_session"), None);
+    }
+
+    #[test]
+    fn malformed_json_is_reported_as_invalid_json() {
+        let result: ApiResult<serde_json::Value> = parse_json(b"{\"name\": ");
+        assert!(matches!(result, Err(ApiError::InvalidJson(_))));
+    }
+}

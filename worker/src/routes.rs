@@ -1,0 +1,9 @@
+//! Request handlers, one module per resource. Each handler parses its input, calls the
+//! store, and returns `ApiResult<Response>`; `lib.rs` maps routes to them.
+
+pub mod actions;
+pub mod events;
+pub mod incidents;
+pub mod runs;
+pub mod services;
+pub mod session;

@@ -1,0 +1,80 @@
+//! `POST /v2/enqueue`: the PagerDuty Events API v2, so monitoring tools feed this system
+//! by changing only the host. Its answers use PagerDuty's own shapes, not `ErrorBody`.
+
+use shared::events::{parse_event, EnqueueAccepted, EnqueueRejected, EventAction};
+use shared::incident::IncidentStatus;
+use shared::limits::MAX_EVENT_BODY_BYTES;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::error::ApiResult;
+use crate::http::{json_response, read_body, BodyError};
+use crate::ids::hex;
+use crate::ids::random_bytes;
+use crate::store::incidents::{self, Target};
+use crate::store::services;
+
+/// The agent named on timeline entries written by acknowledge and resolve events.
+const EVENTS_AGENT: &str = "Events API";
+
+/// `POST /v2/enqueue`.
+pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
+    let bytes = match read_body(&mut req, MAX_EVENT_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::NotJson) => {
+            return reject(415, "Send the event as Content-Type: application/json".to_owned())
+        }
+        Err(BodyError::TooLarge) => {
+            return reject(
+                413,
+                format!("The event is larger than the {} KB limit", MAX_EVENT_BODY_BYTES / 1024),
+            )
+        }
+    };
+    let body: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(body) => body,
+        Err(error) => return reject(400, format!("Malformed JSON: {error}")),
+    };
+    let event = match parse_event(&body) {
+        Ok(event) => event,
+        Err(errors) => return Ok(json_response(&EnqueueRejected::new(errors), 400)?),
+    };
+    let db = app.db()?;
+    let Some(service) = services::get_by_routing_key(&db, &event.routing_key).await? else {
+        return reject(400, "'routing_key' does not match any service's integration key".to_owned());
+    };
+    let dedup_key = match (event.event_action, &event.dedup_key, &event.payload) {
+        (EventAction::Trigger, key, Some(payload)) => {
+            let key = key.clone().unwrap_or_else(|| hex(&random_bytes(16)));
+            incidents::apply_trigger(&db, &service.id, &key, payload, &event.links, app.now_ms)
+                .await?;
+            key
+        }
+        (action, Some(key), _) => {
+            let to = if action == EventAction::Acknowledge {
+                IncidentStatus::Acknowledged
+            } else {
+                IncidentStatus::Resolved
+            };
+            let target = Target::OpenWithDedupKey {
+                service_id: &service.id,
+                dedup_key: key,
+            };
+            // No open incident with this key: accepted and nothing changes, as PagerDuty does.
+            incidents::apply_transition(&db, target, to, EVENTS_AGENT, app.now_ms).await?;
+            key.clone()
+        }
+        // parse_event guarantees a payload on triggers and a key otherwise.
+        _ => return reject(400, "Event object is invalid".to_owned()),
+    };
+    let accepted = EnqueueAccepted {
+        status: "success".to_owned(),
+        message: "Event processed".to_owned(),
+        dedup_key,
+    };
+    Ok(json_response(&accepted, 202)?)
+}
+
+fn reject(status: u16, error: String) -> ApiResult<Response> {
+    Ok(json_response(&EnqueueRejected::new(vec![error]), status)?)
+}

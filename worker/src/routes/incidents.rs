@@ -1,0 +1,92 @@
+//! `/api/incidents`: list, read, acknowledge, resolve, and the timeline.
+
+use shared::api::{ActionSummary, Incident, IncidentList, IncidentResponse, LogEntryList};
+use shared::incident::IncidentStatus;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::http::json_response;
+use crate::store::incidents::{self, Target};
+use crate::store::actions;
+
+/// `GET /api/incidents?service_id=&status=`, newest first.
+pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
+    let url = req.url()?;
+    let mut service_id = None;
+    let mut status = None;
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "service_id" if !value.is_empty() => service_id = Some(value.into_owned()),
+            "status" if !value.is_empty() => {
+                status = Some(IncidentStatus::parse(&value).ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "invalid_query",
+                        "status must be one of triggered, acknowledged, resolved".to_owned(),
+                    )
+                })?);
+            }
+            _ => {}
+        }
+    }
+    let incidents = incidents::list(&app.db()?, service_id.as_deref(), status)
+        .await?
+        .into_iter()
+        .map(incidents::IncidentRow::into_wire)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(json_response(&IncidentList { incidents }, 200)?)
+}
+
+/// `GET /api/incidents/{id}`, with the service's enabled actions.
+pub async fn get_incident(app: &App, id: &str) -> ApiResult<Response> {
+    let incident = load_with_actions(app, id).await?;
+    Ok(json_response(&IncidentResponse { incident }, 200)?)
+}
+
+/// `POST /api/incidents/{id}/acknowledge` and `/resolve`.
+pub async fn transition_incident(
+    app: &App,
+    caller: &Principal,
+    id: &str,
+    to: IncidentStatus,
+) -> ApiResult<Response> {
+    let db = app.db()?;
+    let changed =
+        incidents::apply_transition(&db, Target::Id(id), to, &caller.name, app.now_ms).await?;
+    let incident = load_with_actions(app, id).await?;
+    if !changed && to == IncidentStatus::Acknowledged && incident.status == IncidentStatus::Resolved {
+        return Err(ApiError::Conflict(
+            "invalid_transition",
+            "This incident is already resolved; it can no longer be acknowledged".to_owned(),
+        ));
+    }
+    Ok(json_response(&IncidentResponse { incident }, 200)?)
+}
+
+/// `GET /api/incidents/{id}/log`, oldest first.
+pub async fn get_log(app: &App, id: &str) -> ApiResult<Response> {
+    let db = app.db()?;
+    incidents::get(&db, id).await?.ok_or(ApiError::NotFound("Incident"))?;
+    let log_entries = incidents::log_entries(&db, id).await?;
+    Ok(json_response(&LogEntryList { log_entries }, 200)?)
+}
+
+async fn load_with_actions(app: &App, id: &str) -> ApiResult<Incident> {
+    let db = app.db()?;
+    let row = incidents::get(&db, id).await?.ok_or(ApiError::NotFound("Incident"))?;
+    let service_actions = actions::list_for_service(&db, &app.kv()?, row.service_id()).await?;
+    let mut incident = row.into_wire()?;
+    incident.actions = Some(
+        service_actions
+            .into_iter()
+            .filter(|action| action.enabled)
+            .map(|action| ActionSummary {
+                id: action.id,
+                name: action.name,
+                description: action.description,
+            })
+            .collect(),
+    );
+    Ok(incident)
+}

@@ -1,0 +1,130 @@
+//! Running an action from an incident, and reading runs back.
+//!
+//! The worker, never the browser, sends the POST: the endpoint's secrets and signing
+//! key stay here, and the run is recorded whatever the browser does.
+
+use shared::api::{RunList, RunResponse};
+use shared::limits::MAX_IDEMPOTENCY_KEY_CHARS;
+use worker::{Request, Response};
+
+use crate::app::{now_ms, App};
+use crate::auth::Principal;
+use crate::delivery::{build_delivery, classify, send};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{header, json_response};
+use crate::ids::new_id;
+use crate::store::runs::{self, Claim, NewRun};
+use crate::store::{actions, incidents};
+
+/// `POST /api/incidents/{id}/actions/{action_id}/runs`: sends the action's POST and
+/// answers once the endpoint has answered or the deadline has passed.
+pub async fn create_run(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    incident_id: &str,
+    action_id: &str,
+) -> ApiResult<Response> {
+    let idempotency_key = header(req, "Idempotency-Key");
+    if let Some(key) = &idempotency_key {
+        check_idempotency_key(key)?;
+    }
+    let db = app.db()?;
+    let incident = incidents::get(&db, incident_id)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    let action = actions::get_in_service(&app.kv()?, incident.service_id(), action_id)
+        .await?
+        .ok_or(ApiError::NotFound("Action"))?;
+    if !action.enabled {
+        return Err(ApiError::Conflict(
+            "action_disabled",
+            format!("The action \"{}\" is disabled; enable it on the service's Custom Incident Actions page", action.name),
+        ));
+    }
+    let run_id = new_id("run");
+    let run = NewRun {
+        id: &run_id,
+        incident_id,
+        action_id,
+        action_name: &action.name,
+        requested_by: &caller.id,
+        idempotency_key: idempotency_key.as_deref(),
+        started_at: app.now_ms,
+    };
+    if let Claim::Existing(earlier) = runs::claim(&db, &run).await? {
+        if earlier.is_running() {
+            return Err(ApiError::Conflict(
+                "run_in_progress",
+                "A run with this Idempotency-Key is still in progress".to_owned(),
+            ));
+        }
+        let mut response = json_response(&RunResponse { run: earlier.into_wire()? }, 200)?;
+        response.headers_mut().set("Idempotent-Replayed", "true")?;
+        return Ok(response);
+    }
+
+    let delivery = build_delivery(&run_id, app.now_ms, caller, &action, &incident.into_wire()?)
+        .map_err(|_| ApiError::Internal(format!("action {action_id}: unusable signing secret")))?;
+    let sent_at = now_ms();
+    let result = send(&delivery).await;
+    let finished_at = now_ms();
+    let verdict = classify(&result);
+    runs::finish(&db, &run, &verdict, finished_at - sent_at, finished_at, &caller.name).await?;
+
+    let stored = runs::get(&db, &run_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("run {run_id} vanished")))?;
+    Ok(json_response(&RunResponse { run: stored.into_wire()? }, 201)?)
+}
+
+/// `GET /api/incidents/{id}/runs`, newest first.
+pub async fn list_runs(app: &App, incident_id: &str) -> ApiResult<Response> {
+    let db = app.db()?;
+    incidents::get(&db, incident_id)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    let runs = runs::list_for_incident(&db, incident_id).await?;
+    Ok(json_response(&RunList { runs }, 200)?)
+}
+
+/// `GET /api/runs/{id}`.
+pub async fn get_run(app: &App, run_id: &str) -> ApiResult<Response> {
+    let run = runs::get(&app.db()?, run_id)
+        .await?
+        .ok_or(ApiError::NotFound("Run"))?;
+    Ok(json_response(&RunResponse { run: run.into_wire()? }, 200)?)
+}
+
+/// An `Idempotency-Key` is 1..=255 visible ASCII characters.
+pub fn check_idempotency_key(key: &str) -> ApiResult<()> {
+    let valid = !key.is_empty()
+        && key.len() <= MAX_IDEMPOTENCY_KEY_CHARS
+        && key.bytes().all(|b| b.is_ascii_graphic());
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "invalid_idempotency_key",
+            format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_of_1_and_255_characters_are_accepted() {
+        assert!(check_idempotency_key("k").is_ok());
+        assert!(check_idempotency_key(&"k".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn idempotency_keys_that_are_empty_long_or_spaced_are_refused() {
+        assert!(check_idempotency_key("").is_err());
+        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+        assert!(check_idempotency_key("a b").is_err());
+    }
+}

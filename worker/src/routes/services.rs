@@ -1,0 +1,90 @@
+//! `/api/services`: create, list, read, rename and delete services.
+
+use shared::api::{CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest};
+use shared::service::{parse_service_name, validate_service};
+use shared::validation::optional_text;
+use shared::limits::MAX_DESCRIPTION_CHARS;
+use shared::FieldError;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_response, no_content, read_json};
+use crate::ids::{new_id, new_routing_key};
+use crate::store::{actions, services};
+
+/// `POST /api/services`.
+pub async fn create_service(mut req: Request, app: &App) -> ApiResult<Response> {
+    let body: CreateServiceRequest = read_json(&mut req).await?;
+    let (name, description) =
+        validate_service(&body.name, body.description.as_deref()).map_err(ApiError::Validation)?;
+    let row = services::ServiceRow {
+        id: new_id("svc"),
+        name,
+        description,
+        routing_key: new_routing_key(),
+        created_at: app.now_ms,
+    };
+    services::insert(&app.db()?, &row).await?;
+    Ok(json_response(&ServiceResponse { service: row.into_wire() }, 201)?)
+}
+
+/// `GET /api/services`.
+pub async fn list_services(app: &App) -> ApiResult<Response> {
+    let services = services::list(&app.db()?)
+        .await?
+        .into_iter()
+        .map(services::ServiceRow::into_wire)
+        .collect();
+    Ok(json_response(&ServiceList { services }, 200)?)
+}
+
+/// `GET /api/services/{id}`.
+pub async fn get_service(app: &App, id: &str) -> ApiResult<Response> {
+    let row = services::get(&app.db()?, id).await?.ok_or(ApiError::NotFound("Service"))?;
+    Ok(json_response(&ServiceResponse { service: row.into_wire() }, 200)?)
+}
+
+/// `PATCH /api/services/{id}`.
+pub async fn update_service(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let body: UpdateServiceRequest = read_json(&mut req).await?;
+    let mut errors = Vec::new();
+    let name = body
+        .name
+        .as_deref()
+        .map(parse_service_name)
+        .transpose()
+        .map_err(|e| errors.push(FieldError::new("name", &e)))
+        .ok()
+        .flatten();
+    let description = body
+        .description
+        .as_deref()
+        .map(|text| optional_text(Some(text), "Description", MAX_DESCRIPTION_CHARS))
+        .transpose()
+        .map_err(|e| errors.push(FieldError::new("description", &e)))
+        .ok()
+        .flatten();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let db = app.db()?;
+    let description = description.as_ref().map(Option::as_deref);
+    if !services::update(&db, id, name.as_deref(), description).await? {
+        return Err(ApiError::NotFound("Service"));
+    }
+    get_service(app, id).await
+}
+
+/// `DELETE /api/services/{id}`: the service, its incidents, runs and timelines, and its
+/// actions' configuration.
+pub async fn delete_service(app: &App, id: &str) -> ApiResult<Response> {
+    let action_ids = services::delete(&app.db()?, id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    let kv = app.kv()?;
+    for action_id in action_ids {
+        actions::delete_config(&kv, &action_id).await?;
+    }
+    Ok(no_content()?)
+}

@@ -1,0 +1,71 @@
+//! Sign-in and sign-out: exchange the token for an `HttpOnly`, `SameSite=Strict`,
+//! expiring session cookie, so the token itself never sits in the browser.
+
+use shared::api::{SessionInfo, SessionResponse, Settings, SignInRequest};
+use shared::time::format_rfc3339;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth::{
+    hash_token, session_cookie, token_matches, Authenticated, Principal, SESSION_COOKIE,
+    SESSION_TTL_SECS,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{cookie_value, header, json_response, no_content, read_json};
+use crate::ids::new_session_token;
+use crate::store::sessions;
+
+/// `POST /api/session`.
+pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
+    let body: SignInRequest = read_json(&mut req).await?;
+    if !token_matches(app, body.token.trim()) {
+        return Err(ApiError::Unauthorized);
+    }
+    let principal = Principal::admin();
+    let token = new_session_token();
+    let expires_ms = app.now_ms + SESSION_TTL_SECS * 1000;
+    sessions::insert(&app.db()?, &hash_token(&token), &principal.id, app.now_ms, expires_ms).await?;
+    let secure = req.url().is_ok_and(|url| url.scheme() == "https");
+    let caller = Authenticated {
+        principal,
+        session_expires_ms: Some(expires_ms),
+    };
+    let mut response = json_response(&session_response(&caller, app), 200)?;
+    response
+        .headers_mut()
+        .set("Set-Cookie", &session_cookie(&token, SESSION_TTL_SECS, secure))?;
+    Ok(response)
+}
+
+/// `GET /api/session`: who is signed in, and the settings the SPA validates with.
+pub fn current_session(caller: &Authenticated, app: &App) -> ApiResult<Response> {
+    Ok(json_response(&session_response(caller, app), 200)?)
+}
+
+/// `DELETE /api/session`: ends the cookie's session at once.
+pub async fn sign_out(req: &Request, app: &App) -> ApiResult<Response> {
+    if let Some(token) = header(req, "Cookie")
+        .as_deref()
+        .and_then(|cookies| cookie_value(cookies, SESSION_COOKIE))
+    {
+        sessions::delete(&app.db()?, &hash_token(token), app.now_ms).await?;
+    }
+    let mut response = no_content()?;
+    response
+        .headers_mut()
+        .set("Set-Cookie", &session_cookie("", 0, false))?;
+    Ok(response)
+}
+
+fn session_response(caller: &Authenticated, app: &App) -> SessionResponse {
+    SessionResponse {
+        session: SessionInfo {
+            user_id: caller.principal.id.clone(),
+            user_name: caller.principal.name.clone(),
+            expires_at: caller.session_expires_ms.map(format_rfc3339),
+        },
+        settings: Settings {
+            private_endpoint_allowlist: app.private_endpoint_allowlist(),
+        },
+    }
+}

@@ -1,0 +1,10 @@
+//! Storage: D1 for services, incidents, timelines, runs and sessions; KV for action
+//! configuration. Each submodule owns its tables (or keys) and its SQL; handlers never
+//! write SQL themselves.
+
+pub mod actions;
+pub mod incidents;
+pub mod runs;
+pub mod services;
+pub mod sessions;
+pub mod sql;

@@ -1,0 +1,284 @@
+//! Incidents and their timelines (D1).
+//!
+//! Every change to an incident and its timeline entry are written in one D1 batch (a
+//! transaction). The change stamps `last_change_id`; the entry is inserted by selecting
+//! the incident with that stamp, so the entry exists exactly when the change happened,
+//! and a no-op (acknowledging twice, resolving nothing) writes nothing.
+
+use serde::Deserialize;
+use shared::api::{ActionRun, Incident, LogEntry, LogEntryType, ServiceRef};
+use shared::events::EventPayload;
+use shared::incident::{IncidentStatus, Severity};
+use shared::time::format_rfc3339;
+use worker::D1Database;
+
+use super::sql::{changes, statement, SqlValue};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
+
+/// An `incidents` row joined with its service's name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IncidentRow {
+    id: String,
+    number: i64,
+    service_id: String,
+    service_name: String,
+    title: String,
+    status: String,
+    severity: String,
+    source: String,
+    component: Option<String>,
+    grp: Option<String>,
+    class: Option<String>,
+    custom_details: String,
+    links: String,
+    dedup_key: String,
+    event_count: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl IncidentRow {
+    /// The owning service's id.
+    pub fn service_id(&self) -> &str {
+        &self.service_id
+    }
+
+    /// The API shape, without `actions`.
+    pub fn into_wire(self) -> ApiResult<Incident> {
+        let corrupt = |what: &str| ApiError::Internal(format!("incident {}: bad {what}", self.id));
+        let status = IncidentStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?;
+        let severity = Severity::parse(&self.severity).ok_or_else(|| corrupt("severity"))?;
+        Ok(Incident {
+            number: self.number,
+            title: self.title,
+            status,
+            urgency: severity.urgency(),
+            severity,
+            source: self.source,
+            component: self.component,
+            group: self.grp,
+            class: self.class,
+            custom_details: serde_json::from_str(&self.custom_details)?,
+            links: serde_json::from_str(&self.links)?,
+            dedup_key: self.dedup_key,
+            event_count: self.event_count,
+            service: ServiceRef {
+                id: self.service_id,
+                name: self.service_name,
+            },
+            created_at: format_rfc3339(self.created_at),
+            updated_at: format_rfc3339(self.updated_at),
+            id: self.id,
+            actions: None,
+        })
+    }
+}
+
+const SELECT_INCIDENT: &str = "SELECT i.id, i.number, i.service_id, s.name AS service_name, i.title, \
+     i.status, i.severity, i.source, i.component, i.grp, i.class, i.custom_details, i.links, \
+     i.dedup_key, i.event_count, i.created_at, i.updated_at \
+     FROM incidents i JOIN services s ON s.id = i.service_id";
+
+/// How many incidents a list returns at most.
+pub const LIST_LIMIT: i64 = 500;
+
+/// Incidents newest first, optionally of one service and/or in one status.
+pub async fn list(
+    db: &D1Database,
+    service_id: Option<&str>,
+    status: Option<IncidentStatus>,
+) -> ApiResult<Vec<IncidentRow>> {
+    let sql = format!(
+        "{SELECT_INCIDENT} WHERE (?1 IS NULL OR i.service_id = ?1) AND (?2 IS NULL OR i.status = ?2) \
+         ORDER BY i.created_at DESC, i.number DESC LIMIT ?3"
+    );
+    let status = status.map(IncidentStatus::as_str);
+    Ok(statement(db, &sql, &[service_id.into(), status.into(), LIST_LIMIT.into()])?
+        .all()
+        .await?
+        .results()?)
+}
+
+/// One incident.
+pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<IncidentRow>> {
+    let sql = format!("{SELECT_INCIDENT} WHERE i.id = ?1");
+    Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
+}
+
+/// Opens an incident for a trigger event, or adds the event to the open incident of the
+/// service with the same dedup key, with its timeline entry, atomically.
+pub async fn apply_trigger(
+    db: &D1Database,
+    service_id: &str,
+    dedup_key: &str,
+    payload: &EventPayload,
+    links: &serde_json::Value,
+    now_ms: i64,
+) -> ApiResult<()> {
+    let change_id = new_id("chg");
+    let incident_id = new_id("inc");
+    let custom_details = payload.custom_details.to_string();
+    let links = links.to_string();
+    let upsert = statement(
+        db,
+        "INSERT INTO incidents (id, number, service_id, title, status, urgency, severity, source, \
+             component, grp, class, custom_details, links, dedup_key, event_count, last_change_id, \
+             created_at, updated_at) \
+         VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents), ?2, ?3, 'triggered', \
+             ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?14) \
+         ON CONFLICT (service_id, dedup_key) WHERE status != 'resolved' DO UPDATE SET \
+             event_count = event_count + 1, last_change_id = excluded.last_change_id, \
+             updated_at = excluded.updated_at",
+        &[
+            (&incident_id).into(),
+            service_id.into(),
+            (&payload.summary).into(),
+            payload.severity.urgency().as_str().into(),
+            payload.severity.as_str().into(),
+            (&payload.source).into(),
+            (&payload.component).into(),
+            (&payload.group).into(),
+            (&payload.class).into(),
+            (&custom_details).into(),
+            (&links).into(),
+            dedup_key.into(),
+            (&change_id).into(),
+            now_ms.into(),
+        ],
+    )?;
+    let agent = format!("Events API ({})", payload.source);
+    let entry = statement(
+        db,
+        "INSERT INTO log_entries (id, incident_id, type, agent, summary, created_at) \
+         SELECT ?1, id, CASE WHEN event_count = 1 THEN 'trigger' ELSE 'alert' END, ?2, \
+             CASE WHEN event_count = 1 THEN ?3 ELSE ?4 END, ?5 \
+         FROM incidents WHERE last_change_id = ?6",
+        &[
+            new_id("log").as_str().into(),
+            (&agent).into(),
+            format!("Triggered: {}", payload.summary).as_str().into(),
+            format!("Another trigger event was merged into this incident: {}", payload.summary)
+                .as_str()
+                .into(),
+            now_ms.into(),
+            (&change_id).into(),
+        ],
+    )?;
+    db.batch(vec![upsert, entry]).await?;
+    Ok(())
+}
+
+/// Which incident a transition applies to.
+pub enum Target<'a> {
+    /// By id (the UI and API).
+    Id(&'a str),
+    /// The open incident of a service with this dedup key (the Events API).
+    OpenWithDedupKey {
+        /// The service.
+        service_id: &'a str,
+        /// The key.
+        dedup_key: &'a str,
+    },
+}
+
+/// Acknowledges or resolves, with the timeline entry, atomically. Returns whether
+/// anything changed: acknowledging only moves `triggered`, resolving anything open.
+pub async fn apply_transition(
+    db: &D1Database,
+    target: Target<'_>,
+    to: IncidentStatus,
+    agent: &str,
+    now_ms: i64,
+) -> ApiResult<bool> {
+    let (from_condition, entry_type, verb) = match to {
+        IncidentStatus::Acknowledged => ("status = 'triggered'", "acknowledge", "Acknowledged"),
+        IncidentStatus::Resolved => ("status != 'resolved'", "resolve", "Resolved"),
+        IncidentStatus::Triggered => {
+            return Err(ApiError::Internal("incidents are triggered only by events".into()))
+        }
+    };
+    let change_id = new_id("chg");
+    let (target_condition, a, b) = match target {
+        Target::Id(id) => ("id = ?4 AND ?5 IS NULL", SqlValue::Text(id), SqlValue::Null),
+        Target::OpenWithDedupKey {
+            service_id,
+            dedup_key,
+        } => (
+            "service_id = ?4 AND dedup_key = ?5",
+            SqlValue::Text(service_id),
+            SqlValue::Text(dedup_key),
+        ),
+    };
+    let update = statement(
+        db,
+        &format!(
+            "UPDATE incidents SET status = ?1, last_change_id = ?2, updated_at = ?3 \
+             WHERE {target_condition} AND {from_condition}"
+        ),
+        &[to.as_str().into(), (&change_id).into(), now_ms.into(), a, b],
+    )?;
+    let entry = statement(
+        db,
+        "INSERT INTO log_entries (id, incident_id, type, agent, summary, created_at) \
+         SELECT ?1, id, ?2, ?3, ?4, ?5 FROM incidents WHERE last_change_id = ?6",
+        &[
+            new_id("log").as_str().into(),
+            entry_type.into(),
+            agent.into(),
+            format!("{verb} by {agent}").as_str().into(),
+            now_ms.into(),
+            (&change_id).into(),
+        ],
+    )?;
+    let results = db.batch(vec![update, entry]).await?;
+    Ok(results.first().is_some_and(|update| changes(update) > 0))
+}
+
+/// A `log_entries` row.
+#[derive(Debug, Deserialize)]
+struct LogRow {
+    id: String,
+    #[serde(rename = "type")]
+    entry_type: String,
+    agent: String,
+    summary: String,
+    run_id: Option<String>,
+    created_at: i64,
+}
+
+/// An incident's timeline, oldest first, each `action_run` entry with its run.
+pub async fn log_entries(db: &D1Database, incident_id: &str) -> ApiResult<Vec<LogEntry>> {
+    let rows: Vec<LogRow> = statement(
+        db,
+        "SELECT id, type, agent, summary, run_id, created_at FROM log_entries \
+         WHERE incident_id = ?1 ORDER BY created_at, rowid",
+        &[incident_id.into()],
+    )?
+    .all()
+    .await?
+    .results()?;
+    let mut runs = super::runs::list_for_incident(db, incident_id).await?;
+    rows.into_iter()
+        .map(|row| {
+            let entry_type = parse_entry_type(&row.entry_type)
+                .ok_or_else(|| ApiError::Internal(format!("log {}: bad type", row.id)))?;
+            let run: Option<ActionRun> = row.run_id.and_then(|run_id| {
+                let index = runs.iter().position(|run| run.id == run_id)?;
+                Some(runs.swap_remove(index))
+            });
+            Ok(LogEntry {
+                id: row.id,
+                entry_type,
+                created_at: format_rfc3339(row.created_at),
+                agent: row.agent,
+                summary: row.summary,
+                run,
+            })
+        })
+        .collect()
+}
+
+fn parse_entry_type(raw: &str) -> Option<LogEntryType> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+}

@@ -1,0 +1,122 @@
+//! Services (D1). A service's routing key is how `/v2/enqueue` finds it.
+
+use serde::Deserialize;
+use shared::api::Service;
+use shared::time::format_rfc3339;
+use worker::D1Database;
+
+use super::sql::{changes, statement, SqlValue};
+use crate::error::ApiResult;
+
+/// A `services` row.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceRow {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Integration key.
+    pub routing_key: String,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+impl ServiceRow {
+    /// The API shape.
+    pub fn into_wire(self) -> Service {
+        Service {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            routing_key: self.routing_key,
+            created_at: format_rfc3339(self.created_at),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, name, description, routing_key, created_at";
+
+/// Stores a new service.
+pub async fn insert(db: &D1Database, row: &ServiceRow) -> ApiResult<()> {
+    statement(
+        db,
+        "INSERT INTO services (id, name, description, routing_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        &[
+            (&row.id).into(),
+            (&row.name).into(),
+            (&row.description).into(),
+            (&row.routing_key).into(),
+            row.created_at.into(),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Every service, by name.
+pub async fn list(db: &D1Database) -> ApiResult<Vec<ServiceRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM services ORDER BY name COLLATE NOCASE, created_at");
+    Ok(statement(db, &sql, &[])?.all().await?.results()?)
+}
+
+/// One service.
+pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<ServiceRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM services WHERE id = ?1");
+    Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
+}
+
+/// The service an Events API routing key belongs to.
+pub async fn get_by_routing_key(db: &D1Database, routing_key: &str) -> ApiResult<Option<ServiceRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM services WHERE routing_key = ?1");
+    Ok(statement(db, &sql, &[routing_key.into()])?.first(None).await?)
+}
+
+/// Renames and/or redescribes a service; `None` leaves a field as it is, and
+/// `Some(None)` clears the description. Returns whether the service exists.
+pub async fn update(
+    db: &D1Database,
+    id: &str,
+    name: Option<&str>,
+    description: Option<Option<&str>>,
+) -> ApiResult<bool> {
+    let result = statement(
+        db,
+        "UPDATE services SET name = COALESCE(?2, name), \
+         description = CASE WHEN ?3 THEN ?4 ELSE description END WHERE id = ?1",
+        &[
+            id.into(),
+            name.into(),
+            SqlValue::Int(i64::from(description.is_some())),
+            description.flatten().into(),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(changes(&result) > 0)
+}
+
+/// Deletes a service with its incidents, runs and timelines (ON DELETE CASCADE) and its
+/// action slots, returning the ids of the actions whose KV configuration must go too.
+pub async fn delete(db: &D1Database, id: &str) -> ApiResult<Option<Vec<String>>> {
+    #[derive(Deserialize)]
+    struct Slot {
+        action_id: String,
+    }
+    let results = db
+        .batch(vec![
+            statement(db, "SELECT action_id FROM action_slots WHERE service_id = ?1", &[id.into()])?,
+            statement(db, "DELETE FROM services WHERE id = ?1", &[id.into()])?,
+        ])
+        .await?;
+    let [slots, deleted] = results.as_slice() else {
+        return Ok(None);
+    };
+    if changes(deleted) == 0 {
+        return Ok(None);
+    }
+    let slots: Vec<Slot> = slots.results()?;
+    Ok(Some(slots.into_iter().map(|slot| slot.action_id).collect()))
+}
