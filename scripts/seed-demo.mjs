@@ -1,0 +1,106 @@
+// Seeds the demo into a running worker, idempotently: one service, one action pointing
+// at the sample receiver, one open incident. Prints where to sign in.
+//
+//   node scripts/seed-demo.mjs BASE_URL ADMIN_TOKEN RECEIVER_URL
+
+const [baseUrl, token, receiverUrl] = process.argv.slice(2);
+if (!baseUrl || !token || !receiverUrl) {
+  console.error('usage: node scripts/seed-demo.mjs BASE_URL ADMIN_TOKEN RECEIVER_URL');
+  process.exit(2);
+}
+
+const SERVICE_NAME = 'Checkout API (demo)';
+const ACTION_NAME = 'Restart web tier';
+
+async function api(method, path, body) {
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function waitForWorker() {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${baseUrl}/api/session`);
+      if (response.status === 401) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the worker did not answer at ${baseUrl} within 3 minutes`);
+}
+
+await waitForWorker();
+
+const { services } = await api('GET', '/api/services');
+const service =
+  services.find((s) => s.name === SERVICE_NAME) ??
+  (await api('POST', '/api/services', {
+    name: SERVICE_NAME,
+    description: 'Seeded by scripts/dev: a service whose incidents carry a demo action.',
+  })).service;
+
+const { actions } = await api('GET', `/api/services/${service.id}/actions`);
+const existing = actions.find((a) => a.name === ACTION_NAME);
+// The signing secret is shown once; on a re-run, rotate it to hand the receiver a fresh one.
+const signingSecret = existing
+  ? (await api('POST', `/api/services/${service.id}/actions/${existing.id}/rotate_secret`)).signing_secret
+  : (await api('POST', `/api/services/${service.id}/actions`, {
+      name: ACTION_NAME,
+      description: 'POSTs the incident to the sample receiver, which verifies the signature.',
+      endpoint_url: `${receiverUrl}/restart`,
+      headers: [
+        { name: 'X-Team', value: 'checkout-sre' },
+        { name: 'Authorization', value: 'Bearer demo-receiver-token', secret: true },
+      ],
+    })).action.signing_secret;
+
+const registered = await fetch(`${receiverUrl}/_control/secrets`, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ secret: signingSecret }),
+});
+if (!registered.ok) throw new Error(`the receiver refused the signing secret: ${registered.status}`);
+
+const enqueued = await fetch(`${baseUrl}/v2/enqueue`, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({
+    routing_key: service.routing_key,
+    event_action: 'trigger',
+    dedup_key: 'demo-checkout-latency',
+    payload: {
+      summary: 'Checkout p99 latency above 2 s for 10 minutes',
+      source: 'checkout-web-3',
+      severity: 'critical',
+      component: 'web',
+      group: 'checkout',
+      class: 'latency',
+      custom_details: { p99_ms: 2310, threshold_ms: 2000, region: 'eu-west' },
+    },
+  }),
+});
+if (enqueued.status !== 202) throw new Error(`/v2/enqueue answered ${enqueued.status}`);
+
+console.log(`
+  Incident Actions is running with a demo.
+
+    Open        ${baseUrl}
+    Sign in     ${token}
+
+  The incident "Checkout p99 latency above 2 s" on "${SERVICE_NAME}" has a
+  "${ACTION_NAME}" button. Click it: the receiver on ${receiverUrl} prints the
+  delivery and whether its signature verified.
+  Send more incidents:  curl -H 'Content-Type: application/json' ${baseUrl}/v2/enqueue \\
+    -d '{"routing_key":"${service.routing_key}","event_action":"trigger","payload":{"summary":"Hello","source":"me","severity":"warning"}}'
+`);
