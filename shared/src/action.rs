@@ -287,7 +287,11 @@ mod tests {
         }
     }
 
-    fn validate(name: &str, url: &str, headers: &[HeaderInput]) -> Result<ValidAction, Vec<FieldError>> {
+    fn validate(
+        name: &str,
+        url: &str,
+        headers: &[HeaderInput],
+    ) -> Result<ValidAction, Vec<FieldError>> {
         let fields = ActionFields {
             name,
             description: None,
@@ -305,14 +309,19 @@ mod tests {
     fn a_name_of_forty_characters_is_accepted_and_forty_one_is_not() {
         assert!(ActionName::parse(&"x".repeat(MAX_ACTION_NAME_CHARS)).is_ok());
         assert_eq!(
-            ActionName::parse(&"x".repeat(MAX_ACTION_NAME_CHARS + 1)).unwrap_err().to_string(),
+            ActionName::parse(&"x".repeat(MAX_ACTION_NAME_CHARS + 1))
+                .unwrap_err()
+                .to_string(),
             "Name must be at most 40 characters"
         );
     }
 
     #[test]
     fn a_blank_label_is_rejected() {
-        assert_eq!(ActionName::parse("   ").unwrap_err().to_string(), "Name is required");
+        assert_eq!(
+            ActionName::parse("   ").unwrap_err().to_string(),
+            "Name is required"
+        );
     }
 
     #[test]
@@ -326,7 +335,9 @@ mod tests {
     fn an_action_name_cannot_be_deserialized_when_invalid() {
         assert!(serde_json::from_str::<ActionName>("\"  \"").is_err());
         assert_eq!(
-            serde_json::from_str::<ActionName>("\" Restart \"").unwrap().as_str(),
+            serde_json::from_str::<ActionName>("\" Restart \"")
+                .unwrap()
+                .as_str(),
             "Restart"
         );
     }
@@ -376,13 +387,22 @@ mod tests {
             .map(|i| header(&format!("X-H{i}"), Some("v"), false))
             .collect();
         assert!(validate("A", "https://e.com", &headers[..MAX_HEADERS_PER_ACTION]).is_ok());
-        assert_eq!(fields_of(validate("A", "https://e.com", &headers)), ["headers"]);
+        assert_eq!(
+            fields_of(validate("A", "https://e.com", &headers)),
+            ["headers"]
+        );
     }
 
     #[test]
     fn duplicate_header_names_are_refused_case_insensitively() {
-        let headers = [header("X-Key", Some("1"), false), header("x-key", Some("2"), false)];
-        assert_eq!(fields_of(validate("A", "https://e.com", &headers)), ["headers[1].name"]);
+        let headers = [
+            header("X-Key", Some("1"), false),
+            header("x-key", Some("2"), false),
+        ];
+        assert_eq!(
+            fields_of(validate("A", "https://e.com", &headers)),
+            ["headers[1].name"]
+        );
     }
 
     #[test]

@@ -58,7 +58,10 @@ impl EndpointPolicy {
 fn parse_allowed_host(entry: &str) -> Option<AllowedHost> {
     // Parse through `Url` so an entry is normalised exactly as endpoints are.
     let url = Url::parse(&format!("http://{entry}/")).ok()?;
-    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     Some(AllowedHost {
         host: host.to_ascii_lowercase(),
         port: url.port(),
@@ -169,7 +172,12 @@ mod tests {
 
     #[test]
     fn relative_and_schemeless_urls_are_refused() {
-        for raw in ["/hook", "example.com/hook", "ftp://example.com/x", "javascript:alert(1)"] {
+        for raw in [
+            "/hook",
+            "example.com/hook",
+            "ftp://example.com/x",
+            "javascript:alert(1)",
+        ] {
             assert!(EndpointUrl::parse(raw, &policy("")).is_err(), "{raw}");
         }
     }

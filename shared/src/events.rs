@@ -195,7 +195,10 @@ fn parse_payload(payload: Option<&Value>, errors: &mut Vec<String>) -> Option<Ev
     let component = optional_string(payload.get("component"), "payload.component", errors);
     let group = optional_string(payload.get("group"), "payload.group", errors);
     let class = optional_string(payload.get("class"), "payload.class", errors);
-    let custom_details = payload.get("custom_details").cloned().unwrap_or(Value::Null);
+    let custom_details = payload
+        .get("custom_details")
+        .cloned()
+        .unwrap_or(Value::Null);
     Some(EventPayload {
         summary: summary?,
         source: source?,

@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn a_leap_day_is_formatted() {
         // 2024-02-29T12:34:56.789Z
-        assert_eq!(format_rfc3339(1_709_210_096_789), "2024-02-29T12:34:56.789Z");
+        assert_eq!(
+            format_rfc3339(1_709_210_096_789),
+            "2024-02-29T12:34:56.789Z"
+        );
     }
 
     #[test]

@@ -51,11 +51,7 @@ impl FieldError {
 }
 
 /// Trims `raw` and checks it holds 1..=`max` characters.
-pub fn required_text(
-    raw: &str,
-    what: &'static str,
-    max: usize,
-) -> Result<String, ValidationError> {
+pub fn required_text(raw: &str, what: &'static str, max: usize) -> Result<String, ValidationError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(ValidationError::Required(what));

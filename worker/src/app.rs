@@ -58,7 +58,8 @@ impl App {
 
     /// The raw `PRIVATE_ENDPOINT_ALLOWLIST`.
     pub fn private_endpoint_allowlist(&self) -> String {
-        self.setting("PRIVATE_ENDPOINT_ALLOWLIST").unwrap_or_default()
+        self.setting("PRIVATE_ENDPOINT_ALLOWLIST")
+            .unwrap_or_default()
     }
 
     /// The endpoint rules in force.

@@ -81,7 +81,10 @@ pub fn token_matches(app: &App, candidate: &str) -> bool {
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     // Hashing first makes the lengths equal, so the length does not leak either.
     let (a, b) = (Sha256::digest(a), Sha256::digest(b));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// What the sessions table stores instead of the cookie value.

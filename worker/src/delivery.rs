@@ -12,7 +12,9 @@ use serde_json::json;
 use shared::api::{Incident, RunOutcome, RunStatus};
 use shared::limits::{MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES, RUN_DEADLINE_SECS};
 use shared::time::format_rfc3339;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+use worker::{
+    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
+};
 
 use crate::auth::Principal;
 use crate::signature::{sign, BadSigningSecret};
@@ -181,8 +183,7 @@ pub async fn send(delivery: &Delivery) -> SendResult {
             .with_headers(headers)
             .with_redirect(RequestRedirect::Manual)
             .with_body(Some(delivery.body.clone().into()));
-        let request =
-            Request::new_with_init(&delivery.url, &init).map_err(|e| e.to_string())?;
+        let request = Request::new_with_init(&delivery.url, &init).map_err(|e| e.to_string())?;
         let mut response = Fetch::Request(request)
             .send_with_signal(&signal)
             .await
@@ -265,13 +266,20 @@ mod tests {
 
     #[test]
     fn the_body_names_the_event_action_agent_and_incident() {
-        let delivery = build_delivery("run_1", 1_795_000_000_000, &agent(), &action(), &incident()).unwrap();
+        let delivery =
+            build_delivery("run_1", 1_795_000_000_000, &agent(), &action(), &incident()).unwrap();
         let body: Value = serde_json::from_str(&delivery.body).unwrap();
         let event = &body["event"];
         assert_eq!(event["id"], "run_1");
         assert_eq!(event["event_type"], "incident.custom_action");
-        assert_eq!(event["agent"], serde_json::json!({"type": "user", "id": "admin", "name": "Administrator"}));
-        assert_eq!(event["action"], serde_json::json!({"id": "act_1", "name": "Restart web"}));
+        assert_eq!(
+            event["agent"],
+            serde_json::json!({"type": "user", "id": "admin", "name": "Administrator"})
+        );
+        assert_eq!(
+            event["action"],
+            serde_json::json!({"id": "act_1", "name": "Restart web"})
+        );
         assert_eq!(event["data"]["title"], "Disk full");
         assert!(event["data"].get("actions").is_none());
     }
@@ -281,25 +289,47 @@ mod tests {
         let now_ms = 1_795_000_000_999;
         let delivery = build_delivery("run_1", now_ms, &agent(), &action(), &incident()).unwrap();
         let header = |name: &str| {
-            delivery.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap()
+            delivery
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap()
         };
         assert_eq!(header("webhook-id"), "run_1");
         assert_eq!(header("webhook-timestamp"), "1795000000");
-        let expected = sign(&action().signing_secret, "run_1", 1_795_000_000, &delivery.body).unwrap();
+        let expected = sign(
+            &action().signing_secret,
+            "run_1",
+            1_795_000_000,
+            &delivery.body,
+        )
+        .unwrap();
         assert_eq!(header("webhook-signature"), expected);
     }
 
     #[test]
     fn custom_headers_and_the_product_user_agent_are_sent() {
         let delivery = build_delivery("run_1", 0, &agent(), &action(), &incident()).unwrap();
-        assert!(delivery.headers.contains(&("X-Api-Key".into(), "k3y".into())));
-        assert!(delivery.headers.contains(&("User-Agent".into(), USER_AGENT.into())));
-        assert!(delivery.headers.contains(&("Content-Type".into(), "application/json".into())));
+        assert!(delivery
+            .headers
+            .contains(&("X-Api-Key".into(), "k3y".into())));
+        assert!(delivery
+            .headers
+            .contains(&("User-Agent".into(), USER_AGENT.into())));
+        assert!(delivery
+            .headers
+            .contains(&("Content-Type".into(), "application/json".into())));
     }
 
     #[test]
     fn outcomes_follow_the_status_code() {
-        let answered = |status| classify(&SendResult::Answered { status, body: Vec::new() });
+        let answered = |status| {
+            classify(&SendResult::Answered {
+                status,
+                body: Vec::new(),
+            })
+        };
         assert_eq!(answered(200).outcome, RunOutcome::Success);
         assert_eq!(answered(204).status, RunStatus::Succeeded);
         assert_eq!(answered(302).outcome, RunOutcome::Redirect);
@@ -308,12 +338,18 @@ mod tests {
         assert_eq!(answered(500).http_status, Some(500));
         assert_eq!(classify(&SendResult::TimedOut).outcome, RunOutcome::Timeout);
         let refused = classify(&SendResult::NetworkError("connection refused".into()));
-        assert_eq!((refused.outcome, refused.http_status), (RunOutcome::NetworkError, None));
+        assert_eq!(
+            (refused.outcome, refused.http_status),
+            (RunOutcome::NetworkError, None)
+        );
     }
 
     #[test]
     fn an_excerpt_keeps_at_most_4096_bytes() {
-        assert_eq!(excerpt(&vec![b'a'; 10_000]).len(), MAX_RESPONSE_EXCERPT_BYTES);
+        assert_eq!(
+            excerpt(&vec![b'a'; 10_000]).len(),
+            MAX_RESPONSE_EXCERPT_BYTES
+        );
         assert_eq!(excerpt(b"short"), "short");
     }
 
@@ -333,6 +369,9 @@ mod tests {
 
     #[test]
     fn html_is_kept_as_text() {
-        assert_eq!(excerpt(b"<script>alert(1)</script>"), "<script>alert(1)</script>");
+        assert_eq!(
+            excerpt(b"<script>alert(1)</script>"),
+            "<script>alert(1)</script>"
+        );
     }
 }

@@ -148,6 +148,9 @@ mod tests {
     #[test]
     fn not_found_names_the_missing_thing() {
         let (status, body) = ApiError::NotFound("Incident").body();
-        assert_eq!((status, body.error.message.as_str()), (404, "Incident not found"));
+        assert_eq!(
+            (status, body.error.message.as_str()),
+            (404, "Incident not found")
+        );
     }
 }

@@ -34,7 +34,9 @@ fn base32(bytes: &[u8]) -> String {
         }
     }
     if bits > 0 {
-        out.push(char::from(ID_ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+        out.push(char::from(
+            ID_ALPHABET[((buffer << (5 - bits)) & 31) as usize],
+        ));
     }
     out
 }
@@ -86,7 +88,9 @@ mod tests {
     #[test]
     fn signing_secrets_decode_to_32_bytes() {
         let secret = new_signing_secret();
-        let raw = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+        let raw = STANDARD
+            .decode(secret.strip_prefix("whsec_").unwrap())
+            .unwrap();
         assert_eq!(raw.len(), 32);
     }
 

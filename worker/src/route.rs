@@ -50,7 +50,9 @@ pub fn resolve(path: &str) -> Option<Route<'_>> {
         ["api", "services", id] => Route::Service(id),
         ["api", "services", id, "actions"] => Route::Actions(id),
         ["api", "services", id, "actions", action] => Route::Action(id, action),
-        ["api", "services", id, "actions", action, "rotate_secret"] => Route::RotateSecret(id, action),
+        ["api", "services", id, "actions", action, "rotate_secret"] => {
+            Route::RotateSecret(id, action)
+        }
         ["api", "incidents"] => Route::Incidents,
         ["api", "incidents", id] => Route::Incident(id),
         ["api", "incidents", id, "acknowledge"] => Route::Acknowledge(id),
@@ -76,14 +78,20 @@ mod tests {
             ("/api/services/s1", Route::Service("s1")),
             ("/api/services/s1/actions", Route::Actions("s1")),
             ("/api/services/s1/actions/a1", Route::Action("s1", "a1")),
-            ("/api/services/s1/actions/a1/rotate_secret", Route::RotateSecret("s1", "a1")),
+            (
+                "/api/services/s1/actions/a1/rotate_secret",
+                Route::RotateSecret("s1", "a1"),
+            ),
             ("/api/incidents", Route::Incidents),
             ("/api/incidents/i1", Route::Incident("i1")),
             ("/api/incidents/i1/acknowledge", Route::Acknowledge("i1")),
             ("/api/incidents/i1/resolve", Route::Resolve("i1")),
             ("/api/incidents/i1/log", Route::IncidentLog("i1")),
             ("/api/incidents/i1/runs", Route::IncidentRuns("i1")),
-            ("/api/incidents/i1/actions/a1/runs", Route::ActionRuns("i1", "a1")),
+            (
+                "/api/incidents/i1/actions/a1/runs",
+                Route::ActionRuns("i1", "a1"),
+            ),
             ("/api/runs/r1", Route::Run("r1")),
         ];
         for (path, route) in cases {
@@ -98,7 +106,14 @@ mod tests {
 
     #[test]
     fn unknown_and_malformed_paths_do_not_resolve() {
-        for path in ["/api", "/api/nope", "/api/services//actions", "/v2/enqueue/x", "", "/api/runs"] {
+        for path in [
+            "/api",
+            "/api/nope",
+            "/api/services//actions",
+            "/v2/enqueue/x",
+            "",
+            "/api/runs",
+        ] {
             assert_eq!(resolve(path), None, "{path}");
         }
     }

@@ -25,7 +25,10 @@ pub fn sign(
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|_| BadSigningSecret)?;
     mac.update(format!("{message_id}.{timestamp_secs}.").as_bytes());
     mac.update(body.as_bytes());
-    Ok(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Ok(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 #[cfg(test)]
@@ -52,13 +55,19 @@ mod tests {
 
     #[test]
     fn any_change_to_id_timestamp_or_body_changes_the_signature() {
-        assert_ne!(sign(SECRET, "msg_other", TIMESTAMP, BODY).unwrap(), EXPECTED);
+        assert_ne!(
+            sign(SECRET, "msg_other", TIMESTAMP, BODY).unwrap(),
+            EXPECTED
+        );
         assert_ne!(sign(SECRET, MSG_ID, TIMESTAMP + 1, BODY).unwrap(), EXPECTED);
         assert_ne!(sign(SECRET, MSG_ID, TIMESTAMP, "{}").unwrap(), EXPECTED);
     }
 
     #[test]
     fn a_secret_that_is_not_base64_is_refused() {
-        assert_eq!(sign("whsec_***", MSG_ID, TIMESTAMP, BODY), Err(BadSigningSecret));
+        assert_eq!(
+            sign("whsec_***", MSG_ID, TIMESTAMP, BODY),
+            Err(BadSigningSecret)
+        );
     }
 }

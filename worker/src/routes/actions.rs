@@ -18,7 +18,9 @@ use crate::store::services;
 /// `GET /api/services/{id}/actions`.
 pub async fn list_actions(app: &App, service_id: &str) -> ApiResult<Response> {
     let db = app.db()?;
-    services::get(&db, service_id).await?.ok_or(ApiError::NotFound("Service"))?;
+    services::get(&db, service_id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
     let actions = actions::list_for_service(&db, &app.kv()?, service_id)
         .await?
         .iter()
@@ -32,7 +34,9 @@ pub async fn list_actions(app: &App, service_id: &str) -> ApiResult<Response> {
 pub async fn create_action(mut req: Request, app: &App, service_id: &str) -> ApiResult<Response> {
     let body: CreateActionRequest = read_json(&mut req).await?;
     let db = app.db()?;
-    services::get(&db, service_id).await?.ok_or(ApiError::NotFound("Service"))?;
+    services::get(&db, service_id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
     let headers = body.headers.unwrap_or_default();
     let fields = ActionFields {
         name: &body.name,
@@ -40,10 +44,17 @@ pub async fn create_action(mut req: Request, app: &App, service_id: &str) -> Api
         endpoint_url: &body.endpoint_url,
         headers: &headers,
     };
-    let valid = validate_action(fields, &app.endpoint_policy(), false).map_err(ApiError::Validation)?;
+    let valid =
+        validate_action(fields, &app.endpoint_policy(), false).map_err(ApiError::Validation)?;
     let action_id = new_id("act");
-    actions::claim_slot(&db, service_id, &action_id, &valid.name.unique_key(), app.now_ms)
-        .await??;
+    actions::claim_slot(
+        &db,
+        service_id,
+        &action_id,
+        &valid.name.unique_key(),
+        app.now_ms,
+    )
+    .await??;
     let action = StoredAction {
         id: action_id,
         service_id: service_id.to_owned(),
@@ -61,7 +72,12 @@ pub async fn create_action(mut req: Request, app: &App, service_id: &str) -> Api
         actions::release_slot(&db, service_id, &action.id).await?;
         return Err(error);
     }
-    Ok(json_response(&ActionResponse { action: action.to_wire(true) }, 201)?)
+    Ok(json_response(
+        &ActionResponse {
+            action: action.to_wire(true),
+        },
+        201,
+    )?)
 }
 
 /// `GET /api/services/{id}/actions/{action_id}`.
@@ -69,7 +85,12 @@ pub async fn get_action(app: &App, service_id: &str, action_id: &str) -> ApiResu
     let action = actions::get_in_service(&app.kv()?, service_id, action_id)
         .await?
         .ok_or(ApiError::NotFound("Action"))?;
-    Ok(json_response(&ActionResponse { action: action.to_wire(false) }, 200)?)
+    Ok(json_response(
+        &ActionResponse {
+            action: action.to_wire(false),
+        },
+        200,
+    )?)
 }
 
 /// `PATCH /api/services/{id}/actions/{action_id}`: fields left out stay; a secret header
@@ -102,10 +123,14 @@ pub async fn update_action(
             Some(text) => Some(text),
             None => action.description.as_deref(),
         },
-        endpoint_url: patch.endpoint_url.as_deref().unwrap_or(&action.endpoint_url),
+        endpoint_url: patch
+            .endpoint_url
+            .as_deref()
+            .unwrap_or(&action.endpoint_url),
         headers: &headers,
     };
-    let valid = validate_action(fields, &app.endpoint_policy(), true).map_err(ApiError::Validation)?;
+    let valid =
+        validate_action(fields, &app.endpoint_policy(), true).map_err(ApiError::Validation)?;
     let new_headers = stored_headers(&valid, &action.headers)?;
     if valid.name.unique_key() != action.name.to_lowercase() {
         actions::rename_slot(&app.db()?, service_id, action_id, &valid.name.unique_key()).await??;
@@ -117,7 +142,12 @@ pub async fn update_action(
     action.enabled = patch.enabled.unwrap_or(action.enabled);
     action.updated_at = app.now_ms;
     actions::put(&kv, &action).await?;
-    Ok(json_response(&ActionResponse { action: action.to_wire(false) }, 200)?)
+    Ok(json_response(
+        &ActionResponse {
+            action: action.to_wire(false),
+        },
+        200,
+    )?)
 }
 
 /// `DELETE /api/services/{id}/actions/{action_id}`.

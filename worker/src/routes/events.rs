@@ -22,12 +22,18 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
     let bytes = match read_body(&mut req, MAX_EVENT_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(BodyError::NotJson) => {
-            return reject(415, "Send the event as Content-Type: application/json".to_owned())
+            return reject(
+                415,
+                "Send the event as Content-Type: application/json".to_owned(),
+            )
         }
         Err(BodyError::TooLarge) => {
             return reject(
                 413,
-                format!("The event is larger than the {} KB limit", MAX_EVENT_BODY_BYTES / 1024),
+                format!(
+                    "The event is larger than the {} KB limit",
+                    MAX_EVENT_BODY_BYTES / 1024
+                ),
             )
         }
     };
@@ -41,7 +47,10 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
     };
     let db = app.db()?;
     let Some(service) = services::get_by_routing_key(&db, &event.routing_key).await? else {
-        return reject(400, "'routing_key' does not match any service's integration key".to_owned());
+        return reject(
+            400,
+            "'routing_key' does not match any service's integration key".to_owned(),
+        );
     };
     let dedup_key = match (event.event_action, &event.dedup_key, &event.payload) {
         (EventAction::Trigger, key, Some(payload)) => {

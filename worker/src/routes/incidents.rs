@@ -8,8 +8,8 @@ use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::json_response;
-use crate::store::incidents::{self, Target};
 use crate::store::actions;
+use crate::store::incidents::{self, Target};
 
 /// `GET /api/incidents?service_id=&status=`, newest first.
 pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
@@ -55,7 +55,8 @@ pub async fn transition_incident(
     let changed =
         incidents::apply_transition(&db, Target::Id(id), to, &caller.name, app.now_ms).await?;
     let incident = load_with_actions(app, id).await?;
-    if !changed && to == IncidentStatus::Acknowledged && incident.status == IncidentStatus::Resolved {
+    if !changed && to == IncidentStatus::Acknowledged && incident.status == IncidentStatus::Resolved
+    {
         return Err(ApiError::Conflict(
             "invalid_transition",
             "This incident is already resolved; it can no longer be acknowledged".to_owned(),
@@ -67,14 +68,18 @@ pub async fn transition_incident(
 /// `GET /api/incidents/{id}/log`, oldest first.
 pub async fn get_log(app: &App, id: &str) -> ApiResult<Response> {
     let db = app.db()?;
-    incidents::get(&db, id).await?.ok_or(ApiError::NotFound("Incident"))?;
+    incidents::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
     let log_entries = incidents::log_entries(&db, id).await?;
     Ok(json_response(&LogEntryList { log_entries }, 200)?)
 }
 
 async fn load_with_actions(app: &App, id: &str) -> ApiResult<Incident> {
     let db = app.db()?;
-    let row = incidents::get(&db, id).await?.ok_or(ApiError::NotFound("Incident"))?;
+    let row = incidents::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
     let service_actions = actions::list_for_service(&db, &app.kv()?, row.service_id()).await?;
     let mut incident = row.into_wire()?;
     incident.actions = Some(

@@ -59,7 +59,12 @@ pub async fn create_run(
                 "A run with this Idempotency-Key is still in progress".to_owned(),
             ));
         }
-        let mut response = json_response(&RunResponse { run: earlier.into_wire()? }, 200)?;
+        let mut response = json_response(
+            &RunResponse {
+                run: earlier.into_wire()?,
+            },
+            200,
+        )?;
         response.headers_mut().set("Idempotent-Replayed", "true")?;
         return Ok(response);
     }
@@ -70,12 +75,25 @@ pub async fn create_run(
     let result = send(&delivery).await;
     let finished_at = now_ms();
     let verdict = classify(&result);
-    runs::finish(&db, &run, &verdict, finished_at - sent_at, finished_at, &caller.name).await?;
+    runs::finish(
+        &db,
+        &run,
+        &verdict,
+        finished_at - sent_at,
+        finished_at,
+        &caller.name,
+    )
+    .await?;
 
     let stored = runs::get(&db, &run_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("run {run_id} vanished")))?;
-    Ok(json_response(&RunResponse { run: stored.into_wire()? }, 201)?)
+    Ok(json_response(
+        &RunResponse {
+            run: stored.into_wire()?,
+        },
+        201,
+    )?)
 }
 
 /// `GET /api/incidents/{id}/runs`, newest first.
@@ -93,7 +111,12 @@ pub async fn get_run(app: &App, run_id: &str) -> ApiResult<Response> {
     let run = runs::get(&app.db()?, run_id)
         .await?
         .ok_or(ApiError::NotFound("Run"))?;
-    Ok(json_response(&RunResponse { run: run.into_wire()? }, 200)?)
+    Ok(json_response(
+        &RunResponse {
+            run: run.into_wire()?,
+        },
+        200,
+    )?)
 }
 
 /// An `Idempotency-Key` is 1..=255 visible ASCII characters.
@@ -106,7 +129,9 @@ pub fn check_idempotency_key(key: &str) -> ApiResult<()> {
     } else {
         Err(ApiError::BadRequest(
             "invalid_idempotency_key",
-            format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"),
+            format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
+            ),
         ))
     }
 }

@@ -1,9 +1,9 @@
 //! `/api/services`: create, list, read, rename and delete services.
 
 use shared::api::{CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest};
+use shared::limits::MAX_DESCRIPTION_CHARS;
 use shared::service::{parse_service_name, validate_service};
 use shared::validation::optional_text;
-use shared::limits::MAX_DESCRIPTION_CHARS;
 use shared::FieldError;
 use worker::{Request, Response};
 
@@ -26,7 +26,12 @@ pub async fn create_service(mut req: Request, app: &App) -> ApiResult<Response> 
         created_at: app.now_ms,
     };
     services::insert(&app.db()?, &row).await?;
-    Ok(json_response(&ServiceResponse { service: row.into_wire() }, 201)?)
+    Ok(json_response(
+        &ServiceResponse {
+            service: row.into_wire(),
+        },
+        201,
+    )?)
 }
 
 /// `GET /api/services`.
@@ -41,8 +46,15 @@ pub async fn list_services(app: &App) -> ApiResult<Response> {
 
 /// `GET /api/services/{id}`.
 pub async fn get_service(app: &App, id: &str) -> ApiResult<Response> {
-    let row = services::get(&app.db()?, id).await?.ok_or(ApiError::NotFound("Service"))?;
-    Ok(json_response(&ServiceResponse { service: row.into_wire() }, 200)?)
+    let row = services::get(&app.db()?, id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    Ok(json_response(
+        &ServiceResponse {
+            service: row.into_wire(),
+        },
+        200,
+    )?)
 }
 
 /// `PATCH /api/services/{id}`.

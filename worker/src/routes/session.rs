@@ -24,16 +24,24 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
     let principal = Principal::admin();
     let token = new_session_token();
     let expires_ms = app.now_ms + SESSION_TTL_SECS * 1000;
-    sessions::insert(&app.db()?, &hash_token(&token), &principal.id, app.now_ms, expires_ms).await?;
+    sessions::insert(
+        &app.db()?,
+        &hash_token(&token),
+        &principal.id,
+        app.now_ms,
+        expires_ms,
+    )
+    .await?;
     let secure = req.url().is_ok_and(|url| url.scheme() == "https");
     let caller = Authenticated {
         principal,
         session_expires_ms: Some(expires_ms),
     };
     let mut response = json_response(&session_response(&caller, app), 200)?;
-    response
-        .headers_mut()
-        .set("Set-Cookie", &session_cookie(&token, SESSION_TTL_SECS, secure))?;
+    response.headers_mut().set(
+        "Set-Cookie",
+        &session_cookie(&token, SESSION_TTL_SECS, secure),
+    )?;
     Ok(response)
 }
 

@@ -127,7 +127,13 @@ pub async fn claim_slot(
          SELECT ?1, ?2, ?3, ?4 \
          WHERE (SELECT COUNT(*) FROM action_slots WHERE service_id = ?2) < ?5 \
            AND NOT EXISTS (SELECT 1 FROM action_slots WHERE service_id = ?2 AND name_key = ?3)",
-        &[action_id.into(), service_id.into(), name_key.into(), now_ms.into(), limit.into()],
+        &[
+            action_id.into(),
+            service_id.into(),
+            name_key.into(),
+            now_ms.into(),
+            limit.into(),
+        ],
     )?
     .run()
     .await?;
@@ -194,7 +200,11 @@ pub async fn release_slot(db: &D1Database, service_id: &str, action_id: &str) ->
 }
 
 /// The service's actions in creation order.
-pub async fn list_for_service(db: &D1Database, kv: &KvStore, service_id: &str) -> ApiResult<Vec<StoredAction>> {
+pub async fn list_for_service(
+    db: &D1Database,
+    kv: &KvStore,
+    service_id: &str,
+) -> ApiResult<Vec<StoredAction>> {
     #[derive(Deserialize)]
     struct Slot {
         action_id: String,
@@ -228,7 +238,11 @@ pub async fn get(kv: &KvStore, action_id: &str) -> ApiResult<Option<StoredAction
 }
 
 /// The action, if it exists and belongs to `service_id`.
-pub async fn get_in_service(kv: &KvStore, service_id: &str, action_id: &str) -> ApiResult<Option<StoredAction>> {
+pub async fn get_in_service(
+    kv: &KvStore,
+    service_id: &str,
+    action_id: &str,
+) -> ApiResult<Option<StoredAction>> {
     Ok(get(kv, action_id)
         .await?
         .filter(|action| action.service_id == service_id))
@@ -264,8 +278,16 @@ mod tests {
             endpoint_url: "https://e.com".into(),
             enabled: true,
             headers: vec![
-                StoredHeader { name: "X-Team".into(), value: "sre".into(), secret: false },
-                StoredHeader { name: "Authorization".into(), value: "Bearer t0p".into(), secret: true },
+                StoredHeader {
+                    name: "X-Team".into(),
+                    value: "sre".into(),
+                    secret: false,
+                },
+                StoredHeader {
+                    name: "Authorization".into(),
+                    value: "Bearer t0p".into(),
+                    secret: true,
+                },
             ],
             signing_secret: "whsec_abc".into(),
             created_at: 0,
@@ -284,7 +306,10 @@ mod tests {
     #[test]
     fn the_signing_secret_appears_only_when_revealed() {
         assert_eq!(stored().to_wire(false).signing_secret, None);
-        assert_eq!(stored().to_wire(true).signing_secret.as_deref(), Some("whsec_abc"));
+        assert_eq!(
+            stored().to_wire(true).signing_secret.as_deref(),
+            Some("whsec_abc")
+        );
     }
 
     #[test]

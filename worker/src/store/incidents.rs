@@ -75,7 +75,8 @@ impl IncidentRow {
     }
 }
 
-const SELECT_INCIDENT: &str = "SELECT i.id, i.number, i.service_id, s.name AS service_name, i.title, \
+const SELECT_INCIDENT: &str =
+    "SELECT i.id, i.number, i.service_id, s.name AS service_name, i.title, \
      i.status, i.severity, i.source, i.component, i.grp, i.class, i.custom_details, i.links, \
      i.dedup_key, i.event_count, i.created_at, i.updated_at \
      FROM incidents i JOIN services s ON s.id = i.service_id";
@@ -94,10 +95,14 @@ pub async fn list(
          ORDER BY i.created_at DESC, i.number DESC LIMIT ?3"
     );
     let status = status.map(IncidentStatus::as_str);
-    Ok(statement(db, &sql, &[service_id.into(), status.into(), LIST_LIMIT.into()])?
-        .all()
-        .await?
-        .results()?)
+    Ok(statement(
+        db,
+        &sql,
+        &[service_id.into(), status.into(), LIST_LIMIT.into()],
+    )?
+    .all()
+    .await?
+    .results()?)
 }
 
 /// One incident.
@@ -158,9 +163,12 @@ pub async fn apply_trigger(
             new_id("log").as_str().into(),
             (&agent).into(),
             format!("Triggered: {}", payload.summary).as_str().into(),
-            format!("Another trigger event was merged into this incident: {}", payload.summary)
-                .as_str()
-                .into(),
+            format!(
+                "Another trigger event was merged into this incident: {}",
+                payload.summary
+            )
+            .as_str()
+            .into(),
             now_ms.into(),
             (&change_id).into(),
         ],
@@ -195,7 +203,9 @@ pub async fn apply_transition(
         IncidentStatus::Acknowledged => ("status = 'triggered'", "acknowledge", "Acknowledged"),
         IncidentStatus::Resolved => ("status != 'resolved'", "resolve", "Resolved"),
         IncidentStatus::Triggered => {
-            return Err(ApiError::Internal("incidents are triggered only by events".into()))
+            return Err(ApiError::Internal(
+                "incidents are triggered only by events".into(),
+            ))
         }
     };
     let change_id = new_id("chg");

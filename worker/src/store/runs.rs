@@ -133,7 +133,12 @@ pub async fn claim(db: &D1Database, run: &NewRun<'_>) -> ApiResult<Claim> {
         db,
         "UPDATE action_runs SET idempotency_key = NULL \
          WHERE incident_id = ?1 AND action_id = ?2 AND idempotency_key = ?3 AND started_at < ?4",
-        &[run.incident_id.into(), run.action_id.into(), key.into(), window_start.into()],
+        &[
+            run.incident_id.into(),
+            run.action_id.into(),
+            key.into(),
+            window_start.into(),
+        ],
     )?;
     let results = db.batch(vec![expire, insert]).await?;
     if results.get(1).is_some_and(|insert| changes(insert) == 1) {
@@ -200,7 +205,9 @@ pub async fn finish(
 /// The timeline line for a run, e.g. `Ran "Restart web": succeeded (HTTP 200, 84 ms)`.
 pub fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: i64) -> String {
     let result = match (verdict.status, verdict.outcome, verdict.http_status) {
-        (RunStatus::Succeeded, _, Some(code)) => format!("succeeded (HTTP {code}, {duration_ms} ms)"),
+        (RunStatus::Succeeded, _, Some(code)) => {
+            format!("succeeded (HTTP {code}, {duration_ms} ms)")
+        }
         (_, RunOutcome::Redirect, Some(code)) => {
             format!("failed: the endpoint redirected (HTTP {code}); redirects are not followed")
         }
@@ -240,28 +247,52 @@ mod tests {
     use super::*;
 
     fn verdict(status: RunStatus, outcome: RunOutcome, http_status: Option<u16>) -> Verdict {
-        Verdict { status, outcome, http_status, excerpt: None }
+        Verdict {
+            status,
+            outcome,
+            http_status,
+            excerpt: None,
+        }
     }
 
     #[test]
     fn a_successful_run_reads_as_success_with_code_and_time() {
-        let line = run_summary("Restart", &verdict(RunStatus::Succeeded, RunOutcome::Success, Some(200)), 84);
+        let line = run_summary(
+            "Restart",
+            &verdict(RunStatus::Succeeded, RunOutcome::Success, Some(200)),
+            84,
+        );
         assert_eq!(line, "Ran \"Restart\": succeeded (HTTP 200, 84 ms)");
     }
 
     #[test]
     fn failures_say_what_happened() {
-        let timeout = run_summary("R", &verdict(RunStatus::Failed, RunOutcome::Timeout, None), 16_000);
+        let timeout = run_summary(
+            "R",
+            &verdict(RunStatus::Failed, RunOutcome::Timeout, None),
+            16_000,
+        );
         assert!(timeout.contains("no answer within 16 s"));
-        let redirect = run_summary("R", &verdict(RunStatus::Failed, RunOutcome::Redirect, Some(302)), 5);
+        let redirect = run_summary(
+            "R",
+            &verdict(RunStatus::Failed, RunOutcome::Redirect, Some(302)),
+            5,
+        );
         assert!(redirect.contains("redirects are not followed"));
-        let error = run_summary("R", &verdict(RunStatus::Failed, RunOutcome::HttpError, Some(500)), 5);
+        let error = run_summary(
+            "R",
+            &verdict(RunStatus::Failed, RunOutcome::HttpError, Some(500)),
+            5,
+        );
         assert!(error.contains("failed (HTTP 500"));
     }
 
     #[test]
     fn enum_spellings_round_trip() {
         assert_eq!(spelling(RunOutcome::NetworkError), "network_error");
-        assert_eq!(parse_enum::<RunOutcome>("network_error"), Some(RunOutcome::NetworkError));
+        assert_eq!(
+            parse_enum::<RunOutcome>("network_error"),
+            Some(RunOutcome::NetworkError)
+        );
     }
 }

@@ -69,9 +69,14 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<ServiceRow>> {
 }
 
 /// The service an Events API routing key belongs to.
-pub async fn get_by_routing_key(db: &D1Database, routing_key: &str) -> ApiResult<Option<ServiceRow>> {
+pub async fn get_by_routing_key(
+    db: &D1Database,
+    routing_key: &str,
+) -> ApiResult<Option<ServiceRow>> {
     let sql = format!("SELECT {COLUMNS} FROM services WHERE routing_key = ?1");
-    Ok(statement(db, &sql, &[routing_key.into()])?.first(None).await?)
+    Ok(statement(db, &sql, &[routing_key.into()])?
+        .first(None)
+        .await?)
 }
 
 /// Renames and/or redescribes a service; `None` leaves a field as it is, and
@@ -107,7 +112,11 @@ pub async fn delete(db: &D1Database, id: &str) -> ApiResult<Option<Vec<String>>>
     }
     let results = db
         .batch(vec![
-            statement(db, "SELECT action_id FROM action_slots WHERE service_id = ?1", &[id.into()])?,
+            statement(
+                db,
+                "SELECT action_id FROM action_slots WHERE service_id = ?1",
+                &[id.into()],
+            )?,
             statement(db, "DELETE FROM services WHERE id = ?1", &[id.into()])?,
         ])
         .await?;

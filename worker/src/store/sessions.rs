@@ -17,7 +17,13 @@ pub struct SessionRow {
 }
 
 /// Stores a new session.
-pub async fn insert(db: &D1Database, token_hash: &str, user_id: &str, now_ms: i64, expires_ms: i64) -> ApiResult<()> {
+pub async fn insert(
+    db: &D1Database,
+    token_hash: &str,
+    user_id: &str,
+    now_ms: i64,
+    expires_ms: i64,
+) -> ApiResult<()> {
     statement(
         db,
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -29,7 +35,11 @@ pub async fn insert(db: &D1Database, token_hash: &str, user_id: &str, now_ms: i6
 }
 
 /// The session with this hash, if it has not expired.
-pub async fn find_live(db: &D1Database, token_hash: &str, now_ms: i64) -> ApiResult<Option<SessionRow>> {
+pub async fn find_live(
+    db: &D1Database,
+    token_hash: &str,
+    now_ms: i64,
+) -> ApiResult<Option<SessionRow>> {
     Ok(statement(
         db,
         "SELECT user_id, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",

@@ -65,7 +65,11 @@ impl SqlValue<'_> {
 }
 
 /// Prepares `sql` with positional parameters `?1..?n`.
-pub fn statement(db: &D1Database, sql: &str, args: &[SqlValue<'_>]) -> ApiResult<D1PreparedStatement> {
+pub fn statement(
+    db: &D1Database,
+    sql: &str,
+    args: &[SqlValue<'_>],
+) -> ApiResult<D1PreparedStatement> {
     let values: Vec<JsValue> = args.iter().map(|arg| arg.to_js()).collect();
     Ok(db.prepare(sql).bind(&values)?)
 }
