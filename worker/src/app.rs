@@ -11,7 +11,8 @@ const CONFIG_BINDING: &str = "CONFIG";
 /// The D1 database holding incidents, timelines, runs and sessions.
 const DB_BINDING: &str = "DB";
 
-/// Per-request access to bindings and settings.
+/// Per-request access to bindings and settings. Cloning is cheap (JS handles).
+#[derive(Clone)]
 pub struct App {
     env: Env,
     /// Milliseconds since the epoch when the request arrived.

@@ -36,17 +36,17 @@ fn console_error_panic_hook_set() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let app = App::new(env);
     let path = req.path();
     let result = match route::resolve(&path) {
-        Some(route) => dispatch(req, &app, route).await,
+        Some(route) => dispatch(req, &app, &ctx, route).await,
         None => Err(ApiError::NotFound("Route")),
     };
     result.or_else(ApiError::into_response)
 }
 
-async fn dispatch(req: Request, app: &App, route: Route<'_>) -> ApiResult<Response> {
+async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> ApiResult<Response> {
     use Method::{Delete, Get, Patch, Post};
     use Route as R;
 
@@ -88,7 +88,7 @@ async fn dispatch(req: Request, app: &App, route: Route<'_>) -> ApiResult<Respon
         (Get, R::IncidentLog(id)) => incidents::get_log(app, id).await,
         (Get, R::IncidentRuns(id)) => runs::list_runs(app, id).await,
         (Post, R::ActionRuns(incident, action)) => {
-            runs::create_run(&req, app, who, incident, action).await
+            runs::create_run(&req, app, ctx, who, incident, action).await
         }
         (Get, R::Run(id)) => runs::get_run(app, id).await,
 

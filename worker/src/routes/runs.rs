@@ -3,13 +3,14 @@
 //! The worker, never the browser, sends the POST: the endpoint's secrets and signing
 //! key stay here, and the run is recorded whatever the browser does.
 
+use futures_channel::oneshot;
 use shared::api::{RunList, RunResponse};
 use shared::limits::MAX_IDEMPOTENCY_KEY_CHARS;
-use worker::{Request, Response};
+use worker::{Context, Request, Response};
 
 use crate::app::{now_ms, App};
 use crate::auth::Principal;
-use crate::delivery::{build_delivery, classify, send};
+use crate::delivery::{build_delivery, classify, send, Delivery};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response};
 use crate::ids::new_id;
@@ -21,6 +22,7 @@ use crate::store::{actions, incidents};
 pub async fn create_run(
     req: &Request,
     app: &App,
+    ctx: &Context,
     caller: &Principal,
     incident_id: &str,
     action_id: &str,
@@ -39,17 +41,19 @@ pub async fn create_run(
     if !action.enabled {
         return Err(ApiError::Conflict(
             "action_disabled",
-            format!("The action \"{}\" is disabled; enable it on the service's Custom Incident Actions page", action.name),
+            format!(
+                "The action \"{}\" is disabled; enable it on the service's Custom Incident Actions page",
+                action.name
+            ),
         ));
     }
-    let run_id = new_id("run");
     let run = NewRun {
-        id: &run_id,
-        incident_id,
-        action_id,
-        action_name: &action.name,
-        requested_by: &caller.id,
-        idempotency_key: idempotency_key.as_deref(),
+        id: new_id("run"),
+        incident_id: incident_id.to_owned(),
+        action_id: action_id.to_owned(),
+        action_name: action.name.clone(),
+        requested_by: caller.id.clone(),
+        idempotency_key,
         started_at: app.now_ms,
     };
     if let Claim::Existing(earlier) = runs::claim(&db, &run).await? {
@@ -68,32 +72,55 @@ pub async fn create_run(
         response.headers_mut().set("Idempotent-Replayed", "true")?;
         return Ok(response);
     }
-
-    let delivery = build_delivery(&run_id, app.now_ms, caller, &action, &incident.into_wire()?)
+    let delivery = build_delivery(&run.id, app.now_ms, caller, &action, &incident.into_wire()?)
         .map_err(|_| ApiError::Internal(format!("action {action_id}: unusable signing secret")))?;
-    let sent_at = now_ms();
-    let result = send(&delivery).await;
-    let finished_at = now_ms();
-    let verdict = classify(&result);
-    runs::finish(
-        &db,
-        &run,
-        &verdict,
-        finished_at - sent_at,
-        finished_at,
-        &caller.name,
-    )
-    .await?;
 
-    let stored = runs::get(&db, &run_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("run {run_id} vanished")))?;
+    // The POST and its record run under wait_until, so a responder who closes the tab
+    // mid-run neither cancels a request that may already have reached the endpoint nor
+    // leaves the run unrecorded. This request only waits for the outcome.
+    let (outcome_tx, outcome_rx) = oneshot::channel();
+    let task_app = app.clone();
+    let agent_name = caller.name.clone();
+    ctx.wait_until(async move {
+        let outcome = deliver_and_record(&task_app, &run, &delivery, &agent_name).await;
+        // Nobody may be waiting any more; the run is recorded either way.
+        let _ = outcome_tx.send(outcome);
+    });
+    let stored = outcome_rx
+        .await
+        .map_err(|_| ApiError::Internal("the run task ended without an outcome".into()))??;
     Ok(json_response(
         &RunResponse {
             run: stored.into_wire()?,
         },
         201,
     )?)
+}
+
+/// Sends one delivery and stores its verdict and timeline entry.
+async fn deliver_and_record(
+    app: &App,
+    run: &NewRun,
+    delivery: &Delivery,
+    agent_name: &str,
+) -> ApiResult<runs::RunRow> {
+    let sent_at = now_ms();
+    let result = send(delivery).await;
+    let finished_at = now_ms();
+    let verdict = classify(&result);
+    let db = app.db()?;
+    runs::finish(
+        &db,
+        run,
+        &verdict,
+        finished_at - sent_at,
+        finished_at,
+        agent_name,
+    )
+    .await?;
+    runs::get(&db, &run.id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("run {} vanished", run.id)))
 }
 
 /// `GET /api/incidents/{id}/runs`, newest first.

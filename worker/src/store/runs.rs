@@ -76,20 +76,20 @@ fn spelling<T: serde::Serialize>(value: T) -> String {
 const COLUMNS: &str = "id, incident_id, action_id, action_name, status, outcome, http_status, \
     duration_ms, response_excerpt, requested_by, started_at, finished_at";
 
-/// A run about to start.
-pub struct NewRun<'a> {
+/// A run about to start. Owned, because it outlives the request (see `routes::runs`).
+pub struct NewRun {
     /// `run_…`, also the `webhook-id`.
-    pub id: &'a str,
+    pub id: String,
     /// The incident.
-    pub incident_id: &'a str,
+    pub incident_id: String,
     /// The action.
-    pub action_id: &'a str,
+    pub action_id: String,
     /// Its label now.
-    pub action_name: &'a str,
+    pub action_name: String,
     /// Who pressed the button.
-    pub requested_by: &'a str,
+    pub requested_by: String,
     /// The client's `Idempotency-Key`, if any.
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<String>,
     /// Now (ms).
     pub started_at: i64,
 }
@@ -104,7 +104,7 @@ pub enum Claim {
 
 /// Records a `running` run, unless the idempotency key was used for this incident and
 /// action within the window, in which case the earlier run is returned.
-pub async fn claim(db: &D1Database, run: &NewRun<'_>) -> ApiResult<Claim> {
+pub async fn claim(db: &D1Database, run: &NewRun) -> ApiResult<Claim> {
     let insert = statement(
         db,
         &format!(
@@ -114,16 +114,16 @@ pub async fn claim(db: &D1Database, run: &NewRun<'_>) -> ApiResult<Claim> {
              WHERE idempotency_key IS NOT NULL DO NOTHING"
         ),
         &[
-            run.id.into(),
-            run.incident_id.into(),
-            run.action_id.into(),
-            run.action_name.into(),
-            run.requested_by.into(),
+            (&run.id).into(),
+            (&run.incident_id).into(),
+            (&run.action_id).into(),
+            (&run.action_name).into(),
+            (&run.requested_by).into(),
             run.started_at.into(),
-            run.idempotency_key.into(),
+            run.idempotency_key.as_deref().into(),
         ],
     )?;
-    let Some(key) = run.idempotency_key else {
+    let Some(key) = run.idempotency_key.as_deref() else {
         insert.run().await?;
         return Ok(Claim::Claimed);
     };
@@ -134,8 +134,8 @@ pub async fn claim(db: &D1Database, run: &NewRun<'_>) -> ApiResult<Claim> {
         "UPDATE action_runs SET idempotency_key = NULL \
          WHERE incident_id = ?1 AND action_id = ?2 AND idempotency_key = ?3 AND started_at < ?4",
         &[
-            run.incident_id.into(),
-            run.action_id.into(),
+            (&run.incident_id).into(),
+            (&run.action_id).into(),
             key.into(),
             window_start.into(),
         ],
@@ -150,7 +150,11 @@ pub async fn claim(db: &D1Database, run: &NewRun<'_>) -> ApiResult<Claim> {
             "SELECT {COLUMNS} FROM action_runs \
              WHERE incident_id = ?1 AND action_id = ?2 AND idempotency_key = ?3"
         ),
-        &[run.incident_id.into(), run.action_id.into(), key.into()],
+        &[
+            (&run.incident_id).into(),
+            (&run.action_id).into(),
+            key.into(),
+        ],
     )?
     .first(None)
     .await?;
@@ -162,7 +166,7 @@ pub async fn claim(db: &D1Database, run: &NewRun<'_>) -> ApiResult<Claim> {
 /// Stores the verdict and the timeline entry together.
 pub async fn finish(
     db: &D1Database,
-    run: &NewRun<'_>,
+    run: &NewRun,
     verdict: &Verdict,
     duration_ms: i64,
     finished_at: i64,
@@ -175,7 +179,7 @@ pub async fn finish(
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
          response_excerpt = ?6, finished_at = ?7 WHERE id = ?1",
         &[
-            run.id.into(),
+            (&run.id).into(),
             (&status).into(),
             (&outcome).into(),
             verdict.http_status.map(i64::from).into(),
@@ -184,17 +188,17 @@ pub async fn finish(
             finished_at.into(),
         ],
     )?;
-    let summary = run_summary(run.action_name, verdict, duration_ms);
+    let summary = run_summary(&run.action_name, verdict, duration_ms);
     let entry = statement(
         db,
         "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, created_at) \
          VALUES (?1, ?2, 'action_run', ?3, ?4, ?5, ?6)",
         &[
             new_id("log").as_str().into(),
-            run.incident_id.into(),
+            (&run.incident_id).into(),
             agent_name.into(),
             (&summary).into(),
-            run.id.into(),
+            (&run.id).into(),
             finished_at.into(),
         ],
     )?;
