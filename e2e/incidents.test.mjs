@@ -1,0 +1,161 @@
+// Incidents through /api: listing and filters, the detail with its action buttons,
+// acknowledge and resolve, and the timeline.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { assertApiError, createAction, createService, startWorker, triggerIncident } from './harness.mjs';
+
+let worker;
+before(async () => {
+  worker = await startWorker();
+});
+after(async () => {
+  await worker?.stop();
+});
+
+const ENDPOINT = 'https://hooks.example.com/x';
+
+async function listIncidents(query = '') {
+  const res = await worker.api('GET', `/api/incidents${query}`);
+  assert.equal(res.status, 200, res.text);
+  return res.json.incidents;
+}
+
+async function logTypes(incident) {
+  const res = await worker.api('GET', `/api/incidents/${incident.id}/log`);
+  assert.equal(res.status, 200, res.text);
+  return res.json.log_entries.map((e) => e.type);
+}
+
+describe('listing', () => {
+  test('incidents are listed newest first and filtered by service and status', async () => {
+    const a = await createService(worker);
+    const b = await createService(worker);
+    const first = await triggerIncident(worker, a, { summary: 'first' });
+    const second = await triggerIncident(worker, a, { summary: 'second' });
+    const other = await triggerIncident(worker, b, { summary: 'other' });
+    assert.equal((await worker.api('POST', `/api/incidents/${first.id}/acknowledge`)).status, 200);
+
+    const all = await listIncidents();
+    const ids = all.map((i) => i.id);
+    assert.ok(ids.indexOf(other.id) < ids.indexOf(second.id) && ids.indexOf(second.id) < ids.indexOf(first.id), 'newest first');
+
+    assert.deepEqual((await listIncidents(`?service_id=${a.id}`)).map((i) => i.id), [second.id, first.id]);
+    assert.deepEqual((await listIncidents(`?service_id=${a.id}&status=acknowledged`)).map((i) => i.id), [first.id]);
+    assert.deepEqual((await listIncidents(`?service_id=${a.id}&status=triggered`)).map((i) => i.id), [second.id]);
+    assert.deepEqual(await listIncidents(`?service_id=${a.id}&status=resolved`), []);
+    assert.ok((await listIncidents('?status=triggered')).every((i) => i.status === 'triggered'));
+  });
+
+  test('an unknown status filter is 400 invalid_query', async () => {
+    assertApiError(await worker.api('GET', '/api/incidents?status=bogus'), 400, 'invalid_query');
+  });
+
+  test('a filter on an unknown service lists nothing', async () => {
+    const res = await worker.api('GET', '/api/incidents?service_id=svc_nobody');
+    assert.ok(res.status === 200 || res.status === 404, res.text);
+    if (res.status === 200) assert.deepEqual(res.json.incidents, []);
+  });
+});
+
+describe('detail', () => {
+  test('an incident lists the enabled actions of its service, and no others', async () => {
+    const service = await createService(worker);
+    const other = await createService(worker);
+    const restart = await createAction(worker, service.id, { name: 'Restart', description: 'Restart the pod', endpoint_url: ENDPOINT });
+    await createAction(worker, service.id, { name: 'Disabled', endpoint_url: ENDPOINT, enabled: false });
+    const diag = await createAction(worker, service.id, { name: 'Diagnose', endpoint_url: ENDPOINT });
+    await createAction(worker, other.id, { name: 'Elsewhere', endpoint_url: ENDPOINT });
+    const incident = await triggerIncident(worker, service);
+    assert.deepEqual(incident.actions, [
+      { id: restart.id, name: 'Restart', description: 'Restart the pod' },
+      { id: diag.id, name: 'Diagnose', description: null },
+    ]);
+
+    assert.equal((await worker.api('PATCH', `/api/services/${service.id}/actions/${restart.id}`, { enabled: false })).status, 200);
+    const after = (await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident;
+    assert.deepEqual(after.actions.map((a) => a.name), ['Diagnose']);
+
+    assert.equal((await worker.api('DELETE', `/api/services/${service.id}/actions/${diag.id}`)).status, 204);
+    assert.deepEqual((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.actions, []);
+  });
+
+  test('an unknown incident is 404 everywhere', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/incidents/inc_missing'],
+      ['GET', '/api/incidents/inc_missing/log'],
+      ['GET', '/api/incidents/inc_missing/runs'],
+      ['POST', '/api/incidents/inc_missing/acknowledge'],
+      ['POST', '/api/incidents/inc_missing/resolve'],
+    ]) {
+      assertApiError(await worker.api(method, path), 404, 'not_found', `${method} ${path}`);
+    }
+  });
+});
+
+describe('acknowledge and resolve', () => {
+  test('acknowledge, acknowledge again, resolve, resolve again: each change recorded once', async () => {
+    const service = await createService(worker);
+    const incident = await triggerIncident(worker, service);
+
+    const ack = await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+    assert.equal(ack.status, 200, ack.text);
+    assert.equal(ack.json.incident.status, 'acknowledged');
+    assert.equal(ack.json.incident.id, incident.id);
+
+    const ackAgain = await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+    assert.equal(ackAgain.status, 200, ackAgain.text);
+    assert.equal(ackAgain.json.incident.status, 'acknowledged');
+
+    const resolve = await worker.api('POST', `/api/incidents/${incident.id}/resolve`);
+    assert.equal(resolve.status, 200, resolve.text);
+    assert.equal(resolve.json.incident.status, 'resolved');
+
+    const resolveAgain = await worker.api('POST', `/api/incidents/${incident.id}/resolve`);
+    assert.equal(resolveAgain.status, 200, resolveAgain.text);
+    assert.equal(resolveAgain.json.incident.status, 'resolved');
+
+    assertApiError(await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`), 409, 'invalid_transition');
+    assert.equal((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status, 'resolved');
+
+    assert.deepEqual(await logTypes(incident), ['trigger', 'acknowledge', 'resolve']);
+  });
+
+  test('a triggered incident can be resolved directly', async () => {
+    const service = await createService(worker);
+    const incident = await triggerIncident(worker, service);
+    const res = await worker.api('POST', `/api/incidents/${incident.id}/resolve`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.incident.status, 'resolved');
+    assert.deepEqual(await logTypes(incident), ['trigger', 'resolve']);
+  });
+
+  test('the timeline is oldest first and says who did what', async () => {
+    const service = await createService(worker);
+    const incident = await triggerIncident(worker, service);
+    await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+    await worker.enqueue({ routing_key: service.routing_key, dedup_key: incident.dedup_key, event_action: 'resolve' });
+    const res = await worker.api('GET', `/api/incidents/${incident.id}/log`);
+    const entries = res.json.log_entries;
+    assert.deepEqual(entries.map((e) => e.type), ['trigger', 'acknowledge', 'resolve']);
+    for (let i = 1; i < entries.length; i += 1) {
+      assert.ok(Date.parse(entries[i].created_at) >= Date.parse(entries[i - 1].created_at), 'oldest first');
+    }
+    for (const entry of entries) {
+      assert.match(entry.id, /^log_/);
+      assert.ok(entry.agent.trim().length > 0, JSON.stringify(entry));
+      assert.ok(entry.summary.trim().length > 0, JSON.stringify(entry));
+      assert.equal(entry.run, undefined);
+    }
+    assert.notEqual(entries[1].agent, entries[2].agent, 'a person acknowledged; the monitor resolved');
+    assert.equal((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status, 'resolved');
+  });
+
+  test('acknowledging and resolving need credentials', async () => {
+    const service = await createService(worker);
+    const incident = await triggerIncident(worker, service);
+    assertApiError(await worker.api('POST', `/api/incidents/${incident.id}/resolve`, undefined, { authorization: null }), 401, 'unauthorized');
+    assert.equal((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status, 'triggered');
+  });
+});
