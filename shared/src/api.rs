@@ -78,7 +78,9 @@ pub struct Settings {
 /// `POST /api/services`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateServiceRequest {
-    /// Service name, 1..=80 characters.
+    /// Service name, 1..=80 characters. Missing reads as blank, so the answer is the
+    /// field's own "Name is required" rather than a parser message.
+    #[serde(default)]
     pub name: String,
     /// Optional description.
     #[serde(default)]
@@ -132,7 +134,8 @@ pub struct ServiceList {
 /// A custom header in a create or edit request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderInput {
-    /// Header name.
+    /// Header name (missing reads as blank, answered by validation).
+    #[serde(default)]
     pub name: String,
     /// Value; on edit, `null` or empty for a secret header keeps the stored value.
     #[serde(default)]
@@ -145,9 +148,11 @@ pub struct HeaderInput {
 /// `POST /api/services/{id}/actions`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateActionRequest {
-    /// Button label.
+    /// Button label (missing reads as blank, answered by validation).
+    #[serde(default)]
     pub name: String,
-    /// Where the worker POSTs.
+    /// Where the worker POSTs (missing reads as blank, answered by validation).
+    #[serde(default)]
     pub endpoint_url: String,
     /// Optional help text.
     #[serde(default)]
@@ -441,6 +446,14 @@ pub struct RunList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_required_fields_read_as_blank_for_validation_to_answer() {
+        let request: CreateActionRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!((request.name.as_str(), request.endpoint_url.as_str()), ("", ""));
+        let request: CreateServiceRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(request.name, "");
+    }
 
     #[test]
     fn an_error_body_without_field_errors_has_only_code_and_message() {

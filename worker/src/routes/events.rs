@@ -12,7 +12,6 @@ use crate::http::{json_response, read_body, BodyError};
 use crate::ids::hex;
 use crate::ids::random_bytes;
 use crate::store::incidents::{self, Target};
-use crate::store::services;
 
 /// The agent named on timeline entries written by acknowledge and resolve events.
 const EVENTS_AGENT: &str = "Events API";
@@ -46,18 +45,21 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
         Err(errors) => return Ok(json_response(&EnqueueRejected::new(errors), 400)?),
     };
     let db = app.db()?;
-    let Some(service) = services::get_by_routing_key(&db, &event.routing_key).await? else {
-        return reject(
-            400,
-            "'routing_key' does not match any service's integration key".to_owned(),
-        );
-    };
-    let dedup_key = match (event.event_action, &event.dedup_key, &event.payload) {
+    // The routing key is looked up inside the same batch that applies the event, so an
+    // event costs one round trip to D1.
+    let (service_known, dedup_key) = match (event.event_action, &event.dedup_key, &event.payload) {
         (EventAction::Trigger, key, Some(payload)) => {
             let key = key.clone().unwrap_or_else(|| hex(&random_bytes(16)));
-            incidents::apply_trigger(&db, &service.id, &key, payload, &event.links, app.now_ms)
-                .await?;
-            key
+            let known = incidents::apply_trigger(
+                &db,
+                &event.routing_key,
+                &key,
+                payload,
+                &event.links,
+                app.now_ms,
+            )
+            .await?;
+            (known, key)
         }
         (action, Some(key), _) => {
             let to = if action == EventAction::Acknowledge {
@@ -66,16 +68,23 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
                 IncidentStatus::Resolved
             };
             let target = Target::OpenWithDedupKey {
-                service_id: &service.id,
+                routing_key: &event.routing_key,
                 dedup_key: key,
             };
             // No open incident with this key: accepted and nothing changes, as PagerDuty does.
-            incidents::apply_transition(&db, target, to, EVENTS_AGENT, app.now_ms).await?;
-            key.clone()
+            let transition =
+                incidents::apply_transition(&db, target, to, EVENTS_AGENT, app.now_ms).await?;
+            (transition.target_known, key.clone())
         }
         // parse_event guarantees a payload on triggers and a key otherwise.
         _ => return reject(400, "Event object is invalid".to_owned()),
     };
+    if !service_known {
+        return reject(
+            400,
+            "'routing_key' does not match any service's integration key".to_owned(),
+        );
+    }
     let accepted = EnqueueAccepted {
         status: "success".to_owned(),
         message: "Event processed".to_owned(),

@@ -52,10 +52,15 @@ pub async fn transition_incident(
     to: IncidentStatus,
 ) -> ApiResult<Response> {
     let db = app.db()?;
-    let changed =
+    let transition =
         incidents::apply_transition(&db, Target::Id(id), to, &caller.name, app.now_ms).await?;
+    if !transition.target_known {
+        return Err(ApiError::NotFound("Incident"));
+    }
     let incident = load_with_actions(app, id).await?;
-    if !changed && to == IncidentStatus::Acknowledged && incident.status == IncidentStatus::Resolved
+    if !transition.changed
+        && to == IncidentStatus::Acknowledged
+        && incident.status == IncidentStatus::Resolved
     {
         return Err(ApiError::Conflict(
             "invalid_transition",

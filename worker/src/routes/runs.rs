@@ -4,7 +4,8 @@
 //! key stay here, and the run is recorded whatever the browser does.
 
 use futures_channel::oneshot;
-use shared::api::{RunList, RunResponse};
+use futures_util::future::join;
+use shared::api::{ActionRun, RunList, RunResponse};
 use shared::limits::MAX_IDEMPOTENCY_KEY_CHARS;
 use worker::{Context, Request, Response};
 
@@ -32,11 +33,16 @@ pub async fn create_run(
         check_idempotency_key(key)?;
     }
     let db = app.db()?;
-    let incident = incidents::get(&db, incident_id)
-        .await?
-        .ok_or(ApiError::NotFound("Incident"))?;
-    let action = actions::get_in_service(&app.kv()?, incident.service_id(), action_id)
-        .await?
+    let kv = app.kv()?;
+    // Both reads at once: a run is latency the responder waits through.
+    let (incident, action) = join(
+        incidents::get(&db, incident_id),
+        actions::get(&kv, action_id),
+    )
+    .await;
+    let incident = incident?.ok_or(ApiError::NotFound("Incident"))?;
+    let action = action?
+        .filter(|action| action.service_id == incident.service_id())
         .ok_or(ApiError::NotFound("Action"))?;
     if !action.enabled {
         return Err(ApiError::Conflict(
@@ -86,15 +92,10 @@ pub async fn create_run(
         // Nobody may be waiting any more; the run is recorded either way.
         let _ = outcome_tx.send(outcome);
     });
-    let stored = outcome_rx
+    let run = outcome_rx
         .await
         .map_err(|_| ApiError::Internal("the run task ended without an outcome".into()))??;
-    Ok(json_response(
-        &RunResponse {
-            run: stored.into_wire()?,
-        },
-        201,
-    )?)
+    Ok(json_response(&RunResponse { run }, 201)?)
 }
 
 /// Sends one delivery and stores its verdict and timeline entry.
@@ -103,24 +104,22 @@ async fn deliver_and_record(
     run: &NewRun,
     delivery: &Delivery,
     agent_name: &str,
-) -> ApiResult<runs::RunRow> {
+) -> ApiResult<ActionRun> {
     let sent_at = now_ms();
     let result = send(delivery).await;
     let finished_at = now_ms();
     let verdict = classify(&result);
-    let db = app.db()?;
+    let duration_ms = finished_at - sent_at;
     runs::finish(
-        &db,
+        &app.db()?,
         run,
         &verdict,
-        finished_at - sent_at,
+        duration_ms,
         finished_at,
         agent_name,
     )
     .await?;
-    runs::get(&db, &run.id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("run {} vanished", run.id)))
+    Ok(run.finished(&verdict, duration_ms, finished_at))
 }
 
 /// `GET /api/incidents/{id}/runs`, newest first.

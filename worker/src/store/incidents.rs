@@ -111,16 +111,18 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<IncidentRow>> {
     Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
 }
 
-/// Opens an incident for a trigger event, or adds the event to the open incident of the
-/// service with the same dedup key, with its timeline entry, atomically.
+/// Opens an incident for a trigger event on the service with `routing_key`, or adds the
+/// event to that service's open incident with the same dedup key, with its timeline
+/// entry: one batch, one round trip. Returns `false` (and writes nothing) when no service
+/// has the routing key.
 pub async fn apply_trigger(
     db: &D1Database,
-    service_id: &str,
+    routing_key: &str,
     dedup_key: &str,
     payload: &EventPayload,
     links: &serde_json::Value,
     now_ms: i64,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     let change_id = new_id("chg");
     let incident_id = new_id("inc");
     let custom_details = payload.custom_details.to_string();
@@ -130,14 +132,15 @@ pub async fn apply_trigger(
         "INSERT INTO incidents (id, number, service_id, title, status, urgency, severity, source, \
              component, grp, class, custom_details, links, dedup_key, event_count, last_change_id, \
              created_at, updated_at) \
-         VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents), ?2, ?3, 'triggered', \
-             ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?14) \
+         SELECT ?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents), s.id, ?3, 'triggered', \
+             ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?14 \
+         FROM services s WHERE s.routing_key = ?2 \
          ON CONFLICT (service_id, dedup_key) WHERE status != 'resolved' DO UPDATE SET \
              event_count = event_count + 1, last_change_id = excluded.last_change_id, \
              updated_at = excluded.updated_at",
         &[
             (&incident_id).into(),
-            service_id.into(),
+            routing_key.into(),
             (&payload.summary).into(),
             payload.severity.urgency().as_str().into(),
             payload.severity.as_str().into(),
@@ -173,32 +176,42 @@ pub async fn apply_trigger(
             (&change_id).into(),
         ],
     )?;
-    db.batch(vec![upsert, entry]).await?;
-    Ok(())
+    let results = db.batch(vec![upsert, entry]).await?;
+    Ok(results.first().is_some_and(|upsert| changes(upsert) > 0))
 }
 
 /// Which incident a transition applies to.
 pub enum Target<'a> {
     /// By id (the UI and API).
     Id(&'a str),
-    /// The open incident of a service with this dedup key (the Events API).
+    /// The open incident with this dedup key of the service with this routing key (the
+    /// Events API).
     OpenWithDedupKey {
-        /// The service.
-        service_id: &'a str,
+        /// The service's integration key.
+        routing_key: &'a str,
         /// The key.
         dedup_key: &'a str,
     },
 }
 
-/// Acknowledges or resolves, with the timeline entry, atomically. Returns whether
-/// anything changed: acknowledging only moves `triggered`, resolving anything open.
+/// What a transition did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    /// The incident (by id) or the service (by routing key) exists.
+    pub target_known: bool,
+    /// The status changed (and a timeline entry was written).
+    pub changed: bool,
+}
+
+/// Acknowledges or resolves, with the timeline entry, in one batch. Acknowledging only
+/// moves `triggered`; resolving moves anything open; anything else is a no-op.
 pub async fn apply_transition(
     db: &D1Database,
     target: Target<'_>,
     to: IncidentStatus,
     agent: &str,
     now_ms: i64,
-) -> ApiResult<bool> {
+) -> ApiResult<Transition> {
     let (from_condition, entry_type, verb) = match to {
         IncidentStatus::Acknowledged => ("status = 'triggered'", "acknowledge", "Acknowledged"),
         IncidentStatus::Resolved => ("status != 'resolved'", "resolve", "Resolved"),
@@ -209,14 +222,20 @@ pub async fn apply_transition(
         }
     };
     let change_id = new_id("chg");
-    let (target_condition, a, b) = match target {
-        Target::Id(id) => ("id = ?4 AND ?5 IS NULL", SqlValue::Text(id), SqlValue::Null),
+    let (target_condition, exists_sql, a, b) = match target {
+        Target::Id(id) => (
+            "id = ?4 AND ?5 IS NULL",
+            "SELECT 1 AS found FROM incidents WHERE id = ?1",
+            SqlValue::Text(id),
+            SqlValue::Null,
+        ),
         Target::OpenWithDedupKey {
-            service_id,
+            routing_key,
             dedup_key,
         } => (
-            "service_id = ?4 AND dedup_key = ?5",
-            SqlValue::Text(service_id),
+            "service_id = (SELECT id FROM services WHERE routing_key = ?4) AND dedup_key = ?5",
+            "SELECT 1 AS found FROM services WHERE routing_key = ?1",
+            SqlValue::Text(routing_key),
             SqlValue::Text(dedup_key),
         ),
     };
@@ -241,8 +260,17 @@ pub async fn apply_transition(
             (&change_id).into(),
         ],
     )?;
-    let results = db.batch(vec![update, entry]).await?;
-    Ok(results.first().is_some_and(|update| changes(update) > 0))
+    let exists = statement(db, exists_sql, &[a])?;
+    let results = db.batch(vec![update, entry, exists]).await?;
+    let changed = results.first().is_some_and(|update| changes(update) > 0);
+    let target_known = match results.get(2) {
+        Some(found) => !found.results::<serde_json::Value>()?.is_empty(),
+        None => false,
+    };
+    Ok(Transition {
+        target_known,
+        changed,
+    })
 }
 
 /// A `log_entries` row.

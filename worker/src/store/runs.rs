@@ -94,6 +94,26 @@ pub struct NewRun {
     pub started_at: i64,
 }
 
+impl NewRun {
+    /// The run as stored by [`finish`] with this verdict, without reading it back.
+    pub fn finished(&self, verdict: &Verdict, duration_ms: i64, finished_at: i64) -> ActionRun {
+        ActionRun {
+            id: self.id.clone(),
+            incident_id: self.incident_id.clone(),
+            action_id: self.action_id.clone(),
+            action_name: self.action_name.clone(),
+            status: verdict.status,
+            outcome: Some(verdict.outcome),
+            http_status: verdict.http_status,
+            duration_ms: u64::try_from(duration_ms).ok(),
+            response_excerpt: verdict.excerpt.clone(),
+            requested_by: self.requested_by.clone(),
+            started_at: format_rfc3339(self.started_at),
+            finished_at: Some(format_rfc3339(finished_at)),
+        }
+    }
+}
+
 /// The result of trying to start a run.
 pub enum Claim {
     /// This request owns the run and must send it.

@@ -68,17 +68,6 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<ServiceRow>> {
     Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
 }
 
-/// The service an Events API routing key belongs to.
-pub async fn get_by_routing_key(
-    db: &D1Database,
-    routing_key: &str,
-) -> ApiResult<Option<ServiceRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM services WHERE routing_key = ?1");
-    Ok(statement(db, &sql, &[routing_key.into()])?
-        .first(None)
-        .await?)
-}
-
 /// Renames and/or redescribes a service; `None` leaves a field as it is, and
 /// `Some(None)` clears the description. Returns whether the service exists.
 pub async fn update(
