@@ -1,0 +1,388 @@
+//! The client for `/api/*`: one function per endpoint, and the one error type they share.
+//!
+//! Every call is same-origin, so the browser sends the `HttpOnly` session cookie itself and
+//! the token never passes through this code after sign-in. A 401 from any call except the
+//! session endpoints hands control to the hook the app installs (it goes to the sign-in
+//! page), so no page has to remember to.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::api::{
+    ActionList, ActionResponse, CreateActionRequest, CreateServiceRequest, ErrorBody, IncidentList,
+    IncidentResponse, LogEntryList, RotatedSecret, RunResponse, ServiceList, ServiceResponse,
+    SessionResponse, SignInRequest, UpdateActionRequest,
+};
+use shared::FieldError;
+
+/// Why a call failed, in words fit to show the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status; 0 when the server could not be reached at all.
+    pub status: u16,
+    /// The API's stable code (`action_limit`, `validation_failed`, ...), or `network`.
+    pub code: String,
+    /// What to tell the user.
+    pub message: String,
+    /// Per-field problems of a `validation_failed` answer.
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// Builds the error for a non-2xx answer from its status and body text. A body that is
+    /// not the API's error shape (a proxy's HTML page, say) still gives a readable message.
+    pub fn from_response(status: u16, body: &str) -> Self {
+        match serde_json::from_str::<ErrorBody>(body) {
+            Ok(parsed) => Self {
+                status,
+                code: parsed.error.code,
+                message: parsed.error.message,
+                fields: parsed.error.fields,
+            },
+            Err(_) => Self {
+                status,
+                code: "unexpected_response".to_owned(),
+                message: format!("The server answered with an unexpected error (HTTP {status})."),
+                fields: Vec::new(),
+            },
+        }
+    }
+
+    /// The error for a request that never got an answer.
+    pub fn network() -> Self {
+        Self {
+            status: 0,
+            code: "network".to_owned(),
+            message: "Could not reach the server. Check your connection and try again.".to_owned(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// The error for a 2xx answer whose body is not what the contract says.
+    fn unreadable(status: u16) -> Self {
+        Self {
+            status,
+            code: "unexpected_response".to_owned(),
+            message: "The server's answer could not be read. Reload the page and try again."
+                .to_owned(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Whether the session is missing or expired.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == 401
+    }
+}
+
+thread_local! {
+    static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Installs what to do when a call answers 401 (the app goes to the sign-in page).
+pub fn set_unauthorized_hook(hook: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|slot| *slot.borrow_mut() = Some(Rc::new(hook)));
+}
+
+fn notify_unauthorized() {
+    // Clone out of the cell first: the hook navigates, which may run code that calls back
+    // into this module.
+    let hook = ON_UNAUTHORIZED.with(|slot| slot.borrow().clone());
+    if let Some(hook) = hook {
+        hook();
+    }
+}
+
+/// Whether a 401 on this call means "go and sign in" rather than an answer the caller
+/// handles itself (the session endpoints are how the app finds out, so they don't redirect).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum On401 {
+    Redirect,
+    Return,
+}
+
+async fn send(
+    request: Result<Request, gloo_net::Error>,
+    on_401: On401,
+) -> Result<Response, ApiError> {
+    let request = request.map_err(|_| ApiError::network())?;
+    let response = request.send().await.map_err(|_| ApiError::network())?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let error = ApiError::from_response(status, &body);
+    if error.is_unauthorized() && on_401 == On401::Redirect {
+        notify_unauthorized();
+    }
+    Err(error)
+}
+
+async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let status = response.status();
+    response
+        .json::<T>()
+        .await
+        .map_err(|_| ApiError::unreadable(status))
+}
+
+async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    read_json(send(Request::get(url).build(), On401::Redirect).await?).await
+}
+
+async fn send_json<B: Serialize, T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: &B,
+) -> Result<T, ApiError> {
+    // `json` sets `Content-Type: application/json`, which the API requires.
+    read_json(send(builder.json(body), On401::Redirect).await?).await
+}
+
+/// A POST that carries no body (acknowledge, resolve, rotate_secret).
+async fn post_empty<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    read_json(send(Request::post(url).build(), On401::Redirect).await?).await
+}
+
+async fn delete(url: &str) -> Result<(), ApiError> {
+    send(Request::delete(url).build(), On401::Redirect)
+        .await
+        .map(drop)
+}
+
+/// Percent-encodes one path segment or query value, so an id taken from the address bar
+/// cannot reach another endpoint.
+pub fn encode_component(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The query string of the incident list for the chosen filters (empty means no filter).
+pub fn incidents_query(service_id: &str, status: &str) -> String {
+    let pairs: Vec<String> = [("service_id", service_id), ("status", status)]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", encode_component(value)))
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+fn service_url(service_id: &str) -> String {
+    format!("/api/services/{}", encode_component(service_id))
+}
+
+fn action_url(service_id: &str, action_id: &str) -> String {
+    format!(
+        "{}/actions/{}",
+        service_url(service_id),
+        encode_component(action_id)
+    )
+}
+
+fn incident_url(incident_id: &str) -> String {
+    format!("/api/incidents/{}", encode_component(incident_id))
+}
+
+// ---------------------------------------------------------------------------------------
+// Session
+// ---------------------------------------------------------------------------------------
+
+/// `GET /api/session`: who is signed in, or a 401 error.
+pub async fn get_session() -> Result<SessionResponse, ApiError> {
+    read_json(send(Request::get("/api/session").build(), On401::Return).await?).await
+}
+
+/// `POST /api/session`: exchanges the token for the session cookie.
+pub async fn sign_in(token: String) -> Result<SessionResponse, ApiError> {
+    let request = Request::post("/api/session").json(&SignInRequest { token });
+    read_json(send(request, On401::Return).await?).await
+}
+
+/// `DELETE /api/session`.
+pub async fn sign_out() -> Result<(), ApiError> {
+    send(Request::delete("/api/session").build(), On401::Return)
+        .await
+        .map(drop)
+}
+
+// ---------------------------------------------------------------------------------------
+// Services
+// ---------------------------------------------------------------------------------------
+
+/// `GET /api/services`.
+pub async fn list_services() -> Result<ServiceList, ApiError> {
+    get_json("/api/services").await
+}
+
+/// `GET /api/services/{id}`.
+pub async fn get_service(service_id: &str) -> Result<ServiceResponse, ApiError> {
+    get_json(&service_url(service_id)).await
+}
+
+/// `POST /api/services`.
+pub async fn create_service(body: CreateServiceRequest) -> Result<ServiceResponse, ApiError> {
+    send_json(Request::post("/api/services"), &body).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions
+// ---------------------------------------------------------------------------------------
+
+/// `GET /api/services/{id}/actions`.
+pub async fn list_actions(service_id: &str) -> Result<ActionList, ApiError> {
+    get_json(&format!("{}/actions", service_url(service_id))).await
+}
+
+/// `POST /api/services/{id}/actions`; the answer carries the signing secret, once.
+pub async fn create_action(
+    service_id: &str,
+    body: CreateActionRequest,
+) -> Result<ActionResponse, ApiError> {
+    let url = format!("{}/actions", service_url(service_id));
+    send_json(Request::post(&url), &body).await
+}
+
+/// `PATCH /api/services/{id}/actions/{action_id}`.
+pub async fn update_action(
+    service_id: &str,
+    action_id: &str,
+    body: UpdateActionRequest,
+) -> Result<ActionResponse, ApiError> {
+    send_json(Request::patch(&action_url(service_id, action_id)), &body).await
+}
+
+/// `DELETE /api/services/{id}/actions/{action_id}`.
+pub async fn delete_action(service_id: &str, action_id: &str) -> Result<(), ApiError> {
+    delete(&action_url(service_id, action_id)).await
+}
+
+/// `POST /api/services/{id}/actions/{action_id}/rotate_secret`.
+pub async fn rotate_secret(service_id: &str, action_id: &str) -> Result<RotatedSecret, ApiError> {
+    post_empty(&format!(
+        "{}/rotate_secret",
+        action_url(service_id, action_id)
+    ))
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Incidents
+// ---------------------------------------------------------------------------------------
+
+/// `GET /api/incidents?service_id=&status=`.
+pub async fn list_incidents(service_id: &str, status: &str) -> Result<IncidentList, ApiError> {
+    get_json(&format!(
+        "/api/incidents{}",
+        incidents_query(service_id, status)
+    ))
+    .await
+}
+
+/// `GET /api/incidents/{id}`.
+pub async fn get_incident(incident_id: &str) -> Result<IncidentResponse, ApiError> {
+    get_json(&incident_url(incident_id)).await
+}
+
+/// `POST /api/incidents/{id}/acknowledge`.
+pub async fn acknowledge_incident(incident_id: &str) -> Result<IncidentResponse, ApiError> {
+    post_empty(&format!("{}/acknowledge", incident_url(incident_id))).await
+}
+
+/// `POST /api/incidents/{id}/resolve`.
+pub async fn resolve_incident(incident_id: &str) -> Result<IncidentResponse, ApiError> {
+    post_empty(&format!("{}/resolve", incident_url(incident_id))).await
+}
+
+/// `GET /api/incidents/{id}/log`, oldest first.
+pub async fn incident_log(incident_id: &str) -> Result<LogEntryList, ApiError> {
+    get_json(&format!("{}/log", incident_url(incident_id))).await
+}
+
+/// `POST /api/incidents/{id}/actions/{action_id}/runs`. Answers once the endpoint has
+/// (up to 16 s). `idempotency_key` is fresh per click, so a retried request runs once.
+pub async fn run_action(
+    incident_id: &str,
+    action_id: &str,
+    idempotency_key: &str,
+) -> Result<RunResponse, ApiError> {
+    let url = format!(
+        "{}/actions/{}/runs",
+        incident_url(incident_id),
+        encode_component(action_id)
+    );
+    let request = Request::post(&url)
+        .header("Idempotency-Key", idempotency_key)
+        .build();
+    read_json(send(request, On401::Redirect).await?).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_error_body_gives_its_code_message_and_fields() {
+        let body = r#"{"error":{"code":"validation_failed","message":"Check the fields",
+            "fields":[{"field":"headers[1].value","message":"Header value is required"}]}}"#;
+        let error = ApiError::from_response(422, body);
+        assert_eq!(error.code, "validation_failed");
+        assert_eq!(error.message, "Check the fields");
+        assert_eq!(error.fields[0].field, "headers[1].value");
+    }
+
+    #[test]
+    fn a_body_that_is_not_the_error_shape_still_gives_a_readable_message() {
+        let error = ApiError::from_response(502, "<html>Bad gateway</html>");
+        assert_eq!(error.status, 502);
+        assert!(error.message.contains("HTTP 502"));
+        assert!(!error.message.contains("<html>"));
+    }
+
+    #[test]
+    fn only_a_401_counts_as_signed_out() {
+        assert!(ApiError::from_response(401, "").is_unauthorized());
+        assert!(!ApiError::from_response(403, "").is_unauthorized());
+        assert!(!ApiError::network().is_unauthorized());
+    }
+
+    #[test]
+    fn path_segments_cannot_escape_their_endpoint() {
+        assert_eq!(encode_component("svc_1-a.b~c"), "svc_1-a.b~c");
+        assert_eq!(encode_component("../session"), "..%2Fsession");
+        assert_eq!(encode_component("a b?c=d&e"), "a%20b%3Fc%3Dd%26e");
+        assert_eq!(encode_component("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn the_incident_query_leaves_out_empty_filters() {
+        assert_eq!(incidents_query("", ""), "");
+        assert_eq!(incidents_query("svc_1", ""), "?service_id=svc_1");
+        assert_eq!(incidents_query("", "resolved"), "?status=resolved");
+        assert_eq!(
+            incidents_query("svc 1", "triggered"),
+            "?service_id=svc%201&status=triggered"
+        );
+    }
+
+    #[test]
+    fn action_urls_nest_under_their_service() {
+        assert_eq!(
+            action_url("svc_1", "act_2"),
+            "/api/services/svc_1/actions/act_2"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Small pieces used by several pages.
+
+mod copy_button;
+mod notice;
+mod shell;
+mod status_badge;
+
+pub use copy_button::CopyButton;
+pub use notice::{ErrorNotice, FieldMessage, Loading};
+pub use shell::Shell;
+pub use status_badge::StatusBadge;

@@ -1,0 +1,99 @@
+//! The frame around every signed-in page: the header with navigation and sign-out, and
+//! the session check that sends a signed-out visitor to the sign-in page.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+
+use crate::api::{self, encode_component};
+use crate::browser::current_path;
+use crate::components::{ErrorNotice, Loading};
+use crate::session::Session;
+
+/// Header, navigation and the current page (the nested route).
+#[component]
+pub fn Shell() -> impl IntoView {
+    let session = Session::expect();
+    let navigate = use_navigate();
+
+    let go_to_sign_in = {
+        let navigate = navigate.clone();
+        move || {
+            session.clear();
+            let next = current_path();
+            let url = if next.is_empty() || next == "/" {
+                "/sign-in".to_owned()
+            } else {
+                format!("/sign-in?next={}", encode_component(&next))
+            };
+            navigate(&url, NavigateOptions::default());
+        }
+    };
+    // Any call that answers 401 from here on lands on the sign-in page.
+    api::set_unauthorized_hook(go_to_sign_in.clone());
+
+    // Known right after sign-in; otherwise ask the worker once per visit.
+    let check = LocalResource::new(move || {
+        let known = session.get_untracked();
+        async move {
+            match known {
+                Some(known) => Ok(known),
+                None => api::get_session().await,
+            }
+        }
+    });
+    Effect::new(move |_| match check.get() {
+        Some(Ok(answer)) => session.set(answer),
+        Some(Err(error)) if error.is_unauthorized() => go_to_sign_in(),
+        _ => {}
+    });
+
+    let sign_out = Action::new_local(move |(): &()| {
+        let navigate = navigate.clone();
+        async move {
+            // Whether or not the worker could be reached, leave: a stale cookie expires.
+            let result = api::sign_out().await;
+            session.clear();
+            navigate("/sign-in", NavigateOptions::default());
+            result
+        }
+    });
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="site-header">
+            <div class="header-inner">
+                <a class="brand" href="/incidents">"Incident Actions"</a>
+                <nav aria-label="Main">
+                    <ul>
+                        <li><A href="/incidents">"Incidents"</A></li>
+                        <li><A href="/services">"Services"</A></li>
+                    </ul>
+                </nav>
+                <div class="account">
+                    <span class="user-name">
+                        {move || session.get().map(|s| s.session.user_name)}
+                    </span>
+                    <button
+                        type="button"
+                        class="button small secondary"
+                        disabled=move || sign_out.pending().get()
+                        on:click=move |_| {
+                            sign_out.dispatch(());
+                        }
+                    >
+                        "Sign out"
+                    </button>
+                </div>
+            </div>
+        </header>
+        <main id="main" tabindex="-1">
+            {move || match check.get() {
+                None => view! { <Loading what="Checking your session…" /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                Some(Ok(_)) => view! { <Outlet /> }.into_any(),
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,267 @@
+//! How values read on screen: times, durations, run outcomes, the curl example.
+//!
+//! Plain functions, so the words people see are covered by native tests.
+
+use serde_json::Value;
+use shared::api::{ActionRun, LogEntryType, RunOutcome, RunStatus};
+use shared::incident::IncidentStatus;
+use shared::limits::MAX_ACTIONS_PER_SERVICE;
+
+/// `2026-11-22T17:36:01.123Z` as `2026-11-22 17:36:01 UTC`; anything else unchanged.
+pub fn display_time(rfc3339: &str) -> String {
+    let utc = rfc3339.ends_with('Z') || rfc3339.ends_with('z');
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(date), Some(time)) if utc && rfc3339.as_bytes()[10] == b'T' => {
+            format!("{date} {time} UTC")
+        }
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// `850 ms`, `1.2 s`, `16 s`.
+pub fn display_duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 10_000 {
+        format!("{}.{} s", ms / 1000, ms % 1000 / 100)
+    } else {
+        format!("{} s", ms / 1000)
+    }
+}
+
+/// The incident status as a word.
+pub fn status_label(status: IncidentStatus) -> &'static str {
+    match status {
+        IncidentStatus::Triggered => "Triggered",
+        IncidentStatus::Acknowledged => "Acknowledged",
+        IncidentStatus::Resolved => "Resolved",
+    }
+}
+
+/// The run status as a word.
+pub fn run_status_label(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Running => "Running",
+        RunStatus::Succeeded => "Succeeded",
+        RunStatus::Failed => "Failed",
+    }
+}
+
+/// The outcome as a phrase a responder understands.
+pub fn outcome_label(outcome: RunOutcome) -> &'static str {
+    match outcome {
+        RunOutcome::Success => "endpoint answered 2xx",
+        RunOutcome::HttpError => "endpoint answered with an error",
+        RunOutcome::Timeout => "no answer within 16 s",
+        RunOutcome::NetworkError => "could not connect",
+        RunOutcome::Redirect => "endpoint redirected (not followed)",
+    }
+}
+
+/// One line for a finished run: `Succeeded · endpoint answered 2xx · HTTP 200 · 85 ms`.
+pub fn run_summary(run: &ActionRun) -> String {
+    let mut parts = vec![run_status_label(run.status).to_owned()];
+    if let Some(outcome) = run.outcome {
+        parts.push(outcome_label(outcome).to_owned());
+    }
+    if let Some(code) = run.http_status {
+        parts.push(format!("HTTP {code}"));
+    }
+    if let Some(ms) = run.duration_ms {
+        parts.push(display_duration(ms));
+    }
+    parts.join(" · ")
+}
+
+/// The timeline's word for an entry type.
+pub fn log_type_label(entry_type: LogEntryType) -> &'static str {
+    match entry_type {
+        LogEntryType::Trigger => "Triggered",
+        LogEntryType::Alert => "Alert merged",
+        LogEntryType::Acknowledge => "Acknowledged",
+        LogEntryType::Resolve => "Resolved",
+        LogEntryType::ActionRun => "Action run",
+    }
+}
+
+/// The entry type's wire spelling, for styling.
+pub fn log_type_slug(entry_type: LogEntryType) -> &'static str {
+    match entry_type {
+        LogEntryType::Trigger => "trigger",
+        LogEntryType::Alert => "alert",
+        LogEntryType::Acknowledge => "acknowledge",
+        LogEntryType::Resolve => "resolve",
+        LogEntryType::ActionRun => "action_run",
+    }
+}
+
+/// Custom details as indented JSON text; `None` when there are none.
+pub fn pretty_details(details: &Value) -> Option<String> {
+    match details {
+        Value::Null => None,
+        Value::Object(map) if map.is_empty() => None,
+        other => serde_json::to_string_pretty(other).ok(),
+    }
+}
+
+/// `1 of 3 used`.
+pub fn actions_used(count: usize) -> String {
+    format!("{count} of {MAX_ACTIONS_PER_SERVICE} used")
+}
+
+/// Quotes text for a POSIX shell: inside single quotes nothing is special but `'` itself.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A ready-to-paste command that opens an incident on the service through the Events API.
+pub fn enqueue_curl(origin: &str, routing_key: &str) -> String {
+    let body = serde_json::json!({
+        "routing_key": routing_key,
+        "event_action": "trigger",
+        "payload": {
+            "summary": "Disk almost full on web-1",
+            "source": "web-1",
+            "severity": "critical"
+        }
+    });
+    format!(
+        "curl -X POST {} \\\n  -H 'Content-Type: application/json' \\\n  -d {}",
+        shell_quote(&format!("{}/v2/enqueue", origin.trim_end_matches('/'))),
+        shell_quote(&body.to_string())
+    )
+}
+
+/// Hex of random bytes, for an `Idempotency-Key`.
+pub fn hex_key(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where to go after signing in: the page the user was sent away from, if it is a path on
+/// this site (`/x`, not `//evil.example` or `https://...`), else the incident list.
+pub fn safe_next_path(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.starts_with("/sign-in") =>
+        {
+            path.to_owned()
+        }
+        _ => "/incidents".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(status: RunStatus, outcome: Option<RunOutcome>, code: Option<u16>) -> ActionRun {
+        ActionRun {
+            id: "run_1".into(),
+            incident_id: "inc_1".into(),
+            action_id: "act_1".into(),
+            action_name: "Restart".into(),
+            status,
+            outcome,
+            http_status: code,
+            duration_ms: Some(85),
+            response_excerpt: None,
+            requested_by: "admin".into(),
+            started_at: "t".into(),
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn utc_timestamps_read_as_date_time_and_zone() {
+        assert_eq!(
+            display_time("2026-11-22T17:36:01.123Z"),
+            "2026-11-22 17:36:01 UTC"
+        );
+    }
+
+    #[test]
+    fn a_timestamp_in_another_shape_is_shown_as_given() {
+        assert_eq!(display_time("yesterday"), "yesterday");
+        assert_eq!(
+            display_time("2026-11-22T17:36:01+02:00"),
+            "2026-11-22T17:36:01+02:00"
+        );
+    }
+
+    #[test]
+    fn durations_switch_to_seconds_at_one_second() {
+        assert_eq!(display_duration(999), "999 ms");
+        assert_eq!(display_duration(1250), "1.2 s");
+        assert_eq!(display_duration(16_004), "16 s");
+    }
+
+    #[test]
+    fn a_successful_run_reads_status_outcome_code_and_time() {
+        let line = run_summary(&run(
+            RunStatus::Succeeded,
+            Some(RunOutcome::Success),
+            Some(200),
+        ));
+        assert_eq!(line, "Succeeded · endpoint answered 2xx · HTTP 200 · 85 ms");
+    }
+
+    #[test]
+    fn a_timed_out_run_has_no_http_code() {
+        let line = run_summary(&run(RunStatus::Failed, Some(RunOutcome::Timeout), None));
+        assert_eq!(line, "Failed · no answer within 16 s · 85 ms");
+    }
+
+    #[test]
+    fn empty_custom_details_show_nothing() {
+        assert_eq!(pretty_details(&Value::Null), None);
+        assert_eq!(pretty_details(&serde_json::json!({})), None);
+        assert_eq!(
+            pretty_details(&serde_json::json!({"disk": "97%"})).unwrap(),
+            "{\n  \"disk\": \"97%\"\n}"
+        );
+    }
+
+    #[test]
+    fn the_action_count_names_the_limit() {
+        assert_eq!(actions_used(0), "0 of 3 used");
+        assert_eq!(actions_used(3), "3 of 3 used");
+    }
+
+    #[test]
+    fn the_curl_example_posts_a_trigger_with_the_routing_key() {
+        let curl = enqueue_curl("http://127.0.0.1:8787/", "0123456789abcdef0123456789abcdef");
+        assert!(curl.starts_with("curl -X POST 'http://127.0.0.1:8787/v2/enqueue'"));
+        assert!(curl.contains("'Content-Type: application/json'"));
+        let body = curl.split(" -d ").nth(1).unwrap();
+        let json: Value = serde_json::from_str(body.trim_matches('\'')).unwrap();
+        assert_eq!(json["routing_key"], "0123456789abcdef0123456789abcdef");
+        assert_eq!(json["event_action"], "trigger");
+        assert_eq!(json["payload"]["severity"], "critical");
+    }
+
+    #[test]
+    fn a_quote_in_the_curl_example_cannot_end_the_shell_string() {
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn idempotency_keys_are_lower_case_hex() {
+        assert_eq!(hex_key(&[0, 15, 255]), "000fff");
+    }
+
+    #[test]
+    fn sign_in_returns_only_to_paths_on_this_site() {
+        assert_eq!(
+            safe_next_path(Some("/services/svc_1/actions")),
+            "/services/svc_1/actions"
+        );
+        assert_eq!(safe_next_path(Some("//evil.example")), "/incidents");
+        assert_eq!(safe_next_path(Some("/\\evil.example")), "/incidents");
+        assert_eq!(safe_next_path(Some("https://evil.example")), "/incidents");
+        assert_eq!(safe_next_path(Some("/sign-in")), "/incidents");
+        assert_eq!(safe_next_path(None), "/incidents");
+    }
+}

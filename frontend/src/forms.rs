@@ -1,0 +1,96 @@
+//! Field errors for forms: which message goes next to which input.
+//!
+//! The same `FieldError` list comes from two places, the shared validation run before
+//! sending and a 422 from the worker, and both are keyed by the request body's field path
+//! (`name`, `endpoint_url`, `headers[1].value`), so one lookup serves both.
+
+use shared::FieldError;
+
+use crate::api::ApiError;
+
+/// The first message for `field`, if any.
+pub fn message_for(errors: &[FieldError], field: &str) -> Option<String> {
+    errors
+        .iter()
+        .find(|error| error.field == field)
+        .map(|error| error.message.clone())
+}
+
+/// The per-field problems in a failed save. A taken name is a problem with the name field,
+/// so it is shown there as well as at the top of the form.
+pub fn field_errors_of(error: &ApiError) -> Vec<FieldError> {
+    if error.code == "name_taken" && error.fields.is_empty() {
+        return vec![FieldError {
+            field: "name".to_owned(),
+            message: error.message.clone(),
+        }];
+    }
+    error.fields.clone()
+}
+
+/// The id of the element that shows `field`'s error, for `aria-describedby`.
+pub fn error_id(form: &str, field: &str) -> String {
+    let field: String = field
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("{form}-{field}-error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(field: &str, message: &str) -> FieldError {
+        FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_message_is_found_by_its_exact_field_path() {
+        let errors = [
+            field("headers[1].value", "Header value is required"),
+            field("name", "Name is required"),
+        ];
+        assert_eq!(
+            message_for(&errors, "name").as_deref(),
+            Some("Name is required")
+        );
+        assert_eq!(
+            message_for(&errors, "headers[1].value").as_deref(),
+            Some("Header value is required")
+        );
+        assert_eq!(message_for(&errors, "headers[1].name"), None);
+    }
+
+    #[test]
+    fn a_taken_name_is_shown_next_to_the_name_field() {
+        let error = ApiError::from_response(
+            409,
+            r#"{"error":{"code":"name_taken","message":"An action named Restart already exists"}}"#,
+        );
+        assert_eq!(
+            field_errors_of(&error),
+            [field("name", "An action named Restart already exists")]
+        );
+    }
+
+    #[test]
+    fn a_limit_error_belongs_to_no_field() {
+        let error = ApiError::from_response(
+            409,
+            r#"{"error":{"code":"action_limit","message":"at most three"}}"#,
+        );
+        assert!(field_errors_of(&error).is_empty());
+    }
+
+    #[test]
+    fn error_ids_are_valid_html_ids() {
+        assert_eq!(
+            error_id("action", "headers[1].value"),
+            "action-headers-1--value-error"
+        );
+    }
+}

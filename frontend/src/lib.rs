@@ -1,0 +1,43 @@
+//! Incident Actions in the browser: the app component and its route table.
+//!
+//! A client-side rendered Leptos app, served as static files by the worker that also
+//! answers `/api/*`. Pages live in `pages/`, one per route; what several pages share is in
+//! `components/`; every call to the API goes through `api`.
+
+pub mod api;
+mod browser;
+mod components;
+pub mod format;
+pub mod forms;
+mod pages;
+mod session;
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::Shell;
+use crate::pages::{
+    ActionsPage, IncidentPage, IncidentsPage, NotFoundPage, ServicesPage, SignInPage,
+};
+use crate::session::Session;
+
+/// The whole app: the session context and the routes.
+#[component]
+pub fn App() -> impl IntoView {
+    Session::provide();
+    view! {
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=IncidentsPage />
+                    <Route path=path!("/incidents") view=IncidentsPage />
+                    <Route path=path!("/incidents/:id") view=IncidentPage />
+                    <Route path=path!("/services") view=ServicesPage />
+                    <Route path=path!("/services/:id/actions") view=ActionsPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

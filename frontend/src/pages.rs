@@ -1,0 +1,15 @@
+//! One module per route.
+
+mod actions;
+mod incident;
+mod incidents;
+mod not_found;
+mod services;
+mod sign_in;
+
+pub use actions::ActionsPage;
+pub use incident::IncidentPage;
+pub use incidents::IncidentsPage;
+pub use not_found::NotFoundPage;
+pub use services::ServicesPage;
+pub use sign_in::SignInPage;

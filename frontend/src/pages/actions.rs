@@ -1,0 +1,291 @@
+//! A service's Custom Incident Actions page: what custom actions are, the (at most three)
+//! actions of the service, and the form that creates or edits one.
+
+mod card;
+mod draft;
+mod form;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::api::Action as CustomAction;
+use shared::limits::MAX_ACTIONS_PER_SERVICE;
+
+use crate::api::{self, ApiError};
+use crate::components::{CopyButton, ErrorNotice, Loading};
+use crate::format::actions_used;
+
+use card::ActionCard;
+use form::ActionForm;
+
+/// Which form is open.
+#[derive(Debug, Clone, PartialEq)]
+enum Editor {
+    Closed,
+    New,
+    Edit(Box<CustomAction>),
+}
+
+/// A signing secret to show once: the action's name and the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ShownSecret {
+    action_name: String,
+    secret: String,
+}
+
+/// What the list area shows.
+#[derive(Debug, Clone, PartialEq)]
+enum ListState {
+    Loading,
+    Failed(ApiError),
+    Empty,
+    Ready,
+}
+
+/// Whether another action may be added, and if not, why (shown next to the button).
+pub fn limit_reason(count: usize) -> Option<String> {
+    (count >= MAX_ACTIONS_PER_SERVICE).then(|| {
+        format!(
+            "A service can have at most {MAX_ACTIONS_PER_SERVICE} custom actions. Delete one to add another."
+        )
+    })
+}
+
+/// `/services/:id/actions`.
+#[component]
+pub fn ActionsPage() -> impl IntoView {
+    let params = use_params_map();
+    let service_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+
+    let service = LocalResource::new(move || {
+        let id = service_id.get();
+        async move { api::get_service(&id).await }
+    });
+    let actions = LocalResource::new(move || {
+        let id = service_id.get();
+        async move { api::list_actions(&id).await }
+    });
+
+    let editor = RwSignal::new(Editor::Closed);
+    let shown_secret = RwSignal::new(None::<ShownSecret>);
+    let notice = RwSignal::new(None::<String>);
+
+    // The list keeps its rows (and keyboard focus) across reloads; only changed rows redraw.
+    let action_list = Memo::new(move |_| {
+        actions
+            .get()
+            .and_then(Result::ok)
+            .map(|list| list.actions)
+            .unwrap_or_default()
+    });
+    let count = Memo::new(move |_| action_list.with(Vec::len));
+    let list_state = Memo::new(move |_| match (service.get(), actions.get()) {
+        (Some(Err(error)), _) | (_, Some(Err(error))) => ListState::Failed(error),
+        (_, None) => ListState::Loading,
+        (_, Some(Ok(list))) if list.actions.is_empty() => ListState::Empty,
+        (_, Some(Ok(_))) => ListState::Ready,
+    });
+    let loaded = move || matches!(list_state.get(), ListState::Empty | ListState::Ready);
+
+    let on_saved = Callback::new(move |saved: CustomAction| {
+        notice.set(Some(format!("Action “{}” saved.", saved.name)));
+        if let Some(secret) = saved.signing_secret.clone() {
+            shown_secret.set(Some(ShownSecret {
+                action_name: saved.name,
+                secret,
+            }));
+        }
+        editor.set(Editor::Closed);
+        actions.refetch();
+    });
+    let on_cancel = Callback::new(move |()| editor.set(Editor::Closed));
+    let on_changed = Callback::new(move |message: String| {
+        notice.set(Some(message));
+        actions.refetch();
+    });
+    let on_deleted = Callback::new(move |(id, name): (String, String)| {
+        if matches!(editor.get_untracked(), Editor::Edit(ref a) if a.id == id) {
+            editor.set(Editor::Closed);
+        }
+        notice.set(Some(format!("Action “{name}” deleted.")));
+        actions.refetch();
+    });
+    let on_edit = Callback::new(move |action: CustomAction| {
+        notice.set(None);
+        editor.set(Editor::Edit(Box::new(action)));
+    });
+    let on_secret = Callback::new(move |(action_name, secret): (String, String)| {
+        shown_secret.set(Some(ShownSecret {
+            action_name,
+            secret,
+        }));
+    });
+
+    view! {
+        <div class="page">
+            <nav class="breadcrumb" aria-label="Breadcrumb">
+                <a href="/services">"Services"</a>
+                " › "
+                <span aria-current="page">
+                    {move || match service.get() {
+                        Some(Ok(found)) => found.service.name,
+                        _ => String::from("…"),
+                    }}
+                </span>
+            </nav>
+            <h1>"Custom Incident Actions"</h1>
+            <p class="lead">
+                {move || match service.get() {
+                    Some(Ok(found)) => format!("Buttons on every incident of {}.", found.service.name),
+                    _ => String::new(),
+                }}
+            </p>
+
+            {move || shown_secret.get().map(|shown| view! { <SecretPanel shown on_dismiss=Callback::new(move |()| shown_secret.set(None)) /> })}
+            {move || notice.get().map(|text| view! { <p class="notice success" role="status">{text}</p> })}
+
+            <div class="toolbar" hidden=move || !loaded()>
+                <p class="usage">
+                    <strong>{move || actions_used(count.get())}</strong>
+                </p>
+                <button
+                    type="button"
+                    class="button"
+                    disabled=move || limit_reason(count.get()).is_some()
+                    aria-describedby=move || limit_reason(count.get()).map(|_| "action-limit-reason")
+                    on:click=move |_| {
+                        notice.set(None);
+                        editor.set(Editor::New);
+                    }
+                >
+                    "New action"
+                </button>
+                <p class="hint" id="action-limit-reason" hidden=move || limit_reason(count.get()).is_none()>
+                    {move || limit_reason(count.get())}
+                </p>
+            </div>
+
+            {move || {
+                let id = service_id.get();
+                match editor.get() {
+                    Editor::Closed => None,
+                    Editor::New => Some(view! { <ActionForm service_id=id editing=None on_saved on_cancel /> }),
+                    Editor::Edit(action) => Some(view! { <ActionForm service_id=id editing=Some(*action) on_saved on_cancel /> }),
+                }
+            }}
+
+            <section aria-labelledby="actions-heading">
+                <h2 id="actions-heading" class="visually-hidden">"Actions"</h2>
+                {move || match list_state.get() {
+                    ListState::Loading => view! { <Loading what="Loading actions…" /> }.into_any(),
+                    ListState::Failed(error) => view! { <ErrorNotice error /> }.into_any(),
+                    ListState::Empty => view! {
+                        <div class="empty card">
+                            <h3>"No custom actions yet"</h3>
+                            <p>
+                                "Custom incident actions are buttons on this service's incidents. When a responder presses one, Incident Actions sends an HTTP POST with the incident's details to your endpoint, waits up to 16 seconds for the answer, shows the result and records it on the incident's timeline."
+                            </p>
+                            <p>
+                                "Use them to restart a server, collect diagnostics, roll back the last deploy or update a status page. A service can have up to three."
+                            </p>
+                            <EndpointContract open=true />
+                        </div>
+                    }
+                    .into_any(),
+                    ListState::Ready => view! {
+                        <ul class="card-list">
+                            <For
+                                each=move || action_list.get()
+                                key=|action| (action.id.clone(), action.updated_at.clone(), action.enabled)
+                                let:action
+                            >
+                                <ActionCard action on_edit on_changed on_deleted on_secret />
+                            </For>
+                        </ul>
+                        <EndpointContract open=false />
+                    }
+                    .into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// What an endpoint receives and how it checks the signature.
+#[component]
+fn EndpointContract(open: bool) -> impl IntoView {
+    view! {
+        <details class="contract" open=open>
+            <summary>"What your endpoint receives"</summary>
+            <p>
+                "A POST with a JSON body and the Standard Webhooks headers "
+                <code>"webhook-id"</code> ", " <code>"webhook-timestamp"</code> " and "
+                <code>"webhook-signature"</code>
+                ". Verify the signature with any Standard Webhooks library and the action's signing secret, which is shown once when you create the action. A 2xx answer counts as success; redirects are not followed; the first 4 KiB of your answer is shown to the responder as text."
+            </p>
+            <pre class="code">{ENDPOINT_EXAMPLE}</pre>
+        </details>
+    }
+}
+
+const ENDPOINT_EXAMPLE: &str = r#"POST <your endpoint URL>
+Content-Type: application/json
+webhook-id: run_…
+webhook-timestamp: 1763832961
+webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">
+
+{
+  "event": {
+    "id": "run_…",
+    "event_type": "incident.custom_action",
+    "occurred_at": "2026-11-22T17:36:01.000Z",
+    "agent": { "type": "user", "id": "admin", "name": "Admin" },
+    "action": { "id": "act_…", "name": "Restart web" },
+    "data": {
+      "id": "inc_…", "number": 42, "title": "Disk almost full on web-1",
+      "status": "triggered", "urgency": "high", "severity": "critical",
+      "source": "web-1", "custom_details": { … },
+      "service": { "id": "svc_…", "name": "Checkout" }, …
+    }
+  }
+}"#;
+
+/// The signing secret, shown once with a copy button.
+#[component]
+fn SecretPanel(shown: ShownSecret, on_dismiss: Callback<()>) -> impl IntoView {
+    let heading = NodeRef::<leptos::html::H2>::new();
+    // Move focus here so keyboard and screen-reader users learn the secret appeared.
+    Effect::new(move |_| {
+        if let Some(heading) = heading.get() {
+            let _ = heading.focus();
+        }
+    });
+    view! {
+        <section class="notice secret" aria-labelledby="secret-heading">
+            <h2 id="secret-heading" tabindex="-1" node_ref=heading>
+                {format!("Signing secret for “{}”", shown.action_name)}
+            </h2>
+            <p>
+                "Copy it now: it is shown only this once. Your endpoint uses it to verify the webhook-signature header."
+            </p>
+            <div class="key-row">
+                <code class="key">{shown.secret.clone()}</code>
+                <CopyButton text=shown.secret what="signing secret" />
+            </div>
+            <button type="button" class="button small secondary" on:click=move |_| on_dismiss.run(())>
+                "I have saved it"
+            </button>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fourth_action_is_refused_with_the_reason() {
+        assert_eq!(limit_reason(2), None);
+        let reason = limit_reason(3).unwrap();
+        assert!(reason.contains("at most 3"), "{reason}");
+    }
+}

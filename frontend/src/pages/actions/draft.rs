@@ -1,0 +1,307 @@
+//! The action form's contents as plain data, and how they become a request.
+//!
+//! Kept apart from the component so the rules that matter (a secret left blank on edit
+//! keeps its stored value; a new secret header needs a value) are covered by native tests.
+
+use shared::action::{validate_action, ActionFields};
+use shared::api::{Action as CustomAction, CreateActionRequest, HeaderInput, UpdateActionRequest};
+use shared::endpoint::EndpointPolicy;
+use shared::FieldError;
+
+/// One header row as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderDraft {
+    /// Header name as typed.
+    pub name: String,
+    /// Value as typed; blank for a stored secret means "keep it".
+    pub value: String,
+    /// Hide the value once saved.
+    pub secret: bool,
+    /// For a secret header loaded from the server: its name then. The stored value can
+    /// only be kept under that name.
+    pub stored_secret_name: Option<String>,
+}
+
+impl HeaderDraft {
+    /// Whether a blank value means "keep the stored secret".
+    fn keeps_stored_secret(&self) -> bool {
+        self.secret
+            && self.value.is_empty()
+            && self
+                .stored_secret_name
+                .as_deref()
+                .is_some_and(|stored| stored.eq_ignore_ascii_case(self.name.trim()))
+    }
+
+    fn input(&self) -> HeaderInput {
+        HeaderInput {
+            name: self.name.trim().to_owned(),
+            value: (!self.keeps_stored_secret()).then(|| self.value.clone()),
+            secret: Some(self.secret),
+        }
+    }
+}
+
+/// The whole form as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionDraft {
+    /// Button label.
+    pub name: String,
+    /// Endpoint URL.
+    pub endpoint_url: String,
+    /// Description.
+    pub description: String,
+    /// Shown on incidents.
+    pub enabled: bool,
+    /// Header rows in order.
+    pub headers: Vec<HeaderDraft>,
+}
+
+impl Default for ActionDraft {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            endpoint_url: String::new(),
+            description: String::new(),
+            enabled: true,
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl ActionDraft {
+    /// The form filled in from a saved action. Secret values never come back from the
+    /// API, so their inputs start blank.
+    pub fn from_action(action: &CustomAction) -> Self {
+        Self {
+            name: action.name.clone(),
+            endpoint_url: action.endpoint_url.clone(),
+            description: action.description.clone().unwrap_or_default(),
+            enabled: action.enabled,
+            headers: action
+                .headers
+                .iter()
+                .map(|header| HeaderDraft {
+                    name: header.name.clone(),
+                    value: header.value.clone().unwrap_or_default(),
+                    secret: header.secret,
+                    stored_secret_name: header.secret.then(|| header.name.clone()),
+                })
+                .collect(),
+        }
+    }
+
+    fn header_inputs(&self) -> Vec<HeaderInput> {
+        self.headers.iter().map(HeaderDraft::input).collect()
+    }
+
+    /// Every problem with the form, keyed by request field path; empty when it can be sent.
+    /// `editing` allows a stored secret to be left blank.
+    pub fn problems(&self, policy: &EndpointPolicy, editing: bool) -> Vec<FieldError> {
+        let headers = self.header_inputs();
+        let fields = ActionFields {
+            name: &self.name,
+            description: Some(&self.description),
+            endpoint_url: &self.endpoint_url,
+            headers: &headers,
+        };
+        let mut problems = validate_action(fields, policy, editing)
+            .err()
+            .unwrap_or_default();
+        // The shared rule lets any blank secret through on edit; only one that is already
+        // stored under this name has a value to keep.
+        for (index, header) in self.headers.iter().enumerate() {
+            let path = format!("headers[{index}].value");
+            if editing
+                && header.secret
+                && header.value.is_empty()
+                && !header.keeps_stored_secret()
+                && !problems.iter().any(|p| p.field == path)
+            {
+                problems.push(FieldError {
+                    field: path,
+                    message: "Header value is required".to_owned(),
+                });
+            }
+        }
+        problems
+    }
+
+    /// The body of `POST .../actions`.
+    pub fn create_request(&self) -> CreateActionRequest {
+        let description = self.description.trim();
+        CreateActionRequest {
+            name: self.name.trim().to_owned(),
+            endpoint_url: self.endpoint_url.trim().to_owned(),
+            description: (!description.is_empty()).then(|| description.to_owned()),
+            enabled: Some(self.enabled),
+            headers: Some(self.header_inputs()),
+        }
+    }
+
+    /// The body of `PATCH .../actions/{id}`: every field, so the saved action is what the
+    /// form shows; a blank description clears it.
+    pub fn update_request(&self) -> UpdateActionRequest {
+        UpdateActionRequest {
+            name: Some(self.name.trim().to_owned()),
+            endpoint_url: Some(self.endpoint_url.trim().to_owned()),
+            description: Some(self.description.trim().to_owned()),
+            enabled: Some(self.enabled),
+            headers: Some(self.header_inputs()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::api::ActionHeader;
+
+    fn local_policy() -> EndpointPolicy {
+        EndpointPolicy::from_allowlist("127.0.0.1")
+    }
+
+    fn draft(url: &str) -> ActionDraft {
+        ActionDraft {
+            name: " Restart web ".into(),
+            endpoint_url: url.into(),
+            ..ActionDraft::default()
+        }
+    }
+
+    fn saved_action() -> CustomAction {
+        CustomAction {
+            id: "act_1".into(),
+            service_id: "svc_1".into(),
+            name: "Restart".into(),
+            description: None,
+            endpoint_url: "https://e.com/hook".into(),
+            enabled: true,
+            headers: vec![
+                ActionHeader {
+                    name: "Authorization".into(),
+                    value: None,
+                    secret: true,
+                },
+                ActionHeader {
+                    name: "X-Team".into(),
+                    value: Some("web".into()),
+                    secret: false,
+                },
+            ],
+            signing_secret: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        }
+    }
+
+    fn fields(problems: &[FieldError]) -> Vec<&str> {
+        problems.iter().map(|p| p.field.as_str()).collect()
+    }
+
+    #[test]
+    fn plain_http_to_an_allowlisted_host_passes_the_form() {
+        assert!(draft("http://127.0.0.1:9100/hook")
+            .problems(&local_policy(), false)
+            .is_empty());
+    }
+
+    #[test]
+    fn plain_http_elsewhere_is_reported_on_the_url_field() {
+        let problems = draft("http://example.com/hook").problems(&local_policy(), false);
+        assert_eq!(fields(&problems), ["endpoint_url"]);
+        assert!(problems[0].message.contains("https://"));
+    }
+
+    #[test]
+    fn a_create_request_is_trimmed_and_leaves_out_a_blank_description() {
+        let request = draft(" https://e.com/hook ").create_request();
+        assert_eq!(request.name, "Restart web");
+        assert_eq!(request.endpoint_url, "https://e.com/hook");
+        assert_eq!(request.description, None);
+        assert_eq!(request.enabled, Some(true));
+    }
+
+    #[test]
+    fn an_edited_action_starts_with_blank_secrets_and_visible_plain_values() {
+        let draft = ActionDraft::from_action(&saved_action());
+        assert_eq!(draft.headers[0].value, "");
+        assert!(draft.headers[0].secret);
+        assert_eq!(draft.headers[1].value, "web");
+    }
+
+    #[test]
+    fn a_blank_stored_secret_is_sent_as_null_to_keep_it() {
+        let draft = ActionDraft::from_action(&saved_action());
+        assert!(draft.problems(&EndpointPolicy::default(), true).is_empty());
+        let headers = draft.update_request().headers.unwrap();
+        assert_eq!(headers[0].value, None);
+        assert_eq!(headers[0].secret, Some(true));
+        assert_eq!(headers[1].value.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn a_retyped_secret_is_sent() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.headers[0].value = "Bearer new".into();
+        let headers = draft.update_request().headers.unwrap();
+        assert_eq!(headers[0].value.as_deref(), Some("Bearer new"));
+    }
+
+    #[test]
+    fn a_new_secret_header_needs_a_value_even_on_edit() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.headers.push(HeaderDraft {
+            name: "X-Key".into(),
+            secret: true,
+            ..HeaderDraft::default()
+        });
+        let problems = draft.problems(&EndpointPolicy::default(), true);
+        assert_eq!(fields(&problems), ["headers[2].value"]);
+    }
+
+    #[test]
+    fn renaming_a_stored_secret_needs_its_value_again() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.headers[0].name = "X-Auth".into();
+        let problems = draft.problems(&EndpointPolicy::default(), true);
+        assert_eq!(fields(&problems), ["headers[0].value"]);
+    }
+
+    #[test]
+    fn a_secret_header_needs_a_value_on_create() {
+        let mut draft = draft("https://e.com/hook");
+        draft.headers.push(HeaderDraft {
+            name: "Authorization".into(),
+            secret: true,
+            ..HeaderDraft::default()
+        });
+        let problems = draft.problems(&EndpointPolicy::default(), false);
+        assert_eq!(fields(&problems), ["headers[0].value"]);
+    }
+
+    #[test]
+    fn clearing_the_description_on_edit_sends_an_empty_string() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.description = "  ".into();
+        assert_eq!(draft.update_request().description.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut draft = ActionDraft {
+            enabled: true,
+            ..ActionDraft::default()
+        };
+        draft.headers.push(HeaderDraft {
+            name: "Host".into(),
+            value: "x".into(),
+            ..HeaderDraft::default()
+        });
+        let problems = draft.problems(&EndpointPolicy::default(), false);
+        assert_eq!(
+            fields(&problems),
+            ["name", "endpoint_url", "headers[0].name"]
+        );
+    }
+}

@@ -1,0 +1,359 @@
+//! The New/Edit action form, validated with the worker's own rules as the user types.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use shared::api::Action as CustomAction;
+use shared::limits::MAX_HEADERS_PER_ACTION;
+use shared::FieldError;
+
+use super::draft::{ActionDraft, HeaderDraft};
+use crate::api;
+use crate::components::{ErrorNotice, FieldMessage};
+use crate::forms::{error_id, field_errors_of, message_for};
+use crate::session::Session;
+
+/// One header row's live inputs. `key` identifies the row while rows come and go.
+#[derive(Debug, Clone, Copy)]
+struct HeaderRow {
+    key: usize,
+    name: RwSignal<String>,
+    value: RwSignal<String>,
+    secret: RwSignal<bool>,
+    stored_secret_name: StoredValue<Option<String>>,
+}
+
+impl HeaderRow {
+    fn new(key: usize, draft: HeaderDraft) -> Self {
+        Self {
+            key,
+            name: RwSignal::new(draft.name),
+            value: RwSignal::new(draft.value),
+            secret: RwSignal::new(draft.secret),
+            stored_secret_name: StoredValue::new(draft.stored_secret_name),
+        }
+    }
+
+    fn draft(&self) -> HeaderDraft {
+        HeaderDraft {
+            name: self.name.get(),
+            value: self.value.get(),
+            secret: self.secret.get(),
+            stored_secret_name: self.stored_secret_name.get_value(),
+        }
+    }
+}
+
+/// The form's problems: the shared validation's, then the worker's answer to a save.
+#[derive(Debug, Clone, Copy)]
+struct FormErrors {
+    client: Memo<Vec<FieldError>>,
+    server: RwSignal<Vec<FieldError>>,
+}
+
+impl FormErrors {
+    /// The message for one field path, tracked.
+    fn message(self, field: &str) -> Option<String> {
+        message_for(&self.client.get(), field).or_else(|| message_for(&self.server.get(), field))
+    }
+}
+
+/// Creates an action (`editing` is `None`) or edits one.
+#[component]
+pub fn ActionForm(
+    /// The service the action belongs to.
+    service_id: String,
+    /// The action being edited, if any.
+    editing: Option<CustomAction>,
+    /// Called with the saved action (carrying its signing secret after a create).
+    on_saved: Callback<CustomAction>,
+    /// Called when the user closes the form without saving.
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let session = Session::expect();
+    let is_edit = editing.is_some();
+    let title = editing.as_ref().map_or_else(
+        || "New action".to_owned(),
+        |action| format!("Edit “{}”", action.name),
+    );
+    let action_id = editing.as_ref().map(|action| action.id.clone());
+    let initial = editing
+        .as_ref()
+        .map(ActionDraft::from_action)
+        .unwrap_or_default();
+
+    let name = RwSignal::new(initial.name);
+    let endpoint_url = RwSignal::new(initial.endpoint_url);
+    let description = RwSignal::new(initial.description);
+    let enabled = RwSignal::new(initial.enabled);
+    let next_key = StoredValue::new(initial.headers.len());
+    let headers = RwSignal::new(
+        initial
+            .headers
+            .into_iter()
+            .enumerate()
+            .map(|(key, draft)| HeaderRow::new(key, draft))
+            .collect::<Vec<_>>(),
+    );
+
+    let draft = move || ActionDraft {
+        name: name.get(),
+        endpoint_url: endpoint_url.get(),
+        description: description.get(),
+        enabled: enabled.get(),
+        headers: headers.get().iter().map(HeaderRow::draft).collect(),
+    };
+
+    // Checked on every change once the user has tried to save, so a fixed field clears.
+    let attempted = RwSignal::new(false);
+    let server_errors = RwSignal::new(Vec::<FieldError>::new());
+    let client_errors = Memo::new(move |_| {
+        if attempted.get() {
+            draft().problems(&session.endpoint_policy(), is_edit)
+        } else {
+            Vec::new()
+        }
+    });
+    let errors = FormErrors {
+        client: client_errors,
+        server: server_errors,
+    };
+    let message = move |field: &'static str| Signal::derive(move || errors.message(field));
+
+    let save = Action::new_local(move |draft: &ActionDraft| {
+        let service_id = service_id.clone();
+        let action_id = action_id.clone();
+        let draft = draft.clone();
+        async move {
+            let answer = match action_id {
+                Some(action_id) => {
+                    api::update_action(&service_id, &action_id, draft.update_request()).await
+                }
+                None => api::create_action(&service_id, draft.create_request()).await,
+            };
+            match &answer {
+                Ok(saved) => {
+                    on_saved.try_run(saved.action.clone());
+                }
+                Err(error) => server_errors.set(field_errors_of(error)),
+            }
+            answer.map(drop)
+        }
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        attempted.set(true);
+        server_errors.set(Vec::new());
+        if save.pending().get_untracked() {
+            return;
+        }
+        let draft = draft();
+        if draft
+            .problems(&session.endpoint_policy(), is_edit)
+            .is_empty()
+        {
+            save.dispatch(draft);
+        }
+    };
+
+    let add_header = move |_| {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        headers.update(|rows| rows.push(HeaderRow::new(key, HeaderDraft::default())));
+    };
+
+    let name_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = name_ref.get() {
+            let _ = input.focus();
+        }
+    });
+
+    let name_message = message("name");
+    let url_message = message("endpoint_url");
+    let description_message = message("description");
+    let headers_message = message("headers");
+    let has_problems = move || !client_errors.with(Vec::is_empty);
+
+    view! {
+        <form class="card form" on:submit=submit novalidate aria-labelledby="action-form-heading">
+            <h2 id="action-form-heading">{title}</h2>
+            <div class="field">
+                <label for="action-name">"Name"</label>
+                <input
+                    id="action-name"
+                    type="text"
+                    autocomplete="off"
+                    node_ref=name_ref
+                    bind:value=name
+                    aria-invalid=move || name_message.with(Option::is_some).to_string()
+                    aria-describedby=move || {
+                        let mut ids = String::from("action-name-hint");
+                        if name_message.with(Option::is_some) {
+                            ids.push(' ');
+                            ids.push_str(&error_id("action", "name"));
+                        }
+                        ids
+                    }
+                />
+                <p class="hint" id="action-name-hint">"The button label, up to 40 characters."</p>
+                <FieldMessage id=error_id("action", "name") message=name_message />
+            </div>
+            <div class="field">
+                <label for="action-endpoint-url">"Endpoint URL"</label>
+                <input
+                    id="action-endpoint-url"
+                    type="url"
+                    inputmode="url"
+                    autocomplete="off"
+                    spellcheck="false"
+                    placeholder="https://example.com/hooks/restart"
+                    bind:value=endpoint_url
+                    aria-invalid=move || url_message.with(Option::is_some).to_string()
+                    aria-describedby=move || {
+                        let mut ids = String::from("action-endpoint-url-hint");
+                        if url_message.with(Option::is_some) {
+                            ids.push(' ');
+                            ids.push_str(&error_id("action", "endpoint_url"));
+                        }
+                        ids
+                    }
+                />
+                <p class="hint" id="action-endpoint-url-hint">
+                    "Where Incident Actions sends the POST. Must start with https://."
+                </p>
+                <FieldMessage id=error_id("action", "endpoint_url") message=url_message />
+            </div>
+            <div class="field">
+                <label for="action-description">"Description"</label>
+                <textarea
+                    id="action-description"
+                    rows="2"
+                    bind:value=description
+                    aria-invalid=move || description_message.with(Option::is_some).to_string()
+                    aria-describedby=move || description_message.with(Option::is_some).then(|| error_id("action", "description"))
+                ></textarea>
+                <FieldMessage id=error_id("action", "description") message=description_message />
+            </div>
+            <div class="field checkbox">
+                <input id="action-enabled" type="checkbox" bind:checked=enabled />
+                <label for="action-enabled">"Show this button on incidents"</label>
+            </div>
+
+            <fieldset class="headers">
+                <legend>"Custom headers"</legend>
+                <p class="hint">
+                    "Sent with every POST, e.g. an API key. Mark a value secret to hide it after saving."
+                    {is_edit.then_some(" A secret left blank keeps its stored value.")}
+                </p>
+                <For each=move || headers.get() key=|row| row.key let:row>
+                    <HeaderRowFields row headers errors is_edit />
+                </For>
+                <FieldMessage id=error_id("action", "headers") message=headers_message />
+                <button
+                    type="button"
+                    class="button small secondary"
+                    on:click=add_header
+                    disabled=move || { headers.with(Vec::len) >= MAX_HEADERS_PER_ACTION }
+                >
+                    "Add header"
+                </button>
+            </fieldset>
+
+            <p class="notice error" role="alert" hidden=move || !has_problems()>
+                "Some fields need attention; see the messages above."
+            </p>
+            {move || match save.value().get() {
+                Some(Err(error)) => Some(view! { <ErrorNotice error /> }),
+                _ => None,
+            }}
+            <div class="form-actions">
+                <button type="submit" class="button" disabled=move || save.pending().get()>
+                    {if is_edit { "Save changes" } else { "Create action" }}
+                </button>
+                <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>
+                    "Cancel"
+                </button>
+                {move || save.pending().get().then(|| view! { <span role="status">"Saving…"</span> })}
+            </div>
+        </form>
+    }
+}
+
+/// The inputs of one header row. Its index (for error paths) follows the row as rows
+/// above it are removed.
+#[component]
+fn HeaderRowFields(
+    row: HeaderRow,
+    headers: RwSignal<Vec<HeaderRow>>,
+    errors: FormErrors,
+    is_edit: bool,
+) -> impl IntoView {
+    let key = row.key;
+    let index = Memo::new(move |_| {
+        headers.with(|rows| rows.iter().position(|other| other.key == key).unwrap_or(0))
+    });
+    let name_message =
+        Signal::derive(move || errors.message(&format!("headers[{}].name", index.get())));
+    let value_message =
+        Signal::derive(move || errors.message(&format!("headers[{}].value", index.get())));
+    let name_id = format!("header-{key}-name");
+    let value_id = format!("header-{key}-value");
+    let secret_id = format!("header-{key}-secret");
+    let name_error = format!("header-{key}-name-error");
+    let value_error = format!("header-{key}-value-error");
+    let keeps_stored = row.stored_secret_name.get_value().is_some() && is_edit;
+
+    view! {
+        <div class="header-row">
+            <div class="field">
+                <label for=name_id.clone()>"Header name"</label>
+                <input
+                    id=name_id
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    placeholder="X-Api-Key"
+                    bind:value=row.name
+                    aria-invalid=move || name_message.with(Option::is_some).to_string()
+                    aria-describedby={
+                        let id = name_error.clone();
+                        move || name_message.with(Option::is_some).then(|| id.clone())
+                    }
+                />
+                <FieldMessage id=name_error message=name_message />
+            </div>
+            <div class="field">
+                <label for=value_id.clone()>"Header value"</label>
+                <input
+                    id=value_id
+                    type=move || if row.secret.get() { "password" } else { "text" }
+                    autocomplete="off"
+                    spellcheck="false"
+                    placeholder=keeps_stored.then_some("Leave blank to keep the stored value")
+                    bind:value=row.value
+                    aria-invalid=move || value_message.with(Option::is_some).to_string()
+                    aria-describedby={
+                        let id = value_error.clone();
+                        move || value_message.with(Option::is_some).then(|| id.clone())
+                    }
+                />
+                <FieldMessage id=value_error message=value_message />
+            </div>
+            <div class="field checkbox">
+                <input id=secret_id.clone() type="checkbox" bind:checked=row.secret />
+                <label for=secret_id>"Secret"</label>
+            </div>
+            <button
+                type="button"
+                class="button small secondary"
+                on:click=move |_| headers.update(|rows| rows.retain(|other| other.key != key))
+            >
+                "Remove"
+                <span class="visually-hidden">
+                    " header " {move || row.name.get()}
+                </span>
+            </button>
+        </div>
+    }
+}

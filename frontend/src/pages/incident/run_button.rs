@@ -1,0 +1,102 @@
+//! One custom action's button on an incident, and the result of its last run in place.
+//!
+//! A run can take up to 16 seconds (the worker waits for the endpoint), so the button is
+//! disabled from the click until the answer, and each click carries its own
+//! `Idempotency-Key`: a retried request returns the first run instead of sending again.
+
+use leptos::prelude::*;
+use shared::api::{ActionRun, ActionSummary, RunStatus};
+
+use crate::api;
+use crate::browser::idempotency_key;
+use crate::components::ErrorNotice;
+use crate::format::run_summary;
+
+/// The button, labelled exactly with the action's name, and its result.
+#[component]
+pub fn RunButton(
+    /// The incident to send.
+    incident_id: String,
+    /// The action to run.
+    action: ActionSummary,
+    /// Called after every finished attempt, so the timeline can reload.
+    on_finished: Callback<()>,
+) -> impl IntoView {
+    let action_id = action.id.clone();
+    let run = Action::new_local(move |(): &()| {
+        let (incident_id, action_id) = (incident_id.clone(), action_id.clone());
+        let key = idempotency_key();
+        async move {
+            let answer = api::run_action(&incident_id, &action_id, &key).await;
+            on_finished.try_run(());
+            answer.map(|answer| answer.run)
+        }
+    });
+    let pending = run.pending();
+    let description_id = format!("action-{}-description", action.id);
+    let result_id = format!("action-{}-result", action.id);
+
+    view! {
+        <div class="run">
+            <button
+                type="button"
+                class="button action-button"
+                disabled=move || pending.get()
+                aria-busy=move || pending.get().to_string()
+                aria-describedby=action.description.is_some().then(|| description_id.clone())
+                on:click=move |_| {
+                    // The disabled attribute lands a tick later; this guard covers a fast
+                    // double click in between.
+                    if !pending.get_untracked() {
+                        run.dispatch(());
+                    }
+                }
+            >
+                {action.name.clone()}
+            </button>
+            {action.description.map(|text| view! { <p class="hint" id=description_id>{text}</p> })}
+            <div class="run-result" id=result_id aria-live="polite">
+                {move || {
+                    if pending.get() {
+                        return view! {
+                            <p class="running">
+                                <span class="spinner" aria-hidden="true"></span>
+                                "Running… waiting for the endpoint (up to 16 s)."
+                            </p>
+                        }
+                        .into_any();
+                    }
+                    match run.value().get() {
+                        None => ().into_any(),
+                        Some(Ok(run)) => view! { <RunResult run /> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// A finished run: status, outcome, HTTP code, duration, and the answer as plain text.
+#[component]
+fn RunResult(
+    /// The run.
+    run: ActionRun,
+) -> impl IntoView {
+    let class = match run.status {
+        RunStatus::Succeeded => "result ok",
+        RunStatus::Failed => "result failed",
+        RunStatus::Running => "result",
+    };
+    let summary = run_summary(&run);
+    view! {
+        <div class=class>
+            <p class="result-line"><strong>{summary}</strong></p>
+            {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
+                <p class="excerpt-label">"Response from the endpoint"</p>
+                // Text, never markup: whatever the endpoint answered is shown as typed.
+                <pre class="code excerpt">{text}</pre>
+            })}
+        </div>
+    }
+}

@@ -1,0 +1,52 @@
+//! The incident's timeline, oldest first: trigger, merged alerts, acknowledge, resolve and
+//! every action run.
+
+use leptos::prelude::*;
+use shared::api::{LogEntry, RunStatus};
+
+use crate::format::{display_time, log_type_label, log_type_slug, run_summary};
+
+/// The log entries as an ordered list.
+#[component]
+pub fn Timeline(
+    /// Oldest first.
+    entries: Vec<LogEntry>,
+) -> impl IntoView {
+    if entries.is_empty() {
+        return view! { <p class="empty">"Nothing recorded yet."</p> }.into_any();
+    }
+    view! {
+        <ol class="timeline">
+            {entries.into_iter().map(|entry| {
+                let kind = format!("entry entry-{}", log_type_slug(entry.entry_type));
+                view! {
+                    <li class=kind>
+                        <div class="entry-head">
+                            <span class="entry-type">{log_type_label(entry.entry_type)}</span>
+                            <time datetime=entry.created_at.clone()>{display_time(&entry.created_at)}</time>
+                        </div>
+                        <p class="entry-summary">{entry.summary}</p>
+                        <p class="meta">"By " {entry.agent}</p>
+                        {entry.run.map(|run| {
+                            let class = if run.status == RunStatus::Succeeded { "result ok" } else { "result failed" };
+                            let summary = run_summary(&run);
+                            view! {
+                                <div class=class>
+                                    <p class="result-line">{summary}</p>
+                                    {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
+                                        <details>
+                                            <summary>"Response from the endpoint"</summary>
+                                            // Text, never markup.
+                                            <pre class="code excerpt">{text}</pre>
+                                        </details>
+                                    })}
+                                </div>
+                            }
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
+}

@@ -1,0 +1,139 @@
+//! The incident list, newest first, filtered by service and status through the address
+//! bar (so a filtered view can be bookmarked and the back button undoes a filter).
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use shared::api::Incident;
+use shared::incident::IncidentStatus;
+
+use crate::api::{self, encode_component, incidents_query};
+use crate::components::{ErrorNotice, Loading, StatusBadge};
+use crate::format::display_time;
+
+const STATUSES: [IncidentStatus; 3] = [
+    IncidentStatus::Triggered,
+    IncidentStatus::Acknowledged,
+    IncidentStatus::Resolved,
+];
+
+/// `/incidents` (and `/`).
+#[component]
+pub fn IncidentsPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let service_filter = Memo::new(move |_| query.read().get("service_id").unwrap_or_default());
+    let status_filter = Memo::new(move |_| query.read().get("status").unwrap_or_default());
+
+    let incidents = LocalResource::new(move || {
+        let (service, status) = (service_filter.get(), status_filter.get());
+        async move { api::list_incidents(&service, &status).await }
+    });
+    let services = LocalResource::new(api::list_services);
+
+    let apply = move |service: String, status: String| {
+        let url = format!("/incidents{}", incidents_query(&service, &status));
+        navigate(&url, NavigateOptions::default());
+    };
+    let on_service = {
+        let apply = apply.clone();
+        move |ev| apply(event_target_value(&ev), status_filter.get_untracked())
+    };
+    let on_status = move |ev| apply(service_filter.get_untracked(), event_target_value(&ev));
+
+    view! {
+        <div class="page">
+            <h1>"Incidents"</h1>
+            <form class="filters" aria-label="Filter incidents" on:submit=|ev| ev.prevent_default()>
+                <div class="field">
+                    <label for="filter-service">"Service"</label>
+                    <select id="filter-service" on:change=on_service>
+                        <option value="" selected=move || service_filter.with(String::is_empty)>
+                            "All services"
+                        </option>
+                        {move || services.get().and_then(Result::ok).map(|list| {
+                            list.services.into_iter().map(|service| {
+                                let id = service.id.clone();
+                                view! {
+                                    <option
+                                        value=service.id
+                                        selected=move || service_filter.with(|chosen| *chosen == id)
+                                    >
+                                        {service.name}
+                                    </option>
+                                }
+                            }).collect_view()
+                        })}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="filter-status">"Status"</label>
+                    <select id="filter-status" on:change=on_status>
+                        <option value="" selected=move || status_filter.with(String::is_empty)>
+                            "Any status"
+                        </option>
+                        {STATUSES.into_iter().map(|status| view! {
+                            <option
+                                value=status.as_str()
+                                selected=move || status_filter.with(|chosen| chosen == status.as_str())
+                            >
+                                {crate::format::status_label(status)}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </form>
+            {move || match incidents.get() {
+                None => view! { <Loading what="Loading incidents…" /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                Some(Ok(list)) if list.incidents.is_empty() => {
+                    let filtered = !service_filter.get().is_empty() || !status_filter.get().is_empty();
+                    view! {
+                        <div class="empty card">
+                            {if filtered {
+                                view! { <p>"No incidents match these filters."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <p>
+                                        "No incidents yet. Incidents arrive through the Events API: each "
+                                        <a href="/services">"service"</a>
+                                        " shows its routing key and a curl command that opens a test incident."
+                                    </p>
+                                }.into_any()
+                            }}
+                        </div>
+                    }.into_any()
+                }
+                Some(Ok(list)) => view! {
+                    <ul class="incident-list">
+                        {list.incidents.into_iter().map(|incident| view! { <IncidentRow incident /> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// One line of the list.
+#[component]
+fn IncidentRow(incident: Incident) -> impl IntoView {
+    let href = format!("/incidents/{}", encode_component(&incident.id));
+    let status = incident.status;
+    view! {
+        <li class="card incident-row">
+            <a class="incident-link" href=href>
+                <span class="number">{format!("#{}", incident.number)}</span>
+                " "
+                <span class="title">{incident.title}</span>
+            </a>
+            <div class="meta">
+                <StatusBadge status=status />
+                <span class=format!("urgency urgency-{}", incident.urgency.as_str())>
+                    {format!("{} urgency", incident.urgency.as_str())}
+                </span>
+                <span>{incident.service.name}</span>
+                <time datetime=incident.created_at.clone()>{display_time(&incident.created_at)}</time>
+            </div>
+        </li>
+    }
+}

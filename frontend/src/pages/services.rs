@@ -1,0 +1,190 @@
+//! The services page: create a service, and for each one its routing key and a curl
+//! example that opens an incident through the Events API.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use shared::api::{CreateServiceRequest, Service};
+use shared::service::validate_service;
+use shared::FieldError;
+
+use crate::api::{self, encode_component};
+use crate::browser::origin;
+use crate::components::{CopyButton, ErrorNotice, FieldMessage, Loading};
+use crate::format::{display_time, enqueue_curl};
+use crate::forms::{error_id, field_errors_of, message_for};
+
+/// Lists services and holds the create form.
+#[component]
+pub fn ServicesPage() -> impl IntoView {
+    let services = LocalResource::new(api::list_services);
+    let created = RwSignal::new(None::<String>);
+    let on_created = Callback::new(move |service: Service| {
+        created.set(Some(service.name));
+        services.refetch();
+    });
+
+    view! {
+        <div class="page">
+            <h1>"Services"</h1>
+            <p class="lead">
+                "A service is what incidents belong to. Monitoring tools send events to it with its routing key; its custom actions appear on its incidents."
+            </p>
+            <CreateServiceForm on_created />
+            {move || created.get().map(|name| view! {
+                <p class="notice success" role="status">{format!("Service “{name}” created.")}</p>
+            })}
+            <section aria-labelledby="service-list-heading">
+                <h2 id="service-list-heading">"Your services"</h2>
+                {move || match services.get() {
+                    None => view! { <Loading what="Loading services…" /> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                    Some(Ok(list)) if list.services.is_empty() => view! {
+                        <p class="empty">"No services yet. Create one above to get a routing key."</p>
+                    }
+                    .into_any(),
+                    Some(Ok(list)) => view! {
+                        <ul class="card-list">
+                            {list.services.into_iter().map(|service| view! { <ServiceCard service /> }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// Name and description, checked with the same rules as the worker before sending.
+#[component]
+fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let attempted = RwSignal::new(false);
+    let server_errors = RwSignal::new(Vec::<FieldError>::new());
+
+    let client_errors = Memo::new(move |_| {
+        if !attempted.get() {
+            return Vec::new();
+        }
+        validate_service(&name.get(), Some(&description.get()))
+            .err()
+            .unwrap_or_default()
+    });
+    let message = move |field: &'static str| {
+        Signal::derive(move || {
+            message_for(&client_errors.get(), field)
+                .or_else(|| message_for(&server_errors.get(), field))
+        })
+    };
+
+    let create = Action::new_local(move |request: &CreateServiceRequest| {
+        let request = request.clone();
+        async move {
+            let answer = api::create_service(request).await;
+            match &answer {
+                Ok(created) => {
+                    name.set(String::new());
+                    description.set(String::new());
+                    attempted.set(false);
+                    on_created.try_run(created.service.clone());
+                }
+                Err(error) => server_errors.set(field_errors_of(error)),
+            }
+            answer.map(drop)
+        }
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        attempted.set(true);
+        server_errors.set(Vec::new());
+        if create.pending().get_untracked() {
+            return;
+        }
+        let description = description.get_untracked();
+        if let Ok((name, description)) = validate_service(&name.get_untracked(), Some(&description))
+        {
+            create.dispatch(CreateServiceRequest { name, description });
+        }
+    };
+
+    let name_message = message("name");
+    let description_message = message("description");
+    view! {
+        <form class="card form" on:submit=submit novalidate aria-labelledby="new-service-heading">
+            <h2 id="new-service-heading">"New service"</h2>
+            <div class="field">
+                <label for="service-name">"Name"</label>
+                <input
+                    id="service-name"
+                    type="text"
+                    autocomplete="off"
+                    bind:value=name
+                    aria-invalid=move || name_message.with(Option::is_some).to_string()
+                    aria-describedby=move || name_message.with(Option::is_some).then(|| error_id("service", "name"))
+                />
+                <FieldMessage id=error_id("service", "name") message=name_message />
+            </div>
+            <div class="field">
+                <label for="service-description">"Description"</label>
+                <textarea
+                    id="service-description"
+                    rows="2"
+                    bind:value=description
+                    aria-invalid=move || description_message.with(Option::is_some).to_string()
+                    aria-describedby=move || description_message.with(Option::is_some).then(|| error_id("service", "description"))
+                ></textarea>
+                <FieldMessage id=error_id("service", "description") message=description_message />
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="button" disabled=move || create.pending().get()>
+                    "Create service"
+                </button>
+                {move || create.pending().get().then(|| view! { <span role="status">"Creating…"</span> })}
+            </div>
+            {move || match create.value().get() {
+                Some(Err(error)) => Some(view! { <ErrorNotice error=error /> }),
+                _ => None,
+            }}
+        </form>
+    }
+}
+
+/// One service: routing key, curl example, and links to its actions and incidents.
+#[component]
+fn ServiceCard(service: Service) -> impl IntoView {
+    let curl = enqueue_curl(&origin(), &service.routing_key);
+    let key_id = format!("routing-key-{}", service.id);
+    let actions_href = format!("/services/{}/actions", encode_component(&service.id));
+    let incidents_href = format!("/incidents?service_id={}", encode_component(&service.id));
+    view! {
+        <li class="card service">
+            <h3>{service.name.clone()}</h3>
+            {service.description.clone().map(|text| view! { <p>{text}</p> })}
+            <p class="meta">"Created " {display_time(&service.created_at)}</p>
+            <div class="key-row">
+                <span class="key-label" id=key_id.clone()>"Routing key"</span>
+                <code class="key" aria-labelledby=key_id>{service.routing_key.clone()}</code>
+                <CopyButton text=service.routing_key.clone() what="routing key" />
+            </div>
+            <details class="curl">
+                <summary>"Send a test incident with curl"</summary>
+                <p class="hint">
+                    "Any PagerDuty Events API v2 client works: point it at this server and use the routing key."
+                </p>
+                <pre class="code">{curl.clone()}</pre>
+                <CopyButton text=curl what="curl command" />
+            </details>
+            <p class="links">
+                <a class="button secondary" href=actions_href>
+                    "Custom actions"
+                    <span class="visually-hidden">" of " {service.name.clone()}</span>
+                </a>
+                <a class="button secondary" href=incidents_href>
+                    "Incidents"
+                    <span class="visually-hidden">" of " {service.name.clone()}</span>
+                </a>
+            </p>
+        </li>
+    }
+}
