@@ -91,6 +91,11 @@ impl EndpointUrl {
                 "Endpoint URL must not contain spaces or control characters",
             ));
         }
+        if host_part(raw).is_some_and(|host| !host.is_ascii()) {
+            return Err(invalid(
+                "Write an international host name in its ASCII (xn--) form, e.g. https://xn--bcher-kva.example/hook",
+            ));
+        }
         let url = Url::parse(raw).map_err(|_| {
             invalid("Endpoint URL must be an absolute URL such as https://example.com/hook")
         })?;
@@ -124,6 +129,12 @@ impl EndpointUrl {
     pub fn url(&self) -> &Url {
         &self.0
     }
+}
+
+/// The authority of `scheme://authority/...`, if the text has that shape.
+fn host_part(raw: &str) -> Option<&str> {
+    let rest = raw.split_once("://")?.1;
+    rest.split(['/', '?', '#']).next()
 }
 
 fn invalid(message: &str) -> ValidationError {
@@ -191,6 +202,13 @@ mod tests {
     fn spaces_and_control_characters_are_refused() {
         assert!(EndpointUrl::parse("https://example.com/a b", &policy("")).is_err());
         assert!(EndpointUrl::parse("https://example.com/\r\nx", &policy("")).is_err());
+    }
+
+    #[test]
+    fn an_international_host_name_must_be_written_in_its_ascii_form() {
+        let error = EndpointUrl::parse("https://bücher.example/hook", &policy("")).unwrap_err();
+        assert!(error.to_string().contains("xn--"));
+        assert!(EndpointUrl::parse("https://xn--bcher-kva.example/hook", &policy("")).is_ok());
     }
 
     #[test]
