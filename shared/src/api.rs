@@ -450,7 +450,10 @@ mod tests {
     #[test]
     fn missing_required_fields_read_as_blank_for_validation_to_answer() {
         let request: CreateActionRequest = serde_json::from_str("{}").unwrap();
-        assert_eq!((request.name.as_str(), request.endpoint_url.as_str()), ("", ""));
+        assert_eq!(
+            (request.name.as_str(), request.endpoint_url.as_str()),
+            ("", "")
+        );
         let request: CreateServiceRequest = serde_json::from_str("{}").unwrap();
         assert_eq!(request.name, "");
     }
