@@ -310,6 +310,9 @@ export async function startWorker({ vars = {}, echo = !!process.env.E2E_ECHO } =
       request(method, baseUrl + urlPath, body, { ...authorization, ...headers }),
     enqueue: (event, headers = {}) => request('POST', `${baseUrl}/v2/enqueue`, event, headers),
     logs: dev.output,
+    /** Runs SQL against this worker's own local D1 (for tests that must age stored rows). */
+    sql: (command) =>
+      run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', command], { echo }),
     stop: async () => {
       await dev.stop();
       removeDir();

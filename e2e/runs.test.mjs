@@ -307,6 +307,36 @@ describe('idempotency', () => {
   });
 });
 
+describe('the idempotency window', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+
+  /** Pretends the run started `ms` ago, editing its row in the worker's local D1. */
+  async function startedAgo(runId, ms) {
+    assert.match(runId, /^run_[0-9a-z]+$/);
+    await worker.sql(`UPDATE action_runs SET started_at = ${Date.now() - ms} WHERE id = '${runId}'`);
+  }
+
+  test('a key is remembered just inside 24 hours and forgotten just past them', async () => {
+    const { action, incident } = await setup('/ok');
+    const key = { 'idempotency-key': unique('window').replace(/\s/g, '-') };
+    const first = await runAction(incident, action, key);
+    assert.equal(first.status, 201, first.text);
+
+    await startedAgo(first.json.run.id, DAY_MS - 60_000);
+    const inside = await runAction(incident, action, key);
+    assert.equal(inside.status, 200, inside.text);
+    assert.equal(inside.json.run.id, first.json.run.id);
+    assert.equal((await deliveriesFor(first.json.run.id)).length, 1, 'nothing sent inside the window');
+
+    await startedAgo(first.json.run.id, DAY_MS + 5_000);
+    const past = await runAction(incident, action, key);
+    assert.equal(past.status, 201, past.text);
+    assert.notEqual(past.json.run.id, first.json.run.id);
+    assert.equal((await deliveriesFor(past.json.run.id)).length, 1, 'a new run is sent past the window');
+    assert.equal((await runsOf(incident)).length, 2);
+  });
+});
+
 describe('refused runs send nothing', () => {
   test('a disabled action is 409 action_disabled', async () => {
     const { action, incident } = await setup('/ok');
