@@ -99,9 +99,9 @@ describe('validation boundaries', () => {
     service = await createService(worker);
   });
 
-  async function refused(body, field, pattern) {
+  async function refused(body, field, pattern, code = 'validation_failed') {
     const before = (await list(service)).length;
-    const errors = fieldErrors(await post(service, { name: unique('A'), endpoint_url: ENDPOINT, ...body }), JSON.stringify(body).slice(0, 200));
+    const errors = fieldErrors(await post(service, { name: unique('A'), endpoint_url: ENDPOINT, ...body }), JSON.stringify(body).slice(0, 200), code);
     assert.ok(field in errors, `expected an error on ${field}, got ${JSON.stringify(errors)}`);
     if (pattern) assert.match(errors[field], pattern);
     assert.equal((await list(service)).length, before, 'a refused action is not stored');
@@ -159,12 +159,14 @@ describe('validation boundaries', () => {
   });
 
   test('the endpoint must be https unless its host is on the allowlist', async () => {
-    await refused({ endpoint_url: 'http://example.com/hook' }, 'endpoint_url', /https/);
-    await refused({ endpoint_url: 'ftp://example.com/hook' }, 'endpoint_url');
+    // The endpoint guard's refusals have their own code; e2e/endpoint_guard.test.mjs has the full table.
+    const guarded = 'endpoint_not_allowed';
+    await refused({ endpoint_url: 'http://example.com/hook' }, 'endpoint_url', /https/, guarded);
+    await refused({ endpoint_url: 'ftp://example.com/hook' }, 'endpoint_url', undefined, guarded);
     await refused({ endpoint_url: '/relative' }, 'endpoint_url');
     await refused({ endpoint_url: '' }, 'endpoint_url', /required/i);
-    await refused({ endpoint_url: 'https://user:pw@example.com/' }, 'endpoint_url');
-    await refused({ endpoint_url: 'http://localhost:9100/hook' }, 'endpoint_url');
+    await refused({ endpoint_url: 'https://user:pw@example.com/' }, 'endpoint_url', undefined, guarded);
+    await refused({ endpoint_url: 'http://localhost:9100/hook' }, 'endpoint_url', undefined, guarded);
     assert.equal((await accepted({ endpoint_url: 'http://127.0.0.1:9/x' })).endpoint_url, 'http://127.0.0.1:9/x');
     assert.equal((await accepted({ endpoint_url: 'https://example.com/x' })).endpoint_url, 'https://example.com/x');
   });
@@ -175,7 +177,8 @@ describe('validation boundaries', () => {
   });
 
   test('every invalid field is reported at once', async () => {
-    const errors = await refused({ name: '', endpoint_url: 'http://example.com', headers: [{ name: 'Host', value: 'x' }] }, 'name');
+    // A guarded endpoint sets the code; the other fields are still all listed.
+    const errors = await refused({ name: '', endpoint_url: 'http://example.com', headers: [{ name: 'Host', value: 'x' }] }, 'name', undefined, 'endpoint_not_allowed');
     assert.ok('endpoint_url' in errors && 'headers[0].name' in errors, JSON.stringify(errors));
   });
 });
@@ -291,7 +294,7 @@ describe('editing', () => {
   test('an invalid PATCH is refused and changes nothing', async () => {
     const service = await createService(worker);
     const action = await createAction(worker, service.id, { name: 'Keep me', endpoint_url: ENDPOINT });
-    const errors = fieldErrors(await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { name: 'x'.repeat(41), endpoint_url: 'http://example.com' }));
+    const errors = fieldErrors(await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { name: 'x'.repeat(41), endpoint_url: 'http://example.com' }), '', 'endpoint_not_allowed');
     assert.ok('name' in errors && 'endpoint_url' in errors);
     const read = await worker.api('GET', `/api/services/${service.id}/actions/${action.id}`);
     assert.equal(read.json.action.name, 'Keep me');
@@ -377,7 +380,7 @@ describe('without PRIVATE_ENDPOINT_ALLOWLIST (as in production)', () => {
   test('a loopback http endpoint is refused and https is accepted', async () => {
     const service = await createService(production);
     const res = await production.api('POST', `/api/services/${service.id}/actions`, { name: 'Local', endpoint_url: 'http://127.0.0.1:9100/hook' });
-    assert.match(fieldErrors(res).endpoint_url, /https/);
+    assert.match(fieldErrors(res, '', 'endpoint_not_allowed').endpoint_url, /https/);
     const session = await production.api('GET', '/api/session');
     assert.equal(session.json.settings.private_endpoint_allowlist, '');
     await createAction(production, service.id, { endpoint_url: 'https://hooks.example.com/x' });

@@ -110,7 +110,8 @@ describe('sessions', () => {
 
   test('signing out clears the cookie and the old cookie stops working', async () => {
     const { pair } = await signIn();
-    const out = await anonymous('DELETE', '/api/session', undefined, { cookie: pair });
+    // A cookie-authenticated change declares JSON even without a body (e2e/csrf.test.mjs).
+    const out = await anonymous('DELETE', '/api/session', undefined, { cookie: pair, 'content-type': 'application/json' });
     assert.equal(out.status, 204, out.text);
     const cleared = sessionCookie(out);
     assert.ok(/Max-Age=0/i.test(cleared) || /Expires=Thu, 01 Jan 1970/i.test(cleared), `cleared cookie: ${cleared}`);
@@ -122,7 +123,8 @@ describe('sessions', () => {
     const first = await signIn();
     const second = await signIn();
     assert.notEqual(first.pair, second.pair);
-    assert.equal((await anonymous('DELETE', '/api/session', undefined, { cookie: first.pair })).status, 204);
+    const json = { 'content-type': 'application/json' };
+    assert.equal((await anonymous('DELETE', '/api/session', undefined, { cookie: first.pair, ...json })).status, 204);
     assert.equal((await anonymous('GET', '/api/session', undefined, { cookie: second.pair })).status, 200);
   });
 });

@@ -252,20 +252,28 @@ export async function request(method, url, body, headers = {}) {
  *   enqueue: (event: any, headers?: object) => ReturnType<typeof request>,
  *   logs: () => string, stop: () => Promise<void>}>}
  */
-export async function startWorker({ vars = {}, echo = !!process.env.E2E_ECHO } = {}) {
+export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!process.env.E2E_ECHO } = {}) {
   if (!fs.existsSync(path.join(ROOT, 'dist'))) {
     throw new Error('dist/ does not exist: build the frontend first (wrangler refuses to start without it)');
   }
   const port = await freePort();
   const token = `test-${crypto.randomBytes(18).toString('base64url')}`;
-  const persistDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-e2e-'));
+  // `persistDir` continues the data of a worker stopped with `keepData` (a restart).
+  const persistDir = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ia-e2e-'));
   ensureWatchdog();
   watchdog.stdin.write(`D ${persistDir}\n`);
   const removeDir = () => {
     fs.rmSync(persistDir, { recursive: true, force: true });
     if (watchdog?.stdin.writable) watchdog.stdin.write(`d ${persistDir}\n`);
   };
-  const allVars = { ADMIN_TOKEN: token, PRIVATE_ENDPOINT_ALLOWLIST: '127.0.0.1', ...vars };
+  // A fresh encryption key per worker, as `scripts/dev` writes one into .dev.vars.
+  const encryptionKey = crypto.randomBytes(32).toString('base64');
+  const allVars = {
+    ADMIN_TOKEN: token,
+    ENCRYPTION_KEY: encryptionKey,
+    PRIVATE_ENDPOINT_ALLOWLIST: '127.0.0.1',
+    ...vars,
+  };
   const wrangler = path.join(ROOT, 'node_modules/.bin/wrangler');
 
   await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
@@ -313,9 +321,10 @@ export async function startWorker({ vars = {}, echo = !!process.env.E2E_ECHO } =
     /** Runs SQL against this worker's own local D1 (for tests that must age stored rows). */
     sql: (command) =>
       run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', command], { echo }),
-    stop: async () => {
+    encryptionKey: allVars.ENCRYPTION_KEY,
+    stop: async ({ keepData = false } = {}) => {
       await dev.stop();
-      removeDir();
+      if (!keepData) removeDir();
     },
   };
 }
@@ -439,9 +448,12 @@ export function assertApiError(res, status, code, what = '') {
   return res.json.error;
 }
 
-/** The field errors of a 422, as `{field: message}`. */
-export function fieldErrors(res, what = '') {
-  const error = assertApiError(res, 422, 'validation_failed', what);
+/**
+ * The field errors of a 422, as `{field: message}`. `code` is `endpoint_not_allowed` when
+ * the endpoint guard refused the URL.
+ */
+export function fieldErrors(res, what = '', code = 'validation_failed') {
+  const error = assertApiError(res, 422, code, what);
   assert.ok(Array.isArray(error.fields) && error.fields.length > 0, `fields expected: ${res.text}`);
   return Object.fromEntries(error.fields.map((f) => [f.field, f.message]));
 }

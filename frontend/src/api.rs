@@ -4,6 +4,10 @@
 //! the token never passes through this code after sign-in. A 401 from any call except the
 //! session endpoints hands control to the hook the app installs (it goes to the sign-in
 //! page), so no page has to remember to.
+//!
+//! The worker refuses a cookie-authenticated POST, PATCH or DELETE that does not declare
+//! `Content-Type: application/json` (a cross-site form cannot send that), so the calls
+//! without a body declare it too: `bodiless` below.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,9 +16,9 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::{
-    ActionList, ActionResponse, CreateActionRequest, CreateServiceRequest, ErrorBody, IncidentList,
-    IncidentResponse, LogEntryList, RotatedSecret, RunResponse, ServiceList, ServiceResponse,
-    SessionResponse, SignInRequest, UpdateActionRequest,
+    ActionList, ActionResponse, AuditList, CreateActionRequest, CreateServiceRequest, ErrorBody,
+    IncidentList, IncidentResponse, LogEntryList, RotatedSecret, RunResponse, ServiceList,
+    ServiceResponse, SessionResponse, SignInRequest, UpdateActionRequest,
 };
 use shared::FieldError;
 
@@ -27,7 +31,7 @@ pub struct ApiError {
     pub code: String,
     /// What to tell the user.
     pub message: String,
-    /// Per-field problems of a `validation_failed` answer.
+    /// Per-field problems of a `validation_failed` or `endpoint_not_allowed` answer.
     pub fields: Vec<FieldError>,
 }
 
@@ -142,13 +146,19 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     read_json(send(builder.json(body), On401::Redirect).await?).await
 }
 
+/// A POST or DELETE without a body, declaring JSON as the worker's CSRF rule requires of
+/// every cookie-authenticated change.
+fn bodiless(builder: RequestBuilder) -> Result<Request, gloo_net::Error> {
+    builder.header("Content-Type", "application/json").build()
+}
+
 /// A POST that carries no body (acknowledge, resolve, rotate_secret).
 async fn post_empty<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    read_json(send(Request::post(url).build(), On401::Redirect).await?).await
+    read_json(send(bodiless(Request::post(url)), On401::Redirect).await?).await
 }
 
 async fn delete(url: &str) -> Result<(), ApiError> {
-    send(Request::delete(url).build(), On401::Redirect)
+    send(bodiless(Request::delete(url)), On401::Redirect)
         .await
         .map(drop)
 }
@@ -214,7 +224,7 @@ pub async fn sign_in(token: String) -> Result<SessionResponse, ApiError> {
 
 /// `DELETE /api/session`.
 pub async fn sign_out() -> Result<(), ApiError> {
-    send(Request::delete("/api/session").build(), On401::Return)
+    send(bodiless(Request::delete("/api/session")), On401::Return)
         .await
         .map(drop)
 }
@@ -236,6 +246,15 @@ pub async fn get_service(service_id: &str) -> Result<ServiceResponse, ApiError> 
 /// `POST /api/services`.
 pub async fn create_service(body: CreateServiceRequest) -> Result<ServiceResponse, ApiError> {
     send_json(Request::post("/api/services"), &body).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit
+// ---------------------------------------------------------------------------------------
+
+/// `GET /api/audit`, newest first.
+pub async fn list_audit() -> Result<AuditList, ApiError> {
+    get_json("/api/audit").await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -324,9 +343,7 @@ pub async fn run_action(
         incident_url(incident_id),
         encode_component(action_id)
     );
-    let request = Request::post(&url)
-        .header("Idempotency-Key", idempotency_key)
-        .build();
+    let request = bodiless(Request::post(&url).header("Idempotency-Key", idempotency_key));
     read_json(send(request, On401::Redirect).await?).await
 }
 

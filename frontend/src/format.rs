@@ -55,6 +55,17 @@ pub fn outcome_label(outcome: RunOutcome) -> &'static str {
         RunOutcome::Timeout => "no answer within 16 s",
         RunOutcome::NetworkError => "could not connect",
         RunOutcome::Redirect => "endpoint redirected (not followed)",
+        RunOutcome::Blocked => "blocked by the endpoint rules, nothing sent",
+    }
+}
+
+/// The heading over a run's excerpt: the endpoint's answer, or for a blocked run the rule
+/// that stopped it (nothing was sent, so there is no answer).
+pub fn excerpt_label(run: &ActionRun) -> &'static str {
+    if run.outcome == Some(RunOutcome::Blocked) {
+        "Why it was not sent"
+    } else {
+        "Response from the endpoint"
     }
 }
 
@@ -153,9 +164,28 @@ pub fn safe_next_path(next: Option<&str>) -> String {
     }
 }
 
+/// An audit event such as `action.secret_rotated` in words: "Action secret rotated".
+pub fn audit_event_label(event: &str) -> String {
+    let words = event.replace(['.', '_'], " ");
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_events_read_as_words() {
+        assert_eq!(
+            audit_event_label("action.secret_rotated"),
+            "Action secret rotated"
+        );
+        assert_eq!(audit_event_label("service.created"), "Service created");
+        assert_eq!(audit_event_label(""), "");
+    }
 
     fn run(status: RunStatus, outcome: Option<RunOutcome>, code: Option<u16>) -> ActionRun {
         ActionRun {
@@ -212,6 +242,19 @@ mod tests {
     fn a_timed_out_run_has_no_http_code() {
         let line = run_summary(&run(RunStatus::Failed, Some(RunOutcome::Timeout), None));
         assert_eq!(line, "Failed · no answer within 16 s · 85 ms");
+    }
+
+    #[test]
+    fn a_blocked_run_says_nothing_was_sent_and_shows_the_rule_as_the_reason() {
+        let mut blocked = run(RunStatus::Failed, Some(RunOutcome::Blocked), None);
+        blocked.duration_ms = None;
+        assert_eq!(
+            run_summary(&blocked),
+            "Failed · blocked by the endpoint rules, nothing sent"
+        );
+        assert_eq!(excerpt_label(&blocked), "Why it was not sent");
+        let answered = run(RunStatus::Failed, Some(RunOutcome::HttpError), Some(500));
+        assert_eq!(excerpt_label(&answered), "Response from the endpoint");
     }
 
     #[test]

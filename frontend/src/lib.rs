@@ -18,7 +18,7 @@ use leptos_router::path;
 
 use crate::components::Shell;
 use crate::pages::{
-    ActionsPage, IncidentPage, IncidentsPage, NotFoundPage, ServicesPage, SignInPage,
+    ActionsPage, AuditPage, IncidentPage, IncidentsPage, NotFoundPage, ServicesPage, SignInPage,
 };
 use crate::session::Session;
 
@@ -36,6 +36,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:id") view=IncidentPage />
                     <Route path=path!("/services") view=ServicesPage />
                     <Route path=path!("/services/:id/actions") view=ActionsPage />
+                    <Route path=path!("/audit") view=AuditPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,6 +1,7 @@
 //! One module per route.
 
 mod actions;
+mod audit;
 mod incident;
 mod incidents;
 mod not_found;
@@ -8,6 +9,7 @@ mod services;
 mod sign_in;
 
 pub use actions::ActionsPage;
+pub use audit::AuditPage;
 pub use incident::IncidentPage;
 pub use incidents::IncidentsPage;
 pub use not_found::NotFoundPage;

@@ -43,13 +43,15 @@ impl Session {
         self.0.set(None);
     }
 
-    /// The endpoint rule of this deployment, for validating action forms; tracked.
+    /// The endpoint rules of this deployment (`PRIVATE_ENDPOINT_ALLOWLIST` and `OWN_HOSTS`),
+    /// for validating action forms; tracked.
     pub fn endpoint_policy(self) -> EndpointPolicy {
         self.0.with(|session| {
             session
                 .as_ref()
                 .map_or_else(EndpointPolicy::default, |session| {
                     EndpointPolicy::from_allowlist(&session.settings.private_endpoint_allowlist)
+                        .with_own_hosts(&session.settings.own_hosts)
                 })
         })
     }

@@ -184,6 +184,16 @@ pub struct ActionFields<'a> {
     pub headers: &'a [HeaderInput],
 }
 
+/// Why an action was refused: every problem, keyed by field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionError {
+    /// Every problem, in field order.
+    pub fields: Vec<FieldError>,
+    /// Whether the endpoint guard refused `endpoint_url` (the API answers
+    /// `endpoint_not_allowed` rather than `validation_failed`).
+    pub endpoint_not_allowed: bool,
+}
+
 /// Validates every field and reports every problem at once, keyed by field path.
 ///
 /// `keep_secret_allowed` says whether a secret header may omit its value (true on edit,
@@ -192,7 +202,7 @@ pub fn validate_action(
     fields: ActionFields<'_>,
     policy: &EndpointPolicy,
     keep_secret_allowed: bool,
-) -> Result<ValidAction, Vec<FieldError>> {
+) -> Result<ValidAction, ActionError> {
     let mut errors = Vec::new();
     let name = ActionName::parse(fields.name)
         .map_err(|e| errors.push(FieldError::new("name", &e)))
@@ -201,8 +211,12 @@ pub fn validate_action(
         .map_err(|e| errors.push(FieldError::new("description", &e)))
         .ok()
         .flatten();
+    let mut endpoint_not_allowed = false;
     let endpoint_url = EndpointUrl::parse(fields.endpoint_url, policy)
-        .map_err(|e| errors.push(FieldError::new("endpoint_url", &e)))
+        .map_err(|e| {
+            endpoint_not_allowed = matches!(e, ValidationError::EndpointNotAllowed(_));
+            errors.push(FieldError::new("endpoint_url", &e));
+        })
         .ok();
     let headers = validate_headers(fields.headers, keep_secret_allowed, &mut errors);
     match (name, endpoint_url) {
@@ -212,7 +226,10 @@ pub fn validate_action(
             endpoint_url,
             headers,
         }),
-        _ => Err(errors),
+        _ => Err(ActionError {
+            fields: errors,
+            endpoint_not_allowed,
+        }),
     }
 }
 
@@ -291,7 +308,7 @@ mod tests {
         name: &str,
         url: &str,
         headers: &[HeaderInput],
-    ) -> Result<ValidAction, Vec<FieldError>> {
+    ) -> Result<ValidAction, ActionError> {
         let fields = ActionFields {
             name,
             description: None,
@@ -301,8 +318,13 @@ mod tests {
         validate_action(fields, &EndpointPolicy::default(), false)
     }
 
-    fn fields_of(result: Result<ValidAction, Vec<FieldError>>) -> Vec<String> {
-        result.unwrap_err().into_iter().map(|e| e.field).collect()
+    fn fields_of(result: Result<ValidAction, ActionError>) -> Vec<String> {
+        result
+            .unwrap_err()
+            .fields
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
@@ -412,6 +434,17 @@ mod tests {
             fields_of(validate("", "http://e.com", &headers)),
             ["name", "endpoint_url", "headers[0].name"]
         );
+    }
+
+    #[test]
+    fn a_guarded_endpoint_is_flagged_so_the_api_can_answer_with_its_own_code() {
+        let refused = validate("A", "https://10.0.0.5/hook", &[]).unwrap_err();
+        assert!(refused.endpoint_not_allowed);
+        assert!(refused.fields[0].message.contains("private address"));
+        let malformed = validate("A", "/hook", &[]).unwrap_err();
+        assert!(!malformed.endpoint_not_allowed);
+        let blank_name = validate("", "https://hooks.example.com/x", &[]).unwrap_err();
+        assert!(!blank_name.endpoint_not_allowed);
     }
 
     #[test]

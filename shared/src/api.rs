@@ -69,6 +69,10 @@ pub struct SessionInfo {
 pub struct Settings {
     /// The `PRIVATE_ENDPOINT_ALLOWLIST` value, so the form applies the same URL rule.
     pub private_endpoint_allowlist: String,
+    /// The `OWN_HOSTS` value (this deployment's host names, which an action must not
+    /// call), for the same reason.
+    #[serde(default)]
+    pub own_hosts: String,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -398,6 +402,9 @@ pub enum RunOutcome {
     NetworkError,
     /// 3xx; redirects are not followed.
     Redirect,
+    /// Nothing was sent: the endpoint guard refused the stored URL under the rules in
+    /// force at send time; the excerpt names the rule.
+    Blocked,
 }
 
 /// One press of an action button.
@@ -441,6 +448,49 @@ pub struct RunResponse {
 pub struct RunList {
     /// Newest first.
     pub runs: Vec<ActionRun>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit
+// ---------------------------------------------------------------------------------------
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditActor {
+    /// Principal id.
+    pub id: String,
+    /// Display name at the time.
+    pub name: String,
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Identifier, `aud_…`.
+    pub id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Who.
+    pub actor: AuditActor,
+    /// What, e.g. `service.created`, `action.updated`, `action.secret_rotated`.
+    pub event: String,
+    /// `service` or `action`.
+    pub target_type: String,
+    /// The changed thing.
+    pub target_id: String,
+    /// The service concerned.
+    pub service_id: Option<String>,
+    /// The state before, as the API shows it (secret values are never recorded).
+    pub before: Value,
+    /// The state after, likewise.
+    pub after: Value,
+}
+
+/// `{"audit_entries": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditList {
+    /// Newest first.
+    pub audit_entries: Vec<AuditEntry>,
 }
 
 #[cfg(test)]

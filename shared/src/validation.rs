@@ -29,6 +29,11 @@ pub enum ValidationError {
     /// Anything else, with its own explanation.
     #[error("{0}")]
     Invalid(String),
+    /// A well-formed endpoint URL that the endpoint guard refuses; the text names the rule.
+    /// Kept apart from `Invalid` because the API answers it with its own code,
+    /// `endpoint_not_allowed`.
+    #[error("{0}")]
+    EndpointNotAllowed(String),
 }
 
 /// A refused value and the form field it belongs to.

@@ -43,7 +43,7 @@ impl App {
     }
 
     /// A secret or plain var, whichever the deployment used; `None` when unset or blank.
-    fn setting(&self, name: &str) -> Option<String> {
+    pub fn setting(&self, name: &str) -> Option<String> {
         self.env
             .secret(name)
             .map(|s| s.to_string())
@@ -63,9 +63,15 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The raw `OWN_HOSTS`: this deployment's host names, comma-separated.
+    pub fn own_hosts(&self) -> String {
+        self.setting("OWN_HOSTS").unwrap_or_default()
+    }
+
     /// The endpoint rules in force.
     pub fn endpoint_policy(&self) -> EndpointPolicy {
         EndpointPolicy::from_allowlist(&self.private_endpoint_allowlist())
+            .with_own_hosts(&self.own_hosts())
     }
 }
 

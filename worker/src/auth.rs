@@ -43,6 +43,14 @@ pub struct Authenticated {
     pub session_expires_ms: Option<i64>,
 }
 
+impl Authenticated {
+    /// Whether the browser's session cookie, not a bearer token, authenticated the
+    /// request: only such requests are open to cross-site forgery.
+    pub fn by_session_cookie(&self) -> bool {
+        self.session_expires_ms.is_some()
+    }
+}
+
 /// Checks the request's credentials.
 pub async fn authenticate(req: &Request, app: &App) -> ApiResult<Authenticated> {
     if let Some(authorization) = header(req, "Authorization") {

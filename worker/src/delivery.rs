@@ -10,6 +10,7 @@ use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use serde_json::json;
 use shared::api::{Incident, RunOutcome, RunStatus};
+use shared::endpoint::{EndpointPolicy, EndpointUrl};
 use shared::limits::{MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES, RUN_DEADLINE_SECS};
 use shared::time::format_rfc3339;
 use worker::{
@@ -142,6 +143,20 @@ pub fn classify(result: &SendResult) -> Verdict {
             excerpt: Some(format!("Could not reach the endpoint: {detail}")),
         },
     }
+}
+
+/// The verdict for a delivery whose URL the endpoint guard refuses under `policy`, or
+/// `None` when it may be sent. A blocked run failed without sending anything; its excerpt
+/// is the rule that refused it.
+pub fn blocked_verdict(url: &str, policy: &EndpointPolicy) -> Option<Verdict> {
+    EndpointUrl::parse(url, policy)
+        .err()
+        .map(|refusal| Verdict {
+            status: RunStatus::Failed,
+            outcome: RunOutcome::Blocked,
+            http_status: None,
+            excerpt: Some(refusal.to_string()),
+        })
 }
 
 /// The first 4 KiB of an answer as text, cut at a character boundary; bytes that are not
@@ -342,6 +357,20 @@ mod tests {
             (refused.outcome, refused.http_status),
             (RunOutcome::NetworkError, None)
         );
+    }
+
+    #[test]
+    fn a_url_the_policy_now_refuses_is_blocked_with_the_rule_as_excerpt() {
+        let policy = EndpointPolicy::from_allowlist("").with_own_hosts("actions.example.com");
+        let blocked = blocked_verdict("http://127.0.0.1:9100/hook", &policy).unwrap();
+        assert_eq!(
+            (blocked.status, blocked.outcome, blocked.http_status),
+            (RunStatus::Failed, RunOutcome::Blocked, None)
+        );
+        assert!(blocked.excerpt.unwrap().contains("https://"));
+        let own = blocked_verdict("https://actions.example.com/api/x", &policy).unwrap();
+        assert!(own.excerpt.unwrap().contains("OWN_HOSTS"));
+        assert_eq!(blocked_verdict(&action().endpoint_url, &policy), None);
     }
 
     #[test]

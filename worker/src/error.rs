@@ -1,6 +1,7 @@
 //! `ApiError`: every way an `/api/*` request can fail, and the one place that turns a
 //! failure into a response. Internal causes are logged here and never sent to the client.
 
+use shared::action::ActionError;
 use shared::api::{ErrorBody, ErrorDetail};
 use shared::FieldError;
 use worker::{console_error, Response};
@@ -12,6 +13,8 @@ use crate::http::json_response;
 pub enum ApiError {
     /// No or wrong credentials.
     Unauthorized,
+    /// A cookie-authenticated change, or a sign-in, sent from another origin.
+    CrossSiteRequest,
     /// The named thing does not exist (`what` is e.g. "Service").
     NotFound(&'static str),
     /// The path exists but not with this method.
@@ -24,6 +27,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     /// Fields failed validation.
     Validation(Vec<FieldError>),
+    /// The endpoint guard refused `endpoint_url`; `fields` holds every field problem.
+    EndpointNotAllowed(Vec<FieldError>),
     /// A bad query string or header, with its code.
     BadRequest(&'static str, String),
     /// The request conflicts with the current state (limit reached, name taken, ...).
@@ -39,6 +44,13 @@ impl ApiError {
                 401,
                 "unauthorized",
                 "Sign in first: send a valid session cookie or Authorization: Bearer token".into(),
+            ),
+            Self::CrossSiteRequest => (
+                403,
+                "cross_site_request",
+                "Requests from other sites are refused: use this app's own pages, or an API \
+                 client with Authorization: Bearer"
+                    .into(),
             ),
             Self::NotFound(what) => (404, "not_found", format!("{what} not found")),
             Self::MethodNotAllowed => (
@@ -61,13 +73,15 @@ impl ApiError {
                 "payload_too_large",
                 format!("The request body is larger than {limit} bytes"),
             ),
-            Self::Validation(fields) => (
+            Self::Validation(fields) => (422, "validation_failed", first_message(fields)),
+            Self::EndpointNotAllowed(fields) => (
                 422,
-                "validation_failed",
-                fields.first().map_or_else(
-                    || "Some fields are invalid".to_owned(),
-                    |first| first.message.clone(),
-                ),
+                "endpoint_not_allowed",
+                // Lead with the guard's rule even when other fields failed too.
+                fields
+                    .iter()
+                    .find(|field| field.field == "endpoint_url")
+                    .map_or_else(|| first_message(fields), |field| field.message.clone()),
             ),
             Self::BadRequest(code, message) => (400, code, message.clone()),
             Self::Conflict(code, message) => (409, code, message.clone()),
@@ -83,7 +97,7 @@ impl ApiError {
     pub fn body(&self) -> (u16, ErrorBody) {
         let (status, code, message) = self.status_code_message();
         let fields = match self {
-            Self::Validation(fields) => fields.clone(),
+            Self::Validation(fields) | Self::EndpointNotAllowed(fields) => fields.clone(),
             _ => Vec::new(),
         };
         let body = ErrorBody {
@@ -103,6 +117,23 @@ impl ApiError {
         }
         let (status, body) = self.body();
         json_response(&body, status)
+    }
+}
+
+fn first_message(fields: &[FieldError]) -> String {
+    fields.first().map_or_else(
+        || "Some fields are invalid".to_owned(),
+        |first| first.message.clone(),
+    )
+}
+
+impl From<ActionError> for ApiError {
+    fn from(error: ActionError) -> Self {
+        if error.endpoint_not_allowed {
+            Self::EndpointNotAllowed(error.fields)
+        } else {
+            Self::Validation(error.fields)
+        }
     }
 }
 
@@ -143,6 +174,45 @@ mod tests {
         assert_eq!(status, 422);
         assert_eq!(body.error.message, "Name is required");
         assert_eq!(body.error.fields.len(), 1);
+    }
+
+    #[test]
+    fn a_guarded_endpoint_is_422_endpoint_not_allowed_led_by_the_rule() {
+        let error = ActionError {
+            fields: vec![
+                FieldError {
+                    field: "name".into(),
+                    message: "Name is required".into(),
+                },
+                FieldError {
+                    field: "endpoint_url".into(),
+                    message: "Endpoint host 10.0.0.5 is a private address (10.0.0.0/8)".into(),
+                },
+            ],
+            endpoint_not_allowed: true,
+        };
+        let (status, body) = ApiError::from(error).body();
+        assert_eq!(
+            (status, body.error.code.as_str()),
+            (422, "endpoint_not_allowed")
+        );
+        assert!(body.error.message.contains("private address"));
+        assert_eq!(body.error.fields.len(), 2);
+    }
+
+    #[test]
+    fn other_action_errors_stay_validation_failed() {
+        let error = ActionError {
+            fields: vec![FieldError {
+                field: "name".into(),
+                message: "Name is required".into(),
+            }],
+            endpoint_not_allowed: false,
+        };
+        assert_eq!(
+            ApiError::from(error).body().1.error.code,
+            "validation_failed"
+        );
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! The Incident Actions worker: the route table, and nothing else.
 //!
 //! Static assets (the SPA) are served by the platform before this code runs; only
-//! `/api/*` and `/v2/*` reach it (`run_worker_first` in wrangler.toml).
+//! `/api/*` and `/v2/*` reach it (`run_worker_first` in wrangler.toml). Every answer
+//! leaves through `fetch`, which adds the security headers (`browser.rs`).
 
 mod app;
 mod auth;
+mod browser;
 mod delivery;
 mod error;
 mod http;
 mod ids;
 mod route;
 mod routes;
+mod sealed;
 mod signature;
 mod store;
 
@@ -21,7 +24,7 @@ use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::{ApiError, ApiResult};
 use crate::route::Route;
-use crate::routes::{actions, events, incidents, runs, services, session};
+use crate::routes::{actions, audit, events, incidents, runs, services, session};
 
 #[event(start)]
 fn start() {
@@ -43,7 +46,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Some(route) => dispatch(req, &app, &ctx, route).await,
         None => Err(ApiError::NotFound("Route")),
     };
-    result.or_else(ApiError::into_response)
+    let response = result.or_else(ApiError::into_response)?;
+    browser::add_security_headers(response.headers())?;
+    Ok(response)
 }
 
 async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> ApiResult<Response> {
@@ -51,31 +56,37 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
     use Route as R;
 
     // The two routes open without a session: the Events API (its routing key is the
-    // credential) and signing in.
+    // credential, and no browser holds it) and signing in, which other sites may not do.
     match (req.method(), route) {
         (Post, R::Enqueue) => return events::enqueue(req, app).await,
-        (Post, R::Session) => return session::sign_in(req, app).await,
+        (Post, R::Session) => {
+            browser::guard_sign_in(&req)?;
+            return session::sign_in(req, app).await;
+        }
         (_, R::Enqueue) => return Err(ApiError::MethodNotAllowed),
         _ => {}
     }
     let caller = authenticate(&req, app).await?;
+    if caller.by_session_cookie() {
+        browser::guard_cookie_request(&req)?;
+    }
     let who = &caller.principal;
     match (req.method(), route) {
         (Get, R::Session) => session::current_session(&caller, app),
         (Delete, R::Session) => session::sign_out(&req, app).await,
 
         (Get, R::Services) => services::list_services(app).await,
-        (Post, R::Services) => services::create_service(req, app).await,
+        (Post, R::Services) => services::create_service(req, app, who).await,
         (Get, R::Service(id)) => services::get_service(app, id).await,
-        (Patch, R::Service(id)) => services::update_service(req, app, id).await,
-        (Delete, R::Service(id)) => services::delete_service(app, id).await,
+        (Patch, R::Service(id)) => services::update_service(req, app, who, id).await,
+        (Delete, R::Service(id)) => services::delete_service(app, who, id).await,
 
         (Get, R::Actions(service)) => actions::list_actions(app, service).await,
-        (Post, R::Actions(service)) => actions::create_action(req, app, service).await,
+        (Post, R::Actions(service)) => actions::create_action(req, app, who, service).await,
         (Get, R::Action(service, id)) => actions::get_action(app, service, id).await,
-        (Patch, R::Action(service, id)) => actions::update_action(req, app, service, id).await,
-        (Delete, R::Action(service, id)) => actions::delete_action(app, service, id).await,
-        (Post, R::RotateSecret(service, id)) => actions::rotate_secret(app, service, id).await,
+        (Patch, R::Action(service, id)) => actions::update_action(req, app, who, service, id).await,
+        (Delete, R::Action(service, id)) => actions::delete_action(app, who, service, id).await,
+        (Post, R::RotateSecret(service, id)) => actions::rotate_secret(app, who, service, id).await,
 
         (Get, R::Incidents) => incidents::list_incidents(&req, app).await,
         (Get, R::Incident(id)) => incidents::get_incident(app, id).await,
@@ -91,6 +102,8 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
             runs::create_run(&req, app, ctx, who, incident, action).await
         }
         (Get, R::Run(id)) => runs::get_run(app, id).await,
+
+        (Get, R::Audit) => audit::list_audit(app).await,
 
         _ => Err(ApiError::MethodNotAllowed),
     }

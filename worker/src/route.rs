@@ -32,6 +32,8 @@ pub enum Route<'a> {
     ActionRuns(&'a str, &'a str),
     /// `/api/runs/{id}`
     Run(&'a str),
+    /// `/api/audit`
+    Audit,
     /// `/v2/enqueue`
     Enqueue,
 }
@@ -61,6 +63,7 @@ pub fn resolve(path: &str) -> Option<Route<'_>> {
         ["api", "incidents", id, "runs"] => Route::IncidentRuns(id),
         ["api", "incidents", id, "actions", action, "runs"] => Route::ActionRuns(id, action),
         ["api", "runs", id] => Route::Run(id),
+        ["api", "audit"] => Route::Audit,
         _ => return None,
     })
 }
@@ -93,6 +96,7 @@ mod tests {
                 Route::ActionRuns("i1", "a1"),
             ),
             ("/api/runs/r1", Route::Run("r1")),
+            ("/api/audit", Route::Audit),
         ];
         for (path, route) in cases {
             assert_eq!(resolve(path), Some(route), "{path}");

@@ -2,6 +2,7 @@
 //! store, and returns `ApiResult<Response>`; `lib.rs` maps routes to them.
 
 pub mod actions;
+pub mod audit;
 pub mod events;
 pub mod incidents;
 pub mod runs;

@@ -3,6 +3,7 @@
 //! write SQL themselves.
 
 pub mod actions;
+pub mod audit;
 pub mod incidents;
 pub mod runs;
 pub mod services;

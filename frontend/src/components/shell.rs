@@ -69,6 +69,7 @@ pub fn Shell() -> impl IntoView {
                     <ul>
                         <li><A href="/incidents">"Incidents"</A></li>
                         <li><A href="/services">"Services"</A></li>
+                        <li><A href="/audit">"Audit"</A></li>
                     </ul>
                 </nav>
                 <div class="account">

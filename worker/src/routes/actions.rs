@@ -9,10 +9,13 @@ use shared::FieldError;
 use worker::{Request, Response};
 
 use crate::app::App;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, read_json};
 use crate::ids::{new_id, new_signing_secret};
+use crate::sealed;
 use crate::store::actions::{self, StoredAction, StoredHeader};
+use crate::store::audit::{self, Change};
 use crate::store::services;
 
 /// `GET /api/services/{id}/actions`.
@@ -21,7 +24,7 @@ pub async fn list_actions(app: &App, service_id: &str) -> ApiResult<Response> {
     services::get(&db, service_id)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
-    let actions = actions::list_for_service(&db, &app.kv()?, service_id)
+    let actions = actions::list_for_service(&db, &app.kv()?, &sealed::keyring(app)?, service_id)
         .await?
         .iter()
         .map(|action| action.to_wire(false))
@@ -31,7 +34,12 @@ pub async fn list_actions(app: &App, service_id: &str) -> ApiResult<Response> {
 
 /// `POST /api/services/{id}/actions`: the answer is the only time the signing secret is
 /// shown.
-pub async fn create_action(mut req: Request, app: &App, service_id: &str) -> ApiResult<Response> {
+pub async fn create_action(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    service_id: &str,
+) -> ApiResult<Response> {
     let body: CreateActionRequest = read_json(&mut req).await?;
     let db = app.db()?;
     services::get(&db, service_id)
@@ -44,8 +52,7 @@ pub async fn create_action(mut req: Request, app: &App, service_id: &str) -> Api
         endpoint_url: &body.endpoint_url,
         headers: &headers,
     };
-    let valid =
-        validate_action(fields, &app.endpoint_policy(), false).map_err(ApiError::Validation)?;
+    let valid = validate_action(fields, &app.endpoint_policy(), false)?;
     let action_id = new_id("act");
     actions::claim_slot(
         &db,
@@ -67,11 +74,12 @@ pub async fn create_action(mut req: Request, app: &App, service_id: &str) -> Api
         created_at: app.now_ms,
         updated_at: app.now_ms,
     };
-    if let Err(error) = actions::put(&app.kv()?, &action).await {
+    if let Err(error) = actions::put(&app.kv()?, &sealed::keyring(app)?, &action).await {
         // Give the slot back so a failed write does not count toward the limit.
         actions::release_slot(&db, service_id, &action.id).await?;
         return Err(error);
     }
+    record_action_change(app, caller, "action.created", &action, None, Some(&action)).await?;
     Ok(json_response(
         &ActionResponse {
             action: action.to_wire(true),
@@ -82,7 +90,7 @@ pub async fn create_action(mut req: Request, app: &App, service_id: &str) -> Api
 
 /// `GET /api/services/{id}/actions/{action_id}`.
 pub async fn get_action(app: &App, service_id: &str, action_id: &str) -> ApiResult<Response> {
-    let action = actions::get_in_service(&app.kv()?, service_id, action_id)
+    let action = actions::get_in_service(&app.kv()?, &sealed::keyring(app)?, service_id, action_id)
         .await?
         .ok_or(ApiError::NotFound("Action"))?;
     Ok(json_response(
@@ -98,14 +106,17 @@ pub async fn get_action(app: &App, service_id: &str, action_id: &str) -> ApiResu
 pub async fn update_action(
     mut req: Request,
     app: &App,
+    caller: &Principal,
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
     let patch: UpdateActionRequest = read_json(&mut req).await?;
     let kv = app.kv()?;
-    let mut action = actions::get_in_service(&kv, service_id, action_id)
+    let keyring = sealed::keyring(app)?;
+    let mut action = actions::get_in_service(&kv, &keyring, service_id, action_id)
         .await?
         .ok_or(ApiError::NotFound("Action"))?;
+    let before = action.clone();
     let headers = patch.headers.unwrap_or_else(|| {
         action
             .headers
@@ -129,8 +140,7 @@ pub async fn update_action(
             .unwrap_or(&action.endpoint_url),
         headers: &headers,
     };
-    let valid =
-        validate_action(fields, &app.endpoint_policy(), true).map_err(ApiError::Validation)?;
+    let valid = validate_action(fields, &app.endpoint_policy(), true)?;
     let new_headers = stored_headers(&valid, &action.headers)?;
     if valid.name.unique_key() != action.name.to_lowercase() {
         actions::rename_slot(&app.db()?, service_id, action_id, &valid.name.unique_key()).await??;
@@ -141,7 +151,16 @@ pub async fn update_action(
     action.headers = new_headers;
     action.enabled = patch.enabled.unwrap_or(action.enabled);
     action.updated_at = app.now_ms;
-    actions::put(&kv, &action).await?;
+    actions::put(&kv, &keyring, &action).await?;
+    record_action_change(
+        app,
+        caller,
+        "action.updated",
+        &action,
+        Some(&before),
+        Some(&action),
+    )
+    .await?;
     Ok(json_response(
         &ActionResponse {
             action: action.to_wire(false),
@@ -151,9 +170,15 @@ pub async fn update_action(
 }
 
 /// `DELETE /api/services/{id}/actions/{action_id}`.
-pub async fn delete_action(app: &App, service_id: &str, action_id: &str) -> ApiResult<Response> {
+pub async fn delete_action(
+    app: &App,
+    caller: &Principal,
+    service_id: &str,
+    action_id: &str,
+) -> ApiResult<Response> {
     let kv = app.kv()?;
-    let config = actions::get_in_service(&kv, service_id, action_id).await?;
+    let keyring = sealed::keyring(app)?;
+    let config = actions::get_in_service(&kv, &keyring, service_id, action_id).await?;
     if config.is_some() {
         actions::delete_config(&kv, action_id).await?;
     }
@@ -163,25 +188,65 @@ pub async fn delete_action(app: &App, service_id: &str, action_id: &str) -> ApiR
     if config.is_none() && !had_slot {
         return Err(ApiError::NotFound("Action"));
     }
+    if let Some(config) = &config {
+        record_action_change(app, caller, "action.deleted", config, Some(config), None).await?;
+    }
     Ok(no_content()?)
 }
 
 /// `POST /api/services/{id}/actions/{action_id}/rotate_secret`: the answer is the only
 /// time the new secret is shown; the old one stops working at once.
-pub async fn rotate_secret(app: &App, service_id: &str, action_id: &str) -> ApiResult<Response> {
+pub async fn rotate_secret(
+    app: &App,
+    caller: &Principal,
+    service_id: &str,
+    action_id: &str,
+) -> ApiResult<Response> {
     let kv = app.kv()?;
-    let mut action = actions::get_in_service(&kv, service_id, action_id)
+    let keyring = sealed::keyring(app)?;
+    let mut action = actions::get_in_service(&kv, &keyring, service_id, action_id)
         .await?
         .ok_or(ApiError::NotFound("Action"))?;
     action.signing_secret = new_signing_secret();
     action.updated_at = app.now_ms;
-    actions::put(&kv, &action).await?;
+    actions::put(&kv, &keyring, &action).await?;
+    // The API shapes hold no secret, so the record says that it was rotated, never to what.
+    record_action_change(app, caller, "action.secret_rotated", &action, None, None).await?;
     Ok(json_response(
         &RotatedSecret {
             signing_secret: action.signing_secret,
         },
         200,
     )?)
+}
+
+/// Records a change to `action` in the audit log, as the API shows the action (secret
+/// header values null, no signing secret). The KV write cannot share a transaction with
+/// D1, so this runs right after it succeeds.
+async fn record_action_change(
+    app: &App,
+    caller: &Principal,
+    event: &'static str,
+    action: &StoredAction,
+    before: Option<&StoredAction>,
+    after: Option<&StoredAction>,
+) -> ApiResult<()> {
+    let snapshot = |state: Option<&StoredAction>| {
+        state
+            .map(|state| serde_json::to_value(state.to_wire(false)))
+            .transpose()
+    };
+    let change = Change {
+        actor: caller,
+        event,
+        target_type: "action",
+        target_id: &action.id,
+        service_id: &action.service_id,
+        before: snapshot(before)?,
+        after: snapshot(after)?,
+        at: app.now_ms,
+    };
+    audit::record(&app.db()?, &change).await
 }
 
 /// The headers to store: a secret header without a new value keeps the stored value of

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::json_response;
+use crate::sealed;
 use crate::store::actions;
 use crate::store::incidents::{self, Target};
 
@@ -85,7 +86,9 @@ async fn load_with_actions(app: &App, id: &str) -> ApiResult<Incident> {
     let row = incidents::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    let service_actions = actions::list_for_service(&db, &app.kv()?, row.service_id()).await?;
+    let service_actions =
+        actions::list_for_service(&db, &app.kv()?, &sealed::keyring(app)?, row.service_id())
+            .await?;
     let mut incident = row.into_wire()?;
     incident.actions = Some(
         service_actions

@@ -11,10 +11,11 @@ use worker::{Context, Request, Response};
 
 use crate::app::{now_ms, App};
 use crate::auth::Principal;
-use crate::delivery::{build_delivery, classify, send, Delivery};
+use crate::delivery::{blocked_verdict, build_delivery, classify, send, Delivery};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response};
 use crate::ids::new_id;
+use crate::sealed;
 use crate::store::runs::{self, Claim, NewRun};
 use crate::store::{actions, incidents};
 
@@ -37,7 +38,7 @@ pub async fn create_run(
     // Both reads at once: a run is latency the responder waits through.
     let (incident, action) = join(
         incidents::get(&db, incident_id),
-        actions::get(&kv, action_id),
+        actions::get(&kv, &sealed::keyring(app)?, action_id),
     )
     .await;
     let incident = incident?.ok_or(ApiError::NotFound("Incident"))?;
@@ -98,18 +99,25 @@ pub async fn create_run(
     Ok(json_response(&RunResponse { run }, 201)?)
 }
 
-/// Sends one delivery and stores its verdict and timeline entry.
+/// Sends one delivery, unless the endpoint guard now refuses its URL, and stores the
+/// verdict and timeline entry.
 async fn deliver_and_record(
     app: &App,
     run: &NewRun,
     delivery: &Delivery,
     agent_name: &str,
 ) -> ApiResult<ActionRun> {
-    let sent_at = now_ms();
-    let result = send(delivery).await;
-    let finished_at = now_ms();
-    let verdict = classify(&result);
-    let duration_ms = finished_at - sent_at;
+    // The URL passed the guard when it was saved, but the rules may have changed since
+    // (OWN_HOSTS, the allowlist, this code); what counts is the policy in force now.
+    let (verdict, duration_ms, finished_at) =
+        if let Some(blocked) = blocked_verdict(&delivery.url, &app.endpoint_policy()) {
+            (blocked, None, now_ms())
+        } else {
+            let sent_at = now_ms();
+            let result = send(delivery).await;
+            let finished_at = now_ms();
+            (classify(&result), Some(finished_at - sent_at), finished_at)
+        };
     runs::finish(
         &app.db()?,
         run,

@@ -1,4 +1,5 @@
-//! `/api/services`: create, list, read, rename and delete services.
+//! `/api/services`: create, list, read, rename and delete services. Every change is
+//! recorded in the audit log in the same batch as the change.
 
 use shared::api::{CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest};
 use shared::limits::MAX_DESCRIPTION_CHARS;
@@ -8,24 +9,41 @@ use shared::FieldError;
 use worker::{Request, Response};
 
 use crate::app::App;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, read_json};
 use crate::ids::{new_id, new_routing_key};
-use crate::store::{actions, services};
+use crate::store::actions;
+use crate::store::audit::Change;
+use crate::store::services::{self, audit_snapshot, ServiceRow};
 
 /// `POST /api/services`.
-pub async fn create_service(mut req: Request, app: &App) -> ApiResult<Response> {
+pub async fn create_service(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+) -> ApiResult<Response> {
     let body: CreateServiceRequest = read_json(&mut req).await?;
     let (name, description) =
         validate_service(&body.name, body.description.as_deref()).map_err(ApiError::Validation)?;
-    let row = services::ServiceRow {
+    let row = ServiceRow {
         id: new_id("svc"),
         name,
         description,
         routing_key: new_routing_key(),
         created_at: app.now_ms,
     };
-    services::insert(&app.db()?, &row).await?;
+    let change = Change {
+        actor: caller,
+        event: "service.created",
+        target_type: "service",
+        target_id: &row.id,
+        service_id: &row.id,
+        before: None,
+        after: Some(audit_snapshot(&row)),
+        at: app.now_ms,
+    };
+    services::insert(&app.db()?, &row, &change).await?;
     Ok(json_response(
         &ServiceResponse {
             service: row.into_wire(),
@@ -39,7 +57,7 @@ pub async fn list_services(app: &App) -> ApiResult<Response> {
     let services = services::list(&app.db()?)
         .await?
         .into_iter()
-        .map(services::ServiceRow::into_wire)
+        .map(ServiceRow::into_wire)
         .collect();
     Ok(json_response(&ServiceList { services }, 200)?)
 }
@@ -57,8 +75,14 @@ pub async fn get_service(app: &App, id: &str) -> ApiResult<Response> {
     )?)
 }
 
-/// `PATCH /api/services/{id}`.
-pub async fn update_service(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
+/// `PATCH /api/services/{id}`: fields left out stay as they are; an empty description
+/// clears it.
+pub async fn update_service(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
     let body: UpdateServiceRequest = read_json(&mut req).await?;
     let mut errors = Vec::new();
     let name = body
@@ -81,17 +105,53 @@ pub async fn update_service(mut req: Request, app: &App, id: &str) -> ApiResult<
         return Err(ApiError::Validation(errors));
     }
     let db = app.db()?;
-    let description = description.as_ref().map(Option::as_deref);
-    if !services::update(&db, id, name.as_deref(), description).await? {
-        return Err(ApiError::NotFound("Service"));
+    let before = services::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    let mut after = before.clone();
+    if let Some(name) = name {
+        after.name = name;
     }
-    get_service(app, id).await
+    if let Some(description) = description {
+        after.description = description;
+    }
+    let change = Change {
+        actor: caller,
+        event: "service.updated",
+        target_type: "service",
+        target_id: id,
+        service_id: id,
+        before: Some(audit_snapshot(&before)),
+        after: Some(audit_snapshot(&after)),
+        at: app.now_ms,
+    };
+    services::update(&db, &after, &change).await?;
+    Ok(json_response(
+        &ServiceResponse {
+            service: after.into_wire(),
+        },
+        200,
+    )?)
 }
 
 /// `DELETE /api/services/{id}`: the service, its incidents, runs and timelines, and its
 /// actions' configuration.
-pub async fn delete_service(app: &App, id: &str) -> ApiResult<Response> {
-    let action_ids = services::delete(&app.db()?, id)
+pub async fn delete_service(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
+    let db = app.db()?;
+    let before = services::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    let change = Change {
+        actor: caller,
+        event: "service.deleted",
+        target_type: "service",
+        target_id: id,
+        service_id: id,
+        before: Some(audit_snapshot(&before)),
+        after: None,
+        at: app.now_ms,
+    };
+    let action_ids = services::delete(&db, id, &change)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
     let kv = app.kv()?;

@@ -74,6 +74,7 @@ fn session_response(caller: &Authenticated, app: &App) -> SessionResponse {
         },
         settings: Settings {
             private_endpoint_allowlist: app.private_endpoint_allowlist(),
+            own_hosts: app.own_hosts(),
         },
     }
 }

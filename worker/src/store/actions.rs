@@ -1,6 +1,10 @@
 //! Custom incident actions: configuration in KV (`action:{id}` → JSON), indexed by
 //! D1's `action_slots`.
 //!
+//! In KV the signing secret and secret header values are sealed (`sealed.rs`); `get` and
+//! `put` open and seal them, so everything above this module sees plaintext and nothing
+//! below it does.
+//!
 //! KV has no transactions, so the two rules that span actions ("at most three per
 //! service", "names unique per service") are enforced by single conditional statements
 //! on `action_slots`, which D1 runs one at a time. A slot is claimed before the KV write
@@ -15,6 +19,7 @@ use worker::{D1Database, KvStore};
 
 use super::sql::{changes, statement};
 use crate::error::{ApiError, ApiResult};
+use crate::sealed::{Keyring, SealContext};
 
 /// A custom header as stored: the value is kept even when secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +32,8 @@ pub struct StoredHeader {
     pub secret: bool,
 }
 
-/// An action as stored in KV, secrets included. Never serialized to a client: the API
-/// shape comes from [`StoredAction::to_wire`].
+/// An action's configuration, secrets in plaintext (sealed only inside KV). Never
+/// serialized to a client: the API shape comes from [`StoredAction::to_wire`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredAction {
     /// Identifier.
@@ -203,6 +208,7 @@ pub async fn release_slot(db: &D1Database, service_id: &str, action_id: &str) ->
 pub async fn list_for_service(
     db: &D1Database,
     kv: &KvStore,
+    keyring: &Keyring,
     service_id: &str,
 ) -> ApiResult<Vec<StoredAction>> {
     #[derive(Deserialize)]
@@ -217,7 +223,7 @@ pub async fn list_for_service(
     .all()
     .await?
     .results()?;
-    let configs = join_all(slots.iter().map(|slot| get(kv, &slot.action_id))).await;
+    let configs = join_all(slots.iter().map(|slot| get(kv, keyring, &slot.action_id))).await;
     let mut actions = Vec::with_capacity(configs.len());
     for config in configs {
         // A slot without configuration is a create still in flight, or one whose KV write
@@ -230,32 +236,88 @@ pub async fn list_for_service(
 }
 
 /// One action's configuration.
-pub async fn get(kv: &KvStore, action_id: &str) -> ApiResult<Option<StoredAction>> {
-    kv.get(&config_key(action_id))
+pub async fn get(
+    kv: &KvStore,
+    keyring: &Keyring,
+    action_id: &str,
+) -> ApiResult<Option<StoredAction>> {
+    let record = kv
+        .get(&config_key(action_id))
         .json::<StoredAction>()
         .await
-        .map_err(|e| ApiError::Internal(format!("KV get action: {e}")))
+        .map_err(|e| ApiError::Internal(format!("KV get action: {e}")))?;
+    record
+        .map(|sealed| open_secrets(sealed, keyring))
+        .transpose()
 }
 
 /// The action, if it exists and belongs to `service_id`.
 pub async fn get_in_service(
     kv: &KvStore,
+    keyring: &Keyring,
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Option<StoredAction>> {
-    Ok(get(kv, action_id)
+    Ok(get(kv, keyring, action_id)
         .await?
         .filter(|action| action.service_id == service_id))
 }
 
 /// Writes an action's configuration.
-pub async fn put(kv: &KvStore, action: &StoredAction) -> ApiResult<()> {
-    let json = serde_json::to_string(action)?;
+pub async fn put(kv: &KvStore, keyring: &Keyring, action: &StoredAction) -> ApiResult<()> {
+    let json = serde_json::to_string(&seal_secrets(action, keyring)?)?;
     kv.put(&config_key(&action.id), json)
         .map_err(|e| ApiError::Internal(format!("KV put action: {e}")))?
         .execute()
         .await
         .map_err(|e| ApiError::Internal(format!("KV put action: {e}")))
+}
+
+/// The field a secret is bound to: the signing secret, or a header by lower-case name
+/// (header names are case-insensitive, and renaming a header re-seals its value).
+fn header_field(name: &str) -> String {
+    format!("header:{}", name.to_ascii_lowercase())
+}
+
+/// The KV form of an action: the signing secret and secret header values sealed.
+fn seal_secrets(action: &StoredAction, keyring: &Keyring) -> ApiResult<StoredAction> {
+    let seal = |value: &str, field: &str| {
+        let context = SealContext {
+            service_id: &action.service_id,
+            action_id: &action.id,
+            field,
+        };
+        keyring
+            .seal(value, context)
+            .map_err(|e| ApiError::Internal(format!("sealing action {}: {e}", action.id)))
+    };
+    let mut sealed = action.clone();
+    sealed.signing_secret = seal(&action.signing_secret, "signing_secret")?;
+    for header in sealed.headers.iter_mut().filter(|h| h.secret) {
+        header.value = seal(&header.value, &header_field(&header.name))?;
+    }
+    Ok(sealed)
+}
+
+/// The inverse of [`seal_secrets`].
+fn open_secrets(mut action: StoredAction, keyring: &Keyring) -> ApiResult<StoredAction> {
+    let action_id = action.id.clone();
+    let service_id = action.service_id.clone();
+    let open = |value: &str, field: &str| {
+        let context = SealContext {
+            service_id: &service_id,
+            action_id: &action_id,
+            field,
+        };
+        keyring
+            .open(value, context)
+            .map_err(|e| ApiError::Internal(format!("opening action {action_id}: {e}")))
+    };
+    action.signing_secret = open(&action.signing_secret, "signing_secret")?;
+    for header in action.headers.iter_mut().filter(|h| h.secret) {
+        header.value = open(&header.value, &header_field(&header.name))?;
+    }
+    Ok(action)
 }
 
 /// Deletes an action's configuration.
@@ -310,6 +372,25 @@ mod tests {
             stored().to_wire(true).signing_secret.as_deref(),
             Some("whsec_abc")
         );
+    }
+
+    #[test]
+    fn in_kv_form_no_secret_is_readable_and_it_opens_back() {
+        use base64::Engine;
+        let keyring = Keyring::new(
+            &base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+            "",
+        )
+        .unwrap();
+        let sealed = seal_secrets(&stored(), &keyring).unwrap();
+        let json = serde_json::to_string(&sealed).unwrap();
+        assert!(!json.contains("Bearer t0p"));
+        assert!(!json.contains("whsec_abc"));
+        assert!(
+            json.contains("sre"),
+            "non-secret header values stay readable"
+        );
+        assert_eq!(open_secrets(sealed, &keyring).unwrap(), stored());
     }
 
     #[test]

@@ -96,7 +96,12 @@ pub struct NewRun {
 
 impl NewRun {
     /// The run as stored by [`finish`] with this verdict, without reading it back.
-    pub fn finished(&self, verdict: &Verdict, duration_ms: i64, finished_at: i64) -> ActionRun {
+    pub fn finished(
+        &self,
+        verdict: &Verdict,
+        duration_ms: Option<i64>,
+        finished_at: i64,
+    ) -> ActionRun {
         ActionRun {
             id: self.id.clone(),
             incident_id: self.incident_id.clone(),
@@ -105,7 +110,7 @@ impl NewRun {
             status: verdict.status,
             outcome: Some(verdict.outcome),
             http_status: verdict.http_status,
-            duration_ms: u64::try_from(duration_ms).ok(),
+            duration_ms: duration_ms.and_then(|ms| u64::try_from(ms).ok()),
             response_excerpt: verdict.excerpt.clone(),
             requested_by: self.requested_by.clone(),
             started_at: format_rfc3339(self.started_at),
@@ -183,12 +188,13 @@ pub async fn claim(db: &D1Database, run: &NewRun) -> ApiResult<Claim> {
         .ok_or_else(|| ApiError::Internal("idempotency conflict without a run".into()))
 }
 
-/// Stores the verdict and the timeline entry together.
+/// Stores the verdict and the timeline entry together. `duration_ms` is `None` when
+/// nothing was sent (a blocked run).
 pub async fn finish(
     db: &D1Database,
     run: &NewRun,
     verdict: &Verdict,
-    duration_ms: i64,
+    duration_ms: Option<i64>,
     finished_at: i64,
     agent_name: &str,
 ) -> ApiResult<()> {
@@ -227,7 +233,15 @@ pub async fn finish(
 }
 
 /// The timeline line for a run, e.g. `Ran "Restart web": succeeded (HTTP 200, 84 ms)`.
-pub fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: i64) -> String {
+pub fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: Option<i64>) -> String {
+    if verdict.outcome == RunOutcome::Blocked {
+        let reason = verdict
+            .excerpt
+            .as_deref()
+            .unwrap_or("the endpoint is not allowed");
+        return format!("Did not run \"{action_name}\": blocked, nothing was sent. {reason}");
+    }
+    let duration_ms = duration_ms.unwrap_or_default();
     let result = match (verdict.status, verdict.outcome, verdict.http_status) {
         (RunStatus::Succeeded, _, Some(code)) => {
             format!("succeeded (HTTP {code}, {duration_ms} ms)")
@@ -284,7 +298,7 @@ mod tests {
         let line = run_summary(
             "Restart",
             &verdict(RunStatus::Succeeded, RunOutcome::Success, Some(200)),
-            84,
+            Some(84),
         );
         assert_eq!(line, "Ran \"Restart\": succeeded (HTTP 200, 84 ms)");
     }
@@ -294,21 +308,34 @@ mod tests {
         let timeout = run_summary(
             "R",
             &verdict(RunStatus::Failed, RunOutcome::Timeout, None),
-            16_000,
+            Some(16_000),
         );
         assert!(timeout.contains("no answer within 16 s"));
         let redirect = run_summary(
             "R",
             &verdict(RunStatus::Failed, RunOutcome::Redirect, Some(302)),
-            5,
+            Some(5),
         );
         assert!(redirect.contains("redirects are not followed"));
         let error = run_summary(
             "R",
             &verdict(RunStatus::Failed, RunOutcome::HttpError, Some(500)),
-            5,
+            Some(5),
         );
         assert!(error.contains("failed (HTTP 500"));
+    }
+
+    #[test]
+    fn a_blocked_run_says_nothing_was_sent_and_why() {
+        let blocked = Verdict {
+            excerpt: Some("Endpoint host 10.0.0.5 is a private address (10.0.0.0/8)".into()),
+            ..verdict(RunStatus::Failed, RunOutcome::Blocked, None)
+        };
+        assert_eq!(
+            run_summary("Restart", &blocked, None),
+            "Did not run \"Restart\": blocked, nothing was sent. \
+             Endpoint host 10.0.0.5 is a private address (10.0.0.0/8)"
+        );
     }
 
     #[test]

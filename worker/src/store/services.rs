@@ -5,7 +5,8 @@ use shared::api::Service;
 use shared::time::format_rfc3339;
 use worker::D1Database;
 
-use super::sql::{changes, statement, SqlValue};
+use super::audit::{self, Change};
+use super::sql::{changes, statement};
 use crate::error::ApiResult;
 
 /// A `services` row.
@@ -38,9 +39,9 @@ impl ServiceRow {
 
 const COLUMNS: &str = "id, name, description, routing_key, created_at";
 
-/// Stores a new service.
-pub async fn insert(db: &D1Database, row: &ServiceRow) -> ApiResult<()> {
-    statement(
+/// Stores a new service, with its audit record.
+pub async fn insert(db: &D1Database, row: &ServiceRow, change: &Change<'_>) -> ApiResult<()> {
+    let insert = statement(
         db,
         "INSERT INTO services (id, name, description, routing_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
@@ -50,9 +51,8 @@ pub async fn insert(db: &D1Database, row: &ServiceRow) -> ApiResult<()> {
             (&row.routing_key).into(),
             row.created_at.into(),
         ],
-    )?
-    .run()
-    .await?;
+    )?;
+    db.batch(vec![insert, audit::insert(db, change)?]).await?;
     Ok(())
 }
 
@@ -68,33 +68,39 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<ServiceRow>> {
     Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
 }
 
-/// Renames and/or redescribes a service; `None` leaves a field as it is, and
-/// `Some(None)` clears the description. Returns whether the service exists.
-pub async fn update(
-    db: &D1Database,
-    id: &str,
-    name: Option<&str>,
-    description: Option<Option<&str>>,
-) -> ApiResult<bool> {
-    let result = statement(
+/// Writes a service's new name and description, with its audit record.
+pub async fn update(db: &D1Database, row: &ServiceRow, change: &Change<'_>) -> ApiResult<()> {
+    let update = statement(
         db,
-        "UPDATE services SET name = COALESCE(?2, name), \
-         description = CASE WHEN ?3 THEN ?4 ELSE description END WHERE id = ?1",
+        "UPDATE services SET name = ?2, description = ?3 WHERE id = ?1",
         &[
-            id.into(),
-            name.into(),
-            SqlValue::Int(i64::from(description.is_some())),
-            description.flatten().into(),
+            (&row.id).into(),
+            (&row.name).into(),
+            (&row.description).into(),
         ],
-    )?
-    .run()
-    .await?;
-    Ok(changes(&result) > 0)
+    )?;
+    db.batch(vec![update, audit::insert(db, change)?]).await?;
+    Ok(())
+}
+
+/// What the audit log records of a service: everything but the routing key, which is a
+/// credential and never changes.
+pub fn audit_snapshot(row: &ServiceRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "created_at": format_rfc3339(row.created_at),
+    })
 }
 
 /// Deletes a service with its incidents, runs and timelines (ON DELETE CASCADE) and its
 /// action slots, returning the ids of the actions whose KV configuration must go too.
-pub async fn delete(db: &D1Database, id: &str) -> ApiResult<Option<Vec<String>>> {
+pub async fn delete(
+    db: &D1Database,
+    id: &str,
+    change: &Change<'_>,
+) -> ApiResult<Option<Vec<String>>> {
     #[derive(Deserialize)]
     struct Slot {
         action_id: String,
@@ -107,9 +113,10 @@ pub async fn delete(db: &D1Database, id: &str) -> ApiResult<Option<Vec<String>>>
                 &[id.into()],
             )?,
             statement(db, "DELETE FROM services WHERE id = ?1", &[id.into()])?,
+            audit::insert(db, change)?,
         ])
         .await?;
-    let [slots, deleted] = results.as_slice() else {
+    let [slots, deleted, _audit] = results.as_slice() else {
         return Ok(None);
     };
     if changes(deleted) == 0 {

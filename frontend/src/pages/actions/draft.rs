@@ -107,6 +107,7 @@ impl ActionDraft {
         };
         let mut problems = validate_action(fields, policy, editing)
             .err()
+            .map(|error| error.fields)
             .unwrap_or_default();
         // The shared rule lets any blank secret through on edit; only one that is already
         // stored under this name has a value to keep.

@@ -10,7 +10,7 @@ use shared::api::{ActionRun, ActionSummary, RunStatus};
 use crate::api;
 use crate::browser::idempotency_key;
 use crate::components::ErrorNotice;
-use crate::format::run_summary;
+use crate::format::{excerpt_label, run_summary};
 
 /// The button, labelled exactly with the action's name, and its result.
 #[component]
@@ -89,11 +89,12 @@ fn RunResult(
         RunStatus::Running => "result",
     };
     let summary = run_summary(&run);
+    let label = excerpt_label(&run);
     view! {
         <div class=class>
             <p class="result-line"><strong>{summary}</strong></p>
             {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
-                <p class="excerpt-label">"Response from the endpoint"</p>
+                <p class="excerpt-label">{label}</p>
                 // Text, never markup: whatever the endpoint answered is shown as typed.
                 <pre class="code excerpt">{text}</pre>
             })}

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::api::{LogEntry, RunStatus};
 
-use crate::format::{display_time, log_type_label, log_type_slug, run_summary};
+use crate::format::{display_time, excerpt_label, log_type_label, log_type_slug, run_summary};
 
 /// The log entries as an ordered list.
 #[component]
@@ -30,12 +30,13 @@ pub fn Timeline(
                         {entry.run.map(|run| {
                             let class = if run.status == RunStatus::Succeeded { "result ok" } else { "result failed" };
                             let summary = run_summary(&run);
+                            let label = excerpt_label(&run);
                             view! {
                                 <div class=class>
                                     <p class="result-line">{summary}</p>
                                     {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
                                         <details>
-                                            <summary>"Response from the endpoint"</summary>
+                                            <summary>{label}</summary>
                                             // Text, never markup.
                                             <pre class="code excerpt">{text}</pre>
                                         </details>

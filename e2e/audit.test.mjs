@@ -1,0 +1,83 @@
+// The audit log: every change to a service, an action or a secret is recorded once, with
+// who, what, when and the state before and after, and never a secret value or routing key.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { assertApiError, createAction, createService, request, startWorker, unique } from './harness.mjs';
+
+let worker;
+before(async () => {
+  worker = await startWorker();
+});
+after(async () => {
+  await worker?.stop();
+});
+
+async function auditEntries() {
+  const res = await worker.api('GET', '/api/audit');
+  assert.equal(res.status, 200, res.text);
+  return res.json.audit_entries;
+}
+
+test('each change is recorded once, newest first, with before and after', async () => {
+  const secretValue = unique('audit-secret').replace(/\s/g, '-');
+  const service = await createService(worker);
+  const renamed = await worker.api('PATCH', `/api/services/${service.id}`, { name: 'Renamed for audit' });
+  assert.equal(renamed.status, 200, renamed.text);
+  const action = await createAction(worker, service.id, {
+    endpoint_url: 'https://hooks.example.com/restart',
+    headers: [{ name: 'Authorization', value: secretValue, secret: true }],
+  });
+  const disabled = await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { enabled: false });
+  assert.equal(disabled.status, 200, disabled.text);
+  const rotated = await worker.api('POST', `/api/services/${service.id}/actions/${action.id}/rotate_secret`);
+  assert.equal(rotated.status, 200, rotated.text);
+  assert.equal((await worker.api('DELETE', `/api/services/${service.id}/actions/${action.id}`)).status, 204);
+  assert.equal((await worker.api('DELETE', `/api/services/${service.id}`)).status, 204);
+
+  const res = await worker.api('GET', '/api/audit');
+  const mine = res.json.audit_entries.filter((e) => e.service_id === service.id);
+  assert.deepEqual(
+    mine.map((e) => e.event),
+    [
+      'service.deleted',
+      'action.deleted',
+      'action.secret_rotated',
+      'action.updated',
+      'action.created',
+      'service.updated',
+      'service.created',
+    ],
+  );
+  for (const entry of mine) {
+    assert.equal(entry.actor.id, 'admin');
+    assert.match(entry.created_at, /^\d{4}-\d\d-\d\dT/);
+  }
+  const byEvent = Object.fromEntries(mine.map((e) => [e.event, e]));
+  assert.equal(byEvent['service.updated'].before.name, service.name);
+  assert.equal(byEvent['service.updated'].after.name, 'Renamed for audit');
+  assert.equal(byEvent['action.updated'].before.enabled, true);
+  assert.equal(byEvent['action.updated'].after.enabled, false);
+  assert.equal(byEvent['action.created'].after.headers[0].value, null, 'secret header value redacted');
+  assert.equal(byEvent['service.deleted'].after, null);
+
+  assert.ok(!res.text.includes(secretValue), 'a secret header value reached the audit log');
+  assert.ok(!res.text.includes(action.signing_secret), 'a signing secret reached the audit log');
+  assert.ok(!res.text.includes(rotated.json.signing_secret), 'a rotated secret reached the audit log');
+  assert.ok(!res.text.includes(service.routing_key), 'a routing key reached the audit log');
+});
+
+test('a refused change records nothing', async () => {
+  const service = await createService(worker);
+  const countBefore = (await auditEntries()).length;
+  assertApiError(await worker.api('PATCH', `/api/services/${service.id}`, { name: '   ' }), 422, 'validation_failed');
+  assertApiError(await worker.api('POST', `/api/services/${service.id}/actions`, { name: '' , endpoint_url: 'https://e.example/x' }), 422, 'validation_failed');
+  assertApiError(await worker.api('DELETE', '/api/services/svc_missing'), 404, 'not_found');
+  assert.equal((await auditEntries()).length, countBefore);
+});
+
+test('the audit log needs credentials', async () => {
+  const res = await request('GET', `${worker.baseUrl}/api/audit`);
+  assertApiError(res, 401, 'unauthorized');
+});

@@ -1,0 +1,64 @@
+//! The audit log: who changed which service, action or secret, when, and what it looked
+//! like before and after (as the API shows it: secret values never appear).
+
+use leptos::prelude::*;
+use shared::api::AuditEntry;
+
+use crate::api;
+use crate::components::{ErrorNotice, Loading};
+use crate::format::{audit_event_label, display_time, pretty_details};
+
+/// `/audit`.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let entries = LocalResource::new(api::list_audit);
+    view! {
+        <div class="page">
+            <h1>"Audit log"</h1>
+            <p class="lede">
+                "Every change to services, custom actions and signing secrets, newest first. "
+                "Secret values are never recorded."
+            </p>
+            {move || match entries.get() {
+                None => view! { <Loading what="Loading the audit log…" /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                Some(Ok(list)) if list.audit_entries.is_empty() => view! {
+                    <div class="empty card"><p>"No changes recorded yet."</p></div>
+                }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="incident-list">
+                        {list.audit_entries.into_iter().map(|entry| view! { <AuditRow entry /> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// One recorded change.
+#[component]
+fn AuditRow(entry: AuditEntry) -> impl IntoView {
+    let before = pretty_details(&entry.before);
+    let after = pretty_details(&entry.after);
+    let has_states = before.is_some() || after.is_some();
+    view! {
+        <li class="card incident-row">
+            <div>
+                <strong>{audit_event_label(&entry.event)}</strong>
+                " · "
+                <code>{entry.target_id}</code>
+            </div>
+            <div class="meta">
+                <span>{format!("By {}", entry.actor.name)}</span>
+                <time datetime=entry.created_at.clone()>{display_time(&entry.created_at)}</time>
+            </div>
+            {has_states.then(|| view! {
+                <details>
+                    <summary>"Before and after"</summary>
+                    {before.map(|text| view! { <h3>"Before"</h3><pre class="excerpt">{text}</pre> })}
+                    {after.map(|text| view! { <h3>"After"</h3><pre class="excerpt">{text}</pre> })}
+                </details>
+            })}
+        </li>
+    }
+}

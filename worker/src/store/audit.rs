@@ -1,0 +1,119 @@
+//! The audit log (D1): one row per change to a service, an action or a secret.
+//!
+//! Changes that live in D1 write their audit row in the same batch, so the change and its
+//! record stand or fall together. Action configuration lives in KV, which cannot join a D1
+//! transaction; there the row is written right after the KV write succeeds.
+
+use serde::Deserialize;
+use serde_json::Value;
+use shared::api::{AuditActor, AuditEntry};
+use shared::time::format_rfc3339;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::sql::statement;
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::ids::new_id;
+
+/// What to record.
+pub struct Change<'a> {
+    /// Who did it.
+    pub actor: &'a Principal,
+    /// What happened, `noun.verb_past`.
+    pub event: &'static str,
+    /// `service` or `action`.
+    pub target_type: &'static str,
+    /// The changed thing's id.
+    pub target_id: &'a str,
+    /// The service it belongs to (or is).
+    pub service_id: &'a str,
+    /// The state before, as the API shows it (secrets already redacted).
+    pub before: Option<Value>,
+    /// The state after, likewise.
+    pub after: Option<Value>,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// The insert for `change`, to run alone or inside the batch of the change itself.
+pub fn insert(db: &D1Database, change: &Change<'_>) -> ApiResult<D1PreparedStatement> {
+    let before = change.before.as_ref().map(Value::to_string);
+    let after = change.after.as_ref().map(Value::to_string);
+    statement(
+        db,
+        "INSERT INTO audit_log (id, created_at, actor_id, actor_name, event, target_type, \
+         target_id, service_id, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        &[
+            new_id("aud").as_str().into(),
+            change.at.into(),
+            (&change.actor.id).into(),
+            (&change.actor.name).into(),
+            change.event.into(),
+            change.target_type.into(),
+            change.target_id.into(),
+            change.service_id.into(),
+            (&before).into(),
+            (&after).into(),
+        ],
+    )
+}
+
+/// Records a change on its own.
+pub async fn record(db: &D1Database, change: &Change<'_>) -> ApiResult<()> {
+    insert(db, change)?.run().await?;
+    Ok(())
+}
+
+/// How many entries one listing returns at most.
+pub const LIST_LIMIT: i64 = 500;
+
+#[derive(Deserialize)]
+struct AuditRow {
+    id: String,
+    created_at: i64,
+    actor_id: String,
+    actor_name: String,
+    event: String,
+    target_type: String,
+    target_id: String,
+    service_id: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// The newest entries first.
+pub async fn list(db: &D1Database) -> ApiResult<Vec<AuditEntry>> {
+    let rows: Vec<AuditRow> = statement(
+        db,
+        "SELECT id, created_at, actor_id, actor_name, event, target_type, target_id, \
+         service_id, before, after FROM audit_log ORDER BY created_at DESC, rowid DESC LIMIT ?1",
+        &[LIST_LIMIT.into()],
+    )?
+    .all()
+    .await?
+    .results()?;
+    rows.into_iter()
+        .map(|row| {
+            let parse = |json: Option<String>| -> ApiResult<Value> {
+                Ok(json
+                    .map(|text| serde_json::from_str(&text))
+                    .transpose()?
+                    .unwrap_or(Value::Null))
+            };
+            Ok(AuditEntry {
+                id: row.id,
+                created_at: format_rfc3339(row.created_at),
+                actor: AuditActor {
+                    id: row.actor_id,
+                    name: row.actor_name,
+                },
+                event: row.event,
+                target_type: row.target_type,
+                target_id: row.target_id,
+                service_id: row.service_id,
+                before: parse(row.before)?,
+                after: parse(row.after)?,
+            })
+        })
+        .collect()
+}
