@@ -264,6 +264,15 @@ test('a responder signs in, sets up actions, and runs them from an incident', { 
   await page.getByText('3 of 3 used').waitFor();
   await assertNoHorizontalScroll(page, 'actions page');
 
+  // --- The audit log lists what was just configured, and nothing secret. --------------------
+  await page.getByRole('link', { name: 'Audit', exact: true }).click();
+  await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+  // The heading renders before the list has loaded; wait for the entries themselves.
+  await page.getByText('Service created').first().waitFor();
+  assert.equal(await page.getByText('Action created').count(), 3, 'one entry per action created');
+  await assertNoHorizontalScroll(page, 'audit page');
+  assert.ok(!(await page.content()).includes('whsec_'), 'a signing secret shown on the audit page');
+
   // --- Sign out: the pages are closed again. ------------------------------------------------
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForURL(`${base}/sign-in`);
