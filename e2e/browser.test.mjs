@@ -7,15 +7,10 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
-import { expectStatus, startReceiver, startWorker, unique } from './harness.mjs';
+import { expectStatus, launchChromium, startReceiver, startWorker, unique } from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = process.env.E2E_SCREENSHOT || '/tmp/incident-mobile.png';
 const PHONE_WIDTH = 375;
 /** What the /html endpoint answers: it must reach the page as text and never run. */
@@ -24,34 +19,18 @@ const HTML_ANSWER = '<script>alert("x")</script><b>bold</b>';
 let worker;
 let receiver;
 let context;
-let userDataDir;
+let browser;
 /** Uncaught exceptions and console errors of the page, checked at the end. */
 const pageProblems = [];
 
 before(async () => {
   [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1200, height: 900 },
-  });
-  context.setDefaultTimeout(30_000);
+  browser = await launchChromium({ viewport: { width: 1200, height: 900 } });
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   await Promise.all([worker?.stop(), receiver?.stop()]);
 });
 

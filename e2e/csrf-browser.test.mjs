@@ -11,22 +11,17 @@
 // Nothing may change, and the SPA keeps working afterwards, with its CSP in force.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
-import { createService, startWorker, triggerIncident, unique } from './harness.mjs';
+import { createService, launchChromium, startWorker, triggerIncident, unique } from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 let worker;
 let attacker;
 let attackerPort;
 let context;
-let userDataDir;
+let browser;
 /** The requests the attacker's pages reported back (what their scripts could observe). */
 const reports = [];
 const pageProblems = [];
@@ -82,27 +77,12 @@ function attackerPage(url, { base, serviceName, incidentId }) {
 
 before(async () => {
   worker = await startWorker();
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  context.setDefaultTimeout(30_000);
+  browser = await launchChromium();
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   attacker?.close();
   await worker?.stop();
 });

@@ -330,6 +330,44 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
 }
 
 // ---------------------------------------------------------------------------------------
+// Chromium
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Debian's Chromium, headless, with a fresh profile and the flags this machine needs:
+ * without the background-networking ones Chromium keeps dialling Google's hosts, which the
+ * closed network refuses. `close()` also removes the profile.
+ * @returns {Promise<{context: import('playwright-core').BrowserContext, close: () => Promise<void>}>}
+ */
+export async function launchChromium(options = {}) {
+  const { chromium } = await import('playwright-core');
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    ...options,
+  });
+  context.setDefaultTimeout(30_000);
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 // The receiver
 // ---------------------------------------------------------------------------------------
 
