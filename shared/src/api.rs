@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::incident::{IncidentStatus, Severity, Urgency};
+use crate::roles::Role;
 use crate::FieldError;
 
 // ---------------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ pub struct ErrorDetail {
 /// `POST /api/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInRequest {
-    /// The sign-in token (`ADMIN_TOKEN`).
+    /// The sign-in token: `ADMIN_TOKEN` or a user's API token (`iat_…`).
     pub token: String,
 }
 
@@ -60,6 +61,9 @@ pub struct SessionInfo {
     pub user_id: String,
     /// Display name of the principal.
     pub user_name: String,
+    /// The principal's role (absent from workers older than roles).
+    #[serde(default)]
+    pub role: Option<Role>,
     /// When the session cookie stops working; `None` for bearer-token requests.
     pub expires_at: Option<String>,
 }
@@ -111,8 +115,9 @@ pub struct Service {
     pub name: String,
     /// Description, if any.
     pub description: Option<String>,
-    /// The 32-character integration key for `POST /v2/enqueue`.
-    pub routing_key: String,
+    /// The 32-character integration key for `POST /v2/enqueue`; `null` for roles that may
+    /// not read routing keys (below `manager`).
+    pub routing_key: Option<String>,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -212,12 +217,16 @@ pub struct Action {
     pub name: String,
     /// Help text.
     pub description: Option<String>,
-    /// Where the worker POSTs.
-    pub endpoint_url: String,
+    /// Where the worker POSTs; left out for roles that may not read action
+    /// configuration (below `manager`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
     /// Whether incidents show it.
     pub enabled: bool,
-    /// Custom headers, secret values hidden.
-    pub headers: Vec<ActionHeader>,
+    /// Custom headers, secret values hidden; left out, like `endpoint_url`, for roles
+    /// below `manager`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Vec<ActionHeader>>,
     /// `whsec_…`: only in the answer to create and to rotate_secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
@@ -426,7 +435,8 @@ pub struct ActionRun {
     pub http_status: Option<u16>,
     /// From sending to the end of reading the answer.
     pub duration_ms: Option<u64>,
-    /// The first 4 KiB of the answer, as text.
+    /// The first 4 KiB of the answer, as text; `null` for roles that may not see run
+    /// details (below `responder`).
     pub response_excerpt: Option<String>,
     /// Who pressed the button.
     pub requested_by: String,
@@ -493,6 +503,130 @@ pub struct AuditList {
     pub audit_entries: Vec<AuditEntry>,
 }
 
+// ---------------------------------------------------------------------------------------
+// Users and tokens
+// ---------------------------------------------------------------------------------------
+
+/// `POST /api/users`. Missing fields read as blank, so the answer is the field's own
+/// message rather than a parser message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateUserRequest {
+    /// Display name, 1..=80 characters.
+    #[serde(default)]
+    pub name: String,
+    /// E-mail address, unique regardless of case.
+    #[serde(default)]
+    pub email: String,
+    /// One of `owner`, `admin`, `manager`, `responder`, `observer`, `stakeholder`.
+    #[serde(default)]
+    pub role: String,
+}
+
+/// `PATCH /api/users/{id}`: fields left out stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUserRequest {
+    /// New display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New e-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// New role.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Identifier, `usr_…`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// What the user may do.
+    pub role: Role,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// `{"user": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserResponse {
+    /// The user.
+    pub user: User,
+}
+
+/// `{"users": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserList {
+    /// Users by name.
+    pub users: Vec<User>,
+}
+
+/// `POST /api/users/{id}/tokens`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateTokenRequest {
+    /// What the token is for, 1..=80 characters.
+    #[serde(default)]
+    pub label: String,
+}
+
+/// An API token. Only a SHA-256 hash of the secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// Identifier, `tok_…`.
+    pub id: String,
+    /// What it is for.
+    pub label: String,
+    /// `iat_…`: only in the answer to create, never again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The secret's last four characters, to tell tokens apart.
+    pub last4: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// `{"token": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The token.
+    pub token: ApiToken,
+}
+
+/// `{"tokens": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenList {
+    /// Oldest first.
+    pub tokens: Vec<ApiToken>,
+}
+
+/// Who is calling, as `GET /api/me` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// User id; `admin` for the `ADMIN_TOKEN`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail; `None` for the built-in `ADMIN_TOKEN` owner.
+    pub email: Option<String>,
+    /// What the caller may do.
+    pub role: Role,
+    /// RFC 3339; `None` for the built-in owner.
+    pub created_at: Option<String>,
+    /// Whether this is the built-in `ADMIN_TOKEN` owner rather than a user row.
+    pub built_in: bool,
+}
+
+/// `{"user": ...}` from `GET /api/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeResponse {
+    /// The caller.
+    pub user: Me,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -531,15 +665,18 @@ mod tests {
             service_id: "svc_1".into(),
             name: "Restart".into(),
             description: None,
-            endpoint_url: "https://e.com".into(),
+            endpoint_url: None,
             enabled: true,
-            headers: Vec::new(),
+            headers: None,
             signing_secret: None,
             created_at: "t".into(),
             updated_at: "t".into(),
         };
         let json = serde_json::to_value(&action).unwrap();
         assert!(json.get("signing_secret").is_none());
+        // Redacted configuration is left out, not sent as null.
+        assert!(json.get("endpoint_url").is_none());
+        assert!(json.get("headers").is_none());
     }
 
     #[test]

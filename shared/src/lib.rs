@@ -11,8 +11,10 @@ pub mod endpoint;
 pub mod events;
 pub mod incident;
 pub mod limits;
+pub mod roles;
 pub mod service;
 pub mod time;
+pub mod user;
 pub mod validation;
 
 pub use validation::{FieldError, ValidationError};

@@ -1,20 +1,29 @@
-//! Who is calling: `Authorization: Bearer <ADMIN_TOKEN>` or the session cookie that
-//! `POST /api/session` hands out. Roles and users arrive later; today every valid
-//! credential is the bootstrap administrator.
+//! Who is calling, and as what role: `Authorization: Bearer <token>` (the
+//! `ADMIN_TOKEN` or a user's API token) or the session cookie that `POST /api/session`
+//! hands out for either. Whether the role may do what the route does is decided in
+//! `lib.rs` from `route::requirement`; this module only says who.
+//!
+//! Further ways in (Cloudflare Access JWTs) belong in `authenticate`, as one more
+//! credential that resolves to a `Principal`.
 
 use sha2::{Digest, Sha256};
+use shared::roles::{Permission, Role};
 use worker::Request;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, cookie_value, header};
 use crate::ids::hex;
-use crate::store::sessions;
+use crate::store::users::UserRow;
+use crate::store::{sessions, tokens};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "ia_session";
 /// How long a session lasts.
 pub const SESSION_TTL_SECS: i64 = 12 * 60 * 60;
+
+/// The id of the built-in owner that `ADMIN_TOKEN` signs in as.
+pub const BUILT_IN_OWNER_ID: &str = "admin";
 
 /// The caller, as runs and the timeline name them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,16 +32,63 @@ pub struct Principal {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// What the caller may do.
+    pub role: Role,
+    /// The user row; `None` for the built-in `ADMIN_TOKEN` owner.
+    pub user: Option<UserRow>,
 }
 
 impl Principal {
-    /// The holder of `ADMIN_TOKEN`.
+    /// The holder of `ADMIN_TOKEN`: an owner that is not a user row (see
+    /// migrations/0003_users.sql for why).
     pub fn admin() -> Self {
         Self {
-            id: "admin".to_owned(),
+            id: BUILT_IN_OWNER_ID.to_owned(),
             name: "Administrator".to_owned(),
+            role: Role::Owner,
+            user: None,
         }
     }
+
+    /// A signed-in user.
+    pub fn from_user(user: UserRow) -> ApiResult<Self> {
+        Ok(Self {
+            id: user.id.clone(),
+            name: user.name.clone(),
+            role: user.role()?,
+            user: Some(user),
+        })
+    }
+
+    /// Whether the caller's role holds `permission`.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.role.can(permission)
+    }
+
+    /// `Ok` when the caller's role holds `permission`, else 403 naming what is missing.
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(forbidden_message(
+                self.role, permission,
+            )))
+        }
+    }
+}
+
+/// The 403 message: what the role lacks and which role would have it.
+pub fn forbidden_message(role: Role, permission: Permission) -> String {
+    let needed = permission.minimum_role();
+    format!(
+        "Your role ({role}) may not {}: that needs {needed}{}",
+        permission.describe(),
+        if needed == Role::Owner {
+            ""
+        } else {
+            " or above"
+        }
+    )
 }
 
 /// A verified caller and, for cookie sessions, when the session ends.
@@ -55,28 +111,45 @@ impl Authenticated {
 pub async fn authenticate(req: &Request, app: &App) -> ApiResult<Authenticated> {
     if let Some(authorization) = header(req, "Authorization") {
         let token = bearer_token(&authorization).ok_or(ApiError::Unauthorized)?;
-        return if token_matches(app, token) {
-            Ok(Authenticated {
-                principal: Principal::admin(),
-                session_expires_ms: None,
-            })
-        } else {
-            Err(ApiError::Unauthorized)
-        };
+        let (principal, _) = principal_for_token(app, token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        return Ok(Authenticated {
+            principal,
+            session_expires_ms: None,
+        });
     }
     let cookies = header(req, "Cookie").ok_or(ApiError::Unauthorized)?;
     let token = cookie_value(&cookies, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
     let session = sessions::find_live(&app.db()?, &hash_token(token), app.now_ms)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let principal = Principal::admin();
-    if session.user_id != principal.id {
-        return Err(ApiError::Unauthorized);
-    }
+    let principal = match session.user {
+        Some(user) => Principal::from_user(user)?,
+        // The built-in owner lasts only while its secret is set.
+        None if app.admin_token().is_some() => Principal::admin(),
+        None => return Err(ApiError::Unauthorized),
+    };
     Ok(Authenticated {
         principal,
         session_expires_ms: Some(session.expires_at),
     })
+}
+
+/// Who a presented token (bearer or sign-in) belongs to, and the API token's id when it
+/// is one (`None` for `ADMIN_TOKEN`). `None` overall when it matches nothing.
+pub async fn principal_for_token(
+    app: &App,
+    token: &str,
+) -> ApiResult<Option<(Principal, Option<String>)>> {
+    if token_matches(app, token) {
+        return Ok(Some((Principal::admin(), None)));
+    }
+    // Looked up by hash: the lookup's timing depends on the hash, not on the secret.
+    match tokens::find_by_hash(&app.db()?, &hash_token(token)).await? {
+        Some((token_id, user)) => Ok(Some((Principal::from_user(user)?, Some(token_id)))),
+        None => Ok(None),
+    }
 }
 
 /// Whether `candidate` is the configured `ADMIN_TOKEN`. An unset token matches nothing.
@@ -129,6 +202,24 @@ mod tests {
             "ia_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
         );
         assert!(!session_cookie("abc", 60, false).contains("Secure"));
+    }
+
+    #[test]
+    fn a_forbidden_message_names_the_role_what_it_lacks_and_who_has_it() {
+        assert_eq!(
+            forbidden_message(Role::Observer, Permission::RunActions),
+            "Your role (observer) may not run actions, see run details, acknowledge and \
+             resolve incidents: that needs responder or above"
+        );
+    }
+
+    #[test]
+    fn the_built_in_owner_may_do_everything() {
+        let admin = Principal::admin();
+        assert_eq!(admin.role, Role::Owner);
+        assert!(Permission::ALL
+            .into_iter()
+            .all(|p| admin.require(p).is_ok()));
     }
 
     #[test]

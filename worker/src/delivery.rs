@@ -273,10 +273,7 @@ mod tests {
     }
 
     fn agent() -> Principal {
-        Principal {
-            id: "admin".into(),
-            name: "Administrator".into(),
-        }
+        Principal::admin()
     }
 
     #[test]

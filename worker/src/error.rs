@@ -15,6 +15,8 @@ pub enum ApiError {
     Unauthorized,
     /// A cookie-authenticated change, or a sign-in, sent from another origin.
     CrossSiteRequest,
+    /// Signed in, but the role may not do this; the message says what is missing.
+    Forbidden(String),
     /// The named thing does not exist (`what` is e.g. "Service").
     NotFound(&'static str),
     /// The path exists but not with this method.
@@ -52,6 +54,7 @@ impl ApiError {
                  client with Authorization: Bearer"
                     .into(),
             ),
+            Self::Forbidden(message) => (403, "forbidden", message.clone()),
             Self::NotFound(what) => (404, "not_found", format!("{what} not found")),
             Self::MethodNotAllowed => (
                 405,
@@ -213,6 +216,13 @@ mod tests {
             ApiError::from(error).body().1.error.code,
             "validation_failed"
         );
+    }
+
+    #[test]
+    fn forbidden_is_403_with_the_reason_as_message() {
+        let (status, body) = ApiError::Forbidden("Your role (observer) may not x".into()).body();
+        assert_eq!((status, body.error.code.as_str()), (403, "forbidden"));
+        assert_eq!(body.error.message, "Your role (observer) may not x");
     }
 
     #[test]

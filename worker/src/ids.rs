@@ -1,7 +1,7 @@
 //! Random identifiers and secrets. All randomness comes from the platform CSPRNG
 //! (`crypto.getRandomValues` in Workers, via getrandom).
 
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 /// `n` random bytes.
@@ -51,6 +51,15 @@ pub fn new_signing_secret() -> String {
     format!("whsec_{}", STANDARD.encode(random_bytes(32)))
 }
 
+/// An API token secret: `iat_` + base64url of 32 random bytes (43 characters).
+pub fn new_api_token_secret() -> String {
+    format!(
+        "{}{}",
+        shared::user::TOKEN_PREFIX,
+        URL_SAFE_NO_PAD.encode(random_bytes(32))
+    )
+}
+
 /// A session cookie value: 32 random bytes, hex.
 pub fn new_session_token() -> String {
     hex(&random_bytes(32))
@@ -92,6 +101,16 @@ mod tests {
             .decode(secret.strip_prefix("whsec_").unwrap())
             .unwrap();
         assert_eq!(raw.len(), 32);
+    }
+
+    #[test]
+    fn api_token_secrets_carry_their_prefix_and_decode_to_32_bytes() {
+        let secret = new_api_token_secret();
+        let raw = URL_SAFE_NO_PAD
+            .decode(secret.strip_prefix("iat_").unwrap())
+            .unwrap();
+        assert_eq!(raw.len(), 32);
+        assert_ne!(secret, new_api_token_secret());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod delivery;
 mod error;
 mod http;
 mod ids;
+mod redact;
 mod route;
 mod routes;
 mod sealed;
@@ -23,8 +24,8 @@ use worker::{event, Context, Env, Method, Request, Response};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::{ApiError, ApiResult};
-use crate::route::Route;
-use crate::routes::{actions, audit, events, incidents, runs, services, session};
+use crate::route::{Requirement, Route};
+use crate::routes::{actions, audit, events, incidents, runs, services, session, users};
 
 #[event(start)]
 fn start() {
@@ -55,15 +56,16 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
     use Method::{Delete, Get, Patch, Post};
     use Route as R;
 
+    let requirement = route::requirement(&req.method(), &route);
     // The two routes open without a session: the Events API (its routing key is the
     // credential, and no browser holds it) and signing in, which other sites may not do.
-    match (req.method(), route) {
-        (Post, R::Enqueue) => return events::enqueue(req, app).await,
-        (Post, R::Session) => {
+    match (requirement, route) {
+        (Some(Requirement::Open), R::Enqueue) => return events::enqueue(req, app).await,
+        (Some(Requirement::Open), _) => {
             browser::guard_sign_in(&req)?;
             return session::sign_in(req, app).await;
         }
-        (_, R::Enqueue) => return Err(ApiError::MethodNotAllowed),
+        (None, R::Enqueue) => return Err(ApiError::MethodNotAllowed),
         _ => {}
     }
     let caller = authenticate(&req, app).await?;
@@ -71,39 +73,54 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
         browser::guard_cookie_request(&req)?;
     }
     let who = &caller.principal;
+    match requirement {
+        None => return Err(ApiError::MethodNotAllowed),
+        Some(Requirement::Permission(permission)) => who.require(permission)?,
+        Some(Requirement::Open | Requirement::SignedIn) => {}
+    }
     match (req.method(), route) {
         (Get, R::Session) => session::current_session(&caller, app),
         (Delete, R::Session) => session::sign_out(&req, app).await,
+        (Get, R::Me) => session::get_me(who),
 
-        (Get, R::Services) => services::list_services(app).await,
+        (Get, R::Services) => services::list_services(app, who).await,
         (Post, R::Services) => services::create_service(req, app, who).await,
-        (Get, R::Service(id)) => services::get_service(app, id).await,
+        (Get, R::Service(id)) => services::get_service(app, who, id).await,
         (Patch, R::Service(id)) => services::update_service(req, app, who, id).await,
         (Delete, R::Service(id)) => services::delete_service(app, who, id).await,
 
-        (Get, R::Actions(service)) => actions::list_actions(app, service).await,
+        (Get, R::Actions(service)) => actions::list_actions(app, who, service).await,
         (Post, R::Actions(service)) => actions::create_action(req, app, who, service).await,
-        (Get, R::Action(service, id)) => actions::get_action(app, service, id).await,
+        (Get, R::Action(service, id)) => actions::get_action(app, who, service, id).await,
         (Patch, R::Action(service, id)) => actions::update_action(req, app, who, service, id).await,
         (Delete, R::Action(service, id)) => actions::delete_action(app, who, service, id).await,
         (Post, R::RotateSecret(service, id)) => actions::rotate_secret(app, who, service, id).await,
 
         (Get, R::Incidents) => incidents::list_incidents(&req, app).await,
-        (Get, R::Incident(id)) => incidents::get_incident(app, id).await,
+        (Get, R::Incident(id)) => incidents::get_incident(app, who, id).await,
         (Post, R::Acknowledge(id)) => {
             incidents::transition_incident(app, who, id, IncidentStatus::Acknowledged).await
         }
         (Post, R::Resolve(id)) => {
             incidents::transition_incident(app, who, id, IncidentStatus::Resolved).await
         }
-        (Get, R::IncidentLog(id)) => incidents::get_log(app, id).await,
-        (Get, R::IncidentRuns(id)) => runs::list_runs(app, id).await,
+        (Get, R::IncidentLog(id)) => incidents::get_log(app, who, id).await,
+        (Get, R::IncidentRuns(id)) => runs::list_runs(app, who, id).await,
         (Post, R::ActionRuns(incident, action)) => {
             runs::create_run(&req, app, ctx, who, incident, action).await
         }
-        (Get, R::Run(id)) => runs::get_run(app, id).await,
+        (Get, R::Run(id)) => runs::get_run(app, who, id).await,
 
         (Get, R::Audit) => audit::list_audit(app).await,
+
+        (Get, R::Users) => users::list_users(app).await,
+        (Post, R::Users) => users::create_user(req, app, who).await,
+        (Get, R::User(id)) => users::get_user(app, id).await,
+        (Patch, R::User(id)) => users::update_user(req, app, who, id).await,
+        (Delete, R::User(id)) => users::delete_user(app, who, id).await,
+        (Get, R::UserTokens(id)) => users::list_tokens(app, id).await,
+        (Post, R::UserTokens(id)) => users::create_token(req, app, who, id).await,
+        (Delete, R::UserToken(id, token)) => users::delete_token(app, who, id, token).await,
 
         _ => Err(ApiError::MethodNotAllowed),
     }

@@ -1,5 +1,9 @@
-//! Path → route, as a pure function so the whole URL space is tested natively.
-//! Methods are matched in `lib.rs`, next to the handler each one calls.
+//! Path → route, and (method, route) → what the caller needs, as pure functions so the
+//! whole URL space and the authorization table are tested natively. Methods are matched
+//! to handlers in `lib.rs`, which checks `requirement` before calling any of them.
+
+use shared::roles::Permission;
+use worker::Method;
 
 /// Every path the worker answers (the SPA's paths are served as static assets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +38,16 @@ pub enum Route<'a> {
     Run(&'a str),
     /// `/api/audit`
     Audit,
+    /// `/api/me`
+    Me,
+    /// `/api/users`
+    Users,
+    /// `/api/users/{id}`
+    User(&'a str),
+    /// `/api/users/{id}/tokens`
+    UserTokens(&'a str),
+    /// `/api/users/{id}/tokens/{token_id}`
+    UserToken(&'a str, &'a str),
     /// `/v2/enqueue`
     Enqueue,
 }
@@ -64,6 +78,57 @@ pub fn resolve(path: &str) -> Option<Route<'_>> {
         ["api", "incidents", id, "actions", action, "runs"] => Route::ActionRuns(id, action),
         ["api", "runs", id] => Route::Run(id),
         ["api", "audit"] => Route::Audit,
+        ["api", "me"] => Route::Me,
+        ["api", "users"] => Route::Users,
+        ["api", "users", id] => Route::User(id),
+        ["api", "users", id, "tokens"] => Route::UserTokens(id),
+        ["api", "users", id, "tokens", token] => Route::UserToken(id, token),
+        _ => return None,
+    })
+}
+
+/// What a request needs before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// No session: the Events API (its routing key is the credential) and signing in.
+    Open,
+    /// Any valid credential, whatever the role.
+    SignedIn,
+    /// A role holding this permission.
+    Permission(Permission),
+}
+
+/// The authorization table: what `method` on `route` needs, or `None` when the route
+/// does not answer that method (405). The one place that maps routes to permissions;
+/// the role behind each permission is `Permission::minimum_role`.
+pub fn requirement(method: &Method, route: &Route<'_>) -> Option<Requirement> {
+    use Method::{Delete, Get, Patch, Post};
+    use Permission as P;
+    use Requirement::{Open, SignedIn};
+    use Route as R;
+    let need = Requirement::Permission;
+    Some(match (method, route) {
+        (Post, R::Enqueue | R::Session) => Open,
+        (Get | Delete, R::Session) | (Get, R::Me) => SignedIn,
+
+        (Get, R::Services | R::Service(_) | R::Actions(_) | R::Action(..)) => need(P::ReadServices),
+        (Post, R::Services) | (Patch | Delete, R::Service(_)) => need(P::ManageServices),
+        (Post, R::Actions(_) | R::RotateSecret(..)) | (Patch | Delete, R::Action(..)) => {
+            need(P::ManageActions)
+        }
+
+        (
+            Get,
+            R::Incidents | R::Incident(_) | R::IncidentLog(_) | R::IncidentRuns(_) | R::Run(_),
+        ) => need(P::ReadIncidents),
+        (Post, R::Acknowledge(_) | R::Resolve(_) | R::ActionRuns(..)) => need(P::RunActions),
+
+        (Get, R::Audit) => need(P::ReadAudit),
+
+        (Get | Post, R::Users | R::UserTokens(_))
+        | (Get | Patch | Delete, R::User(_))
+        | (Delete, R::UserToken(..)) => need(P::ManageUsers),
+
         _ => return None,
     })
 }
@@ -97,6 +162,11 @@ mod tests {
             ),
             ("/api/runs/r1", Route::Run("r1")),
             ("/api/audit", Route::Audit),
+            ("/api/me", Route::Me),
+            ("/api/users", Route::Users),
+            ("/api/users/u1", Route::User("u1")),
+            ("/api/users/u1/tokens", Route::UserTokens("u1")),
+            ("/api/users/u1/tokens/t1", Route::UserToken("u1", "t1")),
         ];
         for (path, route) in cases {
             assert_eq!(resolve(path), Some(route), "{path}");
@@ -117,8 +187,202 @@ mod tests {
             "/v2/enqueue/x",
             "",
             "/api/runs",
+            "/api/users/u1/tokens/t1/x",
+            "/api/me/x",
         ] {
             assert_eq!(resolve(path), None, "{path}");
         }
+    }
+}
+
+/// Every path the worker answers, with `{placeholders}` for ids: the URL space the
+/// authorization matrix walks.
+#[cfg(test)]
+pub const PATH_TEMPLATES: [&str; 21] = [
+    "/v2/enqueue",
+    "/api/session",
+    "/api/me",
+    "/api/services",
+    "/api/services/{service}",
+    "/api/services/{service}/actions",
+    "/api/services/{service}/actions/{action}",
+    "/api/services/{service}/actions/{action}/rotate_secret",
+    "/api/incidents",
+    "/api/incidents/{incident}",
+    "/api/incidents/{incident}/acknowledge",
+    "/api/incidents/{incident}/resolve",
+    "/api/incidents/{incident}/log",
+    "/api/incidents/{incident}/runs",
+    "/api/incidents/{incident}/actions/{action}/runs",
+    "/api/runs/{run}",
+    "/api/audit",
+    "/api/users",
+    "/api/users/{user}",
+    "/api/users/{user}/tokens",
+    "/api/users/{user}/tokens/{token}",
+];
+
+/// The authorization table as JSON, for the end-to-end matrix
+/// (`shared/fixtures/authorization.json`, kept equal to this by a test): every path
+/// and method the worker answers, what it needs, and the least role that has it.
+#[cfg(test)]
+pub fn authorization_table_json() -> serde_json::Value {
+    use shared::roles::Role;
+    let methods = [Method::Get, Method::Post, Method::Patch, Method::Delete];
+    let mut routes = Vec::new();
+    for template in PATH_TEMPLATES {
+        let Some(route) = resolve(template) else {
+            continue;
+        };
+        for method in &methods {
+            let Some(requirement) = requirement(method, &route) else {
+                continue;
+            };
+            let (needs, minimum_role) = match requirement {
+                Requirement::Open => ("open".to_owned(), None),
+                Requirement::SignedIn => ("signed_in".to_owned(), Some(Role::Stakeholder)),
+                Requirement::Permission(permission) => (
+                    permission.as_str().to_owned(),
+                    Some(permission.minimum_role()),
+                ),
+            };
+            routes.push(serde_json::json!({
+                "method": method.to_string(),
+                "path": template,
+                "needs": needs,
+                "minimum_role": minimum_role,
+            }));
+        }
+    }
+    serde_json::json!({
+        "roles": Role::ALL,
+        "routes": routes,
+    })
+}
+
+#[cfg(test)]
+mod authorization_tests {
+    use shared::roles::Role;
+
+    use super::*;
+
+    fn needs(method: Method, path: &str) -> Option<Requirement> {
+        requirement(&method, &resolve(path).unwrap())
+    }
+
+    #[test]
+    fn every_template_resolves() {
+        for template in PATH_TEMPLATES {
+            assert!(resolve(template).is_some(), "{template}");
+        }
+    }
+
+    #[test]
+    fn only_enqueue_and_sign_in_are_open() {
+        let open: Vec<_> = authorization_table_json()["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["needs"] == "open")
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap(),
+                    r["path"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(open, ["POST /v2/enqueue", "POST /api/session"]);
+    }
+
+    #[test]
+    fn reading_incidents_and_runs_needs_only_a_stakeholder() {
+        for path in ["/api/incidents", "/api/incidents/i/log", "/api/runs/r"] {
+            assert_eq!(
+                needs(Method::Get, path),
+                Some(Requirement::Permission(Permission::ReadIncidents)),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn running_acknowledging_and_resolving_need_a_responder() {
+        for path in [
+            "/api/incidents/i/acknowledge",
+            "/api/incidents/i/resolve",
+            "/api/incidents/i/actions/a/runs",
+        ] {
+            let Some(Requirement::Permission(p)) = needs(Method::Post, path) else {
+                panic!("{path}");
+            };
+            assert_eq!(p.minimum_role(), Role::Responder, "{path}");
+        }
+    }
+
+    #[test]
+    fn changing_actions_needs_a_manager_and_services_an_admin() {
+        assert_eq!(
+            needs(Method::Patch, "/api/services/s/actions/a"),
+            Some(Requirement::Permission(Permission::ManageActions))
+        );
+        assert_eq!(
+            needs(Method::Post, "/api/services/s/actions/a/rotate_secret"),
+            Some(Requirement::Permission(Permission::ManageActions))
+        );
+        assert_eq!(
+            needs(Method::Delete, "/api/services/s"),
+            Some(Requirement::Permission(Permission::ManageServices))
+        );
+    }
+
+    #[test]
+    fn every_user_route_needs_manage_users() {
+        for (method, path) in [
+            (Method::Get, "/api/users"),
+            (Method::Post, "/api/users"),
+            (Method::Get, "/api/users/u"),
+            (Method::Patch, "/api/users/u"),
+            (Method::Delete, "/api/users/u"),
+            (Method::Get, "/api/users/u/tokens"),
+            (Method::Post, "/api/users/u/tokens"),
+            (Method::Delete, "/api/users/u/tokens/t"),
+        ] {
+            assert_eq!(
+                needs(method.clone(), path),
+                Some(Requirement::Permission(Permission::ManageUsers)),
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn unanswered_methods_have_no_requirement() {
+        assert_eq!(needs(Method::Get, "/v2/enqueue"), None);
+        assert_eq!(needs(Method::Put, "/api/services"), None);
+        assert_eq!(needs(Method::Patch, "/api/users/u/tokens/t"), None);
+        assert_eq!(needs(Method::Post, "/api/me"), None);
+    }
+
+    /// The end-to-end matrix reads this file; regenerate it with
+    /// `UPDATE_FIXTURES=1 cargo test -p incident-actions-worker authorization_fixture`.
+    #[test]
+    fn the_authorization_fixture_matches_the_table() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/authorization.json"
+        );
+        let expected = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&authorization_table_json()).unwrap()
+        );
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            std::fs::write(path, &expected).unwrap();
+        }
+        let actual = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "{path} is out of date: run UPDATE_FIXTURES=1 cargo test -p incident-actions-worker"
+        );
     }
 }

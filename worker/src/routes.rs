@@ -8,3 +8,4 @@ pub mod incidents;
 pub mod runs;
 pub mod services;
 pub mod session;
+pub mod users;

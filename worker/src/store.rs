@@ -1,4 +1,4 @@
-//! Storage: D1 for services, incidents, timelines, runs and sessions; KV for action
+//! Storage: D1 for services, incidents, timelines, runs, users, tokens and sessions; KV for action
 //! configuration. Each submodule owns its tables (or keys) and its SQL; handlers never
 //! write SQL themselves.
 
@@ -9,3 +9,5 @@ pub mod runs;
 pub mod services;
 pub mod sessions;
 pub mod sql;
+pub mod tokens;
+pub mod users;

@@ -153,7 +153,7 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
 /// One service: routing key, curl example, and links to its actions and incidents.
 #[component]
 fn ServiceCard(service: Service) -> impl IntoView {
-    let curl = enqueue_curl(&origin(), &service.routing_key);
+    let routing_key = service.routing_key.clone();
     let key_id = format!("routing-key-{}", service.id);
     let actions_href = format!("/services/{}/actions", encode_component(&service.id));
     let incidents_href = format!("/incidents?service_id={}", encode_component(&service.id));
@@ -162,19 +162,30 @@ fn ServiceCard(service: Service) -> impl IntoView {
             <h3>{service.name.clone()}</h3>
             {service.description.clone().map(|text| view! { <p>{text}</p> })}
             <p class="meta">"Created " {display_time(&service.created_at)}</p>
-            <div class="key-row">
-                <span class="key-label" id=key_id.clone()>"Routing key"</span>
-                <code class="key" aria-labelledby=key_id>{service.routing_key.clone()}</code>
-                <CopyButton text=service.routing_key.clone() what="routing key" />
-            </div>
-            <details class="curl">
-                <summary>"Send a test incident with curl"</summary>
-                <p class="hint">
-                    "Any PagerDuty Events API v2 client works: point it at this server and use the routing key."
-                </p>
-                <pre class="code">{curl.clone()}</pre>
-                <CopyButton text=curl what="curl command" />
-            </details>
+            {match routing_key {
+                Some(routing_key) => {
+                    let curl = enqueue_curl(&origin(), &routing_key);
+                    view! {
+                        <div class="key-row">
+                            <span class="key-label" id=key_id.clone()>"Routing key"</span>
+                            <code class="key" aria-labelledby=key_id>{routing_key.clone()}</code>
+                            <CopyButton text=routing_key what="routing key" />
+                        </div>
+                        <details class="curl">
+                            <summary>"Send a test incident with curl"</summary>
+                            <p class="hint">
+                                "Any PagerDuty Events API v2 client works: point it at this server and use the routing key."
+                            </p>
+                            <pre class="code">{curl.clone()}</pre>
+                            <CopyButton text=curl what="curl command" />
+                        </details>
+                    }.into_any()
+                }
+                // The worker sends null to roles below manager.
+                None => view! {
+                    <p class="hint">"The routing key is shown to managers and above."</p>
+                }.into_any(),
+            }}
             <p class="links">
                 <a class="button secondary" href=actions_href>
                     "Custom actions"

@@ -13,13 +13,14 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, read_json};
 use crate::ids::{new_id, new_signing_secret};
+use crate::redact;
 use crate::sealed;
 use crate::store::actions::{self, StoredAction, StoredHeader};
 use crate::store::audit::{self, Change};
 use crate::store::services;
 
 /// `GET /api/services/{id}/actions`.
-pub async fn list_actions(app: &App, service_id: &str) -> ApiResult<Response> {
+pub async fn list_actions(app: &App, caller: &Principal, service_id: &str) -> ApiResult<Response> {
     let db = app.db()?;
     services::get(&db, service_id)
         .await?
@@ -27,7 +28,7 @@ pub async fn list_actions(app: &App, service_id: &str) -> ApiResult<Response> {
     let actions = actions::list_for_service(&db, &app.kv()?, &sealed::keyring(app)?, service_id)
         .await?
         .iter()
-        .map(|action| action.to_wire(false))
+        .map(|action| redact::action(action.to_wire(false), caller.role))
         .collect();
     Ok(json_response(&ActionList { actions }, 200)?)
 }
@@ -89,13 +90,18 @@ pub async fn create_action(
 }
 
 /// `GET /api/services/{id}/actions/{action_id}`.
-pub async fn get_action(app: &App, service_id: &str, action_id: &str) -> ApiResult<Response> {
+pub async fn get_action(
+    app: &App,
+    caller: &Principal,
+    service_id: &str,
+    action_id: &str,
+) -> ApiResult<Response> {
     let action = actions::get_in_service(&app.kv()?, &sealed::keyring(app)?, service_id, action_id)
         .await?
         .ok_or(ApiError::NotFound("Action"))?;
     Ok(json_response(
         &ActionResponse {
-            action: action.to_wire(false),
+            action: redact::action(action.to_wire(false), caller.role),
         },
         200,
     )?)
@@ -163,7 +169,7 @@ pub async fn update_action(
     .await?;
     Ok(json_response(
         &ActionResponse {
-            action: action.to_wire(false),
+            action: redact::action(action.to_wire(false), caller.role),
         },
         200,
     )?)
@@ -241,7 +247,7 @@ async fn record_action_change(
         event,
         target_type: "action",
         target_id: &action.id,
-        service_id: &action.service_id,
+        service_id: Some(&action.service_id),
         before: snapshot(before)?,
         after: snapshot(after)?,
         at: app.now_ms,

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::json_response;
+use crate::redact;
 use crate::sealed;
 use crate::store::actions;
 use crate::store::incidents::{self, Target};
@@ -40,8 +41,8 @@ pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
 }
 
 /// `GET /api/incidents/{id}`, with the service's enabled actions.
-pub async fn get_incident(app: &App, id: &str) -> ApiResult<Response> {
-    let incident = load_with_actions(app, id).await?;
+pub async fn get_incident(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
+    let incident = redact::incident(load_with_actions(app, id).await?, caller.role);
     Ok(json_response(&IncidentResponse { incident }, 200)?)
 }
 
@@ -72,12 +73,16 @@ pub async fn transition_incident(
 }
 
 /// `GET /api/incidents/{id}/log`, oldest first.
-pub async fn get_log(app: &App, id: &str) -> ApiResult<Response> {
+pub async fn get_log(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
     let db = app.db()?;
     incidents::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    let log_entries = incidents::log_entries(&db, id).await?;
+    let log_entries = incidents::log_entries(&db, id)
+        .await?
+        .into_iter()
+        .map(|entry| redact::log_entry(entry, caller.role))
+        .collect();
     Ok(json_response(&LogEntryList { log_entries }, 200)?)
 }
 

@@ -15,6 +15,7 @@ use crate::delivery::{blocked_verdict, build_delivery, classify, send, Delivery}
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response};
 use crate::ids::new_id;
+use crate::redact;
 use crate::sealed;
 use crate::store::runs::{self, Claim, NewRun};
 use crate::store::{actions, incidents};
@@ -131,23 +132,27 @@ async fn deliver_and_record(
 }
 
 /// `GET /api/incidents/{id}/runs`, newest first.
-pub async fn list_runs(app: &App, incident_id: &str) -> ApiResult<Response> {
+pub async fn list_runs(app: &App, caller: &Principal, incident_id: &str) -> ApiResult<Response> {
     let db = app.db()?;
     incidents::get(&db, incident_id)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    let runs = runs::list_for_incident(&db, incident_id).await?;
+    let runs = runs::list_for_incident(&db, incident_id)
+        .await?
+        .into_iter()
+        .map(|run| redact::run(run, caller.role))
+        .collect();
     Ok(json_response(&RunList { runs }, 200)?)
 }
 
 /// `GET /api/runs/{id}`.
-pub async fn get_run(app: &App, run_id: &str) -> ApiResult<Response> {
+pub async fn get_run(app: &App, caller: &Principal, run_id: &str) -> ApiResult<Response> {
     let run = runs::get(&app.db()?, run_id)
         .await?
         .ok_or(ApiError::NotFound("Run"))?;
     Ok(json_response(
         &RunResponse {
-            run: run.into_wire()?,
+            run: redact::run(run.into_wire()?, caller.role),
         },
         200,
     )?)

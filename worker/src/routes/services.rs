@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, read_json};
 use crate::ids::{new_id, new_routing_key};
+use crate::redact;
 use crate::store::actions;
 use crate::store::audit::Change;
 use crate::store::services::{self, audit_snapshot, ServiceRow};
@@ -38,7 +39,7 @@ pub async fn create_service(
         event: "service.created",
         target_type: "service",
         target_id: &row.id,
-        service_id: &row.id,
+        service_id: Some(&row.id),
         before: None,
         after: Some(audit_snapshot(&row)),
         at: app.now_ms,
@@ -53,23 +54,23 @@ pub async fn create_service(
 }
 
 /// `GET /api/services`.
-pub async fn list_services(app: &App) -> ApiResult<Response> {
+pub async fn list_services(app: &App, caller: &Principal) -> ApiResult<Response> {
     let services = services::list(&app.db()?)
         .await?
         .into_iter()
-        .map(ServiceRow::into_wire)
+        .map(|row| redact::service(row.into_wire(), caller.role))
         .collect();
     Ok(json_response(&ServiceList { services }, 200)?)
 }
 
 /// `GET /api/services/{id}`.
-pub async fn get_service(app: &App, id: &str) -> ApiResult<Response> {
+pub async fn get_service(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
     let row = services::get(&app.db()?, id)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
     Ok(json_response(
         &ServiceResponse {
-            service: row.into_wire(),
+            service: redact::service(row.into_wire(), caller.role),
         },
         200,
     )?)
@@ -120,7 +121,7 @@ pub async fn update_service(
         event: "service.updated",
         target_type: "service",
         target_id: id,
-        service_id: id,
+        service_id: Some(id),
         before: Some(audit_snapshot(&before)),
         after: Some(audit_snapshot(&after)),
         at: app.now_ms,
@@ -146,7 +147,7 @@ pub async fn delete_service(app: &App, caller: &Principal, id: &str) -> ApiResul
         event: "service.deleted",
         target_type: "service",
         target_id: id,
-        service_id: id,
+        service_id: Some(id),
         before: Some(audit_snapshot(&before)),
         after: None,
         at: app.now_ms,

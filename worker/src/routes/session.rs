@@ -1,33 +1,41 @@
-//! Sign-in and sign-out: exchange the token for an `HttpOnly`, `SameSite=Strict`,
-//! expiring session cookie, so the token itself never sits in the browser.
+//! Sign-in and sign-out: exchange a token (the `ADMIN_TOKEN` or a user's API token) for
+//! an `HttpOnly`, `SameSite=Strict`, expiring session cookie, so the token itself never
+//! sits in the browser. `GET /api/me` says who the caller is.
 
-use shared::api::{SessionInfo, SessionResponse, Settings, SignInRequest};
+use shared::api::{Me, MeResponse, SessionInfo, SessionResponse, Settings, SignInRequest};
 use shared::time::format_rfc3339;
 use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth::{
-    hash_token, session_cookie, token_matches, Authenticated, Principal, SESSION_COOKIE,
+    hash_token, principal_for_token, session_cookie, Authenticated, Principal, SESSION_COOKIE,
     SESSION_TTL_SECS,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cookie_value, header, json_response, no_content, read_json};
 use crate::ids::new_session_token;
-use crate::store::sessions;
+use crate::store::sessions::{self, SessionOwner};
 
-/// `POST /api/session`.
+/// `POST /api/session`. The session is bound to the token's user and to the token, so
+/// deleting either ends it.
 pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
     let body: SignInRequest = read_json(&mut req).await?;
-    if !token_matches(app, body.token.trim()) {
-        return Err(ApiError::Unauthorized);
-    }
-    let principal = Principal::admin();
+    let (principal, token_id) = principal_for_token(app, body.token.trim())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let owner = match (&principal.user, &token_id) {
+        (Some(user), Some(token_id)) => SessionOwner::User {
+            user_id: &user.id,
+            token_id,
+        },
+        _ => SessionOwner::BuiltIn,
+    };
     let token = new_session_token();
     let expires_ms = app.now_ms + SESSION_TTL_SECS * 1000;
     sessions::insert(
         &app.db()?,
         &hash_token(&token),
-        &principal.id,
+        owner,
         app.now_ms,
         expires_ms,
     )
@@ -65,11 +73,35 @@ pub async fn sign_out(req: &Request, app: &App) -> ApiResult<Response> {
     Ok(response)
 }
 
+/// `GET /api/me`: who the caller is and their role.
+pub fn get_me(caller: &Principal) -> ApiResult<Response> {
+    let user = match &caller.user {
+        Some(row) => Me {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            email: Some(row.email.clone()),
+            role: caller.role,
+            created_at: Some(format_rfc3339(row.created_at)),
+            built_in: false,
+        },
+        None => Me {
+            id: caller.id.clone(),
+            name: caller.name.clone(),
+            email: None,
+            role: caller.role,
+            created_at: None,
+            built_in: true,
+        },
+    };
+    Ok(json_response(&MeResponse { user }, 200)?)
+}
+
 fn session_response(caller: &Authenticated, app: &App) -> SessionResponse {
     SessionResponse {
         session: SessionInfo {
             user_id: caller.principal.id.clone(),
             user_name: caller.principal.name.clone(),
+            role: Some(caller.principal.role),
             expires_at: caller.session_expires_ms.map(format_rfc3339),
         },
         settings: Settings {

@@ -67,17 +67,18 @@ impl StoredAction {
             service_id: self.service_id.clone(),
             name: self.name.clone(),
             description: self.description.clone(),
-            endpoint_url: self.endpoint_url.clone(),
+            endpoint_url: Some(self.endpoint_url.clone()),
             enabled: self.enabled,
-            headers: self
-                .headers
-                .iter()
-                .map(|h| ActionHeader {
-                    name: h.name.clone(),
-                    value: (!h.secret).then(|| h.value.clone()),
-                    secret: h.secret,
-                })
-                .collect(),
+            headers: Some(
+                self.headers
+                    .iter()
+                    .map(|h| ActionHeader {
+                        name: h.name.clone(),
+                        value: (!h.secret).then(|| h.value.clone()),
+                        secret: h.secret,
+                    })
+                    .collect(),
+            ),
             signing_secret: reveal_signing_secret.then(|| self.signing_secret.clone()),
             created_at: format_rfc3339(self.created_at),
             updated_at: format_rfc3339(self.updated_at),
@@ -360,9 +361,10 @@ mod tests {
     #[test]
     fn secret_header_values_are_null_in_the_api_shape() {
         let wire = stored().to_wire(false);
-        assert_eq!(wire.headers[0].value.as_deref(), Some("sre"));
-        assert_eq!(wire.headers[1].value, None);
-        assert!(wire.headers[1].secret);
+        let headers = wire.headers.unwrap();
+        assert_eq!(headers[0].value.as_deref(), Some("sre"));
+        assert_eq!(headers[1].value, None);
+        assert!(headers[1].secret);
     }
 
     #[test]

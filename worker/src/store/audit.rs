@@ -21,12 +21,12 @@ pub struct Change<'a> {
     pub actor: &'a Principal,
     /// What happened, `noun.verb_past`.
     pub event: &'static str,
-    /// `service` or `action`.
+    /// `service`, `action`, `user` or `token`.
     pub target_type: &'static str,
     /// The changed thing's id.
     pub target_id: &'a str,
-    /// The service it belongs to (or is).
-    pub service_id: &'a str,
+    /// The service it belongs to (or is); `None` for users and tokens.
+    pub service_id: Option<&'a str>,
     /// The state before, as the API shows it (secrets already redacted).
     pub before: Option<Value>,
     /// The state after, likewise.

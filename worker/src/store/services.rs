@@ -31,7 +31,7 @@ impl ServiceRow {
             id: self.id,
             name: self.name,
             description: self.description,
-            routing_key: self.routing_key,
+            routing_key: Some(self.routing_key),
             created_at: format_rfc3339(self.created_at),
         }
     }

@@ -1,37 +1,75 @@
 //! Sign-in sessions (D1, strongly consistent, so a sign-out takes effect at once).
-//! Only a hash of each cookie value is stored.
+//! Only a hash of each cookie value is stored. A session belongs to a user (and to the
+//! API token signed in with), so deleting either ends it by ON DELETE CASCADE; the
+//! built-in `ADMIN_TOKEN` owner's sessions have no user row.
 
 use serde::Deserialize;
 use worker::D1Database;
 
 use super::sql::statement;
+use super::users::UserRow;
 use crate::error::ApiResult;
 
-/// A live session.
-#[derive(Debug, Deserialize)]
-pub struct SessionRow {
-    /// Who it belongs to.
-    pub user_id: String,
-    /// When it ends (ms).
-    pub expires_at: i64,
+/// Who a new session is for.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionOwner<'a> {
+    /// The holder of `ADMIN_TOKEN`.
+    BuiltIn,
+    /// A user, signed in with one of their API tokens.
+    User {
+        /// `users.id`.
+        user_id: &'a str,
+        /// `api_tokens.id`.
+        token_id: &'a str,
+    },
 }
 
 /// Stores a new session.
 pub async fn insert(
     db: &D1Database,
     token_hash: &str,
-    user_id: &str,
+    owner: SessionOwner<'_>,
     now_ms: i64,
     expires_ms: i64,
 ) -> ApiResult<()> {
+    let (user_id, token_id) = match owner {
+        SessionOwner::BuiltIn => (None, None),
+        SessionOwner::User { user_id, token_id } => (Some(user_id), Some(token_id)),
+    };
     statement(
         db,
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        &[token_hash.into(), user_id.into(), now_ms.into(), expires_ms.into()],
+        "INSERT INTO sessions (token_hash, user_id, token_id, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        &[
+            token_hash.into(),
+            user_id.into(),
+            token_id.into(),
+            now_ms.into(),
+            expires_ms.into(),
+        ],
     )?
     .run()
     .await?;
     Ok(())
+}
+
+/// A live session and its user (`None` for the built-in owner).
+#[derive(Debug)]
+pub struct LiveSession {
+    /// The user, as of now (a role change applies to open sessions at once).
+    pub user: Option<UserRow>,
+    /// When it ends (ms).
+    pub expires_at: i64,
+}
+
+#[derive(Deserialize)]
+struct SessionUserRow {
+    expires_at: i64,
+    user_id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    created_at: Option<i64>,
 }
 
 /// The session with this hash, if it has not expired.
@@ -39,14 +77,36 @@ pub async fn find_live(
     db: &D1Database,
     token_hash: &str,
     now_ms: i64,
-) -> ApiResult<Option<SessionRow>> {
-    Ok(statement(
+) -> ApiResult<Option<LiveSession>> {
+    let row: Option<SessionUserRow> = statement(
         db,
-        "SELECT user_id, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+        "SELECT s.expires_at, s.user_id, u.name, u.email, u.role, u.created_at \
+         FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = ?1 AND s.expires_at > ?2",
         &[token_hash.into(), now_ms.into()],
     )?
     .first(None)
-    .await?)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let user = match (row.user_id, row.name, row.email, row.role, row.created_at) {
+        (None, ..) => None,
+        (Some(id), Some(name), Some(email), Some(role), Some(created_at)) => Some(UserRow {
+            id,
+            name,
+            email,
+            role,
+            created_at,
+        }),
+        // A user id without its user: the cascade should have removed the session, so
+        // never let it fall back to the built-in owner.
+        _ => return Ok(None),
+    };
+    Ok(Some(LiveSession {
+        user,
+        expires_at: row.expires_at,
+    }))
 }
 
 /// Ends a session, and clears out expired ones while at it.

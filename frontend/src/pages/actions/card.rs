@@ -82,17 +82,19 @@ pub fn ActionCard(
                 </span>
             </div>
             {action.description.clone().map(|text| view! { <p>{text}</p> })}
+            {match (action.endpoint_url.clone(), action.headers) {
+                (Some(endpoint_url), Some(headers)) => view! {
             <dl class="facts">
                 <dt>"Endpoint"</dt>
-                <dd><code class="url">{action.endpoint_url.clone()}</code></dd>
+                <dd><code class="url">{endpoint_url}</code></dd>
                 <dt>"Headers"</dt>
                 <dd>
-                    {if action.headers.is_empty() {
+                    {if headers.is_empty() {
                         view! { <span>"None"</span> }.into_any()
                     } else {
                         view! {
                             <ul class="plain">
-                                {action.headers.iter().map(|header| {
+                                {headers.iter().map(|header| {
                                     let value = if header.secret {
                                         "•••••• (secret)".to_owned()
                                     } else {
@@ -105,6 +107,12 @@ pub fn ActionCard(
                     }}
                 </dd>
             </dl>
+                }.into_any(),
+                // The worker leaves configuration out for roles below manager.
+                _ => view! {
+                    <p class="hint">"Endpoint and headers are shown to managers and above."</p>
+                }.into_any(),
+            }}
             <div class="card-actions">
                 <button
                     type="button"

@@ -75,12 +75,15 @@ impl ActionDraft {
     pub fn from_action(action: &CustomAction) -> Self {
         Self {
             name: action.name.clone(),
-            endpoint_url: action.endpoint_url.clone(),
+            // Only roles that may edit actions see their configuration, so a redacted
+            // action never reaches the form in practice; blank is the safe reading.
+            endpoint_url: action.endpoint_url.clone().unwrap_or_default(),
             description: action.description.clone().unwrap_or_default(),
             enabled: action.enabled,
             headers: action
                 .headers
                 .iter()
+                .flatten()
                 .map(|header| HeaderDraft {
                     name: header.name.clone(),
                     value: header.value.clone().unwrap_or_default(),
@@ -176,9 +179,9 @@ mod tests {
             service_id: "svc_1".into(),
             name: "Restart".into(),
             description: None,
-            endpoint_url: "https://e.com/hook".into(),
+            endpoint_url: Some("https://e.com/hook".into()),
             enabled: true,
-            headers: vec![
+            headers: Some(vec![
                 ActionHeader {
                     name: "Authorization".into(),
                     value: None,
@@ -189,7 +192,7 @@ mod tests {
                     value: Some("web".into()),
                     secret: false,
                 },
-            ],
+            ]),
             signing_secret: None,
             created_at: "t".into(),
             updated_at: "t".into(),

@@ -1,0 +1,134 @@
+//! Role-dependent redaction of answers: what a role may reach but not read in full.
+//! The route table decides *whether* a caller gets an answer; this decides *how much*
+//! of it. Pure functions, so every rule is tested natively.
+
+use shared::api::{Action, ActionRun, Incident, LogEntry, Service};
+use shared::roles::{Permission, Role};
+
+/// A service: the routing key is a credential for the Events API, so `null` below
+/// `manager`.
+pub fn service(mut service: Service, role: Role) -> Service {
+    if !role.can(Permission::ReadRoutingKeys) {
+        service.routing_key = None;
+    }
+    service
+}
+
+/// An action: below `manager`, only what a button needs (name, description, state);
+/// the endpoint and headers are left out.
+pub fn action(mut action: Action, role: Role) -> Action {
+    if !role.can(Permission::ManageActions) {
+        action.endpoint_url = None;
+        action.headers = None;
+        action.signing_secret = None;
+    }
+    action
+}
+
+/// An incident: a stakeholder reads incidents, not the service's actions, so the list of
+/// action buttons is left out for roles that may not read services.
+pub fn incident(mut incident: Incident, role: Role) -> Incident {
+    if !role.can(Permission::ReadServices) {
+        incident.actions = None;
+    }
+    incident
+}
+
+/// A run: below `responder`, its status without the endpoint's answer.
+pub fn run(mut run: ActionRun, role: Role) -> ActionRun {
+    if !role.can(Permission::RunActions) {
+        run.response_excerpt = None;
+    }
+    run
+}
+
+/// A timeline entry: its embedded run redacted as [`run`].
+pub fn log_entry(mut entry: LogEntry, role: Role) -> LogEntry {
+    entry.run = entry.run.map(|r| run(r, role));
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::api::{ActionHeader, RunOutcome, RunStatus};
+
+    use super::*;
+
+    fn a_service() -> Service {
+        Service {
+            id: "svc_1".into(),
+            name: "Checkout".into(),
+            description: None,
+            routing_key: Some("0123456789abcdef0123456789abcdef".into()),
+            created_at: "t".into(),
+        }
+    }
+
+    fn an_action() -> Action {
+        Action {
+            id: "act_1".into(),
+            service_id: "svc_1".into(),
+            name: "Restart".into(),
+            description: None,
+            endpoint_url: Some("https://e.com/hook".into()),
+            enabled: true,
+            headers: Some(vec![ActionHeader {
+                name: "X-Env".into(),
+                value: Some("prod".into()),
+                secret: false,
+            }]),
+            signing_secret: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        }
+    }
+
+    fn a_run() -> ActionRun {
+        ActionRun {
+            id: "run_1".into(),
+            incident_id: "inc_1".into(),
+            action_id: "act_1".into(),
+            action_name: "Restart".into(),
+            status: RunStatus::Succeeded,
+            outcome: Some(RunOutcome::Success),
+            http_status: Some(200),
+            duration_ms: Some(5),
+            response_excerpt: Some("ok".into()),
+            requested_by: "admin".into(),
+            started_at: "t".into(),
+            finished_at: Some("t".into()),
+        }
+    }
+
+    #[test]
+    fn routing_keys_show_from_manager_up() {
+        for role in Role::ALL {
+            let shown = service(a_service(), role).routing_key.is_some();
+            assert_eq!(shown, role >= Role::Manager, "{role}");
+        }
+    }
+
+    #[test]
+    fn action_configuration_shows_from_manager_up() {
+        for role in Role::ALL {
+            let action = action(an_action(), role);
+            let shown = role >= Role::Manager;
+            assert_eq!(action.endpoint_url.is_some(), shown, "{role}");
+            assert_eq!(action.headers.is_some(), shown, "{role}");
+            assert_eq!(action.name, "Restart");
+        }
+    }
+
+    #[test]
+    fn response_excerpts_show_from_responder_up_and_the_status_always() {
+        for role in Role::ALL {
+            let run = run(a_run(), role);
+            assert_eq!(
+                run.response_excerpt.is_some(),
+                role >= Role::Responder,
+                "{role}"
+            );
+            assert_eq!(run.status, RunStatus::Succeeded);
+        }
+    }
+}

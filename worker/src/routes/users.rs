@@ -1,0 +1,327 @@
+//! `/api/users`: users and their API tokens (admin and up; the route table checks that).
+//!
+//! Two rules beyond the table live here because they depend on the target, not just the
+//! route: only an owner grants or removes `admin`/`owner`, or acts on another user who
+//! holds one of them (changing an owner's e-mail or minting an owner's token would be
+//! taking their powers); and the last owner cannot be removed or demoted. Every change is
+//! recorded in the audit log; a token's secret never is.
+
+use shared::api::{
+    CreateTokenRequest, CreateUserRequest, TokenList, TokenResponse, UpdateUserRequest, UserList,
+    UserResponse,
+};
+use shared::roles::Role;
+use shared::user::{parse_email, parse_new_user, parse_token_label, parse_user_name};
+use shared::FieldError;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth::{hash_token, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_response, no_content, read_json};
+use crate::ids::{new_api_token_secret, new_id};
+use crate::store::audit::{self, Change};
+use crate::store::tokens::{self, TokenRow};
+use crate::store::users::{self, UserRow};
+
+/// `POST /api/users`.
+pub async fn create_user(mut req: Request, app: &App, caller: &Principal) -> ApiResult<Response> {
+    let body: CreateUserRequest = read_json(&mut req).await?;
+    let new = parse_new_user(&body.name, &body.email, &body.role).map_err(ApiError::Validation)?;
+    require_owner_for(caller, new.role)?;
+    let row = UserRow {
+        id: new_id("usr"),
+        name: new.name,
+        email: new.email,
+        role: new.role.as_str().to_owned(),
+        created_at: app.now_ms,
+    };
+    let db = app.db()?;
+    if !users::insert(&db, &row).await? {
+        return Err(email_taken());
+    }
+    record(
+        app,
+        caller,
+        "user.created",
+        "user",
+        &row.id,
+        None,
+        Some(row.audit_snapshot()?),
+    )
+    .await?;
+    Ok(json_response(
+        &UserResponse {
+            user: row.to_wire()?,
+        },
+        201,
+    )?)
+}
+
+/// `GET /api/users`.
+pub async fn list_users(app: &App) -> ApiResult<Response> {
+    let users = users::list(&app.db()?)
+        .await?
+        .iter()
+        .map(UserRow::to_wire)
+        .collect::<ApiResult<_>>()?;
+    Ok(json_response(&UserList { users }, 200)?)
+}
+
+/// `GET /api/users/{id}`.
+pub async fn get_user(app: &App, id: &str) -> ApiResult<Response> {
+    let row = load_user(app, id).await?;
+    Ok(json_response(
+        &UserResponse {
+            user: row.to_wire()?,
+        },
+        200,
+    )?)
+}
+
+/// `PATCH /api/users/{id}`: fields left out stay as they are.
+pub async fn update_user(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let patch: UpdateUserRequest = read_json(&mut req).await?;
+    let mut fields = Vec::new();
+    let name = patch
+        .name
+        .as_deref()
+        .map(parse_user_name)
+        .transpose()
+        .map_err(|e| fields.push(FieldError::new("name", &e)))
+        .ok()
+        .flatten();
+    let email = patch
+        .email
+        .as_deref()
+        .map(parse_email)
+        .transpose()
+        .map_err(|e| fields.push(FieldError::new("email", &e)))
+        .ok()
+        .flatten();
+    let role = patch
+        .role
+        .as_deref()
+        .map(Role::parse)
+        .transpose()
+        .map_err(|e| fields.push(FieldError::new("role", &e)))
+        .ok()
+        .flatten();
+    if !fields.is_empty() {
+        return Err(ApiError::Validation(fields));
+    }
+    let db = app.db()?;
+    let before = load_user(app, id).await?;
+    let old_role = before.role()?;
+    require_owner_for(caller, old_role)?;
+    let mut after = before.clone();
+    if let Some(name) = name {
+        after.name = name;
+    }
+    if let Some(email) = email {
+        after.email = email;
+    }
+    if let Some(role) = role {
+        require_owner_for(caller, role)?;
+        after.role = role.as_str().to_owned();
+    }
+    if users::email_taken(&db, &after.email, id).await? {
+        return Err(email_taken());
+    }
+    let demotes_owner = old_role == Role::Owner && after.role()? != Role::Owner;
+    if demotes_owner && users::owner_count(&db).await? <= 1 {
+        return Err(last_owner());
+    }
+    if !users::update(&db, &after).await? {
+        // Something changed between the checks and the write: say which rule it was.
+        load_user(app, id).await?;
+        if users::email_taken(&db, &after.email, id).await? {
+            return Err(email_taken());
+        }
+        return Err(last_owner());
+    }
+    record(
+        app,
+        caller,
+        "user.updated",
+        "user",
+        id,
+        Some(before.audit_snapshot()?),
+        Some(after.audit_snapshot()?),
+    )
+    .await?;
+    Ok(json_response(
+        &UserResponse {
+            user: after.to_wire()?,
+        },
+        200,
+    )?)
+}
+
+/// `DELETE /api/users/{id}`: the user's tokens and sessions go with it.
+pub async fn delete_user(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
+    let db = app.db()?;
+    let before = load_user(app, id).await?;
+    let role = before.role()?;
+    require_owner_for(caller, role)?;
+    if role == Role::Owner && users::owner_count(&db).await? <= 1 {
+        return Err(last_owner());
+    }
+    if !users::delete(&db, id).await? {
+        load_user(app, id).await?;
+        return Err(last_owner());
+    }
+    record(
+        app,
+        caller,
+        "user.deleted",
+        "user",
+        id,
+        Some(before.audit_snapshot()?),
+        None,
+    )
+    .await?;
+    Ok(no_content()?)
+}
+
+/// `GET /api/users/{id}/tokens`: labels and last four characters, never secrets.
+pub async fn list_tokens(app: &App, user_id: &str) -> ApiResult<Response> {
+    load_user(app, user_id).await?;
+    let tokens = tokens::list(&app.db()?, user_id)
+        .await?
+        .iter()
+        .map(|row| row.to_wire(None))
+        .collect();
+    Ok(json_response(&TokenList { tokens }, 200)?)
+}
+
+/// `POST /api/users/{id}/tokens`: the answer is the only time the secret is shown.
+pub async fn create_token(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+) -> ApiResult<Response> {
+    let body: CreateTokenRequest = read_json(&mut req).await?;
+    let label = parse_token_label(&body.label)
+        .map_err(|e| ApiError::Validation(vec![FieldError::new("label", &e)]))?;
+    let user = load_user(app, user_id).await?;
+    // A token acts as its user: minting one for another admin or owner is taking their
+    // powers. One's own token adds none.
+    if user.id != caller.id {
+        require_owner_for(caller, user.role()?)?;
+    }
+    let secret = new_api_token_secret();
+    let last4: String = secret
+        .chars()
+        .skip(secret.chars().count().saturating_sub(4))
+        .collect();
+    let row = TokenRow {
+        id: new_id("tok"),
+        user_id: user.id,
+        label,
+        last4,
+        created_at: app.now_ms,
+    };
+    tokens::insert(&app.db()?, &row, &hash_token(&secret)).await?;
+    record(
+        app,
+        caller,
+        "token.created",
+        "token",
+        &row.id,
+        None,
+        Some(row.audit_snapshot()),
+    )
+    .await?;
+    Ok(json_response(
+        &TokenResponse {
+            token: row.to_wire(Some(secret)),
+        },
+        201,
+    )?)
+}
+
+/// `DELETE /api/users/{id}/tokens/{token_id}`: the token stops working at once, and the
+/// sessions signed in with it end. Any admin may revoke, even an owner's token: taking
+/// access away is never an escalation.
+pub async fn delete_token(
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+    token_id: &str,
+) -> ApiResult<Response> {
+    let db = app.db()?;
+    let row = tokens::get(&db, user_id, token_id)
+        .await?
+        .ok_or(ApiError::NotFound("Token"))?;
+    if !tokens::delete(&db, user_id, token_id).await? {
+        return Err(ApiError::NotFound("Token"));
+    }
+    record(
+        app,
+        caller,
+        "token.revoked",
+        "token",
+        token_id,
+        Some(row.audit_snapshot()),
+        None,
+    )
+    .await?;
+    Ok(no_content()?)
+}
+
+async fn load_user(app: &App, id: &str) -> ApiResult<UserRow> {
+    users::get(&app.db()?, id)
+        .await?
+        .ok_or(ApiError::NotFound("User"))
+}
+
+/// Granting, removing or acting for `admin`/`owner` needs an owner.
+fn require_owner_for(caller: &Principal, role: Role) -> ApiResult<()> {
+    if role.is_privileged() && caller.role != Role::Owner {
+        return Err(ApiError::Forbidden(format!(
+            "Your role ({}) may not grant, remove or act for the {role} role: only an owner may",
+            caller.role
+        )));
+    }
+    Ok(())
+}
+
+fn email_taken() -> ApiError {
+    ApiError::Conflict("email_taken", "Another user already has this email".into())
+}
+
+fn last_owner() -> ApiError {
+    ApiError::Conflict(
+        "last_owner",
+        "This is the last owner: make another user owner first".into(),
+    )
+}
+
+async fn record(
+    app: &App,
+    caller: &Principal,
+    event: &'static str,
+    target_type: &'static str,
+    target_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> ApiResult<()> {
+    let change = Change {
+        actor: caller,
+        event,
+        target_type,
+        target_id,
+        service_id: None,
+        before,
+        after,
+        at: app.now_ms,
+    };
+    audit::record(&app.db()?, &change).await
+}

@@ -1,0 +1,154 @@
+//! Users (D1). The rules that must hold under concurrent requests (e-mails unique
+//! regardless of case, at least one owner left) are enforced by the SQL itself, not by
+//! a read followed by a write.
+
+use serde::Deserialize;
+use shared::api::User;
+use shared::roles::Role;
+use shared::time::format_rfc3339;
+use worker::D1Database;
+
+use super::sql::{changes, statement};
+use crate::error::{ApiError, ApiResult};
+
+/// A row of `users`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserRow {
+    /// Identifier, `usr_…`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Role, as stored (`owner`, …).
+    pub role: String,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+impl UserRow {
+    /// The stored role; a row the CHECK constraint let through always parses.
+    pub fn role(&self) -> ApiResult<Role> {
+        Role::parse(&self.role)
+            .map_err(|_| ApiError::Internal(format!("user {} has role {:?}", self.id, self.role)))
+    }
+
+    /// The API shape.
+    pub fn to_wire(&self) -> ApiResult<User> {
+        Ok(User {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: self.role()?,
+            created_at: format_rfc3339(self.created_at),
+        })
+    }
+
+    /// What the audit log records: the API shape (users hold no secrets).
+    pub fn audit_snapshot(&self) -> ApiResult<serde_json::Value> {
+        Ok(serde_json::to_value(self.to_wire()?)?)
+    }
+}
+
+const COLUMNS: &str = "id, name, email, role, created_at";
+
+/// The condition under which a row may stop being an owner: it is not one, or another
+/// owner remains. Written into the UPDATE/DELETE so two concurrent demotions cannot
+/// both pass.
+pub const NOT_LAST_OWNER_SQL: &str =
+    "(role != 'owner' OR (SELECT COUNT(*) FROM users WHERE role = 'owner') > 1)";
+
+/// Stores a new user; `false` when the e-mail is taken (any case).
+pub async fn insert(db: &D1Database, row: &UserRow) -> ApiResult<bool> {
+    let result = statement(
+        db,
+        "INSERT INTO users (id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (email) DO NOTHING",
+        &[
+            (&row.id).into(),
+            (&row.name).into(),
+            (&row.email).into(),
+            (&row.role).into(),
+            row.created_at.into(),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(changes(&result) == 1)
+}
+
+/// Every user, by name.
+pub async fn list(db: &D1Database) -> ApiResult<Vec<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE, created_at");
+    Ok(statement(db, &sql, &[])?.all().await?.results()?)
+}
+
+/// One user.
+pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
+    Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
+}
+
+/// Whether another user than `except_id` has this e-mail (any case).
+pub async fn email_taken(db: &D1Database, email: &str, except_id: &str) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct Found {
+        #[expect(dead_code, reason = "only its presence matters")]
+        found: i64,
+    }
+    let found: Option<Found> = statement(
+        db,
+        "SELECT 1 AS found FROM users WHERE email = ?1 COLLATE NOCASE AND id != ?2",
+        &[email.into(), except_id.into()],
+    )?
+    .first(None)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Writes a user's name, e-mail and role. `false` when nothing changed: the user is
+/// gone, the e-mail was taken meanwhile, or the change would demote the last owner.
+pub async fn update(db: &D1Database, row: &UserRow) -> ApiResult<bool> {
+    let sql = format!(
+        "UPDATE OR IGNORE users SET name = ?2, email = ?3, role = ?4 \
+         WHERE id = ?1 AND (?4 = 'owner' OR {NOT_LAST_OWNER_SQL})"
+    );
+    let result = statement(
+        db,
+        &sql,
+        &[
+            (&row.id).into(),
+            (&row.name).into(),
+            (&row.email).into(),
+            (&row.role).into(),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(changes(&result) == 1)
+}
+
+/// Deletes a user, and with it (ON DELETE CASCADE) their tokens and sessions. `false`
+/// when nothing was deleted: the user is gone or is the last owner.
+pub async fn delete(db: &D1Database, id: &str) -> ApiResult<bool> {
+    let sql = format!("DELETE FROM users WHERE id = ?1 AND {NOT_LAST_OWNER_SQL}");
+    let result = statement(db, &sql, &[id.into()])?.run().await?;
+    // D1 counts the rows the cascade removed too, so "some" rather than "one".
+    Ok(changes(&result) > 0)
+}
+
+/// How many owners there are.
+pub async fn owner_count(db: &D1Database) -> ApiResult<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let count: Option<Count> = statement(
+        db,
+        "SELECT COUNT(*) AS n FROM users WHERE role = 'owner'",
+        &[],
+    )?
+    .first(None)
+    .await?;
+    Ok(count.map_or(0, |c| c.n))
+}
