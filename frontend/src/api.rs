@@ -18,8 +18,10 @@ use serde::Serialize;
 use shared::api::{
     ActionList, ActionResponse, AuditList, CreateActionRequest, CreateServiceRequest, ErrorBody,
     IncidentList, IncidentResponse, LogEntryList, RotatedSecret, RunResponse, ServiceList,
-    ServiceResponse, SessionResponse, SignInRequest, UpdateActionRequest,
+    ServiceResponse, SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
+    UpdateUserRequest, UserList, UserResponse,
 };
+use shared::api::{CreateTokenRequest, CreateUserRequest};
 use shared::FieldError;
 
 /// Why a call failed, in words fit to show the user.
@@ -246,6 +248,66 @@ pub async fn get_service(service_id: &str) -> Result<ServiceResponse, ApiError> 
 /// `POST /api/services`.
 pub async fn create_service(body: CreateServiceRequest) -> Result<ServiceResponse, ApiError> {
     send_json(Request::post("/api/services"), &body).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Users and tokens
+// ---------------------------------------------------------------------------------------
+
+fn user_url(user_id: &str) -> String {
+    format!("/api/users/{}", encode_component(user_id))
+}
+
+/// `GET /api/users`, by name.
+pub async fn list_users() -> Result<UserList, ApiError> {
+    get_json("/api/users").await
+}
+
+/// `GET /api/users/{id}`.
+pub async fn get_user(user_id: &str) -> Result<UserResponse, ApiError> {
+    get_json(&user_url(user_id)).await
+}
+
+/// `POST /api/users`.
+pub async fn create_user(body: CreateUserRequest) -> Result<UserResponse, ApiError> {
+    send_json(Request::post("/api/users"), &body).await
+}
+
+/// `PATCH /api/users/{id}`.
+pub async fn update_user(user_id: &str, body: UpdateUserRequest) -> Result<UserResponse, ApiError> {
+    send_json(Request::patch(&user_url(user_id)), &body).await
+}
+
+/// `DELETE /api/users/{id}`: their tokens and sessions go with them.
+pub async fn delete_user(user_id: &str) -> Result<(), ApiError> {
+    delete(&user_url(user_id)).await
+}
+
+/// `GET /api/users/{id}/tokens`, oldest first, without secrets.
+pub async fn list_tokens(user_id: &str) -> Result<TokenList, ApiError> {
+    get_json(&format!("{}/tokens", user_url(user_id))).await
+}
+
+/// `POST /api/users/{id}/tokens`; the answer carries the secret, once.
+pub async fn create_token(
+    user_id: &str,
+    body: CreateTokenRequest,
+) -> Result<TokenResponse, ApiError> {
+    send_json(
+        Request::post(&format!("{}/tokens", user_url(user_id))),
+        &body,
+    )
+    .await
+}
+
+/// `DELETE /api/users/{id}/tokens/{token_id}`: the token stops working at once.
+pub async fn revoke_token(user_id: &str, token_id: &str) -> Result<(), ApiError> {
+    delete(&format!(
+        "{}/tokens/{}",
+        user_url(user_id),
+        encode_component(token_id)
+    ))
+    .await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,12 +16,17 @@ pub fn message_for(errors: &[FieldError], field: &str) -> Option<String> {
         .map(|error| error.message.clone())
 }
 
-/// The per-field problems in a failed save. A taken name is a problem with the name field,
-/// so it is shown there as well as at the top of the form.
+/// The per-field problems in a failed save. A taken name (or e-mail) is a problem with
+/// that field, so it is shown there as well as at the top of the form.
 pub fn field_errors_of(error: &ApiError) -> Vec<FieldError> {
-    if error.code == "name_taken" && error.fields.is_empty() {
+    let taken = match error.code.as_str() {
+        "name_taken" => Some("name"),
+        "email_taken" => Some("email"),
+        _ => None,
+    };
+    if let (Some(field), true) = (taken, error.fields.is_empty()) {
         return vec![FieldError {
-            field: "name".to_owned(),
+            field: field.to_owned(),
             message: error.message.clone(),
         }];
     }
@@ -74,6 +79,18 @@ mod tests {
         assert_eq!(
             field_errors_of(&error),
             [field("name", "An action named Restart already exists")]
+        );
+    }
+
+    #[test]
+    fn a_taken_email_is_shown_next_to_the_email_field() {
+        let error = ApiError::from_response(
+            409,
+            r#"{"error":{"code":"email_taken","message":"That e-mail is taken"}}"#,
+        );
+        assert_eq!(
+            field_errors_of(&error),
+            [field("email", "That e-mail is taken")]
         );
     }
 

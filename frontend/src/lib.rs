@@ -10,6 +10,7 @@ mod components;
 pub mod format;
 pub mod forms;
 mod pages;
+pub mod permissions;
 mod session;
 
 use leptos::prelude::*;
@@ -19,6 +20,7 @@ use leptos_router::path;
 use crate::components::Shell;
 use crate::pages::{
     ActionsPage, AuditPage, IncidentPage, IncidentsPage, NotFoundPage, ServicesPage, SignInPage,
+    UserTokensPage, UsersPage,
 };
 use crate::session::Session;
 
@@ -36,6 +38,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:id") view=IncidentPage />
                     <Route path=path!("/services") view=ServicesPage />
                     <Route path=path!("/services/:id/actions") view=ActionsPage />
+                    <Route path=path!("/users") view=UsersPage />
+                    <Route path=path!("/users/:id/tokens") view=UserTokensPage />
                     <Route path=path!("/audit") view=AuditPage />
                 </ParentRoute>
             </Routes>

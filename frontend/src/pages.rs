@@ -7,6 +7,8 @@ mod incidents;
 mod not_found;
 mod services;
 mod sign_in;
+mod user_tokens;
+mod users;
 
 pub use actions::ActionsPage;
 pub use audit::AuditPage;
@@ -15,3 +17,5 @@ pub use incidents::IncidentsPage;
 pub use not_found::NotFoundPage;
 pub use services::ServicesPage;
 pub use sign_in::SignInPage;
+pub use user_tokens::UserTokensPage;
+pub use users::UsersPage;

@@ -7,6 +7,9 @@
 use leptos::prelude::*;
 use shared::api::SessionResponse;
 use shared::endpoint::EndpointPolicy;
+use shared::roles::{Permission, Role};
+
+use crate::permissions::{denial, effective_role};
 
 /// The signed-in session, or `None` before it is known or after sign-out.
 #[derive(Debug, Clone, Copy)]
@@ -54,5 +57,21 @@ impl Session {
                         .with_own_hosts(&session.settings.own_hosts)
                 })
         })
+    }
+
+    /// The signed-in role (see `permissions::effective_role`); tracked.
+    pub fn role(self) -> Role {
+        self.0
+            .with(|session| effective_role(session.as_ref().and_then(|s| s.session.role)))
+    }
+
+    /// Whether the signed-in role holds `permission`; tracked.
+    pub fn may(self, permission: Permission) -> bool {
+        self.role().can(permission)
+    }
+
+    /// Why the signed-in role cannot do `what`, or `None`; tracked.
+    pub fn denial(self, permission: Permission, what: &str) -> Option<String> {
+        denial(self.role(), permission, what)
     }
 }

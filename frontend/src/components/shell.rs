@@ -5,11 +5,21 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
+use shared::api::SessionInfo;
+use shared::roles::Permission;
 
 use crate::api::{self, encode_component};
 use crate::browser::current_path;
 use crate::components::{ErrorNotice, Loading};
 use crate::session::Session;
+
+/// The header's "Signed in as Ada (responder)"; without a role from the worker, the name only.
+pub fn signed_in_as(session: &SessionInfo) -> String {
+    match session.role {
+        Some(role) => format!("Signed in as {} ({role})", session.user_name),
+        None => format!("Signed in as {}", session.user_name),
+    }
+}
 
 /// Header, navigation and the current page (the nested route).
 #[component]
@@ -49,6 +59,10 @@ pub fn Shell() -> impl IntoView {
         _ => {}
     });
 
+    // Pages appear once the session (and so the role) is recorded, so no control is drawn
+    // for a role it does not belong to, and no call is made that the role may not make.
+    let known = Memo::new(move |_| session.get().is_some());
+
     let sign_out = Action::new_local(move |(): &()| {
         let navigate = navigate.clone();
         async move {
@@ -68,13 +82,20 @@ pub fn Shell() -> impl IntoView {
                 <nav aria-label="Main">
                     <ul>
                         <li><A href="/incidents">"Incidents"</A></li>
-                        <li><A href="/services">"Services"</A></li>
-                        <li><A href="/audit">"Audit"</A></li>
+                        {move || session.may(Permission::ReadServices).then(|| view! {
+                            <li><A href="/services">"Services"</A></li>
+                        })}
+                        {move || session.may(Permission::ManageUsers).then(|| view! {
+                            <li><A href="/users">"Users"</A></li>
+                        })}
+                        {move || session.may(Permission::ReadAudit).then(|| view! {
+                            <li><A href="/audit">"Audit"</A></li>
+                        })}
                     </ul>
                 </nav>
                 <div class="account">
                     <span class="user-name">
-                        {move || session.get().map(|s| s.session.user_name)}
+                        {move || session.get().map(|s| signed_in_as(&s.session))}
                     </span>
                     <button
                         type="button"
@@ -90,11 +111,30 @@ pub fn Shell() -> impl IntoView {
             </div>
         </header>
         <main id="main" tabindex="-1">
-            {move || match check.get() {
-                None => view! { <Loading what="Checking your session…" /> }.into_any(),
-                Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
-                Some(Ok(_)) => view! { <Outlet /> }.into_any(),
+            {move || match (check.get(), known.get()) {
+                (Some(Err(error)), _) => view! { <ErrorNotice error /> }.into_any(),
+                (Some(Ok(_)), true) => view! { <Outlet /> }.into_any(),
+                _ => view! { <Loading what="Checking your session…" /> }.into_any(),
             }}
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::roles::Role;
+
+    #[test]
+    fn the_header_names_the_user_and_their_role() {
+        let mut info = SessionInfo {
+            user_id: "usr_1".to_owned(),
+            user_name: "Ada".to_owned(),
+            role: Some(Role::Responder),
+            expires_at: None,
+        };
+        assert_eq!(signed_in_as(&info), "Signed in as Ada (responder)");
+        info.role = None;
+        assert_eq!(signed_in_as(&info), "Signed in as Ada");
     }
 }

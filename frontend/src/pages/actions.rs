@@ -9,10 +9,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::api::Action as CustomAction;
 use shared::limits::MAX_ACTIONS_PER_SERVICE;
+use shared::roles::Permission;
 
 use crate::api::{self, ApiError};
-use crate::components::{CopyButton, ErrorNotice, Loading};
+use crate::components::{ErrorNotice, Loading, OneTimeSecret};
 use crate::format::actions_used;
+use crate::session::Session;
 
 use card::ActionCard;
 use form::ActionForm;
@@ -78,6 +80,14 @@ pub fn ActionsPage() -> impl IntoView {
             .unwrap_or_default()
     });
     let count = Memo::new(move |_| action_list.with(Vec::len));
+    let session = Session::expect();
+    // Below manager the toolbar's button says why it is off; a limit reason comes second.
+    let new_reason = move || {
+        session
+            .denial(Permission::ManageActions, "Adding and changing actions")
+            .or_else(|| limit_reason(count.get()))
+    };
+
     let list_state = Memo::new(move |_| match (service.get(), actions.get()) {
         (Some(Err(error)), _) | (_, Some(Err(error))) => ListState::Failed(error),
         (_, None) => ListState::Loading,
@@ -150,8 +160,8 @@ pub fn ActionsPage() -> impl IntoView {
                 <button
                     type="button"
                     class="button"
-                    disabled=move || limit_reason(count.get()).is_some()
-                    aria-describedby=move || limit_reason(count.get()).map(|_| "action-limit-reason")
+                    disabled=move || new_reason().is_some()
+                    aria-describedby=move || new_reason().map(|_| "action-limit-reason")
                     on:click=move |_| {
                         notice.set(None);
                         editor.set(Editor::New);
@@ -159,8 +169,8 @@ pub fn ActionsPage() -> impl IntoView {
                 >
                     "New action"
                 </button>
-                <p class="hint" id="action-limit-reason" hidden=move || limit_reason(count.get()).is_none()>
-                    {move || limit_reason(count.get())}
+                <p class="hint" id="action-limit-reason" hidden=move || new_reason().is_none()>
+                    {new_reason}
                 </p>
             </div>
 
@@ -252,29 +262,14 @@ webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">
 /// The signing secret, shown once with a copy button.
 #[component]
 fn SecretPanel(shown: ShownSecret, on_dismiss: Callback<()>) -> impl IntoView {
-    let heading = NodeRef::<leptos::html::H2>::new();
-    // Move focus here so keyboard and screen-reader users learn the secret appeared.
-    Effect::new(move |_| {
-        if let Some(heading) = heading.get() {
-            let _ = heading.focus();
-        }
-    });
     view! {
-        <section class="notice secret" aria-labelledby="secret-heading">
-            <h2 id="secret-heading" tabindex="-1" node_ref=heading>
-                {format!("Signing secret for “{}”", shown.action_name)}
-            </h2>
-            <p>
-                "Copy it now: it is shown only this once. Your endpoint uses it to verify the webhook-signature header."
-            </p>
-            <div class="key-row">
-                <code class="key">{shown.secret.clone()}</code>
-                <CopyButton text=shown.secret what="signing secret" />
-            </div>
-            <button type="button" class="button small secondary" on:click=move |_| on_dismiss.run(())>
-                "I have saved it"
-            </button>
-        </section>
+        <OneTimeSecret
+            heading=format!("Signing secret for “{}”", shown.action_name)
+            purpose="Your endpoint uses it to verify the webhook-signature header."
+            secret=shown.secret
+            what="signing secret"
+            on_dismiss
+        />
     }
 }
 

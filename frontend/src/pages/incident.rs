@@ -8,10 +8,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::api::{Incident, IncidentResponse};
 use shared::incident::IncidentStatus;
+use shared::roles::Permission;
 
 use crate::api::{self, encode_component, ApiError};
 use crate::components::{ErrorNotice, Loading, StatusBadge};
 use crate::format::{display_time, pretty_details};
+use crate::session::Session;
 
 use run_button::RunButton;
 use timeline::Timeline;
@@ -62,7 +64,10 @@ pub fn can_resolve(status: IncidentStatus) -> bool {
 #[component]
 fn IncidentView(initial: Incident) -> impl IntoView {
     let incident_id = initial.id.clone();
-    let actions = initial.actions.clone().unwrap_or_default();
+    // A stakeholder's incident comes without its actions: no buttons at all, then.
+    let actions = initial.actions.clone();
+    let session = Session::expect();
+    let denied = move || session.denial(Permission::RunActions, "Acknowledging and resolving");
     let current = RwSignal::new(initial);
     let status = Signal::derive(move || current.with(|incident| incident.status));
 
@@ -142,7 +147,8 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     <button
                         type="button"
                         class="button"
-                        disabled=move || busy() || !can_acknowledge(status.get())
+                        disabled=move || busy() || denied().is_some() || !can_acknowledge(status.get())
+                        aria-describedby=move || denied().map(|_| "status-denied")
                         on:click=move |_| {
                             transition.dispatch(Transition::Acknowledge);
                         }
@@ -152,7 +158,8 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     <button
                         type="button"
                         class="button"
-                        disabled=move || busy() || !can_resolve(status.get())
+                        disabled=move || busy() || denied().is_some() || !can_resolve(status.get())
+                        aria-describedby=move || denied().map(|_| "status-denied")
                         on:click=move |_| {
                             transition.dispatch(Transition::Resolve);
                         }
@@ -161,12 +168,14 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     </button>
                     {move || busy().then(|| view! { <span role="status">"Updating…"</span> })}
                 </div>
+                {move || denied().map(|reason| view! { <p class="hint denied" id="status-denied">{reason}</p> })}
                 {move || match transition.value().get() {
                     Some(Err(error)) => Some(view! { <ErrorNotice error /> }),
                     _ => None,
                 }}
             </section>
 
+            {actions.map(|actions| view! {
             <section class="card" aria-labelledby="actions-heading">
                 <h2 id="actions-heading">"Custom actions"</h2>
                 {if actions.is_empty() {
@@ -190,6 +199,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     }.into_any()
                 }}
             </section>
+            })}
 
             <section class="card" aria-labelledby="details-heading">
                 <h2 id="details-heading">"Details"</h2>

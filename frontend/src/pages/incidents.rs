@@ -4,12 +4,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use shared::api::Incident;
+use shared::api::{Incident, ServiceList};
 use shared::incident::IncidentStatus;
+use shared::roles::Permission;
 
 use crate::api::{self, encode_component, incidents_query};
 use crate::components::{ErrorNotice, Loading, StatusBadge};
 use crate::format::display_time;
+use crate::session::Session;
 
 const STATUSES: [IncidentStatus; 3] = [
     IncidentStatus::Triggered,
@@ -29,7 +31,20 @@ pub fn IncidentsPage() -> impl IntoView {
         let (service, status) = (service_filter.get(), status_filter.get());
         async move { api::list_incidents(&service, &status).await }
     });
-    let services = LocalResource::new(api::list_services);
+    // A stakeholder may not list services: the filter then offers "All services" only.
+    let session = Session::expect();
+    let services = LocalResource::new(move || {
+        let may = session.may(Permission::ReadServices);
+        async move {
+            if may {
+                api::list_services().await
+            } else {
+                Ok(ServiceList {
+                    services: Vec::new(),
+                })
+            }
+        }
+    });
 
     let apply = move |service: String, status: String| {
         let url = format!("/incidents{}", incidents_query(&service, &status));

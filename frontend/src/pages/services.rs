@@ -4,6 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use shared::api::{CreateServiceRequest, Service};
+use shared::roles::Permission;
 use shared::service::validate_service;
 use shared::FieldError;
 
@@ -12,6 +13,7 @@ use crate::browser::origin;
 use crate::components::{CopyButton, ErrorNotice, FieldMessage, Loading};
 use crate::format::{display_time, enqueue_curl};
 use crate::forms::{error_id, field_errors_of, message_for};
+use crate::session::Session;
 
 /// Lists services and holds the create form.
 #[component]
@@ -94,8 +96,14 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
         }
     });
 
+    let session = Session::expect();
+    let denied = move || session.denial(Permission::ManageServices, "Creating services");
+
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        if untrack(denied).is_some() {
+            return;
+        }
         attempted.set(true);
         server_errors.set(Vec::new());
         if create.pending().get_untracked() {
@@ -137,9 +145,15 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
                 <FieldMessage id=error_id("service", "description") message=description_message />
             </div>
             <div class="form-actions">
-                <button type="submit" class="button" disabled=move || create.pending().get()>
+                <button
+                    type="submit"
+                    class="button"
+                    disabled=move || create.pending().get() || denied().is_some()
+                    aria-describedby=move || denied().map(|_| "service-create-denied")
+                >
                     "Create service"
                 </button>
+                {move || denied().map(|reason| view! { <p class="hint denied" id="service-create-denied">{reason}</p> })}
                 {move || create.pending().get().then(|| view! { <span role="status">"Creating…"</span> })}
             </div>
             {move || match create.value().get() {

@@ -3,9 +3,11 @@
 
 use leptos::prelude::*;
 use shared::api::{Action as CustomAction, UpdateActionRequest};
+use shared::roles::Permission;
 
 use crate::api::{self, ApiError};
 use crate::components::ErrorNotice;
+use crate::session::Session;
 
 /// Which destructive step is waiting for confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +70,15 @@ pub fn ActionCard(
             Ok::<(), ApiError>(())
         }
     });
+    let session = Session::expect();
+    let denied = move || session.denial(Permission::ManageActions, "Changing actions");
+    let off = move || change.pending().get() || denied().is_some();
     let busy = move || change.pending().get();
+    let denied_id = format!("action-{}-change-denied", action.id);
+    let described_by = {
+        let denied_id = denied_id.clone();
+        move || denied().map(|_| denied_id.clone())
+    };
 
     let name = action.name.clone();
     let enabled = action.enabled;
@@ -117,7 +127,8 @@ pub fn ActionCard(
                 <button
                     type="button"
                     class="button small secondary"
-                    disabled=busy
+                    disabled=off
+                    aria-describedby=described_by.clone()
                     on:click=move |_| on_edit.run(edit_action.clone())
                 >
                     "Edit" <span class="visually-hidden">" " {name.clone()}</span>
@@ -125,7 +136,8 @@ pub fn ActionCard(
                 <button
                     type="button"
                     class="button small secondary"
-                    disabled=busy
+                    disabled=off
+                    aria-describedby=described_by.clone()
                     on:click=move |_| {
                         change.dispatch(Change::SetEnabled(!enabled));
                     }
@@ -136,7 +148,8 @@ pub fn ActionCard(
                 <button
                     type="button"
                     class="button small secondary"
-                    disabled=busy
+                    disabled=off
+                    aria-describedby=described_by.clone()
                     on:click=move |_| confirm.set(Confirm::Rotate)
                 >
                     "Rotate signing secret" <span class="visually-hidden">" of " {name.clone()}</span>
@@ -144,12 +157,14 @@ pub fn ActionCard(
                 <button
                     type="button"
                     class="button small danger"
-                    disabled=busy
+                    disabled=off
+                    aria-describedby=described_by
                     on:click=move |_| confirm.set(Confirm::Delete)
                 >
                     "Delete" <span class="visually-hidden">" " {name}</span>
                 </button>
             </div>
+            {move || denied().map(|reason| view! { <p class="hint denied" id=denied_id.clone()>{reason}</p> })}
             {move || {
                 let (question, consequence, label, step) = match confirm.get() {
                     Confirm::None => return None,

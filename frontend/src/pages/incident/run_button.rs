@@ -6,11 +6,13 @@
 
 use leptos::prelude::*;
 use shared::api::{ActionRun, ActionSummary, RunStatus};
+use shared::roles::Permission;
 
 use crate::api;
 use crate::browser::idempotency_key;
 use crate::components::ErrorNotice;
 use crate::format::{excerpt_label, run_summary};
+use crate::session::Session;
 
 /// The button, labelled exactly with the action's name, and its result.
 #[component]
@@ -33,7 +35,24 @@ pub fn RunButton(
         }
     });
     let pending = run.pending();
-    let description_id = format!("action-{}-description", action.id);
+    let session = Session::expect();
+    let denied = move || session.denial(Permission::RunActions, "Running actions");
+    let denied_id = format!("action-{}-denied", action.id);
+    let described_by = {
+        let (description_id, denied_id) = (description_id_for(&action), denied_id.clone());
+        let has_description = action.description.is_some();
+        move || {
+            let mut ids = Vec::new();
+            if has_description {
+                ids.push(description_id.clone());
+            }
+            if denied().is_some() {
+                ids.push(denied_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let description_id = description_id_for(&action);
     let result_id = format!("action-{}-result", action.id);
 
     view! {
@@ -41,19 +60,20 @@ pub fn RunButton(
             <button
                 type="button"
                 class="button action-button"
-                disabled=move || pending.get()
+                disabled=move || pending.get() || denied().is_some()
                 aria-busy=move || pending.get().to_string()
-                aria-describedby=action.description.is_some().then(|| description_id.clone())
+                aria-describedby=described_by
                 on:click=move |_| {
                     // The disabled attribute lands a tick later; this guard covers a fast
                     // double click in between.
-                    if !pending.get_untracked() {
+                    if !pending.get_untracked() && untrack(denied).is_none() {
                         run.dispatch(());
                     }
                 }
             >
                 {action.name.clone()}
             </button>
+            {move || denied().map(|reason| view! { <p class="hint denied" id=denied_id.clone()>{reason}</p> })}
             {action.description.map(|text| view! { <p class="hint" id=description_id>{text}</p> })}
             <div class="run-result" id=result_id aria-live="polite">
                 {move || {
@@ -75,6 +95,11 @@ pub fn RunButton(
             </div>
         </div>
     }
+}
+
+/// The id of the paragraph describing an action's button.
+fn description_id_for(action: &ActionSummary) -> String {
+    format!("action-{}-description", action.id)
 }
 
 /// A finished run: status, outcome, HTTP code, duration, and the answer as plain text.

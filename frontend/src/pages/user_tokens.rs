@@ -1,0 +1,254 @@
+//! One user's API tokens (admin and up): make one with a label and see its secret once,
+//! revoke one after a confirmation. Only the last four characters are ever shown again.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::api::{ApiToken, CreateTokenRequest};
+use shared::roles::Permission;
+use shared::FieldError;
+
+use crate::api::{self, ApiError};
+use crate::components::{ErrorNotice, FieldMessage, Loading, OneTimeSecret};
+use crate::format::display_time;
+use crate::forms::{error_id, field_errors_of, message_for};
+use crate::session::Session;
+
+/// A token secret to show once: the token's label and the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ShownToken {
+    label: String,
+    secret: String,
+}
+
+/// `/users/:id/tokens`.
+#[component]
+pub fn UserTokensPage() -> impl IntoView {
+    let session = Session::expect();
+    let params = use_params_map();
+    let user_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    view! {
+        <div class="page">
+            <nav class="breadcrumb" aria-label="Breadcrumb">
+                <a href="/users">"Users"</a>
+            </nav>
+            <h1>"API tokens"</h1>
+            {move || match session.denial(Permission::ManageUsers, "Managing tokens") {
+                Some(reason) => view! { <p class="notice error" role="alert">{reason}</p> }.into_any(),
+                None => view! { <TokenDirectory user_id=user_id.get() /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The user's name, the create form, the one-time secret and the list.
+#[component]
+fn TokenDirectory(user_id: String) -> impl IntoView {
+    let user = LocalResource::new({
+        let id = user_id.clone();
+        move || {
+            let id = id.clone();
+            async move { api::get_user(&id).await }
+        }
+    });
+    let tokens = LocalResource::new({
+        let id = user_id.clone();
+        move || {
+            let id = id.clone();
+            async move { api::list_tokens(&id).await }
+        }
+    });
+    let shown = RwSignal::new(None::<ShownToken>);
+    let notice = RwSignal::new(None::<String>);
+    let on_created = Callback::new(move |token: ApiToken| {
+        if let Some(secret) = token.secret {
+            shown.set(Some(ShownToken {
+                label: token.label,
+                secret,
+            }));
+        }
+        notice.set(None);
+        tokens.refetch();
+    });
+    let on_revoked = Callback::new(move |label: String| {
+        notice.set(Some(format!("Token “{label}” revoked.")));
+        tokens.refetch();
+    });
+
+    view! {
+        <p class="lead">
+            {move || match user.get() {
+                Some(Ok(found)) => format!(
+                    "Tokens of {} ({}). A token signs in as this user, with their role; revoking it ends its sessions at once.",
+                    found.user.name, found.user.role
+                ),
+                _ => String::new(),
+            }}
+        </p>
+        {move || match user.get() {
+            Some(Err(error)) => Some(view! { <ErrorNotice error /> }),
+            _ => None,
+        }}
+        {move || shown.get().map(|shown_token| view! {
+            <TokenSecret shown=shown_token on_dismiss=Callback::new(move |()| shown.set(None)) />
+        })}
+        {move || notice.get().map(|text| view! { <p class="notice success" role="status">{text}</p> })}
+        <CreateTokenForm user_id=user_id.clone() on_created />
+        <section aria-labelledby="token-list-heading">
+            <h2 id="token-list-heading">"Tokens"</h2>
+            {move || match tokens.get() {
+                None => view! { <Loading what="Loading tokens…" /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                Some(Ok(list)) if list.tokens.is_empty() => view! {
+                    <p class="empty">"No tokens yet: this user cannot sign in until you make one."</p>
+                }
+                .into_any(),
+                Some(Ok(list)) => {
+                    let id = user_id.clone();
+                    view! {
+                        <ul class="card-list">
+                            {list.tokens.into_iter().map(|token| view! {
+                                <TokenCard user_id=id.clone() token on_revoked />
+                            }).collect_view()}
+                        </ul>
+                    }
+                    .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// Make a token: its label.
+#[component]
+fn CreateTokenForm(user_id: String, on_created: Callback<ApiToken>) -> impl IntoView {
+    let label = RwSignal::new(String::new());
+    let server_errors = RwSignal::new(Vec::<FieldError>::new());
+    let label_message = Signal::derive(move || message_for(&server_errors.get(), "label"));
+    let create = Action::new_local(move |request: &CreateTokenRequest| {
+        let (request, id) = (request.clone(), user_id.clone());
+        async move {
+            let answer = api::create_token(&id, request).await;
+            match &answer {
+                Ok(created) => {
+                    label.set(String::new());
+                    on_created.try_run(created.token.clone());
+                }
+                Err(error) => server_errors.set(field_errors_of(error)),
+            }
+            answer.map(drop)
+        }
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        server_errors.set(Vec::new());
+        if create.pending().get_untracked() {
+            return;
+        }
+        create.dispatch(CreateTokenRequest {
+            label: label.get_untracked().trim().to_owned(),
+        });
+    };
+    view! {
+        <form class="card form" on:submit=submit novalidate aria-labelledby="new-token-heading">
+            <h2 id="new-token-heading">"New token"</h2>
+            <div class="field">
+                <label for="token-label">"Label"</label>
+                <input
+                    id="token-label"
+                    type="text"
+                    autocomplete="off"
+                    maxlength="80"
+                    placeholder="laptop"
+                    bind:value=label
+                    aria-invalid=move || label_message.with(Option::is_some).to_string()
+                    aria-describedby=move || label_message.with(Option::is_some).then(|| error_id("token", "label"))
+                />
+                <FieldMessage id=error_id("token", "label") message=label_message />
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="button" disabled=move || create.pending().get()>
+                    "Create token"
+                </button>
+                {move || create.pending().get().then(|| view! { <span role="status">"Creating…"</span> })}
+            </div>
+            {move || match create.value().get() {
+                Some(Err(error)) => Some(view! { <ErrorNotice error=error /> }),
+                _ => None,
+            }}
+        </form>
+    }
+}
+
+/// The new token's secret, shown once with a copy button.
+#[component]
+fn TokenSecret(shown: ShownToken, on_dismiss: Callback<()>) -> impl IntoView {
+    view! {
+        <OneTimeSecret
+            heading=format!("Token “{}”", shown.label)
+            purpose="It signs in on the sign-in page and works as an Authorization: Bearer token."
+            secret=shown.secret
+            what="token"
+            on_dismiss
+        />
+    }
+}
+
+/// One token: label, last four characters, created; revoke after a confirmation.
+#[component]
+fn TokenCard(user_id: String, token: ApiToken, on_revoked: Callback<String>) -> impl IntoView {
+    let confirm = RwSignal::new(false);
+    let (token_id, label) = (token.id.clone(), token.label.clone());
+    let revoke = Action::new_local(move |(): &()| {
+        let (user_id, token_id, label) = (user_id.clone(), token_id.clone(), label.clone());
+        async move {
+            api::revoke_token(&user_id, &token_id).await?;
+            on_revoked.try_run(label);
+            Ok::<(), ApiError>(())
+        }
+    });
+    let busy = move || revoke.pending().get();
+    let question = format!("Revoke “{}”?", token.label);
+    view! {
+        <li class="card token">
+            <div class="card-head">
+                <h3>{token.label.clone()}</h3>
+                <code>{format!("…{}", token.last4)}</code>
+            </div>
+            <p class="meta">"Created " {display_time(&token.created_at)}</p>
+            <div class="card-actions">
+                <button
+                    type="button"
+                    class="button small danger"
+                    disabled=busy
+                    on:click=move |_| confirm.set(true)
+                >
+                    "Revoke" <span class="visually-hidden">" " {token.label.clone()}</span>
+                </button>
+            </div>
+            {move || confirm.get().then(|| view! {
+                <div class="confirm" role="group" aria-label="Revoke token">
+                    <p><strong>{question.clone()}</strong> " It stops working, and its sessions end, at once."</p>
+                    <button
+                        type="button"
+                        class="button small danger"
+                        disabled=busy
+                        on:click=move |_| {
+                            revoke.dispatch(());
+                        }
+                    >
+                        "Revoke token"
+                    </button>
+                    <button type="button" class="button small secondary" on:click=move |_| confirm.set(false)>
+                        "Cancel"
+                    </button>
+                </div>
+            })}
+            {move || busy().then(|| view! { <p role="status">"Working…"</p> })}
+            {move || match revoke.value().get() {
+                Some(Err(error)) => Some(view! { <ErrorNotice error /> }),
+                _ => None,
+            }}
+        </li>
+    }
+}
