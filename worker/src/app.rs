@@ -2,9 +2,14 @@
 //! read once per request.
 
 use shared::endpoint::EndpointPolicy;
+use shared::roles::Role;
 use worker::{D1Database, Env, KvStore};
 
+use crate::access::AccessConfig;
 use crate::error::{ApiError, ApiResult};
+use crate::rate_limit::{
+    parse_limit, DEFAULT_RUNS_PER_MINUTE_PER_USER, DEFAULT_SIGN_IN_FAILURES_PER_MINUTE,
+};
 
 /// The KV namespace holding action configuration.
 const CONFIG_BINDING: &str = "CONFIG";
@@ -66,6 +71,46 @@ impl App {
     /// The raw `OWN_HOSTS`: this deployment's host names, comma-separated.
     pub fn own_hosts(&self) -> String {
         self.setting("OWN_HOSTS").unwrap_or_default()
+    }
+
+    /// Failed sign-ins allowed per minute from one client address
+    /// (`SIGN_IN_FAILURES_PER_MINUTE`, default 10).
+    pub fn sign_in_failures_per_minute(&self) -> i64 {
+        parse_limit(
+            self.setting("SIGN_IN_FAILURES_PER_MINUTE").as_deref(),
+            DEFAULT_SIGN_IN_FAILURES_PER_MINUTE,
+        )
+    }
+
+    /// Runs allowed per minute per user (`RUNS_PER_MINUTE_PER_USER`, default 30).
+    pub fn runs_per_minute_per_user(&self) -> i64 {
+        parse_limit(
+            self.setting("RUNS_PER_MINUTE_PER_USER").as_deref(),
+            DEFAULT_RUNS_PER_MINUTE_PER_USER,
+        )
+    }
+
+    /// The Cloudflare Access application to trust, when `ACCESS_TEAM_DOMAIN` and
+    /// `ACCESS_AUD` are both set (`ACCESS_CERTS_URL` overrides where its keys are read).
+    pub fn access_config(&self) -> Option<AccessConfig> {
+        let team = self.setting("ACCESS_TEAM_DOMAIN")?;
+        let audience = self.setting("ACCESS_AUD")?;
+        Some(AccessConfig::new(
+            &team,
+            &audience,
+            self.setting("ACCESS_CERTS_URL").as_deref(),
+        ))
+    }
+
+    /// The role given to a person Access signed in whose e-mail no user has
+    /// (`ACCESS_DEFAULT_ROLE`); `None` (unset or not a role) refuses them instead.
+    pub fn access_default_role(&self) -> Option<Role> {
+        let raw = self.setting("ACCESS_DEFAULT_ROLE")?;
+        let role = Role::parse(raw.trim()).ok();
+        if role.is_none() {
+            worker::console_error!("ACCESS_DEFAULT_ROLE {raw:?} is not a role; ignored");
+        }
+        role
     }
 
     /// The endpoint rules in force.

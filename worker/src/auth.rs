@@ -3,18 +3,20 @@
 //! hands out for either. Whether the role may do what the route does is decided in
 //! `lib.rs` from `route::requirement`; this module only says who.
 //!
-//! Further ways in (Cloudflare Access JWTs) belong in `authenticate`, as one more
-//! credential that resolves to a `Principal`.
+//! Behind Cloudflare Access, the JWT Access adds (`access.rs`) is one more credential:
+//! its e-mail is mapped to a user.
 
 use sha2::{Digest, Sha256};
 use shared::roles::{Permission, Role};
-use worker::Request;
+use worker::{console_warn, Request};
 
+use crate::access::{self, AccessConfig, ASSERTION_HEADER};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, cookie_value, header};
-use crate::ids::hex;
-use crate::store::users::UserRow;
+use crate::ids::{hex, new_id};
+use crate::store::audit::{self, Change};
+use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
 
 /// The session cookie's name.
@@ -46,6 +48,16 @@ impl Principal {
             id: BUILT_IN_OWNER_ID.to_owned(),
             name: "Administrator".to_owned(),
             role: Role::Owner,
+            user: None,
+        }
+    }
+
+    /// Cloudflare Access, as the actor that creates users under `ACCESS_DEFAULT_ROLE`.
+    pub fn access() -> Self {
+        Self {
+            id: "cloudflare_access".to_owned(),
+            name: "Cloudflare Access".to_owned(),
+            role: Role::Admin,
             user: None,
         }
     }
@@ -95,15 +107,20 @@ pub fn forbidden_message(role: Role, permission: Permission) -> String {
 pub struct Authenticated {
     /// Who.
     pub principal: Principal,
-    /// Session expiry (ms), `None` for bearer tokens.
+    /// Session expiry (ms), `None` for bearer tokens and Access.
     pub session_expires_ms: Option<i64>,
+    /// Whether a Cloudflare Access JWT authenticated the request.
+    pub by_access: bool,
 }
 
 impl Authenticated {
-    /// Whether the browser's session cookie, not a bearer token, authenticated the
-    /// request: only such requests are open to cross-site forgery.
-    pub fn by_session_cookie(&self) -> bool {
-        self.session_expires_ms.is_some()
+    /// Whether a credential the browser sends by itself authenticated the request: the
+    /// session cookie, or an Access JWT. Access adds its header to every request that
+    /// carries its `CF_Authorization` cookie, whichever site caused the request, so it is
+    /// as open to cross-site forgery as our own cookie and gets the same checks. Only a
+    /// bearer token, which a browser never adds on its own, is exempt.
+    pub fn by_ambient_credential(&self) -> bool {
+        self.session_expires_ms.is_some() || self.by_access
     }
 }
 
@@ -117,7 +134,17 @@ pub async fn authenticate(req: &Request, app: &App) -> ApiResult<Authenticated> 
         return Ok(Authenticated {
             principal,
             session_expires_ms: None,
+            by_access: false,
         });
+    }
+    if let Some(config) = app.access_config() {
+        if let Some(assertion) = header(req, ASSERTION_HEADER) {
+            return Ok(Authenticated {
+                principal: access_principal(app, &config, &assertion).await?,
+                session_expires_ms: None,
+                by_access: true,
+            });
+        }
     }
     let cookies = header(req, "Cookie").ok_or(ApiError::Unauthorized)?;
     let token = cookie_value(&cookies, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
@@ -133,7 +160,67 @@ pub async fn authenticate(req: &Request, app: &App) -> ApiResult<Authenticated> 
     Ok(Authenticated {
         principal,
         session_expires_ms: Some(session.expires_at),
+        by_access: false,
     })
+}
+
+/// The user an Access JWT names by e-mail. An e-mail no user has is refused (403), or,
+/// with `ACCESS_DEFAULT_ROLE`, becomes a new user with that role (audited).
+async fn access_principal(
+    app: &App,
+    config: &AccessConfig,
+    assertion: &str,
+) -> ApiResult<Principal> {
+    let email = access::verify(config, assertion, app.now_ms)
+        .await?
+        .map_err(|reason| {
+            console_warn!("Cloudflare Access JWT refused: {reason}");
+            ApiError::Unauthorized
+        })?;
+    let db = app.db()?;
+    if let Some(user) = users::find_by_email(&db, &email).await? {
+        return Principal::from_user(user);
+    }
+    let Some(role) = app.access_default_role() else {
+        return Err(ApiError::Forbidden(format!(
+            "Cloudflare Access signed you in as {email}, but no user has that e-mail; ask an \
+             admin to add you"
+        )));
+    };
+    let row = UserRow {
+        id: new_id("usr"),
+        name: default_name(&email),
+        email: email.clone(),
+        role: role.as_str().to_owned(),
+        created_at: app.now_ms,
+    };
+    if users::insert(&db, &row).await? {
+        audit::record(
+            &db,
+            &Change {
+                actor: &Principal::access(),
+                event: "user.created",
+                target_type: "user",
+                target_id: &row.id,
+                service_id: None,
+                before: None,
+                after: Some(row.audit_snapshot()?),
+                at: app.now_ms,
+            },
+        )
+        .await?;
+        return Principal::from_user(row);
+    }
+    // A concurrent request created the user first.
+    users::find_by_email(&db, &email)
+        .await?
+        .ok_or_else(|| ApiError::Internal("Access user neither created nor found".into()))
+        .and_then(Principal::from_user)
+}
+
+/// A new Access user's display name: the e-mail, cut to the 80 characters names allow.
+fn default_name(email: &str) -> String {
+    email.chars().take(80).collect()
 }
 
 /// Who a presented token (bearer or sign-in) belongs to, and the API token's id when it

@@ -35,6 +35,15 @@ pub enum ApiError {
     BadRequest(&'static str, String),
     /// The request conflicts with the current state (limit reached, name taken, ...).
     Conflict(&'static str, String),
+    /// Too many requests of one kind in the current window; `what` says which (e.g.
+    /// "failed sign-ins from this address") and the client may retry after
+    /// `retry_after_secs`.
+    RateLimited {
+        /// What was counted, for the message.
+        what: &'static str,
+        /// Seconds until the window ends, sent as `Retry-After`.
+        retry_after_secs: i64,
+    },
     /// Our fault. The detail is logged, never sent.
     Internal(String),
 }
@@ -88,6 +97,18 @@ impl ApiError {
             ),
             Self::BadRequest(code, message) => (400, code, message.clone()),
             Self::Conflict(code, message) => (409, code, message.clone()),
+            Self::RateLimited {
+                what,
+                retry_after_secs,
+            } => (
+                429,
+                "rate_limited",
+                format!(
+                    "Too many {what} in the last minute; try again in {retry_after_secs} \
+                     second{}",
+                    if *retry_after_secs == 1 { "" } else { "s" }
+                ),
+            ),
             Self::Internal(_) => (
                 500,
                 "internal",
@@ -119,7 +140,16 @@ impl ApiError {
             console_error!("internal error: {detail}");
         }
         let (status, body) = self.body();
-        json_response(&body, status)
+        let response = json_response(&body, status)?;
+        if let Self::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            response
+                .headers()
+                .set("Retry-After", &retry_after_secs.to_string())?;
+        }
+        Ok(response)
     }
 }
 
@@ -223,6 +253,20 @@ mod tests {
         let (status, body) = ApiError::Forbidden("Your role (observer) may not x".into()).body();
         assert_eq!((status, body.error.code.as_str()), (403, "forbidden"));
         assert_eq!(body.error.message, "Your role (observer) may not x");
+    }
+
+    #[test]
+    fn rate_limited_is_429_saying_when_to_retry() {
+        let (status, body) = ApiError::RateLimited {
+            what: "runs",
+            retry_after_secs: 42,
+        }
+        .body();
+        assert_eq!((status, body.error.code.as_str()), (429, "rate_limited"));
+        assert_eq!(
+            body.error.message,
+            "Too many runs in the last minute; try again in 42 seconds"
+        );
     }
 
     #[test]

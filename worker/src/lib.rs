@@ -4,6 +4,7 @@
 //! `/api/*` and `/v2/*` reach it (`run_worker_first` in wrangler.toml). Every answer
 //! leaves through `fetch`, which adds the security headers (`browser.rs`).
 
+mod access;
 mod app;
 mod auth;
 mod browser;
@@ -11,6 +12,7 @@ mod delivery;
 mod error;
 mod http;
 mod ids;
+mod rate_limit;
 mod redact;
 mod route;
 mod routes;
@@ -69,7 +71,7 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
         _ => {}
     }
     let caller = authenticate(&req, app).await?;
-    if caller.by_session_cookie() {
+    if caller.by_ambient_credential() {
         browser::guard_cookie_request(&req)?;
     }
     let who = &caller.principal;

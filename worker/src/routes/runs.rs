@@ -15,10 +15,11 @@ use crate::delivery::{blocked_verdict, build_delivery, classify, send, Delivery}
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response};
 use crate::ids::new_id;
+use crate::rate_limit::{exceeds, runs_bucket, Window};
 use crate::redact;
 use crate::sealed;
 use crate::store::runs::{self, Claim, NewRun};
-use crate::store::{actions, incidents};
+use crate::store::{actions, incidents, rate_limits};
 
 /// `POST /api/incidents/{id}/actions/{action_id}/runs`: sends the action's POST and
 /// answers once the endpoint has answered or the deadline has passed.
@@ -35,6 +36,17 @@ pub async fn create_run(
         check_idempotency_key(key)?;
     }
     let db = app.db()?;
+    // Counted before anything is read, claimed or sent: a refused run leaves no trace.
+    let window = Window::at(app.now_ms);
+    if exceeds(
+        rate_limits::hit(&db, &runs_bucket(&caller.id), window).await?,
+        app.runs_per_minute_per_user(),
+    ) {
+        return Err(ApiError::RateLimited {
+            what: "runs started by you",
+            retry_after_secs: window.retry_after_secs,
+        });
+    }
     let kv = app.kv()?;
     // Both reads at once: a run is latency the responder waits through.
     let (incident, action) = join(

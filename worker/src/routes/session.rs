@@ -14,15 +14,36 @@ use crate::auth::{
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cookie_value, header, json_response, no_content, read_json};
 use crate::ids::new_session_token;
+use crate::rate_limit::{client_ip, exceeds, sign_in_bucket, Window};
+use crate::store::rate_limits;
 use crate::store::sessions::{self, SessionOwner};
 
 /// `POST /api/session`. The session is bound to the token's user and to the token, so
 /// deleting either ends it.
+///
+/// Failed sign-ins are limited per client address. Each attempt is counted before the
+/// token is checked and taken back if it succeeds: counting first makes the check
+/// atomic (concurrent guesses cannot all slip under the limit), and once the limit is
+/// reached every attempt from that address is refused, the right token included, so a
+/// guesser learns nothing from the answers until the window ends.
 pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
     let body: SignInRequest = read_json(&mut req).await?;
+    let db = app.db()?;
+    let window = Window::at(app.now_ms);
+    let bucket = sign_in_bucket(&client_ip(&req));
+    if exceeds(
+        rate_limits::hit(&db, &bucket, window).await?,
+        app.sign_in_failures_per_minute(),
+    ) {
+        return Err(ApiError::RateLimited {
+            what: "failed sign-ins from this address",
+            retry_after_secs: window.retry_after_secs,
+        });
+    }
     let (principal, token_id) = principal_for_token(app, body.token.trim())
         .await?
         .ok_or(ApiError::Unauthorized)?;
+    rate_limits::release(&db, &bucket, window).await?;
     let owner = match (&principal.user, &token_id) {
         (Some(user), Some(token_id)) => SessionOwner::User {
             user_id: &user.id,
@@ -32,18 +53,12 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
     };
     let token = new_session_token();
     let expires_ms = app.now_ms + SESSION_TTL_SECS * 1000;
-    sessions::insert(
-        &app.db()?,
-        &hash_token(&token),
-        owner,
-        app.now_ms,
-        expires_ms,
-    )
-    .await?;
+    sessions::insert(&db, &hash_token(&token), owner, app.now_ms, expires_ms).await?;
     let secure = req.url().is_ok_and(|url| url.scheme() == "https");
     let caller = Authenticated {
         principal,
         session_expires_ms: Some(expires_ms),
+        by_access: false,
     };
     let mut response = json_response(&session_response(&caller, app), 200)?;
     response.headers_mut().set(

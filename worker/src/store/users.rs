@@ -89,6 +89,12 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<UserRow>> {
     Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
 }
 
+/// The user with this e-mail (any case).
+pub async fn find_by_email(db: &D1Database, email: &str) -> ApiResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE");
+    Ok(statement(db, &sql, &[email.into()])?.first(None).await?)
+}
+
 /// Whether another user than `except_id` has this e-mail (any case).
 pub async fn email_taken(db: &D1Database, email: &str, except_id: &str) -> ApiResult<bool> {
     #[derive(Deserialize)]
