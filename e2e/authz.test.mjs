@@ -196,18 +196,20 @@ describe('what each role sees', () => {
     }
   });
 
-  test('observers and stakeholders see a run status but not its response excerpt', async () => {
+  test('observers and stakeholders see a run status but not its response excerpt or request headers', async () => {
     for (const role of ROLES) {
       const shown = rank(role) >= rank('responder');
       const run = expectStatus(await members[role].as('GET', `/api/runs/${ids.run}`), 200, role).json.run;
       assert.equal(run.status, 'succeeded', role);
       assert.equal(run.response_excerpt !== null, shown, `${role}: ${JSON.stringify(run)}`);
+      assert.equal(Array.isArray(run.request_headers), shown, `${role}: ${JSON.stringify(run)}`);
       const runs = expectStatus(await members[role].as('GET', `/api/incidents/${ids.incident}/runs`), 200, role).json.runs;
       assert.equal(runs[0].response_excerpt !== null, shown, role);
       const log = expectStatus(await members[role].as('GET', `/api/incidents/${ids.incident}/log`), 200, role).json.log_entries;
       const entry = log.find((e) => e.run);
       assert.ok(entry, `${role}: the run is on the timeline`);
       assert.equal(entry.run.response_excerpt !== null, shown, role);
+      assert.equal(Array.isArray(entry.run.request_headers), shown, role);
     }
   });
 

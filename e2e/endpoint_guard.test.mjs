@@ -108,6 +108,7 @@ describe('at send time', () => {
     assert.equal(run.outcome, 'blocked');
     assert.equal(run.http_status, null);
     assert.equal(run.duration_ms, null, 'nothing was sent, so nothing was timed');
+    assert.equal(run.request_headers, null, 'nothing was sent, so no headers are recorded');
     assert.match(run.response_excerpt, /must use https:\/\/ \(plain http is allowed only for hosts in PRIVATE_ENDPOINT_ALLOWLIST\)/);
     assert.deepEqual(await receiver.deliveries(), [], 'the receiver got nothing');
 

@@ -178,6 +178,24 @@ describe('a successful run', () => {
     assert.equal((await worker.api('GET', `/api/runs/${ctx.run.id}`)).json.run.action_name, 'Restart web');
   });
 
+  test('the run record keeps the request headers as received, the secret value as [redacted]', () => {
+    const recorded = ctx.run.request_headers;
+    assert.ok(Array.isArray(recorded), `request_headers: ${JSON.stringify(recorded)}`);
+    const names = recorded.map((h) => h.name.toLowerCase());
+    for (const name of ['x-team', 'authorization', 'content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+      assert.equal(names.filter((n) => n === name).length, 1, `${name} recorded once`);
+    }
+    for (const { name, value } of recorded) {
+      const received = delivery.headers[name.toLowerCase()];
+      if (name === 'Authorization') {
+        assert.equal(value, '[redacted]');
+        assert.equal(received, SECRET_HEADER_VALUE, 'the endpoint got the real value');
+      } else {
+        assert.equal(value, received, `${name}: the record is what the endpoint received`);
+      }
+    }
+  });
+
   test('neither the secret header value nor the signing secret is in the run answer', () => {
     assert.ok(!ctx.runText.includes(SECRET_HEADER_VALUE));
     assert.ok(!ctx.runText.includes(ctx.action.signing_secret));

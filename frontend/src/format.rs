@@ -198,6 +198,7 @@ mod tests {
             http_status: code,
             duration_ms: Some(85),
             response_excerpt: None,
+            request_headers: None,
             requested_by: "admin".into(),
             started_at: "t".into(),
             finished_at: None,

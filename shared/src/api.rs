@@ -438,12 +438,29 @@ pub struct ActionRun {
     /// The first 4 KiB of the answer, as text; `null` for roles that may not see run
     /// details (below `responder`).
     pub response_excerpt: Option<String>,
+    /// The request headers as sent, in order, each secret value replaced by
+    /// [`REDACTED`]; `null` when nothing was sent (still running, or `blocked`) and for
+    /// roles that may not see run details (below `responder`).
+    #[serde(default)]
+    pub request_headers: Option<Vec<SentHeader>>,
     /// Who pressed the button.
     pub requested_by: String,
     /// RFC 3339.
     pub started_at: String,
     /// RFC 3339; `None` while running.
     pub finished_at: Option<String>,
+}
+
+/// What a run record shows in place of a secret header's value.
+pub const REDACTED: &str = "[redacted]";
+
+/// One request header of a run, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentHeader {
+    /// Header name, as configured.
+    pub name: String,
+    /// The value sent, or [`REDACTED`] for a secret header.
+    pub value: String,
 }
 
 /// `{"run": ...}`.

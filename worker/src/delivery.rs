@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use serde_json::json;
-use shared::api::{Incident, RunOutcome, RunStatus};
+use shared::api::{Incident, RunOutcome, RunStatus, SentHeader, REDACTED};
 use shared::endpoint::{EndpointPolicy, EndpointUrl};
 use shared::limits::{MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES, RUN_DEADLINE_SECS};
 use shared::time::format_rfc3339;
@@ -34,9 +34,49 @@ pub struct Delivery {
     /// The endpoint.
     pub url: String,
     /// Every header, custom ones included, in sending order.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<OutgoingHeader>,
     /// The JSON body, exactly as signed.
     pub body: String,
+}
+
+/// One header of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingHeader {
+    /// Header name.
+    pub name: String,
+    /// The value sent.
+    pub value: String,
+    /// Whether the value is a secret, never to be recorded or shown.
+    pub secret: bool,
+}
+
+impl OutgoingHeader {
+    /// A header whose value may be recorded.
+    fn public(name: &str, value: String) -> Self {
+        Self {
+            name: name.to_owned(),
+            value,
+            secret: false,
+        }
+    }
+}
+
+impl Delivery {
+    /// The headers as a run record keeps them: in sending order, secret values replaced
+    /// by `[redacted]`.
+    pub fn recorded_headers(&self) -> Vec<SentHeader> {
+        self.headers
+            .iter()
+            .map(|header| SentHeader {
+                name: header.name.clone(),
+                value: if header.secret {
+                    REDACTED.to_owned()
+                } else {
+                    header.value.clone()
+                },
+            })
+            .collect()
+    }
 }
 
 /// Builds the body of §6 and signs it. `incident` must not carry `actions`.
@@ -60,17 +100,21 @@ pub fn build_delivery(
     .to_string();
     let timestamp = now_ms.div_euclid(1000);
     let signature = sign(&action.signing_secret, run_id, timestamp, &body)?;
-    let mut headers: Vec<(String, String)> = action
+    let mut headers: Vec<OutgoingHeader> = action
         .headers
         .iter()
-        .map(|h| (h.name.clone(), h.value.clone()))
+        .map(|h| OutgoingHeader {
+            name: h.name.clone(),
+            value: h.value.clone(),
+            secret: h.secret,
+        })
         .collect();
     headers.extend([
-        ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("User-Agent".to_owned(), USER_AGENT.to_owned()),
-        ("webhook-id".to_owned(), run_id.to_owned()),
-        ("webhook-timestamp".to_owned(), timestamp.to_string()),
-        ("webhook-signature".to_owned(), signature),
+        OutgoingHeader::public("Content-Type", "application/json".to_owned()),
+        OutgoingHeader::public("User-Agent", USER_AGENT.to_owned()),
+        OutgoingHeader::public("webhook-id", run_id.to_owned()),
+        OutgoingHeader::public("webhook-timestamp", timestamp.to_string()),
+        OutgoingHeader::public("webhook-signature", signature),
     ]);
     Ok(Delivery {
         url: action.endpoint_url.clone(),
@@ -188,10 +232,11 @@ pub async fn send(delivery: &Delivery) -> SendResult {
     let signal = controller.signal();
     let exchange = async {
         let headers = Headers::new();
-        for (name, value) in &delivery.headers {
+        for header in &delivery.headers {
+            // The error names the header, never its value.
             headers
-                .set(name, value)
-                .map_err(|e| format!("header {name}: {e}"))?;
+                .set(&header.name, &header.value)
+                .map_err(|_| format!("header {} could not be set", header.name))?;
         }
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
@@ -304,8 +349,8 @@ mod tests {
             delivery
                 .headers
                 .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
+                .find(|h| h.name == name)
+                .map(|h| h.value.clone())
                 .unwrap()
         };
         assert_eq!(header("webhook-id"), "run_1");
@@ -320,18 +365,47 @@ mod tests {
         assert_eq!(header("webhook-signature"), expected);
     }
 
+    fn sent(delivery: &Delivery) -> Vec<(&str, &str)> {
+        delivery
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str()))
+            .collect()
+    }
+
     #[test]
     fn custom_headers_and_the_product_user_agent_are_sent() {
         let delivery = build_delivery("run_1", 0, &agent(), &action(), &incident()).unwrap();
-        assert!(delivery
-            .headers
-            .contains(&("X-Api-Key".into(), "k3y".into())));
-        assert!(delivery
-            .headers
-            .contains(&("User-Agent".into(), USER_AGENT.into())));
-        assert!(delivery
-            .headers
-            .contains(&("Content-Type".into(), "application/json".into())));
+        let sent = sent(&delivery);
+        assert!(sent.contains(&("X-Api-Key", "k3y")));
+        assert!(sent.contains(&("User-Agent", USER_AGENT)));
+        assert!(sent.contains(&("Content-Type", "application/json")));
+    }
+
+    #[test]
+    fn the_recorded_headers_are_those_sent_with_secret_values_redacted() {
+        let mut action = action();
+        action.headers.push(StoredHeader {
+            name: "X-Team".into(),
+            value: "sre".into(),
+            secret: false,
+        });
+        let delivery = build_delivery("run_1", 0, &agent(), &action, &incident()).unwrap();
+        let recorded = delivery.recorded_headers();
+        let names: Vec<&str> = recorded.iter().map(|h| h.name.as_str()).collect();
+        let sent_names: Vec<&str> = sent(&delivery).iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, sent_names, "every header, in sending order");
+        let value = |name: &str| {
+            recorded
+                .iter()
+                .find(|h| h.name == name)
+                .map(|h| h.value.as_str())
+        };
+        assert_eq!(value("X-Api-Key"), Some(REDACTED));
+        assert_eq!(value("X-Team"), Some("sre"));
+        assert_eq!(value("webhook-id"), Some("run_1"));
+        assert!(!format!("{recorded:?}").contains("k3y"));
+        assert!(!format!("{recorded:?}").contains(&action.signing_secret));
     }
 
     #[test]

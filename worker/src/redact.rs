@@ -34,10 +34,12 @@ pub fn incident(mut incident: Incident, role: Role) -> Incident {
     incident
 }
 
-/// A run: below `responder`, its status without the endpoint's answer.
+/// A run: below `responder`, its status without the endpoint's answer or the request
+/// headers.
 pub fn run(mut run: ActionRun, role: Role) -> ActionRun {
     if !role.can(Permission::RunActions) {
         run.response_excerpt = None;
+        run.request_headers = None;
     }
     run
 }
@@ -50,7 +52,7 @@ pub fn log_entry(mut entry: LogEntry, role: Role) -> LogEntry {
 
 #[cfg(test)]
 mod tests {
-    use shared::api::{ActionHeader, RunOutcome, RunStatus};
+    use shared::api::{ActionHeader, RunOutcome, RunStatus, SentHeader, REDACTED};
 
     use super::*;
 
@@ -94,6 +96,10 @@ mod tests {
             http_status: Some(200),
             duration_ms: Some(5),
             response_excerpt: Some("ok".into()),
+            request_headers: Some(vec![SentHeader {
+                name: "X-Api-Key".into(),
+                value: REDACTED.into(),
+            }]),
             requested_by: "admin".into(),
             started_at: "t".into(),
             finished_at: Some("t".into()),
@@ -120,14 +126,12 @@ mod tests {
     }
 
     #[test]
-    fn response_excerpts_show_from_responder_up_and_the_status_always() {
+    fn run_details_show_from_responder_up_and_the_status_always() {
         for role in Role::ALL {
             let run = run(a_run(), role);
-            assert_eq!(
-                run.response_excerpt.is_some(),
-                role >= Role::Responder,
-                "{role}"
-            );
+            let shown = role >= Role::Responder;
+            assert_eq!(run.response_excerpt.is_some(), shown, "{role}");
+            assert_eq!(run.request_headers.is_some(), shown, "{role}");
             assert_eq!(run.status, RunStatus::Succeeded);
         }
     }

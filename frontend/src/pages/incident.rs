@@ -1,6 +1,7 @@
 //! One incident: its facts, acknowledge and resolve, a button per enabled custom action,
 //! and the timeline.
 
+mod request_headers;
 mod run_button;
 mod timeline;
 

@@ -18,7 +18,7 @@ use crate::ids::new_id;
 use crate::rate_limit::{exceeds, runs_bucket, Window};
 use crate::redact;
 use crate::sealed;
-use crate::store::runs::{self, Claim, NewRun};
+use crate::store::runs::{self, Claim, Completion, NewRun};
 use crate::store::{actions, incidents, rate_limits};
 
 /// `POST /api/incidents/{id}/actions/{action_id}/runs`: sends the action's POST and
@@ -122,25 +122,26 @@ async fn deliver_and_record(
 ) -> ApiResult<ActionRun> {
     // The URL passed the guard when it was saved, but the rules may have changed since
     // (OWN_HOSTS, the allowlist, this code); what counts is the policy in force now.
-    let (verdict, duration_ms, finished_at) =
-        if let Some(blocked) = blocked_verdict(&delivery.url, &app.endpoint_policy()) {
-            (blocked, None, now_ms())
-        } else {
-            let sent_at = now_ms();
-            let result = send(delivery).await;
-            let finished_at = now_ms();
-            (classify(&result), Some(finished_at - sent_at), finished_at)
-        };
-    runs::finish(
-        &app.db()?,
-        run,
-        &verdict,
-        duration_ms,
-        finished_at,
-        agent_name,
-    )
-    .await?;
-    Ok(run.finished(&verdict, duration_ms, finished_at))
+    let completion = if let Some(blocked) = blocked_verdict(&delivery.url, &app.endpoint_policy()) {
+        Completion {
+            verdict: blocked,
+            duration_ms: None,
+            finished_at: now_ms(),
+            request_headers: None,
+        }
+    } else {
+        let sent_at = now_ms();
+        let result = send(delivery).await;
+        let finished_at = now_ms();
+        Completion {
+            verdict: classify(&result),
+            duration_ms: Some(finished_at - sent_at),
+            finished_at,
+            request_headers: Some(delivery.recorded_headers()),
+        }
+    };
+    runs::finish(&app.db()?, run, &completion, agent_name).await?;
+    Ok(run.finished(&completion))
 }
 
 /// `GET /api/incidents/{id}/runs`, newest first.

@@ -5,7 +5,7 @@
 //! (incident, action, key) lets exactly one of two concurrent identical requests send.
 
 use serde::Deserialize;
-use shared::api::{ActionRun, RunOutcome, RunStatus};
+use shared::api::{ActionRun, RunOutcome, RunStatus, SentHeader};
 use shared::limits::IDEMPOTENCY_WINDOW_HOURS;
 use shared::time::format_rfc3339;
 use worker::D1Database;
@@ -27,6 +27,8 @@ pub struct RunRow {
     http_status: Option<u16>,
     duration_ms: Option<u64>,
     response_excerpt: Option<String>,
+    /// JSON array of [`SentHeader`], secret values already redacted.
+    request_headers: Option<String>,
     requested_by: String,
     started_at: i64,
     finished_at: Option<i64>,
@@ -43,6 +45,12 @@ impl RunRow {
         let status = parse_enum::<RunStatus>(&self.status)
             .ok_or_else(|| ApiError::Internal(format!("run {}: bad status", self.id)))?;
         let outcome = self.outcome.as_deref().and_then(parse_enum::<RunOutcome>);
+        let request_headers = self
+            .request_headers
+            .as_deref()
+            .map(serde_json::from_str::<Vec<SentHeader>>)
+            .transpose()
+            .map_err(|_| ApiError::Internal(format!("run {}: bad request_headers", self.id)))?;
         Ok(ActionRun {
             id: self.id,
             incident_id: self.incident_id,
@@ -53,6 +61,7 @@ impl RunRow {
             http_status: self.http_status,
             duration_ms: self.duration_ms,
             response_excerpt: self.response_excerpt,
+            request_headers,
             requested_by: self.requested_by,
             started_at: format_rfc3339(self.started_at),
             finished_at: self.finished_at.map(format_rfc3339),
@@ -74,7 +83,7 @@ fn spelling<T: serde::Serialize>(value: T) -> String {
 }
 
 const COLUMNS: &str = "id, incident_id, action_id, action_name, status, outcome, http_status, \
-    duration_ms, response_excerpt, requested_by, started_at, finished_at";
+    duration_ms, response_excerpt, request_headers, requested_by, started_at, finished_at";
 
 /// A run about to start. Owned, because it outlives the request (see `routes::runs`).
 pub struct NewRun {
@@ -94,14 +103,27 @@ pub struct NewRun {
     pub started_at: i64,
 }
 
+/// How a run ended, ready to store.
+pub struct Completion {
+    /// Status, outcome, code and excerpt.
+    pub verdict: Verdict,
+    /// From sending to the end of the answer; `None` when nothing was sent (blocked).
+    pub duration_ms: Option<i64>,
+    /// Now (ms).
+    pub finished_at: i64,
+    /// The headers sent, secret values redacted; `None` when nothing was sent.
+    pub request_headers: Option<Vec<SentHeader>>,
+}
+
 impl NewRun {
-    /// The run as stored by [`finish`] with this verdict, without reading it back.
-    pub fn finished(
-        &self,
-        verdict: &Verdict,
-        duration_ms: Option<i64>,
-        finished_at: i64,
-    ) -> ActionRun {
+    /// The run as stored by [`finish`], without reading it back.
+    pub fn finished(&self, completion: &Completion) -> ActionRun {
+        let Completion {
+            verdict,
+            duration_ms,
+            finished_at,
+            request_headers,
+        } = completion;
         ActionRun {
             id: self.id.clone(),
             incident_id: self.incident_id.clone(),
@@ -112,9 +134,10 @@ impl NewRun {
             http_status: verdict.http_status,
             duration_ms: duration_ms.and_then(|ms| u64::try_from(ms).ok()),
             response_excerpt: verdict.excerpt.clone(),
+            request_headers: request_headers.clone(),
             requested_by: self.requested_by.clone(),
             started_at: format_rfc3339(self.started_at),
-            finished_at: Some(format_rfc3339(finished_at)),
+            finished_at: Some(format_rfc3339(*finished_at)),
         }
     }
 }
@@ -134,7 +157,7 @@ pub async fn claim(db: &D1Database, run: &NewRun) -> ApiResult<Claim> {
         db,
         &format!(
             "INSERT INTO action_runs ({COLUMNS}, idempotency_key) \
-             VALUES (?1, ?2, ?3, ?4, 'running', NULL, NULL, NULL, NULL, ?5, ?6, NULL, ?7) \
+             VALUES (?1, ?2, ?3, ?4, 'running', NULL, NULL, NULL, NULL, NULL, ?5, ?6, NULL, ?7) \
              ON CONFLICT (incident_id, action_id, idempotency_key) \
              WHERE idempotency_key IS NOT NULL DO NOTHING"
         ),
@@ -188,33 +211,42 @@ pub async fn claim(db: &D1Database, run: &NewRun) -> ApiResult<Claim> {
         .ok_or_else(|| ApiError::Internal("idempotency conflict without a run".into()))
 }
 
-/// Stores the verdict and the timeline entry together. `duration_ms` is `None` when
-/// nothing was sent (a blocked run).
+/// Stores how the run ended and its timeline entry together.
 pub async fn finish(
     db: &D1Database,
     run: &NewRun,
-    verdict: &Verdict,
-    duration_ms: Option<i64>,
-    finished_at: i64,
+    completion: &Completion,
     agent_name: &str,
 ) -> ApiResult<()> {
+    let Completion {
+        verdict,
+        duration_ms,
+        finished_at,
+        request_headers,
+    } = completion;
     let status = spelling(verdict.status);
     let outcome = spelling(verdict.outcome);
+    let request_headers = request_headers
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| ApiError::Internal(format!("run {}: {e}", run.id)))?;
     let update = statement(
         db,
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
-         response_excerpt = ?6, finished_at = ?7 WHERE id = ?1",
+         response_excerpt = ?6, request_headers = ?7, finished_at = ?8 WHERE id = ?1",
         &[
             (&run.id).into(),
             (&status).into(),
             (&outcome).into(),
             verdict.http_status.map(i64::from).into(),
-            duration_ms.into(),
+            (*duration_ms).into(),
             (&verdict.excerpt).into(),
-            finished_at.into(),
+            request_headers.as_deref().into(),
+            (*finished_at).into(),
         ],
     )?;
-    let summary = run_summary(&run.action_name, verdict, duration_ms);
+    let summary = run_summary(&run.action_name, verdict, *duration_ms);
     let entry = statement(
         db,
         "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, created_at) \
@@ -225,7 +257,7 @@ pub async fn finish(
             agent_name.into(),
             (&summary).into(),
             (&run.id).into(),
-            finished_at.into(),
+            (*finished_at).into(),
         ],
     )?;
     db.batch(vec![update, entry]).await?;

@@ -14,6 +14,8 @@ use crate::components::ErrorNotice;
 use crate::format::{excerpt_label, run_summary};
 use crate::session::Session;
 
+use super::request_headers::RequestHeaders;
+
 /// The button, labelled exactly with the action's name, and its result.
 #[component]
 pub fn RunButton(
@@ -123,6 +125,7 @@ fn RunResult(
                 // Text, never markup: whatever the endpoint answered is shown as typed.
                 <pre class="code excerpt">{text}</pre>
             })}
+            <RequestHeaders headers=run.request_headers />
         </div>
     }
 }

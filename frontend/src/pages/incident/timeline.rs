@@ -6,6 +6,8 @@ use shared::api::{LogEntry, RunStatus};
 
 use crate::format::{display_time, excerpt_label, log_type_label, log_type_slug, run_summary};
 
+use super::request_headers::RequestHeaders;
+
 /// The log entries as an ordered list.
 #[component]
 pub fn Timeline(
@@ -41,6 +43,7 @@ pub fn Timeline(
                                             <pre class="code excerpt">{text}</pre>
                                         </details>
                                     })}
+                                    <RequestHeaders headers=run.request_headers />
                                 </div>
                             }
                         })}
