@@ -129,6 +129,42 @@ describe('sessions', () => {
   });
 });
 
+describe('a changed ADMIN_TOKEN', () => {
+  const restarted = [];
+  after(async () => {
+    await Promise.all(restarted.map((w) => w.stop()));
+  });
+
+  /** Restarts on the first worker's data with `vars`, as a redeploy with new secrets does. */
+  async function restart(previous, vars) {
+    await previous.stop({ keepData: true });
+    const next = await startWorker({ persistDir: previous.persistDir, vars: { ENCRYPTION_KEY: previous.encryptionKey, ...vars } });
+    restarted.push(next);
+    return next;
+  }
+
+  test('ends the sessions signed in with the old one; the same one keeps them', async () => {
+    let current = await startWorker();
+    restarted.push(current);
+    const signedIn = await request('POST', `${current.baseUrl}/api/session`, { token: current.token });
+    assert.equal(signedIn.status, 200, signedIn.text);
+    const pair = sessionCookie(signedIn).split(';')[0];
+    const sessionOn = (w) => request('GET', `${w.baseUrl}/api/session`, undefined, { cookie: pair });
+    assert.equal((await sessionOn(current)).status, 200);
+
+    const oldToken = current.token;
+    current = await restart(restarted.pop(), { ADMIN_TOKEN: oldToken });
+    assert.equal((await sessionOn(current)).status, 200, 'a redeploy with the same ADMIN_TOKEN keeps the session');
+
+    current = await restart(restarted.pop(), {});
+    assert.notEqual(current.token, oldToken);
+    assertApiError(await sessionOn(current), 401, 'unauthorized', 'the old ADMIN_TOKEN’s session must end');
+    const fresh = await request('POST', `${current.baseUrl}/api/session`, { token: current.token });
+    assert.equal(fresh.status, 200, 'the new ADMIN_TOKEN signs in');
+    assertApiError(await request('POST', `${current.baseUrl}/api/session`, { token: oldToken }), 401, 'unauthorized');
+  });
+});
+
 describe('request rules shared by every /api route', () => {
   test('an unknown /api route is 404 not_found', async () => {
     assertApiError(await worker.api('GET', '/api/nope'), 404, 'not_found');
@@ -149,6 +185,12 @@ describe('request rules shared by every /api route', () => {
       assert.ok([400, 422].includes(res.status), `${JSON.stringify(body)} → ${res.status} ${res.text}`);
       if (body === '{"name": "Half' || body === '') assertApiError(res, 400, 'invalid_json', JSON.stringify(body));
     }
+    // The message says what was wrong and where, without repeating what was sent: a
+    // misplaced value may be a secret.
+    const typed = await worker.api('POST', '/api/services', '{"name": ["s3cret-in-the-wrong-place"]}', { 'content-type': 'application/json' });
+    assertApiError(typed, 400, 'invalid_json');
+    assert.match(typed.json.error.message, /invalid type: sequence, expected a string at line 1, column \d+/);
+    assert.doesNotMatch(typed.text, /s3cret/);
     assert.equal((await worker.api('GET', '/api/services')).json.services.length, before);
   });
 

@@ -196,12 +196,13 @@ describe('what each role sees', () => {
     }
   });
 
-  test('observers and stakeholders see a run status but not its response excerpt or request headers', async () => {
+  test('observers and stakeholders see only a run’s status: no outcome, code, time, excerpt or headers', async () => {
     for (const role of ROLES) {
       const shown = rank(role) >= rank('responder');
       const run = expectStatus(await members[role].as('GET', `/api/runs/${ids.run}`), 200, role).json.run;
       assert.equal(run.status, 'succeeded', role);
       assert.equal(run.response_excerpt !== null, shown, `${role}: ${JSON.stringify(run)}`);
+      for (const detail of ['outcome', 'http_status', 'duration_ms']) assert.equal(run[detail] !== null, shown, `${role} ${detail}`);
       assert.equal(Array.isArray(run.request_headers), shown, `${role}: ${JSON.stringify(run)}`);
       const runs = expectStatus(await members[role].as('GET', `/api/incidents/${ids.incident}/runs`), 200, role).json.runs;
       assert.equal(runs[0].response_excerpt !== null, shown, role);
@@ -210,6 +211,8 @@ describe('what each role sees', () => {
       assert.ok(entry, `${role}: the run is on the timeline`);
       assert.equal(entry.run.response_excerpt !== null, shown, role);
       assert.equal(Array.isArray(entry.run.request_headers), shown, role);
+      if (shown) assert.match(entry.summary, /HTTP 200/, role);
+      else assert.equal(entry.summary, `Ran "${entry.run.action_name}": succeeded`, `${role}: the line says only the status`);
     }
   });
 

@@ -1,5 +1,5 @@
 // Incidents through /api: listing and filters, the detail with its action buttons,
-// acknowledge and resolve, and the timeline.
+// acknowledge and resolve, the timeline, and notes on it.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -157,5 +157,51 @@ describe('acknowledge and resolve', () => {
     const incident = await triggerIncident(worker, service);
     assertApiError(await worker.api('POST', `/api/incidents/${incident.id}/resolve`, undefined, { authorization: null }), 401, 'unauthorized');
     assert.equal((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status, 'triggered');
+  });
+});
+
+describe('notes', () => {
+  const note = (incident, body) => worker.api('POST', `/api/incidents/${incident.id}/notes`, body);
+
+  test('a note is added once to the timeline, trimmed, its lines and markup kept as text', async () => {
+    const incident = await triggerIncident(worker, await createService(worker));
+    const content = 'Rolled back 4.2.1.\n<b>Watching</b> error rates & latency.';
+    const res = await note(incident, { content: `  ${content}\n ` });
+    assert.equal(res.status, 201, res.text);
+    const entry = res.json.log_entry;
+    assert.match(entry.id, /^log_/);
+    assert.equal(entry.type, 'note');
+    assert.equal(entry.summary, content);
+    assert.equal(entry.agent, 'Administrator');
+    assert.ok(Date.parse(entry.created_at));
+    const log = (await worker.api('GET', `/api/incidents/${incident.id}/log`)).json.log_entries;
+    assert.deepEqual(log.filter((e) => e.type === 'note'), [entry]);
+    assert.deepEqual(log.map((e) => e.type), ['trigger', 'note']);
+  });
+
+  test('a note of 2000 characters is accepted; 2001, blank or missing is 422 on content', async () => {
+    const incident = await triggerIncident(worker, await createService(worker));
+    const at = await note(incident, { content: 'n'.repeat(2000) });
+    assert.equal(at.status, 201, at.text.slice(0, 300));
+    assert.equal(at.json.log_entry.summary.length, 2000);
+    // Multi-byte characters count as one each.
+    assert.equal((await note(incident, { content: 'é'.repeat(2000) })).status, 201);
+    for (const body of [{ content: 'n'.repeat(2001) }, { content: ' \n\t ' }, {}]) {
+      const error = assertApiError(await note(incident, body), 422, 'validation_failed', JSON.stringify(body).slice(0, 40));
+      assert.deepEqual(error.fields.map((f) => f.field), ['content']);
+    }
+    assert.match((await note(incident, { content: 'n'.repeat(2001) })).json.error.message, /2000/);
+    const notes = (await worker.api('GET', `/api/incidents/${incident.id}/log`)).json.log_entries.filter((e) => e.type === 'note');
+    assert.equal(notes.length, 2, 'only the accepted notes are stored');
+  });
+
+  test('a note on an unknown incident is 404 and stores nothing', async () => {
+    assertApiError(await note({ id: 'inc_missing' }, { content: 'hello' }), 404, 'not_found');
+  });
+
+  test('a note may be added to a resolved incident', async () => {
+    const incident = await triggerIncident(worker, await createService(worker));
+    assert.equal((await worker.api('POST', `/api/incidents/${incident.id}/resolve`)).status, 200);
+    assert.equal((await note(incident, { content: 'Postmortem: INC-42' })).status, 201);
   });
 });

@@ -101,7 +101,12 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   ];
   const service = await createService(worker);
   const actionName = unique('Restart');
-  const action = await createAction(worker, service.id, { name: actionName, endpoint_url: `${receiver.url}/ok` });
+  const secretHeaderValue = `Bearer ${unique('browser-secret').replace(/\W+/g, '-')}`;
+  const action = await createAction(worker, service.id, {
+    name: actionName,
+    endpoint_url: `${receiver.url}/ok`,
+    headers: [{ name: 'Authorization', value: secretHeaderValue, secret: true }],
+  });
   const incident = await triggerIncident(worker, service);
 
   const page = await browser.context.newPage();
@@ -136,6 +141,9 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   assert.equal(await acknowledge.isDisabled(), true, 'acknowledge is disabled for an observer');
   assert.equal(await page.getByRole('button', { name: 'Resolve', exact: true }).isDisabled(), true);
   await page.getByText('Acknowledging and resolving needs responder or above; you are observer.').waitFor();
+  assert.equal(await page.getByLabel('Add a note', { exact: true }).isDisabled(), true, 'no notes from an observer');
+  assert.equal(await page.getByRole('button', { name: 'Add note', exact: true }).isDisabled(), true);
+  await page.getByText('Adding notes needs responder or above; you are observer.').waitFor();
   // The reason is what the disabled button's description points at.
   const describedBy = await acknowledge.getAttribute('aria-describedby');
   assert.match(await page.locator(`#${describedBy}`).textContent(), /needs responder/);
@@ -160,6 +168,19 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   assert.match(await result.textContent(), /HTTP 200/);
   const deliveries = (await receiver.deliveries()).filter((d) => d.path === '/ok');
   assert.equal(deliveries.length, 1, 'one click, one POST');
+  // What was sent, the secret header's value redacted.
+  await result.getByText(/Request headers sent/).click();
+  const authorization = result.locator('dt', { hasText: 'Authorization' }).locator('xpath=following-sibling::dd[1]');
+  assert.equal((await authorization.textContent()).trim(), '[redacted]');
+  assert.ok(!(await page.content()).includes(secretHeaderValue), 'the secret header value is on no page');
+  // A note, line breaks kept, lands on the timeline.
+  const note = `Restarted the web tier.\nWatching error rates <b>now</b>.`;
+  await page.getByLabel('Add a note', { exact: true }).fill(note);
+  await page.getByRole('button', { name: 'Add note', exact: true }).click();
+  const noted = page.locator('.timeline .entry-note .entry-summary');
+  await noted.waitFor();
+  assert.equal(await noted.textContent(), note, 'the note is shown as typed, as text');
+  assert.equal(await page.getByLabel('Add a note', { exact: true }).inputValue(), '', 'the box is cleared');
   // The services page says why the create form is off and hides routing keys.
   await page.goto(`${worker.baseUrl}/services`);
   await page.getByRole('heading', { name: service.name }).waitFor();

@@ -21,7 +21,7 @@ use shared::api::{
     ServiceResponse, SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
     UpdateUserRequest, UserList, UserResponse,
 };
-use shared::api::{CreateTokenRequest, CreateUserRequest};
+use shared::api::{CreateNoteRequest, CreateTokenRequest, CreateUserRequest, LogEntryResponse};
 use shared::FieldError;
 
 /// Why a call failed, in words fit to show the user.
@@ -391,6 +391,18 @@ pub async fn resolve_incident(incident_id: &str) -> Result<IncidentResponse, Api
 /// `GET /api/incidents/{id}/log`, oldest first.
 pub async fn incident_log(incident_id: &str) -> Result<LogEntryList, ApiError> {
     get_json(&format!("{}/log", incident_url(incident_id))).await
+}
+
+/// `POST /api/incidents/{id}/notes`.
+pub async fn add_note(
+    incident_id: &str,
+    body: CreateNoteRequest,
+) -> Result<LogEntryResponse, ApiError> {
+    send_json(
+        Request::post(&format!("{}/notes", incident_url(incident_id))),
+        &body,
+    )
+    .await
 }
 
 /// `POST /api/incidents/{id}/actions/{action_id}/runs`. Answers once the endpoint has

@@ -92,6 +92,7 @@ pub fn log_type_label(entry_type: LogEntryType) -> &'static str {
         LogEntryType::Acknowledge => "Acknowledged",
         LogEntryType::Resolve => "Resolved",
         LogEntryType::ActionRun => "Action run",
+        LogEntryType::Note => "Note",
     }
 }
 
@@ -103,6 +104,7 @@ pub fn log_type_slug(entry_type: LogEntryType) -> &'static str {
         LogEntryType::Acknowledge => "acknowledge",
         LogEntryType::Resolve => "resolve",
         LogEntryType::ActionRun => "action_run",
+        LogEntryType::Note => "note",
     }
 }
 

@@ -353,6 +353,8 @@ pub enum LogEntryType {
     Resolve,
     /// A custom action ran.
     ActionRun,
+    /// Someone added a note; the summary is its text.
+    Note,
 }
 
 /// One line of an incident's timeline.
@@ -372,6 +374,22 @@ pub struct LogEntry {
     /// The run, for `action_run` entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<ActionRun>,
+}
+
+/// `POST /api/incidents/{id}/notes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateNoteRequest {
+    /// The note, 1..=2000 characters after trimming. Missing reads as blank, so the
+    /// answer is the field's own message.
+    #[serde(default)]
+    pub content: String,
+}
+
+/// `{"log_entry": ...}`: the note as the timeline shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryResponse {
+    /// The new entry.
+    pub log_entry: LogEntry,
 }
 
 /// `{"log_entries": [...]}`.
@@ -395,6 +413,17 @@ pub enum RunStatus {
     Succeeded,
     /// Anything else.
     Failed,
+}
+
+impl RunStatus {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
 }
 
 /// How the endpoint answered.

@@ -1,6 +1,15 @@
-//! The vocabulary of incidents: status, severity and urgency.
+//! The vocabulary of incidents: status, severity and urgency; and what a note may hold.
 
 use serde::{Deserialize, Serialize};
+
+use crate::limits::MAX_NOTE_CHARS;
+use crate::validation::required_text;
+use crate::FieldError;
+
+/// A note's text: trimmed, 1..=2000 characters, line breaks kept.
+pub fn validate_note(content: &str) -> Result<String, Vec<FieldError>> {
+    required_text(content, "Note", MAX_NOTE_CHARS).map_err(|e| vec![FieldError::new("content", &e)])
+}
 
 /// Where an incident is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +112,29 @@ impl Urgency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_of_2000_characters_is_accepted_and_2001_is_not() {
+        assert_eq!(
+            validate_note(&"n".repeat(MAX_NOTE_CHARS))
+                .unwrap()
+                .chars()
+                .count(),
+            MAX_NOTE_CHARS
+        );
+        let errors = validate_note(&"n".repeat(MAX_NOTE_CHARS + 1)).unwrap_err();
+        assert_eq!(errors[0].field, "content");
+        assert!(errors[0].message.contains("2000"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn a_blank_note_is_refused_and_a_note_keeps_its_lines() {
+        assert!(validate_note(" \n\t ").is_err());
+        assert_eq!(
+            validate_note("  Rolled back.\nWatching.  ").unwrap(),
+            "Rolled back.\nWatching."
+        );
+    }
 
     #[test]
     fn critical_and_error_are_high_urgency_warning_and_info_low() {

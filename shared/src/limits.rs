@@ -18,6 +18,9 @@ pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
 /// Bytes in a header name.
 pub const MAX_HEADER_NAME_BYTES: usize = 256;
 
+/// Characters in a note on an incident's timeline, after trimming.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
 /// Bytes in an Events API v2 request body (PagerDuty's limit).
 pub const MAX_EVENT_BODY_BYTES: usize = 512 * 1024;
 /// Characters in an event's `payload.summary`.

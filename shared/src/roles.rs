@@ -89,7 +89,8 @@ pub enum Permission {
     ReadIncidents,
     /// Read services (routing keys redacted) and actions (names only).
     ReadServices,
-    /// Run actions, see run details (response excerpts), acknowledge and resolve.
+    /// Run actions, see run details (response excerpts, request headers), acknowledge,
+    /// resolve and add notes.
     RunActions,
     /// Create, edit, enable, disable and delete actions; rotate signing secrets; read
     /// action configuration (endpoint URL, headers).
@@ -147,7 +148,9 @@ impl Permission {
         match self {
             Self::ReadIncidents => "read incidents and their timelines",
             Self::ReadServices => "read services and action names",
-            Self::RunActions => "run actions, see run details, acknowledge and resolve incidents",
+            Self::RunActions => {
+                "run actions, see run details, acknowledge and resolve incidents, add notes"
+            }
             Self::ManageActions => {
                 "create, edit, enable and delete actions, rotate signing secrets, read action configuration"
             }

@@ -153,8 +153,10 @@ pub async fn authenticate(req: &Request, app: &App) -> ApiResult<Authenticated> 
         .ok_or(ApiError::Unauthorized)?;
     let principal = match session.user {
         Some(user) => Principal::from_user(user)?,
-        // The built-in owner lasts only while its secret is set.
-        None if app.admin_token().is_some() => Principal::admin(),
+        // The built-in owner lasts only while the ADMIN_TOKEN it signed in with is set.
+        None if admin_session_is_current(app, session.admin_token_hash.as_deref()) => {
+            Principal::admin()
+        }
         None => return Err(ApiError::Unauthorized),
     };
     Ok(Authenticated {
@@ -239,6 +241,17 @@ pub async fn principal_for_token(
     }
 }
 
+/// Whether a built-in owner's session was signed in with the `ADMIN_TOKEN` set now;
+/// changing or unsetting the secret ends every session opened with the old one.
+fn admin_session_is_current(app: &App, signed_in_with: Option<&str>) -> bool {
+    match (app.admin_token(), signed_in_with) {
+        (Some(current), Some(hash)) => {
+            constant_time_eq(hash_token(&current).as_bytes(), hash.as_bytes())
+        }
+        _ => false,
+    }
+}
+
 /// Whether `candidate` is the configured `ADMIN_TOKEN`. An unset token matches nothing.
 pub fn token_matches(app: &App, candidate: &str) -> bool {
     app.admin_token()
@@ -296,7 +309,7 @@ mod tests {
         assert_eq!(
             forbidden_message(Role::Observer, Permission::RunActions),
             "Your role (observer) may not run actions, see run details, acknowledge and \
-             resolve incidents: that needs responder or above"
+             resolve incidents, add notes: that needs responder or above"
         );
     }
 

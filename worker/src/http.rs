@@ -74,7 +74,37 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
 
 /// Parses a JSON body, describing the problem in words a developer can act on.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|error| ApiError::InvalidJson(error.to_string()))
+    serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::InvalidJson(describe_json_error(&error)))
+}
+
+/// What is wrong with a body, without repeating any value it carried: serde's message
+/// quotes the offending value (`invalid type: string "…", expected a boolean`), and that
+/// value may be a secret header sent in the wrong place. Field names are kept, because
+/// they come from the API's own vocabulary and make a typo obvious.
+fn describe_json_error(error: &serde_json::Error) -> String {
+    let position = format!("line {}, column {}", error.line(), error.column());
+    if !error.is_data() {
+        return format!("malformed JSON at {position}");
+    }
+    let message = error.to_string();
+    // serde appends " at line L column C"; the position is given in our own words.
+    let message = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |at| &message[..at]);
+    // What the API expected is ours to repeat; what was received is not.
+    let (received, expected) = message
+        .rfind(", expected")
+        .map_or((message, ""), |at| message.split_at(at));
+    let received = if received.starts_with("unknown field") || received.starts_with("missing field")
+    {
+        received
+    } else {
+        received
+            .find(['"', '`'])
+            .map_or(received, |quote| received[..quote].trim_end())
+    };
+    format!("{received}{expected} at {position}")
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -132,5 +162,44 @@ mod tests {
     fn malformed_json_is_reported_as_invalid_json() {
         let result: ApiResult<serde_json::Value> = parse_json(b"{\"name\": ");
         assert!(matches!(result, Err(ApiError::InvalidJson(_))));
+    }
+
+    fn invalid_json_message<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        match parse_json::<T>(body.as_bytes()) {
+            Err(ApiError::InvalidJson(message)) => message,
+            other => panic!("expected invalid_json, got {other:?}"),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Patch {
+        enabled: Option<bool>,
+        role: Option<shared::roles::Role>,
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_is_described_without_repeating_it() {
+        let message = invalid_json_message::<Patch>(r#"{"enabled": "s3cret-value"}"#);
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(message.contains("invalid type: string"), "{message}");
+        assert!(message.contains("expected a boolean"), "{message}");
+        assert!(message.contains("line 1, column"), "{message}");
+        let variant = invalid_json_message::<Patch>(r#"{"role": "s3cret-value"}"#);
+        assert!(!variant.contains("s3cret"), "{variant}");
+        assert!(variant.contains("expected one of"), "{variant}");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_and_malformed_json_located() {
+        let unknown = invalid_json_message::<Patch>(r#"{"enabeld": true}"#);
+        assert!(unknown.contains("unknown field `enabeld`"), "{unknown}");
+        let malformed = invalid_json_message::<Patch>("{\"enabled\": \"s3cret");
+        assert!(!malformed.contains("s3cret"), "{malformed}");
+        assert!(
+            malformed.starts_with("malformed JSON at line 1"),
+            "{malformed}"
+        );
     }
 }

@@ -107,6 +107,7 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
             incidents::transition_incident(app, who, id, IncidentStatus::Resolved).await
         }
         (Get, R::IncidentLog(id)) => incidents::get_log(app, who, id).await,
+        (Post, R::IncidentNotes(id)) => incidents::add_note(req, app, who, id).await,
         (Get, R::IncidentRuns(id)) => runs::list_runs(app, who, id).await,
         (Post, R::ActionRuns(incident, action)) => {
             runs::create_run(&req, app, ctx, who, incident, action).await

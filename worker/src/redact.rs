@@ -34,19 +34,30 @@ pub fn incident(mut incident: Incident, role: Role) -> Incident {
     incident
 }
 
-/// A run: below `responder`, its status without the endpoint's answer or the request
-/// headers.
+/// A run: below `responder`, only its status. How the endpoint answered (outcome, code,
+/// time, excerpt) and what was sent (headers) are run details.
 pub fn run(mut run: ActionRun, role: Role) -> ActionRun {
     if !role.can(Permission::RunActions) {
+        run.outcome = None;
+        run.http_status = None;
+        run.duration_ms = None;
         run.response_excerpt = None;
         run.request_headers = None;
     }
     run
 }
 
-/// A timeline entry: its embedded run redacted as [`run`].
+/// A timeline entry: its embedded run redacted as [`run`]. Below `responder` a run's
+/// line says only which action ran and its status, because the stored line carries run
+/// details (the HTTP code, the time, or the rule that blocked the endpoint, which names
+/// its host).
 pub fn log_entry(mut entry: LogEntry, role: Role) -> LogEntry {
-    entry.run = entry.run.map(|r| run(r, role));
+    if let Some(shown) = entry.run.take().map(|r| run(r, role)) {
+        if !role.can(Permission::RunActions) {
+            entry.summary = format!("Ran \"{}\": {}", shown.action_name, shown.status.as_str());
+        }
+        entry.run = Some(shown);
+    }
     entry
 }
 
@@ -130,9 +141,35 @@ mod tests {
         for role in Role::ALL {
             let run = run(a_run(), role);
             let shown = role >= Role::Responder;
+            assert_eq!(run.outcome.is_some(), shown, "{role}");
+            assert_eq!(run.http_status.is_some(), shown, "{role}");
+            assert_eq!(run.duration_ms.is_some(), shown, "{role}");
             assert_eq!(run.response_excerpt.is_some(), shown, "{role}");
             assert_eq!(run.request_headers.is_some(), shown, "{role}");
             assert_eq!(run.status, RunStatus::Succeeded);
+        }
+    }
+
+    #[test]
+    fn a_run_line_below_responder_names_the_action_and_status_only() {
+        let entry = LogEntry {
+            id: "log_1".into(),
+            entry_type: shared::api::LogEntryType::ActionRun,
+            created_at: "t".into(),
+            agent: "Ada".into(),
+            summary: "Did not run \"Restart\": blocked, nothing was sent. Endpoint host \
+                      10.0.0.5 is a private address (10.0.0.0/8)"
+                .into(),
+            run: Some(a_run()),
+        };
+        for role in Role::ALL {
+            let shown = log_entry(entry.clone(), role);
+            if role >= Role::Responder {
+                assert_eq!(shown.summary, entry.summary, "{role}");
+            } else {
+                assert_eq!(shown.summary, "Ran \"Restart\": succeeded", "{role}");
+                assert_eq!(shown.run.unwrap().http_status, None, "{role}");
+            }
         }
     }
 }

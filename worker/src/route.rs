@@ -30,6 +30,8 @@ pub enum Route<'a> {
     Resolve(&'a str),
     /// `/api/incidents/{id}/log`
     IncidentLog(&'a str),
+    /// `/api/incidents/{id}/notes`
+    IncidentNotes(&'a str),
     /// `/api/incidents/{id}/runs`
     IncidentRuns(&'a str),
     /// `/api/incidents/{id}/actions/{action_id}/runs`
@@ -74,6 +76,7 @@ pub fn resolve(path: &str) -> Option<Route<'_>> {
         ["api", "incidents", id, "acknowledge"] => Route::Acknowledge(id),
         ["api", "incidents", id, "resolve"] => Route::Resolve(id),
         ["api", "incidents", id, "log"] => Route::IncidentLog(id),
+        ["api", "incidents", id, "notes"] => Route::IncidentNotes(id),
         ["api", "incidents", id, "runs"] => Route::IncidentRuns(id),
         ["api", "incidents", id, "actions", action, "runs"] => Route::ActionRuns(id, action),
         ["api", "runs", id] => Route::Run(id),
@@ -121,7 +124,9 @@ pub fn requirement(method: &Method, route: &Route<'_>) -> Option<Requirement> {
             Get,
             R::Incidents | R::Incident(_) | R::IncidentLog(_) | R::IncidentRuns(_) | R::Run(_),
         ) => need(P::ReadIncidents),
-        (Post, R::Acknowledge(_) | R::Resolve(_) | R::ActionRuns(..)) => need(P::RunActions),
+        (Post, R::Acknowledge(_) | R::Resolve(_) | R::IncidentNotes(_) | R::ActionRuns(..)) => {
+            need(P::RunActions)
+        }
 
         (Get, R::Audit) => need(P::ReadAudit),
 
@@ -155,6 +160,7 @@ mod tests {
             ("/api/incidents/i1/acknowledge", Route::Acknowledge("i1")),
             ("/api/incidents/i1/resolve", Route::Resolve("i1")),
             ("/api/incidents/i1/log", Route::IncidentLog("i1")),
+            ("/api/incidents/i1/notes", Route::IncidentNotes("i1")),
             ("/api/incidents/i1/runs", Route::IncidentRuns("i1")),
             (
                 "/api/incidents/i1/actions/a1/runs",
@@ -198,7 +204,7 @@ mod tests {
 /// Every path the worker answers, with `{placeholders}` for ids: the URL space the
 /// authorization matrix walks.
 #[cfg(test)]
-pub const PATH_TEMPLATES: [&str; 21] = [
+pub const PATH_TEMPLATES: [&str; 22] = [
     "/v2/enqueue",
     "/api/session",
     "/api/me",
@@ -212,6 +218,7 @@ pub const PATH_TEMPLATES: [&str; 21] = [
     "/api/incidents/{incident}/acknowledge",
     "/api/incidents/{incident}/resolve",
     "/api/incidents/{incident}/log",
+    "/api/incidents/{incident}/notes",
     "/api/incidents/{incident}/runs",
     "/api/incidents/{incident}/actions/{action}/runs",
     "/api/runs/{run}",

@@ -1,6 +1,7 @@
 //! One incident: its facts, acknowledge and resolve, a button per enabled custom action,
 //! and the timeline.
 
+mod note_form;
 mod request_headers;
 mod run_button;
 mod timeline;
@@ -16,6 +17,7 @@ use crate::components::{ErrorNotice, Loading, StatusBadge};
 use crate::format::{display_time, pretty_details};
 use crate::session::Session;
 
+use note_form::NoteForm;
 use run_button::RunButton;
 use timeline::Timeline;
 
@@ -241,6 +243,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                     Some(Ok(list)) => view! { <Timeline entries=list.log_entries /> }.into_any(),
                 }}
+                <NoteForm incident_id on_added=refresh_log />
             </section>
         </article>
     }

@@ -1,13 +1,16 @@
-//! `/api/incidents`: list, read, acknowledge, resolve, and the timeline.
+//! `/api/incidents`: list, read, acknowledge, resolve, the timeline, and notes on it.
 
-use shared::api::{ActionSummary, Incident, IncidentList, IncidentResponse, LogEntryList};
-use shared::incident::IncidentStatus;
+use shared::api::{
+    ActionSummary, CreateNoteRequest, Incident, IncidentList, IncidentResponse, LogEntryList,
+    LogEntryResponse,
+};
+use shared::incident::{validate_note, IncidentStatus};
 use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::json_response;
+use crate::http::{json_response, read_json};
 use crate::redact;
 use crate::sealed;
 use crate::store::actions;
@@ -84,6 +87,21 @@ pub async fn get_log(app: &App, caller: &Principal, id: &str) -> ApiResult<Respo
         .map(|entry| redact::log_entry(entry, caller.role))
         .collect();
     Ok(json_response(&LogEntryList { log_entries }, 200)?)
+}
+
+/// `POST /api/incidents/{id}/notes` `{"content"}`: 201 with the new timeline entry.
+pub async fn add_note(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let body: CreateNoteRequest = read_json(&mut req).await?;
+    let content = validate_note(&body.content).map_err(ApiError::Validation)?;
+    let log_entry = incidents::add_note(&app.db()?, id, &caller.name, &content, app.now_ms)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    Ok(json_response(&LogEntryResponse { log_entry }, 201)?)
 }
 
 async fn load_with_actions(app: &App, id: &str) -> ApiResult<Incident> {

@@ -40,16 +40,20 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
             retry_after_secs: window.retry_after_secs,
         });
     }
-    let (principal, token_id) = principal_for_token(app, body.token.trim())
+    let presented = body.token.trim();
+    let (principal, token_id) = principal_for_token(app, presented)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     rate_limits::release(&db, &bucket, window).await?;
+    let admin_token_hash = hash_token(presented);
     let owner = match (&principal.user, &token_id) {
         (Some(user), Some(token_id)) => SessionOwner::User {
             user_id: &user.id,
             token_id,
         },
-        _ => SessionOwner::BuiltIn,
+        _ => SessionOwner::BuiltIn {
+            admin_token_hash: &admin_token_hash,
+        },
     };
     let token = new_session_token();
     let expires_ms = app.now_ms + SESSION_TTL_SECS * 1000;

@@ -273,6 +273,42 @@ pub async fn apply_transition(
     })
 }
 
+/// Adds a note to an incident's timeline, unless the incident does not exist (`None`).
+pub async fn add_note(
+    db: &D1Database,
+    incident_id: &str,
+    agent: &str,
+    content: &str,
+    now_ms: i64,
+) -> ApiResult<Option<LogEntry>> {
+    let id = new_id("log");
+    let insert = statement(
+        db,
+        "INSERT INTO log_entries (id, incident_id, type, agent, summary, created_at) \
+         SELECT ?1, id, 'note', ?3, ?4, ?5 FROM incidents WHERE id = ?2",
+        &[
+            id.as_str().into(),
+            incident_id.into(),
+            agent.into(),
+            content.into(),
+            now_ms.into(),
+        ],
+    )?
+    .run()
+    .await?;
+    if changes(&insert) == 0 {
+        return Ok(None);
+    }
+    Ok(Some(LogEntry {
+        id,
+        entry_type: LogEntryType::Note,
+        created_at: format_rfc3339(now_ms),
+        agent: agent.to_owned(),
+        summary: content.to_owned(),
+        run: None,
+    }))
+}
+
 /// A `log_entries` row.
 #[derive(Debug, Deserialize)]
 struct LogRow {

@@ -1,7 +1,8 @@
 //! Sign-in sessions (D1, strongly consistent, so a sign-out takes effect at once).
 //! Only a hash of each cookie value is stored. A session belongs to a user (and to the
 //! API token signed in with), so deleting either ends it by ON DELETE CASCADE; the
-//! built-in `ADMIN_TOKEN` owner's sessions have no user row.
+//! built-in `ADMIN_TOKEN` owner's sessions have no user row and are bound to a hash of
+//! the `ADMIN_TOKEN` they signed in with instead.
 
 use serde::Deserialize;
 use worker::D1Database;
@@ -14,7 +15,10 @@ use crate::error::ApiResult;
 #[derive(Debug, Clone, Copy)]
 pub enum SessionOwner<'a> {
     /// The holder of `ADMIN_TOKEN`.
-    BuiltIn,
+    BuiltIn {
+        /// SHA-256 of the `ADMIN_TOKEN` signed in with.
+        admin_token_hash: &'a str,
+    },
     /// A user, signed in with one of their API tokens.
     User {
         /// `users.id`.
@@ -32,18 +36,19 @@ pub async fn insert(
     now_ms: i64,
     expires_ms: i64,
 ) -> ApiResult<()> {
-    let (user_id, token_id) = match owner {
-        SessionOwner::BuiltIn => (None, None),
-        SessionOwner::User { user_id, token_id } => (Some(user_id), Some(token_id)),
+    let (user_id, token_id, admin_token_hash) = match owner {
+        SessionOwner::BuiltIn { admin_token_hash } => (None, None, Some(admin_token_hash)),
+        SessionOwner::User { user_id, token_id } => (Some(user_id), Some(token_id), None),
     };
     statement(
         db,
-        "INSERT INTO sessions (token_hash, user_id, token_id, created_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO sessions (token_hash, user_id, token_id, admin_token_hash, created_at, \
+         expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         &[
             token_hash.into(),
             user_id.into(),
             token_id.into(),
+            admin_token_hash.into(),
             now_ms.into(),
             expires_ms.into(),
         ],
@@ -58,6 +63,8 @@ pub async fn insert(
 pub struct LiveSession {
     /// The user, as of now (a role change applies to open sessions at once).
     pub user: Option<UserRow>,
+    /// For the built-in owner: SHA-256 of the `ADMIN_TOKEN` signed in with.
+    pub admin_token_hash: Option<String>,
     /// When it ends (ms).
     pub expires_at: i64,
 }
@@ -65,6 +72,7 @@ pub struct LiveSession {
 #[derive(Deserialize)]
 struct SessionUserRow {
     expires_at: i64,
+    admin_token_hash: Option<String>,
     user_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
@@ -80,7 +88,7 @@ pub async fn find_live(
 ) -> ApiResult<Option<LiveSession>> {
     let row: Option<SessionUserRow> = statement(
         db,
-        "SELECT s.expires_at, s.user_id, u.name, u.email, u.role, u.created_at \
+        "SELECT s.expires_at, s.admin_token_hash, s.user_id, u.name, u.email, u.role, u.created_at \
          FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = ?1 AND s.expires_at > ?2",
         &[token_hash.into(), now_ms.into()],
@@ -105,6 +113,7 @@ pub async fn find_live(
     };
     Ok(Some(LiveSession {
         user,
+        admin_token_hash: row.admin_token_hash,
         expires_at: row.expires_at,
     }))
 }
