@@ -68,6 +68,30 @@ test('each change is recorded once, newest first, with before and after', async 
   assert.ok(!res.text.includes(service.routing_key), 'a routing key reached the audit log');
 });
 
+test('a new secret header value is recorded as changed, by name, never by value', async () => {
+  const [oldValue, newValue] = [unique('old-secret'), unique('new-secret')].map((v) => v.replace(/\s/g, '-'));
+  const service = await createService(worker);
+  const action = await createAction(worker, service.id, {
+    endpoint_url: 'https://hooks.example.com/restart',
+    headers: [{ name: 'Authorization', value: oldValue, secret: true }, { name: 'X-Team', value: 'sre' }],
+  });
+  const path = `/api/services/${service.id}/actions/${action.id}`;
+  const kept = await worker.api('PATCH', path, { headers: [{ name: 'Authorization', value: null, secret: true }, { name: 'X-Team', value: 'ops' }] });
+  assert.equal(kept.status, 200, kept.text);
+  const changed = await worker.api('PATCH', path, { headers: [{ name: 'Authorization', value: newValue, secret: true }, { name: 'X-Team', value: 'ops' }] });
+  assert.equal(changed.status, 200, changed.text);
+
+  const res = await worker.api('GET', '/api/audit');
+  const updates = res.json.audit_entries.filter((e) => e.target_id === action.id && e.event === 'action.updated');
+  assert.equal(updates.length, 2);
+  const [second, first] = updates;
+  assert.equal('secret_values_changed' in first.after, false, 'a kept secret is no change');
+  assert.equal(first.after.headers[1].value, 'ops');
+  assert.deepEqual(second.after.secret_values_changed, ['Authorization']);
+  assert.equal(second.after.headers[0].value, null);
+  assert.ok(!res.text.includes(oldValue) && !res.text.includes(newValue), 'a secret value reached the audit log');
+});
+
 test('a refused change records nothing', async () => {
   const service = await createService(worker);
   const countBefore = (await auditEntries()).length;

@@ -216,6 +216,14 @@ describe('what each role sees', () => {
     }
   });
 
+  test('the endpoint settings (internal host names) go to manager and up only', async () => {
+    for (const role of ROLES) {
+      const { settings } = expectStatus(await members[role].as('GET', '/api/session'), 200, role).json;
+      const expected = rank(role) >= rank('manager') ? '127.0.0.1' : '';
+      assert.equal(settings.private_endpoint_allowlist, expected, role);
+    }
+  });
+
   test('a stakeholder sees the incident but not its action buttons', async () => {
     for (const role of ROLES) {
       const { incident } = expectStatus(await members[role].as('GET', `/api/incidents/${ids.incident}`), 200, role).json;

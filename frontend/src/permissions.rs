@@ -42,6 +42,17 @@ pub fn user_change_denial(caller: Role, target: Role) -> Option<String> {
         .then(|| format!("Only an owner changes or removes an {target}; you are {caller}."))
 }
 
+/// Why `caller` cannot make a token for a user who holds `target`, or `None` when it can.
+/// A token acts as its user, so one for another admin or owner is an owner's to make; one's
+/// own adds nothing.
+pub fn token_mint_denial(caller: Role, for_self: bool, target: Role) -> Option<String> {
+    if let Some(reason) = denial(caller, Permission::ManageUsers, "Managing tokens") {
+        return Some(reason);
+    }
+    (!for_self && target.is_privileged() && caller != Role::Owner)
+        .then(|| format!("Only an owner makes tokens for an {target}; you are {caller}."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +118,17 @@ mod tests {
         assert!(user_change_denial(Role::Manager, Role::Observer)
             .unwrap()
             .contains("needs admin or above"));
+    }
+
+    #[test]
+    fn only_an_owner_makes_tokens_for_another_admin_or_owner() {
+        assert_eq!(token_mint_denial(Role::Admin, false, Role::Manager), None);
+        assert_eq!(token_mint_denial(Role::Admin, true, Role::Admin), None);
+        assert_eq!(token_mint_denial(Role::Owner, false, Role::Owner), None);
+        let reason = token_mint_denial(Role::Admin, false, Role::Owner).unwrap();
+        assert!(
+            reason.contains("Only an owner makes tokens for an owner"),
+            "{reason}"
+        );
     }
 }

@@ -68,8 +68,9 @@ pub struct SessionInfo {
     pub expires_at: Option<String>,
 }
 
-/// Deployment settings the SPA needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Deployment settings the SPA needs; empty below `manager`, who do not edit actions,
+/// because the values name internal hosts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     /// The `PRIVATE_ENDPOINT_ALLOWLIST` value, so the form applies the same URL rule.
     pub private_endpoint_allowlist: String,

@@ -126,10 +126,7 @@ impl EndpointUrl {
     /// the endpoint guard is [`ValidationError::EndpointNotAllowed`], whose message names
     /// the rule; a blank, overlong or unparseable one is an ordinary validation error.
     pub fn parse(raw: &str, policy: &EndpointPolicy) -> Result<Self, ValidationError> {
-        // Surrounding spaces are forgiven as in every form field; the normalised URL is
-        // what is stored and sent, so nothing trimmed here can reach the wire.
-        let raw = raw.trim();
-        if raw.is_empty() {
+        if raw.trim().is_empty() {
             return Err(ValidationError::Required("Endpoint URL"));
         }
         if raw.chars().count() > MAX_ENDPOINT_URL_CHARS {
@@ -139,8 +136,10 @@ impl EndpointUrl {
                 unit: "characters",
             });
         }
-        // The parser would quietly drop tabs and line breaks, so the text a person reviews
-        // and the URL that is called could differ; refuse rather than guess.
+        // The parser would quietly drop tabs and line breaks anywhere, and spaces and
+        // control characters at either end, so the text a person reviews and the URL that
+        // is called could differ; refuse rather than guess. (Forms trim what is typed
+        // before sending; the API takes the text as given.)
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(refused(
                 "Endpoint URL must not contain spaces, tabs, line breaks, NUL or other control characters".to_owned(),
@@ -429,7 +428,7 @@ mod tests {
 
     #[test]
     fn an_https_url_is_accepted_and_normalised() {
-        let url = EndpointUrl::parse(" https://Example.COM/hook ", &policy("")).unwrap();
+        let url = EndpointUrl::parse("https://Example.COM/hook", &policy("")).unwrap();
         assert_eq!(url.as_str(), "https://example.com/hook");
     }
 

@@ -103,14 +103,14 @@ impl App {
     }
 
     /// The role given to a person Access signed in whose e-mail no user has
-    /// (`ACCESS_DEFAULT_ROLE`); `None` (unset or not a role) refuses them instead.
+    /// (`ACCESS_DEFAULT_ROLE`); `None` (unset, not a role, or `admin`/`owner`) refuses
+    /// them instead. Only an owner grants admin or owner, and a setting is not an owner:
+    /// one typo would otherwise hand the keys to everyone Access lets through.
     pub fn access_default_role(&self) -> Option<Role> {
         let raw = self.setting("ACCESS_DEFAULT_ROLE")?;
-        let role = Role::parse(raw.trim()).ok();
-        if role.is_none() {
-            worker::console_error!("ACCESS_DEFAULT_ROLE {raw:?} is not a role; ignored");
-        }
-        role
+        parse_access_default_role(&raw)
+            .map_err(|problem| worker::console_error!("ACCESS_DEFAULT_ROLE {problem}; ignored"))
+            .ok()
     }
 
     /// The endpoint rules in force.
@@ -126,4 +126,27 @@ pub fn now_ms() -> i64 {
     #[expect(clippy::cast_possible_truncation, reason = "integral milliseconds")]
     let ms = js_sys::Date::now() as i64;
     ms
+}
+
+/// `ACCESS_DEFAULT_ROLE` as a role no higher than `manager`, or what is wrong with it.
+fn parse_access_default_role(raw: &str) -> Result<Role, String> {
+    match Role::parse(raw.trim()) {
+        Ok(role) if !role.is_privileged() => Ok(role),
+        Ok(role) => Err(format!("{role} is not allowed (manager at most)")),
+        Err(_) => Err(format!("{raw:?} is not a role")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_may_create_users_up_to_manager_and_never_admin_or_owner() {
+        assert_eq!(parse_access_default_role(" observer "), Ok(Role::Observer));
+        assert_eq!(parse_access_default_role("manager"), Ok(Role::Manager));
+        for refused in ["admin", "owner", "root", ""] {
+            assert!(parse_access_default_role(refused).is_err(), "{refused}");
+        }
+    }
 }

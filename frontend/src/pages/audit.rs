@@ -16,8 +16,8 @@ pub fn AuditPage() -> impl IntoView {
         <div class="page">
             <h1>"Audit log"</h1>
             <p class="lede">
-                "Every change to services, custom actions and signing secrets, newest first. "
-                "Secret values are never recorded."
+                "Every change to services, custom actions, signing secrets, users and API tokens, newest first. "
+                "Secret values are never recorded: a new secret header value shows as changed, by name."
             </p>
             {move || match entries.get() {
                 None => view! { <Loading what="Loading the audit log…" /> }.into_any(),

@@ -12,6 +12,7 @@ use crate::api::{self, ApiError};
 use crate::components::{ErrorNotice, FieldMessage, Loading, OneTimeSecret};
 use crate::format::display_time;
 use crate::forms::{error_id, field_errors_of, message_for};
+use crate::permissions::token_mint_denial;
 use crate::session::Session;
 
 /// A token secret to show once: the token's label and the secret.
@@ -74,6 +75,17 @@ fn TokenDirectory(user_id: String) -> impl IntoView {
         notice.set(Some(format!("Token “{label}” revoked.")));
         tokens.refetch();
     });
+    let session = Session::expect();
+    // Known once the user has loaded; until then the button waits too.
+    let mint_denied = Signal::derive(move || match user.get() {
+        Some(Ok(found)) => {
+            let for_self = session
+                .get()
+                .is_some_and(|signed_in| signed_in.session.user_id == found.user.id);
+            token_mint_denial(session.role(), for_self, found.user.role)
+        }
+        _ => None,
+    });
 
     view! {
         <p class="lead">
@@ -93,7 +105,7 @@ fn TokenDirectory(user_id: String) -> impl IntoView {
             <TokenSecret shown=shown_token on_dismiss=Callback::new(move |()| shown.set(None)) />
         })}
         {move || notice.get().map(|text| view! { <p class="notice success" role="status">{text}</p> })}
-        <CreateTokenForm user_id=user_id.clone() on_created />
+        <CreateTokenForm user_id=user_id.clone() denied=mint_denied on_created />
         <section aria-labelledby="token-list-heading">
             <h2 id="token-list-heading">"Tokens"</h2>
             {move || match tokens.get() {
@@ -119,9 +131,13 @@ fn TokenDirectory(user_id: String) -> impl IntoView {
     }
 }
 
-/// Make a token: its label.
+/// Make a token: its label. `denied` says why the caller may not, if so.
 #[component]
-fn CreateTokenForm(user_id: String, on_created: Callback<ApiToken>) -> impl IntoView {
+fn CreateTokenForm(
+    user_id: String,
+    denied: Signal<Option<String>>,
+    on_created: Callback<ApiToken>,
+) -> impl IntoView {
     let label = RwSignal::new(String::new());
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
     let label_message = Signal::derive(move || message_for(&server_errors.get(), "label"));
@@ -142,7 +158,7 @@ fn CreateTokenForm(user_id: String, on_created: Callback<ApiToken>) -> impl Into
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         server_errors.set(Vec::new());
-        if create.pending().get_untracked() {
+        if create.pending().get_untracked() || denied.get_untracked().is_some() {
             return;
         }
         create.dispatch(CreateTokenRequest {
@@ -167,10 +183,16 @@ fn CreateTokenForm(user_id: String, on_created: Callback<ApiToken>) -> impl Into
                 <FieldMessage id=error_id("token", "label") message=label_message />
             </div>
             <div class="form-actions">
-                <button type="submit" class="button" disabled=move || create.pending().get()>
+                <button
+                    type="submit"
+                    class="button"
+                    disabled=move || create.pending().get() || denied.with(Option::is_some)
+                    aria-describedby=move || denied.with(Option::is_some).then_some("token-create-denied")
+                >
                     "Create token"
                 </button>
                 {move || create.pending().get().then(|| view! { <span role="status">"Creating…"</span> })}
+                {move || denied.get().map(|reason| view! { <p class="hint denied" id="token-create-denied">{reason}</p> })}
             </div>
             {move || match create.value().get() {
                 Some(Err(error)) => Some(view! { <ErrorNotice error=error /> }),

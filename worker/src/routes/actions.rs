@@ -227,8 +227,10 @@ pub async fn rotate_secret(
 }
 
 /// Records a change to `action` in the audit log, as the API shows the action (secret
-/// header values null, no signing secret). The KV write cannot share a transaction with
-/// D1, so this runs right after it succeeds.
+/// header values null, no signing secret). An edit that gave a secret header a new value
+/// would then look like no change at all, so its `after` also names those headers in
+/// `secret_values_changed`, never their values. The KV write cannot share a transaction
+/// with D1, so this runs right after it succeeds.
 async fn record_action_change(
     app: &App,
     caller: &Principal,
@@ -242,6 +244,15 @@ async fn record_action_change(
             .map(|state| serde_json::to_value(state.to_wire(false)))
             .transpose()
     };
+    let mut after_snapshot = snapshot(after)?;
+    if let (Some(before), Some(after), Some(serde_json::Value::Object(shown))) =
+        (before, after, after_snapshot.as_mut())
+    {
+        let changed = secret_values_changed(before, after);
+        if !changed.is_empty() {
+            shown.insert("secret_values_changed".to_owned(), changed.into());
+        }
+    }
     let change = Change {
         actor: caller,
         event,
@@ -249,10 +260,28 @@ async fn record_action_change(
         target_id: &action.id,
         service_id: Some(&action.service_id),
         before: snapshot(before)?,
-        after: snapshot(after)?,
+        after: after_snapshot,
         at: app.now_ms,
     };
     audit::record(&app.db()?, &change).await
+}
+
+/// The names of the secret headers whose value is new in `after`: added, or given a new
+/// value, under the same name (compared without regard to case, as header names are).
+fn secret_values_changed(before: &StoredAction, after: &StoredAction) -> Vec<String> {
+    after
+        .headers
+        .iter()
+        .filter(|header| header.secret)
+        .filter(|header| {
+            !before.headers.iter().any(|old| {
+                old.secret
+                    && old.name.eq_ignore_ascii_case(&header.name)
+                    && old.value == header.value
+            })
+        })
+        .map(|header| header.name.clone())
+        .collect()
 }
 
 /// The headers to store: a secret header without a new value keeps the stored value of
@@ -290,5 +319,47 @@ fn stored_headers(valid: &ValidAction, previous: &[StoredHeader]) -> ApiResult<V
         Ok(headers)
     } else {
         Err(ApiError::Validation(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_headers(headers: &[(&str, &str, bool)]) -> StoredAction {
+        StoredAction {
+            id: "act_1".into(),
+            service_id: "svc_1".into(),
+            name: "Restart".into(),
+            description: None,
+            endpoint_url: "https://e.com/hook".into(),
+            enabled: true,
+            headers: headers
+                .iter()
+                .map(|(name, value, secret)| StoredHeader {
+                    name: (*name).into(),
+                    value: (*value).into(),
+                    secret: *secret,
+                })
+                .collect(),
+            signing_secret: "whsec_x".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_new_or_changed_secret_value_is_named_and_a_kept_one_is_not() {
+        let before = with_headers(&[("Authorization", "old", true), ("X-Team", "sre", false)]);
+        let kept = with_headers(&[("authorization", "old", true), ("X-Team", "ops", false)]);
+        assert_eq!(secret_values_changed(&before, &kept), Vec::<String>::new());
+        let changed = with_headers(&[("Authorization", "new", true), ("X-Key", "k", true)]);
+        assert_eq!(
+            secret_values_changed(&before, &changed),
+            ["Authorization", "X-Key"]
+        );
+        // A plain header turned secret has a value nobody may read any more: a change.
+        let turned = with_headers(&[("X-Team", "sre", true)]);
+        assert_eq!(secret_values_changed(&before, &turned), ["X-Team"]);
     }
 }

@@ -3,6 +3,7 @@
 //! sits in the browser. `GET /api/me` says who the caller is.
 
 use shared::api::{Me, MeResponse, SessionInfo, SessionResponse, Settings, SignInRequest};
+use shared::roles::{Permission, Role};
 use shared::time::format_rfc3339;
 use worker::{Request, Response};
 
@@ -123,9 +124,19 @@ fn session_response(caller: &Authenticated, app: &App) -> SessionResponse {
             role: Some(caller.principal.role),
             expires_at: caller.session_expires_ms.map(format_rfc3339),
         },
-        settings: Settings {
+        settings: settings_for(caller.principal.role, app),
+    }
+}
+
+/// The deployment settings the action form validates with. They name internal hosts, so
+/// only roles that edit actions get them; everyone else gets empty values.
+fn settings_for(role: Role, app: &App) -> Settings {
+    if role.can(Permission::ManageActions) {
+        Settings {
             private_endpoint_allowlist: app.private_endpoint_allowlist(),
             own_hosts: app.own_hosts(),
-        },
+        }
+    } else {
+        Settings::default()
     }
 }

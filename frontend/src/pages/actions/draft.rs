@@ -105,7 +105,9 @@ impl ActionDraft {
         let fields = ActionFields {
             name: &self.name,
             description: Some(&self.description),
-            endpoint_url: &self.endpoint_url,
+            // What is sent is trimmed (below), so that is what is checked: a pasted URL's
+            // stray space is not an error in the form.
+            endpoint_url: self.endpoint_url.trim(),
             headers: &headers,
         };
         let mut problems = validate_action(fields, policy, editing)
@@ -215,6 +217,12 @@ mod tests {
         let problems = draft("http://example.com/hook").problems(&local_policy(), false);
         assert_eq!(fields(&problems), ["endpoint_url"]);
         assert!(problems[0].message.contains("https://"));
+    }
+
+    #[test]
+    fn a_pasted_url_with_stray_spaces_is_valid_in_the_form() {
+        let problems = draft(" https://e.com/hook \n").problems(&local_policy(), false);
+        assert_eq!(fields(&problems), Vec::<&str>::new());
     }
 
     #[test]
