@@ -243,6 +243,27 @@ test('a responder signs in, sets up actions, and runs them from an incident', { 
   await page.getByText('3 of 3 used').waitFor();
   await assertNoHorizontalScroll(page, 'actions page');
 
+  // --- Rotate a signing secret and delete an action, each behind its question. -------------
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByRole('button', { name: `Rotate signing secret of ${slowName}`, exact: true }).click();
+  const rotate = page.getByRole('button', { name: 'Rotate secret', exact: true });
+  assert.equal(await rotate.evaluate((el) => el === document.activeElement), true, 'the question takes focus');
+  await page.keyboard.press('Enter');
+  const rotatedPanel = page.locator('section.notice.secret');
+  await rotatedPanel.getByRole('heading', { name: `Signing secret for “${slowName}”` }).waitFor();
+  const rotatedSecret = (await rotatedPanel.locator('code.key').textContent()).trim();
+  assert.notEqual(rotatedSecret, secrets[1], 'a new signing secret, shown once');
+  await rotatedPanel.getByRole('button', { name: 'I have saved it' }).click();
+  await rotatedPanel.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: `Delete ${htmlName}`, exact: true }).click();
+  await page.getByRole('button', { name: 'Delete action', exact: true }).click();
+  await page.getByText('2 of 3 used').waitFor();
+  assert.equal(await page.getByRole('heading', { name: htmlName, exact: true }).count(), 0);
+  const services = expectStatus(await worker.api('GET', '/api/services'), 200, 'services').json.services;
+  const serviceId = services.find((s) => s.name === serviceName).id;
+  const remaining = expectStatus(await worker.api('GET', `/api/services/${serviceId}/actions`), 200, 'actions').json.actions;
+  assert.deepEqual(remaining.map((a) => a.name), [okName, slowName]);
+
   // --- The audit log lists what was just configured, and nothing secret. --------------------
   await page.getByRole('link', { name: 'Audit', exact: true }).click();
   await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();

@@ -260,9 +260,20 @@ test('an admin invites a user and makes them a token, shown once', { timeout: 5 
   assert.equal(session.status, 200);
   assert.equal((await session.json()).user.role, 'responder');
 
-  // Revoke, after a confirmation.
-  await row.getByRole('button', { name: 'Revoke laptop', exact: true }).click();
-  await row.getByRole('button', { name: 'Revoke token', exact: true }).click();
+  // Revoke, after a confirmation, by keyboard: the question takes focus, Escape backs out
+  // to the button that asked, and Enter on the step's button revokes.
+  const revokeLaptop = row.getByRole('button', { name: 'Revoke laptop', exact: true });
+  await revokeLaptop.focus();
+  await page.keyboard.press('Enter');
+  const confirmRevoke = row.getByRole('button', { name: 'Revoke token', exact: true });
+  await confirmRevoke.waitFor();
+  assert.equal(await confirmRevoke.evaluate((el) => el === document.activeElement), true, 'the question has focus');
+  await page.keyboard.press('Escape');
+  await confirmRevoke.waitFor({ state: 'detached' });
+  assert.equal(await revokeLaptop.evaluate((el) => el === document.activeElement), true, 'focus is back on Revoke');
+  await page.keyboard.press('Enter');
+  await confirmRevoke.waitFor();
+  await page.keyboard.press('Enter');
   await page.getByText('Token “laptop” revoked.').waitFor();
   const after = await fetch(`${worker.baseUrl}/api/me`, { headers: { authorization: `Bearer ${secret}` } });
   assert.equal(after.status, 401);

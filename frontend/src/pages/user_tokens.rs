@@ -9,7 +9,7 @@ use shared::roles::Permission;
 use shared::FieldError;
 
 use crate::api::{self, ApiError};
-use crate::components::{ErrorNotice, FieldMessage, Loading, OneTimeSecret};
+use crate::components::{ConfirmStep, ErrorNotice, FieldMessage, Loading, OneTimeSecret};
 use crate::format::display_time;
 use crate::forms::{error_id, field_errors_of, message_for};
 use crate::permissions::token_mint_denial;
@@ -249,22 +249,17 @@ fn TokenCard(user_id: String, token: ApiToken, on_revoked: Callback<String>) -> 
                 </button>
             </div>
             {move || confirm.get().then(|| view! {
-                <div class="confirm" role="group" aria-label="Revoke token">
-                    <p><strong>{question.clone()}</strong> " It stops working, and its sessions end, at once."</p>
-                    <button
-                        type="button"
-                        class="button small danger"
-                        disabled=busy
-                        on:click=move |_| {
-                            revoke.dispatch(());
-                        }
-                    >
-                        "Revoke token"
-                    </button>
-                    <button type="button" class="button small secondary" on:click=move |_| confirm.set(false)>
-                        "Cancel"
-                    </button>
-                </div>
+                <ConfirmStep
+                    label="Revoke token"
+                    question=question.clone()
+                    consequence="It stops working, and its sessions end, at once."
+                    danger=true
+                    busy=Signal::derive(busy)
+                    on_confirm=Callback::new(move |()| {
+                        revoke.dispatch(());
+                    })
+                    on_cancel=Callback::new(move |()| confirm.set(false))
+                />
             })}
             {move || busy().then(|| view! { <p role="status">"Working…"</p> })}
             {move || match revoke.value().get() {

@@ -11,7 +11,7 @@ use shared::roles::{Permission, Role};
 use shared::FieldError;
 
 use crate::api::{self, encode_component};
-use crate::components::{ErrorNotice, FieldMessage, Loading};
+use crate::components::{ConfirmStep, ErrorNotice, FieldMessage, Loading};
 use crate::format::display_time;
 use crate::forms::{error_id, field_errors_of, message_for};
 use crate::permissions::{grantable_roles, user_change_denial};
@@ -294,25 +294,17 @@ fn UserCard(user: User, on_changed: Callback<String>) -> impl IntoView {
             </div>
             {move || denied().map(|reason| view! { <p class="hint denied" id=denied_id.clone()>{reason}</p> })}
             {move || confirm_delete.get().then(|| view! {
-                <div class="confirm" role="group" aria-label="Delete user">
-                    <p>
-                        <strong>{format!("Delete “{}”?", stored.with_value(|u| u.name.clone()))}</strong>
-                        " Their tokens stop working and their sessions end at once."
-                    </p>
-                    <button
-                        type="button"
-                        class="button small danger"
-                        disabled=busy
-                        on:click=move |_| {
-                            change.dispatch(Change::Delete);
-                        }
-                    >
-                        "Delete user"
-                    </button>
-                    <button type="button" class="button small secondary" on:click=move |_| confirm_delete.set(false)>
-                        "Cancel"
-                    </button>
-                </div>
+                <ConfirmStep
+                    label="Delete user"
+                    question=format!("Delete “{}”?", stored.with_value(|u| u.name.clone()))
+                    consequence="Their tokens stop working and their sessions end at once."
+                    danger=true
+                    busy=Signal::derive(busy)
+                    on_confirm=Callback::new(move |()| {
+                        change.dispatch(Change::Delete);
+                    })
+                    on_cancel=Callback::new(move |()| confirm_delete.set(false))
+                />
             })}
             {move || busy().then(|| view! { <p role="status">"Working…"</p> })}
             {move || match change.value().get() {

@@ -6,7 +6,7 @@ use shared::api::{Action as CustomAction, UpdateActionRequest};
 use shared::roles::Permission;
 
 use crate::api::{self, ApiError};
-use crate::components::ErrorNotice;
+use crate::components::{ConfirmStep, ErrorNotice};
 use crate::session::Session;
 
 /// Which destructive step is waiting for confirmation.
@@ -182,26 +182,17 @@ pub fn ActionCard(
                     ),
                 };
                 Some(view! {
-                    <div class="confirm" role="group" aria-label=label>
-                        <p><strong>{question}</strong> " " {consequence}</p>
-                        <button
-                            type="button"
-                            class=if step == Change::Delete { "button small danger" } else { "button small" }
-                            disabled=busy
-                            on:click=move |_| {
-                                change.dispatch(step);
-                            }
-                        >
-                            {label}
-                        </button>
-                        <button
-                            type="button"
-                            class="button small secondary"
-                            on:click=move |_| confirm.set(Confirm::None)
-                        >
-                            "Cancel"
-                        </button>
-                    </div>
+                    <ConfirmStep
+                        label
+                        question
+                        consequence
+                        danger=step == Change::Delete
+                        busy=Signal::derive(busy)
+                        on_confirm=Callback::new(move |()| {
+                            change.dispatch(step);
+                        })
+                        on_cancel=Callback::new(move |()| confirm.set(Confirm::None))
+                    />
                 })
             }}
             {move || busy().then(|| view! { <p role="status">"Working…"</p> })}
