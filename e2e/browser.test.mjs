@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { expectStatus, launchChromium, startReceiver, startWorker, unique } from './harness.mjs';
+import { eventually, expectStatus, launchChromium, startReceiver, startWorker, unique } from './harness.mjs';
 
 const SCREENSHOT = process.env.E2E_SCREENSHOT || '/tmp/incident-mobile.png';
 const PHONE_WIDTH = 375;
@@ -33,19 +33,6 @@ after(async () => {
   await browser?.close();
   await Promise.all([worker?.stop(), receiver?.stop()]);
 });
-
-/** Retries `check` until it stops throwing, or throws its last error after `ms`. */
-async function eventually(check, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 function watch(page) {
   page.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));

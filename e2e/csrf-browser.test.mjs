@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { createService, launchChromium, startWorker, triggerIncident, unique } from './harness.mjs';
+import { createService, eventually, launchChromium, startWorker, triggerIncident, unique } from './harness.mjs';
 
 
 let worker;
@@ -116,18 +116,6 @@ function watch(page) {
       pageProblems.push(`console: ${message.text()}`);
     }
   });
-}
-
-async function eventually(check, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 test('pages on other origins cannot act with the session; the SPA still works', { timeout: 10 * 60_000 }, async () => {

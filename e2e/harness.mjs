@@ -197,6 +197,19 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Retries `check` until it stops throwing, or throws its last error after `ms`. */
+export async function eventually(check, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
 /** A wait that does not keep the process alive on its own (for timeouts in races). */
 function idle(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

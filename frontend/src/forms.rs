@@ -2,11 +2,70 @@
 //!
 //! The same `FieldError` list comes from two places, the shared validation run before
 //! sending and a 422 from the worker, and both are keyed by the request body's field path
-//! (`name`, `endpoint_url`, `headers[1].value`), so one lookup serves both.
+//! (`name`, `endpoint_url`, `headers[1].value`), so one lookup serves both. The input
+//! then points at the message with `aria-invalid` and `aria-describedby`.
 
+use leptos::prelude::*;
 use shared::FieldError;
 
 use crate::api::ApiError;
+
+/// A form's problems: the shared validation's (empty until the person has tried to send),
+/// then the worker's answer to the last attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct FormErrors {
+    /// From the shared validation, before sending.
+    pub client: Memo<Vec<FieldError>>,
+    /// From the worker's answer.
+    pub server: RwSignal<Vec<FieldError>>,
+}
+
+impl FormErrors {
+    /// For a form the worker alone checks.
+    pub fn server_only(server: RwSignal<Vec<FieldError>>) -> Self {
+        Self {
+            client: Memo::new(|_| Vec::new()),
+            server,
+        }
+    }
+
+    /// The message for one field path, tracked.
+    pub fn message(self, field: &str) -> Option<String> {
+        message_for(&self.client.get(), field).or_else(|| message_for(&self.server.get(), field))
+    }
+
+    /// The message for one field, as a signal for its input and `FieldMessage`.
+    pub fn signal(self, field: &'static str) -> Signal<Option<String>> {
+        Signal::derive(move || self.message(field))
+    }
+}
+
+/// `aria-invalid` for an input whose problem, if any, is `message`.
+pub fn aria_invalid(
+    message: Signal<Option<String>>,
+) -> impl Fn() -> &'static str + Clone + Send + Sync + 'static {
+    move || {
+        if message.with(Option::is_some) {
+            "true"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// `aria-describedby` for an input: its hint, if it has one, and the element with id
+/// `error_id` while `message` holds a problem.
+pub fn described_by(
+    hint: Option<&'static str>,
+    error_id: String,
+    message: Signal<Option<String>>,
+) -> impl Fn() -> Option<String> + Clone + Send + Sync + 'static {
+    move || {
+        let error = message.with(Option::is_some).then_some(error_id.as_str());
+        let ids: Vec<&str> = hint.into_iter().chain(error).collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
 
 /// The first message for `field`, if any.
 pub fn message_for(errors: &[FieldError], field: &str) -> Option<String> {
@@ -101,6 +160,22 @@ mod tests {
             r#"{"error":{"code":"action_limit","message":"at most three"}}"#,
         );
         assert!(field_errors_of(&error).is_empty());
+    }
+
+    #[test]
+    fn an_input_points_at_its_hint_always_and_at_its_error_while_there_is_one() {
+        let problem = RwSignal::new(None::<String>);
+        let message = Signal::from(problem);
+        let with_hint = described_by(Some("name-hint"), "name-error".into(), message);
+        let without_hint = described_by(None, "name-error".into(), message);
+        let invalid = aria_invalid(message);
+        assert_eq!(with_hint().as_deref(), Some("name-hint"));
+        assert_eq!(without_hint(), None);
+        assert_eq!(invalid(), "false");
+        problem.set(Some("Name is required".into()));
+        assert_eq!(with_hint().as_deref(), Some("name-hint name-error"));
+        assert_eq!(without_hint().as_deref(), Some("name-error"));
+        assert_eq!(invalid(), "true");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::api::{self, encode_component};
 use crate::browser::origin;
 use crate::components::{CopyButton, ErrorNotice, FieldMessage, Loading};
 use crate::format::{display_time, enqueue_curl};
-use crate::forms::{error_id, field_errors_of, message_for};
+use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
 /// Lists services and holds the create form.
@@ -72,11 +72,9 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
             .err()
             .unwrap_or_default()
     });
-    let message = move |field: &'static str| {
-        Signal::derive(move || {
-            message_for(&client_errors.get(), field)
-                .or_else(|| message_for(&server_errors.get(), field))
-        })
+    let errors = FormErrors {
+        client: client_errors,
+        server: server_errors,
     };
 
     let create = Action::new_local(move |request: &CreateServiceRequest| {
@@ -116,8 +114,8 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
         }
     };
 
-    let name_message = message("name");
-    let description_message = message("description");
+    let name_message = errors.signal("name");
+    let description_message = errors.signal("description");
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="new-service-heading">
             <h2 id="new-service-heading">"New service"</h2>
@@ -128,8 +126,8 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
                     type="text"
                     autocomplete="off"
                     bind:value=name
-                    aria-invalid=move || name_message.with(Option::is_some).to_string()
-                    aria-describedby=move || name_message.with(Option::is_some).then(|| error_id("service", "name"))
+                    aria-invalid=aria_invalid(name_message)
+                    aria-describedby=described_by(None, error_id("service", "name"), name_message)
                 />
                 <FieldMessage id=error_id("service", "name") message=name_message />
             </div>
@@ -139,8 +137,8 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
                     id="service-description"
                     rows="2"
                     bind:value=description
-                    aria-invalid=move || description_message.with(Option::is_some).to_string()
-                    aria-describedby=move || description_message.with(Option::is_some).then(|| error_id("service", "description"))
+                    aria-invalid=aria_invalid(description_message)
+                    aria-describedby=described_by(None, error_id("service", "description"), description_message)
                 ></textarea>
                 <FieldMessage id=error_id("service", "description") message=description_message />
             </div>

@@ -11,7 +11,7 @@ use shared::FieldError;
 use crate::api::{self, ApiError};
 use crate::components::{ConfirmStep, ErrorNotice, FieldMessage, Loading, OneTimeSecret};
 use crate::format::display_time;
-use crate::forms::{error_id, field_errors_of, message_for};
+use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
 use crate::permissions::token_mint_denial;
 use crate::session::Session;
 
@@ -140,7 +140,7 @@ fn CreateTokenForm(
 ) -> impl IntoView {
     let label = RwSignal::new(String::new());
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
-    let label_message = Signal::derive(move || message_for(&server_errors.get(), "label"));
+    let label_message = FormErrors::server_only(server_errors).signal("label");
     let create = Action::new_local(move |request: &CreateTokenRequest| {
         let (request, id) = (request.clone(), user_id.clone());
         async move {
@@ -177,8 +177,8 @@ fn CreateTokenForm(
                     maxlength="80"
                     placeholder="laptop"
                     bind:value=label
-                    aria-invalid=move || label_message.with(Option::is_some).to_string()
-                    aria-describedby=move || label_message.with(Option::is_some).then(|| error_id("token", "label"))
+                    aria-invalid=aria_invalid(label_message)
+                    aria-describedby=described_by(None, error_id("token", "label"), label_message)
                 />
                 <FieldMessage id=error_id("token", "label") message=label_message />
             </div>

@@ -13,7 +13,7 @@ use shared::FieldError;
 use crate::api::{self, encode_component};
 use crate::components::{ConfirmStep, ErrorNotice, FieldMessage, Loading};
 use crate::format::display_time;
-use crate::forms::{error_id, field_errors_of, message_for};
+use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
 use crate::permissions::{grantable_roles, user_change_denial};
 use crate::session::Session;
 
@@ -93,8 +93,7 @@ fn CreateUserForm(on_created: Callback<User>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Observer.as_str().to_owned());
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
-    let message =
-        move |field: &'static str| Signal::derive(move || message_for(&server_errors.get(), field));
+    let errors = FormErrors::server_only(server_errors);
 
     let create = Action::new_local(move |request: &CreateUserRequest| {
         let request = request.clone();
@@ -125,8 +124,11 @@ fn CreateUserForm(on_created: Callback<User>) -> impl IntoView {
         });
     };
 
-    let (name_message, email_message, role_message) =
-        (message("name"), message("email"), message("role"));
+    let (name_message, email_message, role_message) = (
+        errors.signal("name"),
+        errors.signal("email"),
+        errors.signal("role"),
+    );
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="new-user-heading">
             <h2 id="new-user-heading">"New user"</h2>
@@ -138,8 +140,8 @@ fn CreateUserForm(on_created: Callback<User>) -> impl IntoView {
                     autocomplete="off"
                     maxlength="80"
                     bind:value=name
-                    aria-invalid=move || name_message.with(Option::is_some).to_string()
-                    aria-describedby=move || name_message.with(Option::is_some).then(|| error_id("user", "name"))
+                    aria-invalid=aria_invalid(name_message)
+                    aria-describedby=described_by(None, error_id("user", "name"), name_message)
                 />
                 <FieldMessage id=error_id("user", "name") message=name_message />
             </div>
@@ -150,8 +152,8 @@ fn CreateUserForm(on_created: Callback<User>) -> impl IntoView {
                     type="email"
                     autocomplete="off"
                     bind:value=email
-                    aria-invalid=move || email_message.with(Option::is_some).to_string()
-                    aria-describedby=move || email_message.with(Option::is_some).then(|| error_id("user", "email"))
+                    aria-invalid=aria_invalid(email_message)
+                    aria-describedby=described_by(None, error_id("user", "email"), email_message)
                 />
                 <FieldMessage id=error_id("user", "email") message=email_message />
             </div>

@@ -9,7 +9,7 @@ use shared::FieldError;
 use super::draft::{ActionDraft, HeaderDraft};
 use crate::api;
 use crate::components::{ErrorNotice, FieldMessage};
-use crate::forms::{error_id, field_errors_of, message_for};
+use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
 /// One header row's live inputs. `key` identifies the row while rows come and go.
@@ -40,20 +40,6 @@ impl HeaderRow {
             secret: self.secret.get(),
             stored_secret_name: self.stored_secret_name.get_value(),
         }
-    }
-}
-
-/// The form's problems: the shared validation's, then the worker's answer to a save.
-#[derive(Debug, Clone, Copy)]
-struct FormErrors {
-    client: Memo<Vec<FieldError>>,
-    server: RwSignal<Vec<FieldError>>,
-}
-
-impl FormErrors {
-    /// The message for one field path, tracked.
-    fn message(self, field: &str) -> Option<String> {
-        message_for(&self.client.get(), field).or_else(|| message_for(&self.server.get(), field))
     }
 }
 
@@ -117,7 +103,6 @@ pub fn ActionForm(
         client: client_errors,
         server: server_errors,
     };
-    let message = move |field: &'static str| Signal::derive(move || errors.message(field));
 
     let save = Action::new_local(move |draft: &ActionDraft| {
         let service_id = service_id.clone();
@@ -169,10 +154,10 @@ pub fn ActionForm(
         }
     });
 
-    let name_message = message("name");
-    let url_message = message("endpoint_url");
-    let description_message = message("description");
-    let headers_message = message("headers");
+    let name_message = errors.signal("name");
+    let url_message = errors.signal("endpoint_url");
+    let description_message = errors.signal("description");
+    let headers_message = errors.signal("headers");
     let has_problems = move || !client_errors.with(Vec::is_empty);
 
     view! {
@@ -186,15 +171,8 @@ pub fn ActionForm(
                     autocomplete="off"
                     node_ref=name_ref
                     bind:value=name
-                    aria-invalid=move || name_message.with(Option::is_some).to_string()
-                    aria-describedby=move || {
-                        let mut ids = String::from("action-name-hint");
-                        if name_message.with(Option::is_some) {
-                            ids.push(' ');
-                            ids.push_str(&error_id("action", "name"));
-                        }
-                        ids
-                    }
+                    aria-invalid=aria_invalid(name_message)
+                    aria-describedby=described_by(Some("action-name-hint"), error_id("action", "name"), name_message)
                 />
                 <p class="hint" id="action-name-hint">"The button label, up to 40 characters."</p>
                 <FieldMessage id=error_id("action", "name") message=name_message />
@@ -209,15 +187,8 @@ pub fn ActionForm(
                     spellcheck="false"
                     placeholder="https://example.com/hooks/restart"
                     bind:value=endpoint_url
-                    aria-invalid=move || url_message.with(Option::is_some).to_string()
-                    aria-describedby=move || {
-                        let mut ids = String::from("action-endpoint-url-hint");
-                        if url_message.with(Option::is_some) {
-                            ids.push(' ');
-                            ids.push_str(&error_id("action", "endpoint_url"));
-                        }
-                        ids
-                    }
+                    aria-invalid=aria_invalid(url_message)
+                    aria-describedby=described_by(Some("action-endpoint-url-hint"), error_id("action", "endpoint_url"), url_message)
                 />
                 <p class="hint" id="action-endpoint-url-hint">
                     "Where Incident Actions sends the POST. Must start with https://."
@@ -230,8 +201,8 @@ pub fn ActionForm(
                     id="action-description"
                     rows="2"
                     bind:value=description
-                    aria-invalid=move || description_message.with(Option::is_some).to_string()
-                    aria-describedby=move || description_message.with(Option::is_some).then(|| error_id("action", "description"))
+                    aria-invalid=aria_invalid(description_message)
+                    aria-describedby=described_by(None, error_id("action", "description"), description_message)
                 ></textarea>
                 <FieldMessage id=error_id("action", "description") message=description_message />
             </div>
@@ -315,11 +286,8 @@ fn HeaderRowFields(
                     spellcheck="false"
                     placeholder="X-Api-Key"
                     bind:value=row.name
-                    aria-invalid=move || name_message.with(Option::is_some).to_string()
-                    aria-describedby={
-                        let id = name_error.clone();
-                        move || name_message.with(Option::is_some).then(|| id.clone())
-                    }
+                    aria-invalid=aria_invalid(name_message)
+                    aria-describedby=described_by(None, name_error.clone(), name_message)
                 />
                 <FieldMessage id=name_error message=name_message />
             </div>
@@ -332,11 +300,8 @@ fn HeaderRowFields(
                     spellcheck="false"
                     placeholder=keeps_stored.then_some("Leave blank to keep the stored value")
                     bind:value=row.value
-                    aria-invalid=move || value_message.with(Option::is_some).to_string()
-                    aria-describedby={
-                        let id = value_error.clone();
-                        move || value_message.with(Option::is_some).then(|| id.clone())
-                    }
+                    aria-invalid=aria_invalid(value_message)
+                    aria-describedby=described_by(None, value_error.clone(), value_message)
                 />
                 <FieldMessage id=value_error message=value_message />
             </div>

@@ -11,7 +11,7 @@ use shared::FieldError;
 
 use crate::api;
 use crate::components::{ErrorNotice, FieldMessage};
-use crate::forms::{error_id, field_errors_of, message_for};
+use crate::forms::{aria_invalid, error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
 /// The note box and its button; `on_added` runs after a note is stored.
@@ -31,10 +31,11 @@ pub fn NoteForm(
         }
         validate_note(&content.get()).err().unwrap_or_default()
     });
-    let message = Signal::derive(move || {
-        message_for(&client_errors.get(), "content")
-            .or_else(|| message_for(&server_errors.get(), "content"))
-    });
+    let message = FormErrors {
+        client: client_errors,
+        server: server_errors,
+    }
+    .signal("content");
 
     let add = Action::new_local(move |request: &CreateNoteRequest| {
         let (incident_id, request) = (incident_id.clone(), request.clone());
@@ -80,7 +81,7 @@ pub fn NoteForm(
                     placeholder="What you tried, what you saw, who you called"
                     bind:value=content
                     disabled=move || denied().is_some()
-                    aria-invalid=move || message.with(Option::is_some).to_string()
+                    aria-invalid=aria_invalid(message)
                     aria-describedby=move || {
                         let mut ids = vec!["note-count".to_owned()];
                         if message.with(Option::is_some) {
