@@ -180,7 +180,16 @@ function spawnTracked(command, args, { cwd = ROOT, env = toolEnv(), echo = false
     }
   }
 
-  return { child, output: () => output, onLine: (fn) => listeners.push(fn), stop, exited };
+  async function kill() {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* group already gone */
+    }
+    await Promise.race([exited, idle(5000)]);
+  }
+
+  return { child, output: () => output, onLine: (fn) => listeners.push(fn), stop, kill, exited };
 }
 
 function run(command, args, options) {
@@ -270,7 +279,8 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
     throw new Error('dist/ does not exist: build the frontend first (wrangler refuses to start without it)');
   }
   const port = await freePort();
-  const token = `test-${crypto.randomBytes(18).toString('base64url')}`;
+  // A restart on the same data keeps the token when the caller passes it in `vars`.
+  const token = vars.ADMIN_TOKEN ?? `test-${crypto.randomBytes(18).toString('base64url')}`;
   // `persistDir` continues the data of a worker stopped with `keepData` (a restart).
   const persistDir = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ia-e2e-'));
   ensureWatchdog();
@@ -294,7 +304,10 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
 
   await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
 
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir];
+  // --test-scheduled would expose the Cron Trigger's handler at /__scheduled, but the SPA
+  // asset fallback answers that path first; `scheduled()` below uses Miniflare's
+  // /cdn-cgi/handler/scheduled instead. The flag is kept for a person debugging by hand.
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--test-scheduled'];
   args.push('--inspector-port', String(await freePort()));
   args.push('--show-interactive-dev-session=false');
   for (const [name, value] of Object.entries(allVars)) args.push('--var', `${name}:${value}`);
@@ -337,11 +350,82 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
     /** Runs SQL against this worker's own local D1 (for tests that must age stored rows). */
     sql: (command) =>
       run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', command], { echo }),
+    /** Runs SQL and returns the rows of its (last) result. */
+    query: async (command) => {
+      const out = await run(
+        wrangler,
+        ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--json', '--command', command],
+        { echo },
+      );
+      const parsed = JSON.parse(out.slice(out.indexOf('[')));
+      return parsed.at(-1)?.results ?? [];
+    },
+    /**
+     * Writes a raw value into this worker's own local KV (`CONFIG`), as an operator could;
+     * `metadata` (any JSON value) is stored as the key's metadata, as the worker's
+     * `put(...).metadata(...)` does.
+     */
+    kvPut: (key, value, { metadata } = {}) => {
+      const args = ['kv', 'key', 'put', key, value, '--binding', 'CONFIG', '--local', '--persist-to', persistDir];
+      if (metadata !== undefined) args.push('--metadata', JSON.stringify(metadata));
+      return run(wrangler, args, { echo });
+    },
+    /** Reads a raw value from this worker's own local KV (`CONFIG`), as text. */
+    kvGet: async (key) => {
+      const out = await run(
+        wrangler,
+        ['kv', 'key', 'get', key, '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--text'],
+        { echo },
+      );
+      // wrangler ends what it prints with a newline of its own.
+      return out.endsWith('\n') ? out.slice(0, -1) : out;
+    },
+    /** Lists this worker's own local KV keys with a prefix. */
+    kvKeys: async (prefix = '') => {
+      const out = await run(
+        wrangler,
+        ['kv', 'key', 'list', '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--prefix', prefix],
+        { echo },
+      );
+      return JSON.parse(out.slice(out.indexOf('['))).map((k) => k.name);
+    },
+    /** Like `kvKeys`, with each key's metadata: `[{name, metadata?}]`. */
+    kvList: async (prefix = '') => {
+      const out = await run(
+        wrangler,
+        ['kv', 'key', 'list', '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--prefix', prefix],
+        { echo },
+      );
+      return JSON.parse(out.slice(out.indexOf('[')));
+    },
+    /**
+     * Runs the scheduled handler once, as the Cron Trigger would, and returns when it has
+     * finished. `/__scheduled` (--test-scheduled) cannot be used here: with the SPA asset
+     * fallback (`not_found_handling`), wrangler answers it with index.html and never calls
+     * the worker. Miniflare's own `/cdn-cgi/handler/scheduled` reaches the handler and
+     * answers `ok` once it has returned.
+     */
+    scheduled: async () => {
+      const res = await fetch(`${baseUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('* * * * *')}`);
+      const text = await res.text();
+      if (res.status !== 200 || text.trim() !== 'ok') {
+        throw new Error(`the scheduled handler answered ${res.status}: ${text.slice(0, 200)}`);
+      }
+    },
     encryptionKey: allVars.ENCRYPTION_KEY,
     stop: async ({ keepData = false } = {}) => {
       await dev.stop();
       if (!keepData) removeDir();
     },
+    /**
+     * A crash: SIGKILL to the whole process group (wrangler and workerd), nothing shut
+     * down cleanly. The data stays for a restart with `startWorker({ persistDir, vars })`.
+     */
+    kill: async () => {
+      await dev.kill();
+    },
+    /** What a restart on the same data needs: the folder, the token and the key. */
+    restartOptions: () => ({ persistDir, vars: { ...vars, ADMIN_TOKEN: token, ENCRYPTION_KEY: allVars.ENCRYPTION_KEY } }),
   };
 }
 

@@ -88,13 +88,14 @@ test('after rotating ENCRYPTION_KEY, existing actions still open, sign and send'
   assert.equal(delivered.verified, true, 'signed with the secret sealed under the old key');
   assert.equal(delivered.headers['x-api-key'], secretValue);
 
-  // Without the previous key the old values cannot be opened: the failure is a 500 whose
-  // message reveals nothing, never a wrong signature.
+  // Without the previous key the old values cannot be opened: the action is refused as
+  // unreadable (409, saying what fixes it) and nothing is sent; never a wrong signature.
   await rotated.stop({ keepData: true });
   const forgetful = await startWorker({ persistDir: first.persistDir, vars: { ENCRYPTION_KEY: newKey } });
   workers.push(forgetful);
   const refused = await forgetful.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`);
-  assert.equal(refused.status, 500, refused.text);
-  assert.equal(refused.json.error.code, 'internal');
+  assert.equal(refused.status, 409, refused.text);
+  assert.equal(refused.json.error.code, 'action_unreadable');
+  assert.match(refused.json.error.message, /encryption key/);
   assert.ok(!refused.text.includes(secretValue));
 });

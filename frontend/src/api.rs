@@ -16,9 +16,10 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::{
-    ActionList, ActionResponse, AuditList, CreateActionRequest, CreateServiceRequest, ErrorBody,
-    IncidentList, IncidentResponse, LogEntryList, RotatedSecret, RunResponse, ServiceList,
-    ServiceResponse, SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
+    Action as CustomAction, ActionList, ActionResponse, AuditList, CreateActionRequest,
+    CreateServiceRequest, EditConflictBody, ErrorBody, IncidentList, IncidentResponse,
+    LogEntryList, RotateSecretRequest, RotatedSecret, RunResponse, ServiceList, ServiceResponse,
+    SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
     UpdateUserRequest, UserList, UserResponse,
 };
 use shared::api::{CreateNoteRequest, CreateTokenRequest, CreateUserRequest, LogEntryResponse};
@@ -33,27 +34,39 @@ pub struct ApiError {
     pub code: String,
     /// What to tell the user.
     pub message: String,
-    /// Per-field problems of a `validation_failed` or `endpoint_not_allowed` answer.
+    /// Per-field problems of a `validation_failed`, `endpoint_not_allowed` or
+    /// `secrets_must_be_reentered` answer.
     pub fields: Vec<FieldError>,
+    /// For an `edit_conflict`: the action as it stands now, so the form can show it and the
+    /// next save carries its revision.
+    pub current_action: Option<Box<CustomAction>>,
 }
 
 impl ApiError {
     /// Builds the error for a non-2xx answer from its status and body text. A body that is
     /// not the API's error shape (a proxy's HTML page, say) still gives a readable message.
     pub fn from_response(status: u16, body: &str) -> Self {
-        match serde_json::from_str::<ErrorBody>(body) {
-            Ok(parsed) => Self {
-                status,
-                code: parsed.error.code,
-                message: parsed.error.message,
-                fields: parsed.error.fields,
-            },
-            Err(_) => Self {
+        let Ok(parsed) = serde_json::from_str::<ErrorBody>(body) else {
+            return Self {
                 status,
                 code: "unexpected_response".to_owned(),
                 message: format!("The server answered with an unexpected error (HTTP {status})."),
                 fields: Vec::new(),
-            },
+                current_action: None,
+            };
+        };
+        // Only a conflict carries the current action; a conflict body without one (which
+        // the contract rules out) still reads as the error it is.
+        let current_action = (parsed.error.code == EDIT_CONFLICT)
+            .then(|| serde_json::from_str::<EditConflictBody>(body).ok())
+            .flatten()
+            .map(|conflict| Box::new(conflict.action));
+        Self {
+            status,
+            code: parsed.error.code,
+            message: parsed.error.message,
+            fields: parsed.error.fields,
+            current_action,
         }
     }
 
@@ -64,6 +77,7 @@ impl ApiError {
             code: "network".to_owned(),
             message: "Could not reach the server. Check your connection and try again.".to_owned(),
             fields: Vec::new(),
+            current_action: None,
         }
     }
 
@@ -75,6 +89,7 @@ impl ApiError {
             message: "The server's answer could not be read. Reload the page and try again."
                 .to_owned(),
             fields: Vec::new(),
+            current_action: None,
         }
     }
 
@@ -82,7 +97,16 @@ impl ApiError {
     pub fn is_unauthorized(&self) -> bool {
         self.status == 401
     }
+
+    /// The current action, when someone else changed it since it was loaded (409
+    /// `edit_conflict`): the edit or rotation was not applied.
+    pub fn conflicting_action(&self) -> Option<&CustomAction> {
+        self.current_action.as_deref()
+    }
 }
+
+/// The code of a 409 whose body carries the current action ([`EditConflictBody`]).
+pub const EDIT_CONFLICT: &str = "edit_conflict";
 
 thread_local! {
     static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
@@ -154,7 +178,7 @@ fn bodiless(builder: RequestBuilder) -> Result<Request, gloo_net::Error> {
     builder.header("Content-Type", "application/json").build()
 }
 
-/// A POST that carries no body (acknowledge, resolve, rotate_secret).
+/// A POST that carries no body (acknowledge, resolve).
 async fn post_empty<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
     read_json(send(bodiless(Request::post(url)), On401::Redirect).await?).await
 }
@@ -337,7 +361,9 @@ pub async fn create_action(
     send_json(Request::post(&url), &body).await
 }
 
-/// `PATCH /api/services/{id}/actions/{action_id}`.
+/// `PATCH /api/services/{id}/actions/{action_id}`. `body.revision` names the revision
+/// being edited: if someone changed the action since, the answer is an `edit_conflict`
+/// error carrying the current action (see [`ApiError::conflicting_action`]).
 pub async fn update_action(
     service_id: &str,
     action_id: &str,
@@ -351,13 +377,18 @@ pub async fn delete_action(service_id: &str, action_id: &str) -> Result<(), ApiE
     delete(&action_url(service_id, action_id)).await
 }
 
-/// `POST /api/services/{id}/actions/{action_id}/rotate_secret`.
-pub async fn rotate_secret(service_id: &str, action_id: &str) -> Result<RotatedSecret, ApiError> {
-    post_empty(&format!(
-        "{}/rotate_secret",
-        action_url(service_id, action_id)
-    ))
-    .await
+/// `POST /api/services/{id}/actions/{action_id}/rotate_secret` of the action at
+/// `revision`; a stale revision answers `edit_conflict`, as an edit does.
+pub async fn rotate_secret(
+    service_id: &str,
+    action_id: &str,
+    revision: u64,
+) -> Result<RotatedSecret, ApiError> {
+    let url = format!("{}/rotate_secret", action_url(service_id, action_id));
+    let body = RotateSecretRequest {
+        revision: Some(revision),
+    };
+    send_json(Request::post(&url), &body).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -407,6 +438,10 @@ pub async fn add_note(
 
 /// `POST /api/incidents/{id}/actions/{action_id}/runs`. Answers once the endpoint has
 /// (up to 16 s). `idempotency_key` is fresh per click, so a retried request runs once.
+///
+/// A 202 is an answer like a 200 (`send` passes every 2xx): the endpoint was called but
+/// the worker could not record its answer, and the body says so with
+/// `outcome_recorded: false`.
 pub async fn run_action(
     incident_id: &str,
     action_id: &str,
@@ -433,6 +468,48 @@ mod tests {
         assert_eq!(error.code, "validation_failed");
         assert_eq!(error.message, "Check the fields");
         assert_eq!(error.fields[0].field, "headers[1].value");
+    }
+
+    #[test]
+    fn an_edit_conflict_carries_the_current_action() {
+        let body = r#"{"error":{"code":"edit_conflict","message":"Changed meanwhile"},
+            "action":{"id":"act_1","service_id":"svc_1","name":"Restart","description":null,
+            "endpoint_url":"https://e.com/hook","enabled":true,"headers":[],"revision":4,
+            "health":"ok","created_at":"t","updated_at":"u"}}"#;
+        let error = ApiError::from_response(409, body);
+        assert_eq!(error.code, EDIT_CONFLICT);
+        assert_eq!(error.message, "Changed meanwhile");
+        let current = error.conflicting_action().unwrap();
+        assert_eq!(current.revision, 4);
+        assert_eq!(current.endpoint_url.as_deref(), Some("https://e.com/hook"));
+    }
+
+    #[test]
+    fn only_an_edit_conflict_carries_an_action() {
+        let body = r#"{"error":{"code":"name_taken","message":"Taken"},
+            "action":{"id":"act_1","service_id":"svc_1","name":"Restart","description":null,
+            "enabled":true,"revision":4,"created_at":"t","updated_at":"u"}}"#;
+        assert!(ApiError::from_response(409, body)
+            .conflicting_action()
+            .is_none());
+        let bare = r#"{"error":{"code":"edit_conflict","message":"Changed meanwhile"}}"#;
+        let error = ApiError::from_response(409, bare);
+        assert_eq!(error.code, EDIT_CONFLICT);
+        assert!(error.conflicting_action().is_none());
+    }
+
+    #[test]
+    fn a_run_answer_says_whether_its_outcome_was_recorded() {
+        let body = r#"{"run":{"id":"run_1","incident_id":"inc_1","action_id":"act_1",
+            "action_name":"Restart","status":"succeeded","outcome":"success","http_status":200,
+            "duration_ms":85,"response_excerpt":"ok","requested_by":"admin",
+            "action_revision":3,"started_at":"t","finished_at":"u"},"outcome_recorded":false}"#;
+        let answer: RunResponse = serde_json::from_str(body).unwrap();
+        assert!(!answer.outcome_recorded);
+        assert_eq!(answer.run.action_revision, Some(3));
+        let recorded = body.replace(r#","outcome_recorded":false"#, "");
+        let answer: RunResponse = serde_json::from_str(&recorded).unwrap();
+        assert!(answer.outcome_recorded, "absent means recorded");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! How values read on screen: times, durations, run outcomes, the curl example.
+//! How values read on screen: times, durations, run outcomes, action health and edit
+//! conflicts, the curl example.
 //!
 //! Plain functions, so the words people see are covered by native tests.
 
@@ -56,7 +57,96 @@ pub fn outcome_label(outcome: RunOutcome) -> &'static str {
         RunOutcome::NetworkError => "could not connect",
         RunOutcome::Redirect => "endpoint redirected (not followed)",
         RunOutcome::Blocked => "blocked by the endpoint rules, nothing sent",
+        RunOutcome::Unknown => {
+            "outcome unknown: the worker stopped before recording the endpoint's answer; it may have received it"
+        }
     }
+}
+
+/// Which configuration a run sent, said quietly under its result: `revision 3`.
+pub fn run_revision(run: &ActionRun) -> Option<String> {
+    run.action_revision
+        .map(|revision| format!("Action revision {revision}"))
+}
+
+/// What the run result says when the endpoint was called but the worker could not record
+/// its answer (a 202 with `outcome_recorded: false`): what the worker saw, and why not to
+/// press again.
+pub fn unrecorded_message(run: &ActionRun) -> String {
+    let seen = match (run.http_status, run.outcome) {
+        (Some(code), _) => format!("it answered HTTP {code}"),
+        (None, Some(outcome)) => outcome_label(outcome).to_owned(),
+        (None, None) => "no answer seen yet".to_owned(),
+    };
+    format!(
+        "The endpoint was called ({seen}), but the result could not be recorded yet. Do not run \
+         it again: the endpoint may already have acted. The run ({}) will appear on the \
+         timeline, or as 'outcome unknown' within two minutes.",
+        run.id
+    )
+}
+
+/// The question a run button asks before running again after an unrecorded outcome.
+pub const RUN_AGAIN_QUESTION: &str = "The last run's outcome is not recorded. Run it again anyway?";
+
+/// Why an action's button is off when its configuration cannot be opened.
+pub const UNAVAILABLE_REASON: &str = "Unavailable: its configuration cannot be opened. A manager must re-enter its secrets or delete it.";
+
+/// The hint under a button whose newest configuration is still spreading.
+pub const PROPAGATING_HINT: &str = "Just changed; may take a moment to be ready";
+
+/// The card's note while a saved configuration spreads to every location.
+pub const PROPAGATING_NOTE: &str = "Saved; reaching every Cloudflare location (up to a minute).";
+
+/// "This action's configuration cannot be opened", with the worker's reason when it gave
+/// one.
+fn cannot_be_opened(problem: Option<&str>) -> String {
+    match problem.map(|text| text.trim().trim_end_matches('.')) {
+        Some(reason) if !reason.is_empty() => {
+            format!("This action's configuration cannot be opened: {reason}.")
+        }
+        _ => "This action's configuration cannot be opened.".to_owned(),
+    }
+}
+
+/// The card's warning for an action whose configuration cannot be opened.
+pub fn unreadable_warning(problem: Option<&str>) -> String {
+    format!(
+        "{} Re-enter its secrets (Edit) and rotate its signing secret, or delete it.",
+        cannot_be_opened(problem)
+    )
+}
+
+/// The edit form's note for such an action, whose fields may open blank.
+pub fn unreadable_form_note(problem: Option<&str>) -> String {
+    format!(
+        "{} Fill in whatever is missing below, type every secret header value again and \
+         save; then rotate its signing secret.",
+        cannot_be_opened(problem)
+    )
+}
+
+/// `Revision 3`, on an action's card.
+pub fn revision_label(revision: u64) -> String {
+    format!("Revision {revision}")
+}
+
+/// What the edit form says when its save met someone else's change (409 `edit_conflict`)
+/// and it has loaded their version.
+pub fn edit_conflict_message(revision: u64) -> String {
+    format!(
+        "Someone else changed this action while you were editing (it is now revision \
+         {revision}). Their version is loaded below; make your change again and save."
+    )
+}
+
+/// What an action's card says when a change from it (enable, disable, rotate) met someone
+/// else's change: nothing was done, and the card now shows their version.
+pub fn card_conflict_message(revision: u64) -> String {
+    format!(
+        "Someone else changed this action meanwhile (it is now revision {revision}), so \
+         nothing was done. Its current version is shown here; check it and try again."
+    )
 }
 
 /// The heading over a run's excerpt: the endpoint's answer, or for a blocked run the rule
@@ -202,6 +292,7 @@ mod tests {
             response_excerpt: None,
             request_headers: None,
             requested_by: "admin".into(),
+            action_revision: None,
             started_at: "t".into(),
             finished_at: None,
         }
@@ -258,6 +349,59 @@ mod tests {
         assert_eq!(excerpt_label(&blocked), "Why it was not sent");
         let answered = run(RunStatus::Failed, Some(RunOutcome::HttpError), Some(500));
         assert_eq!(excerpt_label(&answered), "Response from the endpoint");
+    }
+
+    #[test]
+    fn an_unknown_outcome_says_the_endpoint_may_have_received_it() {
+        let line = run_summary(&run(RunStatus::Failed, Some(RunOutcome::Unknown), None));
+        assert!(line.starts_with("Failed · outcome unknown: "), "{line}");
+        assert!(line.contains("may have received it"), "{line}");
+    }
+
+    #[test]
+    fn a_run_names_the_revision_it_sent_when_known() {
+        let mut sent = run(RunStatus::Succeeded, Some(RunOutcome::Success), Some(200));
+        assert_eq!(run_revision(&sent), None);
+        sent.action_revision = Some(3);
+        assert_eq!(run_revision(&sent).as_deref(), Some("Action revision 3"));
+    }
+
+    #[test]
+    fn an_unrecorded_run_says_what_was_seen_names_the_run_and_warns_against_a_rerun() {
+        let seen = run(RunStatus::Succeeded, Some(RunOutcome::Success), Some(200));
+        let text = unrecorded_message(&seen);
+        assert!(
+            text.starts_with("The endpoint was called (it answered HTTP 200)"),
+            "{text}"
+        );
+        assert!(text.contains("Do not run it again"), "{text}");
+        assert!(text.contains("(run_1)"), "{text}");
+        let timed_out = run(RunStatus::Failed, Some(RunOutcome::Timeout), None);
+        assert!(unrecorded_message(&timed_out).contains("(no answer within 16 s)"));
+    }
+
+    #[test]
+    fn an_unreadable_action_says_why_and_what_fixes_it() {
+        let text = unreadable_warning(Some("sealed under key k1, which is no longer configured."));
+        assert_eq!(
+            text,
+            "This action's configuration cannot be opened: sealed under key k1, which is no \
+             longer configured. Re-enter its secrets (Edit) and rotate its signing secret, or \
+             delete it."
+        );
+        assert!(unreadable_warning(None)
+            .starts_with("This action's configuration cannot be opened. Re-enter"));
+        assert_eq!(unreadable_warning(Some("  ")), unreadable_warning(None));
+        assert!(unreadable_form_note(Some("damaged"))
+            .starts_with("This action's configuration cannot be opened: damaged. Fill in"));
+    }
+
+    #[test]
+    fn conflict_messages_name_the_new_revision() {
+        assert!(edit_conflict_message(5).contains("it is now revision 5"));
+        assert!(edit_conflict_message(5).contains("make your change again and save"));
+        assert!(card_conflict_message(5).contains("it is now revision 5"));
+        assert_eq!(revision_label(2), "Revision 2");
     }
 
     #[test]

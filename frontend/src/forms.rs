@@ -154,6 +154,19 @@ mod tests {
     }
 
     #[test]
+    fn secrets_to_reenter_are_shown_on_their_header_value_fields() {
+        let error = ApiError::from_response(
+            422,
+            r#"{"error":{"code":"secrets_must_be_reentered","message":"Re-enter the secrets",
+                "fields":[{"field":"headers[1].value","message":"Re-enter the value of secret header Authorization"}]}}"#,
+        );
+        assert_eq!(
+            message_for(&field_errors_of(&error), "headers[1].value").as_deref(),
+            Some("Re-enter the value of secret header Authorization")
+        );
+    }
+
+    #[test]
     fn a_limit_error_belongs_to_no_field() {
         let error = ApiError::from_response(
             409,

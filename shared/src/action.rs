@@ -233,6 +233,50 @@ pub fn validate_action(
     }
 }
 
+/// The secret headers an edit would carry to a different endpoint origin without their
+/// values being typed again, as `(index, name)` in `headers`.
+///
+/// A secret value was entered for one endpoint. Sending it to another origin (scheme,
+/// host, port) would hand it to whoever runs that origin, so moving an action there takes
+/// every secret header it keeps to be re-entered (or removed). `headers` is the edit's
+/// header list, where a secret header with no value keeps the stored one. A `new_url`
+/// that does not parse yields nothing here: validation reports it.
+pub fn secrets_to_reenter(
+    stored_url: &str,
+    new_url: &str,
+    headers: &[HeaderInput],
+) -> Vec<(usize, String)> {
+    let origin = |raw: &str| url::Url::parse(raw.trim()).ok().map(|url| url.origin());
+    let (Some(stored), Some(new)) = (origin(stored_url), origin(new_url)) else {
+        return Vec::new();
+    };
+    if stored == new {
+        return Vec::new();
+    }
+    headers
+        .iter()
+        .enumerate()
+        .filter(|(_, header)| {
+            header.secret.unwrap_or(false) && header.value.as_deref().unwrap_or("").is_empty()
+        })
+        .map(|(index, header)| (index, header.name.trim().to_owned()))
+        .collect()
+}
+
+/// The field errors of [`secrets_to_reenter`]: one per header, naming it.
+pub fn reenter_errors(missing: &[(usize, String)]) -> Vec<FieldError> {
+    missing
+        .iter()
+        .map(|(index, name)| FieldError {
+            field: format!("headers[{index}].value"),
+            message: format!(
+                "Re-enter the value of secret header {name}: the endpoint moved to another \
+                 origin, and a stored secret never follows it there"
+            ),
+        })
+        .collect()
+}
+
 fn validate_headers(
     inputs: &[HeaderInput],
     keep_secret_allowed: bool,
@@ -476,5 +520,48 @@ mod tests {
         assert!(validate_action(fields, &policy, false).is_ok());
         fields.description = Some(&long);
         assert!(validate_action(fields, &policy, false).is_err());
+    }
+
+    #[test]
+    fn a_new_origin_needs_every_kept_secret_retyped() {
+        let headers = [
+            header("Authorization", None, true),
+            header("X-Key", Some("new"), true),
+            header("X-Team", Some("sre"), false),
+        ];
+        let moved = secrets_to_reenter(
+            "https://a.example.com/x",
+            "https://b.example.com/x",
+            &headers,
+        );
+        assert_eq!(moved, [(0, "Authorization".to_owned())]);
+        assert!(reenter_errors(&moved)[0].message.contains("Authorization"));
+        assert_eq!(reenter_errors(&moved)[0].field, "headers[0].value");
+    }
+
+    #[test]
+    fn the_same_origin_with_another_path_keeps_secrets() {
+        let headers = [header("Authorization", None, true)];
+        for same in [
+            "https://a.example.com/other",
+            "https://A.example.com:443/x?q=1",
+        ] {
+            assert!(
+                secrets_to_reenter("https://a.example.com/x", same, &headers).is_empty(),
+                "{same}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_scheme_or_port_is_a_new_origin() {
+        let headers = [header("Authorization", Some(""), true)];
+        for other in ["http://a.example.com/x", "https://a.example.com:8443/x"] {
+            assert_eq!(
+                secrets_to_reenter("https://a.example.com/x", other, &headers).len(),
+                1,
+                "{other}"
+            );
+        }
     }
 }

@@ -34,6 +34,16 @@ pub struct ErrorDetail {
     pub fields: Vec<FieldError>,
 }
 
+/// The body of a 409 `edit_conflict`: the error, and the action as it stands now, so the
+/// editor can see what changed and apply their edit again on top of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditConflictBody {
+    /// `edit_conflict`.
+    pub error: ErrorDetail,
+    /// The current action (as the caller's role may see it).
+    pub action: Action,
+}
+
 // ---------------------------------------------------------------------------------------
 // Sessions
 // ---------------------------------------------------------------------------------------
@@ -194,6 +204,46 @@ pub struct UpdateActionRequest {
     /// New header list.
     #[serde(default)]
     pub headers: Option<Vec<HeaderInput>>,
+    /// The revision being edited (or send `If-Match: "<revision>"`). A stale one answers
+    /// 409 `edit_conflict` and changes nothing; without one the edit applies to the
+    /// current revision.
+    #[serde(default)]
+    pub revision: Option<u64>,
+}
+
+/// `POST .../rotate_secret`: the body is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotateSecretRequest {
+    /// The revision being rotated, as for an edit.
+    #[serde(default)]
+    pub revision: Option<u64>,
+}
+
+/// Whether an action's stored configuration can be used. Reading it never opens a
+/// secret: the health is judged from the record's shape and the keys it names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionHealth {
+    /// The configuration is readable and its secrets are sealed under configured keys.
+    #[default]
+    Ok,
+    /// The configuration cannot be opened (damaged, or sealed under a key no longer
+    /// configured); runs answer 409 `action_unreadable`. `health_problem` says why.
+    Unreadable,
+    /// The current revision has not reached this Cloudflare location yet (Workers KV
+    /// takes up to a minute); runs answer 503 `config_propagating` until it has.
+    Propagating,
+}
+
+impl ActionHealth {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Unreadable => "unreadable",
+            Self::Propagating => "propagating",
+        }
+    }
 }
 
 /// A custom header as the API shows it.
@@ -231,6 +281,16 @@ pub struct Action {
     /// `whsec_…`: only in the answer to create and to rotate_secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
+    /// The configuration's revision: 1 when created, one more on every edit or rotation.
+    /// Send it back with an edit so that a concurrent change is not overwritten.
+    #[serde(default)]
+    pub revision: u64,
+    /// Whether the configuration can be used.
+    #[serde(default)]
+    pub health: ActionHealth,
+    /// Why it cannot, and what fixes it; `null` when healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_problem: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -267,6 +327,9 @@ pub struct ActionSummary {
     pub name: String,
     /// Help text.
     pub description: Option<String>,
+    /// Whether it can run; an unreadable one is shown but refuses to run.
+    #[serde(default)]
+    pub health: ActionHealth,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -444,6 +507,9 @@ pub enum RunOutcome {
     /// Nothing was sent: the endpoint guard refused the stored URL under the rules in
     /// force at send time; the excerpt names the rule.
     Blocked,
+    /// The worker stopped before it could record how the endpoint answered (the run was
+    /// still `running` a minute past its deadline): the endpoint may have received it.
+    Unknown,
 }
 
 /// One press of an action button.
@@ -475,6 +541,10 @@ pub struct ActionRun {
     pub request_headers: Option<Vec<SentHeader>>,
     /// Who pressed the button.
     pub requested_by: String,
+    /// The revision of the action's configuration that was sent; `null` for runs from
+    /// before revisions.
+    #[serde(default)]
+    pub action_revision: Option<u64>,
     /// RFC 3339.
     pub started_at: String,
     /// RFC 3339; `None` while running.
@@ -498,6 +568,16 @@ pub struct SentHeader {
 pub struct RunResponse {
     /// The run.
     pub run: ActionRun,
+    /// `false` (with HTTP 202) when the endpoint was called but its answer could not be
+    /// recorded yet: `run` shows what the worker saw, and the stored run stays `running`
+    /// until it is recorded or, a minute past the deadline, marked `unknown`. Do not run
+    /// the action again blindly: the endpoint may already have acted.
+    #[serde(default = "recorded")]
+    pub outcome_recorded: bool,
+}
+
+fn recorded() -> bool {
+    true
 }
 
 /// `{"runs": [...]}`.
@@ -716,6 +796,9 @@ mod tests {
             enabled: true,
             headers: None,
             signing_secret: None,
+            revision: 1,
+            health: ActionHealth::Ok,
+            health_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
         };
@@ -724,6 +807,17 @@ mod tests {
         // Redacted configuration is left out, not sent as null.
         assert!(json.get("endpoint_url").is_none());
         assert!(json.get("headers").is_none());
+    }
+
+    #[test]
+    fn a_run_answer_from_an_older_worker_reads_as_recorded() {
+        let run = serde_json::json!({"id": "run_1", "incident_id": "i", "action_id": "a",
+            "action_name": "n", "status": "succeeded", "outcome": "success", "http_status": 200,
+            "duration_ms": 1, "response_excerpt": "", "requested_by": "admin",
+            "started_at": "t", "finished_at": "t"});
+        let answer: RunResponse = serde_json::from_value(serde_json::json!({"run": run})).unwrap();
+        assert!(answer.outcome_recorded);
+        assert_eq!(answer.run.action_revision, None);
     }
 
     #[test]

@@ -40,3 +40,17 @@ pub const MAX_RESPONSE_EXCERPT_BYTES: usize = 4 * 1024;
 pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 /// Characters in an `Idempotency-Key` header.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// Seconds past a run's deadline after which the scheduled handler stops waiting for its
+/// record and marks it `failed` with outcome `unknown`.
+pub const RUN_UNKNOWN_GRACE_SECS: u64 = 60;
+/// Seconds an action revision that no action points at is kept in KV before the
+/// scheduled handler removes it: long enough for a run that resolved it to read it, and
+/// for an edit in flight to finish.
+pub const UNREFERENCED_REVISION_GRACE_SECS: i64 = 5 * 60;
+/// How long a run waits, in all, for an action revision that has not reached this
+/// location yet before answering 503 `config_propagating`.
+pub const CONFIG_PROPAGATION_WAIT_MS: u64 = 1_500;
+/// The `Retry-After` of a 503 `config_propagating`: Workers KV reaches every location
+/// within about a minute, most much sooner.
+pub const CONFIG_PROPAGATION_RETRY_AFTER_SECS: i64 = 10;

@@ -1,27 +1,33 @@
 //! `App`: what a handler needs from the environment (bindings, settings, the clock),
 //! read once per request.
 
+use std::rc::Rc;
+
 use shared::endpoint::EndpointPolicy;
 use shared::roles::Role;
-use worker::{D1Database, Env, KvStore};
+use worker::Env;
 
 use crate::access::AccessConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limit::{
     parse_limit, DEFAULT_RUNS_PER_MINUTE_PER_USER, DEFAULT_SIGN_IN_FAILURES_PER_MINUTE,
 };
+use crate::store::kv::Kv;
+use crate::store::sql::{Db, RoundTrips};
 
 /// The KV namespace holding action configuration.
 const CONFIG_BINDING: &str = "CONFIG";
 /// The D1 database holding incidents, timelines, runs and sessions.
 const DB_BINDING: &str = "DB";
 
-/// Per-request access to bindings and settings. Cloning is cheap (JS handles).
+/// Per-request access to bindings and settings. Cloning is cheap (JS handles), and a
+/// clone shares the request's round-trip counter.
 #[derive(Clone)]
 pub struct App {
     env: Env,
     /// Milliseconds since the epoch when the request arrived.
     pub now_ms: i64,
+    trips: Rc<RoundTrips>,
 }
 
 impl App {
@@ -30,21 +36,37 @@ impl App {
         Self {
             env,
             now_ms: now_ms(),
+            trips: Rc::default(),
         }
     }
 
     /// The D1 database.
-    pub fn db(&self) -> ApiResult<D1Database> {
+    pub fn db(&self) -> ApiResult<Db> {
         self.env
             .d1(DB_BINDING)
+            .map(|db| Db::new(db, Rc::clone(&self.trips)))
             .map_err(|e| ApiError::Internal(format!("D1 binding {DB_BINDING}: {e}")))
     }
 
     /// The KV namespace.
-    pub fn kv(&self) -> ApiResult<KvStore> {
+    pub fn kv(&self) -> ApiResult<Kv> {
         self.env
             .kv(CONFIG_BINDING)
+            .map(|kv| Kv::new(kv, Rc::clone(&self.trips)))
             .map_err(|e| ApiError::Internal(format!("KV binding {CONFIG_BINDING}: {e}")))
+    }
+
+    /// Storage round trips this request has made so far: `(d1, kv)`.
+    pub fn round_trips(&self) -> (u32, u32) {
+        self.trips.snapshot()
+    }
+
+    /// A test-only fault, named by the `FAULT_INJECTION` setting, is switched on. Never
+    /// set in production; the e2e tests use it where a real failure cannot be produced
+    /// on demand under `wrangler dev` (see [`Fault`]).
+    pub fn fault(&self, fault: Fault) -> bool {
+        self.setting("FAULT_INJECTION")
+            .is_some_and(|raw| raw.split(',').any(|name| name.trim() == fault.name()))
     }
 
     /// A secret or plain var, whichever the deployment used; `None` when unset or blank.
@@ -117,6 +139,23 @@ impl App {
     pub fn endpoint_policy(&self) -> EndpointPolicy {
         EndpointPolicy::from_allowlist(&self.private_endpoint_allowlist())
             .with_own_hosts(&self.own_hosts())
+    }
+}
+
+/// Failures the e2e tests switch on with `FAULT_INJECTION`, because `wrangler dev`
+/// offers no way to make D1 fail on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Every write of a run's final record fails, as a D1 outage after the POST would.
+    RunRecordFails,
+}
+
+impl Fault {
+    /// The name `FAULT_INJECTION` lists.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RunRecordFails => "run_record_fails",
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 use shared::roles::{Permission, Role};
-use worker::{console_warn, Request};
+use worker::{console_warn, D1Result, Request};
 
 use crate::access::{self, AccessConfig, ASSERTION_HEADER};
 use crate::app::App;
@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, cookie_value, header};
 use crate::ids::{hex, new_id};
 use crate::store::audit::{self, Change};
+use crate::store::sql::{Db, Statement};
 use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
 
@@ -109,61 +110,170 @@ pub struct Authenticated {
     pub principal: Principal,
     /// Session expiry (ms), `None` for bearer tokens and Access.
     pub session_expires_ms: Option<i64>,
-    /// Whether a Cloudflare Access JWT authenticated the request.
-    pub by_access: bool,
+    /// Whether a credential the browser sends by itself was used
+    /// ([`Credential::is_ambient`]): such requests get the cross-site checks.
+    pub ambient: bool,
 }
 
 impl Authenticated {
-    /// Whether a credential the browser sends by itself authenticated the request: the
-    /// session cookie, or an Access JWT. Access adds its header to every request that
-    /// carries its `CF_Authorization` cookie, whichever site caused the request, so it is
-    /// as open to cross-site forgery as our own cookie and gets the same checks. Only a
-    /// bearer token, which a browser never adds on its own, is exempt.
-    pub fn by_ambient_credential(&self) -> bool {
-        self.session_expires_ms.is_some() || self.by_access
+    /// A caller without a session (a token or Access).
+    fn without_session(principal: Principal, ambient: bool) -> Self {
+        Self {
+            principal,
+            session_expires_ms: None,
+            ambient,
+        }
+    }
+
+    /// Refuses a cross-site change made with an ambient credential (`browser.rs`).
+    pub fn guard_cross_site(&self, req: &Request) -> ApiResult<()> {
+        if self.ambient {
+            crate::browser::guard_cookie_request(req)?;
+        }
+        Ok(())
     }
 }
 
-/// Checks the request's credentials.
-pub async fn authenticate(req: &Request, app: &App) -> ApiResult<Authenticated> {
-    if let Some(authorization) = header(req, "Authorization") {
-        let token = bearer_token(&authorization).ok_or(ApiError::Unauthorized)?;
-        let (principal, _) = principal_for_token(app, token)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        return Ok(Authenticated {
-            principal,
-            session_expires_ms: None,
-            by_access: false,
-        });
-    }
-    if let Some(config) = app.access_config() {
-        if let Some(assertion) = header(req, ASSERTION_HEADER) {
-            return Ok(Authenticated {
-                principal: access_principal(app, &config, &assertion).await?,
-                session_expires_ms: None,
-                by_access: true,
+/// What a request presents as its credential, read from its headers before any lookup.
+/// Looking it up is one D1 statement ([`Credential::lookup`]) that a handler on a hot
+/// path batches with its own first reads, so that signing in costs no round trip of its
+/// own (see `routes::runs`).
+pub enum Credential {
+    /// The `ADMIN_TOKEN`, compared in constant time: nothing to look up.
+    AdminToken,
+    /// A user's API token, by the SHA-256 of its secret.
+    ApiToken {
+        /// Hex SHA-256 of the presented secret.
+        hash: String,
+    },
+    /// The session cookie, by the SHA-256 of its value.
+    Session {
+        /// Hex SHA-256 of the cookie value.
+        hash: String,
+    },
+    /// A Cloudflare Access JWT, already verified and mapped to a user.
+    Access(Principal),
+}
+
+impl Credential {
+    /// Reads the credential: `Authorization` first, then an Access JWT (verified here,
+    /// when Access is configured), then the session cookie. None at all is 401.
+    pub async fn from_request(req: &Request, app: &App) -> ApiResult<Self> {
+        if let Some(authorization) = header(req, "Authorization") {
+            let token = bearer_token(&authorization).ok_or(ApiError::Unauthorized)?;
+            return Ok(if token_matches(app, token) {
+                Self::AdminToken
+            } else {
+                Self::ApiToken {
+                    hash: hash_token(token),
+                }
             });
         }
-    }
-    let cookies = header(req, "Cookie").ok_or(ApiError::Unauthorized)?;
-    let token = cookie_value(&cookies, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-    let session = sessions::find_live(&app.db()?, &hash_token(token), app.now_ms)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let principal = match session.user {
-        Some(user) => Principal::from_user(user)?,
-        // The built-in owner lasts only while the ADMIN_TOKEN it signed in with is set.
-        None if admin_session_is_current(app, session.admin_token_hash.as_deref()) => {
-            Principal::admin()
+        if let Some(config) = app.access_config() {
+            if let Some(assertion) = header(req, ASSERTION_HEADER) {
+                return Ok(Self::Access(
+                    access_principal(app, &config, &assertion).await?,
+                ));
+            }
         }
-        None => return Err(ApiError::Unauthorized),
+        let cookies = header(req, "Cookie").ok_or(ApiError::Unauthorized)?;
+        let token = cookie_value(&cookies, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
+        Ok(Self::Session {
+            hash: hash_token(token),
+        })
+    }
+
+    /// Whether a credential the browser sends by itself is used: the session cookie, or
+    /// an Access JWT. Access adds its header to every request that carries its
+    /// `CF_Authorization` cookie, whichever site caused the request, so it is as open to
+    /// cross-site forgery as our own cookie and gets the same checks. Only a bearer
+    /// token, which a browser never adds on its own, is exempt.
+    pub fn is_ambient(&self) -> bool {
+        match self {
+            Self::Session { .. } | Self::Access(_) => true,
+            Self::AdminToken | Self::ApiToken { .. } => false,
+        }
+    }
+
+    /// The statement that looks the credential up, if it needs one.
+    pub fn lookup(&self, db: &Db, now_ms: i64) -> ApiResult<Option<Statement>> {
+        match self {
+            Self::AdminToken | Self::Access(_) => Ok(None),
+            Self::ApiToken { hash } => tokens::owner_statement(db, hash).map(Some),
+            Self::Session { hash } => sessions::live_statement(db, hash, now_ms).map(Some),
+        }
+    }
+
+    /// Who the caller is, given the result of [`Credential::lookup`] (`None` when it
+    /// needed none). 401 when the lookup found nothing.
+    pub fn resolve(self, app: &App, found: Option<&D1Result>) -> ApiResult<Authenticated> {
+        let ambient = self.is_ambient();
+        let first = |found: Option<&D1Result>| -> ApiResult<Option<serde_json::Value>> {
+            let rows: Vec<serde_json::Value> = match found {
+                Some(result) => result.results()?,
+                None => Vec::new(),
+            };
+            Ok(rows.into_iter().next())
+        };
+        match self {
+            Self::AdminToken => Ok(Authenticated::without_session(Principal::admin(), ambient)),
+            Self::Access(principal) => Ok(Authenticated::without_session(principal, ambient)),
+            Self::ApiToken { .. } => {
+                let row = first(found)?.map(serde_json::from_value).transpose()?;
+                let (_, user) = tokens::token_owner(row).ok_or(ApiError::Unauthorized)?;
+                Ok(Authenticated::without_session(
+                    Principal::from_user(user)?,
+                    ambient,
+                ))
+            }
+            Self::Session { .. } => {
+                let row = first(found)?.map(serde_json::from_value).transpose()?;
+                let session = sessions::live_session(row).ok_or(ApiError::Unauthorized)?;
+                let principal = match session.user {
+                    Some(user) => Principal::from_user(user)?,
+                    // The built-in owner lasts only while the ADMIN_TOKEN it signed in
+                    // with is set.
+                    None if admin_session_is_current(app, session.admin_token_hash.as_deref()) => {
+                        Principal::admin()
+                    }
+                    None => return Err(ApiError::Unauthorized),
+                };
+                Ok(Authenticated {
+                    principal,
+                    session_expires_ms: Some(session.expires_at),
+                    ambient,
+                })
+            }
+        }
+    }
+}
+
+/// Runs `statements` in one batch together with the credential's lookup, and answers who
+/// the caller is with the results of `statements`, in order. The statements run even
+/// for a caller who then turns out not to be signed in, so they must only read.
+pub async fn batch_with_lookup(
+    credential: Credential,
+    app: &App,
+    db: &Db,
+    statements: Vec<Statement>,
+) -> ApiResult<(Authenticated, Vec<D1Result>)> {
+    let lookup = credential.lookup(db, app.now_ms)?;
+    let looked_up = lookup.is_some();
+    let mut batch: Vec<Statement> = lookup.into_iter().collect();
+    batch.extend(statements);
+    let mut results = db.batch(batch).await?;
+    let found = (looked_up && !results.is_empty()).then(|| results.remove(0));
+    let caller = credential.resolve(app, found.as_ref())?;
+    Ok((caller, results))
+}
+
+/// Checks a credential on its own: one D1 round trip at most.
+pub async fn authenticate(credential: Credential, app: &App) -> ApiResult<Authenticated> {
+    let found = match credential.lookup(&app.db()?, app.now_ms)? {
+        Some(lookup) => Some(lookup.all().await?),
+        None => None,
     };
-    Ok(Authenticated {
-        principal,
-        session_expires_ms: Some(session.expires_at),
-        by_access: false,
-    })
+    credential.resolve(app, found.as_ref())
 }
 
 /// The user an Access JWT names by e-mail. An e-mail no user has is refused (403), or,

@@ -19,7 +19,7 @@ use worker::{
 
 use crate::auth::Principal;
 use crate::signature::{sign, BadSigningSecret};
-use crate::store::actions::StoredAction;
+use crate::store::actions::OpenedAction;
 
 /// The `User-Agent` every delivery carries.
 pub const USER_AGENT: &str = concat!(
@@ -84,7 +84,7 @@ pub fn build_delivery(
     run_id: &str,
     now_ms: i64,
     agent: &Principal,
-    action: &StoredAction,
+    action: &OpenedAction,
     incident: &Incident,
 ) -> Result<Delivery, BadSigningSecret> {
     let body = json!({
@@ -152,8 +152,10 @@ pub struct Verdict {
     pub excerpt: Option<String>,
 }
 
-/// 2xx succeeds; 3xx is a redirect (not followed); anything else failed.
-pub fn classify(result: &SendResult) -> Verdict {
+/// 2xx succeeds; 3xx is a redirect (not followed); anything else failed. Every value in
+/// `secrets` is replaced by `[redacted]` in the excerpt kept, so an endpoint that echoes
+/// its request headers cannot walk them into the run record.
+pub fn classify(result: &SendResult, secrets: &[String]) -> Verdict {
     match result {
         SendResult::Answered { status, body } => {
             let outcome = match status {
@@ -169,7 +171,7 @@ pub fn classify(result: &SendResult) -> Verdict {
                 },
                 outcome,
                 http_status: Some(*status),
-                excerpt: Some(excerpt(body)),
+                excerpt: Some(excerpt(body, secrets)),
             }
         }
         SendResult::TimedOut => Verdict {
@@ -203,18 +205,21 @@ pub fn blocked_verdict(url: &str, policy: &EndpointPolicy) -> Option<Verdict> {
         })
 }
 
-/// The first 4 KiB of an answer as text, cut at a character boundary; bytes that are not
-/// UTF-8 become U+FFFD. It is shown as plain text, never interpreted.
-pub fn excerpt(body: &[u8]) -> String {
-    let mut end = body.len().min(MAX_RESPONSE_EXCERPT_BYTES);
-    // Back off so a multi-byte character cut by the limit is dropped, not mangled.
-    if let Err(error) = std::str::from_utf8(&body[..end]) {
-        if error.error_len().is_none() {
-            end = error.valid_up_to();
+/// The first 4 KiB of an answer as text, every secret value replaced by `[redacted]`.
+/// Bytes that are not UTF-8 become U+FFFD. The secrets are replaced in everything read
+/// (64 KiB) before the cut, so no cut can leave part of one behind. It is shown as plain
+/// text, never interpreted.
+pub fn excerpt(body: &[u8], secrets: &[String]) -> String {
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        text = text.replace(secret.as_str(), REDACTED);
+        // As a JSON string would carry it (an endpoint echoing headers as JSON).
+        let escaped = serde_json::to_string(secret).unwrap_or_default();
+        let escaped = escaped.trim_matches('"');
+        if escaped != secret && !escaped.is_empty() {
+            text = text.replace(escaped, REDACTED);
         }
     }
-    let text = String::from_utf8_lossy(&body[..end]).into_owned();
-    // Lossy decoding can grow the text (each bad byte becomes 3); keep the byte limit.
     if text.len() <= MAX_RESPONSE_EXCERPT_BYTES {
         return text;
     }
@@ -222,7 +227,8 @@ pub fn excerpt(body: &[u8]) -> String {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    text[..cut].to_owned()
+    text.truncate(cut);
+    text
 }
 
 /// Sends a delivery: one attempt, redirects not followed, the whole exchange (connect,
@@ -284,24 +290,20 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::store::actions::StoredHeader;
+    use crate::store::actions::OpenedHeader;
 
-    fn action() -> StoredAction {
-        StoredAction {
+    fn action() -> OpenedAction {
+        OpenedAction {
             id: "act_1".into(),
-            service_id: "svc_1".into(),
             name: "Restart web".into(),
-            description: None,
             endpoint_url: "https://hooks.example.com/restart".into(),
-            enabled: true,
-            headers: vec![StoredHeader {
+            revision: 1,
+            headers: vec![OpenedHeader {
                 name: "X-Api-Key".into(),
                 value: "k3y".into(),
                 secret: true,
             }],
             signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-            created_at: 0,
-            updated_at: 0,
         }
     }
 
@@ -385,7 +387,7 @@ mod tests {
     #[test]
     fn the_recorded_headers_are_those_sent_with_secret_values_redacted() {
         let mut action = action();
-        action.headers.push(StoredHeader {
+        action.headers.push(OpenedHeader {
             name: "X-Team".into(),
             value: "sre".into(),
             secret: false,
@@ -411,10 +413,13 @@ mod tests {
     #[test]
     fn outcomes_follow_the_status_code() {
         let answered = |status| {
-            classify(&SendResult::Answered {
-                status,
-                body: Vec::new(),
-            })
+            classify(
+                &SendResult::Answered {
+                    status,
+                    body: Vec::new(),
+                },
+                &[],
+            )
         };
         assert_eq!(answered(200).outcome, RunOutcome::Success);
         assert_eq!(answered(204).status, RunStatus::Succeeded);
@@ -422,8 +427,11 @@ mod tests {
         assert_eq!(answered(302).status, RunStatus::Failed);
         assert_eq!(answered(404).outcome, RunOutcome::HttpError);
         assert_eq!(answered(500).http_status, Some(500));
-        assert_eq!(classify(&SendResult::TimedOut).outcome, RunOutcome::Timeout);
-        let refused = classify(&SendResult::NetworkError("connection refused".into()));
+        assert_eq!(
+            classify(&SendResult::TimedOut, &[]).outcome,
+            RunOutcome::Timeout
+        );
+        let refused = classify(&SendResult::NetworkError("connection refused".into()), &[]);
         assert_eq!(
             (refused.outcome, refused.http_status),
             (RunOutcome::NetworkError, None)
@@ -447,22 +455,25 @@ mod tests {
     #[test]
     fn an_excerpt_keeps_at_most_4096_bytes() {
         assert_eq!(
-            excerpt(&vec![b'a'; 10_000]).len(),
+            excerpt(&vec![b'a'; 10_000], &[]).len(),
             MAX_RESPONSE_EXCERPT_BYTES
         );
-        assert_eq!(excerpt(b"short"), "short");
+        assert_eq!(excerpt(b"short", &[]), "short");
     }
 
     #[test]
     fn an_excerpt_never_splits_a_character() {
         let mut body = vec![b'a'; MAX_RESPONSE_EXCERPT_BYTES - 1];
         body.extend("é".as_bytes());
-        assert_eq!(excerpt(&body), "a".repeat(MAX_RESPONSE_EXCERPT_BYTES - 1));
+        assert_eq!(
+            excerpt(&body, &[]),
+            "a".repeat(MAX_RESPONSE_EXCERPT_BYTES - 1)
+        );
     }
 
     #[test]
     fn binary_answers_stay_within_the_limit() {
-        let text = excerpt(&vec![0xff; 10_000]);
+        let text = excerpt(&vec![0xff; 10_000], &[]);
         assert!(text.len() <= MAX_RESPONSE_EXCERPT_BYTES);
         assert!(text.starts_with('\u{fffd}'));
     }
@@ -470,8 +481,30 @@ mod tests {
     #[test]
     fn html_is_kept_as_text() {
         assert_eq!(
-            excerpt(b"<script>alert(1)</script>"),
+            excerpt(b"<script>alert(1)</script>", &[]),
             "<script>alert(1)</script>"
+        );
+    }
+
+    #[test]
+    fn secret_values_echoed_by_the_endpoint_never_reach_the_excerpt() {
+        let secrets = ["Bearer t0p\"s3cret".to_owned(), "whsec_abc".to_owned()];
+        let echoed = br#"{"authorization": "Bearer t0p\"s3cret", "raw": Bearer t0p"s3cret, "sig": "whsec_abc"}"#;
+        let kept = excerpt(echoed, &secrets);
+        assert!(!kept.contains("t0p"), "{kept}");
+        assert!(!kept.contains("whsec_abc"), "{kept}");
+        assert_eq!(kept.matches(REDACTED).count(), 3, "{kept}");
+    }
+
+    #[test]
+    fn a_secret_past_the_excerpt_cut_leaves_no_prefix_behind() {
+        let secret = "s3cret-value-that-is-long".to_owned();
+        let mut body = vec![b'a'; MAX_RESPONSE_EXCERPT_BYTES - 5];
+        body.extend(secret.as_bytes());
+        let kept = excerpt(&body, &[secret]);
+        assert!(
+            !kept.contains("s3cre"),
+            "a cut secret would leave its first bytes"
         );
     }
 }

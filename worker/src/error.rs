@@ -2,7 +2,8 @@
 //! failure into a response. Internal causes are logged here and never sent to the client.
 
 use shared::action::ActionError;
-use shared::api::{ErrorBody, ErrorDetail};
+use shared::api::{Action, EditConflictBody, ErrorBody, ErrorDetail};
+use shared::limits::CONFIG_PROPAGATION_RETRY_AFTER_SECS;
 use shared::FieldError;
 use worker::{console_error, Response};
 
@@ -44,6 +45,14 @@ pub enum ApiError {
         /// Seconds until the window ends, sent as `Retry-After`.
         retry_after_secs: i64,
     },
+    /// An edit named a revision that is no longer current; the body carries the action
+    /// as it stands now.
+    EditConflict(Box<Action>),
+    /// An edit moves the endpoint to another origin but keeps stored secret header
+    /// values; `fields` names each header to re-enter.
+    SecretsMustBeReentered(Vec<FieldError>),
+    /// The action's current revision has not reached this location's KV yet.
+    ConfigPropagating,
     /// Our fault. The detail is logged, never sent.
     Internal(String),
 }
@@ -109,6 +118,27 @@ impl ApiError {
                     if *retry_after_secs == 1 { "" } else { "s" }
                 ),
             ),
+            Self::EditConflict(current) => (
+                409,
+                "edit_conflict",
+                format!(
+                    "This action was changed by someone else since you read it (it is now at \
+                     revision {}); nothing was saved. Apply your change to the current version",
+                    current.revision
+                ),
+            ),
+            Self::SecretsMustBeReentered(fields) => {
+                (422, "secrets_must_be_reentered", first_message(fields))
+            }
+            Self::ConfigPropagating => (
+                503,
+                "config_propagating",
+                format!(
+                    "This action was changed moments ago and its newest configuration has not \
+                     reached this location yet; nothing was sent. Try again in \
+                     {CONFIG_PROPAGATION_RETRY_AFTER_SECS} seconds"
+                ),
+            ),
             Self::Internal(_) => (
                 500,
                 "internal",
@@ -121,7 +151,9 @@ impl ApiError {
     pub fn body(&self) -> (u16, ErrorBody) {
         let (status, code, message) = self.status_code_message();
         let fields = match self {
-            Self::Validation(fields) | Self::EndpointNotAllowed(fields) => fields.clone(),
+            Self::Validation(fields)
+            | Self::EndpointNotAllowed(fields)
+            | Self::SecretsMustBeReentered(fields) => fields.clone(),
             _ => Vec::new(),
         };
         let body = ErrorBody {
@@ -134,20 +166,37 @@ impl ApiError {
         (status, body)
     }
 
+    /// The `Retry-After` this error is sent with, if any.
+    fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            Self::ConfigPropagating => Some(CONFIG_PROPAGATION_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     /// Logs internal causes and builds the response.
     pub fn into_response(self) -> worker::Result<Response> {
         if let Self::Internal(detail) = &self {
             console_error!("internal error: {detail}");
         }
         let (status, body) = self.body();
-        let response = json_response(&body, status)?;
-        if let Self::RateLimited {
-            retry_after_secs, ..
-        } = self
-        {
-            response
-                .headers()
-                .set("Retry-After", &retry_after_secs.to_string())?;
+        let retry_after = self.retry_after_secs();
+        let response = match self {
+            // The one error whose body carries more than the error: the current action.
+            Self::EditConflict(action) => json_response(
+                &EditConflictBody {
+                    error: body.error,
+                    action: *action,
+                },
+                status,
+            )?,
+            _ => json_response(&body, status)?,
+        };
+        if let Some(secs) = retry_after {
+            response.headers().set("Retry-After", &secs.to_string())?;
         }
         Ok(response)
     }

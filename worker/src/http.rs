@@ -72,6 +72,17 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
     parse_json(&bytes)
 }
 
+/// Reads an optional JSON body: a request without one (no `Content-Length`, or 0, and
+/// not chunked) reads as `T::default()`.
+pub async fn read_optional_json<T: DeserializeOwned + Default>(req: &mut Request) -> ApiResult<T> {
+    let declared = header(req, "Content-Length");
+    let chunked = header(req, "Transfer-Encoding").is_some();
+    if !chunked && declared.as_deref().is_none_or(|len| len.trim() == "0") {
+        return Ok(T::default());
+    }
+    read_json(req).await
+}
+
 /// Parses a JSON body, describing the problem in words a developer can act on.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes)

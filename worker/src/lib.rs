@@ -16,15 +16,16 @@ mod rate_limit;
 mod redact;
 mod route;
 mod routes;
+mod scheduled;
 mod sealed;
 mod signature;
 mod store;
 
 use shared::incident::IncidentStatus;
-use worker::{event, Context, Env, Method, Request, Response};
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::app::App;
-use crate::auth::authenticate;
+use crate::auth::{authenticate, Credential};
 use crate::error::{ApiError, ApiResult};
 use crate::route::{Requirement, Route};
 use crate::routes::{actions, audit, events, incidents, runs, services, session, users};
@@ -54,6 +55,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     Ok(response)
 }
 
+/// The Cron Trigger (every minute, wrangler.toml): settles runs left `running`, and sweeps
+/// expired sessions, old rate-limit windows and unreferenced action revisions.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    scheduled::run(&App::new(env)).await;
+}
+
 async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> ApiResult<Response> {
     use Method::{Delete, Get, Patch, Post};
     use Route as R;
@@ -70,10 +78,21 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
         (None, R::Enqueue) => return Err(ApiError::MethodNotAllowed),
         _ => {}
     }
-    let caller = authenticate(&req, app).await?;
-    if caller.by_ambient_credential() {
-        browser::guard_cookie_request(&req)?;
+    let credential = Credential::from_request(&req, app).await?;
+    // The two hot paths look the credential up in their own first batch, so that signing
+    // in costs no round trip of its own; they check the permission themselves.
+    match (requirement, req.method(), route) {
+        (Some(Requirement::Permission(permission)), Post, R::ActionRuns(incident, action)) => {
+            return runs::create_run(&req, app, ctx, credential, permission, incident, action)
+                .await;
+        }
+        (Some(Requirement::Permission(permission)), Get, R::Incident(id)) => {
+            return incidents::get_incident(&req, app, credential, permission, id).await;
+        }
+        _ => {}
     }
+    let caller = authenticate(credential, app).await?;
+    caller.guard_cross_site(&req)?;
     let who = &caller.principal;
     match requirement {
         None => return Err(ApiError::MethodNotAllowed),
@@ -96,10 +115,11 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
         (Get, R::Action(service, id)) => actions::get_action(app, who, service, id).await,
         (Patch, R::Action(service, id)) => actions::update_action(req, app, who, service, id).await,
         (Delete, R::Action(service, id)) => actions::delete_action(app, who, service, id).await,
-        (Post, R::RotateSecret(service, id)) => actions::rotate_secret(app, who, service, id).await,
+        (Post, R::RotateSecret(service, id)) => {
+            actions::rotate_secret(req, app, who, service, id).await
+        }
 
         (Get, R::Incidents) => incidents::list_incidents(&req, app).await,
-        (Get, R::Incident(id)) => incidents::get_incident(app, who, id).await,
         (Post, R::Acknowledge(id)) => {
             incidents::transition_incident(app, who, id, IncidentStatus::Acknowledged).await
         }
@@ -109,9 +129,6 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
         (Get, R::IncidentLog(id)) => incidents::get_log(app, who, id).await,
         (Post, R::IncidentNotes(id)) => incidents::add_note(req, app, who, id).await,
         (Get, R::IncidentRuns(id)) => runs::list_runs(app, who, id).await,
-        (Post, R::ActionRuns(incident, action)) => {
-            runs::create_run(&req, app, ctx, who, incident, action).await
-        }
         (Get, R::Run(id)) => runs::get_run(app, who, id).await,
 
         (Get, R::Audit) => audit::list_audit(app).await,

@@ -91,6 +91,9 @@ mod tests {
                 secret: false,
             }]),
             signing_secret: None,
+            revision: 1,
+            health: shared::api::ActionHealth::Ok,
+            health_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
         }
@@ -112,6 +115,7 @@ mod tests {
                 value: REDACTED.into(),
             }]),
             requested_by: "admin".into(),
+            action_revision: Some(1),
             started_at: "t".into(),
             finished_at: Some("t".into()),
         }

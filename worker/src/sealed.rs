@@ -139,6 +139,18 @@ impl Keyring {
         ))
     }
 
+    /// Whether `sealed` names a key of this ring, so that it can be opened (unless it was
+    /// tampered with). Decides an action's health without opening any secret.
+    pub fn knows_key_of(&self, sealed: &str) -> bool {
+        let mut parts = sealed.split('.');
+        match (parts.next(), parts.next()) {
+            (Some("v1"), Some(key_id)) => std::iter::once(&self.current)
+                .chain(&self.previous)
+                .any(|key| key.id == key_id),
+            _ => false,
+        }
+    }
+
     /// Opens a value sealed for `context` with any key of the ring.
     pub fn open(&self, sealed: &str, context: SealContext<'_>) -> Result<String, SealError> {
         let mut parts = sealed.split('.');

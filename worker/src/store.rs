@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod audit;
 pub mod incidents;
+pub mod kv;
 pub mod rate_limits;
 pub mod runs;
 pub mod services;

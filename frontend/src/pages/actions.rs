@@ -5,9 +5,11 @@ mod card;
 mod draft;
 mod form;
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use shared::api::Action as CustomAction;
+use shared::api::{Action as CustomAction, ActionHealth};
 use shared::limits::MAX_ACTIONS_PER_SERVICE;
 use shared::roles::Permission;
 
@@ -80,6 +82,27 @@ pub fn ActionsPage() -> impl IntoView {
             .unwrap_or_default()
     });
     let count = Memo::new(move |_| action_list.with(Vec::len));
+
+    // A just-saved configuration takes up to a minute to reach every location; look again
+    // now and then until none is on its way, so the card's note does not outlive it.
+    Effect::new(move |_| {
+        let spreading = actions.with(|answer| {
+            answer
+                .as_ref()
+                .and_then(|answer| answer.as_ref().ok())
+                .is_some_and(|list| {
+                    list.actions
+                        .iter()
+                        .any(|action| action.health == ActionHealth::Propagating)
+                })
+        });
+        if spreading {
+            let timer = set_timeout_with_handle(move || actions.refetch(), PROPAGATION_RECHECK);
+            if let Ok(timer) = timer {
+                on_cleanup(move || timer.clear());
+            }
+        }
+    });
     let session = Session::expect();
     // Below manager the toolbar's button says why it is off; a limit reason comes second.
     let new_reason = move || {
@@ -128,6 +151,8 @@ pub fn ActionsPage() -> impl IntoView {
             action_name,
             secret,
         }));
+        // A rotation is a new revision: the card must name it before its next change.
+        actions.refetch();
     });
 
     view! {
@@ -205,7 +230,13 @@ pub fn ActionsPage() -> impl IntoView {
                         <ul class="card-list">
                             <For
                                 each=move || action_list.get()
-                                key=|action| (action.id.clone(), action.updated_at.clone(), action.enabled)
+                                key=|action| (
+                                    action.id.clone(),
+                                    action.revision,
+                                    action.updated_at.clone(),
+                                    action.enabled,
+                                    action.health.as_str(),
+                                )
                                 let:action
                             >
                                 <ActionCard action on_edit on_changed on_deleted on_secret />
@@ -219,6 +250,9 @@ pub fn ActionsPage() -> impl IntoView {
         </div>
     }
 }
+
+/// How often the list is read again while an action's configuration is still spreading.
+const PROPAGATION_RECHECK: Duration = Duration::from_secs(10);
 
 /// What an endpoint receives and how it checks the signature.
 #[component]

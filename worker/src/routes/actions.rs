@@ -1,23 +1,33 @@
 //! `/api/services/{id}/actions`: configure a service's custom incident actions.
+//!
+//! Every change writes a new revision to KV and then moves the action's D1 row to it with
+//! one conditional statement (`store::actions::advance`). An edit carries the revision it
+//! was made on (`If-Match` or `"revision"`): if another change landed first, it answers
+//! 409 `edit_conflict` with the current action and changes nothing. Without a revision,
+//! the edit is applied to whatever is current, re-read and retried until it lands, so
+//! it is still never merged into a stale copy.
 
-use shared::action::{validate_action, ActionFields, ValidAction};
+use shared::action::{reenter_errors, secrets_to_reenter, validate_action, ActionFields};
 use shared::api::{
-    ActionList, ActionResponse, CreateActionRequest, HeaderInput, RotatedSecret,
+    ActionList, ActionResponse, CreateActionRequest, RotateSecretRequest, RotatedSecret,
     UpdateActionRequest,
 };
-use shared::FieldError;
 use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, no_content, read_json};
+use crate::http::{header, json_response, no_content, read_json, read_optional_json};
 use crate::ids::{new_id, new_signing_secret};
 use crate::redact;
-use crate::sealed;
-use crate::store::actions::{self, StoredAction, StoredHeader};
-use crate::store::audit::{self, Change};
+use crate::sealed::{self, Keyring};
+use crate::store::actions::{self, ActionRecord, ActionRow, ActionView, Advance, Config};
+use crate::store::audit::Change;
 use crate::store::services;
+
+/// How often an edit without a revision is re-applied when other edits keep landing
+/// first, before it gives up with `edit_conflict`.
+const MAX_EDIT_ATTEMPTS: usize = 4;
 
 /// `GET /api/services/{id}/actions`.
 pub async fn list_actions(app: &App, caller: &Principal, service_id: &str) -> ApiResult<Response> {
@@ -25,10 +35,11 @@ pub async fn list_actions(app: &App, caller: &Principal, service_id: &str) -> Ap
     services::get(&db, service_id)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
-    let actions = actions::list_for_service(&db, &app.kv()?, &sealed::keyring(app)?, service_id)
+    let keyring = sealed::keyring(app)?;
+    let actions = actions::list_for_service(&db, &app.kv()?, service_id)
         .await?
         .iter()
-        .map(|action| redact::action(action.to_wire(false), caller.role))
+        .map(|view| redact::action(view.to_wire(&keyring), caller.role))
         .collect();
     Ok(json_response(&ActionList { actions }, 200)?)
 }
@@ -54,39 +65,37 @@ pub async fn create_action(
         headers: &headers,
     };
     let valid = validate_action(fields, &app.endpoint_policy(), false)?;
-    let action_id = new_id("act");
-    actions::claim_slot(
-        &db,
-        service_id,
-        &action_id,
-        &valid.name.unique_key(),
+    let keyring = sealed::keyring(app)?;
+    let signing_secret = new_signing_secret();
+    let record = ActionRecord::create(
+        new_id("act"),
+        service_id.to_owned(),
+        &valid,
+        body.enabled.unwrap_or(true),
+        &signing_secret,
         app.now_ms,
-    )
-    .await??;
-    let action = StoredAction {
-        id: action_id,
-        service_id: service_id.to_owned(),
-        headers: stored_headers(&valid, &[])?,
-        name: valid.name.as_str().to_owned(),
-        description: valid.description,
-        endpoint_url: valid.endpoint_url.as_str().to_owned(),
-        enabled: body.enabled.unwrap_or(true),
-        signing_secret: new_signing_secret(),
-        created_at: app.now_ms,
-        updated_at: app.now_ms,
-    };
-    if let Err(error) = actions::put(&app.kv()?, &sealed::keyring(app)?, &action).await {
-        // Give the slot back so a failed write does not count toward the limit.
-        actions::release_slot(&db, service_id, &action.id).await?;
-        return Err(error);
+        &keyring,
+    )?;
+    let kv = app.kv()?;
+    // The value first, then the row that points at it: a row never names a missing value.
+    let key = actions::write_revision(&kv, &record, app.now_ms).await?;
+    let created = committed(None, &record, key.clone());
+    let change = change(
+        caller,
+        "action.created",
+        app,
+        &created,
+        None,
+        Some(&created),
+        &keyring,
+    );
+    if let Err(refusal) = actions::insert(&db, &record, &key, &change).await? {
+        actions::discard_revision(&kv, &key).await;
+        return Err(refusal.into());
     }
-    record_action_change(app, caller, "action.created", &action, None, Some(&action)).await?;
-    Ok(json_response(
-        &ActionResponse {
-            action: action.to_wire(true),
-        },
-        201,
-    )?)
+    let mut action = created.to_wire(&keyring);
+    action.signing_secret = Some(signing_secret);
+    Ok(json_response(&ActionResponse { action }, 201)?)
 }
 
 /// `GET /api/services/{id}/actions/{action_id}`.
@@ -96,19 +105,16 @@ pub async fn get_action(
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
-    let action = actions::get_in_service(&app.kv()?, &sealed::keyring(app)?, service_id, action_id)
+    let view = actions::view(&app.db()?, &app.kv()?, service_id, action_id)
         .await?
         .ok_or(ApiError::NotFound("Action"))?;
-    Ok(json_response(
-        &ActionResponse {
-            action: redact::action(action.to_wire(false), caller.role),
-        },
-        200,
-    )?)
+    let action = redact::action(view.to_wire(&sealed::keyring(app)?), caller.role);
+    Ok(json_response(&ActionResponse { action }, 200)?)
 }
 
 /// `PATCH /api/services/{id}/actions/{action_id}`: fields left out stay; a secret header
-/// sent without a value keeps its stored value.
+/// sent without a value keeps its stored value, unless the endpoint moves to another
+/// origin (422 `secrets_must_be_reentered`).
 pub async fn update_action(
     mut req: Request,
     app: &App,
@@ -116,209 +122,283 @@ pub async fn update_action(
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
+    let if_match = if_match_revision(&req)?;
     let patch: UpdateActionRequest = read_json(&mut req).await?;
-    let kv = app.kv()?;
+    let expected = agreed_revision(if_match, patch.revision)?;
     let keyring = sealed::keyring(app)?;
-    let mut action = actions::get_in_service(&kv, &keyring, service_id, action_id)
-        .await?
-        .ok_or(ApiError::NotFound("Action"))?;
-    let before = action.clone();
-    let headers = patch.headers.unwrap_or_else(|| {
-        action
+    let edit = |current: &ActionView, record: &ActionRecord| {
+        let headers = patch
+            .headers
+            .clone()
+            .unwrap_or_else(|| record.headers_for_edit());
+        let fields = ActionFields {
+            name: patch.name.as_deref().unwrap_or(&record.name),
+            description: match &patch.description {
+                Some(text) => Some(text),
+                None => record.description.as_deref(),
+            },
+            endpoint_url: patch
+                .endpoint_url
+                .as_deref()
+                .unwrap_or(&record.endpoint_url),
+            headers: &headers,
+        };
+        let valid = validate_action(fields, &app.endpoint_policy(), true)?;
+        let missing =
+            secrets_to_reenter(&record.endpoint_url, valid.endpoint_url.as_str(), &headers);
+        if !missing.is_empty() {
+            return Err(ApiError::SecretsMustBeReentered(reenter_errors(&missing)));
+        }
+        let enabled = patch.enabled.unwrap_or_else(|| current.enabled());
+        let next = record.edited(&valid, enabled, app.now_ms, &keyring)?;
+        let renewed = valid
             .headers
             .iter()
-            .map(|h| HeaderInput {
-                name: h.name.clone(),
-                value: Some(h.value.clone()),
-                secret: Some(h.secret),
-            })
-            .collect()
-    });
-    let fields = ActionFields {
-        name: patch.name.as_deref().unwrap_or(&action.name),
-        description: match &patch.description {
-            Some(text) => Some(text),
-            None => action.description.as_deref(),
-        },
-        endpoint_url: patch
-            .endpoint_url
-            .as_deref()
-            .unwrap_or(&action.endpoint_url),
-        headers: &headers,
+            .filter(|header| header.secret && header.value.is_some())
+            .map(|header| header.name.as_str().to_owned())
+            .collect();
+        Ok((next, renewed))
     };
-    let valid = validate_action(fields, &app.endpoint_policy(), true)?;
-    let new_headers = stored_headers(&valid, &action.headers)?;
-    if valid.name.unique_key() != action.name.to_lowercase() {
-        actions::rename_slot(&app.db()?, service_id, action_id, &valid.name.unique_key()).await??;
-    }
-    action.name = valid.name.as_str().to_owned();
-    action.description = valid.description;
-    action.endpoint_url = valid.endpoint_url.as_str().to_owned();
-    action.headers = new_headers;
-    action.enabled = patch.enabled.unwrap_or(action.enabled);
-    action.updated_at = app.now_ms;
-    actions::put(&kv, &keyring, &action).await?;
-    record_action_change(
+    let updated = change_revision(
         app,
         caller,
+        service_id,
+        action_id,
+        expected,
         "action.updated",
-        &action,
-        Some(&before),
-        Some(&action),
+        &keyring,
+        edit,
     )
     .await?;
-    Ok(json_response(
-        &ActionResponse {
-            action: redact::action(action.to_wire(false), caller.role),
-        },
-        200,
-    )?)
+    let action = redact::action(updated.to_wire(&keyring), caller.role);
+    Ok(json_response(&ActionResponse { action }, 200)?)
 }
 
-/// `DELETE /api/services/{id}/actions/{action_id}`.
+/// `DELETE /api/services/{id}/actions/{action_id}`: the row goes first, and with it the
+/// action; its KV values follow (or are swept).
 pub async fn delete_action(
     app: &App,
     caller: &Principal,
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
+    let db = app.db()?;
     let kv = app.kv()?;
     let keyring = sealed::keyring(app)?;
-    let config = actions::get_in_service(&kv, &keyring, service_id, action_id).await?;
-    if config.is_some() {
-        actions::delete_config(&kv, action_id).await?;
-    }
-    // The slot goes last, so a failure in between leaves an action that is listed and
-    // can be deleted again, never an invisible one that still counts toward the limit.
-    let had_slot = actions::release_slot(&app.db()?, service_id, action_id).await?;
-    if config.is_none() && !had_slot {
+    let current = actions::view(&db, &kv, service_id, action_id)
+        .await?
+        .ok_or(ApiError::NotFound("Action"))?;
+    let change = change(
+        caller,
+        "action.deleted",
+        app,
+        &current,
+        Some(&current),
+        None,
+        &keyring,
+    );
+    if !actions::remove(&db, service_id, action_id, &change).await? {
         return Err(ApiError::NotFound("Action"));
     }
-    if let Some(config) = &config {
-        record_action_change(app, caller, "action.deleted", config, Some(config), None).await?;
-    }
+    actions::discard_revision(&kv, &current.row.config_key()).await;
     Ok(no_content()?)
 }
 
-/// `POST /api/services/{id}/actions/{action_id}/rotate_secret`: the answer is the only
-/// time the new secret is shown; the old one stops working at once.
+/// `POST /api/services/{id}/actions/{action_id}/rotate_secret` (optional body
+/// `{"revision"}` or `If-Match`): the answer is the only time the new secret is shown;
+/// the old one stops working at once.
 pub async fn rotate_secret(
+    mut req: Request,
     app: &App,
     caller: &Principal,
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
-    let kv = app.kv()?;
+    let if_match = if_match_revision(&req)?;
+    let body: RotateSecretRequest = read_optional_json(&mut req).await?;
+    let expected = agreed_revision(if_match, body.revision)?;
     let keyring = sealed::keyring(app)?;
-    let mut action = actions::get_in_service(&kv, &keyring, service_id, action_id)
-        .await?
-        .ok_or(ApiError::NotFound("Action"))?;
-    action.signing_secret = new_signing_secret();
-    action.updated_at = app.now_ms;
-    actions::put(&kv, &keyring, &action).await?;
-    // The API shapes hold no secret, so the record says that it was rotated, never to what.
-    record_action_change(app, caller, "action.secret_rotated", &action, None, None).await?;
-    Ok(json_response(
-        &RotatedSecret {
-            signing_secret: action.signing_secret,
-        },
-        200,
-    )?)
+    let signing_secret = new_signing_secret();
+    let rotate = |_: &ActionView, record: &ActionRecord| {
+        Ok((
+            record.rotated(&signing_secret, app.now_ms, &keyring)?,
+            Vec::new(),
+        ))
+    };
+    change_revision(
+        app,
+        caller,
+        service_id,
+        action_id,
+        expected,
+        "action.secret_rotated",
+        &keyring,
+        rotate,
+    )
+    .await?;
+    Ok(json_response(&RotatedSecret { signing_secret }, 200)?)
 }
 
-/// Records a change to `action` in the audit log, as the API shows the action (secret
-/// header values null, no signing secret). An edit that gave a secret header a new value
-/// would then look like no change at all, so its `after` also names those headers in
-/// `secret_values_changed`, never their values. The KV write cannot share a transaction
-/// with D1, so this runs right after it succeeds.
-async fn record_action_change(
+/// Reads the current revision, makes the next one with `make` (which also names the
+/// secret headers given new values, for the audit), writes it to KV and moves the row to
+/// it. With `expected`, a different current revision is an `edit_conflict`; without, a
+/// concurrent change is re-read and `make` applied again on top of it.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call per route, each argument distinct"
+)]
+async fn change_revision(
     app: &App,
     caller: &Principal,
+    service_id: &str,
+    action_id: &str,
+    expected: Option<u64>,
     event: &'static str,
-    action: &StoredAction,
-    before: Option<&StoredAction>,
-    after: Option<&StoredAction>,
-) -> ApiResult<()> {
-    let snapshot = |state: Option<&StoredAction>| {
-        state
-            .map(|state| serde_json::to_value(state.to_wire(false)))
-            .transpose()
-    };
-    let mut after_snapshot = snapshot(after)?;
-    if let (Some(before), Some(after), Some(serde_json::Value::Object(shown))) =
-        (before, after, after_snapshot.as_mut())
-    {
-        let changed = secret_values_changed(before, after);
-        if !changed.is_empty() {
-            shown.insert("secret_values_changed".to_owned(), changed.into());
+    keyring: &Keyring,
+    make: impl Fn(&ActionView, &ActionRecord) -> ApiResult<(ActionRecord, Vec<String>)>,
+) -> ApiResult<ActionView> {
+    let db = app.db()?;
+    let kv = app.kv()?;
+    for _ in 0..MAX_EDIT_ATTEMPTS {
+        let current = actions::view(&db, &kv, service_id, action_id)
+            .await?
+            .ok_or(ApiError::NotFound("Action"))?;
+        if expected.is_some_and(|expected| expected != current.row.revision()) {
+            return Err(edit_conflict(&current, keyring));
+        }
+        let record = match &current.config {
+            Config::Readable(record) => record,
+            Config::Propagating => return Err(ApiError::ConfigPropagating),
+            Config::Unreadable(why) => {
+                return Err(ApiError::Conflict("action_unreadable", why.clone()))
+            }
+        };
+        let (next, renewed_secrets) = make(&current, record)?;
+        let key = actions::write_revision(&kv, &next, app.now_ms).await?;
+        let after = committed(Some(&current.row), &next, key.clone());
+        let mut change = change(
+            caller,
+            event,
+            app,
+            &current,
+            Some(&current),
+            Some(&after),
+            keyring,
+        );
+        if let (Some(serde_json::Value::Object(shown)), false) =
+            (change.after.as_mut(), renewed_secrets.is_empty())
+        {
+            // The API shapes hold no secret, so a new secret value would look like no
+            // change at all: name the headers, never their values.
+            shown.insert("secret_values_changed".to_owned(), renewed_secrets.into());
+        }
+        match actions::advance(&db, &next, &key, current.row.revision(), &change).await? {
+            Advance::Done => return Ok(after),
+            Advance::Gone => {
+                actions::discard_revision(&kv, &key).await;
+                return Err(ApiError::NotFound("Action"));
+            }
+            Advance::NameTaken => {
+                actions::discard_revision(&kv, &key).await;
+                return Err(actions::SlotRefusal::NameTaken.into());
+            }
+            Advance::Moved => {
+                actions::discard_revision(&kv, &key).await;
+                if expected.is_some() {
+                    let now = actions::view(&db, &kv, service_id, action_id)
+                        .await?
+                        .ok_or(ApiError::NotFound("Action"))?;
+                    return Err(edit_conflict(&now, keyring));
+                }
+            }
         }
     }
-    let change = Change {
+    let now = actions::view(&db, &kv, service_id, action_id)
+        .await?
+        .ok_or(ApiError::NotFound("Action"))?;
+    Err(edit_conflict(&now, keyring))
+}
+
+/// The action as it will stand once its row points at `key`.
+fn committed(before: Option<&ActionRow>, record: &ActionRecord, key: String) -> ActionView {
+    let row = ActionRow {
+        action_id: record.id.clone(),
+        service_id: record.service_id.clone(),
+        name: Some(record.name.clone()),
+        enabled: i64::from(record.enabled),
+        revision: i64::try_from(record.revision).unwrap_or(i64::MAX),
+        config_key: Some(key),
+        created_at: before.map_or(record.created_at, |row| row.created_at),
+        updated_at: Some(record.updated_at),
+    };
+    ActionView {
+        row,
+        config: Config::Readable(record.clone()),
+    }
+}
+
+/// The audit record of a change, with the states as the API shows them.
+fn change<'a>(
+    caller: &'a Principal,
+    event: &'static str,
+    app: &App,
+    target: &'a ActionView,
+    before: Option<&ActionView>,
+    after: Option<&ActionView>,
+    keyring: &Keyring,
+) -> Change<'a> {
+    let snapshot = |view: Option<&ActionView>| {
+        view.and_then(|view| serde_json::to_value(view.to_wire(keyring)).ok())
+    };
+    Change {
         actor: caller,
         event,
         target_type: "action",
-        target_id: &action.id,
-        service_id: Some(&action.service_id),
-        before: snapshot(before)?,
-        after: after_snapshot,
+        target_id: &target.row.action_id,
+        service_id: Some(&target.row.service_id),
+        before: snapshot(before),
+        after: snapshot(after),
         at: app.now_ms,
-    };
-    audit::record(&app.db()?, &change).await
+    }
 }
 
-/// The names of the secret headers whose value is new in `after`: added, or given a new
-/// value, under the same name (compared without regard to case, as header names are).
-fn secret_values_changed(before: &StoredAction, after: &StoredAction) -> Vec<String> {
-    after
-        .headers
-        .iter()
-        .filter(|header| header.secret)
-        .filter(|header| {
-            !before.headers.iter().any(|old| {
-                old.secret
-                    && old.name.eq_ignore_ascii_case(&header.name)
-                    && old.value == header.value
+fn edit_conflict(current: &ActionView, keyring: &Keyring) -> ApiError {
+    ApiError::EditConflict(Box::new(current.to_wire(keyring)))
+}
+
+/// The revision an `If-Match` header names: `"3"`, `W/"3"` or `3`.
+fn if_match_revision(req: &Request) -> ApiResult<Option<u64>> {
+    header(req, "If-Match")
+        .map(|raw| {
+            parse_if_match(&raw).ok_or_else(|| {
+                ApiError::BadRequest(
+                    "invalid_if_match",
+                    "If-Match must name one action revision, e.g. If-Match: \"3\"".to_owned(),
+                )
             })
         })
-        .map(|header| header.name.clone())
-        .collect()
+        .transpose()
 }
 
-/// The headers to store: a secret header without a new value keeps the stored value of
-/// the secret header with the same name.
-fn stored_headers(valid: &ValidAction, previous: &[StoredHeader]) -> ApiResult<Vec<StoredHeader>> {
-    let mut errors = Vec::new();
-    let headers = valid
-        .headers
-        .iter()
-        .enumerate()
-        .filter_map(|(index, header)| {
-            let value = header.value.clone().or_else(|| {
-                previous
-                    .iter()
-                    .find(|old| old.secret && old.name.eq_ignore_ascii_case(header.name.as_str()))
-                    .map(|old| old.value.clone())
-            });
-            match value {
-                Some(value) => Some(StoredHeader {
-                    name: header.name.as_str().to_owned(),
-                    value,
-                    secret: header.secret,
-                }),
-                None => {
-                    errors.push(FieldError {
-                        field: format!("headers[{index}].value"),
-                        message: "Header value is required".to_owned(),
-                    });
-                    None
-                }
-            }
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(headers)
-    } else {
-        Err(ApiError::Validation(errors))
+/// Parses an `If-Match` value naming one revision.
+pub fn parse_if_match(raw: &str) -> Option<u64> {
+    let tag = raw.trim();
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    let tag = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag);
+    tag.parse().ok()
+}
+
+/// The one revision the request names, if any: `If-Match` and `"revision"` must agree.
+fn agreed_revision(if_match: Option<u64>, body: Option<u64>) -> ApiResult<Option<u64>> {
+    match (if_match, body) {
+        (Some(a), Some(b)) if a != b => Err(ApiError::BadRequest(
+            "invalid_if_match",
+            format!("If-Match names revision {a} but the body names {b}"),
+        )),
+        (a, b) => Ok(a.or(b)),
     }
 }
 
@@ -326,40 +406,20 @@ fn stored_headers(valid: &ValidAction, previous: &[StoredHeader]) -> ApiResult<V
 mod tests {
     use super::*;
 
-    fn with_headers(headers: &[(&str, &str, bool)]) -> StoredAction {
-        StoredAction {
-            id: "act_1".into(),
-            service_id: "svc_1".into(),
-            name: "Restart".into(),
-            description: None,
-            endpoint_url: "https://e.com/hook".into(),
-            enabled: true,
-            headers: headers
-                .iter()
-                .map(|(name, value, secret)| StoredHeader {
-                    name: (*name).into(),
-                    value: (*value).into(),
-                    secret: *secret,
-                })
-                .collect(),
-            signing_secret: "whsec_x".into(),
-            created_at: 0,
-            updated_at: 0,
-        }
+    #[test]
+    fn if_match_names_a_revision_quoted_weak_or_bare() {
+        assert_eq!(parse_if_match("\"3\""), Some(3));
+        assert_eq!(parse_if_match("W/\"12\""), Some(12));
+        assert_eq!(parse_if_match(" 7 "), Some(7));
+        assert_eq!(parse_if_match("\"x\""), None);
+        assert_eq!(parse_if_match("*"), None);
     }
 
     #[test]
-    fn a_new_or_changed_secret_value_is_named_and_a_kept_one_is_not() {
-        let before = with_headers(&[("Authorization", "old", true), ("X-Team", "sre", false)]);
-        let kept = with_headers(&[("authorization", "old", true), ("X-Team", "ops", false)]);
-        assert_eq!(secret_values_changed(&before, &kept), Vec::<String>::new());
-        let changed = with_headers(&[("Authorization", "new", true), ("X-Key", "k", true)]);
-        assert_eq!(
-            secret_values_changed(&before, &changed),
-            ["Authorization", "X-Key"]
-        );
-        // A plain header turned secret has a value nobody may read any more: a change.
-        let turned = with_headers(&[("X-Team", "sre", true)]);
-        assert_eq!(secret_values_changed(&before, &turned), ["X-Team"]);
+    fn a_revision_in_both_places_must_agree() {
+        assert_eq!(agreed_revision(Some(2), Some(2)).unwrap(), Some(2));
+        assert_eq!(agreed_revision(None, Some(4)).unwrap(), Some(4));
+        assert_eq!(agreed_revision(None, None).unwrap(), None);
+        assert!(agreed_revision(Some(2), Some(3)).is_err());
     }
 }

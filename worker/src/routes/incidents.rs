@@ -1,20 +1,21 @@
 //! `/api/incidents`: list, read, acknowledge, resolve, the timeline, and notes on it.
 
 use shared::api::{
-    ActionSummary, CreateNoteRequest, Incident, IncidentList, IncidentResponse, LogEntryList,
-    LogEntryResponse,
+    CreateNoteRequest, Incident, IncidentList, IncidentResponse, LogEntryList, LogEntryResponse,
 };
 use shared::incident::{validate_note, IncidentStatus};
-use worker::{Request, Response};
+use shared::roles::Permission;
+use worker::{D1Result, Request, Response};
 
 use crate::app::App;
-use crate::auth::Principal;
+use crate::auth::{batch_with_lookup, Credential, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_json};
 use crate::redact;
 use crate::sealed;
-use crate::store::actions;
-use crate::store::incidents::{self, Target};
+use crate::store::actions::{self, ActionRow};
+use crate::store::incidents::{self, IncidentRow, Target};
+use crate::store::sql::{first_row, rows, Db, Statement};
 
 /// `GET /api/incidents?service_id=&status=`, newest first.
 pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
@@ -43,9 +44,24 @@ pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
     Ok(json_response(&IncidentList { incidents }, 200)?)
 }
 
-/// `GET /api/incidents/{id}`, with the service's enabled actions.
-pub async fn get_incident(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
-    let incident = redact::incident(load_with_actions(app, id).await?, caller.role);
+/// `GET /api/incidents/{id}`, with the service's enabled actions: one D1 round trip
+/// (the caller's credential, the incident and its service's action rows in one batch),
+/// then the actions' KV records in parallel. Nothing is decrypted.
+pub async fn get_incident(
+    req: &Request,
+    app: &App,
+    credential: Credential,
+    permission: Permission,
+    id: &str,
+) -> ApiResult<Response> {
+    let db = app.db()?;
+    let (caller, results) =
+        batch_with_lookup(credential, app, &db, incident_reads(&db, id)?).await?;
+    caller.guard_cross_site(req)?;
+    let caller = caller.principal;
+    caller.require(permission)?;
+    let incident = with_actions(app, &results).await?;
+    let incident = redact::incident(incident, caller.role);
     Ok(json_response(&IncidentResponse { incident }, 200)?)
 }
 
@@ -104,25 +120,36 @@ pub async fn add_note(
     Ok(json_response(&LogEntryResponse { log_entry }, 201)?)
 }
 
-async fn load_with_actions(app: &App, id: &str) -> ApiResult<Incident> {
-    let db = app.db()?;
-    let row = incidents::get(&db, id)
-        .await?
-        .ok_or(ApiError::NotFound("Incident"))?;
-    let service_actions =
-        actions::list_for_service(&db, &app.kv()?, &sealed::keyring(app)?, row.service_id())
-            .await?;
+/// The reads of an incident page: the incident, and its service's action rows.
+fn incident_reads(db: &Db, id: &str) -> ApiResult<Vec<Statement>> {
+    Ok(vec![
+        incidents::get_statement(db, id)?,
+        actions::rows_of_incident(db, id)?,
+    ])
+}
+
+/// The incident of [`incident_reads`]' results with its enabled actions, whose KV records
+/// are read in parallel for their descriptions and health. An unreadable action is
+/// listed as such and never fails the page.
+async fn with_actions(app: &App, results: &[D1Result]) -> ApiResult<Incident> {
+    let row: IncidentRow =
+        first_row(results, 0, "incident")?.ok_or(ApiError::NotFound("Incident"))?;
+    let action_rows: Vec<ActionRow> = rows(results, 1, "incident actions")?;
+    let views = actions::views(&app.kv()?, action_rows).await;
+    let keyring = sealed::keyring(app)?;
     let mut incident = row.into_wire()?;
     incident.actions = Some(
-        service_actions
-            .into_iter()
-            .filter(|action| action.enabled)
-            .map(|action| ActionSummary {
-                id: action.id,
-                name: action.name,
-                description: action.description,
-            })
+        views
+            .iter()
+            .filter(|view| view.enabled())
+            .map(|view| view.summary(&keyring))
             .collect(),
     );
     Ok(incident)
+}
+
+async fn load_with_actions(app: &App, id: &str) -> ApiResult<Incident> {
+    let db = app.db()?;
+    let results = db.batch(incident_reads(&db, id)?).await?;
+    with_actions(app, &results).await
 }

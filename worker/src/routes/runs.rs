@@ -2,24 +2,47 @@
 //!
 //! The worker, never the browser, sends the POST: the endpoint's secrets and signing
 //! key stay here, and the run is recorded whatever the browser does.
+//!
+//! A run is latency the responder waits through, and each sequential D1 round trip from
+//! an edge location costs tens of milliseconds, so the path is counted (`Server-Timing`
+//! on the answer):
+//! 1. one batch: the caller's credential, the incident, the action's index row, and an
+//!    earlier run with the same `Idempotency-Key` (a replay is answered here, before any
+//!    refusal);
+//! 2. one KV read: exactly the revision the row names;
+//! 3. one batch: the rate limit, the claim and its "started" timeline entry, conditional
+//!    on the action still being at that revision and enabled;
+//! 4. the POST, then one batch: the result (retried with backoff; it only moves a run
+//!    out of `running`).
+
+use std::time::Duration;
 
 use futures_channel::oneshot;
-use futures_util::future::join;
-use shared::api::{ActionRun, RunList, RunResponse};
-use shared::limits::MAX_IDEMPOTENCY_KEY_CHARS;
-use worker::{Context, Request, Response};
+use shared::api::{ActionHealth, ActionRun, RunList, RunResponse};
+use shared::limits::{CONFIG_PROPAGATION_WAIT_MS, MAX_IDEMPOTENCY_KEY_CHARS};
+use shared::roles::Permission;
+use worker::{console_error, Context, Delay, Request, Response};
 
-use crate::app::{now_ms, App};
-use crate::auth::Principal;
+use crate::app::{now_ms, App, Fault};
+use crate::auth::{batch_with_lookup, Credential, Principal};
 use crate::delivery::{blocked_verdict, build_delivery, classify, send, Delivery};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response};
 use crate::ids::new_id;
-use crate::rate_limit::{exceeds, runs_bucket, Window};
+use crate::rate_limit::{runs_bucket, Window};
 use crate::redact;
 use crate::sealed;
-use crate::store::runs::{self, Claim, Completion, NewRun};
-use crate::store::{actions, incidents, rate_limits};
+use crate::store::actions::{self, ActionRow, ActionView, Config};
+use crate::store::incidents::{self, IncidentRow};
+use crate::store::kv::Kv;
+use crate::store::runs::{self, Claim, Completion, NewRun, RateLimit, RunRow};
+use crate::store::sql::first_row;
+
+/// Pauses between attempts to write a run's result (D1 does not retry writes), all
+/// well inside the `wait_until` budget.
+const FINISH_RETRY_DELAYS_MS: [u64; 4] = [100, 400, 1_500, 4_000];
+/// Pauses between reads of a revision that has not reached this location yet.
+const PROPAGATION_POLL_MS: u64 = 250;
 
 /// `POST /api/incidents/{id}/actions/{action_id}/runs`: sends the action's POST and
 /// answers once the endpoint has answered or the deadline has passed.
@@ -27,7 +50,8 @@ pub async fn create_run(
     req: &Request,
     app: &App,
     ctx: &Context,
-    caller: &Principal,
+    credential: Credential,
+    permission: Permission,
     incident_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
@@ -36,37 +60,59 @@ pub async fn create_run(
         check_idempotency_key(key)?;
     }
     let db = app.db()?;
-    // Counted before anything is read, claimed or sent: a refused run leaves no trace.
-    let window = Window::at(app.now_ms);
-    if exceeds(
-        rate_limits::hit(&db, &runs_bucket(&caller.id), window).await?,
-        app.runs_per_minute_per_user(),
-    ) {
-        return Err(ApiError::RateLimited {
-            what: "runs started by you",
-            retry_after_secs: window.retry_after_secs,
-        });
+    // Round trip 1: who is calling, and everything the run needs to know from D1.
+    let mut reads = vec![
+        incidents::get_statement(&db, incident_id)?,
+        actions::row_of(&db, action_id)?,
+    ];
+    if let Some(key) = &idempotency_key {
+        reads.push(runs::find_by_key(
+            &db,
+            incident_id,
+            action_id,
+            key,
+            app.now_ms,
+        )?);
     }
-    let kv = app.kv()?;
-    // Both reads at once: a run is latency the responder waits through.
-    let (incident, action) = join(
-        incidents::get(&db, incident_id),
-        actions::get(&kv, &sealed::keyring(app)?, action_id),
-    )
-    .await;
-    let incident = incident?.ok_or(ApiError::NotFound("Incident"))?;
-    let action = action?
-        .filter(|action| action.service_id == incident.service_id())
+    let (caller, results) = batch_with_lookup(credential, app, &db, reads).await?;
+    caller.guard_cross_site(req)?;
+    let caller = caller.principal;
+    caller.require(permission)?;
+    if idempotency_key.is_some() {
+        if let Some(earlier) = first_row::<RunRow>(&results, 2, "run reads")? {
+            return replay(earlier);
+        }
+    }
+    let incident: IncidentRow =
+        first_row(&results, 0, "run reads")?.ok_or(ApiError::NotFound("Incident"))?;
+    let row: ActionRow = first_row::<ActionRow>(&results, 1, "run reads")?
+        .filter(|row| row.service_id == incident.service_id())
         .ok_or(ApiError::NotFound("Action"))?;
-    if !action.enabled {
-        return Err(ApiError::Conflict(
-            "action_disabled",
-            format!(
-                "The action \"{}\" is disabled; enable it on the service's Custom Incident Actions page",
-                action.name
-            ),
-        ));
+    // Rows from before revisions keep their enabled flag in the record, read below.
+    if row.revision > 0 && row.enabled == 0 {
+        return Err(disabled(&row.name.clone().unwrap_or_default()));
     }
+    // The one KV read: exactly the revision the row names, never an older one.
+    let view = ActionView {
+        config: read_exact_revision(&app.kv()?, &row).await?,
+        row,
+    };
+    if !view.enabled() {
+        return Err(disabled(&view.name()));
+    }
+    let keyring = sealed::keyring(app)?;
+    let unreadable =
+        |why: String| ApiError::Conflict("action_unreadable", format!("{why}. Nothing was sent"));
+    let (health, problem) = view.health(&keyring);
+    let (Config::Readable(record), ActionHealth::Ok) = (&view.config, health) else {
+        return Err(unreadable(
+            problem.unwrap_or_else(|| "Its configuration cannot be opened".into()),
+        ));
+    };
+    let action = record.open(&keyring).map_err(|error| {
+        console_error!("opening action {action_id}: {error}");
+        unreadable("Its secrets cannot be opened with the configured keys; re-enter them or delete the action".into())
+    })?;
     let run = NewRun {
         id: new_id("run"),
         incident_id: incident_id.to_owned(),
@@ -74,52 +120,151 @@ pub async fn create_run(
         action_name: action.name.clone(),
         requested_by: caller.id.clone(),
         idempotency_key,
+        action_revision: action.revision,
         started_at: app.now_ms,
     };
-    if let Claim::Existing(earlier) = runs::claim(&db, &run).await? {
-        if earlier.is_running() {
-            return Err(ApiError::Conflict(
-                "run_in_progress",
-                "A run with this Idempotency-Key is still in progress".to_owned(),
-            ));
+    // Round trip 2: rate limit, claim and "started" entry, if the action did not change.
+    let window = Window::at(app.now_ms);
+    let rate = RateLimit {
+        bucket: &runs_bucket(&caller.id),
+        window,
+        limit: app.runs_per_minute_per_user(),
+    };
+    match runs::claim(&db, &run, &caller.name, &rate).await? {
+        Claim::Claimed => {}
+        Claim::Existing(earlier) => return replay(*earlier),
+        Claim::RateLimited => {
+            return Err(ApiError::RateLimited {
+                what: "runs started by you",
+                retry_after_secs: window.retry_after_secs,
+            })
         }
-        let mut response = json_response(
-            &RunResponse {
-                run: earlier.into_wire()?,
-            },
-            200,
-        )?;
-        response.headers_mut().set("Idempotent-Replayed", "true")?;
-        return Ok(response);
+        Claim::ActionChanged(None) => return Err(ApiError::NotFound("Action")),
+        Claim::ActionChanged(Some(state)) if state.enabled == 0 => {
+            return Err(disabled(&action.name))
+        }
+        Claim::ActionChanged(Some(_)) => {
+            return Err(ApiError::Conflict(
+                "action_changed",
+                "The action was changed while this run was starting; nothing was sent. Run it \
+                 again to send its new version"
+                    .to_owned(),
+            ))
+        }
     }
-    let delivery = build_delivery(&run.id, app.now_ms, caller, &action, &incident.into_wire()?)
-        .map_err(|_| ApiError::Internal(format!("action {action_id}: unusable signing secret")))?;
+    let delivery = build_delivery(
+        &run.id,
+        app.now_ms,
+        &caller,
+        &action,
+        &incident.into_wire()?,
+    )
+    .map_err(|_| ApiError::Internal(format!("action {action_id}: unusable signing secret")))?;
+    let secrets: Vec<String> = action
+        .secret_values()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let before_send = app.round_trips();
 
     // The POST and its record run under wait_until, so a responder who closes the tab
     // mid-run neither cancels a request that may already have reached the endpoint nor
     // leaves the run unrecorded. This request only waits for the outcome.
     let (outcome_tx, outcome_rx) = oneshot::channel();
     let task_app = app.clone();
-    let agent_name = caller.name.clone();
     ctx.wait_until(async move {
-        let outcome = deliver_and_record(&task_app, &run, &delivery, &agent_name).await;
-        // Nobody may be waiting any more; the run is recorded either way.
+        let outcome = deliver_and_record(&task_app, &run, &delivery, &secrets).await;
+        // Nobody may be waiting any more; the run is recorded (or settled) either way.
         let _ = outcome_tx.send(outcome);
     });
-    let run = outcome_rx
+    let Delivered { run, recorded } = outcome_rx
         .await
-        .map_err(|_| ApiError::Internal("the run task ended without an outcome".into()))??;
-    Ok(json_response(&RunResponse { run }, 201)?)
+        .map_err(|_| ApiError::Internal("the run task ended without an outcome".into()))?;
+    let after = app.round_trips();
+    let status = if recorded { 201 } else { 202 };
+    let response = json_response(
+        &RunResponse {
+            run,
+            outcome_recorded: recorded,
+        },
+        status,
+    )?;
+    response
+        .headers()
+        .set("Server-Timing", &server_timing(before_send, after))?;
+    Ok(response)
+}
+
+/// The storage round trips of a run, for `scripts/bench`: D1 and KV before the POST
+/// left, and D1 after it.
+fn server_timing(before_send: (u32, u32), after: (u32, u32)) -> String {
+    format!(
+        "d1-before-send;desc=\"{}\", kv-before-send;desc=\"{}\", d1-after-send;desc=\"{}\"",
+        before_send.0,
+        before_send.1,
+        after.0.saturating_sub(before_send.0)
+    )
+}
+
+fn disabled(name: &str) -> ApiError {
+    ApiError::Conflict(
+        "action_disabled",
+        format!("The action \"{name}\" is disabled; enable it on the service's Custom Incident Actions page"),
+    )
+}
+
+/// The answer to a repeated `Idempotency-Key`: the first run, or 409 while it is still
+/// in flight. Nothing is sent.
+fn replay(earlier: RunRow) -> ApiResult<Response> {
+    if earlier.is_running() {
+        return Err(ApiError::Conflict(
+            "run_in_progress",
+            "A run with this Idempotency-Key is still in progress".to_owned(),
+        ));
+    }
+    let mut response = json_response(
+        &RunResponse {
+            run: earlier.into_wire()?,
+            outcome_recorded: true,
+        },
+        200,
+    )?;
+    response.headers_mut().set("Idempotent-Replayed", "true")?;
+    Ok(response)
+}
+
+/// Reads exactly the revision `row` names. One read when it is here (the usual case); a
+/// revision written moments ago elsewhere is polled briefly, then answered 503
+/// `config_propagating`. An older revision is never used instead.
+async fn read_exact_revision(kv: &Kv, row: &ActionRow) -> ApiResult<Config> {
+    let mut waited = 0;
+    loop {
+        match actions::read_config(kv, row).await {
+            Config::Propagating if waited < CONFIG_PROPAGATION_WAIT_MS => {
+                Delay::from(Duration::from_millis(PROPAGATION_POLL_MS)).await;
+                waited += PROPAGATION_POLL_MS;
+            }
+            Config::Propagating => return Err(ApiError::ConfigPropagating),
+            config @ (Config::Readable(_) | Config::Unreadable(_)) => return Ok(config),
+        }
+    }
+}
+
+/// What the waiting request learns: the run as the worker saw it, and whether that is
+/// what is stored.
+struct Delivered {
+    run: ActionRun,
+    recorded: bool,
 }
 
 /// Sends one delivery, unless the endpoint guard now refuses its URL, and stores the
-/// verdict and timeline entry.
+/// verdict (retrying the write). Secret values are removed from the excerpt first.
 async fn deliver_and_record(
     app: &App,
     run: &NewRun,
     delivery: &Delivery,
-    agent_name: &str,
-) -> ApiResult<ActionRun> {
+    secrets: &[String],
+) -> Delivered {
     // The URL passed the guard when it was saved, but the rules may have changed since
     // (OWN_HOSTS, the allowlist, this code); what counts is the policy in force now.
     let completion = if let Some(blocked) = blocked_verdict(&delivery.url, &app.endpoint_policy()) {
@@ -134,14 +279,52 @@ async fn deliver_and_record(
         let result = send(delivery).await;
         let finished_at = now_ms();
         Completion {
-            verdict: classify(&result),
+            verdict: classify(&result, secrets),
             duration_ms: Some(finished_at - sent_at),
             finished_at,
             request_headers: Some(delivery.recorded_headers()),
         }
     };
-    runs::finish(&app.db()?, run, &completion, agent_name).await?;
-    Ok(run.finished(&completion))
+    let recorded = record_result(app, run, &completion).await;
+    Delivered {
+        run: run.finished(&completion),
+        recorded,
+    }
+}
+
+/// Writes a run's result, retrying with backoff; whether it is stored. A write that
+/// landed but whose answer was lost is safe to repeat: it only moves a `running` run.
+async fn record_result(app: &App, run: &NewRun, completion: &Completion) -> bool {
+    let mut delays = FINISH_RETRY_DELAYS_MS.iter();
+    loop {
+        let attempt = if app.fault(Fault::RunRecordFails) {
+            Err(ApiError::Internal(
+                "FAULT_INJECTION run_record_fails".into(),
+            ))
+        } else {
+            match app.db() {
+                Ok(db) => runs::finish(&db, run, completion).await.map(|_| ()),
+                Err(error) => Err(error),
+            }
+        };
+        match (attempt, delays.next()) {
+            (Ok(()), _) => return true,
+            (Err(error), Some(delay)) => {
+                console_error!(
+                    "recording run {}: {error:?}; retrying in {delay} ms",
+                    run.id
+                );
+                Delay::from(Duration::from_millis(*delay)).await;
+            }
+            (Err(error), None) => {
+                console_error!(
+                    "recording run {} failed for good: {error:?}; the scheduled handler will settle it",
+                    run.id
+                );
+                return false;
+            }
+        }
+    }
 }
 
 /// `GET /api/incidents/{id}/runs`, newest first.
@@ -166,6 +349,7 @@ pub async fn get_run(app: &App, caller: &Principal, run_id: &str) -> ApiResult<R
     Ok(json_response(
         &RunResponse {
             run: redact::run(run.into_wire()?, caller.role),
+            outcome_recorded: true,
         },
         200,
     )?)
@@ -196,6 +380,14 @@ mod tests {
     fn idempotency_keys_of_1_and_255_characters_are_accepted() {
         assert!(check_idempotency_key("k").is_ok());
         assert!(check_idempotency_key(&"k".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn the_round_trips_are_told_before_and_after_the_send() {
+        assert_eq!(
+            server_timing((2, 1), (3, 1)),
+            "d1-before-send;desc=\"2\", kv-before-send;desc=\"1\", d1-after-send;desc=\"1\""
+        );
     }
 
     #[test]

@@ -14,7 +14,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, read_json};
 use crate::ids::{new_id, new_routing_key};
 use crate::redact;
-use crate::store::actions;
 use crate::store::audit::Change;
 use crate::store::services::{self, audit_snapshot, ServiceRow};
 
@@ -152,12 +151,10 @@ pub async fn delete_service(app: &App, caller: &Principal, id: &str) -> ApiResul
         after: None,
         at: app.now_ms,
     };
-    let action_ids = services::delete(&db, id, &change)
+    // The service's action rows go with it (ON DELETE CASCADE), so its actions can no
+    // longer be listed or run; the scheduled sweep removes their KV revisions.
+    services::delete(&db, id, &change)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
-    let kv = app.kv()?;
-    for action_id in action_ids {
-        actions::delete_config(&kv, &action_id).await?;
-    }
     Ok(no_content()?)
 }

@@ -63,7 +63,7 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
     let caller = Authenticated {
         principal,
         session_expires_ms: Some(expires_ms),
-        by_access: false,
+        ambient: true,
     };
     let mut response = json_response(&session_response(&caller, app), 200)?;
     response.headers_mut().set(

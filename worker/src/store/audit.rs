@@ -1,16 +1,16 @@
 //! The audit log (D1): one row per change to a service, an action or a secret.
 //!
-//! Changes that live in D1 write their audit row in the same batch, so the change and its
-//! record stand or fall together. Action configuration lives in KV, which cannot join a D1
-//! transaction; there the row is written right after the KV write succeeds.
+//! Every change writes its audit row in the same D1 batch as the change, so the change and
+//! its record stand or fall together. For actions, whose configuration lives in KV, the
+//! change that counts is the D1 index row moving to the new revision (`store::actions`),
+//! and the audit row is inserted on the condition that it did.
 
 use serde::Deserialize;
 use serde_json::Value;
 use shared::api::{AuditActor, AuditEntry};
 use shared::time::format_rfc3339;
-use worker::{D1Database, D1PreparedStatement};
 
-use super::sql::statement;
+use super::sql::{statement, Db, SqlValue, Statement};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::ids::new_id;
@@ -36,30 +36,48 @@ pub struct Change<'a> {
 }
 
 /// The insert for `change`, to run alone or inside the batch of the change itself.
-pub fn insert(db: &D1Database, change: &Change<'_>) -> ApiResult<D1PreparedStatement> {
+pub fn insert(db: &Db, change: &Change<'_>) -> ApiResult<Statement> {
+    insert_when(db, change, "1", &[])
+}
+
+/// The insert for `change`, made only when the SQL `condition` holds as the batch reaches
+/// it (its parameters are `?11` onwards, from `condition_args`): the record of a
+/// conditional change is written exactly when the change happened.
+pub fn insert_when(
+    db: &Db,
+    change: &Change<'_>,
+    condition: &str,
+    condition_args: &[SqlValue<'_>],
+) -> ApiResult<Statement> {
     let before = change.before.as_ref().map(Value::to_string);
     let after = change.after.as_ref().map(Value::to_string);
+    let id = new_id("aud");
+    let mut args: Vec<SqlValue<'_>> = vec![
+        id.as_str().into(),
+        change.at.into(),
+        (&change.actor.id).into(),
+        (&change.actor.name).into(),
+        change.event.into(),
+        change.target_type.into(),
+        change.target_id.into(),
+        change.service_id.into(),
+        (&before).into(),
+        (&after).into(),
+    ];
+    args.extend_from_slice(condition_args);
     statement(
         db,
-        "INSERT INTO audit_log (id, created_at, actor_id, actor_name, event, target_type, \
-         target_id, service_id, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        &[
-            new_id("aud").as_str().into(),
-            change.at.into(),
-            (&change.actor.id).into(),
-            (&change.actor.name).into(),
-            change.event.into(),
-            change.target_type.into(),
-            change.target_id.into(),
-            change.service_id.into(),
-            (&before).into(),
-            (&after).into(),
-        ],
+        &format!(
+            "INSERT INTO audit_log (id, created_at, actor_id, actor_name, event, target_type, \
+             target_id, service_id, before, after) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE {condition}"
+        ),
+        &args,
     )
 }
 
 /// Records a change on its own.
-pub async fn record(db: &D1Database, change: &Change<'_>) -> ApiResult<()> {
+pub async fn record(db: &Db, change: &Change<'_>) -> ApiResult<()> {
     insert(db, change)?.run().await?;
     Ok(())
 }
@@ -82,7 +100,7 @@ struct AuditRow {
 }
 
 /// The newest entries first.
-pub async fn list(db: &D1Database) -> ApiResult<Vec<AuditEntry>> {
+pub async fn list(db: &Db) -> ApiResult<Vec<AuditEntry>> {
     let rows: Vec<AuditRow> = statement(
         db,
         "SELECT id, created_at, actor_id, actor_name, event, target_type, target_id, \

@@ -10,9 +10,8 @@ use shared::api::{ActionRun, Incident, LogEntry, LogEntryType, ServiceRef};
 use shared::events::EventPayload;
 use shared::incident::{IncidentStatus, Severity};
 use shared::time::format_rfc3339;
-use worker::D1Database;
 
-use super::sql::{changes, statement, SqlValue};
+use super::sql::{changes, statement, Db, SqlValue, Statement};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 
@@ -86,7 +85,7 @@ pub const LIST_LIMIT: i64 = 500;
 
 /// Incidents newest first, optionally of one service and/or in one status.
 pub async fn list(
-    db: &D1Database,
+    db: &Db,
     service_id: Option<&str>,
     status: Option<IncidentStatus>,
 ) -> ApiResult<Vec<IncidentRow>> {
@@ -105,10 +104,18 @@ pub async fn list(
     .results()?)
 }
 
+/// The read of one incident, to run alone or in a batch.
+pub fn get_statement(db: &Db, id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!("{SELECT_INCIDENT} WHERE i.id = ?1"),
+        &[id.into()],
+    )
+}
+
 /// One incident.
-pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<IncidentRow>> {
-    let sql = format!("{SELECT_INCIDENT} WHERE i.id = ?1");
-    Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
+pub async fn get(db: &Db, id: &str) -> ApiResult<Option<IncidentRow>> {
+    get_statement(db, id)?.first(None).await
 }
 
 /// Opens an incident for a trigger event on the service with `routing_key`, or adds the
@@ -116,7 +123,7 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<IncidentRow>> {
 /// entry: one batch, one round trip. Returns `false` (and writes nothing) when no service
 /// has the routing key.
 pub async fn apply_trigger(
-    db: &D1Database,
+    db: &Db,
     routing_key: &str,
     dedup_key: &str,
     payload: &EventPayload,
@@ -206,7 +213,7 @@ pub struct Transition {
 /// Acknowledges or resolves, with the timeline entry, in one batch. Acknowledging only
 /// moves `triggered`; resolving moves anything open; anything else is a no-op.
 pub async fn apply_transition(
-    db: &D1Database,
+    db: &Db,
     target: Target<'_>,
     to: IncidentStatus,
     agent: &str,
@@ -275,7 +282,7 @@ pub async fn apply_transition(
 
 /// Adds a note to an incident's timeline, unless the incident does not exist (`None`).
 pub async fn add_note(
-    db: &D1Database,
+    db: &Db,
     incident_id: &str,
     agent: &str,
     content: &str,
@@ -322,7 +329,7 @@ struct LogRow {
 }
 
 /// An incident's timeline, oldest first, each `action_run` entry with its run.
-pub async fn log_entries(db: &D1Database, incident_id: &str) -> ApiResult<Vec<LogEntry>> {
+pub async fn log_entries(db: &Db, incident_id: &str) -> ApiResult<Vec<LogEntry>> {
     let rows: Vec<LogRow> = statement(
         db,
         "SELECT id, type, agent, summary, run_id, created_at FROM log_entries \

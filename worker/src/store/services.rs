@@ -3,10 +3,9 @@
 use serde::Deserialize;
 use shared::api::Service;
 use shared::time::format_rfc3339;
-use worker::D1Database;
 
 use super::audit::{self, Change};
-use super::sql::{changes, statement};
+use super::sql::{changes, statement, Db};
 use crate::error::ApiResult;
 
 /// A `services` row.
@@ -40,7 +39,7 @@ impl ServiceRow {
 const COLUMNS: &str = "id, name, description, routing_key, created_at";
 
 /// Stores a new service, with its audit record.
-pub async fn insert(db: &D1Database, row: &ServiceRow, change: &Change<'_>) -> ApiResult<()> {
+pub async fn insert(db: &Db, row: &ServiceRow, change: &Change<'_>) -> ApiResult<()> {
     let insert = statement(
         db,
         "INSERT INTO services (id, name, description, routing_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -57,19 +56,19 @@ pub async fn insert(db: &D1Database, row: &ServiceRow, change: &Change<'_>) -> A
 }
 
 /// Every service, by name.
-pub async fn list(db: &D1Database) -> ApiResult<Vec<ServiceRow>> {
+pub async fn list(db: &Db) -> ApiResult<Vec<ServiceRow>> {
     let sql = format!("SELECT {COLUMNS} FROM services ORDER BY name COLLATE NOCASE, created_at");
     Ok(statement(db, &sql, &[])?.all().await?.results()?)
 }
 
 /// One service.
-pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<ServiceRow>> {
+pub async fn get(db: &Db, id: &str) -> ApiResult<Option<ServiceRow>> {
     let sql = format!("SELECT {COLUMNS} FROM services WHERE id = ?1");
-    Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
+    statement(db, &sql, &[id.into()])?.first(None).await
 }
 
 /// Writes a service's new name and description, with its audit record.
-pub async fn update(db: &D1Database, row: &ServiceRow, change: &Change<'_>) -> ApiResult<()> {
+pub async fn update(db: &Db, row: &ServiceRow, change: &Change<'_>) -> ApiResult<()> {
     let update = statement(
         db,
         "UPDATE services SET name = ?2, description = ?3 WHERE id = ?1",
@@ -96,11 +95,7 @@ pub fn audit_snapshot(row: &ServiceRow) -> serde_json::Value {
 
 /// Deletes a service with its incidents, runs and timelines (ON DELETE CASCADE) and its
 /// action slots, returning the ids of the actions whose KV configuration must go too.
-pub async fn delete(
-    db: &D1Database,
-    id: &str,
-    change: &Change<'_>,
-) -> ApiResult<Option<Vec<String>>> {
+pub async fn delete(db: &Db, id: &str, change: &Change<'_>) -> ApiResult<Option<Vec<String>>> {
     #[derive(Deserialize)]
     struct Slot {
         action_id: String,

@@ -5,9 +5,8 @@
 //! the `ADMIN_TOKEN` they signed in with instead.
 
 use serde::Deserialize;
-use worker::D1Database;
 
-use super::sql::statement;
+use super::sql::{statement, Db, Statement};
 use super::users::UserRow;
 use crate::error::ApiResult;
 
@@ -30,7 +29,7 @@ pub enum SessionOwner<'a> {
 
 /// Stores a new session.
 pub async fn insert(
-    db: &D1Database,
+    db: &Db,
     token_hash: &str,
     owner: SessionOwner<'_>,
     now_ms: i64,
@@ -69,8 +68,9 @@ pub struct LiveSession {
     pub expires_at: i64,
 }
 
+/// The row [`live_statement`] selects.
 #[derive(Deserialize)]
-struct SessionUserRow {
+pub struct SessionUserRow {
     expires_at: i64,
     admin_token_hash: Option<String>,
     user_id: Option<String>,
@@ -80,24 +80,21 @@ struct SessionUserRow {
     created_at: Option<i64>,
 }
 
-/// The session with this hash, if it has not expired.
-pub async fn find_live(
-    db: &D1Database,
-    token_hash: &str,
-    now_ms: i64,
-) -> ApiResult<Option<LiveSession>> {
-    let row: Option<SessionUserRow> = statement(
+/// The lookup of the live session with this hash and its user, to run alone or in the
+/// first batch of a request (see `auth`).
+pub fn live_statement(db: &Db, token_hash: &str, now_ms: i64) -> ApiResult<Statement> {
+    statement(
         db,
         "SELECT s.expires_at, s.admin_token_hash, s.user_id, u.name, u.email, u.role, u.created_at \
          FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = ?1 AND s.expires_at > ?2",
         &[token_hash.into(), now_ms.into()],
-    )?
-    .first(None)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
+    )
+}
+
+/// The session found by [`live_statement`], if any.
+pub fn live_session(row: Option<SessionUserRow>) -> Option<LiveSession> {
+    let row = row?;
     let user = match (row.user_id, row.name, row.email, row.role, row.created_at) {
         (None, ..) => None,
         (Some(id), Some(name), Some(email), Some(role), Some(created_at)) => Some(UserRow {
@@ -109,17 +106,29 @@ pub async fn find_live(
         }),
         // A user id without its user: the cascade should have removed the session, so
         // never let it fall back to the built-in owner.
-        _ => return Ok(None),
+        _ => return None,
     };
-    Ok(Some(LiveSession {
+    Some(LiveSession {
         user,
         admin_token_hash: row.admin_token_hash,
         expires_at: row.expires_at,
-    }))
+    })
+}
+
+/// Removes sessions that have expired (the scheduled handler); returns how many.
+pub async fn sweep_expired(db: &Db, now_ms: i64) -> ApiResult<usize> {
+    let result = statement(
+        db,
+        "DELETE FROM sessions WHERE expires_at <= ?1",
+        &[now_ms.into()],
+    )?
+    .run()
+    .await?;
+    Ok(super::sql::changes(&result))
 }
 
 /// Ends a session, and clears out expired ones while at it.
-pub async fn delete(db: &D1Database, token_hash: &str, now_ms: i64) -> ApiResult<()> {
+pub async fn delete(db: &Db, token_hash: &str, now_ms: i64) -> ApiResult<()> {
     statement(
         db,
         "DELETE FROM sessions WHERE token_hash = ?1 OR expires_at <= ?2",

@@ -1,10 +1,90 @@
-//! Binding values to D1 statements, and the conversions D1 needs (it has no 64-bit
-//! integers on the JS side, so integers travel as f64, exact below 2^53).
+//! Binding values to D1 statements, the conversions D1 needs (it has no 64-bit integers
+//! on the JS side, so integers travel as f64, exact below 2^53), and the count of round
+//! trips each request makes.
+//!
+//! Every statement goes through [`Db`] and [`Statement`], which count each trip to D1 in
+//! the request's [`RoundTrips`]: in production each sequential trip from an edge location
+//! costs tens of milliseconds, so hot paths are measured, not guessed (`scripts/bench`
+//! reads the counts from the run answer's `Server-Timing`).
 
+use std::cell::Cell;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::error::ApiResult;
+
+/// Storage round trips made so far by one request (or one scheduled event).
+#[derive(Debug, Default)]
+pub struct RoundTrips {
+    d1: Cell<u32>,
+    kv: Cell<u32>,
+}
+
+impl RoundTrips {
+    /// Counts one trip to D1 (a statement or a batch).
+    pub fn count_d1(&self) {
+        self.d1.set(self.d1.get() + 1);
+    }
+
+    /// Counts one trip to KV.
+    pub fn count_kv(&self) {
+        self.kv.set(self.kv.get() + 1);
+    }
+
+    /// `(d1, kv)` so far.
+    pub fn snapshot(&self) -> (u32, u32) {
+        (self.d1.get(), self.kv.get())
+    }
+}
+
+/// The D1 database, counting round trips.
+pub struct Db {
+    inner: D1Database,
+    trips: Rc<RoundTrips>,
+}
+
+impl Db {
+    /// Wraps the binding; `trips` is the request's counter.
+    pub fn new(inner: D1Database, trips: Rc<RoundTrips>) -> Self {
+        Self { inner, trips }
+    }
+
+    /// Runs statements as one transaction in one round trip.
+    pub async fn batch(&self, statements: Vec<Statement>) -> ApiResult<Vec<D1Result>> {
+        self.trips.count_d1();
+        let prepared = statements.into_iter().map(|s| s.inner).collect();
+        Ok(self.inner.batch(prepared).await?)
+    }
+}
+
+/// A prepared statement of a [`Db`]; executing it is one round trip.
+pub struct Statement {
+    inner: D1PreparedStatement,
+    trips: Rc<RoundTrips>,
+}
+
+impl Statement {
+    /// Executes a write.
+    pub async fn run(self) -> ApiResult<D1Result> {
+        self.trips.count_d1();
+        Ok(self.inner.run().await?)
+    }
+
+    /// The first row, if any.
+    pub async fn first<T: DeserializeOwned>(self, column: Option<&str>) -> ApiResult<Option<T>> {
+        self.trips.count_d1();
+        Ok(self.inner.first(column).await?)
+    }
+
+    /// Every row.
+    pub async fn all(self) -> ApiResult<D1Result> {
+        self.trips.count_d1();
+        Ok(self.inner.all().await?)
+    }
+}
 
 /// One bound parameter.
 #[derive(Debug, Clone, Copy)]
@@ -65,17 +145,39 @@ impl SqlValue<'_> {
 }
 
 /// Prepares `sql` with positional parameters `?1..?n`.
-pub fn statement(
-    db: &D1Database,
-    sql: &str,
-    args: &[SqlValue<'_>],
-) -> ApiResult<D1PreparedStatement> {
+pub fn statement(db: &Db, sql: &str, args: &[SqlValue<'_>]) -> ApiResult<Statement> {
     let values: Vec<JsValue> = args.iter().map(|arg| arg.to_js()).collect();
-    Ok(db.prepare(sql).bind(&values)?)
+    Ok(Statement {
+        inner: db.inner.prepare(sql).bind(&values)?,
+        trips: Rc::clone(&db.trips),
+    })
+}
+
+/// The rows of one result of a batch, or an internal error naming `what` when the batch
+/// returned fewer results than statements.
+pub fn rows<T: DeserializeOwned>(
+    results: &[D1Result],
+    index: usize,
+    what: &str,
+) -> ApiResult<Vec<T>> {
+    results
+        .get(index)
+        .ok_or_else(|| crate::error::ApiError::Internal(format!("{what}: no result {index}")))?
+        .results()
+        .map_err(Into::into)
+}
+
+/// The first row of one result of a batch.
+pub fn first_row<T: DeserializeOwned>(
+    results: &[D1Result],
+    index: usize,
+    what: &str,
+) -> ApiResult<Option<T>> {
+    Ok(rows(results, index, what)?.into_iter().next())
 }
 
 /// Rows changed by a write, from the statement's metadata.
-pub fn changes(result: &worker::D1Result) -> usize {
+pub fn changes(result: &D1Result) -> usize {
     result
         .meta()
         .ok()

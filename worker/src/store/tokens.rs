@@ -4,9 +4,8 @@
 use serde::Deserialize;
 use shared::api::ApiToken;
 use shared::time::format_rfc3339;
-use worker::D1Database;
 
-use super::sql::{changes, statement};
+use super::sql::{changes, statement, Db, Statement};
 use super::users::UserRow;
 use crate::error::ApiResult;
 
@@ -50,7 +49,7 @@ impl TokenRow {
 }
 
 /// Stores a new token under the hash of its secret.
-pub async fn insert(db: &D1Database, row: &TokenRow, token_hash: &str) -> ApiResult<()> {
+pub async fn insert(db: &Db, row: &TokenRow, token_hash: &str) -> ApiResult<()> {
     statement(
         db,
         "INSERT INTO api_tokens (id, user_id, label, token_hash, last4, created_at) \
@@ -72,7 +71,7 @@ pub async fn insert(db: &D1Database, row: &TokenRow, token_hash: &str) -> ApiRes
 const COLUMNS: &str = "id, user_id, label, last4, created_at";
 
 /// A user's tokens, oldest first.
-pub async fn list(db: &D1Database, user_id: &str) -> ApiResult<Vec<TokenRow>> {
+pub async fn list(db: &Db, user_id: &str) -> ApiResult<Vec<TokenRow>> {
     let sql =
         format!("SELECT {COLUMNS} FROM api_tokens WHERE user_id = ?1 ORDER BY created_at, id");
     Ok(statement(db, &sql, &[user_id.into()])?
@@ -82,15 +81,15 @@ pub async fn list(db: &D1Database, user_id: &str) -> ApiResult<Vec<TokenRow>> {
 }
 
 /// One of a user's tokens.
-pub async fn get(db: &D1Database, user_id: &str, id: &str) -> ApiResult<Option<TokenRow>> {
+pub async fn get(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<TokenRow>> {
     let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE id = ?1 AND user_id = ?2");
-    Ok(statement(db, &sql, &[id.into(), user_id.into()])?
+    statement(db, &sql, &[id.into(), user_id.into()])?
         .first(None)
-        .await?)
+        .await
 }
 
 /// Revokes a token, and with it (ON DELETE CASCADE) the sessions signed in with it.
-pub async fn delete(db: &D1Database, user_id: &str, id: &str) -> ApiResult<bool> {
+pub async fn delete(db: &Db, user_id: &str, id: &str) -> ApiResult<bool> {
     let result = statement(
         db,
         "DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2",
@@ -105,7 +104,7 @@ pub async fn delete(db: &D1Database, user_id: &str, id: &str) -> ApiResult<bool>
 /// The token with a given secret hash and the user holding it. (Spelled out rather than
 /// `#[serde(flatten)]`ed: flatten buffers D1's numbers as floats, which `i64` refuses.)
 #[derive(Debug, Deserialize)]
-struct TokenOwnerRow {
+pub struct TokenOwnerRow {
     token_id: String,
     id: String,
     name: String,
@@ -114,20 +113,20 @@ struct TokenOwnerRow {
     created_at: i64,
 }
 
-/// Looks a presented secret up by its hash: the token's id and its user.
-pub async fn find_by_hash(
-    db: &D1Database,
-    token_hash: &str,
-) -> ApiResult<Option<(String, UserRow)>> {
-    let row: Option<TokenOwnerRow> = statement(
+/// The lookup of a presented secret by its hash, to run alone or in the first batch of
+/// a request (see `auth`).
+pub fn owner_statement(db: &Db, token_hash: &str) -> ApiResult<Statement> {
+    statement(
         db,
         "SELECT t.id AS token_id, u.id, u.name, u.email, u.role, u.created_at \
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
         &[token_hash.into()],
-    )?
-    .first(None)
-    .await?;
-    Ok(row.map(|row| {
+    )
+}
+
+/// The token's id and its user, from the row [`owner_statement`] found.
+pub fn token_owner(row: Option<TokenOwnerRow>) -> Option<(String, UserRow)> {
+    row.map(|row| {
         (
             row.token_id,
             UserRow {
@@ -138,5 +137,12 @@ pub async fn find_by_hash(
                 created_at: row.created_at,
             },
         )
-    }))
+    })
+}
+
+/// Looks a presented secret up by its hash: the token's id and its user.
+pub async fn find_by_hash(db: &Db, token_hash: &str) -> ApiResult<Option<(String, UserRow)>> {
+    Ok(token_owner(
+        owner_statement(db, token_hash)?.first(None).await?,
+    ))
 }

@@ -6,9 +6,8 @@ use serde::Deserialize;
 use shared::api::User;
 use shared::roles::Role;
 use shared::time::format_rfc3339;
-use worker::D1Database;
 
-use super::sql::{changes, statement};
+use super::sql::{changes, statement, Db};
 use crate::error::{ApiError, ApiResult};
 
 /// A row of `users`.
@@ -59,7 +58,7 @@ pub const NOT_LAST_OWNER_SQL: &str =
     "(role != 'owner' OR (SELECT COUNT(*) FROM users WHERE role = 'owner') > 1)";
 
 /// Stores a new user; `false` when the e-mail is taken (any case).
-pub async fn insert(db: &D1Database, row: &UserRow) -> ApiResult<bool> {
+pub async fn insert(db: &Db, row: &UserRow) -> ApiResult<bool> {
     let result = statement(
         db,
         "INSERT INTO users (id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -78,25 +77,25 @@ pub async fn insert(db: &D1Database, row: &UserRow) -> ApiResult<bool> {
 }
 
 /// Every user, by name.
-pub async fn list(db: &D1Database) -> ApiResult<Vec<UserRow>> {
+pub async fn list(db: &Db) -> ApiResult<Vec<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE, created_at");
     Ok(statement(db, &sql, &[])?.all().await?.results()?)
 }
 
 /// One user.
-pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<UserRow>> {
+pub async fn get(db: &Db, id: &str) -> ApiResult<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-    Ok(statement(db, &sql, &[id.into()])?.first(None).await?)
+    statement(db, &sql, &[id.into()])?.first(None).await
 }
 
 /// The user with this e-mail (any case).
-pub async fn find_by_email(db: &D1Database, email: &str) -> ApiResult<Option<UserRow>> {
+pub async fn find_by_email(db: &Db, email: &str) -> ApiResult<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE");
-    Ok(statement(db, &sql, &[email.into()])?.first(None).await?)
+    statement(db, &sql, &[email.into()])?.first(None).await
 }
 
 /// Whether another user than `except_id` has this e-mail (any case).
-pub async fn email_taken(db: &D1Database, email: &str, except_id: &str) -> ApiResult<bool> {
+pub async fn email_taken(db: &Db, email: &str, except_id: &str) -> ApiResult<bool> {
     #[derive(Deserialize)]
     struct Found {
         #[expect(dead_code, reason = "only its presence matters")]
@@ -114,7 +113,7 @@ pub async fn email_taken(db: &D1Database, email: &str, except_id: &str) -> ApiRe
 
 /// Writes a user's name, e-mail and role. `false` when nothing changed: the user is
 /// gone, the e-mail was taken meanwhile, or the change would demote the last owner.
-pub async fn update(db: &D1Database, row: &UserRow) -> ApiResult<bool> {
+pub async fn update(db: &Db, row: &UserRow) -> ApiResult<bool> {
     let sql = format!(
         "UPDATE OR IGNORE users SET name = ?2, email = ?3, role = ?4 \
          WHERE id = ?1 AND (?4 = 'owner' OR {NOT_LAST_OWNER_SQL})"
@@ -136,7 +135,7 @@ pub async fn update(db: &D1Database, row: &UserRow) -> ApiResult<bool> {
 
 /// Deletes a user, and with it (ON DELETE CASCADE) their tokens and sessions. `false`
 /// when nothing was deleted: the user is gone or is the last owner.
-pub async fn delete(db: &D1Database, id: &str) -> ApiResult<bool> {
+pub async fn delete(db: &Db, id: &str) -> ApiResult<bool> {
     let sql = format!("DELETE FROM users WHERE id = ?1 AND {NOT_LAST_OWNER_SQL}");
     let result = statement(db, &sql, &[id.into()])?.run().await?;
     // D1 counts the rows the cascade removed too, so "some" rather than "one".
@@ -144,7 +143,7 @@ pub async fn delete(db: &D1Database, id: &str) -> ApiResult<bool> {
 }
 
 /// How many owners there are.
-pub async fn owner_count(db: &D1Database) -> ApiResult<i64> {
+pub async fn owner_count(db: &Db) -> ApiResult<i64> {
     #[derive(Deserialize)]
     struct Count {
         n: i64,

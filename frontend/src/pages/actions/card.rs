@@ -1,12 +1,18 @@
-//! One saved action in the list: what it does, and edit, enable/disable, rotate secret
-//! and delete (the last two after an explicit confirmation).
+//! One saved action in the list: what it does, whether its configuration can be used, and
+//! edit, enable/disable, rotate secret and delete (the last two after an explicit
+//! confirmation).
+//!
+//! Enable/disable and rotate name the revision the card shows. If someone else changed the
+//! action since, the worker refuses (409 `edit_conflict`) with the current version, which
+//! the card then shows in place of its own, next to a message saying nothing was done.
 
 use leptos::prelude::*;
-use shared::api::{Action as CustomAction, UpdateActionRequest};
+use shared::api::{Action as CustomAction, ActionHeader, ActionHealth, UpdateActionRequest};
 use shared::roles::Permission;
 
 use crate::api::{self, ApiError};
 use crate::components::{ConfirmStep, ErrorNotice};
+use crate::format::{card_conflict_message, revision_label, unreadable_warning, PROPAGATING_NOTE};
 use crate::session::Session;
 
 /// Which destructive step is waiting for confirmation.
@@ -40,110 +46,85 @@ pub fn ActionCard(
     on_secret: Callback<(String, String)>,
 ) -> impl IntoView {
     let confirm = RwSignal::new(Confirm::None);
-    let stored = StoredValue::new(action.clone());
+    let action_id = action.id.clone();
+    // What the card shows: the action as listed, or the newer version a conflict brought.
+    let current = RwSignal::new(action);
+    // The revision someone else saved, once a change from this card met it.
+    let conflict = RwSignal::new(None::<u64>);
 
     let change = Action::new_local(move |change: &Change| {
         let change = *change;
-        let action = stored.get_value();
+        let action = current.get_untracked();
         async move {
             let (service_id, id, name) = (&action.service_id, &action.id, action.name.clone());
-            match change {
+            let done = match change {
                 Change::SetEnabled(enabled) => {
                     let request = UpdateActionRequest {
                         enabled: Some(enabled),
+                        revision: Some(action.revision),
                         ..UpdateActionRequest::default()
                     };
-                    api::update_action(service_id, id, request).await?;
-                    let state = if enabled { "enabled" } else { "disabled" };
-                    on_changed.try_run(format!("Action “{name}” {state}."));
+                    api::update_action(service_id, id, request).await.map(|_| {
+                        let state = if enabled { "enabled" } else { "disabled" };
+                        on_changed.try_run(format!("Action “{name}” {state}."));
+                    })
                 }
-                Change::Delete => {
-                    api::delete_action(service_id, id).await?;
+                Change::Delete => api::delete_action(service_id, id).await.map(|()| {
                     on_deleted.try_run((action.id.clone(), name));
-                }
-                Change::Rotate => {
-                    let rotated = api::rotate_secret(service_id, id).await?;
-                    confirm.try_set(Confirm::None);
-                    on_secret.try_run((name, rotated.signing_secret));
-                }
+                }),
+                Change::Rotate => api::rotate_secret(service_id, id, action.revision)
+                    .await
+                    .map(|rotated| {
+                        confirm.try_set(Confirm::None);
+                        on_secret.try_run((name, rotated.signing_secret));
+                    }),
+            };
+            if let Some(now) = done.as_ref().err().and_then(ApiError::conflicting_action) {
+                confirm.try_set(Confirm::None);
+                conflict.try_set(Some(now.revision));
+                current.try_set(now.clone());
             }
-            Ok::<(), ApiError>(())
+            done
         }
     });
+    let start = move |step: Change| {
+        conflict.set(None);
+        change.dispatch(step);
+    };
     let session = Session::expect();
     let denied = move || session.denial(Permission::ManageActions, "Changing actions");
     let off = move || change.pending().get() || denied().is_some();
     let busy = move || change.pending().get();
-    let denied_id = format!("action-{}-change-denied", action.id);
+    let denied_id = format!("action-{action_id}-change-denied");
     let described_by = {
         let denied_id = denied_id.clone();
         move || denied().map(|_| denied_id.clone())
     };
+    let name = move || current.with(|action| action.name.clone());
+    let enabled = move || current.with(|action| action.enabled);
 
-    let name = action.name.clone();
-    let enabled = action.enabled;
-    let edit_action = action.clone();
     view! {
         <li class="card action">
-            <div class="card-head">
-                <h3>{action.name.clone()}</h3>
-                <span class=if enabled { "badge on" } else { "badge off" }>
-                    {if enabled { "Enabled" } else { "Disabled" }}
-                </span>
-            </div>
-            {action.description.clone().map(|text| view! { <p>{text}</p> })}
-            {match (action.endpoint_url.clone(), action.headers) {
-                (Some(endpoint_url), Some(headers)) => view! {
-            <dl class="facts">
-                <dt>"Endpoint"</dt>
-                <dd><code class="url">{endpoint_url}</code></dd>
-                <dt>"Headers"</dt>
-                <dd>
-                    {if headers.is_empty() {
-                        view! { <span>"None"</span> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="plain">
-                                {headers.iter().map(|header| {
-                                    let value = if header.secret {
-                                        "•••••• (secret)".to_owned()
-                                    } else {
-                                        header.value.clone().unwrap_or_default()
-                                    };
-                                    view! { <li><code>{header.name.clone()} ": " {value}</code></li> }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any()
-                    }}
-                </dd>
-            </dl>
-                }.into_any(),
-                // The worker leaves configuration out for roles below manager.
-                _ => view! {
-                    <p class="hint">"Endpoint and headers are shown to managers and above."</p>
-                }.into_any(),
-            }}
+            {move || view! { <ActionFacts action=current.get() /> }}
             <div class="card-actions">
                 <button
                     type="button"
                     class="button small secondary"
                     disabled=off
                     aria-describedby=described_by.clone()
-                    on:click=move |_| on_edit.run(edit_action.clone())
+                    on:click=move |_| on_edit.run(current.get_untracked())
                 >
-                    "Edit" <span class="visually-hidden">" " {name.clone()}</span>
+                    "Edit" <span class="visually-hidden">" " {name}</span>
                 </button>
                 <button
                     type="button"
                     class="button small secondary"
                     disabled=off
                     aria-describedby=described_by.clone()
-                    on:click=move |_| {
-                        change.dispatch(Change::SetEnabled(!enabled));
-                    }
+                    on:click=move |_| start(Change::SetEnabled(!untrack(enabled)))
                 >
-                    {if enabled { "Disable" } else { "Enable" }}
-                    <span class="visually-hidden">" " {name.clone()}</span>
+                    {move || if enabled() { "Disable" } else { "Enable" }}
+                    <span class="visually-hidden">" " {name}</span>
                 </button>
                 <button
                     type="button"
@@ -152,7 +133,7 @@ pub fn ActionCard(
                     aria-describedby=described_by.clone()
                     on:click=move |_| confirm.set(Confirm::Rotate)
                 >
-                    "Rotate signing secret" <span class="visually-hidden">" of " {name.clone()}</span>
+                    "Rotate signing secret" <span class="visually-hidden">" of " {name}</span>
                 </button>
                 <button
                     type="button"
@@ -165,17 +146,22 @@ pub fn ActionCard(
                 </button>
             </div>
             {move || denied().map(|reason| view! { <p class="hint denied" id=denied_id.clone()>{reason}</p> })}
+            {move || conflict.get().map(|revision| view! {
+                <div class="notice edit-conflict" role="alert">
+                    <p>{card_conflict_message(revision)}</p>
+                </div>
+            })}
             {move || {
                 let (question, consequence, label, step) = match confirm.get() {
                     Confirm::None => return None,
                     Confirm::Delete => (
-                        format!("Delete “{}”?", stored.with_value(|a| a.name.clone())),
+                        format!("Delete “{}”?", untrack(name)),
                         "Incidents stop showing this button. Runs already on timelines stay.",
                         "Delete action",
                         Change::Delete,
                     ),
                     Confirm::Rotate => (
-                        format!("Rotate the signing secret of “{}”?", stored.with_value(|a| a.name.clone())),
+                        format!("Rotate the signing secret of “{}”?", untrack(name)),
                         "The current secret stops working at once; your endpoint must use the new one.",
                         "Rotate secret",
                         Change::Rotate,
@@ -188,18 +174,99 @@ pub fn ActionCard(
                         consequence
                         danger=step == Change::Delete
                         busy=Signal::derive(busy)
-                        on_confirm=Callback::new(move |()| {
-                            change.dispatch(step);
-                        })
+                        on_confirm=Callback::new(move |()| start(step))
                         on_cancel=Callback::new(move |()| confirm.set(Confirm::None))
                     />
                 })
             }}
             {move || busy().then(|| view! { <p role="status">"Working…"</p> })}
             {move || match change.value().get() {
-                Some(Err(error)) => Some(view! { <ErrorNotice error /> }),
+                // A conflict has its own message above.
+                Some(Err(error)) if error.conflicting_action().is_none() => {
+                    Some(view! { <ErrorNotice error /> })
+                }
                 _ => None,
             }}
         </li>
+    }
+}
+
+/// What the card says about the action: name, state, revision, health, configuration.
+#[component]
+fn ActionFacts(action: CustomAction) -> impl IntoView {
+    let enabled = action.enabled;
+    let health = match action.health {
+        ActionHealth::Ok => None,
+        ActionHealth::Unreadable => Some(
+            view! {
+                <p class="notice warning action-unreadable" role="status">
+                    {unreadable_warning(action.health_problem.as_deref())}
+                </p>
+            }
+            .into_any(),
+        ),
+        ActionHealth::Propagating => Some(
+            view! {
+                <p class="notice info action-propagating" role="status">{PROPAGATING_NOTE}</p>
+            }
+            .into_any(),
+        ),
+    };
+    // Workers from before revisions answer 0: nothing worth showing.
+    let revision = (action.revision > 0).then(|| revision_label(action.revision));
+    let unreadable = action.health == ActionHealth::Unreadable;
+    view! {
+        <div class="card-head">
+            <h3>{action.name}</h3>
+            <span class=if enabled { "badge on" } else { "badge off" }>
+                {if enabled { "Enabled" } else { "Disabled" }}
+            </span>
+            {revision.map(|text| view! { <span class="revision">{text}</span> })}
+        </div>
+        {health}
+        {action.description.map(|text| view! { <p>{text}</p> })}
+        {match (action.endpoint_url, action.headers) {
+            // The worker leaves configuration out for roles below manager.
+            (None, None) if !unreadable => view! {
+                <p class="hint">"Endpoint and headers are shown to managers and above."</p>
+            }
+            .into_any(),
+            // A configuration that cannot be opened may come back in part, or not at all.
+            (endpoint_url, headers) => view! {
+                <dl class="facts">
+                    <dt>"Endpoint"</dt>
+                    <dd>
+                        {match endpoint_url {
+                            Some(url) => view! { <code class="url">{url}</code> }.into_any(),
+                            None => view! { <span>"Unavailable"</span> }.into_any(),
+                        }}
+                    </dd>
+                    <dt>"Headers"</dt>
+                    <dd>{header_list(headers)}</dd>
+                </dl>
+            }
+            .into_any(),
+        }}
+    }
+}
+
+/// The headers as `Name: value`, secret values hidden.
+fn header_list(headers: Option<Vec<ActionHeader>>) -> AnyView {
+    match headers {
+        None => view! { <span>"Unavailable"</span> }.into_any(),
+        Some(headers) if headers.is_empty() => view! { <span>"None"</span> }.into_any(),
+        Some(headers) => view! {
+            <ul class="plain">
+                {headers.into_iter().map(|header| {
+                    let value = if header.secret {
+                        "•••••• (secret)".to_owned()
+                    } else {
+                        header.value.unwrap_or_default()
+                    };
+                    view! { <li><code>{header.name} ": " {value}</code></li> }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any(),
     }
 }

@@ -1,9 +1,11 @@
 //! The action form's contents as plain data, and how they become a request.
 //!
 //! Kept apart from the component so the rules that matter (a secret left blank on edit
-//! keeps its stored value; a new secret header needs a value) are covered by native tests.
+//! keeps its stored value; a new secret header needs a value; a stored secret does not
+//! follow the endpoint to another origin; an edit names the revision it was made on) are
+//! covered by native tests.
 
-use shared::action::{validate_action, ActionFields};
+use shared::action::{reenter_errors, secrets_to_reenter, validate_action, ActionFields};
 use shared::api::{Action as CustomAction, CreateActionRequest, HeaderInput, UpdateActionRequest};
 use shared::endpoint::EndpointPolicy;
 use shared::FieldError;
@@ -42,6 +44,16 @@ impl HeaderDraft {
     }
 }
 
+/// What an edit form was opened on: not typed, but it decides what the edit may keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditBase {
+    /// The revision being edited, sent back so a concurrent change is not overwritten.
+    pub revision: u64,
+    /// The stored endpoint, whose origin the stored secret values belong to; `None` when
+    /// the answer left it out (an action whose configuration cannot be opened).
+    pub endpoint_url: Option<String>,
+}
+
 /// The whole form as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionDraft {
@@ -55,6 +67,8 @@ pub struct ActionDraft {
     pub enabled: bool,
     /// Header rows in order.
     pub headers: Vec<HeaderDraft>,
+    /// The saved action being edited; `None` for a new one.
+    pub base: Option<EditBase>,
 }
 
 impl Default for ActionDraft {
@@ -65,6 +79,7 @@ impl Default for ActionDraft {
             description: String::new(),
             enabled: true,
             headers: Vec::new(),
+            base: None,
         }
     }
 }
@@ -75,8 +90,8 @@ impl ActionDraft {
     pub fn from_action(action: &CustomAction) -> Self {
         Self {
             name: action.name.clone(),
-            // Only roles that may edit actions see their configuration, so a redacted
-            // action never reaches the form in practice; blank is the safe reading.
+            // Left out for roles that may not edit (never in this form) and for an action
+            // whose configuration cannot be opened: blank, to be typed again.
             endpoint_url: action.endpoint_url.clone().unwrap_or_default(),
             description: action.description.clone().unwrap_or_default(),
             enabled: action.enabled,
@@ -91,6 +106,10 @@ impl ActionDraft {
                     stored_secret_name: header.secret.then(|| header.name.clone()),
                 })
                 .collect(),
+            base: Some(EditBase {
+                revision: action.revision,
+                endpoint_url: action.endpoint_url.clone(),
+            }),
         }
     }
 
@@ -99,8 +118,10 @@ impl ActionDraft {
     }
 
     /// Every problem with the form, keyed by request field path; empty when it can be sent.
-    /// `editing` allows a stored secret to be left blank.
-    pub fn problems(&self, policy: &EndpointPolicy, editing: bool) -> Vec<FieldError> {
+    /// An edit may leave a stored secret blank to keep it, unless the endpoint moves to
+    /// another origin (the worker would refuse that with `secrets_must_be_reentered`).
+    pub fn problems(&self, policy: &EndpointPolicy) -> Vec<FieldError> {
+        let editing = self.base.is_some();
         let headers = self.header_inputs();
         let fields = ActionFields {
             name: &self.name,
@@ -130,6 +151,18 @@ impl ActionDraft {
                 });
             }
         }
+        let stored_url = self
+            .base
+            .as_ref()
+            .and_then(|base| base.endpoint_url.as_deref());
+        if let Some(stored_url) = stored_url {
+            let moved = secrets_to_reenter(stored_url, self.endpoint_url.trim(), &headers);
+            for error in reenter_errors(&moved) {
+                if !problems.iter().any(|p| p.field == error.field) {
+                    problems.push(error);
+                }
+            }
+        }
         problems
     }
 
@@ -146,7 +179,8 @@ impl ActionDraft {
     }
 
     /// The body of `PATCH .../actions/{id}`: every field, so the saved action is what the
-    /// form shows; a blank description clears it.
+    /// form shows; a blank description clears it. It names the revision the form was
+    /// opened on, so an edit made meanwhile by someone else is refused, not overwritten.
     pub fn update_request(&self) -> UpdateActionRequest {
         UpdateActionRequest {
             name: Some(self.name.trim().to_owned()),
@@ -154,6 +188,7 @@ impl ActionDraft {
             description: Some(self.description.trim().to_owned()),
             enabled: Some(self.enabled),
             headers: Some(self.header_inputs()),
+            revision: self.base.as_ref().map(|base| base.revision),
         }
     }
 }
@@ -161,7 +196,7 @@ impl ActionDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::api::ActionHeader;
+    use shared::api::{ActionHeader, ActionHealth};
 
     fn local_policy() -> EndpointPolicy {
         EndpointPolicy::from_allowlist("127.0.0.1")
@@ -196,6 +231,9 @@ mod tests {
                 },
             ]),
             signing_secret: None,
+            revision: 7,
+            health: ActionHealth::Ok,
+            health_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
         }
@@ -208,20 +246,20 @@ mod tests {
     #[test]
     fn plain_http_to_an_allowlisted_host_passes_the_form() {
         assert!(draft("http://127.0.0.1:9100/hook")
-            .problems(&local_policy(), false)
+            .problems(&local_policy())
             .is_empty());
     }
 
     #[test]
     fn plain_http_elsewhere_is_reported_on_the_url_field() {
-        let problems = draft("http://example.com/hook").problems(&local_policy(), false);
+        let problems = draft("http://example.com/hook").problems(&local_policy());
         assert_eq!(fields(&problems), ["endpoint_url"]);
         assert!(problems[0].message.contains("https://"));
     }
 
     #[test]
     fn a_pasted_url_with_stray_spaces_is_valid_in_the_form() {
-        let problems = draft(" https://e.com/hook \n").problems(&local_policy(), false);
+        let problems = draft(" https://e.com/hook \n").problems(&local_policy());
         assert_eq!(fields(&problems), Vec::<&str>::new());
     }
 
@@ -245,7 +283,7 @@ mod tests {
     #[test]
     fn a_blank_stored_secret_is_sent_as_null_to_keep_it() {
         let draft = ActionDraft::from_action(&saved_action());
-        assert!(draft.problems(&EndpointPolicy::default(), true).is_empty());
+        assert!(draft.problems(&EndpointPolicy::default()).is_empty());
         let headers = draft.update_request().headers.unwrap();
         assert_eq!(headers[0].value, None);
         assert_eq!(headers[0].secret, Some(true));
@@ -268,7 +306,7 @@ mod tests {
             secret: true,
             ..HeaderDraft::default()
         });
-        let problems = draft.problems(&EndpointPolicy::default(), true);
+        let problems = draft.problems(&EndpointPolicy::default());
         assert_eq!(fields(&problems), ["headers[2].value"]);
     }
 
@@ -276,7 +314,7 @@ mod tests {
     fn renaming_a_stored_secret_needs_its_value_again() {
         let mut draft = ActionDraft::from_action(&saved_action());
         draft.headers[0].name = "X-Auth".into();
-        let problems = draft.problems(&EndpointPolicy::default(), true);
+        let problems = draft.problems(&EndpointPolicy::default());
         assert_eq!(fields(&problems), ["headers[0].value"]);
     }
 
@@ -288,7 +326,7 @@ mod tests {
             secret: true,
             ..HeaderDraft::default()
         });
-        let problems = draft.problems(&EndpointPolicy::default(), false);
+        let problems = draft.problems(&EndpointPolicy::default());
         assert_eq!(fields(&problems), ["headers[0].value"]);
     }
 
@@ -297,6 +335,82 @@ mod tests {
         let mut draft = ActionDraft::from_action(&saved_action());
         draft.description = "  ".into();
         assert_eq!(draft.update_request().description.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn an_edit_names_the_revision_it_was_opened_on() {
+        let draft = ActionDraft::from_action(&saved_action());
+        assert_eq!(draft.update_request().revision, Some(7));
+        let body = serde_json::to_value(draft.update_request()).unwrap();
+        assert_eq!(body["revision"], 7);
+    }
+
+    #[test]
+    fn an_edit_reloaded_after_a_conflict_names_the_new_revision() {
+        let mut theirs = saved_action();
+        theirs.revision = 9;
+        theirs.name = "Restart (theirs)".into();
+        let reloaded = ActionDraft::from_action(&theirs);
+        assert_eq!(reloaded.name, "Restart (theirs)");
+        assert_eq!(reloaded.update_request().revision, Some(9));
+    }
+
+    #[test]
+    fn moving_the_endpoint_to_another_origin_needs_each_kept_secret_retyped() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.endpoint_url = "https://elsewhere.example.com/hook".into();
+        let problems = draft.problems(&EndpointPolicy::default());
+        assert_eq!(fields(&problems), ["headers[0].value"]);
+        assert!(
+            problems[0].message.contains("Authorization"),
+            "{problems:?}"
+        );
+        draft.headers[0].value = "Bearer retyped".into();
+        assert!(draft.problems(&EndpointPolicy::default()).is_empty());
+    }
+
+    #[test]
+    fn another_path_on_the_same_origin_keeps_the_stored_secret() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.endpoint_url = "https://e.com/other".into();
+        assert!(draft.problems(&EndpointPolicy::default()).is_empty());
+        assert_eq!(draft.update_request().headers.unwrap()[0].value, None);
+    }
+
+    #[test]
+    fn a_removed_secret_need_not_be_retyped_when_the_endpoint_moves() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.endpoint_url = "https://elsewhere.example.com/hook".into();
+        draft.headers.remove(0);
+        assert!(draft.problems(&EndpointPolicy::default()).is_empty());
+    }
+
+    #[test]
+    fn a_blank_new_secret_on_a_moved_endpoint_is_reported_once() {
+        let mut draft = ActionDraft::from_action(&saved_action());
+        draft.endpoint_url = "https://elsewhere.example.com/hook".into();
+        draft.headers[0].name = "X-Auth".into();
+        let problems = draft.problems(&EndpointPolicy::default());
+        assert_eq!(fields(&problems), ["headers[0].value"]);
+    }
+
+    #[test]
+    fn an_unreadable_action_opens_with_what_is_there() {
+        let mut unreadable = saved_action();
+        unreadable.endpoint_url = None;
+        unreadable.headers = None;
+        unreadable.health = ActionHealth::Unreadable;
+        let mut draft = ActionDraft::from_action(&unreadable);
+        assert_eq!(draft.name, "Restart");
+        assert_eq!(draft.endpoint_url, "");
+        assert!(draft.headers.is_empty());
+        assert_eq!(
+            fields(&draft.problems(&EndpointPolicy::default())),
+            ["endpoint_url"]
+        );
+        draft.endpoint_url = "https://e.com/hook".into();
+        assert!(draft.problems(&EndpointPolicy::default()).is_empty());
+        assert_eq!(draft.update_request().revision, Some(7));
     }
 
     #[test]
@@ -310,7 +424,7 @@ mod tests {
             value: "x".into(),
             ..HeaderDraft::default()
         });
-        let problems = draft.problems(&EndpointPolicy::default(), false);
+        let problems = draft.problems(&EndpointPolicy::default());
         assert_eq!(
             fields(&problems),
             ["name", "endpoint_url", "headers[0].name"]

@@ -1,14 +1,19 @@
 //! The New/Edit action form, validated with the worker's own rules as the user types.
+//!
+//! An edit carries the revision it was opened on. If someone else saved the action in the
+//! meantime the worker refuses it (409 `edit_conflict`) and answers with their version;
+//! the form then says so, loads that version, and the next save carries its revision.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use shared::api::Action as CustomAction;
+use shared::api::{Action as CustomAction, ActionHealth};
 use shared::limits::MAX_HEADERS_PER_ACTION;
 use shared::FieldError;
 
 use super::draft::{ActionDraft, HeaderDraft};
 use crate::api;
 use crate::components::{ErrorNotice, FieldMessage};
+use crate::format::{edit_conflict_message, unreadable_form_note};
 use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
@@ -62,6 +67,12 @@ pub fn ActionForm(
         |action| format!("Edit “{}”", action.name),
     );
     let action_id = editing.as_ref().map(|action| action.id.clone());
+    // The configuration could not be opened, so its endpoint and secrets did not come back:
+    // say so, since the form then opens with those fields blank.
+    let unreadable = editing
+        .as_ref()
+        .filter(|action| action.health == ActionHealth::Unreadable)
+        .map(|action| unreadable_form_note(action.health_problem.as_deref()));
     let initial = editing
         .as_ref()
         .map(ActionDraft::from_action)
@@ -71,6 +82,7 @@ pub fn ActionForm(
     let endpoint_url = RwSignal::new(initial.endpoint_url);
     let description = RwSignal::new(initial.description);
     let enabled = RwSignal::new(initial.enabled);
+    let base = RwSignal::new(initial.base);
     let next_key = StoredValue::new(initial.headers.len());
     let headers = RwSignal::new(
         initial
@@ -80,6 +92,8 @@ pub fn ActionForm(
             .map(|(key, draft)| HeaderRow::new(key, draft))
             .collect::<Vec<_>>(),
     );
+    // The revision someone else saved while this form was open, once a save met it.
+    let conflict = RwSignal::new(None::<u64>);
 
     let draft = move || ActionDraft {
         name: name.get(),
@@ -87,6 +101,28 @@ pub fn ActionForm(
         description: description.get(),
         enabled: enabled.get(),
         headers: headers.get().iter().map(HeaderRow::draft).collect(),
+        base: base.get(),
+    };
+
+    // Puts their version in every field. New row keys, so no row keeps an input (or an
+    // error) that belonged to the old list.
+    let load = move |current: &CustomAction| {
+        let fresh = ActionDraft::from_action(current);
+        name.try_set(fresh.name);
+        endpoint_url.try_set(fresh.endpoint_url);
+        description.try_set(fresh.description);
+        enabled.try_set(fresh.enabled);
+        base.try_set(fresh.base);
+        let first = next_key.try_get_value().unwrap_or_default();
+        next_key.try_set_value(first + fresh.headers.len());
+        headers.try_set(
+            fresh
+                .headers
+                .into_iter()
+                .enumerate()
+                .map(|(offset, draft)| HeaderRow::new(first + offset, draft))
+                .collect(),
+        );
     };
 
     // Checked on every change once the user has tried to save, so a fixed field clears.
@@ -94,7 +130,7 @@ pub fn ActionForm(
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
     let client_errors = Memo::new(move |_| {
         if attempted.get() {
-            draft().problems(&session.endpoint_policy(), is_edit)
+            draft().problems(&session.endpoint_policy())
         } else {
             Vec::new()
         }
@@ -119,7 +155,18 @@ pub fn ActionForm(
                 Ok(saved) => {
                     on_saved.try_run(saved.action.clone());
                 }
-                Err(error) => server_errors.set(field_errors_of(error)),
+                Err(error) => match error.conflicting_action() {
+                    Some(current) => {
+                        load(current);
+                        conflict.try_set(Some(current.revision));
+                        server_errors.try_set(Vec::new());
+                    }
+                    // `secrets_must_be_reentered` lands on the header value fields here,
+                    // like any other per-field answer.
+                    None => {
+                        server_errors.try_set(field_errors_of(error));
+                    }
+                },
             }
             answer.map(drop)
         }
@@ -133,10 +180,10 @@ pub fn ActionForm(
             return;
         }
         let draft = draft();
-        if draft
-            .problems(&session.endpoint_policy(), is_edit)
-            .is_empty()
-        {
+        // Nothing is sent while any problem remains, a secret to re-enter for a new
+        // endpoint origin included.
+        if draft.problems(&session.endpoint_policy()).is_empty() {
+            conflict.set(None);
             save.dispatch(draft);
         }
     };
@@ -163,6 +210,12 @@ pub fn ActionForm(
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="action-form-heading">
             <h2 id="action-form-heading">{title}</h2>
+            {move || conflict.get().map(|revision| view! {
+                <div class="notice edit-conflict" role="alert">
+                    <p>{edit_conflict_message(revision)}</p>
+                </div>
+            })}
+            {unreadable.map(|note| view! { <p class="notice warning">{note}</p> })}
             <div class="field">
                 <label for="action-name">"Name"</label>
                 <input
@@ -215,7 +268,7 @@ pub fn ActionForm(
                 <legend>"Custom headers"</legend>
                 <p class="hint">
                     "Sent with every POST, e.g. an API key. Mark a value secret to hide it after saving."
-                    {is_edit.then_some(" A secret left blank keeps its stored value.")}
+                    {is_edit.then_some(" A secret left blank keeps its stored value while the endpoint keeps its scheme, host and port.")}
                 </p>
                 <For each=move || headers.get() key=|row| row.key let:row>
                     <HeaderRowFields row headers errors is_edit />
@@ -235,7 +288,10 @@ pub fn ActionForm(
                 "Some fields need attention; see the messages above."
             </p>
             {move || match save.value().get() {
-                Some(Err(error)) => Some(view! { <ErrorNotice error /> }),
+                // A conflict has its own message above, next to the version it loaded.
+                Some(Err(error)) if error.conflicting_action().is_none() => {
+                    Some(view! { <ErrorNotice error /> })
+                }
                 _ => None,
             }}
             <div class="form-actions">

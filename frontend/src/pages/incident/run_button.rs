@@ -3,15 +3,22 @@
 //! A run can take up to 16 seconds (the worker waits for the endpoint), so the button is
 //! disabled from the click until the answer, and each click carries its own
 //! `Idempotency-Key`: a retried request returns the first run instead of sending again.
+//!
+//! When the endpoint was called but the worker could not record its answer (HTTP 202,
+//! `outcome_recorded: false`), the endpoint may already have acted: the result says so,
+//! and the next click asks before sending the incident again.
 
 use leptos::prelude::*;
-use shared::api::{ActionRun, ActionSummary, RunStatus};
+use shared::api::{ActionHealth, ActionRun, ActionSummary, RunStatus};
 use shared::roles::Permission;
 
 use crate::api;
 use crate::browser::idempotency_key;
-use crate::components::ErrorNotice;
-use crate::format::{excerpt_label, run_summary};
+use crate::components::{ConfirmStep, ErrorNotice};
+use crate::format::{
+    excerpt_label, run_revision, run_summary, unrecorded_message, PROPAGATING_HINT,
+    RUN_AGAIN_QUESTION, UNAVAILABLE_REASON,
+};
 use crate::session::Session;
 
 use super::request_headers::RequestHeaders;
@@ -26,25 +33,42 @@ pub fn RunButton(
     /// Called after every finished attempt, so the timeline can reload.
     on_finished: Callback<()>,
 ) -> impl IntoView {
+    // Whether the last run reached the endpoint without its outcome being recorded. Only
+    // a recorded run clears it: an error answer means this attempt sent nothing, which
+    // says nothing about the last one.
+    let unrecorded = RwSignal::new(false);
+    // Whether the "run it again anyway?" question is open.
+    let asking = RwSignal::new(false);
     let action_id = action.id.clone();
     let run = Action::new_local(move |(): &()| {
         let (incident_id, action_id) = (incident_id.clone(), action_id.clone());
         let key = idempotency_key();
         async move {
             let answer = api::run_action(&incident_id, &action_id, &key).await;
+            if let Ok(answer) = &answer {
+                unrecorded.try_set(!answer.outcome_recorded);
+            }
             on_finished.try_run(());
-            answer.map(|answer| answer.run)
+            answer
         }
     });
     let pending = run.pending();
+    let button = NodeRef::<leptos::html::Button>::new();
     let session = Session::expect();
     let denied = move || session.denial(Permission::RunActions, "Running actions");
+    let unavailable = action.health == ActionHealth::Unreadable;
     let denied_id = format!("action-{}-denied", action.id);
+    let health_id = format!("action-{}-health", action.id);
     let described_by = {
         let (description_id, denied_id) = (description_id_for(&action), denied_id.clone());
+        let health_id = health_id.clone();
         let has_description = action.description.is_some();
+        let has_health_note = action.health != ActionHealth::Ok;
         move || {
             let mut ids = Vec::new();
+            if has_health_note {
+                ids.push(health_id.clone());
+            }
             if has_description {
                 ids.push(description_id.clone());
             }
@@ -56,19 +80,34 @@ pub fn RunButton(
     };
     let description_id = description_id_for(&action);
     let result_id = format!("action-{}-result", action.id);
+    let health_note = match action.health {
+        ActionHealth::Ok => None,
+        ActionHealth::Unreadable => Some(view! {
+            <p class="hint unavailable" id=health_id>{UNAVAILABLE_REASON}</p>
+        }),
+        ActionHealth::Propagating => Some(view! {
+            <p class="hint" id=health_id>{PROPAGATING_HINT}</p>
+        }),
+    };
 
     view! {
         <div class="run">
             <button
                 type="button"
                 class="button action-button"
-                disabled=move || pending.get() || denied().is_some()
+                node_ref=button
+                disabled=move || pending.get() || denied().is_some() || unavailable
                 aria-busy=move || pending.get().to_string()
                 aria-describedby=described_by
                 on:click=move |_| {
                     // The disabled attribute lands a tick later; this guard covers a fast
                     // double click in between.
-                    if !pending.get_untracked() && untrack(denied).is_none() {
+                    if pending.get_untracked() || untrack(denied).is_some() || unavailable {
+                        return;
+                    }
+                    if unrecorded.get_untracked() {
+                        asking.set(true);
+                    } else {
                         run.dispatch(());
                     }
                 }
@@ -76,7 +115,29 @@ pub fn RunButton(
                 {action.name.clone()}
             </button>
             {move || denied().map(|reason| view! { <p class="hint denied" id=denied_id.clone()>{reason}</p> })}
+            {health_note}
             {action.description.map(|text| view! { <p class="hint" id=description_id>{text}</p> })}
+            {move || asking.get().then(|| view! {
+                <ConfirmStep
+                    label="Run again"
+                    question=RUN_AGAIN_QUESTION.to_owned()
+                    consequence="The endpoint may already have acted on the last run; this sends the incident to it once more."
+                    danger=true
+                    busy=pending
+                    on_confirm=Callback::new(move |()| {
+                        // The question's buttons go away: keep a keyboard user on the
+                        // action, as after a plain click, not at the top of the page.
+                        if let Some(button) = button.get_untracked() {
+                            let _ = button.focus();
+                        }
+                        asking.set(false);
+                        if !pending.get_untracked() {
+                            run.dispatch(());
+                        }
+                    })
+                    on_cancel=Callback::new(move |()| asking.set(false))
+                />
+            })}
             <div class="run-result" id=result_id aria-live="polite">
                 {move || {
                     if pending.get() {
@@ -90,7 +151,12 @@ pub fn RunButton(
                     }
                     match run.value().get() {
                         None => ().into_any(),
-                        Some(Ok(run)) => view! { <RunResult run /> }.into_any(),
+                        Some(Ok(answer)) => view! {
+                            <RunResult run=answer.run recorded=answer.outcome_recorded />
+                        }
+                        .into_any(),
+                        // `action_unreadable`, `config_propagating`, `action_disabled`: the
+                        // worker's message says what happened and that nothing was sent.
                         Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 }}
@@ -104,22 +170,40 @@ fn description_id_for(action: &ActionSummary) -> String {
     format!("action-{}-description", action.id)
 }
 
-/// A finished run: status, outcome, HTTP code, duration, and the answer as plain text.
+/// A finished run: status, outcome, HTTP code, duration, and the answer as plain text. An
+/// unrecorded one leads with the warning, and its line is what the worker saw.
 #[component]
 fn RunResult(
     /// The run.
     run: ActionRun,
+    /// Whether the worker recorded its outcome.
+    recorded: bool,
 ) -> impl IntoView {
-    let class = match run.status {
-        RunStatus::Succeeded => "result ok",
-        RunStatus::Failed => "result failed",
-        RunStatus::Running => "result",
+    let class = match (recorded, run.status) {
+        (false, _) => "result outcome-unrecorded",
+        (true, RunStatus::Succeeded) => "result ok",
+        (true, RunStatus::Failed) => "result failed",
+        (true, RunStatus::Running) => "result",
     };
-    let summary = run_summary(&run);
+    let warning = (!recorded).then(|| unrecorded_message(&run));
+    let summary = if recorded {
+        run_summary(&run)
+    } else {
+        format!("What the worker saw: {}", run_summary(&run))
+    };
     let label = excerpt_label(&run);
+    let revision = run_revision(&run);
     view! {
-        <div class=class>
-            <p class="result-line"><strong>{summary}</strong></p>
+        <div class=class role=(!recorded).then_some("alert")>
+            {warning.map(|text| view! { <p class="unrecorded-warning"><strong>{text}</strong></p> })}
+            <p class="result-line">
+                {if recorded {
+                    view! { <strong>{summary}</strong> }.into_any()
+                } else {
+                    view! { <span>{summary}</span> }.into_any()
+                }}
+            </p>
+            {revision.map(|text| view! { <p class="meta">{text}</p> })}
             {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
                 <p class="excerpt-label">{label}</p>
                 // Text, never markup: whatever the endpoint answered is shown as typed.

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use shared::api::{LogEntry, RunStatus};
 
-use crate::format::{display_time, excerpt_label, log_type_label, log_type_slug, run_summary};
+use crate::format::{
+    display_time, excerpt_label, log_type_label, log_type_slug, run_revision, run_summary,
+};
 
 use super::request_headers::RequestHeaders;
 
@@ -30,12 +32,20 @@ pub fn Timeline(
                         <p class="entry-summary">{entry.summary}</p>
                         <p class="meta">"By " {entry.agent}</p>
                         {entry.run.map(|run| {
-                            let class = if run.status == RunStatus::Succeeded { "result ok" } else { "result failed" };
+                            // A run whose outcome is not recorded yet is still `running`: neither
+                            // green nor red.
+                            let class = match run.status {
+                                RunStatus::Succeeded => "result ok",
+                                RunStatus::Failed => "result failed",
+                                RunStatus::Running => "result",
+                            };
                             let summary = run_summary(&run);
                             let label = excerpt_label(&run);
+                            let revision = run_revision(&run);
                             view! {
                                 <div class=class>
                                     <p class="result-line">{summary}</p>
+                                    {revision.map(|text| view! { <p class="meta">{text}</p> })}
                                     {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
                                         <details>
                                             <summary>{label}</summary>

@@ -1,0 +1,57 @@
+//! The scheduled handler (a Cron Trigger every minute, `[triggers]` in wrangler.toml):
+//! the housekeeping that keeps every run settled and the stores tidy.
+//!
+//! - A run still `running` a minute past its deadline was orphaned (its isolate died, or
+//!   every write of its result failed): it becomes `failed` with outcome `unknown` and a
+//!   timeline entry that says the endpoint may have received it. Its `Idempotency-Key`
+//!   then replays that.
+//! - Expired sessions and finished rate-limit windows are deleted.
+//! - Action revisions no action points at, and actions whose configuration never
+//!   arrived, are removed once older than five minutes (`store::actions::sweep`).
+//!
+//! Each step runs on its own, so one failing does not stop the others; failures are
+//! logged and the next minute tries again.
+
+use shared::limits::{RUN_DEADLINE_SECS, RUN_UNKNOWN_GRACE_SECS};
+use worker::{console_error, console_log};
+
+use crate::app::App;
+use crate::error::ApiResult;
+use crate::store::{actions, rate_limits, runs, sessions};
+
+/// How long after its start a `running` run is settled as `unknown`.
+pub const SETTLE_AFTER_MS: i64 = ((RUN_DEADLINE_SECS + RUN_UNKNOWN_GRACE_SECS) * 1000) as i64;
+
+/// Runs every housekeeping step once.
+pub async fn run(app: &App) {
+    let now = app.now_ms;
+    report("settle abandoned runs", settle(app, now).await);
+    report(
+        "sweep expired sessions",
+        async { sessions::sweep_expired(&app.db()?, now).await }.await,
+    );
+    report(
+        "sweep old rate-limit windows",
+        async { rate_limits::sweep_old(&app.db()?, now).await }.await,
+    );
+    report(
+        "sweep action revisions",
+        async {
+            let swept = actions::sweep(&app.db()?, &app.kv()?, now).await?;
+            Ok(swept.revisions + swept.orphan_rows)
+        }
+        .await,
+    );
+}
+
+async fn settle(app: &App, now: i64) -> ApiResult<usize> {
+    runs::settle_abandoned(&app.db()?, now - SETTLE_AFTER_MS, now).await
+}
+
+fn report(step: &str, outcome: ApiResult<usize>) {
+    match outcome {
+        Ok(0) => {}
+        Ok(count) => console_log!("scheduled: {step}: {count}"),
+        Err(error) => console_error!("scheduled: {step} failed: {error:?}"),
+    }
+}
