@@ -370,6 +370,9 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
       if (metadata !== undefined) args.push('--metadata', JSON.stringify(metadata));
       return run(wrangler, args, { echo });
     },
+    /** Deletes a key from this worker's own local KV (`CONFIG`). */
+    kvDelete: (key) =>
+      run(wrangler, ['kv', 'key', 'delete', key, '--binding', 'CONFIG', '--local', '--persist-to', persistDir], { echo }),
     /** Reads a raw value from this worker's own local KV (`CONFIG`), as text. */
     kvGet: async (key) => {
       const out = await run(
@@ -467,6 +470,24 @@ export async function launchChromium(options = {}) {
   };
 }
 
+/**
+ * Collects into `problems` what a page should never do: throw, log an error other than the
+ * answers matching `expected` (ones the test provokes on purpose; the session check before
+ * sign-in answers 401 by design and Chromium logs that load), or open a dialog.
+ */
+export function watchPage(page, problems, expected = /status of 401/) {
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !expected.test(message.text())) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog: ${dialog.message()}`);
+    dialog.dismiss();
+  });
+}
+
 // ---------------------------------------------------------------------------------------
 // The receiver
 // ---------------------------------------------------------------------------------------
@@ -511,6 +532,81 @@ export async function startReceiver({ secrets = [], echo = !!process.env.E2E_ECH
     clearDeliveries: () => control('DELETE', '/_control/deliveries'),
     logs: proc.output,
     stop: proc.stop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The bare proxy (scripts/bench)
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Starts the bare workers-rs proxy of bench/proxy under its own `wrangler dev` on a free
+ * loopback port: every request to it is POSTed, body and headers, to `target` + the
+ * request path, and the target's status and body come back. scripts/bench builds it
+ * (bench/proxy/build/) before calling this; nothing here builds it.
+ * @param {{target: string, echo?: boolean}} options `target` is a base URL (the receiver's).
+ * @returns {Promise<{baseUrl: string, port: number,
+ *   post: (path: string, body?: any, headers?: object) => ReturnType<typeof request>,
+ *   logs: () => string, stop: () => Promise<void>}>}
+ */
+export async function startProxy({ target, echo = !!process.env.E2E_ECHO }) {
+  const dir = path.join(ROOT, 'bench/proxy');
+  if (!fs.existsSync(path.join(dir, 'build/worker/shim.mjs'))) {
+    throw new Error('bench/proxy/build/ does not exist: scripts/bench builds it');
+  }
+  const port = await freePort();
+  const persistDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-proxy-'));
+  ensureWatchdog();
+  watchdog.stdin.write(`D ${persistDir}\n`);
+  const removeDir = () => {
+    fs.rmSync(persistDir, { recursive: true, force: true });
+    if (watchdog?.stdin.writable) watchdog.stdin.write(`d ${persistDir}\n`);
+  };
+  const wrangler = path.join(ROOT, 'node_modules/.bin/wrangler');
+  const args = [
+    'dev',
+    '--config', path.join(dir, 'wrangler.toml'),
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--inspector-port', String(await freePort()),
+    '--persist-to', persistDir,
+    '--show-interactive-dev-session=false',
+    '--var', `TARGET_URL:${target}`,
+  ];
+  const dev = spawnTracked(wrangler, args, { cwd: dir, echo });
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  // Ready once a POST makes the whole trip: proxy, target, and back with its status.
+  const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
+  let ready = false;
+  while (Date.now() < deadline) {
+    if (dev.child.exitCode !== null) break;
+    try {
+      const res = await fetch(`${baseUrl}/status/204`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      if (res.status === 204) {
+        ready = true;
+        break;
+      }
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(250);
+  }
+  if (!ready) {
+    await dev.stop();
+    removeDir();
+    throw new Error(`the bench proxy did not answer on ${baseUrl}:\n${dev.output()}`);
+  }
+  return {
+    baseUrl,
+    port,
+    post: (urlPath, body, headers = {}) => request('POST', baseUrl + urlPath, body, headers),
+    logs: dev.output,
+    stop: async () => {
+      await dev.stop();
+      removeDir();
+    },
   };
 }
 

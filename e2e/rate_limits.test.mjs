@@ -131,8 +131,14 @@ describe('runs per user', () => {
     const runPath = `/api/incidents/${incident.id}/actions/${action.id}/runs`;
     await freshWindow(30_000);
 
-    for (let i = 1; i <= RUN_LIMIT; i++) expectStatus(await first.as('POST', runPath), 201, `run ${i}`);
+    const keyed = { 'idempotency-key': `rl-first-${Date.now()}` };
+    const firstRun = expectStatus(await first.as('POST', runPath, undefined, keyed), 201, 'run 1');
+    for (let i = 2; i <= RUN_LIMIT; i++) expectStatus(await first.as('POST', runPath), 201, `run ${i}`);
     assertRateLimited(await first.as('POST', runPath), 'the run past the limit');
+    // A replay of an earlier run is answered before the limit: it sends nothing new.
+    const replay = expectStatus(await first.as('POST', runPath, undefined, keyed), 200, 'a replay past the limit');
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replay.json.run.id, firstRun.json.run.id);
     // An Idempotency-Key does not get a refused run through either.
     assertRateLimited(await first.as('POST', runPath, undefined, { 'idempotency-key': `rl-${Date.now()}` }), 'a keyed run past the limit');
 

@@ -16,6 +16,7 @@ import {
   createService,
   expectStatus,
   launchChromium,
+  watchPage,
   startReceiver,
   startWorker,
   triggerIncident,
@@ -38,19 +39,9 @@ after(async () => {
   await Promise.all([worker?.stop(), receiver?.stop()]);
 });
 
-/** `expected` matches the console lines of answers the test provokes on purpose. */
-function watch(page, expected = /status of 401/) {
-  page.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    // The session check before sign-in answers 401 by design; Chromium logs that load.
-    if (message.type() === 'error' && !expected.test(message.text())) {
-      pageProblems.push(`console: ${message.text()}`);
-    }
-  });
-  page.on('dialog', (dialog) => {
-    pageProblems.push(`dialog: ${dialog.message()}`);
-    dialog.dismiss();
-  });
+/** Watches a page for problems (see `watchPage`). */
+function watch(page, expected) {
+  watchPage(page, pageProblems, expected);
 }
 
 /** A user with `role` and a token of theirs, made with the ADMIN_TOKEN. */

@@ -4,7 +4,7 @@
 // Every delivery is checked with the independent `standardwebhooks` package against each
 // signing secret the receiver knows, so a signature bug in the worker shows up here exactly
 // as it would at a customer. The path chooses how it answers, so one receiver can play every
-// endpoint the tests need (failing, redirecting, hanging, slow, huge, HTML).
+// endpoint the tests need (failing, redirecting, hanging, slow, huge, HTML, echoing).
 //
 //   node sample-receiver/receiver.mjs --port 9100 [--host 127.0.0.1] [--secret whsec_...]...
 //
@@ -154,6 +154,15 @@ export async function startReceiver({ port = 0, host = '127.0.0.1', secrets = []
       return res.end(BIG_BODY);
     }
     if (path === '/html') return sendText(res, 200, HTML_BODY, 'text/html; charset=utf-8');
+    if (path === '/echo') {
+      // An endpoint that reflects what it was sent, as many debugging endpoints do: the
+      // request headers, and with `?signing_secrets=1` also the signing secrets this
+      // receiver knows (an endpoint that prints its own configuration). Tests use it to
+      // check the worker keeps no secret of an action in the excerpt it stores.
+      const echoed = { method: req.method, path: url.pathname, headers: { ...req.headers } };
+      if (url.searchParams.get('signing_secrets') === '1') echoed.signing_secrets = known.map((k) => k.secret);
+      return sendJson(res, 200, echoed);
+    }
     const message = info.verified
       ? `Received ${info.type} for "${info.title}"`
       : 'Received, but the signature did not verify';

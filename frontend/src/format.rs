@@ -8,8 +8,35 @@ use shared::api::{ActionRun, LogEntryType, RunOutcome, RunStatus};
 use shared::incident::IncidentStatus;
 use shared::limits::MAX_ACTIONS_PER_SERVICE;
 
-/// `2026-11-22T17:36:01.123Z` as `2026-11-22 17:36:01 UTC`; anything else unchanged.
+/// A time as the viewer reads it: in the browser, in their own time zone and locale
+/// (`Intl.DateTimeFormat`, e.g. `2 Dec 2026, 07:12:01`); where no browser is at hand
+/// (native tests), [`utc_time`].
 pub fn display_time(rfc3339: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(local) = local_time(rfc3339) {
+        return local;
+    }
+    utc_time(rfc3339)
+}
+
+/// The viewer's locale and zone, through the browser's `Intl.DateTimeFormat`; `None` for
+/// text that is not a time.
+#[cfg(target_arch = "wasm32")]
+fn local_time(rfc3339: &str) -> Option<String> {
+    use wasm_bindgen::JsValue;
+    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return None;
+    }
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
+    js_sys::Reflect::set(&options, &"timeStyle".into(), &"medium".into()).ok()?;
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
+    format.format().call1(&format, &date).ok()?.as_string()
+}
+
+/// `2026-11-22T17:36:01.123Z` as `2026-11-22 17:36:01 UTC`; anything else unchanged.
+pub fn utc_time(rfc3339: &str) -> String {
     let utc = rfc3339.ends_with('Z') || rfc3339.ends_with('z');
     match (rfc3339.get(..10), rfc3339.get(11..19)) {
         (Some(date), Some(time)) if utc && rfc3339.as_bytes()[10] == b'T' => {

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, cookie_value, header};
 use crate::ids::{hex, new_id};
 use crate::store::audit::{self, Change};
-use crate::store::sql::{Db, Statement};
+use crate::store::sql::{Db, SqlArg, SqlValue, Statement};
 use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
 
@@ -248,6 +248,91 @@ impl Credential {
     }
 }
 
+/// The caller as a SQL row source `(pid, prole, pname)`: id, role and display name. A
+/// statement in the same batch as the credential's lookup selects `FROM (…) p` to act as
+/// the caller, so that signing in, authorizing and acting cost one round trip
+/// (`routes::runs`). The source yields no row exactly when [`Credential::resolve`]
+/// answers 401, from the same rows in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerSql {
+    template: String,
+    args: Vec<SqlArg>,
+}
+
+impl CallerSql {
+    /// The source, its parameters numbered from `?{first}`.
+    pub fn source(&self, first: usize) -> String {
+        (0..self.args.len())
+            .rev()
+            .fold(self.template.clone(), |sql, i| {
+                sql.replace(&format!("${}", i + 1), &format!("?{}", first + i))
+            })
+    }
+
+    /// Its parameters, in order.
+    pub fn args(&self) -> impl Iterator<Item = SqlValue<'_>> {
+        self.args.iter().map(SqlArg::value)
+    }
+
+    /// SQL that holds when the caller's role (`p.prole`) has `permission`: the role
+    /// table of `shared::roles`, spelled as a list.
+    pub fn allowed(permission: Permission) -> String {
+        let roles: Vec<String> = Role::ALL
+            .into_iter()
+            .filter(|role| role.can(permission))
+            .map(|role| format!("'{}'", role.as_str()))
+            .collect();
+        format!("p.prole IN ({})", roles.join(", "))
+    }
+}
+
+impl Credential {
+    /// The caller as SQL, see [`CallerSql`].
+    pub fn caller_sql(&self, app: &App) -> CallerSql {
+        let admin = Principal::admin();
+        let quoted = |text: &str| format!("'{}'", text.replace('\'', "''"));
+        let (id, name) = (quoted(&admin.id), quoted(&admin.name));
+        let owner = quoted(Role::Owner.as_str());
+        match self {
+            Self::AdminToken => CallerSql {
+                template: format!("SELECT {id} AS pid, {owner} AS prole, {name} AS pname"),
+                args: Vec::new(),
+            },
+            Self::Access(principal) => CallerSql {
+                template: "SELECT $1 AS pid, $2 AS prole, $3 AS pname".to_owned(),
+                args: vec![
+                    SqlArg::Text(principal.id.clone()),
+                    SqlArg::Text(principal.role.as_str().to_owned()),
+                    SqlArg::Text(principal.name.clone()),
+                ],
+            },
+            Self::ApiToken { hash } => CallerSql {
+                template: "SELECT u.id AS pid, u.role AS prole, u.name AS pname \
+                           FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+                    .to_owned(),
+                args: vec![SqlArg::Text(hash.clone())],
+            },
+            // A built-in owner's session counts only while the ADMIN_TOKEN it signed in
+            // with is the one set now (see `admin_session_is_current`).
+            Self::Session { hash } => CallerSql {
+                template: format!(
+                    "SELECT COALESCE(s.user_id, {id}) AS pid, \
+                         CASE WHEN s.user_id IS NULL THEN {owner} ELSE u.role END AS prole, \
+                         CASE WHEN s.user_id IS NULL THEN {name} ELSE u.name END AS pname \
+                     FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 \
+                       AND (s.user_id IS NOT NULL OR s.admin_token_hash = $3)"
+                ),
+                args: vec![
+                    SqlArg::Text(hash.clone()),
+                    SqlArg::Int(app.now_ms),
+                    SqlArg::Text(app.admin_token().map(|t| hash_token(&t)).unwrap_or_default()),
+                ],
+            },
+        }
+    }
+}
+
 /// Runs `statements` in one batch together with the credential's lookup, and answers who
 /// the caller is with the results of `statements`, in order. The statements run even
 /// for a caller who then turns out not to be signed in, so they must only read.
@@ -430,6 +515,32 @@ mod tests {
         assert!(Permission::ALL
             .into_iter()
             .all(|p| admin.require(p).is_ok()));
+    }
+
+    #[test]
+    fn the_caller_as_sql_numbers_its_parameters_where_it_is_placed() {
+        let sql = CallerSql {
+            template: "SELECT $1 AS pid, $2 AS prole, $3 AS pname".to_owned(),
+            args: vec![
+                SqlArg::Text("a".into()),
+                SqlArg::Text("b".into()),
+                SqlArg::Int(1),
+            ],
+        };
+        assert_eq!(sql.source(7), "SELECT ?7 AS pid, ?8 AS prole, ?9 AS pname");
+        assert_eq!(sql.args().count(), 3);
+    }
+
+    #[test]
+    fn the_roles_allowed_in_sql_are_those_of_the_role_table() {
+        assert_eq!(
+            CallerSql::allowed(Permission::RunActions),
+            "p.prole IN ('responder', 'manager', 'admin', 'owner')"
+        );
+        assert_eq!(
+            CallerSql::allowed(Permission::ReadAudit),
+            "p.prole IN ('admin', 'owner')"
+        );
     }
 
     #[test]

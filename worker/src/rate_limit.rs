@@ -77,9 +77,12 @@ pub fn sign_in_bucket(ip: &str) -> String {
     format!("sign_in_failures:ip:{ip}")
 }
 
+/// What every runs bucket starts with (SQL appends the user id in `store::runs`).
+pub const RUNS_BUCKET_PREFIX: &str = "runs:user:";
+
 /// The counter of one user's runs.
 pub fn runs_bucket(user_id: &str) -> String {
-    format!("runs:user:{user_id}")
+    format!("{RUNS_BUCKET_PREFIX}{user_id}")
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use crate::store::services;
 
 /// How often an edit without a revision is re-applied when other edits keep landing
 /// first, before it gives up with `edit_conflict`.
-const MAX_EDIT_ATTEMPTS: usize = 4;
+const MAX_EDIT_ATTEMPTS: usize = 8;
 
 /// `GET /api/services/{id}/actions`.
 pub async fn list_actions(app: &App, caller: &Principal, service_id: &str) -> ApiResult<Response> {
@@ -174,8 +174,8 @@ pub async fn update_action(
     Ok(json_response(&ActionResponse { action }, 200)?)
 }
 
-/// `DELETE /api/services/{id}/actions/{action_id}`: the row goes first, and with it the
-/// action; its KV values follow (or are swept).
+/// `DELETE /api/services/{id}/actions/{action_id}`: the row goes, and with it the
+/// action; the scheduled sweep removes its KV values.
 pub async fn delete_action(
     app: &App,
     caller: &Principal,
@@ -200,7 +200,9 @@ pub async fn delete_action(
     if !actions::remove(&db, service_id, action_id, &change).await? {
         return Err(ApiError::NotFound("Action"));
     }
-    actions::discard_revision(&kv, &current.row.config_key()).await;
+    // Its KV values stay for the sweep's grace period: a run or edit that read the row
+    // just before the delete then still finds its value, and is refused by D1 (404)
+    // rather than misled into "propagating".
     Ok(no_content()?)
 }
 

@@ -6,13 +6,15 @@
 //! A run is latency the responder waits through, and each sequential D1 round trip from
 //! an edge location costs tens of milliseconds, so the path is counted (`Server-Timing`
 //! on the answer):
-//! 1. one batch: the caller's credential, the incident, the action's index row, and an
-//!    earlier run with the same `Idempotency-Key` (a replay is answered here, before any
-//!    refusal);
-//! 2. one KV read: exactly the revision the row names;
-//! 3. one batch: the rate limit, the claim and its "started" timeline entry, conditional
-//!    on the action still being at that revision and enabled;
-//! 4. the POST, then one batch: the result (retried with backoff; it only moves a run
+//! 1. one batch: the caller's credential, the incident, the action's index row, an
+//!    earlier run with the same `Idempotency-Key` (a replay is answered from it, before
+//!    any refusal), the rate limit, and the claim with its "Running" timeline entry,
+//!    made as the caller (`auth::CallerSql`) and only where the role may run actions,
+//!    the action belongs to the incident's service and is enabled, and the caller is
+//!    within the limit;
+//! 2. one KV read of exactly the revision the row names (none when this isolate has read
+//!    that immutable value before); a run that cannot be sent after all is taken back;
+//! 3. the POST, then one batch: the result (retried with backoff; it only moves a run
 //!    out of `running`).
 
 use std::time::Duration;
@@ -24,7 +26,7 @@ use shared::roles::Permission;
 use worker::{console_error, Context, Delay, Request, Response};
 
 use crate::app::{now_ms, App, Fault};
-use crate::auth::{batch_with_lookup, Credential, Principal};
+use crate::auth::{batch_with_lookup, CallerSql, Credential, Principal};
 use crate::delivery::{blocked_verdict, build_delivery, classify, send, Delivery};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response};
@@ -32,10 +34,11 @@ use crate::ids::new_id;
 use crate::rate_limit::{runs_bucket, Window};
 use crate::redact;
 use crate::sealed;
+use crate::store::actions::OpenedAction;
 use crate::store::actions::{self, ActionRow, ActionView, Config};
 use crate::store::incidents::{self, IncidentRow};
 use crate::store::kv::Kv;
-use crate::store::runs::{self, Claim, Completion, NewRun, RateLimit, RunRow};
+use crate::store::runs::{self, Claim, ClaimRequest, Completion, NewRun, RateLimit, RunRow};
 use crate::store::sql::first_row;
 
 /// Pauses between attempts to write a run's result (D1 does not retry writes), all
@@ -60,13 +63,19 @@ pub async fn create_run(
         check_idempotency_key(key)?;
     }
     let db = app.db()?;
-    // Round trip 1: who is calling, and everything the run needs to know from D1.
-    let mut reads = vec![
+    let run_id = new_id("run");
+    let rate = RateLimit {
+        window: Window::at(app.now_ms),
+        limit: app.runs_per_minute_per_user(),
+    };
+    // Round trip 1: who is calling, everything the run needs to know, and the claim
+    // itself, made as the caller and only if they may.
+    let mut batch = vec![
         incidents::get_statement(&db, incident_id)?,
         actions::row_of(&db, action_id)?,
     ];
     if let Some(key) = &idempotency_key {
-        reads.push(runs::find_by_key(
+        batch.push(runs::find_by_key(
             &db,
             incident_id,
             action_id,
@@ -74,10 +83,28 @@ pub async fn create_run(
             app.now_ms,
         )?);
     }
-    let (caller, results) = batch_with_lookup(credential, app, &db, reads).await?;
+    let claim_at = batch.len();
+    let claim = ClaimRequest {
+        run_id: &run_id,
+        incident_id,
+        action_id,
+        idempotency_key: idempotency_key.as_deref(),
+        started_at: app.now_ms,
+    };
+    let caller_sql = credential.caller_sql(app);
+    let allowed = CallerSql::allowed(permission);
+    batch.extend(runs::claim_statements(
+        &db,
+        &claim,
+        &caller_sql,
+        &allowed,
+        &rate,
+    )?);
+    let (caller, results) = batch_with_lookup(credential, app, &db, batch).await?;
     caller.guard_cross_site(req)?;
     let caller = caller.principal;
     caller.require(permission)?;
+    // A replay is answered before any refusal: the earlier run was read before the claim.
     if idempotency_key.is_some() {
         if let Some(earlier) = first_row::<RunRow>(&results, 2, "run reads")? {
             return replay(earlier);
@@ -88,70 +115,41 @@ pub async fn create_run(
     let row: ActionRow = first_row::<ActionRow>(&results, 1, "run reads")?
         .filter(|row| row.service_id == incident.service_id())
         .ok_or(ApiError::NotFound("Action"))?;
-    // Rows from before revisions keep their enabled flag in the record, read below.
-    if row.revision > 0 && row.enabled == 0 {
-        return Err(disabled(&row.name.clone().unwrap_or_default()));
+    let bucket = runs_bucket(&caller.id);
+    match runs::claim_outcome(results.get(claim_at..).unwrap_or_default(), rate.limit)? {
+        Claim::Claimed => {}
+        Claim::RateLimited => {
+            return Err(ApiError::RateLimited {
+                what: "runs started by you",
+                retry_after_secs: rate.window.retry_after_secs,
+            })
+        }
+        Claim::NotClaimed => return Err(disabled(row.name.as_deref().unwrap_or_default())),
     }
-    // The one KV read: exactly the revision the row names, never an older one.
-    let view = ActionView {
-        config: read_exact_revision(&app.kv()?, &row).await?,
-        row,
+    // The one KV read (none when this isolate has read the revision before): exactly
+    // the revision the row names, never an older one. A run that cannot be sent after
+    // all is taken back, so a refusal leaves no trace.
+    let undo = || async {
+        if let Err(error) = runs::undo_claim(&db, &run_id, &bucket, rate.window).await {
+            console_error!("taking back run {run_id}: {error:?}; the scheduled handler settles it");
+        }
     };
-    if !view.enabled() {
-        return Err(disabled(&view.name()));
-    }
-    let keyring = sealed::keyring(app)?;
-    let unreadable =
-        |why: String| ApiError::Conflict("action_unreadable", format!("{why}. Nothing was sent"));
-    let (health, problem) = view.health(&keyring);
-    let (Config::Readable(record), ActionHealth::Ok) = (&view.config, health) else {
-        return Err(unreadable(
-            problem.unwrap_or_else(|| "Its configuration cannot be opened".into()),
-        ));
+    let action = match open_action(app, row).await {
+        Ok(action) => action,
+        Err(refusal) => {
+            undo().await;
+            return Err(refusal);
+        }
     };
-    let action = record.open(&keyring).map_err(|error| {
-        console_error!("opening action {action_id}: {error}");
-        unreadable("Its secrets cannot be opened with the configured keys; re-enter them or delete the action".into())
-    })?;
     let run = NewRun {
-        id: new_id("run"),
+        id: run_id.clone(),
         incident_id: incident_id.to_owned(),
         action_id: action_id.to_owned(),
         action_name: action.name.clone(),
         requested_by: caller.id.clone(),
-        idempotency_key,
         action_revision: action.revision,
         started_at: app.now_ms,
     };
-    // Round trip 2: rate limit, claim and "started" entry, if the action did not change.
-    let window = Window::at(app.now_ms);
-    let rate = RateLimit {
-        bucket: &runs_bucket(&caller.id),
-        window,
-        limit: app.runs_per_minute_per_user(),
-    };
-    match runs::claim(&db, &run, &caller.name, &rate).await? {
-        Claim::Claimed => {}
-        Claim::Existing(earlier) => return replay(*earlier),
-        Claim::RateLimited => {
-            return Err(ApiError::RateLimited {
-                what: "runs started by you",
-                retry_after_secs: window.retry_after_secs,
-            })
-        }
-        Claim::ActionChanged(None) => return Err(ApiError::NotFound("Action")),
-        Claim::ActionChanged(Some(state)) if state.enabled == 0 => {
-            return Err(disabled(&action.name))
-        }
-        Claim::ActionChanged(Some(_)) => {
-            return Err(ApiError::Conflict(
-                "action_changed",
-                "The action was changed while this run was starting; nothing was sent. Run it \
-                 again to send its new version"
-                    .to_owned(),
-            ))
-        }
-    }
     let delivery = build_delivery(
         &run.id,
         app.now_ms,
@@ -233,13 +231,43 @@ fn replay(earlier: RunRow) -> ApiResult<Response> {
     Ok(response)
 }
 
+/// The action of `row`, its secrets opened for sending; or why it cannot be sent: its
+/// revision is not here (503), it is disabled (a row from before revisions keeps that in
+/// its record), or it cannot be opened (409 `action_unreadable`).
+async fn open_action(app: &App, row: ActionRow) -> ApiResult<OpenedAction> {
+    let view = ActionView {
+        config: read_exact_revision(&app.kv()?, &row).await?,
+        row,
+    };
+    if !view.enabled() {
+        return Err(disabled(&view.name()));
+    }
+    let keyring = sealed::keyring(app)?;
+    let unreadable =
+        |why: String| ApiError::Conflict("action_unreadable", format!("{why}. Nothing was sent"));
+    let (health, problem) = view.health(&keyring);
+    let (Config::Readable(record), ActionHealth::Ok) = (&view.config, health) else {
+        return Err(unreadable(
+            problem.unwrap_or_else(|| "Its configuration cannot be opened".into()),
+        ));
+    };
+    record.open(&keyring).map_err(|error| {
+        console_error!("opening action {}: {error}", view.row.action_id);
+        unreadable(
+            "Its secrets cannot be opened with the configured keys; re-enter them or delete \
+             the action"
+                .into(),
+        )
+    })
+}
+
 /// Reads exactly the revision `row` names. One read when it is here (the usual case); a
 /// revision written moments ago elsewhere is polled briefly, then answered 503
 /// `config_propagating`. An older revision is never used instead.
 async fn read_exact_revision(kv: &Kv, row: &ActionRow) -> ApiResult<Config> {
     let mut waited = 0;
     loop {
-        match actions::read_config(kv, row).await {
+        match actions::read_config_for_run(kv, row).await {
             Config::Propagating if waited < CONFIG_PROPAGATION_WAIT_MS => {
                 Delay::from(Duration::from_millis(PROPAGATION_POLL_MS)).await;
                 waited += PROPAGATION_POLL_MS;

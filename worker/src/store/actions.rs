@@ -17,6 +17,10 @@
 //! Secrets stay sealed (`sealed.rs`) inside records. Listing, reading and editing copy
 //! sealed values as they are; only the run path opens them ([`ActionRecord::open`]).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use shared::action::ValidAction;
@@ -566,13 +570,53 @@ pub async fn read_config(kv: &Kv, row: &ActionRow) -> Config {
     match kv.get_text(&row.config_key()).await {
         Ok(Some(text)) => parse_record(&text, row),
         Ok(None) => Config::Propagating,
-        Err(error) => {
-            console_warn!("reading action {}: {error:?}", row.action_id);
-            Config::Unreadable(
-                "Its configuration could not be read just now; try again in a moment".to_owned(),
-            )
-        }
+        Err(error) => unreadable_now(row, &error),
     }
+}
+
+/// Revision values are immutable, so an isolate may keep the ones it has sent: a run
+/// from a warm isolate then needs no KV read at all (in production a KV read that misses
+/// the location's cache costs far more than the D1 trips). Only the run path uses this;
+/// listings and pages read KV, so they show a record's health as stored. Bounded, and
+/// emptied when full. What it holds is sealed: it opens only with the keys configured.
+const REVISION_CACHE_ENTRIES: usize = 256;
+
+thread_local! {
+    static REVISION_CACHE: RefCell<HashMap<String, Rc<str>>> = RefCell::new(HashMap::new());
+}
+
+/// [`read_config`] for the run path: a revision this isolate has read before is not read
+/// again. Values from before revisions (no `config_key`) are mutable and always read.
+pub async fn read_config_for_run(kv: &Kv, row: &ActionRow) -> Config {
+    let Some(key) = row.config_key.as_deref() else {
+        return read_config(kv, row).await;
+    };
+    if let Some(text) = REVISION_CACHE.with(|cache| cache.borrow().get(key).cloned()) {
+        return parse_record(&text, row);
+    }
+    let text = match kv.get_text(key).await {
+        Ok(Some(text)) => text,
+        Ok(None) => return Config::Propagating,
+        Err(error) => return unreadable_now(row, &error),
+    };
+    let config = parse_record(&text, row);
+    if matches!(config, Config::Readable(_)) {
+        REVISION_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= REVISION_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(key.to_owned(), Rc::from(text));
+        });
+    }
+    config
+}
+
+fn unreadable_now(row: &ActionRow, error: &ApiError) -> Config {
+    console_warn!("reading action {}: {error:?}", row.action_id);
+    Config::Unreadable(
+        "Its configuration could not be read just now; try again in a moment".to_owned(),
+    )
 }
 
 /// The rows with their configurations, read in parallel.
@@ -689,12 +733,7 @@ pub async fn insert(
             limit.into(),
         ],
     )?;
-    let audit = audit::insert_when(
-        db,
-        audit,
-        "EXISTS (SELECT 1 FROM action_slots WHERE config_key = ?11)",
-        &[key.into()],
-    )?;
+    let audit = audit_if_pointing_at(db, audit, key)?;
     let results = db.batch(vec![insert, audit]).await?;
     if results.first().is_some_and(|insert| changes(insert) == 1) {
         return Ok(Ok(()));
@@ -721,6 +760,17 @@ pub async fn insert(
         // clash is the accurate past tense, and a retry will succeed.
         _ => SlotRefusal::NameTaken,
     }))
+}
+
+/// The audit record of a change that made a row point at `key`, written only if it did
+/// (each write has a key of its own, so this is exactly "the change landed").
+fn audit_if_pointing_at(db: &Db, audit: &Change<'_>, key: &str) -> ApiResult<Statement> {
+    audit::insert_when(
+        db,
+        audit,
+        "EXISTS (SELECT 1 FROM action_slots WHERE config_key = ?11)",
+        &[key.into()],
+    )
 }
 
 /// What [`advance`] did.
@@ -765,12 +815,7 @@ pub async fn advance(
             (from_revision as i64).into(),
         ],
     )?;
-    let audit = audit::insert_when(
-        db,
-        audit,
-        "EXISTS (SELECT 1 FROM action_slots WHERE config_key = ?11)",
-        &[key.into()],
-    )?;
+    let audit = audit_if_pointing_at(db, audit, key)?;
     let now = statement(
         db,
         "SELECT revision, config_key = ?2 AS advanced FROM action_slots WHERE action_id = ?1",

@@ -55,15 +55,18 @@ pub async fn sweep_old(db: &Db, now_ms: i64) -> ApiResult<usize> {
     Ok(super::sql::changes(&result))
 }
 
-/// Takes back one event counted by `hit` (a sign-in that turned out to succeed).
-pub async fn release(db: &Db, bucket: &str, window: Window) -> ApiResult<()> {
+/// The statement that takes back one event counted by `hit`.
+pub fn release_statement(db: &Db, bucket: &str, window: Window) -> ApiResult<Statement> {
     statement(
         db,
         "UPDATE rate_limits SET count = count - 1 \
          WHERE bucket = ?1 AND window_start = ?2 AND count > 0",
         &[bucket.into(), window.start_ms.into()],
-    )?
-    .run()
-    .await?;
+    )
+}
+
+/// Takes back one event counted by `hit` (a sign-in that turned out to succeed).
+pub async fn release(db: &Db, bucket: &str, window: Window) -> ApiResult<()> {
+    release_statement(db, bucket, window)?.run().await?;
     Ok(())
 }

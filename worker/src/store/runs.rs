@@ -3,22 +3,24 @@
 //!
 //! Claiming first is what makes `Idempotency-Key` safe: the unique index on
 //! (incident, action, key) lets exactly one of two concurrent identical requests send.
-//! The claim also counts the caller's rate limit and checks that the action is still at
-//! the revision being sent, in the same batch, so a run costs two D1 round trips before
-//! its POST leaves. Finishing only moves a run out of `running`, so it can be retried
+//! The claim acts as the caller in the very batch that looks the caller's credential up,
+//! and counts the rate limit there too, so a run costs one D1 round trip before its POST
+//! leaves. Finishing only moves a run out of `running`, so it can be retried
 //! safely; a run nobody finished is settled as `unknown` by the scheduled handler.
 
 use serde::Deserialize;
 use shared::api::{ActionRun, RunOutcome, RunStatus, SentHeader};
 use shared::limits::{IDEMPOTENCY_WINDOW_HOURS, RUN_DEADLINE_SECS};
 use shared::time::format_rfc3339;
+use worker::D1Result;
 
 use super::rate_limits;
-use super::sql::{changes, first_row, statement, Db, Statement};
+use super::sql::{changes, statement, Db, SqlValue, Statement};
+use crate::auth::CallerSql;
 use crate::delivery::Verdict;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
-use crate::rate_limit::{self, Window};
+use crate::rate_limit::{self, Window, RUNS_BUCKET_PREFIX};
 
 /// An `action_runs` row.
 #[derive(Debug, Clone, Deserialize)]
@@ -105,8 +107,6 @@ pub struct NewRun {
     pub action_name: String,
     /// Who pressed the button.
     pub requested_by: String,
-    /// The client's `Idempotency-Key`, if any.
-    pub idempotency_key: Option<String>,
     /// The revision of the action's configuration being sent.
     pub action_revision: u64,
     /// Now (ms).
@@ -153,29 +153,31 @@ impl NewRun {
     }
 }
 
-/// The result of trying to start a run.
-pub enum Claim {
-    /// This request owns the run and must send it.
-    Claimed,
-    /// An earlier request with the same key owns it; nothing must be sent.
-    Existing(Box<RunRow>),
-    /// The caller started too many runs this window; nothing was recorded.
-    RateLimited,
-    /// The action was deleted, disabled or edited since it was read; nothing was
-    /// recorded. Carries the row as it is now (`None`: deleted).
-    ActionChanged(Option<ActionState>),
+/// A run about to be claimed, before anything about it is read.
+pub struct ClaimRequest<'a> {
+    /// The new run's id.
+    pub run_id: &'a str,
+    /// The incident.
+    pub incident_id: &'a str,
+    /// The action.
+    pub action_id: &'a str,
+    /// The client's `Idempotency-Key`, if any.
+    pub idempotency_key: Option<&'a str>,
+    /// Now (ms).
+    pub started_at: i64,
 }
 
-/// An action's row as the claim found it.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct ActionState {
-    /// 1 when enabled.
-    pub enabled: i64,
+/// What [`claim_statements`] count against: the caller's bucket prefix, the window and
+/// the limit.
+pub struct RateLimit {
+    /// The window now.
+    pub window: Window,
+    /// Runs allowed per window.
+    pub limit: i64,
 }
 
 /// The read of the earlier run with `key` for this incident and action within the
-/// idempotency window, to batch with a run's first reads: a replay is answered before
-/// anything else is checked.
+/// idempotency window: a replay is answered before anything else is checked.
 pub fn find_by_key(
     db: &Db,
     incident_id: &str,
@@ -202,120 +204,163 @@ fn idempotency_window_start(now_ms: i64) -> i64 {
     now_ms - IDEMPOTENCY_WINDOW_HOURS * 3_600_000
 }
 
-/// The "started" line of a run's timeline entry; [`finish`] replaces it with the result.
-pub fn started_summary(action_name: &str) -> String {
-    format!("Running \"{action_name}\"… waiting for the endpoint")
-}
+/// How a run's timeline entry reads until it finishes: `Running "<name>"…`.
+const STARTED_PREFIX: &str = "Running \"";
+const STARTED_SUFFIX: &str = "\"… waiting for the endpoint";
 
-/// What [`claim`] counts against: the caller's bucket, the window, and the limit.
-pub struct RateLimit<'a> {
-    /// The caller's bucket.
-    pub bucket: &'a str,
-    /// The current window.
-    pub window: Window,
-    /// Runs allowed per window.
-    pub limit: i64,
-}
-
-/// Records a `running` run and its "started" timeline entry in one batch, counting the
-/// caller's rate limit and checking the action is still enabled at the revision being
-/// sent, unless the idempotency key was used for this incident and action within the
-/// window (the earlier run is returned).
-pub async fn claim(
+/// The statements that claim a run as the caller, to go into the same batch as the
+/// caller's credential lookup (after a [`find_by_key`] when there is a key): forget the
+/// key if it is older than the window, count the caller's rate limit, insert the run as
+/// `running` (only while the caller's role may run actions, the action belongs to the
+/// incident's service and is enabled, and the caller is within the limit), and its
+/// "Running …" timeline entry. Read the outcome with [`claim_outcome`].
+pub fn claim_statements(
     db: &Db,
-    run: &NewRun,
-    agent_name: &str,
-    rate: &RateLimit<'_>,
-) -> ApiResult<Claim> {
-    let key = run.idempotency_key.as_deref();
-    let revision = i64::try_from(run.action_revision).unwrap_or(i64::MAX);
-    let mut batch = vec![rate_limits::hit_statement(db, rate.bucket, rate.window)?];
-    if let Some(key) = key {
+    claim: &ClaimRequest<'_>,
+    caller: &CallerSql,
+    allowed: &str,
+    rate: &RateLimit,
+) -> ApiResult<Vec<Statement>> {
+    let mut batch = Vec::new();
+    if let Some(key) = claim.idempotency_key {
         // A key older than the window is forgotten first, so it may start a new run.
         batch.push(statement(
             db,
             "UPDATE action_runs SET idempotency_key = NULL \
              WHERE incident_id = ?1 AND action_id = ?2 AND idempotency_key = ?3 AND started_at < ?4",
             &[
-                (&run.incident_id).into(),
-                (&run.action_id).into(),
+                claim.incident_id.into(),
+                claim.action_id.into(),
                 key.into(),
-                idempotency_window_start(run.started_at).into(),
+                idempotency_window_start(claim.started_at).into(),
             ],
         )?);
     }
-    let insert_at = batch.len();
-    batch.push(statement(
+    // Each statement's own parameters come first; the caller's follow.
+    fn with_caller<'a>(args: &[SqlValue<'a>], caller: &'a CallerSql) -> Vec<SqlValue<'a>> {
+        let mut all = args.to_vec();
+        all.extend(caller.args());
+        all
+    }
+    // A replay (an earlier run with the key) is not counted: it sends nothing.
+    let hit = statement(
+        db,
+        &format!(
+            "INSERT INTO rate_limits (bucket, window_start, count) \
+             SELECT ?1 || p.pid, ?2, 1 FROM ({}) p \
+             WHERE {allowed} AND NOT EXISTS (SELECT 1 FROM action_runs \
+                 WHERE incident_id = ?3 AND action_id = ?4 AND idempotency_key = ?5) \
+             ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 \
+             RETURNING count",
+            caller.source(6)
+        ),
+        &with_caller(
+            &[
+                RUNS_BUCKET_PREFIX.into(),
+                rate.window.start_ms.into(),
+                claim.incident_id.into(),
+                claim.action_id.into(),
+                claim.idempotency_key.into(),
+            ],
+            caller,
+        ),
+    )?;
+    let insert = statement(
         db,
         &format!(
             "INSERT INTO action_runs ({COLUMNS}, idempotency_key) \
-             SELECT ?1, ?2, ?3, ?4, 'running', NULL, NULL, NULL, NULL, NULL, ?5, ?6, ?7, NULL, ?8 \
-             WHERE (SELECT count FROM rate_limits WHERE bucket = ?9 AND window_start = ?10) <= ?11 \
-               AND EXISTS (SELECT 1 FROM action_slots WHERE action_id = ?3 AND revision = ?6 \
-                           AND (enabled = 1 OR revision = 0)) \
+             SELECT ?1, i.id, a.action_id, COALESCE(a.name, ''), 'running', NULL, NULL, NULL, \
+                 NULL, NULL, p.pid, a.revision, ?4, NULL, ?5 \
+             FROM incidents i JOIN action_slots a ON a.service_id = i.service_id, ({}) p \
+             WHERE i.id = ?2 AND a.action_id = ?3 AND {allowed} \
+               AND (a.enabled = 1 OR a.revision = 0) \
+               AND (SELECT count FROM rate_limits \
+                    WHERE bucket = ?6 || p.pid AND window_start = ?7) <= ?8 \
              ON CONFLICT (incident_id, action_id, idempotency_key) \
-             WHERE idempotency_key IS NOT NULL DO NOTHING"
+             WHERE idempotency_key IS NOT NULL DO NOTHING",
+            caller.source(9)
         ),
-        &[
-            (&run.id).into(),
-            (&run.incident_id).into(),
-            (&run.action_id).into(),
-            (&run.action_name).into(),
-            (&run.requested_by).into(),
-            revision.into(),
-            run.started_at.into(),
-            key.into(),
-            rate.bucket.into(),
-            rate.window.start_ms.into(),
-            rate.limit.into(),
-        ],
-    )?);
-    batch.push(statement(
+        &with_caller(
+            &[
+                claim.run_id.into(),
+                claim.incident_id.into(),
+                claim.action_id.into(),
+                claim.started_at.into(),
+                claim.idempotency_key.into(),
+                RUNS_BUCKET_PREFIX.into(),
+                rate.window.start_ms.into(),
+                rate.limit.into(),
+            ],
+            caller,
+        ),
+    )?;
+    let entry = statement(
         db,
-        "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, created_at) \
-         SELECT ?1, incident_id, 'action_run', ?2, ?3, id, started_at FROM action_runs WHERE id = ?4",
-        &[
-            new_id("log").as_str().into(),
-            agent_name.into(),
-            started_summary(&run.action_name).as_str().into(),
-            (&run.id).into(),
-        ],
-    )?);
-    let existing_at = batch.len();
-    if let Some(key) = key {
-        batch.push(find_by_key(
-            db,
-            &run.incident_id,
-            &run.action_id,
-            key,
-            run.started_at,
-        )?);
-    }
-    let state_at = batch.len();
-    batch.push(statement(
-        db,
-        "SELECT enabled FROM action_slots WHERE action_id = ?1",
-        &[(&run.action_id).into()],
-    )?);
-    let results = db.batch(batch).await?;
-    if results
-        .get(insert_at)
-        .is_some_and(|insert| changes(insert) == 1)
-    {
+        &format!(
+            "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, created_at) \
+             SELECT ?1, r.incident_id, 'action_run', p.pname, ?2 || r.action_name || ?3, r.id, \
+                 r.started_at \
+             FROM action_runs r, ({}) p WHERE r.id = ?4",
+            caller.source(5)
+        ),
+        &with_caller(
+            &[
+                new_id("log").as_str().into(),
+                STARTED_PREFIX.into(),
+                STARTED_SUFFIX.into(),
+                claim.run_id.into(),
+            ],
+            caller,
+        ),
+    )?;
+    batch.extend([hit, insert, entry]);
+    Ok(batch)
+}
+
+/// What the statements of [`claim_statements`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The run is recorded as `running`: send it.
+    Claimed,
+    /// The caller is over the limit; nothing was recorded.
+    RateLimited,
+    /// Nothing was recorded for another reason the first reads explain (the action is
+    /// disabled, gone, or not of this incident's service).
+    NotClaimed,
+}
+
+/// Reads the results of [`claim_statements`] (and only those, in order).
+pub fn claim_outcome(results: &[D1Result], limit: i64) -> ApiResult<Claim> {
+    let [.., hit, insert, _entry] = results else {
+        return Err(ApiError::Internal("claim: missing results".into()));
+    };
+    if changes(insert) == 1 {
         return Ok(Claim::Claimed);
     }
-    if key.is_some() {
-        let existing: Option<RunRow> = first_row(&results, existing_at, "claim")?;
-        if let Some(existing) = existing.filter(|row| row.id != run.id) {
-            return Ok(Claim::Existing(Box::new(existing)));
-        }
-    }
-    if rate_limit::exceeds(rate_limits::counted(results.first())?, rate.limit) {
-        return Ok(Claim::RateLimited);
-    }
-    Ok(Claim::ActionChanged(first_row(
-        &results, state_at, "claim",
-    )?))
+    let count = rate_limits::counted(Some(hit)).ok();
+    Ok(match count {
+        Some(count) if rate_limit::exceeds(count, limit) => Claim::RateLimited,
+        Some(_) | None => Claim::NotClaimed,
+    })
+}
+
+/// Takes a claim back when the run turns out not to be sendable after all (its
+/// configuration is not here yet, or cannot be opened): the run, its timeline entry and
+/// its count go, so a refused run leaves no trace. One batch.
+pub async fn undo_claim(db: &Db, run_id: &str, bucket: &str, window: Window) -> ApiResult<()> {
+    let entry = statement(
+        db,
+        "DELETE FROM log_entries WHERE run_id = ?1",
+        &[run_id.into()],
+    )?;
+    let run = statement(
+        db,
+        "DELETE FROM action_runs WHERE id = ?1 AND status = 'running'",
+        &[run_id.into()],
+    )?;
+    let count = rate_limits::release_statement(db, bucket, window)?;
+    db.batch(vec![entry, run, count]).await?;
+    Ok(())
 }
 
 /// Stores how the run ended, and turns its "started" timeline entry into the result, in
@@ -347,7 +392,7 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
     let update = statement(
         db,
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
-         response_excerpt = ?6, request_headers = ?7, finished_at = ?8 \
+         response_excerpt = ?6, request_headers = ?7, finished_at = ?8, action_name = ?9 \
          WHERE id = ?1 AND status = 'running'",
         &[
             (&run.id).into(),
@@ -358,6 +403,8 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
             (&verdict.excerpt).into(),
             request_headers.as_deref().into(),
             (*finished_at).into(),
+            // Runs of actions from before revisions learn their name from the record.
+            (&run.action_name).into(),
         ],
     )?;
     let results = db.batch(vec![entry, update]).await?;

@@ -133,6 +133,25 @@ impl From<Option<i64>> for SqlValue<'_> {
     }
 }
 
+/// An owned parameter, for SQL fragments built before the statement they go into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlArg {
+    /// TEXT.
+    Text(String),
+    /// INTEGER.
+    Int(i64),
+}
+
+impl SqlArg {
+    /// The parameter, borrowed.
+    pub fn value(&self) -> SqlValue<'_> {
+        match self {
+            Self::Text(text) => SqlValue::Text(text),
+            Self::Int(n) => SqlValue::Int(*n),
+        }
+    }
+}
+
 impl SqlValue<'_> {
     fn to_js(self) -> JsValue {
         match self {
