@@ -259,6 +259,41 @@ export async function request(method, url, body, headers = {}) {
   return { status: response.status, headers: response.headers, text, json, ms };
 }
 
+/**
+ * A data folder for one `wrangler dev` (or `reuseDir` to continue one), removed by the
+ * watchdog if this process dies first. `removeDir()` deletes it.
+ */
+function dataDir(reuseDir) {
+  const persistDir = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ia-e2e-'));
+  ensureWatchdog();
+  watchdog.stdin.write(`D ${persistDir}\n`);
+  const removeDir = () => {
+    fs.rmSync(persistDir, { recursive: true, force: true });
+    if (watchdog?.stdin.writable) watchdog.stdin.write(`d ${persistDir}\n`);
+  };
+  return { persistDir, removeDir };
+}
+
+/**
+ * Polls `probe` (a fetch that resolves to true once the process answers as it should)
+ * until it does; stops the process, removes its data and throws if it never does.
+ */
+async function untilAnswering(dev, probe, removeDir, what) {
+  const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (dev.child.exitCode !== null) break;
+    try {
+      if (await probe()) return;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(250);
+  }
+  await dev.stop();
+  removeDir();
+  throw new Error(`${what}:\n${dev.output()}`);
+}
+
 // ---------------------------------------------------------------------------------------
 // The worker
 // ---------------------------------------------------------------------------------------
@@ -282,13 +317,7 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
   // A restart on the same data keeps the token when the caller passes it in `vars`.
   const token = vars.ADMIN_TOKEN ?? `test-${crypto.randomBytes(18).toString('base64url')}`;
   // `persistDir` continues the data of a worker stopped with `keepData` (a restart).
-  const persistDir = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ia-e2e-'));
-  ensureWatchdog();
-  watchdog.stdin.write(`D ${persistDir}\n`);
-  const removeDir = () => {
-    fs.rmSync(persistDir, { recursive: true, force: true });
-    if (watchdog?.stdin.writable) watchdog.stdin.write(`d ${persistDir}\n`);
-  };
+  const { persistDir, removeDir } = dataDir(reuseDir);
   // A fresh encryption key per worker, as `scripts/dev` writes one into .dev.vars.
   const encryptionKey = crypto.randomBytes(32).toString('base64');
   const allVars = {
@@ -314,28 +343,17 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
   const dev = spawnTracked(wrangler, args, { echo });
   const baseUrl = `http://127.0.0.1:${port}`;
 
-  const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
-  let ready = false;
-  while (Date.now() < deadline) {
-    if (dev.child.exitCode !== null) break;
-    try {
-      // Any answer from /api means the worker, not only the proxy, is up.
+  // Any answer from /api means the worker, not only the proxy, is up.
+  await untilAnswering(
+    dev,
+    async () => {
       const res = await fetch(`${baseUrl}/api/session`, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) {
-        ready = true;
-        break;
-      }
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(250);
-  }
-  if (!ready) {
-    await dev.stop();
-    removeDir();
-    throw new Error(`wrangler dev did not answer on ${baseUrl}:\n${dev.output()}`);
-  }
+      return res.status === 200 || res.status === 401;
+    },
+    removeDir,
+    `wrangler dev did not answer on ${baseUrl}`,
+  );
 
   const authorization = { authorization: `Bearer ${token}` };
   return {
@@ -555,13 +573,7 @@ export async function startProxy({ target, echo = !!process.env.E2E_ECHO }) {
     throw new Error('bench/proxy/build/ does not exist: scripts/bench builds it');
   }
   const port = await freePort();
-  const persistDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-proxy-'));
-  ensureWatchdog();
-  watchdog.stdin.write(`D ${persistDir}\n`);
-  const removeDir = () => {
-    fs.rmSync(persistDir, { recursive: true, force: true });
-    if (watchdog?.stdin.writable) watchdog.stdin.write(`d ${persistDir}\n`);
-  };
+  const { persistDir, removeDir } = dataDir();
   const wrangler = path.join(ROOT, 'node_modules/.bin/wrangler');
   const args = [
     'dev',
@@ -577,27 +589,16 @@ export async function startProxy({ target, echo = !!process.env.E2E_ECHO }) {
   const baseUrl = `http://127.0.0.1:${port}`;
 
   // Ready once a POST makes the whole trip: proxy, target, and back with its status.
-  const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
-  let ready = false;
-  while (Date.now() < deadline) {
-    if (dev.child.exitCode !== null) break;
-    try {
+  await untilAnswering(
+    dev,
+    async () => {
       const res = await fetch(`${baseUrl}/status/204`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
-      if (res.status === 204) {
-        ready = true;
-        break;
-      }
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(250);
-  }
-  if (!ready) {
-    await dev.stop();
-    removeDir();
-    throw new Error(`the bench proxy did not answer on ${baseUrl}:\n${dev.output()}`);
-  }
+      return res.status === 204;
+    },
+    removeDir,
+    `the bench proxy did not answer on ${baseUrl}`,
+  );
   return {
     baseUrl,
     port,
