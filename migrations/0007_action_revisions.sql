@@ -16,8 +16,15 @@ ALTER TABLE action_slots ADD COLUMN updated_at INTEGER;
 -- The revision a run sent (NULL for runs from before revisions).
 ALTER TABLE action_runs ADD COLUMN action_revision INTEGER;
 
+-- A run is its own timeline entry: the line is derived from the run when the timeline is
+-- read ("Running …" while it runs, then its result), so a run's record and its line can
+-- never disagree and a run costs no writes to log_entries. The run keeps who pressed the
+-- button by name, as the entries did; the entries written for runs before this go.
+ALTER TABLE action_runs ADD COLUMN requested_by_name TEXT;
+UPDATE action_runs SET requested_by_name = (
+    SELECT agent FROM log_entries WHERE log_entries.run_id = action_runs.id LIMIT 1);
+DELETE FROM log_entries WHERE type = 'action_run';
+
 -- The scheduled handler looks for runs left `running` and for expired sessions.
 CREATE INDEX action_runs_running ON action_runs (started_at) WHERE status = 'running';
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
--- One timeline entry per run, found by its run when the run finishes.
-CREATE INDEX log_entries_by_run ON log_entries (run_id) WHERE run_id IS NOT NULL;

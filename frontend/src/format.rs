@@ -319,6 +319,7 @@ mod tests {
             response_excerpt: None,
             request_headers: None,
             requested_by: "admin".into(),
+            requested_by_name: None,
             action_revision: None,
             started_at: "t".into(),
             finished_at: None,

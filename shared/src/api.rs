@@ -541,6 +541,9 @@ pub struct ActionRun {
     pub request_headers: Option<Vec<SentHeader>>,
     /// Who pressed the button.
     pub requested_by: String,
+    /// Their display name then (`null` for runs recorded before names were kept).
+    #[serde(default)]
+    pub requested_by_name: Option<String>,
     /// The revision of the action's configuration that was sent; `null` for runs from
     /// before revisions.
     #[serde(default)]

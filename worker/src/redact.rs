@@ -115,6 +115,7 @@ mod tests {
                 value: REDACTED.into(),
             }]),
             requested_by: "admin".into(),
+            requested_by_name: None,
             action_revision: Some(1),
             started_at: "t".into(),
             finished_at: Some("t".into()),

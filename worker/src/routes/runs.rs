@@ -36,7 +36,7 @@ use crate::redact;
 use crate::sealed;
 use crate::store::actions::OpenedAction;
 use crate::store::actions::{self, ActionRow, ActionView, Config};
-use crate::store::incidents::{self, IncidentRow};
+use crate::store::incidents::{self, IncidentRow, WithActionRow};
 use crate::store::kv::Kv;
 use crate::store::runs::{self, Claim, ClaimRequest, Completion, NewRun, RateLimit, RunRow};
 use crate::store::sql::first_row;
@@ -70,10 +70,11 @@ pub async fn create_run(
     };
     // Round trip 1: who is calling, everything the run needs to know, and the claim
     // itself, made as the caller and only if they may.
-    let mut batch = vec![
-        incidents::get_statement(&db, incident_id)?,
-        actions::row_of(&db, action_id)?,
-    ];
+    let mut batch = vec![incidents::get_with_action_statement(
+        &db,
+        incident_id,
+        action_id,
+    )?];
     if let Some(key) = &idempotency_key {
         batch.push(runs::find_by_key(
             &db,
@@ -106,14 +107,16 @@ pub async fn create_run(
     caller.require(permission)?;
     // A replay is answered before any refusal: the earlier run was read before the claim.
     if idempotency_key.is_some() {
-        if let Some(earlier) = first_row::<RunRow>(&results, 2, "run reads")? {
+        if let Some(earlier) = first_row::<RunRow>(&results, 1, "run reads")? {
             return replay(earlier);
         }
     }
     let incident: IncidentRow =
         first_row(&results, 0, "run reads")?.ok_or(ApiError::NotFound("Incident"))?;
-    let row: ActionRow = first_row::<ActionRow>(&results, 1, "run reads")?
-        .filter(|row| row.service_id == incident.service_id())
+    let row: ActionRow = first_row::<WithActionRow>(&results, 0, "run reads")?
+        .map(|found| found.action())
+        .transpose()?
+        .flatten()
         .ok_or(ApiError::NotFound("Action"))?;
     let bucket = runs_bucket(&caller.id);
     match runs::claim_outcome(results.get(claim_at..).unwrap_or_default(), rate.limit)? {
@@ -147,6 +150,7 @@ pub async fn create_run(
         action_id: action_id.to_owned(),
         action_name: action.name.clone(),
         requested_by: caller.id.clone(),
+        requested_by_name: caller.name.clone(),
         action_revision: action.revision,
         started_at: app.now_ms,
     };

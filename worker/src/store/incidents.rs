@@ -6,12 +6,12 @@
 //! and a no-op (acknowledging twice, resolving nothing) writes nothing.
 
 use serde::Deserialize;
-use shared::api::{ActionRun, Incident, LogEntry, LogEntryType, ServiceRef};
+use shared::api::{Incident, LogEntry, LogEntryType, ServiceRef};
 use shared::events::EventPayload;
 use shared::incident::{IncidentStatus, Severity};
 use shared::time::format_rfc3339;
 
-use super::sql::{changes, statement, Db, SqlValue, Statement};
+use super::sql::{changes, rows, statement, Db, SqlValue, Statement};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 
@@ -38,11 +38,6 @@ pub struct IncidentRow {
 }
 
 impl IncidentRow {
-    /// The owning service's id.
-    pub fn service_id(&self) -> &str {
-        &self.service_id
-    }
-
     /// The API shape, without `actions`.
     pub fn into_wire(self) -> ApiResult<Incident> {
         let corrupt = |what: &str| ApiError::Internal(format!("incident {}: bad {what}", self.id));
@@ -74,11 +69,10 @@ impl IncidentRow {
     }
 }
 
-const SELECT_INCIDENT: &str =
-    "SELECT i.id, i.number, i.service_id, s.name AS service_name, i.title, \
+const INCIDENT_COLUMNS: &str = "i.id, i.number, i.service_id, s.name AS service_name, i.title, \
      i.status, i.severity, i.source, i.component, i.grp, i.class, i.custom_details, i.links, \
-     i.dedup_key, i.event_count, i.created_at, i.updated_at \
-     FROM incidents i JOIN services s ON s.id = i.service_id";
+     i.dedup_key, i.event_count, i.created_at, i.updated_at";
+const INCIDENT_FROM: &str = "FROM incidents i JOIN services s ON s.id = i.service_id";
 
 /// How many incidents a list returns at most.
 pub const LIST_LIMIT: i64 = 500;
@@ -90,7 +84,7 @@ pub async fn list(
     status: Option<IncidentStatus>,
 ) -> ApiResult<Vec<IncidentRow>> {
     let sql = format!(
-        "{SELECT_INCIDENT} WHERE (?1 IS NULL OR i.service_id = ?1) AND (?2 IS NULL OR i.status = ?2) \
+        "SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} WHERE (?1 IS NULL OR i.service_id = ?1) AND (?2 IS NULL OR i.status = ?2) \
          ORDER BY i.created_at DESC, i.number DESC LIMIT ?3"
     );
     let status = status.map(IncidentStatus::as_str);
@@ -108,9 +102,46 @@ pub async fn list(
 pub fn get_statement(db: &Db, id: &str) -> ApiResult<Statement> {
     statement(
         db,
-        &format!("{SELECT_INCIDENT} WHERE i.id = ?1"),
+        &format!("SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} WHERE i.id = ?1"),
         &[id.into()],
     )
+}
+
+/// The read of one incident with, as JSON in `action_row`, the row of one of its
+/// service's actions (`null` when the action is not of that service): a run's two reads
+/// as one statement.
+pub fn get_with_action_statement(db: &Db, id: &str, action_id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!(
+            "SELECT {INCIDENT_COLUMNS}, \
+                 (SELECT json_object('action_id', a.action_id, 'service_id', a.service_id, \
+                     'name', a.name, 'enabled', a.enabled, 'revision', a.revision, \
+                     'config_key', a.config_key, 'created_at', a.created_at, \
+                     'updated_at', a.updated_at) \
+                  FROM action_slots a WHERE a.action_id = ?2 AND a.service_id = i.service_id) \
+                 AS action_row \
+             {INCIDENT_FROM} WHERE i.id = ?1"
+        ),
+        &[id.into(), action_id.into()],
+    )
+}
+
+/// The `action_row` of [`get_with_action_statement`].
+#[derive(Debug, Deserialize)]
+pub struct WithActionRow {
+    action_row: Option<String>,
+}
+
+impl WithActionRow {
+    /// The action's row, if it is one of the incident's service.
+    pub fn action(&self) -> ApiResult<Option<super::actions::ActionRow>> {
+        self.action_row
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(Into::into)
+    }
 }
 
 /// One incident.
@@ -324,40 +355,56 @@ struct LogRow {
     entry_type: String,
     agent: String,
     summary: String,
-    run_id: Option<String>,
     created_at: i64,
 }
 
-/// An incident's timeline, oldest first, each `action_run` entry with its run.
+/// An incident's timeline, oldest first: the stored entries (trigger, alerts,
+/// acknowledge, resolve, notes) and one `action_run` entry per run, derived from the run
+/// itself (`runs::timeline_line`). One round trip.
 pub async fn log_entries(db: &Db, incident_id: &str) -> ApiResult<Vec<LogEntry>> {
-    let rows: Vec<LogRow> = statement(
+    let stored = statement(
         db,
-        "SELECT id, type, agent, summary, run_id, created_at FROM log_entries \
-         WHERE incident_id = ?1 ORDER BY created_at, rowid",
+        "SELECT id, type, agent, summary, created_at FROM log_entries \
+         WHERE incident_id = ?1 AND type != 'action_run' ORDER BY created_at, rowid",
         &[incident_id.into()],
-    )?
-    .all()
-    .await?
-    .results()?;
-    let mut runs = super::runs::list_for_incident(db, incident_id).await?;
-    rows.into_iter()
+    )?;
+    let results = db
+        .batch(vec![stored, super::runs::for_incident(db, incident_id)?])
+        .await?;
+    let stored: Vec<LogRow> = rows(&results, 0, "timeline")?;
+    let runs = super::runs::from_rows(rows(&results, 1, "timeline")?)?;
+    let mut entries = stored
+        .into_iter()
         .map(|row| {
             let entry_type = parse_entry_type(&row.entry_type)
                 .ok_or_else(|| ApiError::Internal(format!("log {}: bad type", row.id)))?;
-            let run: Option<ActionRun> = row.run_id.and_then(|run_id| {
-                let index = runs.iter().position(|run| run.id == run_id)?;
-                Some(runs.swap_remove(index))
-            });
             Ok(LogEntry {
                 id: row.id,
                 entry_type,
                 created_at: format_rfc3339(row.created_at),
                 agent: row.agent,
                 summary: row.summary,
-                run,
+                run: None,
             })
         })
-        .collect()
+        .collect::<ApiResult<Vec<_>>>()?;
+    entries.extend(runs.into_iter().map(|run| {
+        LogEntry {
+            id: format!("log_{}", run.id),
+            entry_type: LogEntryType::ActionRun,
+            created_at: run.started_at.clone(),
+            agent: run
+                .requested_by_name
+                .clone()
+                .unwrap_or_else(|| run.requested_by.clone()),
+            summary: super::runs::timeline_line(&run),
+            run: Some(run),
+        }
+    }));
+    // RFC 3339 in one fixed UTC format sorts as text; the sort is stable, so entries of
+    // the same millisecond keep their order.
+    entries.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    Ok(entries)
 }
 
 fn parse_entry_type(raw: &str) -> Option<LogEntryType> {

@@ -1,5 +1,6 @@
-//! Action runs (D1): claimed as `running` with a "started" timeline entry in one batch
-//! before the POST, finished in one batch after it.
+//! Action runs (D1): claimed as `running` before the POST, finished by one statement
+//! after it. A run is its own line on the incident's timeline ([`timeline_line`]):
+//! "Running …" while it runs, then its result, so the two can never disagree.
 //!
 //! Claiming first is what makes `Idempotency-Key` safe: the unique index on
 //! (incident, action, key) lets exactly one of two concurrent identical requests send.
@@ -19,7 +20,6 @@ use super::sql::{changes, statement, Db, SqlValue, Statement};
 use crate::auth::CallerSql;
 use crate::delivery::Verdict;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::new_id;
 use crate::rate_limit::{self, Window, RUNS_BUCKET_PREFIX};
 
 /// An `action_runs` row.
@@ -37,6 +37,7 @@ pub struct RunRow {
     /// JSON array of [`SentHeader`], secret values already redacted.
     request_headers: Option<String>,
     requested_by: String,
+    requested_by_name: Option<String>,
     action_revision: Option<i64>,
     started_at: i64,
     finished_at: Option<i64>,
@@ -71,6 +72,7 @@ impl RunRow {
             response_excerpt: self.response_excerpt,
             request_headers,
             requested_by: self.requested_by,
+            requested_by_name: self.requested_by_name,
             action_revision: self.action_revision.and_then(|r| u64::try_from(r).ok()),
             started_at: format_rfc3339(self.started_at),
             finished_at: self.finished_at.map(format_rfc3339),
@@ -93,7 +95,7 @@ fn spelling<T: serde::Serialize>(value: T) -> String {
 
 const COLUMNS: &str = "id, incident_id, action_id, action_name, status, outcome, http_status, \
     duration_ms, response_excerpt, request_headers, requested_by, action_revision, started_at, \
-    finished_at";
+    finished_at, requested_by_name";
 
 /// A run about to start. Owned, because it outlives the request (see `routes::runs`).
 pub struct NewRun {
@@ -107,6 +109,8 @@ pub struct NewRun {
     pub action_name: String,
     /// Who pressed the button.
     pub requested_by: String,
+    /// Their display name.
+    pub requested_by_name: String,
     /// The revision of the action's configuration being sent.
     pub action_revision: u64,
     /// Now (ms).
@@ -146,6 +150,7 @@ impl NewRun {
             response_excerpt: verdict.excerpt.clone(),
             request_headers: request_headers.clone(),
             requested_by: self.requested_by.clone(),
+            requested_by_name: Some(self.requested_by_name.clone()),
             action_revision: Some(self.action_revision),
             started_at: format_rfc3339(self.started_at),
             finished_at: Some(format_rfc3339(*finished_at)),
@@ -204,16 +209,32 @@ fn idempotency_window_start(now_ms: i64) -> i64 {
     now_ms - IDEMPOTENCY_WINDOW_HOURS * 3_600_000
 }
 
-/// How a run's timeline entry reads until it finishes: `Running "<name>"…`.
-const STARTED_PREFIX: &str = "Running \"";
-const STARTED_SUFFIX: &str = "\"… waiting for the endpoint";
+/// A run's line on its incident's timeline, derived from the run: `Running "<name>"…`
+/// while it runs, then its result (see [`run_summary`]).
+pub fn timeline_line(run: &ActionRun) -> String {
+    match (run.status, run.outcome) {
+        (RunStatus::Running, _) | (_, None) => {
+            format!("Running \"{}\"… waiting for the endpoint", run.action_name)
+        }
+        (status, Some(outcome)) => {
+            let verdict = Verdict {
+                status,
+                outcome,
+                http_status: run.http_status,
+                excerpt: run.response_excerpt.clone(),
+            };
+            let duration_ms = run.duration_ms.and_then(|ms| i64::try_from(ms).ok());
+            run_summary(&run.action_name, &verdict, duration_ms)
+        }
+    }
+}
 
 /// The statements that claim a run as the caller, to go into the same batch as the
 /// caller's credential lookup (after a [`find_by_key`] when there is a key): forget the
 /// key if it is older than the window, count the caller's rate limit, insert the run as
 /// `running` (only while the caller's role may run actions, the action belongs to the
-/// incident's service and is enabled, and the caller is within the limit), and its
-/// "Running …" timeline entry. Read the outcome with [`claim_outcome`].
+/// incident's service and is enabled, and the caller is within the limit; its timeline
+/// line is derived from it). Read the outcome with [`claim_outcome`].
 pub fn claim_statements(
     db: &Db,
     claim: &ClaimRequest<'_>,
@@ -270,7 +291,7 @@ pub fn claim_statements(
         &format!(
             "INSERT INTO action_runs ({COLUMNS}, idempotency_key) \
              SELECT ?1, i.id, a.action_id, COALESCE(a.name, ''), 'running', NULL, NULL, NULL, \
-                 NULL, NULL, p.pid, a.revision, ?4, NULL, ?5 \
+                 NULL, NULL, p.pid, a.revision, ?4, NULL, p.pname, ?5 \
              FROM incidents i JOIN action_slots a ON a.service_id = i.service_id, ({}) p \
              WHERE i.id = ?2 AND a.action_id = ?3 AND {allowed} \
                AND (a.enabled = 1 OR a.revision = 0) \
@@ -294,26 +315,7 @@ pub fn claim_statements(
             caller,
         ),
     )?;
-    let entry = statement(
-        db,
-        &format!(
-            "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, created_at) \
-             SELECT ?1, r.incident_id, 'action_run', p.pname, ?2 || r.action_name || ?3, r.id, \
-                 r.started_at \
-             FROM action_runs r, ({}) p WHERE r.id = ?4",
-            caller.source(5)
-        ),
-        &with_caller(
-            &[
-                new_id("log").as_str().into(),
-                STARTED_PREFIX.into(),
-                STARTED_SUFFIX.into(),
-                claim.run_id.into(),
-            ],
-            caller,
-        ),
-    )?;
-    batch.extend([hit, insert, entry]);
+    batch.extend([hit, insert]);
     Ok(batch)
 }
 
@@ -331,7 +333,7 @@ pub enum Claim {
 
 /// Reads the results of [`claim_statements`] (and only those, in order).
 pub fn claim_outcome(results: &[D1Result], limit: i64) -> ApiResult<Claim> {
-    let [.., hit, insert, _entry] = results else {
+    let [.., hit, insert] = results else {
         return Err(ApiError::Internal("claim: missing results".into()));
     };
     if changes(insert) == 1 {
@@ -345,27 +347,21 @@ pub fn claim_outcome(results: &[D1Result], limit: i64) -> ApiResult<Claim> {
 }
 
 /// Takes a claim back when the run turns out not to be sendable after all (its
-/// configuration is not here yet, or cannot be opened): the run, its timeline entry and
-/// its count go, so a refused run leaves no trace. One batch.
+/// configuration is not here yet, or cannot be opened): the run and its count go, so a
+/// refused run leaves no trace. One batch.
 pub async fn undo_claim(db: &Db, run_id: &str, bucket: &str, window: Window) -> ApiResult<()> {
-    let entry = statement(
-        db,
-        "DELETE FROM log_entries WHERE run_id = ?1",
-        &[run_id.into()],
-    )?;
     let run = statement(
         db,
         "DELETE FROM action_runs WHERE id = ?1 AND status = 'running'",
         &[run_id.into()],
     )?;
     let count = rate_limits::release_statement(db, bucket, window)?;
-    db.batch(vec![entry, run, count]).await?;
+    db.batch(vec![run, count]).await?;
     Ok(())
 }
 
-/// Stores how the run ended, and turns its "started" timeline entry into the result, in
-/// one batch. Only a run still `running` is moved, so a retry after a write that did land
-/// changes nothing. Returns whether this call moved it.
+/// Stores how the run ended: one statement, which only moves a run still `running`, so a
+/// retry after a write that did land changes nothing. Returns whether this call moved it.
 pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult<bool> {
     let Completion {
         verdict,
@@ -380,15 +376,6 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| ApiError::Internal(format!("run {}: {e}", run.id)))?;
-    let summary = run_summary(&run.action_name, verdict, *duration_ms);
-    // The entry first, while the run is still `running`: the batch is one transaction,
-    // so the run is certain to move with it.
-    let entry = statement(
-        db,
-        "UPDATE log_entries SET summary = ?2 WHERE run_id = ?1 AND type = 'action_run' \
-         AND EXISTS (SELECT 1 FROM action_runs WHERE id = ?1 AND status = 'running')",
-        &[(&run.id).into(), (&summary).into()],
-    )?;
     let update = statement(
         db,
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
@@ -406,9 +393,10 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
             // Runs of actions from before revisions learn their name from the record.
             (&run.action_name).into(),
         ],
-    )?;
-    let results = db.batch(vec![entry, update]).await?;
-    Ok(results.get(1).is_some_and(|update| changes(update) == 1))
+    )?
+    .run()
+    .await?;
+    Ok(changes(&update) == 1)
 }
 
 /// What a run left `running` past its deadline is settled as: its endpoint may or may
@@ -418,38 +406,18 @@ pub const UNKNOWN_OUTCOME: &str = "outcome unknown: Incident Actions stopped bef
     running it again";
 
 /// Settles every run still `running` that started before `cutoff_ms` as `failed` with
-/// outcome `unknown`, its timeline entry saying so (one batch). Returns how many.
+/// outcome `unknown` (its timeline line, derived from it, then says so). Returns how many.
 pub async fn settle_abandoned(db: &Db, cutoff_ms: i64, now_ms: i64) -> ApiResult<usize> {
-    let abandoned = "SELECT id FROM action_runs WHERE status = 'running' AND started_at < ?1";
-    // Runs claimed before "started" entries existed have no entry yet: give them one.
-    let missing = statement(
-        db,
-        &format!(
-            "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, created_at) \
-             SELECT 'log_' || r.id, r.incident_id, 'action_run', 'Incident Actions', '', r.id, ?2 \
-             FROM action_runs r WHERE r.id IN ({abandoned}) \
-               AND NOT EXISTS (SELECT 1 FROM log_entries l WHERE l.run_id = r.id)"
-        ),
-        &[cutoff_ms.into(), now_ms.into()],
-    )?;
-    let entries = statement(
-        db,
-        &format!(
-            "UPDATE log_entries SET summary = 'Ran \"' || \
-                 (SELECT action_name FROM action_runs WHERE id = log_entries.run_id) || '\": ' || ?2 \
-             WHERE type = 'action_run' AND run_id IN ({abandoned})"
-        ),
-        &[cutoff_ms.into(), UNKNOWN_OUTCOME.into()],
-    )?;
-    let runs = statement(
+    let settled = statement(
         db,
         "UPDATE action_runs SET status = 'failed', outcome = 'unknown', finished_at = ?2, \
              response_excerpt = ?3 \
          WHERE status = 'running' AND started_at < ?1",
         &[cutoff_ms.into(), now_ms.into(), UNKNOWN_OUTCOME.into()],
-    )?;
-    let results = db.batch(vec![missing, entries, runs]).await?;
-    Ok(results.get(2).map_or(0, changes))
+    )?
+    .run()
+    .await?;
+    Ok(changes(&settled))
 }
 
 /// The timeline line for a run, e.g. `Ran "Restart web": succeeded (HTTP 200, 84 ms)`.
@@ -479,17 +447,26 @@ pub fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: Option<i64
     format!("Ran \"{action_name}\": {result}")
 }
 
+/// The read of an incident's runs, newest first, to run alone or in a batch.
+pub fn for_incident(db: &Db, incident_id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!(
+            "SELECT {COLUMNS} FROM action_runs WHERE incident_id = ?1 \
+             ORDER BY started_at DESC, rowid DESC"
+        ),
+        &[incident_id.into()],
+    )
+}
+
+/// The API shapes of rows read by [`for_incident`].
+pub fn from_rows(rows: Vec<RunRow>) -> ApiResult<Vec<ActionRun>> {
+    rows.into_iter().map(RunRow::into_wire).collect()
+}
+
 /// An incident's runs, newest first.
 pub async fn list_for_incident(db: &Db, incident_id: &str) -> ApiResult<Vec<ActionRun>> {
-    let rows: Vec<RunRow> = statement(
-        db,
-        &format!("SELECT {COLUMNS} FROM action_runs WHERE incident_id = ?1 ORDER BY started_at DESC, rowid DESC"),
-        &[incident_id.into()],
-    )?
-    .all()
-    .await?
-    .results()?;
-    rows.into_iter().map(RunRow::into_wire).collect()
+    from_rows(for_incident(db, incident_id)?.all().await?.results()?)
 }
 
 /// One run.
