@@ -54,3 +54,22 @@ pub const CONFIG_PROPAGATION_WAIT_MS: u64 = 1_500;
 /// The `Retry-After` of a 503 `config_propagating`: Workers KV reaches every location
 /// within about a minute, most much sooner.
 pub const CONFIG_PROPAGATION_RETRY_AFTER_SECS: i64 = 10;
+
+/// Inputs one action may ask for.
+pub const MAX_INPUTS_PER_ACTION: usize = 8;
+/// Characters in an input key (`^[a-z][a-z0-9_]{0,31}$`).
+pub const MAX_INPUT_KEY_CHARS: usize = 32;
+/// Characters in an input label.
+pub const MAX_INPUT_LABEL_CHARS: usize = 60;
+/// Characters in an input's help text.
+pub const MAX_INPUT_HELP_CHARS: usize = 200;
+/// Characters in a `string` input's value (one line).
+pub const MAX_STRING_INPUT_CHARS: usize = 200;
+/// Characters in a `text` input's value.
+pub const MAX_TEXT_INPUT_CHARS: usize = 2000;
+/// Options of a `select` input.
+pub const MAX_SELECT_OPTIONS: usize = 20;
+/// Characters in one option of a `select` input.
+pub const MAX_SELECT_OPTION_CHARS: usize = 100;
+/// Characters in an action's confirmation message.
+pub const MAX_CONFIRM_MESSAGE_CHARS: usize = 200;
