@@ -69,8 +69,8 @@ describe('detail', () => {
     await createAction(worker, other.id, { name: 'Elsewhere', endpoint_url: ENDPOINT });
     const incident = await triggerIncident(worker, service);
     assert.deepEqual(incident.actions, [
-      { id: restart.id, name: 'Restart', description: 'Restart the pod', health: 'ok' },
-      { id: diag.id, name: 'Diagnose', description: null, health: 'ok' },
+      { id: restart.id, name: 'Restart', description: 'Restart the pod', health: 'ok', inputs: [], confirm: null },
+      { id: diag.id, name: 'Diagnose', description: null, health: 'ok', inputs: [], confirm: null },
     ]);
 
     assert.equal((await worker.api('PATCH', `/api/services/${service.id}/actions/${restart.id}`, { enabled: false })).status, 200);

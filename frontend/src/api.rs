@@ -10,23 +10,25 @@
 //! without a body declare it too: `bodiless` below.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::{
     Action as CustomAction, ActionList, ActionResponse, AuditList, CreateActionRequest,
     CreateServiceRequest, EditConflictBody, ErrorBody, IncidentList, IncidentResponse,
-    LogEntryList, RotateSecretRequest, RotatedSecret, RunResponse, ServiceList, ServiceResponse,
-    SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
+    LogEntryList, RotateSecretRequest, RotatedSecret, RunRequest, RunResponse, ServiceList,
+    ServiceResponse, SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
     UpdateUserRequest, UserList, UserResponse,
 };
 use shared::api::{CreateNoteRequest, CreateTokenRequest, CreateUserRequest, LogEntryResponse};
 use shared::FieldError;
 
 /// Why a call failed, in words fit to show the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     /// HTTP status; 0 when the server could not be reached at all.
     pub status: u16,
@@ -134,42 +136,64 @@ enum On401 {
     Return,
 }
 
-async fn send(
-    request: Result<Request, gloo_net::Error>,
-    on_401: On401,
-) -> Result<Response, ApiError> {
-    let request = request.map_err(|_| ApiError::network())?;
-    let response = request.send().await.map_err(|_| ApiError::network())?;
-    if response.ok() {
-        return Ok(response);
-    }
-    let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    let error = ApiError::from_response(status, &body);
-    if error.is_unauthorized() && on_401 == On401::Redirect {
-        notify_unauthorized();
-    }
-    Err(error)
+/// What every call awaits: boxed, so the network path is compiled once rather than into
+/// each endpoint's future.
+type Pending<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// Sends a request and reads its whole answer as text: the one path every call takes. A
+/// non-2xx answer becomes an [`ApiError`] here; only the decoding of a 2xx body differs by
+/// endpoint ([`decode`]).
+fn fetch_text(request: Result<Request, gloo_net::Error>, on_401: On401) -> Pending<(u16, String)> {
+    Box::pin(async move {
+        let request = request.map_err(|_| ApiError::network())?;
+        let response = request.send().await.map_err(|_| ApiError::network())?;
+        let status = response.status();
+        let body = response.text().await;
+        if !response.ok() {
+            let error = ApiError::from_response(status, &body.unwrap_or_default());
+            if error.is_unauthorized() && on_401 == On401::Redirect {
+                notify_unauthorized();
+            }
+            return Err(error);
+        }
+        Ok((status, body.map_err(|_| ApiError::unreadable(status))?))
+    })
 }
 
-async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    let status = response.status();
-    response
-        .json::<T>()
-        .await
-        .map_err(|_| ApiError::unreadable(status))
+/// A 2xx answer's body as the contract's type.
+fn decode<T: DeserializeOwned>((status, body): (u16, String)) -> Result<T, ApiError> {
+    serde_json::from_str(&body).map_err(|_| ApiError::unreadable(status))
+}
+
+/// Sends a request and decodes its answer.
+async fn call<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+    on_401: On401,
+) -> Result<T, ApiError> {
+    decode(fetch_text(request, on_401).await?)
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    read_json(send(Request::get(url).build(), On401::Redirect).await?).await
+    call(Request::get(url).build(), On401::Redirect).await
+}
+
+/// A request carrying `body` as JSON, with the `Content-Type: application/json` the API
+/// requires.
+fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
+    json_request(builder, serde_json::to_string(body)?)
+}
+
+fn json_request(builder: RequestBuilder, body: String) -> Result<Request, gloo_net::Error> {
+    builder
+        .header("Content-Type", "application/json")
+        .body(body)
 }
 
 async fn send_json<B: Serialize, T: DeserializeOwned>(
     builder: RequestBuilder,
     body: &B,
 ) -> Result<T, ApiError> {
-    // `json` sets `Content-Type: application/json`, which the API requires.
-    read_json(send(builder.json(body), On401::Redirect).await?).await
+    call(with_json(builder, body), On401::Redirect).await
 }
 
 /// A POST or DELETE without a body, declaring JSON as the worker's CSRF rule requires of
@@ -180,11 +204,11 @@ fn bodiless(builder: RequestBuilder) -> Result<Request, gloo_net::Error> {
 
 /// A POST that carries no body (acknowledge, resolve).
 async fn post_empty<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    read_json(send(bodiless(Request::post(url)), On401::Redirect).await?).await
+    call(bodiless(Request::post(url)), On401::Redirect).await
 }
 
 async fn delete(url: &str) -> Result<(), ApiError> {
-    send(bodiless(Request::delete(url)), On401::Redirect)
+    fetch_text(bodiless(Request::delete(url)), On401::Redirect)
         .await
         .map(drop)
 }
@@ -239,18 +263,18 @@ fn incident_url(incident_id: &str) -> String {
 
 /// `GET /api/session`: who is signed in, or a 401 error.
 pub async fn get_session() -> Result<SessionResponse, ApiError> {
-    read_json(send(Request::get("/api/session").build(), On401::Return).await?).await
+    call(Request::get("/api/session").build(), On401::Return).await
 }
 
 /// `POST /api/session`: exchanges the token for the session cookie.
 pub async fn sign_in(token: String) -> Result<SessionResponse, ApiError> {
-    let request = Request::post("/api/session").json(&SignInRequest { token });
-    read_json(send(request, On401::Return).await?).await
+    let request = with_json(Request::post("/api/session"), &SignInRequest { token });
+    call(request, On401::Return).await
 }
 
 /// `DELETE /api/session`.
 pub async fn sign_out() -> Result<(), ApiError> {
-    send(bodiless(Request::delete("/api/session")), On401::Return)
+    fetch_text(bodiless(Request::delete("/api/session")), On401::Return)
         .await
         .map(drop)
 }
@@ -436,24 +460,28 @@ pub async fn add_note(
     .await
 }
 
-/// `POST /api/incidents/{id}/actions/{action_id}/runs`. Answers once the endpoint has
-/// (up to 16 s). `idempotency_key` is fresh per click, so a retried request runs once.
+/// `POST /api/incidents/{id}/actions/{action_id}/runs` with the input values and the
+/// confirmation. Answers once the endpoint has (up to 16 s). `idempotency_key` is fresh per
+/// click, so a retried request runs once.
 ///
-/// A 202 is an answer like a 200 (`send` passes every 2xx): the endpoint was called but
-/// the worker could not record its answer, and the body says so with
-/// `outcome_recorded: false`.
+/// A 202 is an answer like a 200 (every 2xx passes): the endpoint was called but the
+/// worker could not record its answer, and the body says so with
+/// `outcome_recorded: false`. The worker refuses bad values with 422 `invalid_inputs`
+/// (fields `inputs.<key>`), a missing confirmation with 428 `confirmation_required`, and
+/// an action that does not apply to the incident now with 409 `action_not_available`.
 pub async fn run_action(
     incident_id: &str,
     action_id: &str,
     idempotency_key: &str,
+    request: &RunRequest,
 ) -> Result<RunResponse, ApiError> {
     let url = format!(
         "{}/actions/{}/runs",
         incident_url(incident_id),
         encode_component(action_id)
     );
-    let request = bodiless(Request::post(&url).header("Idempotency-Key", idempotency_key));
-    read_json(send(request, On401::Redirect).await?).await
+    let builder = Request::post(&url).header("Idempotency-Key", idempotency_key);
+    send_json(builder, request).await
 }
 
 #[cfg(test)]
@@ -510,6 +538,47 @@ mod tests {
         let recorded = body.replace(r#","outcome_recorded":false"#, "");
         let answer: RunResponse = serde_json::from_str(&recorded).unwrap();
         assert!(answer.outcome_recorded, "absent means recorded");
+    }
+
+    #[test]
+    fn a_run_answer_carries_the_inputs_it_sent() {
+        let body = r#"{"run":{"id":"run_1","incident_id":"inc_1","action_id":"act_1",
+            "action_name":"Roll back","status":"succeeded","outcome":"success",
+            "http_status":200,"duration_ms":85,"requested_by":"admin",
+            "inputs":{"region":"eu-west","dry_run":false},"started_at":"t"}}"#;
+        let answer: RunResponse = decode((200, body.to_owned())).unwrap();
+        let inputs = answer.run.inputs.unwrap();
+        assert_eq!(inputs["region"], "eu-west");
+        assert_eq!(inputs["dry_run"], false);
+    }
+
+    #[test]
+    fn invalid_inputs_come_back_keyed_by_input() {
+        let body = r#"{"error":{"code":"invalid_inputs","message":"Check the inputs",
+            "fields":[{"field":"inputs.region","message":"Region is required"}]}}"#;
+        let error = ApiError::from_response(422, body);
+        assert_eq!(error.code, "invalid_inputs");
+        assert_eq!(error.fields[0].field, "inputs.region");
+    }
+
+    #[test]
+    fn a_run_request_says_what_was_typed_and_whether_it_was_confirmed() {
+        let mut request = RunRequest {
+            confirmed: true,
+            ..RunRequest::default()
+        };
+        request.inputs.insert("region".into(), "eu".into());
+        assert_eq!(
+            serde_json::to_string(&request).unwrap(),
+            r#"{"inputs":{"region":"eu"},"confirmed":true}"#
+        );
+    }
+
+    #[test]
+    fn an_unreadable_success_body_is_an_error_not_a_panic() {
+        let error = decode::<RunResponse>((200, "<html>".to_owned())).unwrap_err();
+        assert_eq!(error.code, "unexpected_response");
+        assert_eq!(error.status, 200);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! How values read on screen: times, durations, run outcomes, action health and edit
-//! conflicts, the curl example.
+//! conflicts, what an action asks before it runs, the curl example.
 //!
 //! Plain functions, so the words people see are covered by native tests.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use shared::api::{ActionRun, LogEntryType, RunOutcome, RunStatus};
 use shared::incident::IncidentStatus;
+use shared::inputs::InputDefinition;
 use shared::limits::MAX_ACTIONS_PER_SERVICE;
+use shared::run_rules::{AvailableWhen, Confirm};
 
 /// A time as the viewer reads it: in the browser, in their own time zone and locale
 /// (`Intl.DateTimeFormat`, e.g. `2 Dec 2026, 07:12:01`); where no browser is at hand
@@ -225,12 +227,121 @@ pub fn log_type_slug(entry_type: LogEntryType) -> &'static str {
     }
 }
 
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// An action card's line about its inputs: `Asks for: Region (select), Version (string)`;
+/// `None` when it asks for nothing.
+pub fn asks_for(inputs: &[InputDefinition]) -> Option<String> {
+    (!inputs.is_empty()).then(|| {
+        let items: Vec<String> = inputs
+            .iter()
+            .map(|input| format!("{} ({})", input.label.trim(), input.input_type.as_str()))
+            .collect();
+        format!("Asks for: {}", items.join(", "))
+    })
+}
+
+/// An action card's line about its confirmation.
+pub fn confirm_summary(confirm: &Confirm) -> &'static str {
+    if confirm.type_to_confirm {
+        "Asks to confirm by typing its name"
+    } else {
+        "Asks to confirm"
+    }
+}
+
+/// An action card's line about when it applies: `Only while triggered or acknowledged`,
+/// `Only for high urgency incidents`, or both; `None` when it always applies.
+pub fn availability_summary(rule: &AvailableWhen) -> Option<String> {
+    let statuses = rule.statuses.as_ref().map(|statuses| {
+        let names: Vec<&str> = statuses.iter().map(|status| status.as_str()).collect();
+        format!("while {}", or_list(&names))
+    });
+    let urgencies = rule.urgencies.as_ref().map(|urgencies| {
+        let names: Vec<&str> = urgencies.iter().map(|urgency| urgency.as_str()).collect();
+        format!("for {} urgency incidents", or_list(&names))
+    });
+    match (statuses, urgencies) {
+        (None, None) => None,
+        (Some(one), None) | (None, Some(one)) => Some(format!("Only {one}")),
+        (Some(statuses), Some(urgencies)) => Some(format!("Only {statuses}, {urgencies}")),
+    }
+}
+
+/// One input value of a run as text: a string as typed, anything else as JSON.
+pub fn input_value_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => json_text(other),
+    }
+}
+
+/// Compact JSON text. Every JSON the app writes goes through this one serializer (the one
+/// request bodies use): `Value`'s `Display` and `to_string_pretty` would each bring a
+/// second and third copy of it into the bundle.
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// `value` as `serde_json::to_string_pretty` writes it (two spaces a level), built on
+/// [`json_text`] for the leaves.
+fn write_pretty(out: &mut String, value: &Value, depth: usize) {
+    let (open, close, entries): (char, char, Vec<(Option<&String>, &Value)>) = match value {
+        Value::Array(items) if !items.is_empty() => {
+            ('[', ']', items.iter().map(|item| (None, item)).collect())
+        }
+        Value::Object(map) if !map.is_empty() => (
+            '{',
+            '}',
+            map.iter().map(|(key, item)| (Some(key), item)).collect(),
+        ),
+        leaf => {
+            out.push_str(&json_text(leaf));
+            return;
+        }
+    };
+    out.push(open);
+    for (index, (key, item)) in entries.into_iter().enumerate() {
+        out.push_str(if index == 0 { "\n" } else { ",\n" });
+        out.push_str(&"  ".repeat(depth + 1));
+        if let Some(key) = key {
+            out.push_str(&json_text(key.as_str()));
+            out.push_str(": ");
+        }
+        write_pretty(out, item, depth + 1);
+    }
+    out.push('\n');
+    out.push_str(&"  ".repeat(depth));
+    out.push(close);
+}
+
+/// A run's input values as `(key, text)` pairs, for the result and the timeline; empty
+/// when it sent none.
+pub fn run_input_pairs(inputs: Option<&Map<String, Value>>) -> Vec<(String, String)> {
+    inputs
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| (key.clone(), input_value_text(value)))
+        .collect()
+}
+
 /// Custom details as indented JSON text; `None` when there are none.
 pub fn pretty_details(details: &Value) -> Option<String> {
     match details {
         Value::Null => None,
         Value::Object(map) if map.is_empty() => None,
-        other => serde_json::to_string_pretty(other).ok(),
+        other => {
+            let mut text = String::new();
+            write_pretty(&mut text, other, 0);
+            Some(text)
+        }
     }
 }
 
@@ -246,19 +357,15 @@ fn shell_quote(text: &str) -> String {
 
 /// A ready-to-paste command that opens an incident on the service through the Events API.
 pub fn enqueue_curl(origin: &str, routing_key: &str) -> String {
-    let body = serde_json::json!({
-        "routing_key": routing_key,
-        "event_action": "trigger",
-        "payload": {
-            "summary": "Disk almost full on web-1",
-            "source": "web-1",
-            "severity": "critical"
-        }
-    });
+    // Written out rather than built as a `Value`: only the key varies.
+    let body = format!(
+        r#"{{"routing_key":{},"event_action":"trigger","payload":{{"summary":"Disk almost full on web-1","source":"web-1","severity":"critical"}}}}"#,
+        json_text(routing_key)
+    );
     format!(
         "curl -X POST {} \\\n  -H 'Content-Type: application/json' \\\n  -d {}",
         shell_quote(&format!("{}/v2/enqueue", origin.trim_end_matches('/'))),
-        shell_quote(&body.to_string())
+        shell_quote(&body)
     )
 }
 
@@ -320,6 +427,7 @@ mod tests {
             request_headers: None,
             requested_by: "admin".into(),
             requested_by_name: None,
+            inputs: None,
             action_revision: None,
             started_at: "t".into(),
             finished_at: None,
@@ -432,6 +540,92 @@ mod tests {
         assert_eq!(revision_label(2), "Revision 2");
     }
 
+    fn input(label: &str, input_type: shared::inputs::InputType) -> InputDefinition {
+        InputDefinition {
+            key: label.to_lowercase(),
+            label: label.into(),
+            input_type,
+            required: false,
+            default: None,
+            options: Vec::new(),
+            min: None,
+            max: None,
+            help: None,
+        }
+    }
+
+    #[test]
+    fn a_card_names_each_input_with_its_type() {
+        use shared::inputs::InputType;
+        assert_eq!(asks_for(&[]), None);
+        assert_eq!(
+            asks_for(&[
+                input("Region", InputType::Select),
+                input("Version", InputType::String)
+            ])
+            .as_deref(),
+            Some("Asks for: Region (select), Version (string)")
+        );
+    }
+
+    #[test]
+    fn a_card_says_how_the_action_asks_to_confirm() {
+        let mut confirm = Confirm {
+            message: "Sure?".into(),
+            type_to_confirm: false,
+        };
+        assert_eq!(confirm_summary(&confirm), "Asks to confirm");
+        confirm.type_to_confirm = true;
+        assert_eq!(
+            confirm_summary(&confirm),
+            "Asks to confirm by typing its name"
+        );
+    }
+
+    #[test]
+    fn a_card_says_when_the_action_applies() {
+        use shared::incident::Urgency;
+        let mut rule = AvailableWhen {
+            statuses: Some(vec![
+                IncidentStatus::Triggered,
+                IncidentStatus::Acknowledged,
+            ]),
+            urgencies: None,
+        };
+        assert_eq!(
+            availability_summary(&rule).as_deref(),
+            Some("Only while triggered or acknowledged")
+        );
+        rule.urgencies = Some(vec![Urgency::High]);
+        assert_eq!(
+            availability_summary(&rule).as_deref(),
+            Some("Only while triggered or acknowledged, for high urgency incidents")
+        );
+        rule.statuses = None;
+        assert_eq!(
+            availability_summary(&rule).as_deref(),
+            Some("Only for high urgency incidents")
+        );
+        assert_eq!(availability_summary(&AvailableWhen::default()), None);
+    }
+
+    #[test]
+    fn run_inputs_read_as_text() {
+        let inputs = serde_json::json!({"region": "eu-west", "count": 3, "dry_run": true});
+        let mut pairs = run_input_pairs(inputs.as_object());
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [
+                ("count".to_owned(), "3".to_owned()),
+                ("dry_run".to_owned(), "true".to_owned()),
+                ("region".to_owned(), "eu-west".to_owned()),
+            ]
+        );
+        assert!(run_input_pairs(None).is_empty());
+        assert_eq!(input_value_text(&serde_json::json!(2.5)), "2.5");
+    }
+
     #[test]
     fn empty_custom_details_show_nothing() {
         assert_eq!(pretty_details(&Value::Null), None);
@@ -440,6 +634,24 @@ mod tests {
             pretty_details(&serde_json::json!({"disk": "97%"})).unwrap(),
             "{\n  \"disk\": \"97%\"\n}"
         );
+    }
+
+    #[test]
+    fn custom_details_are_indented_exactly_as_serde_json_does() {
+        let details = serde_json::json!({
+            "disk": {"used": 97.5, "mounts": ["/", "/var"], "tags": [], "meta": {}},
+            "note": "line\nbreak \"quoted\" \u{e9}",
+            "ok": false,
+            "count": 3,
+            "none": null,
+            "list": [1, [2, {"a": "b"}]]
+        });
+        assert_eq!(
+            pretty_details(&details).unwrap(),
+            serde_json::to_string_pretty(&details).unwrap()
+        );
+        let list = serde_json::json!(["a"]);
+        assert_eq!(pretty_details(&list).unwrap(), "[\n  \"a\"\n]");
     }
 
     #[test]

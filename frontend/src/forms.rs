@@ -38,6 +38,11 @@ impl FormErrors {
     pub fn signal(self, field: &'static str) -> Signal<Option<String>> {
         Signal::derive(move || self.message(field))
     }
+
+    /// The same for a field whose path is only known at run time (`inputs.<key>`).
+    pub fn signal_for(self, field: String) -> Signal<Option<String>> {
+        Signal::derive(move || self.message(&field))
+    }
 }
 
 /// `aria-invalid` for an input whose problem, if any, is `message`.
@@ -56,13 +61,13 @@ pub fn aria_invalid(
 /// `aria-describedby` for an input: its hint, if it has one, and the element with id
 /// `error_id` while `message` holds a problem.
 pub fn described_by(
-    hint: Option<&'static str>,
+    hint: Option<String>,
     error_id: String,
     message: Signal<Option<String>>,
 ) -> impl Fn() -> Option<String> + Clone + Send + Sync + 'static {
     move || {
         let error = message.with(Option::is_some).then_some(error_id.as_str());
-        let ids: Vec<&str> = hint.into_iter().chain(error).collect();
+        let ids: Vec<&str> = hint.as_deref().into_iter().chain(error).collect();
         (!ids.is_empty()).then(|| ids.join(" "))
     }
 }
@@ -179,7 +184,7 @@ mod tests {
     fn an_input_points_at_its_hint_always_and_at_its_error_while_there_is_one() {
         let problem = RwSignal::new(None::<String>);
         let message = Signal::from(problem);
-        let with_hint = described_by(Some("name-hint"), "name-error".into(), message);
+        let with_hint = described_by(Some("name-hint".into()), "name-error".into(), message);
         let without_hint = described_by(None, "name-error".into(), message);
         let invalid = aria_invalid(message);
         assert_eq!(with_hint().as_deref(), Some("name-hint"));

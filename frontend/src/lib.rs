@@ -1,8 +1,9 @@
 //! Incident Actions in the browser: the app component and its route table.
 //!
 //! A client-side rendered Leptos app, served as static files by the worker that also
-//! answers `/api/*`. Pages live in `pages/`, one per route; what several pages share is in
-//! `components/`; every call to the API goes through `api`.
+//! answers `/api/*`. Pages live in `pages/`, one per route; the route table is
+//! `router::match_path`; what several pages share is in `components/`; every call to the
+//! API goes through `api`.
 
 pub mod api;
 mod browser;
@@ -11,38 +12,27 @@ pub mod format;
 pub mod forms;
 mod pages;
 pub mod permissions;
+mod router;
 mod session;
 
 use leptos::prelude::*;
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
 
 use crate::components::Shell;
-use crate::pages::{
-    ActionsPage, AuditPage, IncidentPage, IncidentsPage, NotFoundPage, ServicesPage, SignInPage,
-    UserTokensPage, UsersPage,
-};
+use crate::pages::{NotFoundPage, SignInPage};
+use crate::router::{Page, Router};
 use crate::session::Session;
 
-/// The whole app: the session context and the routes.
+/// The whole app: the session and router contexts, and the page the address shows. Every
+/// signed-in page is drawn inside the one `Shell`, which stays as pages change.
 #[component]
 pub fn App() -> impl IntoView {
     Session::provide();
-    view! {
-        <Router>
-            <Routes fallback=NotFoundPage>
-                <Route path=path!("/sign-in") view=SignInPage />
-                <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=IncidentsPage />
-                    <Route path=path!("/incidents") view=IncidentsPage />
-                    <Route path=path!("/incidents/:id") view=IncidentPage />
-                    <Route path=path!("/services") view=ServicesPage />
-                    <Route path=path!("/services/:id/actions") view=ActionsPage />
-                    <Route path=path!("/users") view=UsersPage />
-                    <Route path=path!("/users/:id/tokens") view=UserTokensPage />
-                    <Route path=path!("/audit") view=AuditPage />
-                </ParentRoute>
-            </Routes>
-        </Router>
+    let page = Router::provide().page();
+    // `None` inside the frame, so moving between signed-in pages keeps it.
+    let outside = Memo::new(move |_| Some(page.get()).filter(|page| !page.in_shell()));
+    move || match outside.get() {
+        None => view! { <Shell /> }.into_any(),
+        Some(Page::SignIn) => view! { <SignInPage /> }.into_any(),
+        Some(_) => view! { <NotFoundPage /> }.into_any(),
     }
 }

@@ -7,10 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::HeaderInput;
 use crate::endpoint::{EndpointPolicy, EndpointUrl};
+use crate::inputs::{validate_definitions, InputDefinition};
 use crate::limits::{
     MAX_ACTION_NAME_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADERS_PER_ACTION, MAX_HEADER_NAME_BYTES,
     MAX_HEADER_VALUE_BYTES,
 };
+use crate::run_rules::{AvailableWhen, Confirm};
 use crate::validation::{optional_text, required_text};
 use crate::{FieldError, ValidationError};
 
@@ -159,7 +161,7 @@ pub struct ValidHeader {
 }
 
 /// The fields of an action after validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ValidAction {
     /// Button label.
     pub name: ActionName,
@@ -169,6 +171,12 @@ pub struct ValidAction {
     pub endpoint_url: EndpointUrl,
     /// Custom headers, in the order given.
     pub headers: Vec<ValidHeader>,
+    /// What a run asks for.
+    pub inputs: Vec<InputDefinition>,
+    /// The confirmation asked before each run.
+    pub confirm: Option<Confirm>,
+    /// The incidents the action applies to.
+    pub available_when: Option<AvailableWhen>,
 }
 
 /// The raw fields of an action form or request body, borrowed.
@@ -182,6 +190,12 @@ pub struct ActionFields<'a> {
     pub endpoint_url: &'a str,
     /// Headers as typed.
     pub headers: &'a [HeaderInput],
+    /// Inputs as defined.
+    pub inputs: &'a [InputDefinition],
+    /// The confirmation, if any.
+    pub confirm: Option<&'a Confirm>,
+    /// The availability rule, if any.
+    pub available_when: Option<&'a AvailableWhen>,
 }
 
 /// Why an action was refused: every problem, keyed by field path.
@@ -219,12 +233,23 @@ pub fn validate_action(
         })
         .ok();
     let headers = validate_headers(fields.headers, keep_secret_allowed, &mut errors);
+    errors.extend(validate_definitions(fields.inputs));
+    errors.extend(fields.confirm.and_then(|confirm| confirm.validate().err()));
+    errors.extend(
+        fields
+            .available_when
+            .map(AvailableWhen::validate)
+            .unwrap_or_default(),
+    );
     match (name, endpoint_url) {
         (Some(name), Some(endpoint_url)) if errors.is_empty() => Ok(ValidAction {
             name,
             description,
             endpoint_url,
             headers,
+            inputs: fields.inputs.to_vec(),
+            confirm: fields.confirm.cloned(),
+            available_when: fields.available_when.cloned(),
         }),
         _ => Err(ActionError {
             fields: errors,
@@ -358,6 +383,9 @@ mod tests {
             description: None,
             endpoint_url: url,
             headers,
+            inputs: &[],
+            confirm: None,
+            available_when: None,
         };
         validate_action(fields, &EndpointPolicy::default(), false)
     }
@@ -499,6 +527,9 @@ mod tests {
             description: None,
             endpoint_url: "https://e.com",
             headers: &headers,
+            inputs: &[],
+            confirm: None,
+            available_when: None,
         };
         let policy = EndpointPolicy::default();
         let edited = validate_action(fields, &policy, true).unwrap();
@@ -516,6 +547,9 @@ mod tests {
             description: Some(&ok),
             endpoint_url: "https://e.com",
             headers: &[],
+            inputs: &[],
+            confirm: None,
+            available_when: None,
         };
         assert!(validate_action(fields, &policy, false).is_ok());
         fields.description = Some(&long);
@@ -563,5 +597,48 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn inputs_confirmation_and_availability_are_checked_with_the_rest() {
+        use crate::inputs::{InputDefinition, InputType};
+        let bad_input = InputDefinition {
+            key: "Bad Key".into(),
+            label: "Region".into(),
+            input_type: InputType::String,
+            required: false,
+            default: None,
+            options: Vec::new(),
+            min: None,
+            max: None,
+            help: None,
+        };
+        let confirm = Confirm {
+            message: String::new(),
+            type_to_confirm: true,
+        };
+        let rule = AvailableWhen {
+            statuses: None,
+            urgencies: Some(Vec::new()),
+        };
+        let fields = ActionFields {
+            name: "A",
+            description: None,
+            endpoint_url: "https://e.com",
+            headers: &[],
+            inputs: std::slice::from_ref(&bad_input),
+            confirm: Some(&confirm),
+            available_when: Some(&rule),
+        };
+        let refused = validate_action(fields, &EndpointPolicy::default(), false).unwrap_err();
+        let names: Vec<&str> = refused.fields.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "inputs[0].key",
+                "confirm.message",
+                "available_when.urgencies"
+            ]
+        );
     }
 }

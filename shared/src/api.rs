@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::incident::{IncidentStatus, Severity, Urgency};
+use crate::inputs::InputDefinition;
 use crate::roles::Role;
+use crate::run_rules::{AvailableWhen, Confirm};
 use crate::FieldError;
 
 // ---------------------------------------------------------------------------------------
@@ -36,7 +38,7 @@ pub struct ErrorDetail {
 
 /// The body of a 409 `edit_conflict`: the error, and the action as it stands now, so the
 /// editor can see what changed and apply their edit again on top of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditConflictBody {
     /// `edit_conflict`.
     pub error: ErrorDetail,
@@ -166,7 +168,7 @@ pub struct HeaderInput {
 }
 
 /// `POST /api/services/{id}/actions`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateActionRequest {
     /// Button label (missing reads as blank, answered by validation).
     #[serde(default)]
@@ -183,11 +185,29 @@ pub struct CreateActionRequest {
     /// Custom headers.
     #[serde(default)]
     pub headers: Option<Vec<HeaderInput>>,
+    /// What the clicker is asked for, at most 8.
+    #[serde(default)]
+    pub inputs: Option<Vec<InputDefinition>>,
+    /// A confirmation asked before each run.
+    #[serde(default)]
+    pub confirm: Option<Confirm>,
+    /// The incidents the action applies to.
+    #[serde(default)]
+    pub available_when: Option<AvailableWhen>,
+}
+
+/// A field of a PATCH that can be left out (unchanged), `null` (cleared) or set.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// `PATCH /api/services/{id}/actions/{action_id}`: fields left out stay as they are;
 /// `headers`, when present, replaces the whole list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateActionRequest {
     /// New label.
     #[serde(default)]
@@ -204,6 +224,23 @@ pub struct UpdateActionRequest {
     /// New header list.
     #[serde(default)]
     pub headers: Option<Vec<HeaderInput>>,
+    /// New input list (replaces the whole list).
+    #[serde(default)]
+    pub inputs: Option<Vec<InputDefinition>>,
+    /// New confirmation; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub confirm: Option<Option<Confirm>>,
+    /// New availability rule; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub available_when: Option<Option<AvailableWhen>>,
     /// The revision being edited (or send `If-Match: "<revision>"`). A stale one answers
     /// 409 `edit_conflict` and changes nothing; without one the edit applies to the
     /// current revision.
@@ -258,7 +295,7 @@ pub struct ActionHeader {
 }
 
 /// A custom incident action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
     /// Identifier, `act_…`.
     pub id: String,
@@ -278,6 +315,15 @@ pub struct Action {
     /// below `manager`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<Vec<ActionHeader>>,
+    /// What a run asks the clicker for, in order.
+    #[serde(default)]
+    pub inputs: Vec<InputDefinition>,
+    /// The confirmation asked before each run, if any.
+    #[serde(default)]
+    pub confirm: Option<Confirm>,
+    /// The incidents the action applies to (`null`: all).
+    #[serde(default)]
+    pub available_when: Option<AvailableWhen>,
     /// `whsec_…`: only in the answer to create and to rotate_secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
@@ -298,14 +344,14 @@ pub struct Action {
 }
 
 /// `{"action": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionResponse {
     /// The action.
     pub action: Action,
 }
 
 /// `{"actions": [...]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionList {
     /// Actions in creation order.
     pub actions: Vec<Action>,
@@ -319,7 +365,7 @@ pub struct RotatedSecret {
 }
 
 /// An action as an incident lists it: enough to draw the button.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionSummary {
     /// Identifier.
     pub id: String,
@@ -330,6 +376,23 @@ pub struct ActionSummary {
     /// Whether it can run; an unreadable one is shown but refuses to run.
     #[serde(default)]
     pub health: ActionHealth,
+    /// What a run asks for, in order.
+    #[serde(default)]
+    pub inputs: Vec<InputDefinition>,
+    /// The confirmation asked before each run, if any.
+    #[serde(default)]
+    pub confirm: Option<Confirm>,
+}
+
+/// The body of `POST /api/incidents/{id}/actions/{action_id}/runs` (optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRequest {
+    /// The values of the action's inputs, by key.
+    #[serde(default)]
+    pub inputs: serde_json::Map<String, Value>,
+    /// Required as `true` when the action asks for confirmation (else 428).
+    #[serde(default)]
+    pub confirmed: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -422,7 +485,7 @@ pub enum LogEntryType {
 }
 
 /// One line of an incident's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {
     /// Identifier, `log_…`.
     pub id: String,
@@ -450,14 +513,14 @@ pub struct CreateNoteRequest {
 }
 
 /// `{"log_entry": ...}`: the note as the timeline shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntryResponse {
     /// The new entry.
     pub log_entry: LogEntry,
 }
 
 /// `{"log_entries": [...]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntryList {
     /// Oldest first.
     pub log_entries: Vec<LogEntry>,
@@ -513,7 +576,7 @@ pub enum RunOutcome {
 }
 
 /// One press of an action button.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionRun {
     /// Identifier, `run_…`; also the `webhook-id` the endpoint received.
     pub id: String,
@@ -544,6 +607,9 @@ pub struct ActionRun {
     /// Their display name then (`null` for runs recorded before names were kept).
     #[serde(default)]
     pub requested_by_name: Option<String>,
+    /// The input values sent (`null` when none were, or before the result is stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<serde_json::Map<String, Value>>,
     /// The revision of the action's configuration that was sent; `null` for runs from
     /// before revisions.
     #[serde(default)]
@@ -567,7 +633,7 @@ pub struct SentHeader {
 }
 
 /// `{"run": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResponse {
     /// The run.
     pub run: ActionRun,
@@ -584,7 +650,7 @@ fn recorded() -> bool {
 }
 
 /// `{"runs": [...]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunList {
     /// Newest first.
     pub runs: Vec<ActionRun>,
@@ -798,6 +864,9 @@ mod tests {
             endpoint_url: None,
             enabled: true,
             headers: None,
+            inputs: Vec::new(),
+            confirm: None,
+            available_when: None,
             signing_secret: None,
             revision: 1,
             health: ActionHealth::Ok,

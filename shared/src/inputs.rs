@@ -217,8 +217,10 @@ pub fn check_value(input: &InputDefinition, value: &Value) -> Result<(), String>
         (InputType::Number, Value::Number(number)) => {
             let n = number.as_f64().unwrap_or(f64::NAN);
             match (input.min, input.max) {
-                (Some(min), _) if n < min => Err(format!("must be at least {min}")),
-                (_, Some(max)) if n > max => Err(format!("must be at most {max}")),
+                (Some(min), _) if n < min => {
+                    Err(format!("must be at least {}", written_bound(min)))
+                }
+                (_, Some(max)) if n > max => Err(format!("must be at most {}", written_bound(max))),
                 _ => Ok(()),
             }
         }
@@ -238,6 +240,17 @@ pub fn check_value(input: &InputDefinition, value: &Value) -> Result<(), String>
     }
 }
 
+/// A bound as JSON writes it (`1`, `2.5`), through the number formatting `serde_json`
+/// already carries, so the frontend needs no float formatting of its own.
+fn written_bound(bound: f64) -> String {
+    if bound.fract() == 0.0 && bound.abs() < 9.0e15 {
+        #[expect(clippy::cast_possible_truncation, reason = "whole and within i64")]
+        let whole = bound as i64;
+        return serde_json::Number::from(whole).to_string();
+    }
+    serde_json::Number::from_f64(bound).map_or_else(String::new, |n| n.to_string())
+}
+
 fn at_most(text: &str, max: usize) -> Result<(), String> {
     if text.chars().count() > max {
         Err(format!("must be at most {max} characters"))
@@ -248,8 +261,8 @@ fn at_most(text: &str, max: usize) -> Result<(), String> {
 
 /// The values of a run, checked against the action's inputs: unknown keys, missing
 /// required values and wrong types are each a field error (`inputs.<key>`). A value left
-/// out takes the default; a blank string counts as left out. The answer is in definition
-/// order, with the inputs that have no value left out.
+/// out takes the default; a blank string counts as left out. The answer holds the inputs
+/// that have a value, by key.
 pub fn validate_values(
     inputs: &[InputDefinition],
     values: &Map<String, Value>,

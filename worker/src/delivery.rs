@@ -86,6 +86,7 @@ pub fn build_delivery(
     agent: &Principal,
     action: &OpenedAction,
     incident: &Incident,
+    inputs: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Delivery, BadSigningSecret> {
     let body = json!({
         "event": {
@@ -94,6 +95,7 @@ pub fn build_delivery(
             "occurred_at": format_rfc3339(now_ms),
             "agent": {"type": "user", "id": agent.id, "name": agent.name},
             "action": {"id": action.id, "name": action.name},
+            "inputs": inputs,
             "data": incident,
         }
     })
@@ -304,6 +306,9 @@ mod tests {
                 secret: true,
             }],
             signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            inputs: Vec::new(),
+            confirm: None,
+            available_when: None,
         }
     }
 
@@ -325,8 +330,15 @@ mod tests {
 
     #[test]
     fn the_body_names_the_event_action_agent_and_incident() {
-        let delivery =
-            build_delivery("run_1", 1_795_000_000_000, &agent(), &action(), &incident()).unwrap();
+        let delivery = build_delivery(
+            "run_1",
+            1_795_000_000_000,
+            &agent(),
+            &action(),
+            &incident(),
+            &serde_json::Map::new(),
+        )
+        .unwrap();
         let body: Value = serde_json::from_str(&delivery.body).unwrap();
         let event = &body["event"];
         assert_eq!(event["id"], "run_1");
@@ -340,13 +352,26 @@ mod tests {
             serde_json::json!({"id": "act_1", "name": "Restart web"})
         );
         assert_eq!(event["data"]["title"], "Disk full");
+        assert_eq!(
+            event["inputs"],
+            serde_json::json!({}),
+            "no inputs: an empty object"
+        );
         assert!(event["data"].get("actions").is_none());
     }
 
     #[test]
     fn the_signature_covers_the_exact_body_sent() {
         let now_ms = 1_795_000_000_999;
-        let delivery = build_delivery("run_1", now_ms, &agent(), &action(), &incident()).unwrap();
+        let delivery = build_delivery(
+            "run_1",
+            now_ms,
+            &agent(),
+            &action(),
+            &incident(),
+            &serde_json::Map::new(),
+        )
+        .unwrap();
         let header = |name: &str| {
             delivery
                 .headers
@@ -377,7 +402,15 @@ mod tests {
 
     #[test]
     fn custom_headers_and_the_product_user_agent_are_sent() {
-        let delivery = build_delivery("run_1", 0, &agent(), &action(), &incident()).unwrap();
+        let delivery = build_delivery(
+            "run_1",
+            0,
+            &agent(),
+            &action(),
+            &incident(),
+            &serde_json::Map::new(),
+        )
+        .unwrap();
         let sent = sent(&delivery);
         assert!(sent.contains(&("X-Api-Key", "k3y")));
         assert!(sent.contains(&("User-Agent", USER_AGENT)));
@@ -392,7 +425,15 @@ mod tests {
             value: "sre".into(),
             secret: false,
         });
-        let delivery = build_delivery("run_1", 0, &agent(), &action, &incident()).unwrap();
+        let delivery = build_delivery(
+            "run_1",
+            0,
+            &agent(),
+            &action,
+            &incident(),
+            &serde_json::Map::new(),
+        )
+        .unwrap();
         let recorded = delivery.recorded_headers();
         let names: Vec<&str> = recorded.iter().map(|h| h.name.as_str()).collect();
         let sent_names: Vec<&str> = sent(&delivery).iter().map(|(name, _)| *name).collect();

@@ -53,6 +53,11 @@ pub enum ApiError {
     SecretsMustBeReentered(Vec<FieldError>),
     /// The action's current revision has not reached this location's KV yet.
     ConfigPropagating,
+    /// A run's input values do not fit the action's inputs; one message per field.
+    InvalidInputs(Vec<FieldError>),
+    /// The action asks for confirmation and the run did not say `"confirmed": true`;
+    /// carries the action's message.
+    ConfirmationRequired(String),
     /// Our fault. The detail is logged, never sent.
     Internal(String),
 }
@@ -139,6 +144,12 @@ impl ApiError {
                      {CONFIG_PROPAGATION_RETRY_AFTER_SECS} seconds"
                 ),
             ),
+            Self::InvalidInputs(fields) => (422, "invalid_inputs", first_message(fields)),
+            Self::ConfirmationRequired(message) => (
+                428,
+                "confirmation_required",
+                format!("This action asks to confirm first: {message}. Send \"confirmed\": true to run it"),
+            ),
             Self::Internal(_) => (
                 500,
                 "internal",
@@ -153,7 +164,8 @@ impl ApiError {
         let fields = match self {
             Self::Validation(fields)
             | Self::EndpointNotAllowed(fields)
-            | Self::SecretsMustBeReentered(fields) => fields.clone(),
+            | Self::SecretsMustBeReentered(fields)
+            | Self::InvalidInputs(fields) => fields.clone(),
             _ => Vec::new(),
         };
         let body = ErrorBody {

@@ -83,8 +83,7 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
     // in costs no round trip of its own; they check the permission themselves.
     match (requirement, req.method(), route) {
         (Some(Requirement::Permission(permission)), Post, R::ActionRuns(incident, action)) => {
-            return runs::create_run(&req, app, ctx, credential, permission, incident, action)
-                .await;
+            return runs::create_run(req, app, ctx, credential, permission, incident, action).await;
         }
         (Some(Requirement::Permission(permission)), Get, R::Incident(id)) => {
             return incidents::get_incident(&req, app, credential, permission, id).await;

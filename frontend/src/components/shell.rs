@@ -2,15 +2,16 @@
 //! the session check that sends a signed-out visitor to the sign-in page.
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, A};
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use shared::api::SessionInfo;
 use shared::roles::Permission;
 
 use crate::api::{self, encode_component};
 use crate::browser::current_path;
 use crate::components::{ErrorNotice, Loading};
+use crate::pages::{
+    ActionsPage, AuditPage, IncidentPage, IncidentsPage, ServicesPage, UserTokensPage, UsersPage,
+};
+use crate::router::{NavLink, Page, Router};
 use crate::session::Session;
 
 /// The header's "Signed in as Ada (responder)"; without a role from the worker, the name only.
@@ -21,27 +22,24 @@ pub fn signed_in_as(session: &SessionInfo) -> String {
     }
 }
 
-/// Header, navigation and the current page (the nested route).
+/// Header, navigation and the current page.
 #[component]
 pub fn Shell() -> impl IntoView {
     let session = Session::expect();
-    let navigate = use_navigate();
+    let router = Router::expect();
 
-    let go_to_sign_in = {
-        let navigate = navigate.clone();
-        move || {
-            session.clear();
-            let next = current_path();
-            let url = if next.is_empty() || next == "/" {
-                "/sign-in".to_owned()
-            } else {
-                format!("/sign-in?next={}", encode_component(&next))
-            };
-            navigate(&url, NavigateOptions::default());
-        }
+    let go_to_sign_in = move || {
+        session.clear();
+        let next = current_path();
+        let url = if next.is_empty() || next == "/" {
+            "/sign-in".to_owned()
+        } else {
+            format!("/sign-in?next={}", encode_component(&next))
+        };
+        router.navigate(&url);
     };
     // Any call that answers 401 from here on lands on the sign-in page.
-    api::set_unauthorized_hook(go_to_sign_in.clone());
+    api::set_unauthorized_hook(go_to_sign_in);
 
     // Known right after sign-in; otherwise ask the worker once per visit.
     let check = LocalResource::new(move || {
@@ -63,15 +61,12 @@ pub fn Shell() -> impl IntoView {
     // for a role it does not belong to, and no call is made that the role may not make.
     let known = Memo::new(move |_| session.get().is_some());
 
-    let sign_out = Action::new_local(move |(): &()| {
-        let navigate = navigate.clone();
-        async move {
-            // Whether or not the worker could be reached, leave: a stale cookie expires.
-            let result = api::sign_out().await;
-            session.clear();
-            navigate("/sign-in", NavigateOptions::default());
-            result
-        }
+    let sign_out = Action::new_local(move |(): &()| async move {
+        // Whether or not the worker could be reached, leave: a stale cookie expires.
+        let result = api::sign_out().await;
+        session.clear();
+        router.navigate("/sign-in");
+        result
     });
 
     view! {
@@ -81,15 +76,15 @@ pub fn Shell() -> impl IntoView {
                 <a class="brand" href="/incidents">"Incident Actions"</a>
                 <nav aria-label="Main">
                     <ul>
-                        <li><A href="/incidents">"Incidents"</A></li>
+                        <li><NavLink href="/incidents">"Incidents"</NavLink></li>
                         {move || session.may(Permission::ReadServices).then(|| view! {
-                            <li><A href="/services">"Services"</A></li>
+                            <li><NavLink href="/services">"Services"</NavLink></li>
                         })}
                         {move || session.may(Permission::ManageUsers).then(|| view! {
-                            <li><A href="/users">"Users"</A></li>
+                            <li><NavLink href="/users">"Users"</NavLink></li>
                         })}
                         {move || session.may(Permission::ReadAudit).then(|| view! {
-                            <li><A href="/audit">"Audit"</A></li>
+                            <li><NavLink href="/audit">"Audit"</NavLink></li>
                         })}
                     </ul>
                 </nav>
@@ -113,10 +108,29 @@ pub fn Shell() -> impl IntoView {
         <main id="main" tabindex="-1">
             {move || match (check.get(), known.get()) {
                 (Some(Err(error)), _) => view! { <ErrorNotice error /> }.into_any(),
-                (Some(Ok(_)), true) => view! { <Outlet /> }.into_any(),
+                (Some(Ok(_)), true) => view! { <CurrentPage page=router.page() /> }.into_any(),
                 _ => view! { <Loading what="Checking your session…" /> }.into_any(),
             }}
         </main>
+    }
+}
+
+/// The signed-in page the address shows; drawn again only when the page changes, not its
+/// `:id` or query (the page reads those itself).
+#[component]
+fn CurrentPage(
+    /// From the router.
+    page: Memo<Page>,
+) -> impl IntoView {
+    move || match page.get() {
+        Page::Incident => view! { <IncidentPage /> }.into_any(),
+        Page::Services => view! { <ServicesPage /> }.into_any(),
+        Page::Actions => view! { <ActionsPage /> }.into_any(),
+        Page::Users => view! { <UsersPage /> }.into_any(),
+        Page::UserTokens => view! { <UserTokensPage /> }.into_any(),
+        Page::Audit => view! { <AuditPage /> }.into_any(),
+        // The frame is not drawn for the others; `/` lists incidents.
+        Page::Incidents | Page::SignIn | Page::NotFound => view! { <IncidentsPage /> }.into_any(),
     }
 }
 

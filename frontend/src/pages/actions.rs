@@ -8,7 +8,6 @@ mod form;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use shared::api::{Action as CustomAction, ActionHealth};
 use shared::limits::MAX_ACTIONS_PER_SERVICE;
 use shared::roles::Permission;
@@ -16,6 +15,7 @@ use shared::roles::Permission;
 use crate::api::{self, ApiError};
 use crate::components::{ErrorNotice, Loading, OneTimeSecret};
 use crate::format::actions_used;
+use crate::router::{Page, Router};
 use crate::session::Session;
 
 use card::ActionCard;
@@ -57,8 +57,7 @@ pub fn limit_reason(count: usize) -> Option<String> {
 /// `/services/:id/actions`.
 #[component]
 pub fn ActionsPage() -> impl IntoView {
-    let params = use_params_map();
-    let service_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let service_id = Router::expect().id_of(Page::Actions);
 
     let service = LocalResource::new(move || {
         let id = service_id.get();

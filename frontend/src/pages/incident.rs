@@ -4,10 +4,12 @@
 mod note_form;
 mod request_headers;
 mod run_button;
+mod run_dialog;
+mod run_values;
+mod sent_inputs;
 mod timeline;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use shared::api::{Incident, IncidentResponse};
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
@@ -15,6 +17,7 @@ use shared::roles::Permission;
 use crate::api::{self, encode_component, ApiError};
 use crate::components::{ErrorNotice, Loading, StatusBadge};
 use crate::format::{display_time, pretty_details};
+use crate::router::{Page, Router};
 use crate::session::Session;
 
 use note_form::NoteForm;
@@ -24,8 +27,7 @@ use timeline::Timeline;
 /// `/incidents/:id`.
 #[component]
 pub fn IncidentPage() -> impl IntoView {
-    let params = use_params_map();
-    let incident_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let incident_id = Router::expect().id_of(Page::Incident);
     let loaded = LocalResource::new(move || {
         let id = incident_id.get();
         async move { api::get_incident(&id).await }

@@ -2,8 +2,6 @@
 //! bar (so a filtered view can be bookmarked and the back button undoes a filter).
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use shared::api::{Incident, ServiceList};
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
@@ -11,6 +9,7 @@ use shared::roles::Permission;
 use crate::api::{self, encode_component, incidents_query};
 use crate::components::{ErrorNotice, Loading, StatusBadge};
 use crate::format::display_time;
+use crate::router::{Page, Router};
 use crate::session::Session;
 
 const STATUSES: [IncidentStatus; 3] = [
@@ -22,10 +21,9 @@ const STATUSES: [IncidentStatus; 3] = [
 /// `/incidents` (and `/`).
 #[component]
 pub fn IncidentsPage() -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let service_filter = Memo::new(move |_| query.read().get("service_id").unwrap_or_default());
-    let status_filter = Memo::new(move |_| query.read().get("status").unwrap_or_default());
+    let router = Router::expect();
+    let service_filter = router.query_of(Page::Incidents, "service_id");
+    let status_filter = router.query_of(Page::Incidents, "status");
 
     let incidents = LocalResource::new(move || {
         let (service, status) = (service_filter.get(), status_filter.get());
@@ -47,13 +45,9 @@ pub fn IncidentsPage() -> impl IntoView {
     });
 
     let apply = move |service: String, status: String| {
-        let url = format!("/incidents{}", incidents_query(&service, &status));
-        navigate(&url, NavigateOptions::default());
+        router.navigate(&format!("/incidents{}", incidents_query(&service, &status)));
     };
-    let on_service = {
-        let apply = apply.clone();
-        move |ev| apply(event_target_value(&ev), status_filter.get_untracked())
-    };
+    let on_service = move |ev| apply(event_target_value(&ev), status_filter.get_untracked());
     let on_status = move |ev| apply(service_filter.get_untracked(), event_target_value(&ev));
 
     view! {

@@ -2,30 +2,27 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 
 use crate::api;
 use crate::format::safe_next_path;
+use crate::router::Router;
 use crate::session::Session;
 
 /// A single password-style field and a button.
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = Session::expect();
-    let navigate = use_navigate();
-    let query = use_query_map();
+    let router = Router::expect();
     let token = RwSignal::new(String::new());
     let missing = RwSignal::new(false);
 
     let sign_in = Action::new_local(move |token: &String| {
         let token = token.clone();
-        let navigate = navigate.clone();
         async move {
             let answer = api::sign_in(token).await?;
             session.set(answer);
-            let next = safe_next_path(query.get_untracked().get_str("next"));
-            navigate(&next, NavigateOptions::default());
+            let next = router.query_now("next");
+            router.navigate(&safe_next_path(next.as_deref()));
             Ok::<(), api::ApiError>(())
         }
     });

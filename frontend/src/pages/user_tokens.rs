@@ -3,7 +3,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use shared::api::{ApiToken, CreateTokenRequest};
 use shared::roles::Permission;
 use shared::FieldError;
@@ -13,6 +12,7 @@ use crate::components::{ConfirmStep, ErrorNotice, FieldMessage, Loading, OneTime
 use crate::format::display_time;
 use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
 use crate::permissions::token_mint_denial;
+use crate::router::{Page, Router};
 use crate::session::Session;
 
 /// A token secret to show once: the token's label and the secret.
@@ -26,8 +26,7 @@ struct ShownToken {
 #[component]
 pub fn UserTokensPage() -> impl IntoView {
     let session = Session::expect();
-    let params = use_params_map();
-    let user_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let user_id = Router::expect().id_of(Page::UserTokens);
     view! {
         <div class="page">
             <nav class="breadcrumb" aria-label="Breadcrumb">

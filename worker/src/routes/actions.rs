@@ -58,11 +58,15 @@ pub async fn create_action(
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
     let headers = body.headers.unwrap_or_default();
+    let inputs = body.inputs.unwrap_or_default();
     let fields = ActionFields {
         name: &body.name,
         description: body.description.as_deref(),
         endpoint_url: &body.endpoint_url,
         headers: &headers,
+        inputs: &inputs,
+        confirm: body.confirm.as_ref(),
+        available_when: body.available_when.as_ref(),
     };
     let valid = validate_action(fields, &app.endpoint_policy(), false)?;
     let keyring = sealed::keyring(app)?;
@@ -142,6 +146,15 @@ pub async fn update_action(
                 .as_deref()
                 .unwrap_or(&record.endpoint_url),
             headers: &headers,
+            inputs: patch.inputs.as_deref().unwrap_or(&record.inputs),
+            confirm: match &patch.confirm {
+                Some(confirm) => confirm.as_ref(),
+                None => record.confirm.as_ref(),
+            },
+            available_when: match &patch.available_when {
+                Some(rule) => rule.as_ref(),
+                None => record.available_when.as_ref(),
+            },
         };
         let valid = validate_action(fields, &app.endpoint_policy(), true)?;
         let missing =
@@ -335,7 +348,7 @@ fn committed(before: Option<&ActionRow>, record: &ActionRecord, key: String) -> 
     };
     ActionView {
         row,
-        config: Config::Readable(record.clone()),
+        config: Config::Readable(Box::new(record.clone())),
     }
 }
 

@@ -128,8 +128,9 @@ fn incident_reads(db: &Db, id: &str) -> ApiResult<Vec<Statement>> {
     ])
 }
 
-/// The incident of [`incident_reads`]' results with its enabled actions, whose KV records
-/// are read in parallel for their descriptions and health. An unreadable action is
+/// The incident of [`incident_reads`]' results with its enabled actions that apply to it
+/// (`available_when`), whose KV records are read in parallel for their descriptions,
+/// inputs and health. An unreadable action is
 /// listed as such and never fails the page.
 async fn with_actions(app: &App, results: &[D1Result]) -> ApiResult<Incident> {
     let row: IncidentRow =
@@ -138,10 +139,11 @@ async fn with_actions(app: &App, results: &[D1Result]) -> ApiResult<Incident> {
     let views = actions::views(&app.kv()?, action_rows).await;
     let keyring = sealed::keyring(app)?;
     let mut incident = row.into_wire()?;
+    let (status, urgency) = (incident.status, incident.urgency);
     incident.actions = Some(
         views
             .iter()
-            .filter(|view| view.enabled())
+            .filter(|view| view.enabled() && view.available_for(status, urgency))
             .map(|view| view.summary(&keyring))
             .collect(),
     );

@@ -20,16 +20,18 @@
 use std::time::Duration;
 
 use futures_channel::oneshot;
-use shared::api::{ActionHealth, ActionRun, RunList, RunResponse};
+use shared::api::{ActionHealth, ActionRun, Incident, RunList, RunRequest, RunResponse};
+use shared::inputs::validate_values;
 use shared::limits::{CONFIG_PROPAGATION_WAIT_MS, MAX_IDEMPOTENCY_KEY_CHARS};
 use shared::roles::Permission;
+use shared::run_rules::check_confirmation;
 use worker::{console_error, Context, Delay, Request, Response};
 
 use crate::app::{now_ms, App, Fault};
 use crate::auth::{batch_with_lookup, CallerSql, Credential, Principal};
 use crate::delivery::{blocked_verdict, build_delivery, classify, send, Delivery};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{header, json_response};
+use crate::http::{header, json_response, read_optional_json};
 use crate::ids::new_id;
 use crate::rate_limit::{runs_bucket, Window};
 use crate::redact;
@@ -50,7 +52,7 @@ const PROPAGATION_POLL_MS: u64 = 250;
 /// `POST /api/incidents/{id}/actions/{action_id}/runs`: sends the action's POST and
 /// answers once the endpoint has answered or the deadline has passed.
 pub async fn create_run(
-    req: &Request,
+    mut req: Request,
     app: &App,
     ctx: &Context,
     credential: Credential,
@@ -58,10 +60,11 @@ pub async fn create_run(
     incident_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
-    let idempotency_key = header(req, "Idempotency-Key");
+    let idempotency_key = header(&req, "Idempotency-Key");
     if let Some(key) = &idempotency_key {
         check_idempotency_key(key)?;
     }
+    let body: RunRequest = read_optional_json(&mut req).await?;
     let db = app.db()?;
     let run_id = new_id("run");
     let rate = RateLimit {
@@ -102,7 +105,7 @@ pub async fn create_run(
         &rate,
     )?);
     let (caller, results) = batch_with_lookup(credential, app, &db, batch).await?;
-    caller.guard_cross_site(req)?;
+    caller.guard_cross_site(&req)?;
     let caller = caller.principal;
     caller.require(permission)?;
     // A replay is answered before any refusal: the earlier run was read before the claim.
@@ -137,8 +140,13 @@ pub async fn create_run(
             console_error!("taking back run {run_id}: {error:?}; the scheduled handler settles it");
         }
     };
-    let action = match open_action(app, row).await {
-        Ok(action) => action,
+    let incident = incident.into_wire()?;
+    let checked = match open_action(app, row).await {
+        Ok(action) => check_run_rules(&action, &incident, &body).map(|inputs| (action, inputs)),
+        Err(refusal) => Err(refusal),
+    };
+    let (action, inputs) = match checked {
+        Ok(checked) => checked,
         Err(refusal) => {
             undo().await;
             return Err(refusal);
@@ -152,6 +160,7 @@ pub async fn create_run(
         requested_by: caller.id.clone(),
         requested_by_name: caller.name.clone(),
         action_revision: action.revision,
+        inputs,
         started_at: app.now_ms,
     };
     let delivery = build_delivery(
@@ -159,7 +168,8 @@ pub async fn create_run(
         app.now_ms,
         &caller,
         &action,
-        &incident.into_wire()?,
+        &incident,
+        &run.inputs,
     )
     .map_err(|_| ApiError::Internal(format!("action {action_id}: unusable signing secret")))?;
     let secrets: Vec<String> = action
@@ -233,6 +243,30 @@ fn replay(earlier: RunRow) -> ApiResult<Response> {
     )?;
     response.headers_mut().set("Idempotent-Replayed", "true")?;
     Ok(response)
+}
+
+/// The rules a run must meet before anything is sent, in this order: the incident is one
+/// the action applies to (409 `action_not_available`), the inputs fit (422
+/// `invalid_inputs`, one message per field), and a confirmation the action asks for was
+/// given (428 `confirmation_required`). Answers the checked input values.
+fn check_run_rules(
+    action: &OpenedAction,
+    incident: &Incident,
+    body: &RunRequest,
+) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
+    if let Some(rule) = &action.available_when {
+        rule.allows(incident.status, incident.urgency)
+            .map_err(|rule| {
+                ApiError::Conflict(
+                    "action_not_available",
+                    format!("\"{}\" runs {rule}; nothing was sent", action.name),
+                )
+            })?;
+    }
+    let inputs = validate_values(&action.inputs, &body.inputs).map_err(ApiError::InvalidInputs)?;
+    check_confirmation(action.confirm.as_ref(), body.confirmed)
+        .map_err(ApiError::ConfirmationRequired)?;
+    Ok(inputs)
 }
 
 /// The action of `row`, its secrets opened for sending; or why it cannot be sent: its

@@ -25,7 +25,10 @@ use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use shared::action::ValidAction;
 use shared::api::{Action, ActionHeader, ActionHealth, ActionSummary};
+use shared::incident::{IncidentStatus, Urgency};
+use shared::inputs::InputDefinition;
 use shared::limits::{MAX_ACTIONS_PER_SERVICE, UNREFERENCED_REVISION_GRACE_SECS};
+use shared::run_rules::{AvailableWhen, Confirm};
 use shared::time::format_rfc3339;
 use shared::FieldError;
 use worker::console_warn;
@@ -62,7 +65,7 @@ pub struct StoredHeader {
 
 /// One revision of an action's configuration as KV holds it, secrets sealed. Immutable:
 /// an edit makes a new record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionRecord {
     /// The record format ([`RECORD_FORMAT`]).
     #[serde(default = "legacy_format")]
@@ -88,6 +91,15 @@ pub struct ActionRecord {
     pub headers: Vec<StoredHeader>,
     /// The sealed `whsec_…`.
     pub signing_secret: String,
+    /// What a run asks the clicker for.
+    #[serde(default)]
+    pub inputs: Vec<InputDefinition>,
+    /// The confirmation asked before each run.
+    #[serde(default)]
+    pub confirm: Option<Confirm>,
+    /// The incidents the action applies to.
+    #[serde(default)]
+    pub available_when: Option<AvailableWhen>,
     /// Created (ms).
     pub created_at: i64,
     /// This revision written (ms).
@@ -107,7 +119,7 @@ pub struct OpenedHeader {
 
 /// An action ready to send: its secrets opened. Exists only on the run path, never
 /// stored, serialized or answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OpenedAction {
     /// Identifier.
     pub id: String,
@@ -121,6 +133,12 @@ pub struct OpenedAction {
     pub headers: Vec<OpenedHeader>,
     /// `whsec_…`.
     pub signing_secret: String,
+    /// What a run asks the clicker for.
+    pub inputs: Vec<InputDefinition>,
+    /// The confirmation asked before each run.
+    pub confirm: Option<Confirm>,
+    /// The incidents the action applies to.
+    pub available_when: Option<AvailableWhen>,
 }
 
 impl OpenedAction {
@@ -180,6 +198,9 @@ impl ActionRecord {
             enabled,
             headers: Vec::new(),
             signing_secret: String::new(),
+            inputs: Vec::new(),
+            confirm: None,
+            available_when: None,
             created_at: now_ms,
             updated_at: now_ms,
         };
@@ -229,6 +250,9 @@ impl ActionRecord {
         self.name = valid.name.as_str().to_owned();
         self.description.clone_from(&valid.description);
         self.endpoint_url = valid.endpoint_url.as_str().to_owned();
+        self.inputs.clone_from(&valid.inputs);
+        self.confirm.clone_from(&valid.confirm);
+        self.available_when.clone_from(&valid.available_when);
         let mut errors = Vec::new();
         let mut headers = Vec::with_capacity(valid.headers.len());
         for (index, header) in valid.headers.iter().enumerate() {
@@ -289,6 +313,9 @@ impl ActionRecord {
             headers,
             signing_secret: keyring
                 .open(&self.signing_secret, self.context(SIGNING_SECRET_FIELD))?,
+            inputs: self.inputs.clone(),
+            confirm: self.confirm.clone(),
+            available_when: self.available_when.clone(),
         })
     }
 
@@ -438,7 +465,7 @@ pub fn row_of(db: &Db, action_id: &str) -> ApiResult<Statement> {
 #[derive(Debug, Clone)]
 pub enum Config {
     /// Read and parsed.
-    Readable(ActionRecord),
+    Readable(Box<ActionRecord>),
     /// Not here yet: KV has not brought the revision to this location.
     Propagating,
     /// Present but unusable; says why.
@@ -457,7 +484,7 @@ pub struct ActionView {
 impl ActionView {
     fn record(&self) -> Option<&ActionRecord> {
         match &self.config {
-            Config::Readable(record) => Some(record),
+            Config::Readable(record) => Some(record.as_ref()),
             Config::Propagating | Config::Unreadable(_) => None,
         }
     }
@@ -515,6 +542,9 @@ impl ActionView {
                     })
                     .collect()
             }),
+            inputs: record.map(|r| r.inputs.clone()).unwrap_or_default(),
+            confirm: record.and_then(|r| r.confirm.clone()),
+            available_when: record.and_then(|r| r.available_when.clone()),
             signing_secret: None,
             revision: self.row.revision(),
             health,
@@ -536,7 +566,17 @@ impl ActionView {
             name: self.name(),
             description: self.record().and_then(|r| r.description.clone()),
             health: self.health(keyring).0,
+            inputs: self.record().map(|r| r.inputs.clone()).unwrap_or_default(),
+            confirm: self.record().and_then(|r| r.confirm.clone()),
         }
+    }
+
+    /// Whether the action applies to an incident in `status` with `urgency`. An action
+    /// whose rule cannot be read is shown: its health says why it cannot run.
+    pub fn available_for(&self, status: IncidentStatus, urgency: Urgency) -> bool {
+        self.record()
+            .and_then(|r| r.available_when.as_ref())
+            .is_none_or(|rule| rule.allows(status, urgency).is_ok())
     }
 }
 
@@ -552,7 +592,7 @@ fn capitalized(text: &str) -> String {
 pub fn parse_record(text: &str, row: &ActionRow) -> Config {
     match serde_json::from_str::<ActionRecord>(text) {
         Ok(record) if record.id == row.action_id && record.service_id == row.service_id => {
-            Config::Readable(record)
+            Config::Readable(Box::new(record))
         }
         Ok(_) => Config::Unreadable(
             "Its stored configuration belongs to another action; delete it and create it again"
@@ -973,6 +1013,9 @@ mod tests {
             description: None,
             endpoint_url: "https://e.com/hook",
             headers,
+            inputs: &[],
+            confirm: None,
+            available_when: None,
         };
         validate_action(fields, &EndpointPolicy::default(), true).unwrap()
     }
@@ -1067,7 +1110,7 @@ mod tests {
         let record = created(&keyring(7));
         let view = ActionView {
             row: row(1),
-            config: Config::Readable(record),
+            config: Config::Readable(Box::new(record)),
         };
         assert_eq!(view.health(&keyring(7)), (ActionHealth::Ok, None));
         let (health, problem) = view.health(&keyring(8));

@@ -38,6 +38,8 @@ pub struct RunRow {
     request_headers: Option<String>,
     requested_by: String,
     requested_by_name: Option<String>,
+    /// JSON object of the input values sent.
+    inputs: Option<String>,
     action_revision: Option<i64>,
     started_at: i64,
     finished_at: Option<i64>,
@@ -73,6 +75,10 @@ impl RunRow {
             request_headers,
             requested_by: self.requested_by,
             requested_by_name: self.requested_by_name,
+            inputs: self
+                .inputs
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
             action_revision: self.action_revision.and_then(|r| u64::try_from(r).ok()),
             started_at: format_rfc3339(self.started_at),
             finished_at: self.finished_at.map(format_rfc3339),
@@ -95,7 +101,7 @@ fn spelling<T: serde::Serialize>(value: T) -> String {
 
 const COLUMNS: &str = "id, incident_id, action_id, action_name, status, outcome, http_status, \
     duration_ms, response_excerpt, request_headers, requested_by, action_revision, started_at, \
-    finished_at, requested_by_name";
+    finished_at, requested_by_name, inputs";
 
 /// A run about to start. Owned, because it outlives the request (see `routes::runs`).
 pub struct NewRun {
@@ -111,6 +117,8 @@ pub struct NewRun {
     pub requested_by: String,
     /// Their display name.
     pub requested_by_name: String,
+    /// The input values sent, checked.
+    pub inputs: serde_json::Map<String, serde_json::Value>,
     /// The revision of the action's configuration being sent.
     pub action_revision: u64,
     /// Now (ms).
@@ -151,6 +159,7 @@ impl NewRun {
             request_headers: request_headers.clone(),
             requested_by: self.requested_by.clone(),
             requested_by_name: Some(self.requested_by_name.clone()),
+            inputs: (!self.inputs.is_empty()).then(|| self.inputs.clone()),
             action_revision: Some(self.action_revision),
             started_at: format_rfc3339(self.started_at),
             finished_at: Some(format_rfc3339(*finished_at)),
@@ -291,7 +300,7 @@ pub fn claim_statements(
         &format!(
             "INSERT INTO action_runs ({COLUMNS}, idempotency_key) \
              SELECT ?1, i.id, a.action_id, COALESCE(a.name, ''), 'running', NULL, NULL, NULL, \
-                 NULL, NULL, p.pid, a.revision, ?4, NULL, p.pname, ?5 \
+                 NULL, NULL, p.pid, a.revision, ?4, NULL, p.pname, NULL, ?5 \
              FROM incidents i JOIN action_slots a ON a.service_id = i.service_id, ({}) p \
              WHERE i.id = ?2 AND a.action_id = ?3 AND {allowed} \
                AND (a.enabled = 1 OR a.revision = 0) \
@@ -376,10 +385,14 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| ApiError::Internal(format!("run {}: {e}", run.id)))?;
+    let inputs = (!run.inputs.is_empty())
+        .then(|| serde_json::to_string(&run.inputs))
+        .transpose()?;
     let update = statement(
         db,
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
-         response_excerpt = ?6, request_headers = ?7, finished_at = ?8, action_name = ?9 \
+         response_excerpt = ?6, request_headers = ?7, finished_at = ?8, action_name = ?9, \
+         inputs = ?10 \
          WHERE id = ?1 AND status = 'running'",
         &[
             (&run.id).into(),
@@ -392,6 +405,7 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
             (*finished_at).into(),
             // Runs of actions from before revisions learn their name from the record.
             (&run.action_name).into(),
+            inputs.as_deref().into(),
         ],
     )?
     .run()

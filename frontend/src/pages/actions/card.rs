@@ -12,7 +12,10 @@ use shared::roles::Permission;
 
 use crate::api::{self, ApiError};
 use crate::components::{ConfirmStep, ErrorNotice};
-use crate::format::{card_conflict_message, revision_label, unreadable_warning, PROPAGATING_NOTE};
+use crate::format::{
+    asks_for, availability_summary, card_conflict_message, confirm_summary, revision_label,
+    unreadable_warning, PROPAGATING_NOTE,
+};
 use crate::session::Session;
 
 /// Which destructive step is waiting for confirmation.
@@ -215,6 +218,22 @@ fn ActionFacts(action: CustomAction) -> impl IntoView {
     // Workers from before revisions answer 0: nothing worth showing.
     let revision = (action.revision > 0).then(|| revision_label(action.revision));
     let unreadable = action.health == ActionHealth::Unreadable;
+    // What a run asks first and when it applies, read-only: the form does not edit these.
+    let rules: Vec<String> = asks_for(&action.inputs)
+        .into_iter()
+        .chain(
+            action
+                .confirm
+                .as_ref()
+                .map(|confirm| confirm_summary(confirm).to_owned()),
+        )
+        .chain(
+            action
+                .available_when
+                .as_ref()
+                .and_then(availability_summary),
+        )
+        .collect();
     view! {
         <div class="card-head">
             <h3>{action.name}</h3>
@@ -225,6 +244,11 @@ fn ActionFacts(action: CustomAction) -> impl IntoView {
         </div>
         {health}
         {action.description.map(|text| view! { <p>{text}</p> })}
+        {(!rules.is_empty()).then(|| view! {
+            <ul class="plain run-rules">
+                {rules.into_iter().map(|rule| view! { <li>{rule}</li> }).collect_view()}
+            </ul>
+        })}
         {match (action.endpoint_url, action.headers) {
             // The worker leaves configuration out for roles below manager.
             (None, None) if !unreadable => view! {

@@ -2,12 +2,16 @@
 //!
 //! Kept apart from the component so the rules that matter (a secret left blank on edit
 //! keeps its stored value; a new secret header needs a value; a stored secret does not
-//! follow the endpoint to another origin; an edit names the revision it was made on) are
-//! covered by native tests.
+//! follow the endpoint to another origin; an edit names the revision it was made on; what
+//! the form cannot edit yet is sent back as it was) are covered by native tests.
 
 use shared::action::{reenter_errors, secrets_to_reenter, validate_action, ActionFields};
-use shared::api::{Action as CustomAction, CreateActionRequest, HeaderInput, UpdateActionRequest};
+use shared::api::{
+    Action as CustomAction, ActionHealth, CreateActionRequest, HeaderInput, UpdateActionRequest,
+};
 use shared::endpoint::EndpointPolicy;
+use shared::inputs::InputDefinition;
+use shared::run_rules::{AvailableWhen, Confirm};
 use shared::FieldError;
 
 /// One header row as typed.
@@ -54,8 +58,34 @@ pub struct EditBase {
     pub endpoint_url: Option<String>,
 }
 
+/// What a run asks first (inputs, a confirmation) and when the action applies. The form
+/// has no editor for these yet: it keeps the saved action's values and sends them back
+/// unchanged, so saving in the SPA never wipes what was set through the API.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSettings {
+    /// The inputs a run asks for, in order.
+    pub inputs: Vec<InputDefinition>,
+    /// The confirmation asked before each run.
+    pub confirm: Option<Confirm>,
+    /// The incidents the action applies to.
+    pub available_when: Option<AvailableWhen>,
+}
+
+impl RunSettings {
+    /// The saved action's settings, when its answer carried its configuration. An action
+    /// whose configuration could not be read (or has not reached this location yet) comes
+    /// without them, and empty lists there mean "unknown", not "none": `None` then.
+    fn of(action: &CustomAction) -> Option<Self> {
+        (action.health == ActionHealth::Ok).then(|| Self {
+            inputs: action.inputs.clone(),
+            confirm: action.confirm.clone(),
+            available_when: action.available_when.clone(),
+        })
+    }
+}
+
 /// The whole form as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActionDraft {
     /// Button label.
     pub name: String,
@@ -67,6 +97,9 @@ pub struct ActionDraft {
     pub enabled: bool,
     /// Header rows in order.
     pub headers: Vec<HeaderDraft>,
+    /// Inputs, confirmation and availability, kept as loaded; `None` when the loaded
+    /// action did not say (an edit then leaves them out, which keeps the stored ones).
+    pub run_settings: Option<RunSettings>,
     /// The saved action being edited; `None` for a new one.
     pub base: Option<EditBase>,
 }
@@ -79,6 +112,7 @@ impl Default for ActionDraft {
             description: String::new(),
             enabled: true,
             headers: Vec::new(),
+            run_settings: Some(RunSettings::default()),
             base: None,
         }
     }
@@ -106,6 +140,7 @@ impl ActionDraft {
                     stored_secret_name: header.secret.then(|| header.name.clone()),
                 })
                 .collect(),
+            run_settings: RunSettings::of(action),
             base: Some(EditBase {
                 revision: action.revision,
                 endpoint_url: action.endpoint_url.clone(),
@@ -123,6 +158,7 @@ impl ActionDraft {
     pub fn problems(&self, policy: &EndpointPolicy) -> Vec<FieldError> {
         let editing = self.base.is_some();
         let headers = self.header_inputs();
+        let settings = self.run_settings.as_ref();
         let fields = ActionFields {
             name: &self.name,
             description: Some(&self.description),
@@ -130,6 +166,9 @@ impl ActionDraft {
             // stray space is not an error in the form.
             endpoint_url: self.endpoint_url.trim(),
             headers: &headers,
+            inputs: settings.map_or(&[], |settings| &settings.inputs),
+            confirm: settings.and_then(|settings| settings.confirm.as_ref()),
+            available_when: settings.and_then(|settings| settings.available_when.as_ref()),
         };
         let mut problems = validate_action(fields, policy, editing)
             .err()
@@ -169,25 +208,43 @@ impl ActionDraft {
     /// The body of `POST .../actions`.
     pub fn create_request(&self) -> CreateActionRequest {
         let description = self.description.trim();
+        let settings = self.run_settings.clone().unwrap_or_default();
         CreateActionRequest {
             name: self.name.trim().to_owned(),
             endpoint_url: self.endpoint_url.trim().to_owned(),
             description: (!description.is_empty()).then(|| description.to_owned()),
             enabled: Some(self.enabled),
             headers: Some(self.header_inputs()),
+            inputs: (!settings.inputs.is_empty()).then_some(settings.inputs),
+            confirm: settings.confirm,
+            available_when: settings.available_when,
         }
     }
 
     /// The body of `PATCH .../actions/{id}`: every field, so the saved action is what the
-    /// form shows; a blank description clears it. It names the revision the form was
+    /// form shows; a blank description clears it. Inputs, confirmation and availability go
+    /// back exactly as loaded (a `null` only where the action had none), or are left out
+    /// when the loaded action did not carry them. It names the revision the form was
     /// opened on, so an edit made meanwhile by someone else is refused, not overwritten.
     pub fn update_request(&self) -> UpdateActionRequest {
+        let settings = self.run_settings.clone();
+        let (inputs, confirm, available_when) = match settings {
+            Some(settings) => (
+                Some(settings.inputs),
+                Some(settings.confirm),
+                Some(settings.available_when),
+            ),
+            None => (None, None, None),
+        };
         UpdateActionRequest {
             name: Some(self.name.trim().to_owned()),
             endpoint_url: Some(self.endpoint_url.trim().to_owned()),
             description: Some(self.description.trim().to_owned()),
             enabled: Some(self.enabled),
             headers: Some(self.header_inputs()),
+            inputs,
+            confirm,
+            available_when,
             revision: self.base.as_ref().map(|base| base.revision),
         }
     }
@@ -196,7 +253,10 @@ impl ActionDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::api::{ActionHeader, ActionHealth};
+    use serde_json::json;
+    use shared::api::ActionHeader;
+    use shared::incident::IncidentStatus;
+    use shared::inputs::InputType;
 
     fn local_policy() -> EndpointPolicy {
         EndpointPolicy::from_allowlist("127.0.0.1")
@@ -230,6 +290,9 @@ mod tests {
                     secret: false,
                 },
             ]),
+            inputs: Vec::new(),
+            confirm: None,
+            available_when: None,
             signing_secret: None,
             revision: 7,
             health: ActionHealth::Ok,
@@ -411,6 +474,87 @@ mod tests {
         draft.endpoint_url = "https://e.com/hook".into();
         assert!(draft.problems(&EndpointPolicy::default()).is_empty());
         assert_eq!(draft.update_request().revision, Some(7));
+    }
+
+    fn asking_action() -> CustomAction {
+        CustomAction {
+            inputs: vec![InputDefinition {
+                key: "region".into(),
+                label: "Region".into(),
+                input_type: InputType::Select,
+                required: true,
+                default: Some(json!("eu")),
+                options: vec!["eu".into(), "us".into()],
+                min: None,
+                max: None,
+                help: None,
+            }],
+            confirm: Some(Confirm {
+                message: "Rolls back every region".into(),
+                type_to_confirm: true,
+            }),
+            available_when: Some(AvailableWhen {
+                statuses: Some(vec![IncidentStatus::Triggered]),
+                urgencies: None,
+            }),
+            ..saved_action()
+        }
+    }
+
+    #[test]
+    fn an_edit_sends_inputs_confirmation_and_availability_back_unchanged() {
+        let saved = asking_action();
+        let mut draft = ActionDraft::from_action(&saved);
+        draft.name = "Roll back".into();
+        assert!(draft.problems(&EndpointPolicy::default()).is_empty());
+        let request = draft.update_request();
+        assert_eq!(request.inputs.as_ref(), Some(&saved.inputs));
+        assert_eq!(request.confirm, Some(saved.confirm.clone()));
+        assert_eq!(request.available_when, Some(saved.available_when));
+        let body = serde_json::to_value(&request).unwrap();
+        assert_eq!(body["inputs"][0]["key"], "region");
+        assert_eq!(body["confirm"]["type_to_confirm"], true);
+        assert_eq!(body["available_when"]["statuses"], json!(["triggered"]));
+    }
+
+    #[test]
+    fn an_edit_of_an_action_that_asks_nothing_keeps_it_that_way() {
+        let body = serde_json::to_value(ActionDraft::from_action(&saved_action()).update_request())
+            .unwrap();
+        assert_eq!(body["inputs"], json!([]));
+        // Present and null: "none", which is what it had.
+        assert_eq!(body.get("confirm"), Some(&serde_json::Value::Null));
+        assert_eq!(body.get("available_when"), Some(&serde_json::Value::Null));
+    }
+
+    #[test]
+    fn an_edit_of_an_action_whose_configuration_did_not_come_back_leaves_them_out() {
+        let mut unreadable = asking_action();
+        unreadable.health = ActionHealth::Unreadable;
+        unreadable.inputs = Vec::new();
+        unreadable.confirm = None;
+        let request = ActionDraft::from_action(&unreadable).update_request();
+        assert_eq!(request.inputs, None);
+        assert_eq!(request.confirm, None);
+        assert_eq!(request.available_when, None);
+        let body = serde_json::to_value(&request).unwrap();
+        assert!(body.get("confirm").is_none(), "{body}");
+        assert!(body.get("available_when").is_none(), "{body}");
+    }
+
+    #[test]
+    fn a_reloaded_conflict_keeps_their_inputs() {
+        let theirs = asking_action();
+        let reloaded = ActionDraft::from_action(&theirs);
+        assert_eq!(reloaded.update_request().inputs.unwrap()[0].label, "Region");
+    }
+
+    #[test]
+    fn a_new_action_asks_nothing() {
+        let request = draft("https://e.com/hook").create_request();
+        assert_eq!(request.inputs, None);
+        assert_eq!(request.confirm, None);
+        assert_eq!(request.available_when, None);
     }
 
     #[test]

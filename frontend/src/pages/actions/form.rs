@@ -82,6 +82,8 @@ pub fn ActionForm(
     let endpoint_url = RwSignal::new(initial.endpoint_url);
     let description = RwSignal::new(initial.description);
     let enabled = RwSignal::new(initial.enabled);
+    // Not edited here (yet): kept as loaded and sent back unchanged.
+    let run_settings = RwSignal::new(initial.run_settings);
     let base = RwSignal::new(initial.base);
     let next_key = StoredValue::new(initial.headers.len());
     let headers = RwSignal::new(
@@ -101,6 +103,7 @@ pub fn ActionForm(
         description: description.get(),
         enabled: enabled.get(),
         headers: headers.get().iter().map(HeaderRow::draft).collect(),
+        run_settings: run_settings.get(),
         base: base.get(),
     };
 
@@ -112,6 +115,7 @@ pub fn ActionForm(
         endpoint_url.try_set(fresh.endpoint_url);
         description.try_set(fresh.description);
         enabled.try_set(fresh.enabled);
+        run_settings.try_set(fresh.run_settings);
         base.try_set(fresh.base);
         let first = next_key.try_get_value().unwrap_or_default();
         next_key.try_set_value(first + fresh.headers.len());
@@ -225,7 +229,7 @@ pub fn ActionForm(
                     node_ref=name_ref
                     bind:value=name
                     aria-invalid=aria_invalid(name_message)
-                    aria-describedby=described_by(Some("action-name-hint"), error_id("action", "name"), name_message)
+                    aria-describedby=described_by(Some("action-name-hint".into()), error_id("action", "name"), name_message)
                 />
                 <p class="hint" id="action-name-hint">"The button label, up to 40 characters."</p>
                 <FieldMessage id=error_id("action", "name") message=name_message />
@@ -241,7 +245,7 @@ pub fn ActionForm(
                     placeholder="https://example.com/hooks/restart"
                     bind:value=endpoint_url
                     aria-invalid=aria_invalid(url_message)
-                    aria-describedby=described_by(Some("action-endpoint-url-hint"), error_id("action", "endpoint_url"), url_message)
+                    aria-describedby=described_by(Some("action-endpoint-url-hint".into()), error_id("action", "endpoint_url"), url_message)
                 />
                 <p class="hint" id="action-endpoint-url-hint">
                     "Where Incident Actions sends the POST. Must start with https://."

@@ -4,13 +4,18 @@
 //! disabled from the click until the answer, and each click carries its own
 //! `Idempotency-Key`: a retried request returns the first run instead of sending again.
 //!
+//! An action that asks first (inputs, a confirmation) opens its run dialog on a click;
+//! Run there sends. Any other action runs on the click itself.
+//!
 //! When the endpoint was called but the worker could not record its answer (HTTP 202,
 //! `outcome_recorded: false`), the endpoint may already have acted: the result says so,
-//! and the next click asks before sending the incident again.
+//! and the next click asks before sending the incident again (then opens the dialog, for
+//! an action that has one).
 
 use leptos::prelude::*;
-use shared::api::{ActionHealth, ActionRun, ActionSummary, RunStatus};
+use shared::api::{ActionHealth, ActionRun, ActionSummary, RunRequest, RunStatus};
 use shared::roles::Permission;
+use shared::FieldError;
 
 use crate::api;
 use crate::browser::idempotency_key;
@@ -22,6 +27,8 @@ use crate::format::{
 use crate::session::Session;
 
 use super::request_headers::RequestHeaders;
+use super::run_dialog::RunDialog;
+use super::sent_inputs::SentInputs;
 
 /// The button, labelled exactly with the action's name, and its result.
 #[component]
@@ -39,26 +46,55 @@ pub fn RunButton(
     let unrecorded = RwSignal::new(false);
     // Whether the "run it again anyway?" question is open.
     let asking = RwSignal::new(false);
+    // Whether the run dialog is open, and the worker's per-field answer shown in it.
+    let asks_first = !action.inputs.is_empty() || action.confirm.is_some();
+    let dialog_open = RwSignal::new(false);
+    let field_errors = RwSignal::new(Vec::<FieldError>::new());
+    let button = NodeRef::<leptos::html::Button>::new();
     let action_id = action.id.clone();
-    let run = Action::new_local(move |(): &()| {
+    let run = Action::new_local(move |request: &RunRequest| {
         let (incident_id, action_id) = (incident_id.clone(), action_id.clone());
+        let request = request.clone();
         let key = idempotency_key();
         async move {
-            let answer = api::run_action(&incident_id, &action_id, &key).await;
-            if let Ok(answer) = &answer {
-                unrecorded.try_set(!answer.outcome_recorded);
+            let answer = api::run_action(&incident_id, &action_id, &key, &request).await;
+            match &answer {
+                Ok(answer) => {
+                    unrecorded.try_set(!answer.outcome_recorded);
+                    field_errors.try_set(Vec::new());
+                    // The dialog's controls go away: keep a keyboard user on the action.
+                    if dialog_open.try_get_untracked() == Some(true) {
+                        dialog_open.try_set(false);
+                        if let Some(button) = button.try_get_untracked().flatten() {
+                            let _ = button.focus();
+                        }
+                    }
+                }
+                // `invalid_inputs` names its fields (`inputs.<key>`); the dialog shows them.
+                Err(error) => {
+                    field_errors.try_set(error.fields.clone());
+                }
             }
             on_finished.try_run(());
             answer
         }
     });
     let pending = run.pending();
-    let button = NodeRef::<leptos::html::Button>::new();
+    // What a click (or "Run again") leads to: the dialog, or the run itself.
+    let start = move || {
+        if asks_first {
+            field_errors.set(Vec::new());
+            dialog_open.set(true);
+        } else {
+            run.dispatch(RunRequest::default());
+        }
+    };
     let session = Session::expect();
     let denied = move || session.denial(Permission::RunActions, "Running actions");
     let unavailable = action.health == ActionHealth::Unreadable;
     let denied_id = format!("action-{}-denied", action.id);
     let health_id = format!("action-{}-health", action.id);
+    let dialog_id = format!("action-{}-run", action.id);
     let described_by = {
         let (description_id, denied_id) = (description_id_for(&action), denied_id.clone());
         let health_id = health_id.clone();
@@ -89,6 +125,33 @@ pub fn RunButton(
             <p class="hint" id=health_id>{PROPAGATING_HINT}</p>
         }),
     };
+    let close_dialog = Callback::new(move |()| {
+        dialog_open.set(false);
+        if let Some(button) = button.get_untracked() {
+            let _ = button.focus();
+        }
+    });
+    let dialog = {
+        let (action, dialog_id) = (action.clone(), dialog_id.clone());
+        move || {
+            dialog_open.get().then(|| {
+                view! {
+                    <RunDialog
+                        id=dialog_id.clone()
+                        action=action.clone()
+                        busy=pending
+                        server_errors=field_errors
+                        on_run=Callback::new(move |request| {
+                            if !pending.get_untracked() {
+                                run.dispatch(request);
+                            }
+                        })
+                        on_cancel=close_dialog
+                    />
+                }
+            })
+        }
+    };
 
     view! {
         <div class="run">
@@ -99,16 +162,20 @@ pub fn RunButton(
                 disabled=move || pending.get() || denied().is_some() || unavailable
                 aria-busy=move || pending.get().to_string()
                 aria-describedby=described_by
+                aria-expanded=move || asks_first.then(|| dialog_open.get().to_string())
+                aria-controls=asks_first.then_some(dialog_id)
                 on:click=move |_| {
                     // The disabled attribute lands a tick later; this guard covers a fast
                     // double click in between.
                     if pending.get_untracked() || untrack(denied).is_some() || unavailable {
                         return;
                     }
-                    if unrecorded.get_untracked() {
+                    if dialog_open.get_untracked() {
+                        dialog_open.set(false);
+                    } else if unrecorded.get_untracked() {
                         asking.set(true);
                     } else {
-                        run.dispatch(());
+                        start();
                     }
                 }
             >
@@ -132,12 +199,13 @@ pub fn RunButton(
                         }
                         asking.set(false);
                         if !pending.get_untracked() {
-                            run.dispatch(());
+                            start();
                         }
                     })
                     on_cancel=Callback::new(move |()| asking.set(false))
                 />
             })}
+            {dialog}
             <div class="run-result" id=result_id aria-live="polite">
                 {move || {
                     if pending.get() {
@@ -155,8 +223,9 @@ pub fn RunButton(
                             <RunResult run=answer.run recorded=answer.outcome_recorded />
                         }
                         .into_any(),
-                        // `action_unreadable`, `config_propagating`, `action_disabled`: the
-                        // worker's message says what happened and that nothing was sent.
+                        // `action_unreadable`, `config_propagating`, `action_disabled`,
+                        // `invalid_inputs`, `confirmation_required`, `action_not_available`:
+                        // the worker's message says what happened and that nothing was sent.
                         Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 }}
@@ -204,6 +273,7 @@ fn RunResult(
                 }}
             </p>
             {revision.map(|text| view! { <p class="meta">{text}</p> })}
+            <SentInputs inputs=run.inputs />
             {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
                 <p class="excerpt-label">{label}</p>
                 // Text, never markup: whatever the endpoint answered is shown as typed.

@@ -1,5 +1,5 @@
 //! The incident's timeline, oldest first: trigger, merged alerts, acknowledge, resolve and
-//! every action run.
+//! every action run (with the input values it sent).
 
 use leptos::prelude::*;
 use shared::api::{LogEntry, RunStatus};
@@ -9,6 +9,7 @@ use crate::format::{
 };
 
 use super::request_headers::RequestHeaders;
+use super::sent_inputs::SentInputs;
 
 /// The log entries as an ordered list.
 #[component]
@@ -46,6 +47,7 @@ pub fn Timeline(
                                 <div class=class>
                                     <p class="result-line">{summary}</p>
                                     {revision.map(|text| view! { <p class="meta">{text}</p> })}
+                                    <SentInputs inputs=run.inputs />
                                     {run.response_excerpt.filter(|text| !text.is_empty()).map(|text| view! {
                                         <details>
                                             <summary>{label}</summary>
