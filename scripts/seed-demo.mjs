@@ -11,6 +11,19 @@ if (!baseUrl || !token || !receiverUrl) {
 
 const SERVICE_NAME = 'Checkout API (demo)';
 const ACTION_NAME = 'Restart web tier';
+const ROLL_BACK_NAME = 'Roll back deploy';
+/** The second demo action asks first: typed inputs, a typed confirmation, open incidents only. */
+const ROLL_BACK = {
+  name: ROLL_BACK_NAME,
+  description: 'Asks which region and version, and to type its name, before it POSTs.',
+  inputs: [
+    { key: 'region', label: 'Region', type: 'select', required: true, options: ['eu-west', 'us-east', 'ap-south'], default: 'eu-west' },
+    { key: 'version', label: 'Version to roll back to', type: 'string', required: true, help: 'A release tag, e.g. v2026.11.3' },
+    { key: 'dry_run', label: 'Dry run', type: 'boolean', default: false },
+  ],
+  confirm: { message: 'This rolls production back in the chosen region.', type_to_confirm: true },
+  available_when: { statuses: ['triggered', 'acknowledged'] },
+};
 
 async function api(method, path, body) {
   const response = await fetch(baseUrl + path, {
@@ -65,12 +78,20 @@ const signingSecret = existing
       ],
     })).action.signing_secret;
 
-const registered = await fetch(`${receiverUrl}/_control/secrets`, {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify({ secret: signingSecret }),
-});
-if (!registered.ok) throw new Error(`the receiver refused the signing secret: ${registered.status}`);
+const rollBack = actions.find((a) => a.name === ROLL_BACK_NAME);
+const rollBackSecret = rollBack
+  ? (await api('POST', `/api/services/${service.id}/actions/${rollBack.id}/rotate_secret`)).signing_secret
+  : (await api('POST', `/api/services/${service.id}/actions`, { ...ROLL_BACK, endpoint_url: `${receiverUrl}/rollback` }))
+      .action.signing_secret;
+
+for (const secret of [signingSecret, rollBackSecret]) {
+  const registered = await fetch(`${receiverUrl}/_control/secrets`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ secret }),
+  });
+  if (!registered.ok) throw new Error(`the receiver refused a signing secret: ${registered.status}`);
+}
 
 const enqueued = await fetch(`${baseUrl}/v2/enqueue`, {
   method: 'POST',
@@ -100,7 +121,8 @@ console.log(`
 
   The incident "Checkout p99 latency above 2 s" on "${SERVICE_NAME}" has a
   "${ACTION_NAME}" button. Click it: the receiver on ${receiverUrl} prints the
-  delivery and whether its signature verified.
+  delivery and whether its signature verified. "${ROLL_BACK_NAME}" asks for a region and
+  a version and to type its name first, and is offered only while the incident is open.
   Send more incidents:  curl -H 'Content-Type: application/json' ${baseUrl}/v2/enqueue \\
     -d '{"routing_key":"${service.routing_key}","event_action":"trigger","payload":{"summary":"Hello","source":"me","severity":"warning"}}'
 `);
