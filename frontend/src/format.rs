@@ -541,17 +541,7 @@ mod tests {
     }
 
     fn input(label: &str, input_type: shared::inputs::InputType) -> InputDefinition {
-        InputDefinition {
-            key: label.to_lowercase(),
-            label: label.into(),
-            input_type,
-            required: false,
-            default: None,
-            options: Vec::new(),
-            min: None,
-            max: None,
-            help: None,
-        }
+        InputDefinition::new(&label.to_lowercase(), label, input_type)
     }
 
     #[test]

@@ -602,17 +602,7 @@ mod tests {
     #[test]
     fn inputs_confirmation_and_availability_are_checked_with_the_rest() {
         use crate::inputs::{InputDefinition, InputType};
-        let bad_input = InputDefinition {
-            key: "Bad Key".into(),
-            label: "Region".into(),
-            input_type: InputType::String,
-            required: false,
-            default: None,
-            options: Vec::new(),
-            min: None,
-            max: None,
-            help: None,
-        };
+        let bad_input = InputDefinition::new("Bad Key", "Region", InputType::String);
         let confirm = Confirm {
             message: String::new(),
             type_to_confirm: true,

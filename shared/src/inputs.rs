@@ -82,6 +82,24 @@ pub struct InputDefinition {
     pub help: Option<String>,
 }
 
+impl InputDefinition {
+    /// An optional input with no default, options, bounds or help: the start of every
+    /// input a form adds.
+    pub fn new(key: &str, label: &str, input_type: InputType) -> Self {
+        Self {
+            key: key.to_owned(),
+            label: label.to_owned(),
+            input_type,
+            required: false,
+            default: None,
+            options: Vec::new(),
+            min: None,
+            max: None,
+            help: None,
+        }
+    }
+}
+
 /// Whether `key` is a valid input key.
 pub fn is_valid_key(key: &str) -> bool {
     let mut bytes = key.bytes();
@@ -320,17 +338,7 @@ mod tests {
     use super::*;
 
     fn input(key: &str, input_type: InputType) -> InputDefinition {
-        InputDefinition {
-            key: key.into(),
-            label: "Region".into(),
-            input_type,
-            required: false,
-            default: None,
-            options: Vec::new(),
-            min: None,
-            max: None,
-            help: None,
-        }
+        InputDefinition::new(key, "Region", input_type)
     }
 
     fn select(options: &[&str]) -> InputDefinition {

@@ -143,17 +143,7 @@ mod tests {
     use super::*;
 
     fn input(key: &str, input_type: InputType) -> InputDefinition {
-        InputDefinition {
-            key: key.into(),
-            label: key[..1].to_uppercase() + &key[1..],
-            input_type,
-            required: false,
-            default: None,
-            options: Vec::new(),
-            min: None,
-            max: None,
-            help: None,
-        }
+        InputDefinition::new(key, &(key[..1].to_uppercase() + &key[1..]), input_type)
     }
 
     fn text(value: &str) -> Typed {
