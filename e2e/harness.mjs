@@ -355,6 +355,15 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
     `wrangler dev did not answer on ${baseUrl}`,
   );
 
+  /** This worker's own local KV keys with a prefix, each with its metadata: `[{name, metadata?}]`. */
+  const kvList = async (prefix = '') => {
+    const out = await run(
+      wrangler,
+      ['kv', 'key', 'list', '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--prefix', prefix],
+      { echo },
+    );
+    return JSON.parse(out.slice(out.indexOf('[')));
+  };
   const authorization = { authorization: `Bearer ${token}` };
   return {
     baseUrl,
@@ -401,24 +410,9 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
       // wrangler ends what it prints with a newline of its own.
       return out.endsWith('\n') ? out.slice(0, -1) : out;
     },
-    /** Lists this worker's own local KV keys with a prefix. */
-    kvKeys: async (prefix = '') => {
-      const out = await run(
-        wrangler,
-        ['kv', 'key', 'list', '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--prefix', prefix],
-        { echo },
-      );
-      return JSON.parse(out.slice(out.indexOf('['))).map((k) => k.name);
-    },
-    /** Like `kvKeys`, with each key's metadata: `[{name, metadata?}]`. */
-    kvList: async (prefix = '') => {
-      const out = await run(
-        wrangler,
-        ['kv', 'key', 'list', '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--prefix', prefix],
-        { echo },
-      );
-      return JSON.parse(out.slice(out.indexOf('[')));
-    },
+    kvList,
+    /** The names of this worker's own local KV keys with a prefix. */
+    kvKeys: async (prefix = '') => (await kvList(prefix)).map((k) => k.name),
     /**
      * Runs the scheduled handler once, as the Cron Trigger would, and returns when it has
      * finished. `/__scheduled` (--test-scheduled) cannot be used here: with the SPA asset

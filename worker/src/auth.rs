@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, cookie_value, header};
 use crate::ids::{hex, new_id};
 use crate::store::audit::{self, Change};
-use crate::store::sql::{Db, SqlArg, SqlValue, Statement};
+use crate::store::sql::{first_of, Db, SqlArg, SqlValue, Statement};
 use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
 
@@ -208,27 +208,20 @@ impl Credential {
     /// needed none). 401 when the lookup found nothing.
     pub fn resolve(self, app: &App, found: Option<&D1Result>) -> ApiResult<Authenticated> {
         let ambient = self.is_ambient();
-        let first = |found: Option<&D1Result>| -> ApiResult<Option<serde_json::Value>> {
-            let rows: Vec<serde_json::Value> = match found {
-                Some(result) => result.results()?,
-                None => Vec::new(),
-            };
-            Ok(rows.into_iter().next())
-        };
         match self {
             Self::AdminToken => Ok(Authenticated::without_session(Principal::admin(), ambient)),
             Self::Access(principal) => Ok(Authenticated::without_session(principal, ambient)),
             Self::ApiToken { .. } => {
-                let row = first(found)?.map(serde_json::from_value).transpose()?;
-                let (_, user) = tokens::token_owner(row).ok_or(ApiError::Unauthorized)?;
+                let (_, user) =
+                    tokens::token_owner(first_of(found)?).ok_or(ApiError::Unauthorized)?;
                 Ok(Authenticated::without_session(
                     Principal::from_user(user)?,
                     ambient,
                 ))
             }
             Self::Session { .. } => {
-                let row = first(found)?.map(serde_json::from_value).transpose()?;
-                let session = sessions::live_session(row).ok_or(ApiError::Unauthorized)?;
+                let session =
+                    sessions::live_session(first_of(found)?).ok_or(ApiError::Unauthorized)?;
                 let principal = match session.user {
                     Some(user) => Principal::from_user(user)?,
                     // The built-in owner lasts only while the ADMIN_TOKEN it signed in

@@ -186,6 +186,14 @@ pub fn rows<T: DeserializeOwned>(
         .map_err(Into::into)
 }
 
+/// The first row of a result, if there is a result and a row.
+pub fn first_of<T: DeserializeOwned>(result: Option<&D1Result>) -> ApiResult<Option<T>> {
+    match result {
+        Some(result) => Ok(result.results::<T>()?.into_iter().next()),
+        None => Ok(None),
+    }
+}
+
 /// The first row of one result of a batch.
 pub fn first_row<T: DeserializeOwned>(
     results: &[D1Result],
