@@ -86,6 +86,7 @@ pub fn outcome_label(outcome: RunOutcome) -> &'static str {
         RunOutcome::NetworkError => "could not connect",
         RunOutcome::Redirect => "endpoint redirected (not followed)",
         RunOutcome::Blocked => "blocked by the endpoint rules, nothing sent",
+        RunOutcome::TemplateError => "the template failed, nothing sent",
         RunOutcome::Unknown => {
             "outcome unknown: the worker stopped before recording the endpoint's answer; it may have received it"
         }
@@ -181,7 +182,10 @@ pub fn card_conflict_message(revision: u64) -> String {
 /// The heading over a run's excerpt: the endpoint's answer, or for a blocked run the rule
 /// that stopped it (nothing was sent, so there is no answer).
 pub fn excerpt_label(run: &ActionRun) -> &'static str {
-    if run.outcome == Some(RunOutcome::Blocked) {
+    if matches!(
+        run.outcome,
+        Some(RunOutcome::Blocked | RunOutcome::TemplateError)
+    ) {
         "Why it was not sent"
     } else {
         "Response from the endpoint"

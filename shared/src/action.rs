@@ -9,8 +9,8 @@ use crate::api::HeaderInput;
 use crate::endpoint::{EndpointPolicy, EndpointUrl};
 use crate::inputs::{validate_definitions, InputDefinition};
 use crate::limits::{
-    MAX_ACTION_NAME_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADERS_PER_ACTION, MAX_HEADER_NAME_BYTES,
-    MAX_HEADER_VALUE_BYTES,
+    MAX_ACTION_NAME_CHARS, MAX_BODY_TEMPLATE_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADERS_PER_ACTION,
+    MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES,
 };
 use crate::run_rules::{AvailableWhen, Confirm};
 use crate::validation::{optional_text, required_text};
@@ -177,6 +177,8 @@ pub struct ValidAction {
     pub confirm: Option<Confirm>,
     /// The incidents the action applies to.
     pub available_when: Option<AvailableWhen>,
+    /// The body template; `None` sends the default payload.
+    pub body_template: Option<String>,
 }
 
 /// The raw fields of an action form or request body, borrowed.
@@ -196,6 +198,8 @@ pub struct ActionFields<'a> {
     pub confirm: Option<&'a Confirm>,
     /// The availability rule, if any.
     pub available_when: Option<&'a AvailableWhen>,
+    /// The body template as typed; blank means none.
+    pub body_template: Option<&'a str>,
 }
 
 /// Why an action was refused: every problem, keyed by field path.
@@ -241,6 +245,10 @@ pub fn validate_action(
             .map(AvailableWhen::validate)
             .unwrap_or_default(),
     );
+    let body_template = check_body_template(fields.body_template)
+        .map_err(|e| errors.push(FieldError::new("body_template", &e)))
+        .ok()
+        .flatten();
     match (name, endpoint_url) {
         (Some(name), Some(endpoint_url)) if errors.is_empty() => Ok(ValidAction {
             name,
@@ -250,11 +258,29 @@ pub fn validate_action(
             inputs: fields.inputs.to_vec(),
             confirm: fields.confirm.cloned(),
             available_when: fields.available_when.cloned(),
+            body_template,
         }),
         _ => Err(ActionError {
             fields: errors,
             endpoint_not_allowed,
         }),
+    }
+}
+
+/// A body template's size (at most 16 KiB characters); blank means no template. Whether
+/// it compiles and renders is the worker's check, which has the engine.
+pub fn check_body_template(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
+    match raw {
+        None => Ok(None),
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) if text.chars().count() > MAX_BODY_TEMPLATE_CHARS => {
+            Err(ValidationError::TooLong {
+                what: "Body template",
+                max: MAX_BODY_TEMPLATE_CHARS,
+                unit: "characters",
+            })
+        }
+        Some(text) => Ok(Some(text.to_owned())),
     }
 }
 
@@ -386,6 +412,7 @@ mod tests {
             inputs: &[],
             confirm: None,
             available_when: None,
+            body_template: None,
         };
         validate_action(fields, &EndpointPolicy::default(), false)
     }
@@ -530,6 +557,7 @@ mod tests {
             inputs: &[],
             confirm: None,
             available_when: None,
+            body_template: None,
         };
         let policy = EndpointPolicy::default();
         let edited = validate_action(fields, &policy, true).unwrap();
@@ -550,6 +578,7 @@ mod tests {
             inputs: &[],
             confirm: None,
             available_when: None,
+            body_template: None,
         };
         assert!(validate_action(fields, &policy, false).is_ok());
         fields.description = Some(&long);
@@ -600,6 +629,27 @@ mod tests {
     }
 
     #[test]
+    fn a_body_template_of_16_kib_characters_is_accepted_and_one_more_is_not() {
+        let at_limit = "é".repeat(MAX_BODY_TEMPLATE_CHARS);
+        assert_eq!(
+            check_body_template(Some(&at_limit))
+                .unwrap()
+                .map(|t| t.chars().count()),
+            Some(MAX_BODY_TEMPLATE_CHARS)
+        );
+        let over = "x".repeat(MAX_BODY_TEMPLATE_CHARS + 1);
+        assert_eq!(
+            check_body_template(Some(&over)).unwrap_err().to_string(),
+            "Body template must be at most 16384 characters"
+        );
+        assert_eq!(
+            check_body_template(Some("  \n ")).unwrap(),
+            None,
+            "blank: none"
+        );
+    }
+
+    #[test]
     fn inputs_confirmation_and_availability_are_checked_with_the_rest() {
         use crate::inputs::{InputDefinition, InputType};
         let bad_input = InputDefinition::new("Bad Key", "Region", InputType::String);
@@ -619,6 +669,7 @@ mod tests {
             inputs: std::slice::from_ref(&bad_input),
             confirm: Some(&confirm),
             available_when: Some(&rule),
+            body_template: None,
         };
         let refused = validate_action(fields, &EndpointPolicy::default(), false).unwrap_err();
         let names: Vec<&str> = refused.fields.iter().map(|e| e.field.as_str()).collect();

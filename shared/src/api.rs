@@ -194,6 +194,10 @@ pub struct CreateActionRequest {
     /// The incidents the action applies to.
     #[serde(default)]
     pub available_when: Option<AvailableWhen>,
+    /// A minijinja template for the request body; `null` or blank sends the default
+    /// payload.
+    #[serde(default)]
+    pub body_template: Option<String>,
 }
 
 /// A field of a PATCH that can be left out (unchanged), `null` (cleared) or set.
@@ -241,6 +245,13 @@ pub struct UpdateActionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub available_when: Option<Option<AvailableWhen>>,
+    /// New body template; `null` (or blank) returns to the default payload.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub body_template: Option<Option<String>>,
     /// The revision being edited (or send `If-Match: "<revision>"`). A stale one answers
     /// 409 `edit_conflict` and changes nothing; without one the edit applies to the
     /// current revision.
@@ -324,6 +335,10 @@ pub struct Action {
     /// The incidents the action applies to (`null`: all).
     #[serde(default)]
     pub available_when: Option<AvailableWhen>,
+    /// The body template (`null`: the default payload); left out, like `endpoint_url`,
+    /// for roles below `manager`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_template: Option<String>,
     /// `whsec_…`: only in the answer to create and to rotate_secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
@@ -394,6 +409,68 @@ pub struct RunRequest {
     #[serde(default)]
     pub confirmed: bool,
 }
+
+/// `POST /api/services/{id}/actions/{action_id}/preview` (responder and up; with a
+/// `draft`, manager and up) and `POST /api/services/{id}/actions/preview` (manager and
+/// up): every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PreviewRequest {
+    /// The incident to render against; by default the service's latest, or a sample.
+    #[serde(default)]
+    pub incident_id: Option<String>,
+    /// Input values as a run would send them (checked as a run checks them); by default
+    /// each input's default or a sample of its type.
+    #[serde(default)]
+    pub inputs: Option<serde_json::Map<String, Value>>,
+    /// An unsaved create or edit body to preview instead of the stored action (required
+    /// when there is no action yet). A secret header without a value keeps the stored one.
+    #[serde(default)]
+    pub draft: Option<CreateActionRequest>,
+}
+
+/// The request a run would send, exactly, except that secret values read
+/// [`REDACTED`], the signature is [`PREVIEW_SIGNATURE`] and the run id is
+/// [`PREVIEW_RUN_ID`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewedRequest {
+    /// Always `POST`.
+    pub method: String,
+    /// The endpoint; `null` for roles that may not read action configuration (below
+    /// `manager`), as on the action itself.
+    pub url: Option<String>,
+    /// Every header, in sending order.
+    pub headers: Vec<SentHeader>,
+    /// The body, exactly as it would be signed and sent.
+    pub body: String,
+}
+
+/// The incident a preview was rendered against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewIncident {
+    /// Identifier.
+    pub id: String,
+    /// Its number.
+    pub number: i64,
+    /// Its title.
+    pub title: String,
+}
+
+/// The answer to a preview. Nothing was sent or recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewResponse {
+    /// The request.
+    pub request: PreviewedRequest,
+    /// The incident used; `null` when the service has none yet and a sample was used.
+    pub incident: Option<PreviewIncident>,
+}
+
+/// The `webhook-signature` a preview shows: the real one is computed when the request
+/// is sent, over the body and the timestamp of that moment.
+pub const PREVIEW_SIGNATURE: &str = "v1,<computed when sent>";
+
+/// The run id a preview shows in place of the one a run is given when it starts (the
+/// `webhook-id`, `event.id` and `run.id`).
+pub const PREVIEW_RUN_ID: &str = "run_preview";
 
 // ---------------------------------------------------------------------------------------
 // Incidents
@@ -573,6 +650,9 @@ pub enum RunOutcome {
     /// The worker stopped before it could record how the endpoint answered (the run was
     /// still `running` a minute past its deadline): the endpoint may have received it.
     Unknown,
+    /// Nothing was sent: the body template or a templated header value did not render
+    /// into a valid request; the excerpt says why, with the line.
+    TemplateError,
 }
 
 /// One press of an action button.
@@ -867,6 +947,7 @@ mod tests {
             inputs: Vec::new(),
             confirm: None,
             available_when: None,
+            body_template: None,
             signing_secret: None,
             revision: 1,
             health: ActionHealth::Ok,
@@ -879,6 +960,7 @@ mod tests {
         // Redacted configuration is left out, not sent as null.
         assert!(json.get("endpoint_url").is_none());
         assert!(json.get("headers").is_none());
+        assert!(json.get("body_template").is_none());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod roles;
 pub mod run_rules;
 pub mod service;
+pub mod template;
 pub mod time;
 pub mod user;
 pub mod validation;

@@ -73,3 +73,11 @@ pub const MAX_SELECT_OPTIONS: usize = 20;
 pub const MAX_SELECT_OPTION_CHARS: usize = 100;
 /// Characters in an action's confirmation message.
 pub const MAX_CONFIRM_MESSAGE_CHARS: usize = 200;
+
+/// Characters in an action's body template.
+pub const MAX_BODY_TEMPLATE_CHARS: usize = 16 * 1024;
+/// Bytes in a rendered body (the default payload is not limited by this).
+pub const MAX_RENDERED_BODY_BYTES: usize = 64 * 1024;
+/// The fuel one template render may burn (minijinja: one unit per instruction plus one
+/// per 64 bytes produced), so a loop or a huge string stops instead of eating the isolate.
+pub const TEMPLATE_FUEL: u64 = 100_000;

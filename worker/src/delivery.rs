@@ -9,9 +9,12 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use serde_json::json;
-use shared::api::{Incident, RunOutcome, RunStatus, SentHeader, REDACTED};
+use shared::api::{
+    Incident, PreviewedRequest, RunOutcome, RunStatus, SentHeader, PREVIEW_SIGNATURE, REDACTED,
+};
 use shared::endpoint::{EndpointPolicy, EndpointUrl};
 use shared::limits::{MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES, RUN_DEADLINE_SECS};
+use shared::template::is_template;
 use shared::time::format_rfc3339;
 use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
@@ -20,6 +23,7 @@ use worker::{
 use crate::auth::Principal;
 use crate::signature::{sign, BadSigningSecret};
 use crate::store::actions::OpenedAction;
+use crate::template::{self, AgentRef, NamedRef, RunRef, TemplateContext, TemplateFailure};
 
 /// The `User-Agent` every delivery carries.
 pub const USER_AGENT: &str = concat!(
@@ -37,6 +41,9 @@ pub struct Delivery {
     pub headers: Vec<OutgoingHeader>,
     /// The JSON body, exactly as signed.
     pub body: String,
+    /// Every secret value of the action: replaced by `[redacted]` wherever the request
+    /// or its answer is recorded (a templated header may carry one).
+    pub secret_values: Vec<String>,
 }
 
 /// One header of a delivery.
@@ -62,8 +69,8 @@ impl OutgoingHeader {
 }
 
 impl Delivery {
-    /// The headers as a run record keeps them: in sending order, secret values replaced
-    /// by `[redacted]`.
+    /// The headers as a run record keeps them: in sending order, a secret header's value
+    /// replaced by `[redacted]`, and so is any secret value a templated header carries.
     pub fn recorded_headers(&self) -> Vec<SentHeader> {
         self.headers
             .iter()
@@ -72,49 +79,92 @@ impl Delivery {
                 value: if header.secret {
                     REDACTED.to_owned()
                 } else {
-                    header.value.clone()
+                    redact_secrets(&header.value, &self.secret_values)
                 },
             })
             .collect()
     }
+
+    /// The request as a preview shows it.
+    pub fn previewed(&self) -> PreviewedRequest {
+        PreviewedRequest {
+            method: "POST".to_owned(),
+            url: Some(self.url.clone()),
+            headers: self.recorded_headers(),
+            body: self.body.clone(),
+        }
+    }
 }
 
-/// Builds the body of §6 and signs it. `incident` must not carry `actions`.
-pub fn build_delivery(
-    run_id: &str,
-    now_ms: i64,
-    agent: &Principal,
+/// What a request is built for.
+#[derive(Debug, Clone, Copy)]
+pub struct RunFacts<'a> {
+    /// The run's id: `event.id`, `run.id` and the `webhook-id`.
+    pub run_id: &'a str,
+    /// When it is sent (ms).
+    pub now_ms: i64,
+    /// Who pressed the button.
+    pub agent: &'a Principal,
+    /// The incident, without `actions`.
+    pub incident: &'a Incident,
+    /// The checked input values.
+    pub inputs: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why a request could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A template did not render into a valid request; one failure per field.
+    Template(Vec<TemplateFailure>),
+    /// The stored signing secret cannot sign (our fault, not the template's).
+    SigningSecret(BadSigningSecret),
+}
+
+/// How the `webhook-signature` header is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signing {
+    /// Signed with the action's secret: a real delivery.
+    Signed,
+    /// [`PREVIEW_SIGNATURE`]: a preview, which has no secret opened.
+    Placeholder,
+}
+
+/// Builds the request a run sends, signed over the exact body.
+pub fn build_delivery(facts: &RunFacts<'_>, action: &OpenedAction) -> Result<Delivery, BuildError> {
+    assemble(facts, action, Signing::Signed)
+}
+
+/// Builds the request exactly as [`build_delivery`] would, for an action whose secret
+/// values already read `[redacted]`, with a placeholder signature. Sends nothing.
+pub fn preview(
+    facts: &RunFacts<'_>,
     action: &OpenedAction,
-    incident: &Incident,
-    inputs: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Delivery, BadSigningSecret> {
-    let body = json!({
-        "event": {
-            "id": run_id,
-            "event_type": "incident.custom_action",
-            "occurred_at": format_rfc3339(now_ms),
-            "agent": {"type": "user", "id": agent.id, "name": agent.name},
-            "action": {"id": action.id, "name": action.name},
-            "inputs": inputs,
-            "data": incident,
-        }
-    })
-    .to_string();
-    let timestamp = now_ms.div_euclid(1000);
-    let signature = sign(&action.signing_secret, run_id, timestamp, &body)?;
-    let mut headers: Vec<OutgoingHeader> = action
-        .headers
-        .iter()
-        .map(|h| OutgoingHeader {
-            name: h.name.clone(),
-            value: h.value.clone(),
-            secret: h.secret,
-        })
-        .collect();
+) -> Result<PreviewedRequest, Vec<TemplateFailure>> {
+    match assemble(facts, action, Signing::Placeholder) {
+        Ok(delivery) => Ok(delivery.previewed()),
+        Err(BuildError::Template(failures)) => Err(failures),
+        // A placeholder signature signs nothing.
+        Err(BuildError::SigningSecret(_)) => Err(Vec::new()),
+    }
+}
+
+fn assemble(
+    facts: &RunFacts<'_>,
+    action: &OpenedAction,
+    signing: Signing,
+) -> Result<Delivery, BuildError> {
+    let (custom_headers, body) = render(facts, action).map_err(BuildError::Template)?;
+    let timestamp = facts.now_ms.div_euclid(1000);
+    let signature = match signing {
+        Signing::Signed => sign(&action.signing_secret, facts.run_id, timestamp, &body)
+            .map_err(BuildError::SigningSecret)?,
+        Signing::Placeholder => PREVIEW_SIGNATURE.to_owned(),
+    };
+    let mut headers = custom_headers;
     headers.extend([
         OutgoingHeader::public("Content-Type", "application/json".to_owned()),
         OutgoingHeader::public("User-Agent", USER_AGENT.to_owned()),
-        OutgoingHeader::public("webhook-id", run_id.to_owned()),
+        OutgoingHeader::public("webhook-id", facts.run_id.to_owned()),
         OutgoingHeader::public("webhook-timestamp", timestamp.to_string()),
         OutgoingHeader::public("webhook-signature", signature),
     ]);
@@ -122,7 +172,101 @@ pub fn build_delivery(
         url: action.endpoint_url.clone(),
         headers,
         body,
+        secret_values: action
+            .secret_values()
+            .into_iter()
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
+}
+
+/// The custom headers (templated values rendered) and the body: the template's, or the
+/// default payload. Every failing field is reported, not just the first.
+fn render(
+    facts: &RunFacts<'_>,
+    action: &OpenedAction,
+) -> Result<(Vec<OutgoingHeader>, String), Vec<TemplateFailure>> {
+    let data = serde_json::to_value(facts.incident).unwrap_or_default();
+    let needs_context = action.body_template.is_some()
+        || action
+            .headers
+            .iter()
+            .any(|header| !header.secret && is_template(&header.value));
+    let context = needs_context.then(|| {
+        let secrets = action
+            .headers
+            .iter()
+            .filter(|header| header.secret)
+            .map(|header| (header.name.clone(), header.value.clone().into()))
+            .collect();
+        template::context_value(&TemplateContext {
+            incident: &data,
+            inputs: facts.inputs,
+            action: NamedRef {
+                id: &action.id,
+                name: &action.name,
+            },
+            agent: AgentRef {
+                id: &facts.agent.id,
+                name: &facts.agent.name,
+                email: facts.agent.user.as_ref().map(|user| user.email.as_str()),
+            },
+            run: RunRef { id: facts.run_id },
+            secrets: &secrets,
+        })
+    });
+    let mut failures = Vec::new();
+    let mut headers = Vec::with_capacity(action.headers.len() + 5);
+    for (index, header) in action.headers.iter().enumerate() {
+        // A secret value is sent as written: it never passes through the engine, whose
+        // error messages could quote it.
+        let value = match &context {
+            Some(context) if !header.secret && is_template(&header.value) => {
+                match template::render_header_value(index, &header.name, &header.value, context) {
+                    Ok(value) => value,
+                    Err(failure) => {
+                        failures.push(failure);
+                        continue;
+                    }
+                }
+            }
+            Some(_) | None => header.value.clone(),
+        };
+        headers.push(OutgoingHeader {
+            name: header.name.clone(),
+            value,
+            secret: header.secret,
+        });
+    }
+    let body = match (&action.body_template, &context) {
+        (Some(source), Some(context)) => template::render_body(source, context)
+            .map_err(|failure| failures.push(failure))
+            .unwrap_or_default(),
+        (None, _) | (Some(_), None) => default_payload(facts, action, data),
+    };
+    if failures.is_empty() {
+        Ok((headers, body))
+    } else {
+        Err(failures)
+    }
+}
+
+/// The payload without a template: `event` with its id, type, time, agent, action,
+/// inputs and the incident as `data`.
+fn default_payload(facts: &RunFacts<'_>, action: &OpenedAction, data: serde_json::Value) -> String {
+    json!({
+        "event": {
+            "id": facts.run_id,
+            "event_type": "incident.custom_action",
+            "occurred_at": format_rfc3339(facts.now_ms),
+            "agent": {"type": "user", "id": facts.agent.id, "name": facts.agent.name},
+            "action": {"id": action.id, "name": action.name},
+            "inputs": facts.inputs,
+            "data": data,
+        }
+    })
+    .to_string()
 }
 
 /// What happened on the wire.
@@ -212,16 +356,7 @@ pub fn blocked_verdict(url: &str, policy: &EndpointPolicy) -> Option<Verdict> {
 /// (64 KiB) before the cut, so no cut can leave part of one behind. It is shown as plain
 /// text, never interpreted.
 pub fn excerpt(body: &[u8], secrets: &[String]) -> String {
-    let mut text = String::from_utf8_lossy(body).into_owned();
-    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
-        text = text.replace(secret.as_str(), REDACTED);
-        // As a JSON string would carry it (an endpoint echoing headers as JSON).
-        let escaped = serde_json::to_string(secret).unwrap_or_default();
-        let escaped = escaped.trim_matches('"');
-        if escaped != secret && !escaped.is_empty() {
-            text = text.replace(escaped, REDACTED);
-        }
-    }
+    let mut text = redact_secrets(&String::from_utf8_lossy(body), secrets);
     if text.len() <= MAX_RESPONSE_EXCERPT_BYTES {
         return text;
     }
@@ -231,6 +366,33 @@ pub fn excerpt(body: &[u8], secrets: &[String]) -> String {
     }
     text.truncate(cut);
     text
+}
+
+/// `text` with every secret value replaced by `[redacted]`, raw and as a JSON string
+/// would carry it (an endpoint echoing headers as JSON).
+pub fn redact_secrets(text: &str, secrets: &[String]) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        text = text.replace(secret.as_str(), REDACTED);
+        let escaped = serde_json::to_string(secret).unwrap_or_default();
+        let escaped = escaped.trim_matches('"');
+        if escaped != secret && !escaped.is_empty() {
+            text = text.replace(escaped, REDACTED);
+        }
+    }
+    text
+}
+
+/// The verdict of a run whose templates did not render: failed, nothing sent, the
+/// reasons (secret values redacted) as the excerpt.
+pub fn template_verdict(failures: &[TemplateFailure], secrets: &[String]) -> Verdict {
+    let reasons: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
+    Verdict {
+        status: RunStatus::Failed,
+        outcome: RunOutcome::TemplateError,
+        http_status: None,
+        excerpt: Some(excerpt(reasons.join("\n").as_bytes(), secrets)),
+    }
 }
 
 /// Sends a delivery: one attempt, redirects not followed, the whole exchange (connect,
@@ -309,6 +471,7 @@ mod tests {
             inputs: Vec::new(),
             confirm: None,
             available_when: None,
+            body_template: None,
         }
     }
 
@@ -328,17 +491,22 @@ mod tests {
         Principal::admin()
     }
 
+    /// Run `run_1` of `action` on `incident()`, with no inputs, at `now_ms`.
+    fn deliver(now_ms: i64, action: &OpenedAction) -> Delivery {
+        let (agent, incident, inputs) = (agent(), incident(), serde_json::Map::new());
+        let facts = RunFacts {
+            run_id: "run_1",
+            now_ms,
+            agent: &agent,
+            incident: &incident,
+            inputs: &inputs,
+        };
+        build_delivery(&facts, action).unwrap()
+    }
+
     #[test]
     fn the_body_names_the_event_action_agent_and_incident() {
-        let delivery = build_delivery(
-            "run_1",
-            1_795_000_000_000,
-            &agent(),
-            &action(),
-            &incident(),
-            &serde_json::Map::new(),
-        )
-        .unwrap();
+        let delivery = deliver(1_795_000_000_000, &action());
         let body: Value = serde_json::from_str(&delivery.body).unwrap();
         let event = &body["event"];
         assert_eq!(event["id"], "run_1");
@@ -363,15 +531,7 @@ mod tests {
     #[test]
     fn the_signature_covers_the_exact_body_sent() {
         let now_ms = 1_795_000_000_999;
-        let delivery = build_delivery(
-            "run_1",
-            now_ms,
-            &agent(),
-            &action(),
-            &incident(),
-            &serde_json::Map::new(),
-        )
-        .unwrap();
+        let delivery = deliver(now_ms, &action());
         let header = |name: &str| {
             delivery
                 .headers
@@ -402,15 +562,7 @@ mod tests {
 
     #[test]
     fn custom_headers_and_the_product_user_agent_are_sent() {
-        let delivery = build_delivery(
-            "run_1",
-            0,
-            &agent(),
-            &action(),
-            &incident(),
-            &serde_json::Map::new(),
-        )
-        .unwrap();
+        let delivery = deliver(0, &action());
         let sent = sent(&delivery);
         assert!(sent.contains(&("X-Api-Key", "k3y")));
         assert!(sent.contains(&("User-Agent", USER_AGENT)));
@@ -425,15 +577,7 @@ mod tests {
             value: "sre".into(),
             secret: false,
         });
-        let delivery = build_delivery(
-            "run_1",
-            0,
-            &agent(),
-            &action,
-            &incident(),
-            &serde_json::Map::new(),
-        )
-        .unwrap();
+        let delivery = deliver(0, &action);
         let recorded = delivery.recorded_headers();
         let names: Vec<&str> = recorded.iter().map(|h| h.name.as_str()).collect();
         let sent_names: Vec<&str> = sent(&delivery).iter().map(|(name, _)| *name).collect();
@@ -449,6 +593,126 @@ mod tests {
         assert_eq!(value("webhook-id"), Some("run_1"));
         assert!(!format!("{recorded:?}").contains("k3y"));
         assert!(!format!("{recorded:?}").contains(&action.signing_secret));
+    }
+
+    fn templated_action() -> OpenedAction {
+        let mut action = action();
+        action.body_template = Some(
+            r#"{"text": "{{ incident.title }} on {{ incident.custom_details.disk }}",
+                "key": "{{ secrets["X-Api-Key"] }}", "by": "{{ agent.name }}"}"#
+                .into(),
+        );
+        action.headers.push(OpenedHeader {
+            name: "Authorization".into(),
+            value: "Bearer {{ secrets[\"X-Api-Key\"] }}".into(),
+            secret: false,
+        });
+        action
+    }
+
+    #[test]
+    fn a_body_template_decides_the_body_and_the_signature_covers_it() {
+        let delivery = deliver(1_795_000_000_000, &templated_action());
+        let body: Value = serde_json::from_str(&delivery.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"text": "Disk full on /var", "key": "k3y", "by": "Administrator"})
+        );
+        let signature = delivery
+            .headers
+            .iter()
+            .find(|h| h.name == "webhook-signature")
+            .unwrap();
+        let expected = sign(
+            &action().signing_secret,
+            "run_1",
+            1_795_000_000,
+            &delivery.body,
+        )
+        .unwrap();
+        assert_eq!(signature.value, expected);
+    }
+
+    #[test]
+    fn a_secret_rendered_into_a_public_header_is_sent_but_never_recorded() {
+        let delivery = deliver(0, &templated_action());
+        assert!(sent(&delivery).contains(&("Authorization", "Bearer k3y")));
+        let recorded = delivery.recorded_headers();
+        let authorization = recorded.iter().find(|h| h.name == "Authorization").unwrap();
+        assert_eq!(authorization.value, "Bearer [redacted]");
+        assert!(!format!("{recorded:?}").contains("k3y"));
+    }
+
+    #[test]
+    fn a_secret_header_value_is_never_rendered() {
+        let mut action = action();
+        action.headers[0].value = "{{ oops".into();
+        let delivery = deliver(0, &action);
+        assert!(sent(&delivery).contains(&("X-Api-Key", "{{ oops")));
+    }
+
+    #[test]
+    fn the_preview_is_the_delivery_with_secrets_redacted_and_a_placeholder_signature() {
+        let (agent, incident, inputs) = (agent(), incident(), serde_json::Map::new());
+        let facts = RunFacts {
+            run_id: "run_1",
+            now_ms: 0,
+            agent: &agent,
+            incident: &incident,
+            inputs: &inputs,
+        };
+        let mut redacted = templated_action();
+        redacted.headers[0].value = REDACTED.into();
+        redacted.signing_secret = String::new();
+        let previewed = preview(&facts, &redacted).unwrap();
+        let sent = build_delivery(&facts, &templated_action()).unwrap();
+        let body: Value = serde_json::from_str(&previewed.body).unwrap();
+        assert_eq!(body["key"], REDACTED);
+        assert_eq!(
+            previewed.body.replace(REDACTED, "k3y"),
+            sent.body,
+            "the same body but for the secret"
+        );
+        let names = |headers: &[SentHeader]| -> Vec<String> {
+            headers.iter().map(|h| h.name.clone()).collect()
+        };
+        assert_eq!(names(&previewed.headers), names(&sent.recorded_headers()));
+        let signature = previewed
+            .headers
+            .iter()
+            .find(|h| h.name == "webhook-signature")
+            .unwrap();
+        assert_eq!(signature.value, PREVIEW_SIGNATURE);
+        assert_eq!(
+            (previewed.method.as_str(), previewed.url.as_deref()),
+            ("POST", Some(sent.url.as_str()))
+        );
+    }
+
+    #[test]
+    fn every_template_that_fails_is_reported_and_nothing_is_built() {
+        let mut action = templated_action();
+        action.body_template = Some("{\n{{ incident.title ".into());
+        action.headers[1].value = "{{ 'a' ~ '\\n' }}".into();
+        let (agent, incident, inputs) = (agent(), incident(), serde_json::Map::new());
+        let facts = RunFacts {
+            run_id: "run_1",
+            now_ms: 0,
+            agent: &agent,
+            incident: &incident,
+            inputs: &inputs,
+        };
+        let Err(BuildError::Template(failures)) = build_delivery(&facts, &action) else {
+            panic!("the templates should fail");
+        };
+        let fields: Vec<&str> = failures.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["headers[1].value", "body_template"]);
+        let verdict = template_verdict(&failures, &["k3y".to_owned()]);
+        assert_eq!(
+            (verdict.status, verdict.outcome, verdict.http_status),
+            (RunStatus::Failed, RunOutcome::TemplateError, None)
+        );
+        assert!(verdict.excerpt.unwrap().contains("Line 2: "));
     }
 
     #[test]

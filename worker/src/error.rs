@@ -55,6 +55,9 @@ pub enum ApiError {
     ConfigPropagating,
     /// A run's input values do not fit the action's inputs; one message per field.
     InvalidInputs(Vec<FieldError>),
+    /// A body template or templated header value does not compile, render, or render
+    /// into a valid request; one message per field, with the line.
+    InvalidTemplate(Vec<FieldError>),
     /// The action asks for confirmation and the run did not say `"confirmed": true`;
     /// carries the action's message.
     ConfirmationRequired(String),
@@ -145,6 +148,7 @@ impl ApiError {
                 ),
             ),
             Self::InvalidInputs(fields) => (422, "invalid_inputs", first_message(fields)),
+            Self::InvalidTemplate(fields) => (422, "invalid_template", first_message(fields)),
             Self::ConfirmationRequired(message) => (
                 428,
                 "confirmation_required",
@@ -165,7 +169,8 @@ impl ApiError {
             Self::Validation(fields)
             | Self::EndpointNotAllowed(fields)
             | Self::SecretsMustBeReentered(fields)
-            | Self::InvalidInputs(fields) => fields.clone(),
+            | Self::InvalidInputs(fields)
+            | Self::InvalidTemplate(fields) => fields.clone(),
             _ => Vec::new(),
         };
         let body = ErrorBody {

@@ -20,6 +20,7 @@ mod scheduled;
 mod sealed;
 mod signature;
 mod store;
+mod template;
 
 use shared::incident::IncidentStatus;
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
@@ -28,7 +29,7 @@ use crate::app::App;
 use crate::auth::{authenticate, Credential};
 use crate::error::{ApiError, ApiResult};
 use crate::route::{Requirement, Route};
-use crate::routes::{actions, audit, events, incidents, runs, services, session, users};
+use crate::routes::{actions, audit, events, incidents, preview, runs, services, session, users};
 
 #[event(start)]
 fn start() {
@@ -116,6 +117,12 @@ async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> A
         (Delete, R::Action(service, id)) => actions::delete_action(app, who, service, id).await,
         (Post, R::RotateSecret(service, id)) => {
             actions::rotate_secret(req, app, who, service, id).await
+        }
+        (Post, R::DraftPreview(service)) => {
+            preview::preview_request(req, app, who, service, None).await
+        }
+        (Post, R::ActionPreview(service, id)) => {
+            preview::preview_request(req, app, who, service, Some(id)).await
         }
 
         (Get, R::Incidents) => incidents::list_incidents(&req, app).await,

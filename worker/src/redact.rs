@@ -2,7 +2,7 @@
 //! The route table decides *whether* a caller gets an answer; this decides *how much*
 //! of it. Pure functions, so every rule is tested natively.
 
-use shared::api::{Action, ActionRun, Incident, LogEntry, Service};
+use shared::api::{Action, ActionRun, Incident, LogEntry, PreviewedRequest, Service};
 use shared::roles::{Permission, Role};
 
 /// A service: the routing key is a credential for the Events API, so `null` below
@@ -15,14 +15,23 @@ pub fn service(mut service: Service, role: Role) -> Service {
 }
 
 /// An action: below `manager`, only what a button needs (name, description, state);
-/// the endpoint and headers are left out.
+/// the endpoint, headers and body template are left out.
 pub fn action(mut action: Action, role: Role) -> Action {
     if !role.can(Permission::ManageActions) {
         action.endpoint_url = None;
         action.headers = None;
+        action.body_template = None;
         action.signing_secret = None;
     }
     action
+}
+
+/// A previewed request: below `manager`, the endpoint is left out, as on the action.
+pub fn previewed_request(mut request: PreviewedRequest, role: Role) -> PreviewedRequest {
+    if !role.can(Permission::ManageActions) {
+        request.url = None;
+    }
+    request
 }
 
 /// An incident: a stakeholder reads incidents, not the service's actions, so the list of
@@ -93,6 +102,7 @@ mod tests {
             inputs: Vec::new(),
             confirm: None,
             available_when: None,
+            body_template: Some("{\"t\": \"{{ incident.title }}\"}".into()),
             signing_secret: None,
             revision: 1,
             health: shared::api::ActionHealth::Ok,
@@ -141,6 +151,7 @@ mod tests {
             let shown = role >= Role::Manager;
             assert_eq!(action.endpoint_url.is_some(), shown, "{role}");
             assert_eq!(action.headers.is_some(), shown, "{role}");
+            assert_eq!(action.body_template.is_some(), shown, "{role}");
             assert_eq!(action.name, "Restart");
         }
     }

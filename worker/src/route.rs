@@ -20,6 +20,10 @@ pub enum Route<'a> {
     Action(&'a str, &'a str),
     /// `/api/services/{id}/actions/{action_id}/rotate_secret`
     RotateSecret(&'a str, &'a str),
+    /// `/api/services/{id}/actions/preview`: an unsaved action's request
+    DraftPreview(&'a str),
+    /// `/api/services/{id}/actions/{action_id}/preview`
+    ActionPreview(&'a str, &'a str),
     /// `/api/incidents`
     Incidents,
     /// `/api/incidents/{id}`
@@ -67,7 +71,10 @@ pub fn resolve(path: &str) -> Option<Route<'_>> {
         ["api", "services"] => Route::Services,
         ["api", "services", id] => Route::Service(id),
         ["api", "services", id, "actions"] => Route::Actions(id),
+        // Action ids are `act_…`, so this never shadows one.
+        ["api", "services", id, "actions", "preview"] => Route::DraftPreview(id),
         ["api", "services", id, "actions", action] => Route::Action(id, action),
+        ["api", "services", id, "actions", action, "preview"] => Route::ActionPreview(id, action),
         ["api", "services", id, "actions", action, "rotate_secret"] => {
             Route::RotateSecret(id, action)
         }
@@ -116,9 +123,11 @@ pub fn requirement(method: &Method, route: &Route<'_>) -> Option<Requirement> {
 
         (Get, R::Services | R::Service(_) | R::Actions(_) | R::Action(..)) => need(P::ReadServices),
         (Post, R::Services) | (Patch | Delete, R::Service(_)) => need(P::ManageServices),
-        (Post, R::Actions(_) | R::RotateSecret(..)) | (Patch | Delete, R::Action(..)) => {
-            need(P::ManageActions)
-        }
+        (Post, R::Actions(_) | R::RotateSecret(..) | R::DraftPreview(_))
+        | (Patch | Delete, R::Action(..)) => need(P::ManageActions),
+        // A responder previews what a run will send before pressing Run; previewing an
+        // unsaved `draft` also needs ManageActions, checked by the handler.
+        (Post, R::ActionPreview(..)) => need(P::RunActions),
 
         (
             Get,
@@ -151,6 +160,14 @@ mod tests {
             ("/api/services/s1", Route::Service("s1")),
             ("/api/services/s1/actions", Route::Actions("s1")),
             ("/api/services/s1/actions/a1", Route::Action("s1", "a1")),
+            (
+                "/api/services/s1/actions/preview",
+                Route::DraftPreview("s1"),
+            ),
+            (
+                "/api/services/s1/actions/a1/preview",
+                Route::ActionPreview("s1", "a1"),
+            ),
             (
                 "/api/services/s1/actions/a1/rotate_secret",
                 Route::RotateSecret("s1", "a1"),
@@ -204,7 +221,7 @@ mod tests {
 /// Every path the worker answers, with `{placeholders}` for ids: the URL space the
 /// authorization matrix walks.
 #[cfg(test)]
-pub const PATH_TEMPLATES: [&str; 22] = [
+pub const PATH_TEMPLATES: [&str; 24] = [
     "/v2/enqueue",
     "/api/session",
     "/api/me",
@@ -213,6 +230,8 @@ pub const PATH_TEMPLATES: [&str; 22] = [
     "/api/services/{service}/actions",
     "/api/services/{service}/actions/{action}",
     "/api/services/{service}/actions/{action}/rotate_secret",
+    "/api/services/{service}/actions/preview",
+    "/api/services/{service}/actions/{action}/preview",
     "/api/incidents",
     "/api/incidents/{incident}",
     "/api/incidents/{incident}/acknowledge",

@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response, no_content, read_json, read_optional_json};
 use crate::ids::{new_id, new_signing_secret};
 use crate::redact;
+use crate::routes::preview::check_templates;
 use crate::sealed::{self, Keyring};
 use crate::store::actions::{self, ActionRecord, ActionRow, ActionView, Advance, Config};
 use crate::store::audit::Change;
@@ -67,8 +68,10 @@ pub async fn create_action(
         inputs: &inputs,
         confirm: body.confirm.as_ref(),
         available_when: body.available_when.as_ref(),
+        body_template: body.body_template.as_deref(),
     };
     let valid = validate_action(fields, &app.endpoint_policy(), false)?;
+    check_templates(&valid, service_id, app.now_ms)?;
     let keyring = sealed::keyring(app)?;
     let signing_secret = new_signing_secret();
     let record = ActionRecord::create(
@@ -155,8 +158,13 @@ pub async fn update_action(
                 Some(rule) => rule.as_ref(),
                 None => record.available_when.as_ref(),
             },
+            body_template: match &patch.body_template {
+                Some(template) => template.as_deref(),
+                None => record.body_template.as_deref(),
+            },
         };
         let valid = validate_action(fields, &app.endpoint_policy(), true)?;
+        check_templates(&valid, service_id, app.now_ms)?;
         let missing =
             secrets_to_reenter(&record.endpoint_url, valid.endpoint_url.as_str(), &headers);
         if !missing.is_empty() {

@@ -29,7 +29,10 @@ use worker::{console_error, Context, Delay, Request, Response};
 
 use crate::app::{now_ms, App, Fault};
 use crate::auth::{batch_with_lookup, CallerSql, Credential, Principal};
-use crate::delivery::{blocked_verdict, build_delivery, classify, send, Delivery};
+use crate::delivery::{
+    blocked_verdict, build_delivery, classify, send, template_verdict, BuildError, Delivery,
+    RunFacts, Verdict,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response, read_optional_json};
 use crate::ids::new_id;
@@ -163,20 +166,32 @@ pub async fn create_run(
         inputs,
         started_at: app.now_ms,
     };
-    let delivery = build_delivery(
-        &run.id,
-        app.now_ms,
-        &caller,
-        &action,
-        &incident,
-        &run.inputs,
-    )
-    .map_err(|_| ApiError::Internal(format!("action {action_id}: unusable signing secret")))?;
-    let secrets: Vec<String> = action
-        .secret_values()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let facts = RunFacts {
+        run_id: &run.id,
+        now_ms: app.now_ms,
+        agent: &caller,
+        incident: &incident,
+        inputs: &run.inputs,
+    };
+    // A template that does not render fails the run here: it is recorded with the
+    // reason, and nothing is sent.
+    let prepared = match build_delivery(&facts, &action) {
+        Ok(delivery) => Ok(delivery),
+        Err(BuildError::Template(failures)) => {
+            let secrets: Vec<String> = action
+                .secret_values()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            Err(template_verdict(&failures, &secrets))
+        }
+        Err(BuildError::SigningSecret(_)) => {
+            undo().await;
+            return Err(ApiError::Internal(format!(
+                "action {action_id}: unusable signing secret"
+            )));
+        }
+    };
     let before_send = app.round_trips();
 
     // The POST and its record run under wait_until, so a responder who closes the tab
@@ -185,7 +200,7 @@ pub async fn create_run(
     let (outcome_tx, outcome_rx) = oneshot::channel();
     let task_app = app.clone();
     ctx.wait_until(async move {
-        let outcome = deliver_and_record(&task_app, &run, &delivery, &secrets).await;
+        let outcome = deliver_and_record(&task_app, &run, prepared).await;
         // Nobody may be waiting any more; the run is recorded (or settled) either way.
         let _ = outcome_tx.send(outcome);
     });
@@ -324,32 +339,38 @@ struct Delivered {
 }
 
 /// Sends one delivery, unless the endpoint guard now refuses its URL, and stores the
-/// verdict (retrying the write). Secret values are removed from the excerpt first.
+/// verdict (retrying the write). A run whose request could not be built arrives as its
+/// verdict and is only recorded. Secret values are removed from the excerpt first.
 async fn deliver_and_record(
     app: &App,
     run: &NewRun,
-    delivery: &Delivery,
-    secrets: &[String],
+    prepared: Result<Delivery, Verdict>,
 ) -> Delivered {
-    // The URL passed the guard when it was saved, but the rules may have changed since
-    // (OWN_HOSTS, the allowlist, this code); what counts is the policy in force now.
-    let completion = if let Some(blocked) = blocked_verdict(&delivery.url, &app.endpoint_policy()) {
-        Completion {
-            verdict: blocked,
-            duration_ms: None,
-            finished_at: now_ms(),
-            request_headers: None,
-        }
-    } else {
-        let sent_at = now_ms();
-        let result = send(delivery).await;
-        let finished_at = now_ms();
-        Completion {
-            verdict: classify(&result, secrets),
-            duration_ms: Some(finished_at - sent_at),
-            finished_at,
-            request_headers: Some(delivery.recorded_headers()),
-        }
+    let unsent = |verdict: Verdict| Completion {
+        verdict,
+        duration_ms: None,
+        finished_at: now_ms(),
+        request_headers: None,
+    };
+    let completion = match prepared {
+        Err(refused) => unsent(refused),
+        // The URL passed the guard when it was saved, but the rules may have changed
+        // since (OWN_HOSTS, the allowlist, this code); what counts is the policy in force
+        // now.
+        Ok(delivery) => match blocked_verdict(&delivery.url, &app.endpoint_policy()) {
+            Some(blocked) => unsent(blocked),
+            None => {
+                let sent_at = now_ms();
+                let result = send(&delivery).await;
+                let finished_at = now_ms();
+                Completion {
+                    verdict: classify(&result, &delivery.secret_values),
+                    duration_ms: Some(finished_at - sent_at),
+                    finished_at,
+                    request_headers: Some(delivery.recorded_headers()),
+                }
+            }
+        },
     };
     let recorded = record_result(app, run, &completion).await;
     Delivered {

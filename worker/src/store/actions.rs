@@ -24,7 +24,7 @@ use std::rc::Rc;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use shared::action::ValidAction;
-use shared::api::{Action, ActionHeader, ActionHealth, ActionSummary};
+use shared::api::{Action, ActionHeader, ActionHealth, ActionSummary, REDACTED};
 use shared::incident::{IncidentStatus, Urgency};
 use shared::inputs::InputDefinition;
 use shared::limits::{MAX_ACTIONS_PER_SERVICE, UNREFERENCED_REVISION_GRACE_SECS};
@@ -100,6 +100,9 @@ pub struct ActionRecord {
     /// The incidents the action applies to.
     #[serde(default)]
     pub available_when: Option<AvailableWhen>,
+    /// The body template; `None` sends the default payload.
+    #[serde(default)]
+    pub body_template: Option<String>,
     /// Created (ms).
     pub created_at: i64,
     /// This revision written (ms).
@@ -139,9 +142,40 @@ pub struct OpenedAction {
     pub confirm: Option<Confirm>,
     /// The incidents the action applies to.
     pub available_when: Option<AvailableWhen>,
+    /// The body template; `None` sends the default payload.
+    pub body_template: Option<String>,
 }
 
 impl OpenedAction {
+    /// An action as a preview shows it, from fields that passed validation: every secret
+    /// value (typed, or kept from the stored revision) reads `[redacted]`, and there is no
+    /// signing secret, so nothing needs opening.
+    pub fn redacted(id: &str, revision: u64, valid: &ValidAction) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: valid.name.as_str().to_owned(),
+            endpoint_url: valid.endpoint_url.as_str().to_owned(),
+            revision,
+            headers: valid
+                .headers
+                .iter()
+                .map(|header| OpenedHeader {
+                    name: header.name.as_str().to_owned(),
+                    value: match (&header.value, header.secret) {
+                        (Some(value), false) => value.clone(),
+                        (_, true) | (None, false) => REDACTED.to_owned(),
+                    },
+                    secret: header.secret,
+                })
+                .collect(),
+            signing_secret: String::new(),
+            inputs: valid.inputs.clone(),
+            confirm: valid.confirm.clone(),
+            available_when: valid.available_when.clone(),
+            body_template: valid.body_template.clone(),
+        }
+    }
+
     /// Every secret value this action holds (secret header values and the signing
     /// secret): what must never appear in anything recorded.
     pub fn secret_values(&self) -> Vec<&str> {
@@ -201,6 +235,7 @@ impl ActionRecord {
             inputs: Vec::new(),
             confirm: None,
             available_when: None,
+            body_template: None,
             created_at: now_ms,
             updated_at: now_ms,
         };
@@ -253,6 +288,7 @@ impl ActionRecord {
         self.inputs.clone_from(&valid.inputs);
         self.confirm.clone_from(&valid.confirm);
         self.available_when.clone_from(&valid.available_when);
+        self.body_template.clone_from(&valid.body_template);
         let mut errors = Vec::new();
         let mut headers = Vec::with_capacity(valid.headers.len());
         for (index, header) in valid.headers.iter().enumerate() {
@@ -316,7 +352,36 @@ impl ActionRecord {
             inputs: self.inputs.clone(),
             confirm: self.confirm.clone(),
             available_when: self.available_when.clone(),
+            body_template: self.body_template.clone(),
         })
+    }
+
+    /// This revision as a preview shows it: secret values `[redacted]`, nothing opened.
+    pub fn redacted(&self) -> OpenedAction {
+        OpenedAction {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            revision: self.revision,
+            headers: self
+                .headers
+                .iter()
+                .map(|header| OpenedHeader {
+                    name: header.name.clone(),
+                    value: if header.secret {
+                        REDACTED.to_owned()
+                    } else {
+                        header.value.clone()
+                    },
+                    secret: header.secret,
+                })
+                .collect(),
+            signing_secret: String::new(),
+            inputs: self.inputs.clone(),
+            confirm: self.confirm.clone(),
+            available_when: self.available_when.clone(),
+            body_template: self.body_template.clone(),
+        }
     }
 
     /// What about this record cannot be opened with `keyring`, judged from the key each
@@ -545,6 +610,7 @@ impl ActionView {
             inputs: record.map(|r| r.inputs.clone()).unwrap_or_default(),
             confirm: record.and_then(|r| r.confirm.clone()),
             available_when: record.and_then(|r| r.available_when.clone()),
+            body_template: record.and_then(|r| r.body_template.clone()),
             signing_secret: None,
             revision: self.row.revision(),
             health,
@@ -1016,6 +1082,7 @@ mod tests {
             inputs: &[],
             confirm: None,
             available_when: None,
+            body_template: None,
         };
         validate_action(fields, &EndpointPolicy::default(), true).unwrap()
     }

@@ -38,6 +38,11 @@ pub struct IncidentRow {
 }
 
 impl IncidentRow {
+    /// The service it belongs to.
+    pub fn service_id(&self) -> &str {
+        &self.service_id
+    }
+
     /// The API shape, without `actions`.
     pub fn into_wire(self) -> ApiResult<Incident> {
         let corrupt = |what: &str| ApiError::Internal(format!("incident {}: bad {what}", self.id));
@@ -142,6 +147,15 @@ impl WithActionRow {
             .transpose()
             .map_err(Into::into)
     }
+}
+
+/// The newest incident of a service, if it has any.
+pub async fn latest_of_service(db: &Db, service_id: &str) -> ApiResult<Option<IncidentRow>> {
+    let sql = format!(
+        "SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} WHERE i.service_id = ?1 \
+         ORDER BY i.created_at DESC, i.number DESC LIMIT 1"
+    );
+    statement(db, &sql, &[service_id.into()])?.first(None).await
 }
 
 /// One incident.

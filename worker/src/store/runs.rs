@@ -443,6 +443,9 @@ pub fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: Option<i64
             .unwrap_or("the endpoint is not allowed");
         return format!("Did not run \"{action_name}\": blocked, nothing was sent. {reason}");
     }
+    if verdict.outcome == RunOutcome::TemplateError {
+        return format!("Did not run \"{action_name}\": its template failed, nothing was sent");
+    }
     let duration_ms = duration_ms.unwrap_or_default();
     let result = match (verdict.status, verdict.outcome, verdict.http_status) {
         (RunStatus::Succeeded, _, Some(code)) => {

@@ -69,6 +69,8 @@ pub struct RunSettings {
     pub confirm: Option<Confirm>,
     /// The incidents the action applies to.
     pub available_when: Option<AvailableWhen>,
+    /// The body template; `None` sends the default payload.
+    pub body_template: Option<String>,
 }
 
 impl RunSettings {
@@ -80,6 +82,7 @@ impl RunSettings {
             inputs: action.inputs.clone(),
             confirm: action.confirm.clone(),
             available_when: action.available_when.clone(),
+            body_template: action.body_template.clone(),
         })
     }
 }
@@ -169,6 +172,7 @@ impl ActionDraft {
             inputs: settings.map_or(&[], |settings| &settings.inputs),
             confirm: settings.and_then(|settings| settings.confirm.as_ref()),
             available_when: settings.and_then(|settings| settings.available_when.as_ref()),
+            body_template: settings.and_then(|settings| settings.body_template.as_deref()),
         };
         let mut problems = validate_action(fields, policy, editing)
             .err()
@@ -218,6 +222,7 @@ impl ActionDraft {
             inputs: (!settings.inputs.is_empty()).then_some(settings.inputs),
             confirm: settings.confirm,
             available_when: settings.available_when,
+            body_template: settings.body_template,
         }
     }
 
@@ -228,13 +233,14 @@ impl ActionDraft {
     /// opened on, so an edit made meanwhile by someone else is refused, not overwritten.
     pub fn update_request(&self) -> UpdateActionRequest {
         let settings = self.run_settings.clone();
-        let (inputs, confirm, available_when) = match settings {
+        let (inputs, confirm, available_when, body_template) = match settings {
             Some(settings) => (
                 Some(settings.inputs),
                 Some(settings.confirm),
                 Some(settings.available_when),
+                Some(settings.body_template),
             ),
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
         UpdateActionRequest {
             name: Some(self.name.trim().to_owned()),
@@ -245,6 +251,7 @@ impl ActionDraft {
             inputs,
             confirm,
             available_when,
+            body_template,
             revision: self.base.as_ref().map(|base| base.revision),
         }
     }
@@ -293,6 +300,7 @@ mod tests {
             inputs: Vec::new(),
             confirm: None,
             available_when: None,
+            body_template: None,
             signing_secret: None,
             revision: 7,
             health: ActionHealth::Ok,

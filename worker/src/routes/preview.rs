@@ -1,0 +1,257 @@
+//! See the request before it is sent: `POST /api/services/{id}/actions/{action_id}/preview`
+//! (a stored action, or an unsaved edit of it as `draft`) and
+//! `POST /api/services/{id}/actions/preview` (an action not created yet).
+//!
+//! A preview is built by the run's own code (`delivery::preview`), so it is what a run
+//! sends, except that every secret value reads `[redacted]`, the signature is a
+//! placeholder and the run id is [`PREVIEW_RUN_ID`]. It sends nothing and records
+//! nothing, and no secret is opened to make it. The check on save (`check_templates`)
+//! is the same build against a sample incident.
+
+use serde_json::json;
+use shared::action::{validate_action, ActionFields, ValidAction};
+use shared::api::{
+    CreateActionRequest, Incident, PreviewIncident, PreviewRequest, PreviewResponse, ServiceRef,
+    PREVIEW_RUN_ID,
+};
+use shared::incident::{IncidentStatus, Severity};
+use shared::inputs::validate_values;
+use shared::roles::Permission;
+use shared::template::sample_inputs;
+use shared::time::format_rfc3339;
+use shared::FieldError;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth::Principal;
+use crate::delivery::{preview, RunFacts};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_response, read_optional_json};
+use crate::redact;
+use crate::store::actions::{self, Config, OpenedAction};
+use crate::store::{incidents, services};
+use crate::template::TemplateFailure;
+
+/// The handler of both preview routes; `action_id` is `None` for an unsaved action.
+pub async fn preview_request(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    service_id: &str,
+    action_id: Option<&str>,
+) -> ApiResult<Response> {
+    let body: PreviewRequest = read_optional_json(&mut req).await?;
+    if body.draft.is_some() {
+        caller.require(Permission::ManageActions)?;
+    }
+    let db = app.db()?;
+    let service = services::get(&db, service_id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    let action =
+        match (&body.draft, action_id) {
+            (Some(draft), id) => {
+                let valid = validate_draft(draft, app)?;
+                OpenedAction::redacted(id.unwrap_or("act_preview"), 0, &valid)
+            }
+            (None, Some(id)) => {
+                let view = actions::view(&db, &app.kv()?, service_id, id)
+                    .await?
+                    .ok_or(ApiError::NotFound("Action"))?;
+                match view.config {
+                    Config::Readable(record) => record.redacted(),
+                    Config::Propagating => return Err(ApiError::ConfigPropagating),
+                    Config::Unreadable(why) => {
+                        return Err(ApiError::Conflict("action_unreadable", why))
+                    }
+                }
+            }
+            (None, None) => return Err(ApiError::BadRequest(
+                "draft_required",
+                "An action that is not saved yet is previewed from its form: send it as \"draft\""
+                    .to_owned(),
+            )),
+        };
+    let incident_row = match &body.incident_id {
+        Some(id) => Some(
+            incidents::get(&db, id)
+                .await?
+                .filter(|row| row.service_id() == service_id)
+                .ok_or(ApiError::NotFound("Incident"))?,
+        ),
+        None => incidents::latest_of_service(&db, service_id).await?,
+    };
+    let (incident, used) = match incident_row {
+        Some(row) => {
+            let incident = row.into_wire()?;
+            let used = PreviewIncident {
+                id: incident.id.clone(),
+                number: incident.number,
+                title: incident.title.clone(),
+            };
+            (incident, Some(used))
+        }
+        None => (sample_incident(service_id, &service.name, app.now_ms), None),
+    };
+    let inputs = match &body.inputs {
+        Some(values) => validate_values(&action.inputs, values).map_err(ApiError::InvalidInputs)?,
+        None => sample_inputs(&action.inputs),
+    };
+    let facts = RunFacts {
+        run_id: PREVIEW_RUN_ID,
+        now_ms: app.now_ms,
+        agent: caller,
+        incident: &incident,
+        inputs: &inputs,
+    };
+    let request = redact::previewed_request(
+        preview(&facts, &action).map_err(template_errors)?,
+        caller.role,
+    );
+    Ok(json_response(
+        &PreviewResponse {
+            request,
+            incident: used,
+        },
+        200,
+    )?)
+}
+
+/// A draft is checked as a save would check it; a secret header left blank keeps the
+/// stored value, which a preview shows as `[redacted]` anyway.
+fn validate_draft(draft: &CreateActionRequest, app: &App) -> ApiResult<ValidAction> {
+    let headers = draft.headers.clone().unwrap_or_default();
+    let inputs = draft.inputs.clone().unwrap_or_default();
+    let fields = ActionFields {
+        name: &draft.name,
+        description: draft.description.as_deref(),
+        endpoint_url: &draft.endpoint_url,
+        headers: &headers,
+        inputs: &inputs,
+        confirm: draft.confirm.as_ref(),
+        available_when: draft.available_when.as_ref(),
+        body_template: draft.body_template.as_deref(),
+    };
+    Ok(validate_action(fields, &app.endpoint_policy(), true)?)
+}
+
+/// The check on save: the action's templates compile and render a valid request against
+/// a sample incident with sample input values, or 422 `invalid_template`, each failure
+/// with its line. An action without templates passes without rendering anything.
+pub fn check_templates(valid: &ValidAction, service_id: &str, now_ms: i64) -> ApiResult<()> {
+    let action = OpenedAction::redacted("act_check", 0, valid);
+    let incident = sample_incident(service_id, "Sample service", now_ms);
+    let inputs = sample_inputs(&valid.inputs);
+    let agent = Principal::admin();
+    let facts = RunFacts {
+        run_id: PREVIEW_RUN_ID,
+        now_ms,
+        agent: &agent,
+        incident: &incident,
+        inputs: &inputs,
+    };
+    preview(&facts, &action)
+        .map(|_| ())
+        .map_err(template_errors)
+}
+
+fn template_errors(failures: Vec<TemplateFailure>) -> ApiError {
+    ApiError::InvalidTemplate(
+        failures
+            .into_iter()
+            .map(|failure| FieldError {
+                field: failure.field,
+                message: failure.message,
+            })
+            .collect(),
+    )
+}
+
+/// The incident a template is rendered against when the service has none yet: every
+/// field filled, as a monitor's trigger would fill it.
+pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Incident {
+    Incident {
+        id: "inc_sample".to_owned(),
+        number: 1,
+        title: "Sample: disk almost full on db-1".to_owned(),
+        status: IncidentStatus::Triggered,
+        urgency: Severity::Critical.urgency(),
+        severity: Severity::Critical,
+        source: "db-1.example.com".to_owned(),
+        component: Some("postgres".to_owned()),
+        group: Some("databases".to_owned()),
+        class: Some("disk".to_owned()),
+        custom_details: json!({"host": "db-1.example.com", "mount": "/var", "free_percent": 3}),
+        links: json!([]),
+        dedup_key: "sample-disk-db-1".to_owned(),
+        event_count: 1,
+        service: ServiceRef {
+            id: service_id.to_owned(),
+            name: service_name.to_owned(),
+        },
+        created_at: format_rfc3339(now_ms),
+        updated_at: format_rfc3339(now_ms),
+        actions: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::endpoint::EndpointPolicy;
+
+    use super::*;
+
+    fn valid(body_template: Option<&str>) -> ValidAction {
+        let fields = ActionFields {
+            name: "Restart",
+            description: None,
+            endpoint_url: "https://hooks.example.com/x",
+            headers: &[],
+            inputs: &[],
+            confirm: None,
+            available_when: None,
+            body_template,
+        };
+        validate_action(fields, &EndpointPolicy::default(), false).unwrap()
+    }
+
+    fn refusal(template: &str) -> Vec<FieldError> {
+        match check_templates(&valid(Some(template)), "svc_1", 0) {
+            Err(ApiError::InvalidTemplate(fields)) => fields,
+            other => panic!("expected invalid_template, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_template_that_renders_json_against_the_sample_passes() {
+        assert!(check_templates(
+            &valid(Some(r#"{"host": "{{ incident.custom_details.host }}"}"#)),
+            "svc_1",
+            0
+        )
+        .is_ok());
+        assert!(check_templates(&valid(None), "svc_1", 0).is_ok());
+    }
+
+    #[test]
+    fn a_template_error_on_save_names_the_field_and_the_line() {
+        let fields = refusal("{\n  \"a\": {% if %}\n}");
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].field, "body_template");
+        assert!(
+            fields[0].message.starts_with("Line 2: syntax error"),
+            "{}",
+            fields[0].message
+        );
+    }
+
+    #[test]
+    fn a_template_that_renders_something_other_than_json_is_refused_on_save() {
+        let fields = refusal("{\"title\": {{ incident.title }}}");
+        assert!(
+            fields[0].message.contains("not valid JSON"),
+            "{}",
+            fields[0].message
+        );
+    }
+}
