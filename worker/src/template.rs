@@ -11,8 +11,8 @@
 //! `| tojson` prints any value as JSON, strings with their quotes. Header values print
 //! values as plain text.
 
-use minijinja::value::Serde;
-use minijinja::{Environment, Error, ErrorKind, Output, State, Value};
+use minijinja::value::Kwargs;
+use minijinja::{filters, Environment, Error, ErrorKind, Output, State, Value};
 use serde::Serialize;
 use shared::action::check_header_value;
 use shared::limits::{MAX_RENDERED_BODY_BYTES, TEMPLATE_FUEL};
@@ -100,7 +100,14 @@ fn print_for_json(out: &mut Output<'_>, _: &mut State<'_, '_>, value: &Value) ->
             let quoted = serde_json::to_string(text).map_err(write_error)?;
             quoted[1..quoted.len() - 1].to_owned()
         }
-        None => serde_json::to_string(value).map_err(write_error)?,
+        None => filters::tojson(
+            value,
+            None,
+            Kwargs::from_iter(std::iter::empty::<(&str, Value)>()),
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned(),
     };
     out.write_str(&text).map_err(Error::from)
 }
@@ -157,7 +164,27 @@ fn render(
 
 /// The engine's view of a context.
 pub fn context_value(context: &TemplateContext<'_>) -> Value {
-    Value::from(Serde(context))
+    engine_value(&serde_json::to_value(context).unwrap_or_default())
+}
+
+/// A JSON value as the engine's value. Converted by hand rather than through
+/// minijinja's `serde` feature, which would add ~100 KB to the worker.
+fn engine_value(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::from(()),
+        serde_json::Value::Bool(flag) => Value::from(*flag),
+        serde_json::Value::Number(number) => match (number.as_i64(), number.as_u64()) {
+            (Some(integer), _) => Value::from(integer),
+            (None, Some(unsigned)) => Value::from(unsigned),
+            (None, None) => Value::from(number.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::String(text) => Value::from(text.as_str()),
+        serde_json::Value::Array(items) => items.iter().map(engine_value).collect(),
+        serde_json::Value::Object(map) => Value::from_pairs(
+            map.iter()
+                .map(|(key, value)| (key.as_str(), engine_value(value))),
+        ),
+    }
 }
 
 /// Renders a body template: valid JSON of at most 64 KiB, or why not.
