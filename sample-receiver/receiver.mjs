@@ -98,7 +98,12 @@ export async function startReceiver({ port = 0, host = '127.0.0.1', secrets = []
 
   function describe(body) {
     try {
-      const event = JSON.parse(body)?.event ?? {};
+      const parsed = JSON.parse(body);
+      const event = parsed?.event;
+      if (!event) {
+        // An action with a body template decides its own body.
+        return { type: 'templated body', title: parsed?.title ?? parsed?.incident?.name ?? '-', action: '-' };
+      }
       return {
         type: event.event_type ?? '-',
         title: event.data?.title ?? '-',

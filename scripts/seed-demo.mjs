@@ -1,5 +1,6 @@
-// Seeds the demo into a running worker, idempotently: one service, one action pointing
-// at the sample receiver, one open incident. Prints where to sign in.
+// Seeds the demo into a running worker, idempotently: one service with three actions
+// pointing at the sample receiver (a plain one, one that asks first, one with a body
+// template), and one open incident. Prints where to sign in.
 //
 //   node scripts/seed-demo.mjs BASE_URL ADMIN_TOKEN RECEIVER_URL
 
@@ -23,6 +24,31 @@ const ROLL_BACK = {
   ],
   confirm: { message: 'This rolls production back in the chosen region.', type_to_confirm: true },
   available_when: { statuses: ['triggered', 'acknowledged'] },
+};
+
+const STATUS_PAGE_NAME = 'Update status page';
+/** The third demo action builds its own body from a template, with the clicker's choices. */
+const STATUS_PAGE = {
+  name: STATUS_PAGE_NAME,
+  description: 'Posts a status page update with the component state you pick; the body is a template.',
+  headers: [{ name: 'X-Statuspage-Key', value: 'demo-statuspage-key', secret: true }],
+  inputs: [
+    { key: 'component', label: 'Component', type: 'select', required: true, options: ['Checkout', 'Payments', 'Search'], default: 'Checkout' },
+    {
+      key: 'state',
+      label: 'Component state',
+      type: 'select',
+      required: true,
+      options: ['operational', 'degraded_performance', 'partial_outage', 'major_outage'],
+      default: 'degraded_performance',
+    },
+    { key: 'notify', label: 'Notify subscribers', type: 'boolean', default: false },
+  ],
+  body_template: `{"incident": {"name": "{{ incident.title }}",
+  "status": "{% if incident.status == 'resolved' %}resolved{% else %}investigating{% endif %}",
+  "components": {"{{ inputs.component }}": "{{ inputs.state }}"},
+  "deliver_notifications": {{ inputs.notify }},
+  "api_key": "{{ secrets["X-Statuspage-Key"] }}"}}`,
 };
 
 async function api(method, path, body) {
@@ -84,7 +110,13 @@ const rollBackSecret = rollBack
   : (await api('POST', `/api/services/${service.id}/actions`, { ...ROLL_BACK, endpoint_url: `${receiverUrl}/rollback` }))
       .action.signing_secret;
 
-for (const secret of [signingSecret, rollBackSecret]) {
+const statusPage = actions.find((a) => a.name === STATUS_PAGE_NAME);
+const statusPageSecret = statusPage
+  ? (await api('POST', `/api/services/${service.id}/actions/${statusPage.id}/rotate_secret`)).signing_secret
+  : (await api('POST', `/api/services/${service.id}/actions`, { ...STATUS_PAGE, endpoint_url: `${receiverUrl}/statuspage` }))
+      .action.signing_secret;
+
+for (const secret of [signingSecret, rollBackSecret, statusPageSecret]) {
   const registered = await fetch(`${receiverUrl}/_control/secrets`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -123,6 +155,8 @@ console.log(`
   "${ACTION_NAME}" button. Click it: the receiver on ${receiverUrl} prints the
   delivery and whether its signature verified. "${ROLL_BACK_NAME}" asks for a region and
   a version and to type its name first, and is offered only while the incident is open.
+  "${STATUS_PAGE_NAME}" builds its body from a template: open it on the service's Custom
+  Incident Actions page to edit the template and watch the request preview change.
   Send more incidents:  curl -H 'Content-Type: application/json' ${baseUrl}/v2/enqueue \\
     -d '{"routing_key":"${service.routing_key}","event_action":"trigger","payload":{"summary":"Hello","source":"me","severity":"warning"}}'
 `);

@@ -418,6 +418,45 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_examples_render_to_json() {
+        let readme = include_str!("../../README.md");
+        let examples: Vec<&str> = readme
+            .split("```jinja\n")
+            .skip(1)
+            .map(|block| block.split("```").next().unwrap_or_default())
+            .collect();
+        assert_eq!(examples.len(), 3, "one example per demo use case");
+        let incident = json!({"id": "inc_1", "number": 7, "title": "Checkout \"slow\"",
+            "status": "triggered", "source": "web-3", "custom_details": {"host": "web-3.internal"}});
+        let inputs = json!({"repo": "shop/checkout", "branch": "main", "component": "Checkout",
+            "state": "major_outage", "notify": true});
+        let secrets = json!({"X-Git-Token": "t0ken"});
+        let context = context_value(&TemplateContext {
+            incident: &incident,
+            inputs: inputs.as_object().unwrap(),
+            action: NamedRef { id: "a", name: "n" },
+            agent: AgentRef {
+                id: "u",
+                name: "Ada",
+                email: Some("ada@example.com"),
+            },
+            run: RunRef { id: "run_1" },
+            secrets: secrets.as_object().unwrap(),
+        });
+        let rendered: Vec<serde_json::Value> = examples
+            .iter()
+            .map(|source| serde_json::from_str(&render_body(source, &context).unwrap()).unwrap())
+            .collect();
+        assert_eq!(rendered[0]["host"], "web-3.internal");
+        assert_eq!(rendered[1]["token"], "t0ken");
+        assert_eq!(
+            rendered[2]["incident"]["components"],
+            json!({"Checkout": "major_outage"})
+        );
+        assert_eq!(rendered[2]["incident"]["deliver_notifications"], true);
+    }
+
+    #[test]
     fn a_broken_header_template_is_named_without_a_line() {
         let failure = render_header_value(1, "X-Bad", "{{ oops", &context()).unwrap_err();
         assert!(
