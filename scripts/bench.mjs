@@ -62,7 +62,9 @@ const TARGETS = {
   /** Sequential round trips per run, each at most this (worker/src/routes/runs.rs). */
   roundTrips: { 'd1-before-send': 2, 'kv-before-send': 1, 'd1-after-send': 1 },
   enqueuePerSec: 200,
-  frontendBrotliKB: 200,
+  /** Issue 8 raised the SPA's budget from 200 KB (issue 2) to 300 KB for the action editors. */
+  frontendBrotliKB: 300,
+  /** Issue 2's budget; the template engine issue 8 requires (minijinja) takes ~190 KB of it. */
   workerBrotliKB: 400,
 };
 

@@ -556,6 +556,19 @@ mod tests {
     }
 
     #[test]
+    fn a_run_whose_template_failed_says_nothing_was_sent() {
+        let failed = Verdict {
+            excerpt: Some("Line 2: syntax error".into()),
+            ..verdict(RunStatus::Failed, RunOutcome::TemplateError, None)
+        };
+        assert_eq!(
+            run_summary("Restart", &failed, None),
+            "Did not run \"Restart\": its template failed, nothing was sent"
+        );
+        assert_eq!(spelling(RunOutcome::TemplateError), "template_error");
+    }
+
+    #[test]
     fn enum_spellings_round_trip() {
         assert_eq!(spelling(RunOutcome::NetworkError), "network_error");
         assert_eq!(
