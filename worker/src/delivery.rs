@@ -4,6 +4,7 @@
 //! Nothing here retries: a request that may have reached the endpoint is never sent
 //! twice, because the endpoint may restart a server or revert a deploy.
 
+use std::cell::OnceCell;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
@@ -188,50 +189,48 @@ fn render(
     action: &OpenedAction,
 ) -> Result<(Vec<OutgoingHeader>, String), Vec<TemplateFailure>> {
     let data = serde_json::to_value(facts.incident).unwrap_or_default();
-    let needs_context = action.body_template.is_some()
-        || action
-            .headers
-            .iter()
-            .any(|header| !header.secret && is_template(&header.value));
-    let context = needs_context.then(|| {
-        let secrets = action
-            .headers
-            .iter()
-            .filter(|header| header.secret)
-            .map(|header| (header.name.clone(), header.value.clone().into()))
-            .collect();
-        template::context_value(&TemplateContext {
-            incident: &data,
-            inputs: facts.inputs,
-            action: NamedRef {
-                id: &action.id,
-                name: &action.name,
-            },
-            agent: AgentRef {
-                id: &facts.agent.id,
-                name: &facts.agent.name,
-                email: facts.agent.user.as_ref().map(|user| user.email.as_str()),
-            },
-            run: RunRef { id: facts.run_id },
-            secrets: &secrets,
+    // Built on first use: an action with nothing templated never pays for it.
+    let context = OnceCell::new();
+    let context = || {
+        context.get_or_init(|| {
+            let secrets = action
+                .headers
+                .iter()
+                .filter(|header| header.secret)
+                .map(|header| (header.name.clone(), header.value.clone().into()))
+                .collect();
+            template::context_value(&TemplateContext {
+                incident: &data,
+                inputs: facts.inputs,
+                action: NamedRef {
+                    id: &action.id,
+                    name: &action.name,
+                },
+                agent: AgentRef {
+                    id: &facts.agent.id,
+                    name: &facts.agent.name,
+                    email: facts.agent.user.as_ref().map(|user| user.email.as_str()),
+                },
+                run: RunRef { id: facts.run_id },
+                secrets: &secrets,
+            })
         })
-    });
+    };
     let mut failures = Vec::new();
     let mut headers = Vec::with_capacity(action.headers.len() + 5);
     for (index, header) in action.headers.iter().enumerate() {
         // A secret value is sent as written: it never passes through the engine, whose
         // error messages could quote it.
-        let value = match &context {
-            Some(context) if !header.secret && is_template(&header.value) => {
-                match template::render_header_value(index, &header.name, &header.value, context) {
-                    Ok(value) => value,
-                    Err(failure) => {
-                        failures.push(failure);
-                        continue;
-                    }
+        let value = if !header.secret && is_template(&header.value) {
+            match template::render_header_value(index, &header.name, &header.value, context()) {
+                Ok(value) => value,
+                Err(failure) => {
+                    failures.push(failure);
+                    continue;
                 }
             }
-            Some(_) | None => header.value.clone(),
+        } else {
+            header.value.clone()
         };
         headers.push(OutgoingHeader {
             name: header.name.clone(),
@@ -239,11 +238,11 @@ fn render(
             secret: header.secret,
         });
     }
-    let body = match (&action.body_template, &context) {
-        (Some(source), Some(context)) => template::render_body(source, context)
+    let body = match &action.body_template {
+        Some(source) => template::render_body(source, context())
             .map_err(|failure| failures.push(failure))
             .unwrap_or_default(),
-        (None, _) | (Some(_), None) => default_payload(facts, action, data),
+        None => default_payload(facts, action, &data),
     };
     if failures.is_empty() {
         Ok((headers, body))
@@ -254,7 +253,11 @@ fn render(
 
 /// The payload without a template: `event` with its id, type, time, agent, action,
 /// inputs and the incident as `data`.
-fn default_payload(facts: &RunFacts<'_>, action: &OpenedAction, data: serde_json::Value) -> String {
+fn default_payload(
+    facts: &RunFacts<'_>,
+    action: &OpenedAction,
+    data: &serde_json::Value,
+) -> String {
     json!({
         "event": {
             "id": facts.run_id,
