@@ -1,7 +1,7 @@
 // The authorization matrix: every route × every role (and no credentials, a revoked
 // token, an expired session, a deleted user) → the expected status. Which role may call
 // what is not written here: it comes from shared/fixtures/authorization.json, which a
-// Rust test keeps equal to the table the worker enforces (worker/src/route.rs). Then
+// Rust test keeps equal to the table the worker enforces (shared/src/routes.rs). Then
 // the rules the table cannot express: redaction by role, one-time token secrets,
 // revocation, owner-only grants and the last owner.
 

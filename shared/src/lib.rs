@@ -12,7 +12,10 @@ pub mod events;
 pub mod incident;
 pub mod inputs;
 pub mod limits;
+#[cfg(test)]
+mod readme;
 pub mod roles;
+pub mod routes;
 pub mod run_rules;
 pub mod service;
 pub mod template;

@@ -80,8 +80,8 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// Something a role may or may not do. Each route needs exactly one (see the worker's
-/// `route::permission`).
+/// Something a role may or may not do. Each route needs at most one (see
+/// `routes::Route::requirement`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
@@ -278,23 +278,7 @@ mod tests {
     /// `UPDATE_FIXTURES=1 cargo test -p incident-actions-shared readme`.
     #[test]
     fn the_readme_roles_table_matches_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
-        let readme = std::fs::read_to_string(path).unwrap();
-        let start_marker = "<!-- roles-table:start";
-        let end_marker = "<!-- roles-table:end -->";
-        let start = readme.find(start_marker).expect("start marker");
-        let start = start + readme[start..].find('\n').unwrap() + 1;
-        let end = readme.find(end_marker).expect("end marker");
-        let expected = roles_markdown_table();
-        if std::env::var_os("UPDATE_FIXTURES").is_some() && readme[start..end] != expected {
-            let updated = format!("{}{expected}{}", &readme[..start], &readme[end..]);
-            std::fs::write(path, updated).unwrap();
-            return;
-        }
-        assert!(
-            readme[start..end] == expected,
-            "README.md's roles table is out of date: run UPDATE_FIXTURES=1 cargo test -p incident-actions-shared"
-        );
+        crate::readme::check_generated_section("roles-table", &roles_markdown_table());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Who is calling, and as what role: `Authorization: Bearer <token>` (the
 //! `ADMIN_TOKEN` or a user's API token) or the session cookie that `POST /api/session`
 //! hands out for either. Whether the role may do what the route does is decided in
-//! `lib.rs` from `route::requirement`; this module only says who.
+//! `lib.rs` from the route's requirement (`shared::routes`); this module only says who.
 //!
 //! Behind Cloudflare Access, the JWT Access adds (`access.rs`) is one more credential:
 //! its e-mail is mapped to a user.

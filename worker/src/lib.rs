@@ -1,4 +1,5 @@
-//! The Incident Actions worker: the route table, and nothing else.
+//! The Incident Actions worker's entry points: each request is resolved against the route
+//! table (`shared::routes`), its caller established, and handed to its handler.
 //!
 //! Static assets (the SPA) are served by the platform before this code runs; only
 //! `/api/*` and `/v2/*` reach it (`run_worker_first` in wrangler.toml). Every answer
@@ -14,7 +15,6 @@ mod http;
 mod ids;
 mod rate_limit;
 mod redact;
-mod route;
 mod routes;
 mod scheduled;
 mod sealed;
@@ -23,12 +23,13 @@ mod store;
 mod template;
 
 use shared::incident::IncidentStatus;
+use shared::roles::Permission;
+use shared::routes::{resolve, HttpMethod, PathIds, Requirement, Resolved, Route};
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::app::App;
-use crate::auth::{authenticate, Credential};
+use crate::auth::{authenticate, Authenticated, Credential};
 use crate::error::{ApiError, ApiResult};
-use crate::route::{Requirement, Route};
 use crate::routes::{actions, audit, events, incidents, preview, runs, services, session, users};
 
 #[event(start)]
@@ -47,9 +48,10 @@ fn console_error_panic_hook_set() {
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let app = App::new(env);
     let path = req.path();
-    let result = match route::resolve(&path) {
-        Some(route) => dispatch(req, &app, &ctx, route).await,
-        None => Err(ApiError::NotFound("Route")),
+    let result = match resolve(http_method(&req.method()), &path) {
+        Resolved::Found(route, ids) => dispatch(req, &app, &ctx, route, ids).await,
+        Resolved::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
+        Resolved::NotFound => Err(ApiError::NotFound("Route")),
     };
     let response = result.or_else(ApiError::into_response)?;
     browser::add_security_headers(response.headers())?;
@@ -63,91 +65,189 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     scheduled::run(&App::new(env)).await;
 }
 
-async fn dispatch(req: Request, app: &App, ctx: &Context, route: Route<'_>) -> ApiResult<Response> {
-    use Method::{Delete, Get, Patch, Post};
+/// The method as the route table knows it; `None` for methods no route answers.
+fn http_method(method: &Method) -> Option<HttpMethod> {
+    match method {
+        Method::Get => Some(HttpMethod::Get),
+        Method::Post => Some(HttpMethod::Post),
+        Method::Put => Some(HttpMethod::Put),
+        Method::Patch => Some(HttpMethod::Patch),
+        Method::Delete => Some(HttpMethod::Delete),
+        Method::Head | Method::Options | Method::Connect | Method::Trace | Method::Report => None,
+    }
+}
+
+/// Establishes who is calling, as a route's handler needs it.
+struct Gate<'a> {
+    req: &'a Request,
+    app: &'a App,
+    route: Route,
+}
+
+impl Gate<'_> {
+    /// Signed in, from this site when the credential is ambient, and holding what the
+    /// route requires.
+    async fn caller(&self) -> ApiResult<Authenticated> {
+        let credential = Credential::from_request(self.req, self.app).await?;
+        let caller = authenticate(credential, self.app).await?;
+        caller.guard_cross_site(self.req)?;
+        match self.route.requirement() {
+            Requirement::Permission(permission) => caller.principal.require(permission)?,
+            Requirement::Open | Requirement::SignedIn => {}
+        }
+        Ok(caller)
+    }
+
+    /// For the hot paths, which look the credential up in their own first batch (so that
+    /// signing in costs no round trip of its own) and check the permission themselves.
+    async fn credential_and_permission(&self) -> ApiResult<(Credential, Permission)> {
+        let Requirement::Permission(permission) = self.route.requirement() else {
+            return Err(ApiError::Internal(format!(
+                "{:?} looks its caller up itself but requires no permission",
+                self.route
+            )));
+        };
+        Ok((
+            Credential::from_request(self.req, self.app).await?,
+            permission,
+        ))
+    }
+}
+
+/// One arm per route: the compiler checks that every route of `shared::routes` has a
+/// handler.
+async fn dispatch(
+    req: Request,
+    app: &App,
+    ctx: &Context,
+    route: Route,
+    ids: PathIds<'_>,
+) -> ApiResult<Response> {
     use Route as R;
-
-    let requirement = route::requirement(&req.method(), &route);
-    // The two routes open without a session: the Events API (its routing key is the
-    // credential, and no browser holds it) and signing in, which other sites may not do.
-    match (requirement, route) {
-        (Some(Requirement::Open), R::Enqueue) => return events::enqueue(req, app).await,
-        (Some(Requirement::Open), _) => {
+    let gate = Gate {
+        req: &req,
+        app,
+        route,
+    };
+    let (first, second) = (ids.first(), ids.second());
+    match route {
+        // Open: the Events API (its routing key is the credential, and no browser holds
+        // it) and signing in, which other sites may not do.
+        R::Enqueue => events::enqueue(req, app).await,
+        R::SignIn => {
             browser::guard_sign_in(&req)?;
-            return session::sign_in(req, app).await;
+            session::sign_in(req, app).await
         }
-        (None, R::Enqueue) => return Err(ApiError::MethodNotAllowed),
-        _ => {}
-    }
-    let credential = Credential::from_request(&req, app).await?;
-    // The two hot paths look the credential up in their own first batch, so that signing
-    // in costs no round trip of its own; they check the permission themselves.
-    match (requirement, req.method(), route) {
-        (Some(Requirement::Permission(permission)), Post, R::ActionRuns(incident, action)) => {
-            return runs::create_run(req, app, ctx, credential, permission, incident, action).await;
+        R::RunAction => {
+            let (credential, permission) = gate.credential_and_permission().await?;
+            runs::create_run(req, app, ctx, credential, permission, first, second).await
         }
-        (Some(Requirement::Permission(permission)), Get, R::Incident(id)) => {
-            return incidents::get_incident(&req, app, credential, permission, id).await;
-        }
-        _ => {}
-    }
-    let caller = authenticate(credential, app).await?;
-    caller.guard_cross_site(&req)?;
-    let who = &caller.principal;
-    match requirement {
-        None => return Err(ApiError::MethodNotAllowed),
-        Some(Requirement::Permission(permission)) => who.require(permission)?,
-        Some(Requirement::Open | Requirement::SignedIn) => {}
-    }
-    match (req.method(), route) {
-        (Get, R::Session) => session::current_session(&caller, app),
-        (Delete, R::Session) => session::sign_out(&req, app).await,
-        (Get, R::Me) => session::get_me(who),
-
-        (Get, R::Services) => services::list_services(app, who).await,
-        (Post, R::Services) => services::create_service(req, app, who).await,
-        (Get, R::Service(id)) => services::get_service(app, who, id).await,
-        (Patch, R::Service(id)) => services::update_service(req, app, who, id).await,
-        (Delete, R::Service(id)) => services::delete_service(app, who, id).await,
-
-        (Get, R::Actions(service)) => actions::list_actions(app, who, service).await,
-        (Post, R::Actions(service)) => actions::create_action(req, app, who, service).await,
-        (Get, R::Action(service, id)) => actions::get_action(app, who, service, id).await,
-        (Patch, R::Action(service, id)) => actions::update_action(req, app, who, service, id).await,
-        (Delete, R::Action(service, id)) => actions::delete_action(app, who, service, id).await,
-        (Post, R::RotateSecret(service, id)) => {
-            actions::rotate_secret(req, app, who, service, id).await
-        }
-        (Post, R::DraftPreview(service)) => {
-            preview::preview_request(req, app, who, service, None).await
-        }
-        (Post, R::ActionPreview(service, id)) => {
-            preview::preview_request(req, app, who, service, Some(id)).await
+        R::GetIncident => {
+            let (credential, permission) = gate.credential_and_permission().await?;
+            incidents::get_incident(&req, app, credential, permission, first).await
         }
 
-        (Get, R::Incidents) => incidents::list_incidents(&req, app).await,
-        (Post, R::Acknowledge(id)) => {
-            incidents::transition_incident(app, who, id, IncidentStatus::Acknowledged).await
+        R::GetSession => session::current_session(&gate.caller().await?, app),
+        R::SignOut => {
+            gate.caller().await?;
+            session::sign_out(&req, app).await
         }
-        (Post, R::Resolve(id)) => {
-            incidents::transition_incident(app, who, id, IncidentStatus::Resolved).await
+        R::GetMe => session::get_me(&gate.caller().await?.principal),
+
+        R::ListServices => services::list_services(app, &gate.caller().await?.principal).await,
+        R::CreateService => {
+            let who = gate.caller().await?.principal;
+            services::create_service(req, app, &who).await
         }
-        (Get, R::IncidentLog(id)) => incidents::get_log(app, who, id).await,
-        (Post, R::IncidentNotes(id)) => incidents::add_note(req, app, who, id).await,
-        (Get, R::IncidentRuns(id)) => runs::list_runs(app, who, id).await,
-        (Get, R::Run(id)) => runs::get_run(app, who, id).await,
+        R::GetService => services::get_service(app, &gate.caller().await?.principal, first).await,
+        R::UpdateService => {
+            let who = gate.caller().await?.principal;
+            services::update_service(req, app, &who, first).await
+        }
+        R::DeleteService => {
+            services::delete_service(app, &gate.caller().await?.principal, first).await
+        }
 
-        (Get, R::Audit) => audit::list_audit(app).await,
+        R::ListActions => actions::list_actions(app, &gate.caller().await?.principal, first).await,
+        R::CreateAction => {
+            let who = gate.caller().await?.principal;
+            actions::create_action(req, app, &who, first).await
+        }
+        R::GetAction => {
+            actions::get_action(app, &gate.caller().await?.principal, first, second).await
+        }
+        R::UpdateAction => {
+            let who = gate.caller().await?.principal;
+            actions::update_action(req, app, &who, first, second).await
+        }
+        R::DeleteAction => {
+            actions::delete_action(app, &gate.caller().await?.principal, first, second).await
+        }
+        R::RotateSecret => {
+            let who = gate.caller().await?.principal;
+            actions::rotate_secret(req, app, &who, first, second).await
+        }
+        R::PreviewDraft => {
+            let who = gate.caller().await?.principal;
+            preview::preview_request(req, app, &who, first, None).await
+        }
+        R::PreviewAction => {
+            let who = gate.caller().await?.principal;
+            preview::preview_request(req, app, &who, first, Some(second)).await
+        }
 
-        (Get, R::Users) => users::list_users(app).await,
-        (Post, R::Users) => users::create_user(req, app, who).await,
-        (Get, R::User(id)) => users::get_user(app, id).await,
-        (Patch, R::User(id)) => users::update_user(req, app, who, id).await,
-        (Delete, R::User(id)) => users::delete_user(app, who, id).await,
-        (Get, R::UserTokens(id)) => users::list_tokens(app, id).await,
-        (Post, R::UserTokens(id)) => users::create_token(req, app, who, id).await,
-        (Delete, R::UserToken(id, token)) => users::delete_token(app, who, id, token).await,
+        R::ListIncidents => {
+            gate.caller().await?;
+            incidents::list_incidents(&req, app).await
+        }
+        R::Acknowledge => {
+            let who = gate.caller().await?.principal;
+            incidents::transition_incident(app, &who, first, IncidentStatus::Acknowledged).await
+        }
+        R::Resolve => {
+            let who = gate.caller().await?.principal;
+            incidents::transition_incident(app, &who, first, IncidentStatus::Resolved).await
+        }
+        R::GetLog => incidents::get_log(app, &gate.caller().await?.principal, first).await,
+        R::AddNote => {
+            let who = gate.caller().await?.principal;
+            incidents::add_note(req, app, &who, first).await
+        }
+        R::ListRuns => runs::list_runs(app, &gate.caller().await?.principal, first).await,
+        R::GetRun => runs::get_run(app, &gate.caller().await?.principal, first).await,
 
-        _ => Err(ApiError::MethodNotAllowed),
+        R::ListAudit => {
+            gate.caller().await?;
+            audit::list_audit(app).await
+        }
+
+        R::ListUsers => {
+            gate.caller().await?;
+            users::list_users(app).await
+        }
+        R::CreateUser => {
+            let who = gate.caller().await?.principal;
+            users::create_user(req, app, &who).await
+        }
+        R::GetUser => {
+            gate.caller().await?;
+            users::get_user(app, first).await
+        }
+        R::UpdateUser => {
+            let who = gate.caller().await?.principal;
+            users::update_user(req, app, &who, first).await
+        }
+        R::DeleteUser => users::delete_user(app, &gate.caller().await?.principal, first).await,
+        R::ListTokens => {
+            gate.caller().await?;
+            users::list_tokens(app, first).await
+        }
+        R::CreateToken => {
+            let who = gate.caller().await?.principal;
+            users::create_token(req, app, &who, first).await
+        }
+        R::DeleteToken => {
+            users::delete_token(app, &gate.caller().await?.principal, first, second).await
+        }
     }
 }
