@@ -511,6 +511,10 @@ pub struct Incident {
     pub class: Option<String>,
     /// Free-form details from the monitor.
     pub custom_details: Value,
+    /// Details typed by whoever opened it by hand (plain text); `null` for incidents from
+    /// events.
+    #[serde(default)]
+    pub details: Option<String>,
     /// Links sent with the trigger.
     #[serde(default)]
     pub links: Value,
@@ -527,6 +531,37 @@ pub struct Incident {
     /// Enabled actions of the service; absent in endpoint payloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<ActionSummary>>,
+}
+
+/// `POST /api/incidents`: an incident opened by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateIncidentRequest {
+    /// The service to open it on (missing reads as blank, answered by validation).
+    #[serde(default)]
+    pub service_id: String,
+    /// 1–1024 characters after trimming.
+    #[serde(default)]
+    pub title: String,
+    /// `high` (the default) or `low`.
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+    /// At most 10,000 characters, shown as text.
+    #[serde(default)]
+    pub details: Option<String>,
+    /// Ties later events to it; one already used by an open incident of the service is
+    /// 409 `duplicate_incident`.
+    #[serde(default)]
+    pub dedup_key: Option<String>,
+}
+
+/// The body of a 409 `duplicate_incident`: the error, and the open incident that already
+/// has the dedup key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateIncidentBody {
+    /// `duplicate_incident`.
+    pub error: ErrorDetail,
+    /// The open incident with that key.
+    pub incident_id: String,
 }
 
 /// `{"incident": ...}`.

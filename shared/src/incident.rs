@@ -1,10 +1,69 @@
-//! The vocabulary of incidents: status, severity and urgency; and what a note may hold.
+//! The vocabulary of incidents: status, severity and urgency; what a note may hold; and
+//! the one check of an incident opened by hand.
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::MAX_NOTE_CHARS;
-use crate::validation::required_text;
+use crate::api::CreateIncidentRequest;
+use crate::limits::{
+    MAX_DEDUP_KEY_CHARS, MAX_INCIDENT_DETAILS_CHARS, MAX_INCIDENT_TITLE_CHARS, MAX_NOTE_CHARS,
+};
+use crate::validation::{optional_text, required_text};
 use crate::FieldError;
+
+/// An incident opened by hand, after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidNewIncident {
+    /// The service it is opened on.
+    pub service_id: String,
+    /// Trimmed, 1..=1024 characters.
+    pub title: String,
+    /// High unless asked otherwise.
+    pub urgency: Urgency,
+    /// At most 10,000 characters, shown as text; `None` when blank.
+    pub details: Option<String>,
+    /// Ties later events to it; `None` lets the worker choose one.
+    pub dedup_key: Option<String>,
+}
+
+/// Checks `POST /api/incidents`; every problem, keyed by field.
+pub fn validate_new_incident(
+    request: &CreateIncidentRequest,
+) -> Result<ValidNewIncident, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let service_id = required_text(&request.service_id, "Service", usize::MAX)
+        .map_err(|e| errors.push(FieldError::new("service_id", &e)))
+        .ok();
+    let title = required_text(&request.title, "Title", MAX_INCIDENT_TITLE_CHARS)
+        .map_err(|e| errors.push(FieldError::new("title", &e)))
+        .ok();
+    // Trimmed at both ends; the lines in between are kept and shown as typed.
+    let details = optional_text(
+        request.details.as_deref(),
+        "Details",
+        MAX_INCIDENT_DETAILS_CHARS,
+    )
+    .map_err(|e| errors.push(FieldError::new("details", &e)))
+    .ok()
+    .flatten();
+    let dedup_key = optional_text(
+        request.dedup_key.as_deref(),
+        "Dedup key",
+        MAX_DEDUP_KEY_CHARS,
+    )
+    .map_err(|e| errors.push(FieldError::new("dedup_key", &e)))
+    .ok()
+    .flatten();
+    match (service_id, title) {
+        (Some(service_id), Some(title)) if errors.is_empty() => Ok(ValidNewIncident {
+            service_id,
+            title,
+            urgency: request.urgency.unwrap_or(Urgency::High),
+            details,
+            dedup_key,
+        }),
+        _ => Err(errors),
+    }
+}
 
 /// A note's text: trimmed, 1..=2000 characters, line breaks kept.
 pub fn validate_note(content: &str) -> Result<String, Vec<FieldError>> {
@@ -107,6 +166,24 @@ impl Urgency {
             Self::Low => "low",
         }
     }
+
+    /// Parses the stored and wire spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "high" => Some(Self::High),
+            "low" => Some(Self::Low),
+            _ => None,
+        }
+    }
+
+    /// The severity an incident opened by hand is given: no monitor measured it, so the
+    /// urgency asked for decides (high pages as a critical event would).
+    pub fn severity_by_hand(self) -> Severity {
+        match self {
+            Self::High => Severity::Critical,
+            Self::Low => Severity::Warning,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -134,6 +211,82 @@ mod tests {
             validate_note("  Rolled back.\nWatching.  ").unwrap(),
             "Rolled back.\nWatching."
         );
+    }
+
+    fn by_hand(title: &str, details: Option<&str>) -> CreateIncidentRequest {
+        CreateIncidentRequest {
+            service_id: "svc_1".into(),
+            title: title.into(),
+            urgency: None,
+            details: details.map(str::to_owned),
+            dedup_key: None,
+        }
+    }
+
+    #[test]
+    fn a_title_of_1024_characters_is_accepted_and_1025_is_not() {
+        let valid = validate_new_incident(&by_hand(&"t".repeat(1024), None)).unwrap();
+        assert_eq!(valid.title.chars().count(), MAX_INCIDENT_TITLE_CHARS);
+        assert_eq!(valid.urgency, Urgency::High, "high unless asked otherwise");
+        let errors = validate_new_incident(&by_hand(&"t".repeat(1025), None)).unwrap_err();
+        assert_eq!(errors[0].field, "title");
+        assert!(errors[0].message.contains("1024"), "{}", errors[0].message);
+        assert_eq!(
+            validate_new_incident(&by_hand("   ", None)).unwrap_err()[0].message,
+            "Title is required"
+        );
+    }
+
+    #[test]
+    fn details_of_10000_characters_are_accepted_and_10001_are_not() {
+        let at_limit = "d".repeat(MAX_INCIDENT_DETAILS_CHARS);
+        let valid = validate_new_incident(&by_hand("Disk", Some(&at_limit))).unwrap();
+        assert_eq!(
+            valid.details.map(|d| d.len()),
+            Some(MAX_INCIDENT_DETAILS_CHARS)
+        );
+        let over = "d".repeat(MAX_INCIDENT_DETAILS_CHARS + 1);
+        let errors = validate_new_incident(&by_hand("Disk", Some(&over))).unwrap_err();
+        assert_eq!(errors[0].field, "details");
+        assert_eq!(
+            validate_new_incident(&by_hand("Disk", Some("  ")))
+                .unwrap()
+                .details,
+            None,
+            "blank details are none"
+        );
+    }
+
+    #[test]
+    fn a_dedup_key_of_255_characters_is_accepted_and_256_is_not() {
+        let mut request = by_hand("Disk", None);
+        request.dedup_key = Some("k".repeat(MAX_DEDUP_KEY_CHARS));
+        assert!(validate_new_incident(&request).is_ok());
+        request.dedup_key = Some("k".repeat(MAX_DEDUP_KEY_CHARS + 1));
+        assert_eq!(
+            validate_new_incident(&request).unwrap_err()[0].field,
+            "dedup_key"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut request = by_hand("", Some(&"d".repeat(MAX_INCIDENT_DETAILS_CHARS + 1)));
+        request.service_id = String::new();
+        let fields: Vec<String> = validate_new_incident(&request)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["service_id", "title", "details"]);
+    }
+
+    #[test]
+    fn urgencies_round_trip_and_pick_the_severity_of_an_incident_by_hand() {
+        for urgency in [Urgency::High, Urgency::Low] {
+            assert_eq!(Urgency::parse(urgency.as_str()), Some(urgency));
+            assert_eq!(urgency.severity_by_hand().urgency(), urgency);
+        }
     }
 
     #[test]

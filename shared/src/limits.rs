@@ -18,6 +18,11 @@ pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
 /// Bytes in a header name.
 pub const MAX_HEADER_NAME_BYTES: usize = 256;
 
+/// Characters in an incident's title (an event's summary, or typed), after trimming.
+pub const MAX_INCIDENT_TITLE_CHARS: usize = 1024;
+/// Characters in an incident's details typed by hand (shown as text).
+pub const MAX_INCIDENT_DETAILS_CHARS: usize = 10_000;
+
 /// Characters in a note on an incident's timeline, after trimming.
 pub const MAX_NOTE_CHARS: usize = 2000;
 

@@ -92,6 +92,8 @@ pub enum Permission {
     /// Run actions, see run details (response excerpts, request headers), acknowledge,
     /// resolve and add notes.
     RunActions,
+    /// Open incidents by hand.
+    CreateIncidents,
     /// Create, edit, enable, disable and delete actions; rotate signing secrets; read
     /// action configuration (endpoint URL, headers).
     ManageActions,
@@ -107,10 +109,11 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, in the order the README lists them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::ReadIncidents,
         Self::ReadServices,
         Self::RunActions,
+        Self::CreateIncidents,
         Self::ManageActions,
         Self::ReadRoutingKeys,
         Self::ManageServices,
@@ -123,7 +126,7 @@ impl Permission {
         match self {
             Self::ReadIncidents => Role::Stakeholder,
             Self::ReadServices => Role::Observer,
-            Self::RunActions => Role::Responder,
+            Self::RunActions | Self::CreateIncidents => Role::Responder,
             Self::ManageActions | Self::ReadRoutingKeys => Role::Manager,
             Self::ManageServices | Self::ManageUsers | Self::ReadAudit => Role::Admin,
         }
@@ -135,6 +138,7 @@ impl Permission {
             Self::ReadIncidents => "read_incidents",
             Self::ReadServices => "read_services",
             Self::RunActions => "run_actions",
+            Self::CreateIncidents => "create_incidents",
             Self::ManageActions => "manage_actions",
             Self::ReadRoutingKeys => "read_routing_keys",
             Self::ManageServices => "manage_services",
@@ -151,6 +155,7 @@ impl Permission {
             Self::RunActions => {
                 "run actions, see run details, acknowledge and resolve incidents, add notes"
             }
+            Self::CreateIncidents => "open incidents by hand",
             Self::ManageActions => {
                 "create, edit, enable and delete actions, rotate signing secrets, read action configuration"
             }

@@ -160,6 +160,8 @@ routes! {
 
     /// Incidents, newest first.
     ListIncidents = Get "/api/incidents" => need(P::ReadIncidents);
+    /// Open an incident by hand.
+    CreateIncident = Post "/api/incidents" => need(P::CreateIncidents);
     /// One incident with the actions it offers.
     GetIncident = Get "/api/incidents/{incident}" => need(P::ReadIncidents);
     /// Acknowledge an incident.

@@ -2,7 +2,7 @@
 //! failure into a response. Internal causes are logged here and never sent to the client.
 
 use shared::action::ActionError;
-use shared::api::{Action, EditConflictBody, ErrorBody, ErrorDetail};
+use shared::api::{Action, DuplicateIncidentBody, EditConflictBody, ErrorBody, ErrorDetail};
 use shared::limits::CONFIG_PROPAGATION_RETRY_AFTER_SECS;
 use shared::FieldError;
 use worker::{console_error, Response};
@@ -61,6 +61,9 @@ pub enum ApiError {
     /// The action asks for confirmation and the run did not say `"confirmed": true`;
     /// carries the action's message.
     ConfirmationRequired(String),
+    /// An incident opened by hand with a dedup key an open incident of the service
+    /// already has; carries that incident's id.
+    DuplicateIncident(String),
     /// Our fault. The detail is logged, never sent.
     Internal(String),
 }
@@ -149,6 +152,14 @@ impl ApiError {
             ),
             Self::InvalidInputs(fields) => (422, "invalid_inputs", first_message(fields)),
             Self::InvalidTemplate(fields) => (422, "invalid_template", first_message(fields)),
+            Self::DuplicateIncident(id) => (
+                409,
+                "duplicate_incident",
+                format!(
+                    "An open incident of this service already has this dedup key ({id}); \
+                     nothing was created"
+                ),
+            ),
             Self::ConfirmationRequired(message) => (
                 428,
                 "confirmation_required",
@@ -202,11 +213,19 @@ impl ApiError {
         let (status, body) = self.body();
         let retry_after = self.retry_after_secs();
         let response = match self {
-            // The one error whose body carries more than the error: the current action.
+            // The errors whose body carries more than the error: the current action, and
+            // the incident that already has the dedup key.
             Self::EditConflict(action) => json_response(
                 &EditConflictBody {
                     error: body.error,
                     action: *action,
+                },
+                status,
+            )?,
+            Self::DuplicateIncident(incident_id) => json_response(
+                &DuplicateIncidentBody {
+                    error: body.error,
+                    incident_id,
                 },
                 status,
             )?,

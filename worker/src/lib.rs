@@ -200,6 +200,10 @@ async fn dispatch(
             gate.caller().await?;
             incidents::list_incidents(&req, app).await
         }
+        R::CreateIncident => {
+            let who = gate.caller().await?.principal;
+            incidents::create_incident(req, app, &who).await
+        }
         R::Acknowledge => {
             let who = gate.caller().await?.principal;
             incidents::transition_incident(app, &who, first, IncidentStatus::Acknowledged).await

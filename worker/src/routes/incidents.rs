@@ -1,9 +1,11 @@
-//! `/api/incidents`: list, read, acknowledge, resolve, the timeline, and notes on it.
+//! `/api/incidents`: list, read, open by hand, acknowledge, resolve, the timeline, and
+//! notes on it.
 
 use shared::api::{
-    CreateNoteRequest, Incident, IncidentList, IncidentResponse, LogEntryList, LogEntryResponse,
+    CreateIncidentRequest, CreateNoteRequest, Incident, IncidentList, IncidentResponse,
+    LogEntryList, LogEntryResponse,
 };
-use shared::incident::{validate_note, IncidentStatus};
+use shared::incident::{validate_new_incident, validate_note, IncidentStatus};
 use shared::roles::Permission;
 use worker::{D1Result, Request, Response};
 
@@ -14,7 +16,7 @@ use crate::http::{json_response, read_json};
 use crate::redact;
 use crate::sealed;
 use crate::store::actions::{self, ActionRow};
-use crate::store::incidents::{self, IncidentRow, Target};
+use crate::store::incidents::{self, ByHand, IncidentRow, Target};
 use crate::store::sql::{first_row, rows, Db, Statement};
 
 /// `GET /api/incidents?service_id=&status=`, newest first.
@@ -42,6 +44,25 @@ pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
         .map(incidents::IncidentRow::into_wire)
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(json_response(&IncidentList { incidents }, 200)?)
+}
+
+/// `POST /api/incidents`: opens an incident by hand, its timeline starting "Created by
+/// <name>". One D1 round trip.
+pub async fn create_incident(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+) -> ApiResult<Response> {
+    let body: CreateIncidentRequest = read_json(&mut req).await?;
+    let valid = validate_new_incident(&body).map_err(ApiError::Validation)?;
+    match incidents::create_by_hand(&app.db()?, &valid, &caller.name, app.now_ms).await? {
+        ByHand::Created(row) => {
+            let incident = redact::incident(row.into_wire()?, caller.role);
+            Ok(json_response(&IncidentResponse { incident }, 201)?)
+        }
+        ByHand::Duplicate(incident_id) => Err(ApiError::DuplicateIncident(incident_id)),
+        ByHand::NoSuchService => Err(ApiError::NotFound("Service")),
+    }
 }
 
 /// `GET /api/incidents/{id}`, with the service's enabled actions: one D1 round trip

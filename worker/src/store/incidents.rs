@@ -8,10 +8,10 @@
 use serde::Deserialize;
 use shared::api::{Incident, LogEntry, LogEntryType, ServiceRef};
 use shared::events::EventPayload;
-use shared::incident::{IncidentStatus, Severity};
+use shared::incident::{IncidentStatus, Severity, Urgency, ValidNewIncident};
 use shared::time::format_rfc3339;
 
-use super::sql::{changes, rows, statement, Db, SqlValue, Statement};
+use super::sql::{changes, first_row, rows, statement, Db, SqlValue, Statement};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 
@@ -24,12 +24,14 @@ pub struct IncidentRow {
     service_name: String,
     title: String,
     status: String,
+    urgency: String,
     severity: String,
     source: String,
     component: Option<String>,
     grp: Option<String>,
     class: Option<String>,
     custom_details: String,
+    details: Option<String>,
     links: String,
     dedup_key: String,
     event_count: i64,
@@ -48,17 +50,19 @@ impl IncidentRow {
         let corrupt = |what: &str| ApiError::Internal(format!("incident {}: bad {what}", self.id));
         let status = IncidentStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?;
         let severity = Severity::parse(&self.severity).ok_or_else(|| corrupt("severity"))?;
+        let urgency = Urgency::parse(&self.urgency).ok_or_else(|| corrupt("urgency"))?;
         Ok(Incident {
             number: self.number,
             title: self.title,
             status,
-            urgency: severity.urgency(),
+            urgency,
             severity,
             source: self.source,
             component: self.component,
             group: self.grp,
             class: self.class,
             custom_details: serde_json::from_str(&self.custom_details)?,
+            details: self.details,
             links: serde_json::from_str(&self.links)?,
             dedup_key: self.dedup_key,
             event_count: self.event_count,
@@ -75,8 +79,8 @@ impl IncidentRow {
 }
 
 const INCIDENT_COLUMNS: &str = "i.id, i.number, i.service_id, s.name AS service_name, i.title, \
-     i.status, i.severity, i.source, i.component, i.grp, i.class, i.custom_details, i.links, \
-     i.dedup_key, i.event_count, i.created_at, i.updated_at";
+     i.status, i.urgency, i.severity, i.source, i.component, i.grp, i.class, i.custom_details, \
+     i.details, i.links, i.dedup_key, i.event_count, i.created_at, i.updated_at";
 const INCIDENT_FROM: &str = "FROM incidents i JOIN services s ON s.id = i.service_id";
 
 /// How many incidents a list returns at most.
@@ -230,6 +234,94 @@ pub async fn apply_trigger(
     )?;
     let results = db.batch(vec![upsert, entry]).await?;
     Ok(results.first().is_some_and(|upsert| changes(upsert) > 0))
+}
+
+/// What opening an incident by hand did.
+#[derive(Debug)]
+pub enum ByHand {
+    /// Opened, with its first timeline entry.
+    Created(Box<IncidentRow>),
+    /// An open incident of the service already has the dedup key: this one.
+    Duplicate(String),
+    /// No such service.
+    NoSuchService,
+}
+
+/// The `source` of an incident opened by hand: no monitor sent it.
+pub const BY_HAND_SOURCE: &str = "manual";
+
+/// Opens an incident typed by a person, with the timeline entry "Created by <name>":
+/// one batch, one round trip. A dedup key an open incident of the service already has
+/// creates nothing and names that incident.
+pub async fn create_by_hand(
+    db: &Db,
+    new: &ValidNewIncident,
+    creator_name: &str,
+    now_ms: i64,
+) -> ApiResult<ByHand> {
+    let change_id = new_id("chg");
+    let incident_id = new_id("inc");
+    let dedup_key = new.dedup_key.clone().unwrap_or_else(|| incident_id.clone());
+    let insert = statement(
+        db,
+        "INSERT INTO incidents (id, number, service_id, title, status, urgency, severity, source, \
+             custom_details, details, links, dedup_key, event_count, last_change_id, created_at, \
+             updated_at) \
+         SELECT ?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents), s.id, ?3, 'triggered', \
+             ?4, ?5, ?6, 'null', ?7, '[]', ?8, 1, ?9, ?10, ?10 \
+         FROM services s WHERE s.id = ?2 \
+         ON CONFLICT (service_id, dedup_key) WHERE status != 'resolved' DO NOTHING",
+        &[
+            (&incident_id).into(),
+            (&new.service_id).into(),
+            (&new.title).into(),
+            new.urgency.as_str().into(),
+            new.urgency.severity_by_hand().as_str().into(),
+            BY_HAND_SOURCE.into(),
+            (&new.details).into(),
+            (&dedup_key).into(),
+            (&change_id).into(),
+            now_ms.into(),
+        ],
+    )?;
+    let entry = statement(
+        db,
+        "INSERT INTO log_entries (id, incident_id, type, agent, summary, created_at) \
+         SELECT ?1, id, 'trigger', ?2, ?3, ?4 FROM incidents WHERE last_change_id = ?5",
+        &[
+            new_id("log").as_str().into(),
+            creator_name.into(),
+            format!("Created by {creator_name}").as_str().into(),
+            now_ms.into(),
+            (&change_id).into(),
+        ],
+    )?;
+    let open_with_key = statement(
+        db,
+        "SELECT id FROM incidents WHERE service_id = ?1 AND dedup_key = ?2 \
+             AND status != 'resolved'",
+        &[(&new.service_id).into(), (&dedup_key).into()],
+    )?;
+    let results = db
+        .batch(vec![
+            insert,
+            entry,
+            get_statement(db, &incident_id)?,
+            open_with_key,
+        ])
+        .await?;
+    if let Some(created) = first_row::<IncidentRow>(&results, 2, "incident by hand")? {
+        return Ok(ByHand::Created(Box::new(created)));
+    }
+    Ok(match first_row::<IdRow>(&results, 3, "incident by hand")? {
+        Some(open) => ByHand::Duplicate(open.id),
+        None => ByHand::NoSuchService,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct IdRow {
+    id: String,
 }
 
 /// Which incident a transition applies to.
