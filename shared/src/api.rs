@@ -528,9 +528,40 @@ pub struct Incident {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// The service's change events of the 24 hours before the incident opened, newest
+    /// first, at most 10 (deploys, commits: what may have caused it). Present on one
+    /// incident and in action payloads; absent from lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_changes: Option<Vec<ChangeEvent>>,
     /// Enabled actions of the service; absent in endpoint payloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<ActionSummary>>,
+}
+
+/// A change event (`POST /v2/change/enqueue`): something that changed on a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    /// Identifier, `chg_…`.
+    pub id: String,
+    /// The service.
+    pub service_id: String,
+    /// One line: "Deployed checkout v41".
+    pub summary: String,
+    /// Where it happened (a repository, a deploy tool), if said.
+    pub source: Option<String>,
+    /// Free-form details as sent (a commit, its author).
+    pub custom_details: Value,
+    /// Links as sent.
+    pub links: Value,
+    /// When it happened (the event's `timestamp`, else when it was received), RFC 3339.
+    pub timestamp: String,
+}
+
+/// `GET /api/services/{id}/changes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeList {
+    /// Newest first.
+    pub changes: Vec<ChangeEvent>,
 }
 
 /// `POST /api/incidents`: an incident opened by hand.

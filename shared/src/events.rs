@@ -1,4 +1,5 @@
-//! The PagerDuty Events API v2 contract of `POST /v2/enqueue`.
+//! The PagerDuty Events API v2 contract of `POST /v2/enqueue`, and of its Change Events
+//! API, `POST /v2/change/enqueue`.
 //!
 //! Monitoring tools (Prometheus Alertmanager, PagerDuty client libraries) already speak
 //! this; pointing them at this host is the whole migration. Unknown fields are ignored,
@@ -244,11 +245,151 @@ fn list_field(value: Option<&Value>, field: &str, errors: &mut Vec<String>) -> V
     }
 }
 
+/// A change event that passed validation: a deploy, a config change, a commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidChangeEvent {
+    /// The service's integration key.
+    pub routing_key: String,
+    /// One-line description (1–1024 characters).
+    pub summary: String,
+    /// When the change happened (ms); `None`: when it was received.
+    pub timestamp_ms: Option<i64>,
+    /// Where it happened, e.g. a repository or a deploy tool.
+    pub source: Option<String>,
+    /// Free-form details, any JSON (a commit, its author, the diff URL).
+    pub custom_details: Value,
+    /// `links`, kept as sent.
+    pub links: Value,
+}
+
+/// The 202 body of `/v2/change/enqueue`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeAccepted {
+    /// Always `success`.
+    pub status: String,
+    /// Always `Change event processed`.
+    pub message: String,
+}
+
+impl ChangeAccepted {
+    /// PagerDuty's answer.
+    pub fn new() -> Self {
+        Self {
+            status: "success".to_owned(),
+            message: "Change event processed".to_owned(),
+        }
+    }
+}
+
+impl Default for ChangeAccepted {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Parses a Change Events API body, reporting every problem in PagerDuty's words.
+pub fn parse_change_event(body: &Value) -> Result<ValidChangeEvent, Vec<String>> {
+    let mut errors = Vec::new();
+    let Some(object) = body.as_object() else {
+        return Err(vec!["Event must be a JSON object".to_owned()]);
+    };
+    let routing_key = required_string(object.get("routing_key"), "routing_key", &mut errors);
+    let payload = object.get("payload").and_then(Value::as_object);
+    if payload.is_none() {
+        errors.push("'payload' is missing or is not an object".to_owned());
+    }
+    let field = |name: &str| payload.and_then(|payload| payload.get(name));
+    let summary = required_string(field("summary"), "payload.summary", &mut errors);
+    if summary
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > MAX_EVENT_SUMMARY_CHARS)
+    {
+        errors.push(format!(
+            "'payload.summary' must be at most {MAX_EVENT_SUMMARY_CHARS} characters"
+        ));
+    }
+    let timestamp_ms = match field("timestamp") {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            let parsed = value.as_str().and_then(parse_rfc3339);
+            if parsed.is_none() {
+                errors.push("'payload.timestamp' must be an ISO 8601 timestamp".to_owned());
+            }
+            parsed
+        }
+    };
+    let source = optional_string(field("source"), "payload.source", &mut errors);
+    let custom_details = field("custom_details").cloned().unwrap_or(Value::Null);
+    let links = list_field(object.get("links"), "links", &mut errors);
+    match (routing_key, summary) {
+        (Some(routing_key), Some(summary)) if errors.is_empty() => Ok(ValidChangeEvent {
+            routing_key,
+            summary,
+            timestamp_ms,
+            source,
+            custom_details,
+            links,
+        }),
+        _ => Err(errors),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn change() -> Value {
+        json!({
+            "routing_key": "0123456789abcdef0123456789abcdef",
+            "payload": {"summary": "Deployed checkout v41", "source": "github.com/shop/checkout",
+                        "timestamp": "2026-12-02T03:00:00Z",
+                        "custom_details": {"commit": "a1b2c3", "author": "ada"}},
+            "links": [{"href": "https://github.com/shop/checkout/commit/a1b2c3", "text": "a1b2c3"}]
+        })
+    }
+
+    #[test]
+    fn a_change_event_keeps_its_summary_time_source_details_and_links() {
+        let event = parse_change_event(&change()).unwrap();
+        assert_eq!(event.summary, "Deployed checkout v41");
+        assert_eq!(event.source.as_deref(), Some("github.com/shop/checkout"));
+        assert_eq!(event.timestamp_ms, parse_rfc3339("2026-12-02T03:00:00Z"));
+        assert_eq!(event.custom_details["commit"], "a1b2c3");
+        assert_eq!(event.links[0]["text"], "a1b2c3");
+    }
+
+    #[test]
+    fn a_change_summary_of_1024_characters_is_accepted_and_1025_is_not() {
+        let mut body = change();
+        body["payload"]["summary"] = json!("s".repeat(MAX_EVENT_SUMMARY_CHARS));
+        assert!(parse_change_event(&body).is_ok());
+        body["payload"]["summary"] = json!("s".repeat(MAX_EVENT_SUMMARY_CHARS + 1));
+        assert_eq!(
+            parse_change_event(&body).unwrap_err(),
+            ["'payload.summary' must be at most 1024 characters"]
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_change_event_is_reported_at_once() {
+        let body = json!({"payload": {"timestamp": "yesterday", "source": 7}, "links": {}});
+        assert_eq!(
+            parse_change_event(&body).unwrap_err(),
+            [
+                "'routing_key' is missing or blank",
+                "'payload.summary' is missing or blank",
+                "'payload.timestamp' must be an ISO 8601 timestamp",
+                "'payload.source' must be a string",
+                "'links' must be an array",
+            ]
+        );
+        assert_eq!(
+            parse_change_event(&json!({"routing_key": "k"})).unwrap_err()[0],
+            "'payload' is missing or is not an object"
+        );
+    }
 
     fn trigger() -> Value {
         json!({

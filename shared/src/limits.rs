@@ -32,6 +32,14 @@ pub const MAX_EVENT_BODY_BYTES: usize = 512 * 1024;
 pub const MAX_EVENT_SUMMARY_CHARS: usize = 1024;
 /// Characters in an event's `dedup_key`.
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
+/// Hours before an incident whose change events it shows (and its payloads carry).
+pub const RECENT_CHANGES_HOURS: i64 = 24;
+/// Change events an incident shows at most.
+pub const MAX_RECENT_CHANGES: i64 = 10;
+/// Change events `GET /api/services/{id}/changes` answers at most (`?limit=`), and by default.
+pub const MAX_CHANGES_LIST: i64 = 100;
+/// See [`MAX_CHANGES_LIST`].
+pub const DEFAULT_CHANGES_LIST: i64 = 25;
 /// Bytes in an `/api/*` request body.
 pub const MAX_API_BODY_BYTES: usize = 64 * 1024;
 

@@ -118,6 +118,8 @@ use Requirement::{Open, SignedIn};
 routes! {
     /// The Events API v2: its routing key is the credential.
     Enqueue = Post "/v2/enqueue" => Open;
+    /// The Change Events API: its routing key is the credential.
+    ChangeEnqueue = Post "/v2/change/enqueue" => Open;
     /// Sign in with a token; sets the session cookie.
     SignIn = Post "/api/session" => Open;
     /// Who is signed in, and the form settings.
@@ -138,6 +140,8 @@ routes! {
     /// Delete a service with its incidents and actions.
     DeleteService = Delete "/api/services/{service}" => need(P::ManageServices);
 
+    /// A service's change events, newest first.
+    ListChanges = Get "/api/services/{service}/changes" => need(P::ReadServices);
     /// A service's actions.
     ListActions = Get "/api/services/{service}/actions" => need(P::ReadServices);
     /// Create an action.
@@ -454,13 +458,13 @@ mod tests {
     }
 
     #[test]
-    fn only_enqueue_and_sign_in_are_open() {
+    fn only_the_events_apis_and_sign_in_are_open() {
         let open: Vec<Route> = Route::ALL
             .iter()
             .copied()
             .filter(|route| route.requirement() == Requirement::Open)
             .collect();
-        assert_eq!(open, [Route::Enqueue, Route::SignIn]);
+        assert_eq!(open, [Route::Enqueue, Route::ChangeEnqueue, Route::SignIn]);
     }
 
     #[test]

@@ -131,9 +131,10 @@ async fn dispatch(
     };
     let (first, second) = (ids.first(), ids.second());
     match route {
-        // Open: the Events API (its routing key is the credential, and no browser holds
-        // it) and signing in, which other sites may not do.
+        // Open: the Events APIs (their routing key is the credential, and no browser
+        // holds it) and signing in, which other sites may not do.
         R::Enqueue => events::enqueue(req, app).await,
+        R::ChangeEnqueue => events::change_enqueue(req, app).await,
         R::SignIn => {
             browser::guard_sign_in(&req)?;
             session::sign_in(req, app).await
@@ -168,6 +169,10 @@ async fn dispatch(
             services::delete_service(app, &gate.caller().await?.principal, first).await
         }
 
+        R::ListChanges => {
+            gate.caller().await?;
+            services::list_changes(&req, app, first).await
+        }
         R::ListActions => actions::list_actions(app, &gate.caller().await?.principal, first).await,
         R::CreateAction => {
             let who = gate.caller().await?.principal;

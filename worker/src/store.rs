@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod audit;
+pub mod changes;
 pub mod incidents;
 pub mod kv;
 pub mod rate_limits;

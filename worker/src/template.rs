@@ -427,8 +427,10 @@ mod tests {
             .collect();
         assert_eq!(examples.len(), 3, "one example per demo use case");
         let incident = json!({"id": "inc_1", "number": 7, "title": "Checkout \"slow\"",
-            "status": "triggered", "source": "web-3", "custom_details": {"host": "web-3.internal"}});
-        let inputs = json!({"repo": "shop/checkout", "branch": "main", "component": "Checkout",
+            "status": "triggered", "source": "web-3", "custom_details": {"host": "web-3.internal"},
+            "recent_changes": [{"summary": "Deployed v41", "source": "github.com/shop/checkout",
+                                "custom_details": {"commit": "c0ffee"}}]});
+        let inputs = json!({"branch": "main", "component": "Checkout",
             "state": "major_outage", "notify": true});
         let secrets = json!({"X-Git-Token": "t0ken"});
         let context = context_value(&TemplateContext {
@@ -449,6 +451,7 @@ mod tests {
             .collect();
         assert_eq!(rendered[0]["host"], "web-3.internal");
         assert_eq!(rendered[1]["token"], "t0ken");
+        assert_eq!(rendered[1]["commit"], "c0ffee");
         assert_eq!(
             rendered[2]["incident"]["components"],
             json!({"Checkout": "major_outage"})

@@ -1,7 +1,10 @@
 //! `POST /v2/enqueue`: the PagerDuty Events API v2, so monitoring tools feed this system
-//! by changing only the host. Its answers use PagerDuty's own shapes, not `ErrorBody`.
+//! by changing only the host; and `POST /v2/change/enqueue`, its Change Events API, for
+//! deploys and commits. Their answers use PagerDuty's own shapes, not `ErrorBody`.
 
-use shared::events::{parse_event, EnqueueAccepted, EnqueueRejected, EventAction};
+use shared::events::{
+    parse_change_event, parse_event, ChangeAccepted, EnqueueAccepted, EnqueueRejected, EventAction,
+};
 use shared::incident::IncidentStatus;
 use shared::limits::MAX_EVENT_BODY_BYTES;
 use worker::{Request, Response};
@@ -11,6 +14,7 @@ use crate::error::ApiResult;
 use crate::http::{json_response, read_body, BodyError};
 use crate::ids::hex;
 use crate::ids::random_bytes;
+use crate::store::changes;
 use crate::store::incidents::{self, Target};
 
 /// The agent named on timeline entries written by acknowledge and resolve events.
@@ -18,27 +22,9 @@ const EVENTS_AGENT: &str = "Events API";
 
 /// `POST /v2/enqueue`.
 pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
-    let bytes = match read_body(&mut req, MAX_EVENT_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(BodyError::NotJson) => {
-            return reject(
-                415,
-                "Send the event as Content-Type: application/json".to_owned(),
-            )
-        }
-        Err(BodyError::TooLarge) => {
-            return reject(
-                413,
-                format!(
-                    "The event is larger than the {} KB limit",
-                    MAX_EVENT_BODY_BYTES / 1024
-                ),
-            )
-        }
-    };
-    let body: serde_json::Value = match serde_json::from_slice(&bytes) {
+    let body = match read_event_body(&mut req).await? {
         Ok(body) => body,
-        Err(error) => return reject(400, format!("Malformed JSON: {error}")),
+        Err(rejection) => return Ok(rejection),
     };
     let event = match parse_event(&body) {
         Ok(event) => event,
@@ -80,10 +66,7 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
         _ => return reject(400, "Event object is invalid".to_owned()),
     };
     if !service_known {
-        return reject(
-            400,
-            "'routing_key' does not match any service's integration key".to_owned(),
-        );
+        return unknown_routing_key();
     }
     let accepted = EnqueueAccepted {
         status: "success".to_owned(),
@@ -91,6 +74,59 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
         dedup_key,
     };
     Ok(json_response(&accepted, 202)?)
+}
+
+/// `POST /v2/change/enqueue`: stores a change event on the service with the routing key.
+/// One D1 statement.
+pub async fn change_enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
+    let body = match read_event_body(&mut req).await? {
+        Ok(body) => body,
+        Err(rejection) => return Ok(rejection),
+    };
+    let event = match parse_change_event(&body) {
+        Ok(event) => event,
+        Err(errors) => return Ok(json_response(&EnqueueRejected::new(errors), 400)?),
+    };
+    if !changes::insert(&app.db()?, &event, app.now_ms).await? {
+        return unknown_routing_key();
+    }
+    Ok(json_response(&ChangeAccepted::new(), 202)?)
+}
+
+/// The JSON body of an Events API request, or the answer refusing it (415, 413, 400),
+/// with the same limits on both APIs.
+async fn read_event_body(req: &mut Request) -> ApiResult<Result<serde_json::Value, Response>> {
+    let bytes = match read_body(req, MAX_EVENT_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::NotJson) => {
+            return reject(
+                415,
+                "Send the event as Content-Type: application/json".to_owned(),
+            )
+            .map(Err)
+        }
+        Err(BodyError::TooLarge) => {
+            return reject(
+                413,
+                format!(
+                    "The event is larger than the {} KB limit",
+                    MAX_EVENT_BODY_BYTES / 1024
+                ),
+            )
+            .map(Err)
+        }
+    };
+    Ok(match serde_json::from_slice(&bytes) {
+        Ok(body) => Ok(body),
+        Err(error) => Err(reject(400, format!("Malformed JSON: {error}"))?),
+    })
+}
+
+fn unknown_routing_key() -> ApiResult<Response> {
+    reject(
+        400,
+        "'routing_key' does not match any service's integration key".to_owned(),
+    )
 }
 
 fn reject(status: u16, error: String) -> ApiResult<Response> {

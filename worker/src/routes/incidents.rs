@@ -16,6 +16,7 @@ use crate::http::{json_response, read_json};
 use crate::redact;
 use crate::sealed;
 use crate::store::actions::{self, ActionRow};
+use crate::store::changes;
 use crate::store::incidents::{self, ByHand, IncidentRow, Target};
 use crate::store::sql::{first_row, rows, Db, Statement};
 
@@ -146,10 +147,12 @@ fn incident_reads(db: &Db, id: &str) -> ApiResult<Vec<Statement>> {
     Ok(vec![
         incidents::get_statement(db, id)?,
         actions::rows_of_incident(db, id)?,
+        changes::recent_for_incident(db, id)?,
     ])
 }
 
-/// The incident of [`incident_reads`]' results with its enabled actions that apply to it
+/// The incident of [`incident_reads`]' results, with its recent changes and the enabled
+/// actions that apply to it
 /// (`available_when`), whose KV records are read in parallel for their descriptions,
 /// inputs and health. An unreadable action is
 /// listed as such and never fails the page.
@@ -160,6 +163,7 @@ async fn with_actions(app: &App, results: &[D1Result]) -> ApiResult<Incident> {
     let views = actions::views(&app.kv()?, action_rows).await;
     let keyring = sealed::keyring(app)?;
     let mut incident = row.into_wire()?;
+    incident.recent_changes = Some(changes::wire(rows(results, 2, "recent changes")?)?);
     let (status, urgency) = (incident.status, incident.urgency);
     incident.actions = Some(
         views

@@ -11,8 +11,8 @@
 use serde_json::json;
 use shared::action::{validate_action, ActionFields, ValidAction};
 use shared::api::{
-    CreateActionRequest, Incident, PreviewIncident, PreviewRequest, PreviewResponse, ServiceRef,
-    PREVIEW_RUN_ID,
+    ChangeEvent, CreateActionRequest, Incident, PreviewIncident, PreviewRequest, PreviewResponse,
+    ServiceRef, PREVIEW_RUN_ID,
 };
 use shared::incident::{IncidentStatus, Severity};
 use shared::inputs::validate_values;
@@ -29,7 +29,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_optional_json};
 use crate::redact;
 use crate::store::actions::{self, Config, OpenedAction};
-use crate::store::{incidents, services};
+use crate::store::{changes, incidents, services};
 use crate::template::TemplateFailure;
 
 /// The handler of both preview routes; `action_id` is `None` for an unsaved action.
@@ -83,7 +83,12 @@ pub async fn preview_request(
     };
     let (incident, used) = match incident_row {
         Some(row) => {
-            let incident = row.into_wire()?;
+            let mut incident = row.into_wire()?;
+            let recent = changes::recent_for_incident(&db, &incident.id)?
+                .all()
+                .await?
+                .results()?;
+            incident.recent_changes = Some(changes::wire(recent)?);
             let used = PreviewIncident {
                 id: incident.id.clone(),
                 number: incident.number,
@@ -168,7 +173,7 @@ fn template_errors(failures: Vec<TemplateFailure>) -> ApiError {
 }
 
 /// The incident a template is rendered against when the service has none yet: every
-/// field filled, as a monitor's trigger would fill it.
+/// field filled, as a monitor's trigger would fill it, with one recent change.
 pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Incident {
     Incident {
         id: "inc_sample".to_owned(),
@@ -192,6 +197,15 @@ pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Inc
         },
         created_at: format_rfc3339(now_ms),
         updated_at: format_rfc3339(now_ms),
+        recent_changes: Some(vec![ChangeEvent {
+            id: "chg_sample".to_owned(),
+            service_id: service_id.to_owned(),
+            summary: "Sample: deployed checkout v1.2.3".to_owned(),
+            source: Some("github.com/example/checkout".to_owned()),
+            custom_details: json!({"commit": "0a1b2c3", "author": "sample"}),
+            links: json!([]),
+            timestamp: format_rfc3339(now_ms - 3_600_000),
+        }]),
         actions: None,
     }
 }

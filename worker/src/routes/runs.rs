@@ -6,9 +6,9 @@
 //! A run is latency the responder waits through, and each sequential D1 round trip from
 //! an edge location costs tens of milliseconds, so the path is counted (`Server-Timing`
 //! on the answer):
-//! 1. one batch: the caller's credential, the incident, the action's index row, an
-//!    earlier run with the same `Idempotency-Key` (a replay is answered from it, before
-//!    any refusal), the rate limit, and the claim with its "Running" timeline entry,
+//! 1. one batch: the caller's credential, the incident, its recent changes, the action's
+//!    index row, an earlier run with the same `Idempotency-Key` (a replay is answered
+//!    from it, before any refusal), the rate limit, and the claim with its "Running" timeline entry,
 //!    made as the caller (`auth::CallerSql`) and only where the role may run actions,
 //!    the action belongs to the incident's service and is enabled, and the caller is
 //!    within the limit;
@@ -41,10 +41,11 @@ use crate::redact;
 use crate::sealed;
 use crate::store::actions::OpenedAction;
 use crate::store::actions::{self, ActionRow, ActionView, Config};
+use crate::store::changes;
 use crate::store::incidents::{self, IncidentRow, WithActionRow};
 use crate::store::kv::Kv;
 use crate::store::runs::{self, Claim, ClaimRequest, Completion, NewRun, RateLimit, RunRow};
-use crate::store::sql::first_row;
+use crate::store::sql::{first_row, rows};
 
 /// Pauses between attempts to write a run's result (D1 does not retry writes), all
 /// well inside the `wait_until` budget.
@@ -76,11 +77,10 @@ pub async fn create_run(
     };
     // Round trip 1: who is calling, everything the run needs to know, and the claim
     // itself, made as the caller and only if they may.
-    let mut batch = vec![incidents::get_with_action_statement(
-        &db,
-        incident_id,
-        action_id,
-    )?];
+    let mut batch = vec![
+        incidents::get_with_action_statement(&db, incident_id, action_id)?,
+        changes::recent_for_incident(&db, incident_id)?,
+    ];
     if let Some(key) = &idempotency_key {
         batch.push(runs::find_by_key(
             &db,
@@ -113,7 +113,7 @@ pub async fn create_run(
     caller.require(permission)?;
     // A replay is answered before any refusal: the earlier run was read before the claim.
     if idempotency_key.is_some() {
-        if let Some(earlier) = first_row::<RunRow>(&results, 1, "run reads")? {
+        if let Some(earlier) = first_row::<RunRow>(&results, 2, "run reads")? {
             return replay(earlier);
         }
     }
@@ -143,7 +143,8 @@ pub async fn create_run(
             console_error!("taking back run {run_id}: {error:?}; the scheduled handler settles it");
         }
     };
-    let incident = incident.into_wire()?;
+    let mut incident = incident.into_wire()?;
+    incident.recent_changes = Some(changes::wire(rows(&results, 1, "recent changes")?)?);
     let checked = match open_action(app, row).await {
         Ok(action) => check_run_rules(&action, &incident, &body).map(|inputs| (action, inputs)),
         Err(refusal) => Err(refusal),

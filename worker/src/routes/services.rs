@@ -1,8 +1,11 @@
-//! `/api/services`: create, list, read, rename and delete services. Every change is
-//! recorded in the audit log in the same batch as the change.
+//! `/api/services`: create, list, read, rename and delete services, and list a service's
+//! change events. Every change is recorded in the audit log in the same batch as the
+//! change.
 
-use shared::api::{CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest};
-use shared::limits::MAX_DESCRIPTION_CHARS;
+use shared::api::{
+    ChangeList, CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest,
+};
+use shared::limits::{DEFAULT_CHANGES_LIST, MAX_CHANGES_LIST, MAX_DESCRIPTION_CHARS};
 use shared::service::{parse_service_name, validate_service};
 use shared::validation::optional_text;
 use shared::FieldError;
@@ -11,10 +14,11 @@ use worker::{Request, Response};
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, no_content, read_json};
+use crate::http::{json_response, no_content, query_limit, read_json};
 use crate::ids::{new_id, new_routing_key};
 use crate::redact;
 use crate::store::audit::Change;
+use crate::store::changes;
 use crate::store::services::{self, audit_snapshot, ServiceRow};
 
 /// `POST /api/services`.
@@ -73,6 +77,18 @@ pub async fn get_service(app: &App, caller: &Principal, id: &str) -> ApiResult<R
         },
         200,
     )?)
+}
+
+/// `GET /api/services/{id}/changes?limit=`: its change events, newest first (`limit`
+/// 1..=100, default 25).
+pub async fn list_changes(req: &Request, app: &App, id: &str) -> ApiResult<Response> {
+    let limit = query_limit(req, DEFAULT_CHANGES_LIST, MAX_CHANGES_LIST)?;
+    let db = app.db()?;
+    services::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    let changes = changes::wire(changes::list_for_service(&db, id, limit).await?)?;
+    Ok(json_response(&ChangeList { changes }, 200)?)
 }
 
 /// `PATCH /api/services/{id}`: fields left out stay as they are; an empty description

@@ -73,6 +73,7 @@ impl IncidentRow {
             created_at: format_rfc3339(self.created_at),
             updated_at: format_rfc3339(self.updated_at),
             id: self.id,
+            recent_changes: None,
             actions: None,
         })
     }
