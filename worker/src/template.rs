@@ -202,11 +202,26 @@ pub fn render_body(source: &str, context: &Value) -> Result<String, TemplateFail
     }
     if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&body) {
         return Err(failure(format!(
-            "The rendered body is not valid JSON: {error} of the rendered text. Strings \
-             print escaped for use inside quotes; use | tojson to print a value as JSON"
+            "The rendered body is not valid JSON: {error} of the rendered text, near `{}`. \
+             Strings print escaped for use inside quotes; use | tojson to print a value as \
+             JSON",
+            near(&body, error.line(), error.column())
         )));
     }
     Ok(body)
+}
+
+/// Up to 30 characters either side of `line`:`column` (1-based) of `text`, on one line.
+fn near(text: &str, line: usize, column: usize) -> String {
+    const SIDE: usize = 30;
+    let Some(row) = text.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let chars: Vec<char> = row.chars().collect();
+    let at = column.saturating_sub(1).min(chars.len());
+    chars[at.saturating_sub(SIDE)..(at + SIDE).min(chars.len())]
+        .iter()
+        .collect()
 }
 
 /// Renders header `index`'s value when it is a template, checked by the header rules
@@ -361,6 +376,10 @@ mod tests {
         let message = body("{\"title\": {{ incident.title }}}").unwrap_err();
         assert!(message.contains("not valid JSON"), "{message}");
         assert!(message.contains("line 1 column"), "{message}");
+        assert!(
+            message.contains("near `{\"title\": Disk \\\"full"),
+            "{message}"
+        );
         assert!(body("not json").unwrap_err().contains("not valid JSON"));
     }
 
