@@ -17,11 +17,13 @@ use std::rc::Rc;
 use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 use shared::api::{
     Action as CustomAction, ActionList, ActionResponse, AuditList, CreateActionRequest,
     CreateServiceRequest, EditConflictBody, ErrorBody, IncidentList, IncidentResponse,
-    LogEntryList, RotateSecretRequest, RotatedSecret, RunRequest, RunResponse, ServiceList,
-    ServiceResponse, SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
+    LogEntryList, PreviewIncident, PreviewResponse, PreviewedRequest, RotateSecretRequest,
+    RotatedSecret, RunRequest, RunResponse, SentHeader, ServiceList, ServiceResponse,
+    SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
     UpdateUserRequest, UserList, UserResponse,
 };
 use shared::api::{CreateNoteRequest, CreateTokenRequest, CreateUserRequest, LogEntryResponse};
@@ -415,6 +417,59 @@ pub async fn rotate_secret(
     send_json(Request::post(&url), &body).await
 }
 
+/// `POST /api/services/{id}/actions/{action_id}/preview`, or for an action not created
+/// yet (`action_id` `None`) `POST /api/services/{id}/actions/preview`.
+pub fn preview_url(service_id: &str, action_id: Option<&str>) -> String {
+    match action_id {
+        Some(action_id) => format!("{}/preview", action_url(service_id, action_id)),
+        None => format!("{}/actions/preview", service_url(service_id)),
+    }
+}
+
+/// A preview ([`preview_url`]) of `body`, a [`PreviewRequest`] as JSON (for an action not
+/// created yet, `draft` is required): the request a run would send, with secrets as
+/// `[redacted]`. Nothing is sent. A template that fails answers 422 `invalid_template`
+/// with fields `body_template` or `headers[i].value`, each message starting `Line N:`.
+pub async fn preview_request(url: &str, body: String) -> Result<PreviewResponse, ApiError> {
+    let answer: Value = call(json_request(Request::post(url), body), On401::Redirect).await?;
+    preview_of(&answer).ok_or_else(|| ApiError::unreadable(200))
+}
+
+/// A preview answer, read from its JSON by hand: the bundle already carries the parser to
+/// `Value`, and a derived deserializer for these types would add a few kilobytes to it.
+fn preview_of(answer: &Value) -> Option<PreviewResponse> {
+    let text = |value: &Value, key: &str| value.get(key)?.as_str().map(str::to_owned);
+    let request = answer.get("request")?;
+    let headers = request
+        .get("headers")?
+        .as_array()?
+        .iter()
+        .map(|header| {
+            Some(SentHeader {
+                name: text(header, "name")?,
+                value: text(header, "value")?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let incident = match answer.get("incident") {
+        None | Some(Value::Null) => None,
+        Some(incident) => Some(PreviewIncident {
+            id: text(incident, "id")?,
+            number: incident.get("number")?.as_i64()?,
+            title: text(incident, "title")?,
+        }),
+    };
+    Some(PreviewResponse {
+        request: PreviewedRequest {
+            method: text(request, "method")?,
+            url: text(request, "url"),
+            headers,
+            body: text(request, "body")?,
+        },
+        incident,
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // Incidents
 // ---------------------------------------------------------------------------------------
@@ -620,6 +675,40 @@ mod tests {
         assert_eq!(
             action_url("svc_1", "act_2"),
             "/api/services/svc_1/actions/act_2"
+        );
+    }
+
+    #[test]
+    fn a_preview_answer_reads_as_its_contract_says() {
+        let answer = PreviewResponse {
+            request: PreviewedRequest {
+                method: "POST".into(),
+                url: None,
+                headers: vec![SentHeader {
+                    name: "X-Api-Key".into(),
+                    value: "[redacted]".into(),
+                }],
+                body: "{\"a\":1}".into(),
+            },
+            incident: Some(PreviewIncident {
+                id: "inc_1".into(),
+                number: 12,
+                title: "Disk full".into(),
+            }),
+        };
+        let json = serde_json::to_value(&answer).unwrap();
+        assert_eq!(preview_of(&json), Some(answer.clone()));
+        let sample = PreviewResponse {
+            incident: None,
+            ..answer
+        };
+        assert_eq!(
+            preview_of(&serde_json::to_value(&sample).unwrap()),
+            Some(sample)
+        );
+        assert_eq!(
+            preview_of(&serde_json::json!({"request": {"method": 1}})),
+            None
         );
     }
 }

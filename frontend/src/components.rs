@@ -2,14 +2,18 @@
 
 mod confirm_step;
 mod copy_button;
+mod field;
 mod notice;
 mod one_time_secret;
+mod request_preview;
 mod shell;
 mod status_badge;
 
 pub use confirm_step::ConfirmStep;
 pub use copy_button::CopyButton;
+pub use field::{check_box, group, small_button, Field, FieldLayout, TextBox, TextKind};
 pub use notice::{ErrorNotice, FieldMessage, Loading};
 pub use one_time_secret::OneTimeSecret;
+pub use request_preview::{live_preview, PreviewCall, RequestPreview};
 pub use shell::Shell;
 pub use status_badge::StatusBadge;

@@ -349,6 +349,66 @@ pub fn pretty_details(details: &Value) -> Option<String> {
     }
 }
 
+/// A request body for reading: indented when it is JSON, as sent otherwise. The JSON is
+/// re-laid out token by token, never parsed into numbers and printed again, so every
+/// value reads exactly as it is sent (`1.0` stays `1.0`, a long integer keeps its digits).
+pub fn readable_body(body: &str) -> String {
+    // The parser to `Value` is in the bundle already; a validating-only one is not.
+    if serde_json::from_str::<Value>(body).is_err() {
+        return body.to_owned();
+    }
+    let mut out = String::with_capacity(body.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = body.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                (false, _) => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                while chars.next_if(|next| next.is_ascii_whitespace()).is_some() {}
+                if chars.next_if(|next| matches!(next, '}' | ']')).is_some() {
+                    out.push(if c == '{' { '}' } else { ']' });
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_ascii_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `1 of 3 used`.
 pub fn actions_used(count: usize) -> String {
     format!("{count} of {MAX_ACTIONS_PER_SERVICE} used")
@@ -687,5 +747,20 @@ mod tests {
         assert_eq!(safe_next_path(Some("https://evil.example")), "/incidents");
         assert_eq!(safe_next_path(Some("/sign-in")), "/incidents");
         assert_eq!(safe_next_path(None), "/incidents");
+    }
+
+    #[test]
+    fn a_json_body_is_indented_with_every_value_as_sent() {
+        let body = r#"{"a":1.0,"b":[],"c":{ },"d":["x, y",12345678901234567890123],"e":"q\"}:"}"#;
+        assert_eq!(
+            readable_body(body),
+            "{\n  \"a\": 1.0,\n  \"b\": [],\n  \"c\": {},\n  \"d\": [\n    \"x, y\",\n    12345678901234567890123\n  ],\n  \"e\": \"q\\\"}:\"\n}"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_shown_as_sent() {
+        assert_eq!(readable_body("<b>hi</b> {"), "<b>hi</b> {");
+        assert_eq!(readable_body("plain text"), "plain text");
     }
 }

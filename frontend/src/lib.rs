@@ -10,6 +10,7 @@ mod browser;
 mod components;
 pub mod format;
 pub mod forms;
+pub mod numbers;
 mod pages;
 pub mod permissions;
 mod router;

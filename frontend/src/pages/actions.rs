@@ -4,6 +4,9 @@
 mod card;
 mod draft;
 mod form;
+mod inputs_editor;
+mod settings_editor;
+mod template_editor;
 
 use std::time::Duration;
 
@@ -72,7 +75,7 @@ pub fn ActionsPage() -> impl IntoView {
     let shown_secret = RwSignal::new(None::<ShownSecret>);
     let notice = RwSignal::new(None::<String>);
 
-    // The list keeps its rows (and keyboard focus) across reloads; only changed rows redraw.
+    // A reload that changes nothing redraws nothing, so keyboard focus stays put.
     let action_list = Memo::new(move |_| {
         actions
             .get()
@@ -227,19 +230,12 @@ pub fn ActionsPage() -> impl IntoView {
                     .into_any(),
                     ListState::Ready => view! {
                         <ul class="card-list">
-                            <For
-                                each=move || action_list.get()
-                                key=|action| (
-                                    action.id.clone(),
-                                    action.revision,
-                                    action.updated_at.clone(),
-                                    action.enabled,
-                                    action.health.as_str(),
-                                )
-                                let:action
-                            >
+                            // Redrawn only when the list changes (a `Memo`), and then whole: a
+                            // change to a card redraws that card anyway, and with at most three
+                            // cards a keyed list would only add to the bundle.
+                            {move || action_list.get().into_iter().map(|action| view! {
                                 <ActionCard action on_edit on_changed on_deleted on_secret />
-                            </For>
+                            }.into_any()).collect_view()}
                         </ul>
                         <EndpointContract open=false />
                     }

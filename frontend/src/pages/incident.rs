@@ -69,6 +69,7 @@ pub fn can_resolve(status: IncidentStatus) -> bool {
 #[component]
 fn IncidentView(initial: Incident) -> impl IntoView {
     let incident_id = initial.id.clone();
+    let service_id = initial.service.id.clone();
     // A stakeholder's incident comes without its actions: no buttons at all, then.
     let actions = initial.actions.clone();
     let session = Session::expect();
@@ -198,7 +199,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                         </p>
                         <ul class="run-list">
                             {actions.into_iter().map(|action| view! {
-                                <li><RunButton incident_id=incident_id.clone() action on_finished=refresh_log /></li>
+                                <li><RunButton incident_id=incident_id.clone() service_id=service_id.clone() action on_finished=refresh_log /></li>
                             }).collect_view()}
                         </ul>
                     }.into_any()

@@ -10,9 +10,9 @@ use shared::FieldError;
 
 use crate::api::{self, encode_component};
 use crate::browser::origin;
-use crate::components::{CopyButton, ErrorNotice, FieldMessage, Loading};
+use crate::components::{CopyButton, ErrorNotice, Loading, TextBox, TextKind};
 use crate::format::{display_time, enqueue_curl};
-use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
+use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
 /// Lists services and holds the create form.
@@ -119,29 +119,13 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="new-service-heading">
             <h2 id="new-service-heading">"New service"</h2>
-            <div class="field">
-                <label for="service-name">"Name"</label>
-                <input
-                    id="service-name"
-                    type="text"
-                    autocomplete="off"
-                    bind:value=name
-                    aria-invalid=aria_invalid(name_message)
-                    aria-describedby=described_by(None, error_id("service", "name"), name_message)
-                />
-                <FieldMessage id=error_id("service", "name") message=name_message />
-            </div>
-            <div class="field">
-                <label for="service-description">"Description"</label>
-                <textarea
-                    id="service-description"
-                    rows="2"
-                    bind:value=description
-                    aria-invalid=aria_invalid(description_message)
-                    aria-describedby=described_by(None, error_id("service", "description"), description_message)
-                ></textarea>
-                <FieldMessage id=error_id("service", "description") message=description_message />
-            </div>
+            {TextBox::new("service-name", "Name", name)
+                .message(error_id("service", "name"), name_message)
+                .view()}
+            {TextBox::new("service-description", "Description", description)
+                .kind(TextKind::Lines(2))
+                .message(error_id("service", "description"), description_message)
+                .view()}
             <div class="form-actions">
                 <button
                     type="submit"

@@ -4,6 +4,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::Field;
 use crate::format::safe_next_path;
 use crate::router::Router;
 use crate::session::Session;
@@ -43,23 +44,22 @@ pub fn SignInPage() -> impl IntoView {
             <h1>"Incident Actions"</h1>
             <form class="card" on:submit=submit novalidate>
                 <h2>"Sign in"</h2>
-                <div class="field">
-                    <label for="sign-in-token">"Sign-in token"</label>
+                <Field
+                    id="sign-in-token"
+                    label="Sign-in token"
+                    hint=Signal::stored("The admin token of this deployment (ADMIN_TOKEN). The dev command prints it.".to_owned())
+                    message=Signal::derive(move || missing.get().then(|| "Enter the sign-in token.".to_owned()))
+                    let:aria
+                >
                     <input
                         id="sign-in-token"
                         type="password"
                         autocomplete="current-password"
-                        aria-invalid=move || missing.get().to_string()
-                        aria-describedby="sign-in-token-hint"
+                        aria-invalid=aria.invalid
+                        aria-describedby=aria.described_by
                         bind:value=token
                     />
-                    <p class="hint" id="sign-in-token-hint">
-                        "The admin token of this deployment (ADMIN_TOKEN). The dev command prints it."
-                    </p>
-                    <p class="field-error" hidden=move || !missing.get()>
-                        "Enter the sign-in token."
-                    </p>
-                </div>
+                </Field>
                 <button type="submit" class="button" disabled=move || sign_in.pending().get()>
                     "Sign in"
                 </button>

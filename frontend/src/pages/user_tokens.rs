@@ -8,9 +8,9 @@ use shared::roles::Permission;
 use shared::FieldError;
 
 use crate::api::{self, ApiError};
-use crate::components::{ConfirmStep, ErrorNotice, FieldMessage, Loading, OneTimeSecret};
+use crate::components::{ConfirmStep, ErrorNotice, Loading, OneTimeSecret, TextBox};
 use crate::format::display_time;
-use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
+use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::permissions::token_mint_denial;
 use crate::router::{Page, Router};
 use crate::session::Session;
@@ -167,20 +167,11 @@ fn CreateTokenForm(
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="new-token-heading">
             <h2 id="new-token-heading">"New token"</h2>
-            <div class="field">
-                <label for="token-label">"Label"</label>
-                <input
-                    id="token-label"
-                    type="text"
-                    autocomplete="off"
-                    maxlength="80"
-                    placeholder="laptop"
-                    bind:value=label
-                    aria-invalid=aria_invalid(label_message)
-                    aria-describedby=described_by(None, error_id("token", "label"), label_message)
-                />
-                <FieldMessage id=error_id("token", "label") message=label_message />
-            </div>
+            {TextBox::new("token-label", "Label", label)
+                .max_length("80")
+                .placeholder("laptop")
+                .message(error_id("token", "label"), label_message)
+                .view()}
             <div class="form-actions">
                 <button
                     type="submit"

@@ -11,9 +11,9 @@ use shared::roles::{Permission, Role};
 use shared::FieldError;
 
 use crate::api::{self, encode_component};
-use crate::components::{ConfirmStep, ErrorNotice, FieldMessage, Loading};
+use crate::components::{ConfirmStep, ErrorNotice, Field, Loading, TextBox, TextKind};
 use crate::format::display_time;
-use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
+use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::permissions::{grantable_roles, user_change_denial};
 use crate::session::Session;
 
@@ -132,38 +132,32 @@ fn CreateUserForm(on_created: Callback<User>) -> impl IntoView {
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="new-user-heading">
             <h2 id="new-user-heading">"New user"</h2>
-            <div class="field">
-                <label for="user-name">"Name"</label>
-                <input
-                    id="user-name"
-                    type="text"
-                    autocomplete="off"
-                    maxlength="80"
-                    bind:value=name
-                    aria-invalid=aria_invalid(name_message)
-                    aria-describedby=described_by(None, error_id("user", "name"), name_message)
-                />
-                <FieldMessage id=error_id("user", "name") message=name_message />
-            </div>
-            <div class="field">
-                <label for="user-email">"E-mail"</label>
-                <input
-                    id="user-email"
-                    type="email"
-                    autocomplete="off"
-                    bind:value=email
-                    aria-invalid=aria_invalid(email_message)
-                    aria-describedby=described_by(None, error_id("user", "email"), email_message)
-                />
-                <FieldMessage id=error_id("user", "email") message=email_message />
-            </div>
-            <div class="field">
-                <label for="user-role">"Role"</label>
+            {TextBox::new("user-name", "Name", name)
+                .max_length("80")
+                .message(error_id("user", "name"), name_message)
+                .view()}
+            {TextBox::new("user-email", "E-mail", email)
+                .kind(TextKind::Email)
+                .message(error_id("user", "email"), email_message)
+                .view()}
+            <Field
+                id="user-role"
+                label="Role"
+                hint=Signal::derive(move || if session.role() == Role::Owner {
+                    "You may grant any role.".to_owned()
+                } else {
+                    "Only an owner grants admin or owner.".to_owned()
+                })
+                error_id=error_id("user", "role")
+                message=role_message
+                let:aria
+            >
                 <select
                     id="user-role"
                     on:change=move |ev| role.set(event_target_value(&ev))
                     prop:value=move || role.get()
-                    aria-describedby="user-role-hint"
+                    aria-invalid=aria.invalid
+                    aria-describedby=aria.described_by
                 >
                     {move || grantable_roles(session.role()).into_iter().map(|option| view! {
                         <option value=option.as_str() selected=move || role.get() == option.as_str()>
@@ -171,15 +165,7 @@ fn CreateUserForm(on_created: Callback<User>) -> impl IntoView {
                         </option>
                     }).collect_view()}
                 </select>
-                <p class="hint" id="user-role-hint">
-                    {move || if session.role() == Role::Owner {
-                        "You may grant any role."
-                    } else {
-                        "Only an owner grants admin or owner."
-                    }}
-                </p>
-                <FieldMessage id=error_id("user", "role") message=role_message />
-            </div>
+            </Field>
             <div class="form-actions">
                 <button type="submit" class="button" disabled=move || create.pending().get()>
                     "Create user"

@@ -3,16 +3,24 @@
 //! Kept apart from the component so the rules that matter (a secret left blank on edit
 //! keeps its stored value; a new secret header needs a value; a stored secret does not
 //! follow the endpoint to another origin; an edit names the revision it was made on; what
-//! the form cannot edit yet is sent back as it was) are covered by native tests.
+//! the form could not read is left out so the stored value stays; how the inputs,
+//! confirmation, availability and template editors' rows become the action's fields) are
+//! covered by native tests.
 
 use shared::action::{reenter_errors, secrets_to_reenter, validate_action, ActionFields};
 use shared::api::{
     Action as CustomAction, ActionHealth, CreateActionRequest, HeaderInput, UpdateActionRequest,
 };
 use shared::endpoint::EndpointPolicy;
-use shared::inputs::InputDefinition;
+use shared::incident::{IncidentStatus, Urgency};
+use shared::inputs::{is_valid_key, InputDefinition, InputType};
 use shared::run_rules::{AvailableWhen, Confirm};
+use shared::template::{input_variable, secret_variable, TEMPLATE_VARIABLES};
 use shared::FieldError;
+
+use serde_json::Value;
+
+use crate::numbers::{number_text, parse_f64, parse_number};
 
 /// One header row as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,9 +66,8 @@ pub struct EditBase {
     pub endpoint_url: Option<String>,
 }
 
-/// What a run asks first (inputs, a confirmation) and when the action applies. The form
-/// has no editor for these yet: it keeps the saved action's values and sends them back
-/// unchanged, so saving in the SPA never wipes what was set through the API.
+/// What a run asks first (inputs, a confirmation), when the action applies and the body
+/// it sends: the action's fields as the API carries them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunSettings {
     /// The inputs a run asks for, in order.
@@ -87,6 +94,300 @@ impl RunSettings {
     }
 }
 
+/// One input of the inputs editor, as typed. Every type's own fields are kept while the
+/// type changes, so switching back finds them; only the chosen type's are sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputDraft {
+    /// The key, as typed.
+    pub key: String,
+    /// The label, as typed.
+    pub label: String,
+    /// The kind of value.
+    pub input_type: InputType,
+    /// Whether a run must give it.
+    pub required: bool,
+    /// The hint, as typed; blank means none.
+    pub help: String,
+    /// A select's choices, one per line; blank lines are ignored.
+    pub options: String,
+    /// The default of a text, a number (as typed) or a select (the chosen option); blank
+    /// means none.
+    pub default_text: String,
+    /// A boolean's default. A checkbox always has a state, so a boolean input always
+    /// says which it starts in.
+    pub default_checked: bool,
+    /// A number's smallest value, as typed; blank means none.
+    pub min: String,
+    /// A number's largest value, as typed; blank means none.
+    pub max: String,
+}
+
+impl Default for InputDraft {
+    fn default() -> Self {
+        Self::from_definition(&InputDefinition::new("", "", InputType::String))
+    }
+}
+
+impl InputDraft {
+    /// The editor's row for a saved input.
+    pub fn from_definition(input: &InputDefinition) -> Self {
+        let (default_text, default_checked) = match &input.default {
+            Some(Value::String(text)) => (text.clone(), false),
+            Some(Value::Number(number)) => (number.to_string(), false),
+            Some(Value::Bool(checked)) => (String::new(), *checked),
+            Some(Value::Null | Value::Array(_) | Value::Object(_)) | None => (String::new(), false),
+        };
+        let bound = |value: Option<f64>| value.and_then(number_text).unwrap_or_default();
+        Self {
+            key: input.key.clone(),
+            label: input.label.clone(),
+            input_type: input.input_type,
+            required: input.required,
+            help: input.help.clone().unwrap_or_default(),
+            options: input.options.join("\n"),
+            default_text,
+            default_checked,
+            min: bound(input.min),
+            max: bound(input.max),
+        }
+    }
+
+    /// A select's choices: one per non-blank line, trimmed.
+    pub fn option_list(&self) -> Vec<String> {
+        self.options
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The definition this row describes, and what in it is not readable (a bound or a
+    /// default that is not a number), keyed `inputs[index].<field>` like the shared
+    /// validation's messages.
+    pub fn definition(&self, index: usize) -> (InputDefinition, Vec<FieldError>) {
+        let mut problems = Vec::new();
+        let mut number = |field: &str, name: &str, text: &str| -> Option<f64> {
+            let text = text.trim();
+            if text.is_empty() {
+                return None;
+            }
+            let parsed = parse_f64(text);
+            if parsed.is_none() {
+                problems.push(FieldError {
+                    field: format!("inputs[{index}].{field}"),
+                    message: format!("{name} must be a number"),
+                });
+            }
+            parsed
+        };
+        let mut input = InputDefinition::new(self.key.trim(), self.label.trim(), self.input_type);
+        input.required = self.required;
+        let help = self.help.trim();
+        input.help = (!help.is_empty()).then(|| help.to_owned());
+        let typed_default = self.default_text.trim();
+        input.default = match self.input_type {
+            InputType::String | InputType::Select => {
+                (!typed_default.is_empty()).then(|| Value::String(typed_default.to_owned()))
+            }
+            // Several lines are kept as typed, as the run dialog sends them.
+            InputType::Text => {
+                (!typed_default.is_empty()).then(|| Value::String(self.default_text.clone()))
+            }
+            InputType::Number => number("default", "Default", typed_default)
+                .and_then(|_| parse_number(typed_default)),
+            InputType::Boolean => Some(Value::Bool(self.default_checked)),
+        };
+        match self.input_type {
+            InputType::Select => input.options = self.option_list(),
+            InputType::Number => {
+                input.min = number("min", "Min", &self.min);
+                input.max = number("max", "Max", &self.max);
+            }
+            InputType::String | InputType::Text | InputType::Boolean => {}
+        }
+        (input, problems)
+    }
+}
+
+/// The confirmation editor, as set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfirmDraft {
+    /// "Ask for confirmation" is ticked.
+    pub asks: bool,
+    /// The message, as typed.
+    pub message: String,
+    /// "Type the action's name to confirm" is ticked.
+    pub type_to_confirm: bool,
+}
+
+impl ConfirmDraft {
+    /// The editor for a saved confirmation (or none).
+    pub fn from_confirm(confirm: Option<&Confirm>) -> Self {
+        confirm.map_or_else(Self::default, |confirm| Self {
+            asks: true,
+            message: confirm.message.clone(),
+            type_to_confirm: confirm.type_to_confirm,
+        })
+    }
+
+    /// The confirmation to send; `None` unless asked for.
+    pub fn confirm(&self) -> Option<Confirm> {
+        self.asks.then(|| Confirm {
+            message: self.message.trim().to_owned(),
+            type_to_confirm: self.type_to_confirm,
+        })
+    }
+}
+
+/// Every incident status, in the order the availability editor offers them.
+pub const STATUSES: [IncidentStatus; 3] = [
+    IncidentStatus::Triggered,
+    IncidentStatus::Acknowledged,
+    IncidentStatus::Resolved,
+];
+
+/// Every urgency, in the order the availability editor offers them.
+pub const URGENCIES: [Urgency; 2] = [Urgency::High, Urgency::Low];
+
+/// The availability editor: the ticked statuses and urgencies. Nothing ticked in a list
+/// means no restriction on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AvailabilityDraft {
+    /// Ticked statuses.
+    pub statuses: Vec<IncidentStatus>,
+    /// Ticked urgencies.
+    pub urgencies: Vec<Urgency>,
+}
+
+impl AvailabilityDraft {
+    /// The editor for a saved rule (or none).
+    pub fn from_rule(rule: Option<&AvailableWhen>) -> Self {
+        Self {
+            statuses: rule
+                .and_then(|rule| rule.statuses.clone())
+                .unwrap_or_default(),
+            urgencies: rule
+                .and_then(|rule| rule.urgencies.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The rule to send: `None` when nothing is ticked at all.
+    pub fn rule(&self) -> Option<AvailableWhen> {
+        let rule = AvailableWhen {
+            statuses: listed(&self.statuses),
+            urgencies: listed(&self.urgencies),
+        };
+        (rule != AvailableWhen::default()).then_some(rule)
+    }
+}
+
+/// A ticked list, or `None` for "no restriction" when nothing is ticked.
+fn listed<T: Clone>(ticked: &[T]) -> Option<Vec<T>> {
+    (!ticked.is_empty()).then(|| ticked.to_vec())
+}
+
+/// The editors for what a run asks first, when the action applies and what it sends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSettingsDraft {
+    /// The inputs editor's rows, in order.
+    pub inputs: Vec<InputDraft>,
+    /// The confirmation editor.
+    pub confirm: ConfirmDraft,
+    /// The availability editor.
+    pub availability: AvailabilityDraft,
+    /// The body template as typed; blank sends the default payload.
+    pub body_template: String,
+}
+
+impl RunSettingsDraft {
+    /// The editors filled in from saved settings.
+    pub fn from_settings(settings: &RunSettings) -> Self {
+        Self {
+            inputs: settings
+                .inputs
+                .iter()
+                .map(InputDraft::from_definition)
+                .collect(),
+            confirm: ConfirmDraft::from_confirm(settings.confirm.as_ref()),
+            availability: AvailabilityDraft::from_rule(settings.available_when.as_ref()),
+            body_template: settings.body_template.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The settings to send, and what in the editors could not be read.
+    pub fn settings(&self) -> (RunSettings, Vec<FieldError>) {
+        let mut problems = Vec::new();
+        let inputs = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(index, row)| {
+                let (input, unreadable) = row.definition(index);
+                problems.extend(unreadable);
+                input
+            })
+            .collect();
+        let settings = RunSettings {
+            inputs,
+            confirm: self.confirm.confirm(),
+            available_when: self.availability.rule(),
+            body_template: (!self.body_template.trim().is_empty())
+                .then(|| self.body_template.clone()),
+        };
+        (settings, problems)
+    }
+}
+
+/// A variable the template editor offers: what it inserts and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedVariable {
+    /// The expression, e.g. `incident.title` or `inputs.region`.
+    pub path: String,
+    /// What it holds.
+    pub meaning: String,
+}
+
+/// Every variable a template of this form can use: the incident's, the action's, the
+/// run's, then one per input with a valid key and one per named secret header.
+pub fn offered_variables(
+    settings: &RunSettingsDraft,
+    headers: &[HeaderDraft],
+) -> Vec<OfferedVariable> {
+    let fixed = TEMPLATE_VARIABLES.iter().map(|variable| OfferedVariable {
+        path: variable.path.to_owned(),
+        meaning: variable.meaning.to_owned(),
+    });
+    let inputs = settings
+        .inputs
+        .iter()
+        .filter(|row| is_valid_key(row.key.trim()))
+        .map(|row| OfferedVariable {
+            path: input_variable(row.key.trim()),
+            meaning: format!(
+                "The value given for {}",
+                non_blank_or(row.label.trim(), row.key.trim())
+            ),
+        });
+    let secrets = headers
+        .iter()
+        .filter(|header| header.secret && !header.name.trim().is_empty())
+        .map(|header| OfferedVariable {
+            path: secret_variable(header.name.trim()),
+            meaning: "The secret header's value; previews show [redacted]".to_owned(),
+        });
+    fixed.chain(inputs).chain(secrets).collect()
+}
+
+fn non_blank_or<'a>(text: &'a str, fallback: &'a str) -> &'a str {
+    if text.is_empty() {
+        fallback
+    } else {
+        text
+    }
+}
+
 /// The whole form as typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionDraft {
@@ -100,9 +401,10 @@ pub struct ActionDraft {
     pub enabled: bool,
     /// Header rows in order.
     pub headers: Vec<HeaderDraft>,
-    /// Inputs, confirmation and availability, kept as loaded; `None` when the loaded
-    /// action did not say (an edit then leaves them out, which keeps the stored ones).
-    pub run_settings: Option<RunSettings>,
+    /// Inputs, confirmation, availability and body template, as edited; `None` when the
+    /// loaded action did not say (an edit then leaves them out, which keeps the stored
+    /// ones, and the form shows no editors for them).
+    pub run_settings: Option<RunSettingsDraft>,
     /// The saved action being edited; `None` for a new one.
     pub base: Option<EditBase>,
 }
@@ -115,7 +417,7 @@ impl Default for ActionDraft {
             description: String::new(),
             enabled: true,
             headers: Vec::new(),
-            run_settings: Some(RunSettings::default()),
+            run_settings: Some(RunSettingsDraft::default()),
             base: None,
         }
     }
@@ -143,7 +445,8 @@ impl ActionDraft {
                     stored_secret_name: header.secret.then(|| header.name.clone()),
                 })
                 .collect(),
-            run_settings: RunSettings::of(action),
+            run_settings: RunSettings::of(action)
+                .map(|settings| RunSettingsDraft::from_settings(&settings)),
             base: Some(EditBase {
                 revision: action.revision,
                 endpoint_url: action.endpoint_url.clone(),
@@ -155,13 +458,21 @@ impl ActionDraft {
         self.headers.iter().map(HeaderDraft::input).collect()
     }
 
+    /// The run settings to send and what in their editors could not be read; `None`
+    /// when the loaded action did not carry them.
+    fn settings(&self) -> Option<(RunSettings, Vec<FieldError>)> {
+        self.run_settings.as_ref().map(RunSettingsDraft::settings)
+    }
+
     /// Every problem with the form, keyed by request field path; empty when it can be sent.
     /// An edit may leave a stored secret blank to keep it, unless the endpoint moves to
     /// another origin (the worker would refuse that with `secrets_must_be_reentered`).
+    /// A select option's problem is shown on the options box, naming the option.
     pub fn problems(&self, policy: &EndpointPolicy) -> Vec<FieldError> {
         let editing = self.base.is_some();
         let headers = self.header_inputs();
-        let settings = self.run_settings.as_ref();
+        let (settings, unreadable) = self.settings().unzip();
+        let settings = settings.as_ref();
         let fields = ActionFields {
             name: &self.name,
             description: Some(&self.description),
@@ -174,10 +485,19 @@ impl ActionDraft {
             available_when: settings.and_then(|settings| settings.available_when.as_ref()),
             body_template: settings.and_then(|settings| settings.body_template.as_deref()),
         };
-        let mut problems = validate_action(fields, policy, editing)
+        // What could not be read says why first; the shared rules' word on the same field
+        // (a default that "must be a number" is also missing) would only repeat it.
+        let mut problems = unreadable.unwrap_or_default();
+        for problem in validate_action(fields, policy, editing)
             .err()
             .map(|error| error.fields)
-            .unwrap_or_default();
+            .unwrap_or_default()
+        {
+            let problem = on_options_box(problem);
+            if !problems.iter().any(|p| p.field == problem.field) {
+                problems.push(problem);
+            }
+        }
         // The shared rule lets any blank secret through on edit; only one that is already
         // stored under this name has a value to keep.
         for (index, header) in self.headers.iter().enumerate() {
@@ -209,10 +529,13 @@ impl ActionDraft {
         problems
     }
 
-    /// The body of `POST .../actions`.
+    /// The body of `POST .../actions`, and the `draft` of a preview.
     pub fn create_request(&self) -> CreateActionRequest {
         let description = self.description.trim();
-        let settings = self.run_settings.clone().unwrap_or_default();
+        let settings = self
+            .settings()
+            .map(|(settings, _)| settings)
+            .unwrap_or_default();
         CreateActionRequest {
             name: self.name.trim().to_owned(),
             endpoint_url: self.endpoint_url.trim().to_owned(),
@@ -227,14 +550,14 @@ impl ActionDraft {
     }
 
     /// The body of `PATCH .../actions/{id}`: every field, so the saved action is what the
-    /// form shows; a blank description clears it. Inputs, confirmation and availability go
-    /// back exactly as loaded (a `null` only where the action had none), or are left out
-    /// when the loaded action did not carry them. It names the revision the form was
-    /// opened on, so an edit made meanwhile by someone else is refused, not overwritten.
+    /// form shows; a blank description clears it, and so do an empty inputs list, an
+    /// unticked confirmation, no availability ticked and a blank template (each a `null`
+    /// or `[]`). When the loaded action did not carry those settings they are left out,
+    /// which keeps the stored ones. It names the revision the form was opened on, so an
+    /// edit made meanwhile by someone else is refused, not overwritten.
     pub fn update_request(&self) -> UpdateActionRequest {
-        let settings = self.run_settings.clone();
-        let (inputs, confirm, available_when, body_template) = match settings {
-            Some(settings) => (
+        let (inputs, confirm, available_when, body_template) = match self.settings() {
+            Some((settings, _)) => (
                 Some(settings.inputs),
                 Some(settings.confirm),
                 Some(settings.available_when),
@@ -254,6 +577,23 @@ impl ActionDraft {
             body_template,
             revision: self.base.as_ref().map(|base| base.revision),
         }
+    }
+}
+
+/// `inputs[0].options[2]` → `inputs[0].options`, "Option 3: …": the options are one box.
+fn on_options_box(problem: FieldError) -> FieldError {
+    let Some((field, rest)) = problem.field.split_once(".options[") else {
+        return problem;
+    };
+    let Some(position) = rest
+        .strip_suffix(']')
+        .and_then(|index| index.parse::<usize>().ok())
+    else {
+        return problem;
+    };
+    FieldError {
+        field: format!("{field}.options"),
+        message: format!("Option {}: {}", position + 1, problem.message),
     }
 }
 
@@ -581,5 +921,257 @@ mod tests {
             fields(&problems),
             ["name", "endpoint_url", "headers[0].name"]
         );
+    }
+
+    fn with_settings(settings: RunSettingsDraft) -> ActionDraft {
+        ActionDraft {
+            run_settings: Some(settings),
+            ..draft("https://e.com/hook")
+        }
+    }
+
+    fn row(key: &str, input_type: InputType) -> InputDraft {
+        InputDraft {
+            key: key.into(),
+            label: key.to_uppercase(),
+            input_type,
+            ..InputDraft::default()
+        }
+    }
+
+    #[test]
+    fn rows_of_every_type_become_their_definitions() {
+        let mut region = row("region", InputType::Select);
+        region.options = "eu\n\n  us \n".into();
+        region.default_text = "us".into();
+        region.required = true;
+        let mut count = row("count", InputType::Number);
+        count.min = "1".into();
+        count.max = " 10 ".into();
+        count.default_text = "3".into();
+        let mut dry_run = row("dry_run", InputType::Boolean);
+        dry_run.default_checked = true;
+        let mut reason = row("reason", InputType::Text);
+        reason.default_text = "Bad deploy\nsee #12".into();
+        reason.help = "  Why  ".into();
+        let version = row("version", InputType::String);
+        let request = with_settings(RunSettingsDraft {
+            inputs: vec![region, count, dry_run, reason, version],
+            ..RunSettingsDraft::default()
+        })
+        .create_request();
+        let body = serde_json::to_value(&request).unwrap();
+        assert_eq!(
+            body["inputs"],
+            json!([
+                {"key": "region", "label": "REGION", "type": "select", "required": true,
+                 "default": "us", "options": ["eu", "us"]},
+                {"key": "count", "label": "COUNT", "type": "number", "required": false,
+                 "default": 3, "min": 1.0, "max": 10.0},
+                {"key": "dry_run", "label": "DRY_RUN", "type": "boolean", "required": false,
+                 "default": true},
+                {"key": "reason", "label": "REASON", "type": "text", "required": false,
+                 "default": "Bad deploy\nsee #12", "help": "Why"},
+                {"key": "version", "label": "VERSION", "type": "string", "required": false},
+            ])
+        );
+    }
+
+    #[test]
+    fn only_the_chosen_type_sends_its_own_fields() {
+        let mut input = row("count", InputType::Number);
+        input.min = "1".into();
+        input.options = "a\nb".into();
+        input.input_type = InputType::String;
+        let (definition, problems) = input.definition(0);
+        assert!(problems.is_empty());
+        assert_eq!((definition.min, definition.options.len()), (None, 0));
+        let policy = EndpointPolicy::default();
+        assert!(with_settings(RunSettingsDraft {
+            inputs: vec![input],
+            ..RunSettingsDraft::default()
+        })
+        .problems(&policy)
+        .is_empty());
+    }
+
+    #[test]
+    fn a_bound_that_is_not_a_number_is_reported_on_its_field() {
+        let mut count = row("count", InputType::Number);
+        count.max = "ten".into();
+        count.default_text = "x".into();
+        let problems = with_settings(RunSettingsDraft {
+            inputs: vec![row("region", InputType::String), count],
+            ..RunSettingsDraft::default()
+        })
+        .problems(&EndpointPolicy::default());
+        assert_eq!(fields(&problems), ["inputs[1].default", "inputs[1].max"]);
+        assert_eq!(problems[1].message, "Max must be a number");
+    }
+
+    #[test]
+    fn the_shared_rules_land_on_each_inputs_fields() {
+        let mut region = row("Region", InputType::Select);
+        region.options = "eu\neu".into();
+        let mut count = row("count", InputType::Number);
+        count.label = " ".into();
+        count.min = "5".into();
+        count.max = "1".into();
+        let problems = with_settings(RunSettingsDraft {
+            inputs: vec![region, count],
+            ..RunSettingsDraft::default()
+        })
+        .problems(&EndpointPolicy::default());
+        assert_eq!(
+            fields(&problems),
+            [
+                "inputs[0].key",
+                "inputs[0].options",
+                "inputs[1].label",
+                "inputs[1].max"
+            ]
+        );
+        assert_eq!(problems[1].message, "Option 2: Option eu appears twice");
+    }
+
+    #[test]
+    fn a_select_default_must_be_one_of_its_options() {
+        let mut region = row("region", InputType::Select);
+        region.options = "eu\nus".into();
+        region.default_text = "ap".into();
+        let problems = with_settings(RunSettingsDraft {
+            inputs: vec![region],
+            ..RunSettingsDraft::default()
+        })
+        .problems(&EndpointPolicy::default());
+        assert_eq!(fields(&problems), ["inputs[0].default"]);
+    }
+
+    #[test]
+    fn a_saved_input_round_trips_through_its_row() {
+        let saved = asking_action();
+        let mut count = InputDefinition::new("count", "Count", InputType::Number);
+        count.min = Some(1.0);
+        count.max = Some(2.5);
+        count.default = Some(json!(2));
+        count.help = Some("How many".into());
+        for input in [saved.inputs[0].clone(), count] {
+            let (back, problems) = InputDraft::from_definition(&input).definition(0);
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!(back, input);
+        }
+    }
+
+    #[test]
+    fn a_blank_template_sends_the_default_payload() {
+        let mut settings = RunSettingsDraft {
+            body_template: " \n ".into(),
+            ..RunSettingsDraft::default()
+        };
+        assert_eq!(
+            with_settings(settings.clone())
+                .create_request()
+                .body_template,
+            None
+        );
+        let edit = ActionDraft {
+            run_settings: Some(settings.clone()),
+            ..ActionDraft::from_action(&saved_action())
+        };
+        let body = serde_json::to_value(edit.update_request()).unwrap();
+        assert_eq!(
+            body.get("body_template"),
+            Some(&Value::Null),
+            "null clears it"
+        );
+        settings.body_template = "{\"t\": \"{{ incident.title }}\"}\n".into();
+        assert_eq!(
+            with_settings(settings)
+                .create_request()
+                .body_template
+                .as_deref(),
+            Some("{\"t\": \"{{ incident.title }}\"}\n")
+        );
+    }
+
+    #[test]
+    fn nothing_ticked_means_available_for_every_incident() {
+        let none = AvailabilityDraft::default();
+        assert_eq!(none.rule(), None);
+        let statuses = AvailabilityDraft {
+            statuses: vec![IncidentStatus::Triggered],
+            urgencies: Vec::new(),
+        };
+        assert_eq!(
+            statuses.rule(),
+            Some(AvailableWhen {
+                statuses: Some(vec![IncidentStatus::Triggered]),
+                urgencies: None,
+            })
+        );
+    }
+
+    #[test]
+    fn an_unticked_confirmation_is_none_and_a_ticked_one_is_checked() {
+        let mut confirm = ConfirmDraft {
+            asks: false,
+            message: "Sure?".into(),
+            type_to_confirm: true,
+        };
+        assert_eq!(confirm.confirm(), None);
+        confirm.asks = true;
+        confirm.message = "  ".into();
+        let problems = with_settings(RunSettingsDraft {
+            confirm,
+            ..RunSettingsDraft::default()
+        })
+        .problems(&EndpointPolicy::default());
+        assert_eq!(fields(&problems), ["confirm.message"]);
+    }
+
+    #[test]
+    fn the_editors_start_from_the_saved_settings() {
+        let draft = ActionDraft::from_action(&asking_action());
+        let settings = draft.run_settings.unwrap();
+        assert_eq!(settings.inputs[0].options, "eu\nus");
+        assert_eq!(settings.inputs[0].default_text, "eu");
+        assert!(settings.confirm.asks && settings.confirm.type_to_confirm);
+        assert_eq!(settings.availability.statuses, [IncidentStatus::Triggered]);
+        assert!(settings.availability.urgencies.is_empty());
+    }
+
+    #[test]
+    fn the_template_offers_each_input_and_each_named_secret_header() {
+        let settings = RunSettingsDraft {
+            inputs: vec![
+                row("region", InputType::String),
+                row("Bad key", InputType::String),
+            ],
+            ..RunSettingsDraft::default()
+        };
+        let headers = [
+            HeaderDraft {
+                name: "X-Api-Key".into(),
+                secret: true,
+                ..HeaderDraft::default()
+            },
+            HeaderDraft {
+                name: "X-Team".into(),
+                ..HeaderDraft::default()
+            },
+            HeaderDraft {
+                name: " ".into(),
+                secret: true,
+                ..HeaderDraft::default()
+            },
+        ];
+        let offered = offered_variables(&settings, &headers);
+        let paths: Vec<&str> = offered.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths[0], "incident.id");
+        assert_eq!(
+            paths[TEMPLATE_VARIABLES.len()..],
+            ["inputs.region", "secrets[\"X-Api-Key\"]"]
+        );
+        assert!(offered[TEMPLATE_VARIABLES.len()].meaning.contains("REGION"));
     }
 }

@@ -1,4 +1,9 @@
-//! The New/Edit action form, validated with the worker's own rules as the user types.
+//! The New/Edit action form, validated with the worker's own rules as the user types,
+//! with its editors for inputs, confirmation, availability and the body template, and a
+//! live preview of the request a run would send.
+//!
+//! Problems show as the person types (a required field left blank only after a first
+//! try to save); the preview waits until there are none.
 //!
 //! An edit carries the revision it was opened on. If someone else saved the action in the
 //! meantime the worker refuses it (409 `edit_conflict`) and answers with their version;
@@ -6,15 +11,21 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use shared::api::{Action as CustomAction, ActionHealth};
+use shared::api::{Action as CustomAction, ActionHealth, PreviewRequest};
 use shared::limits::MAX_HEADERS_PER_ACTION;
 use shared::FieldError;
 
-use super::draft::{ActionDraft, HeaderDraft};
+use super::draft::{offered_variables, ActionDraft, HeaderDraft};
+use super::inputs_editor::{focus_later, InputsEditor};
+use super::settings_editor::{AvailabilityEditor, ConfirmEditor, SettingsSignals};
+use super::template_editor::TemplateEditor;
 use crate::api;
-use crate::components::{ErrorNotice, FieldMessage};
+use crate::components::{
+    check_box, group, live_preview, small_button, ErrorNotice, FieldMessage, PreviewCall,
+    RequestPreview, TextBox, TextKind,
+};
 use crate::format::{edit_conflict_message, unreadable_form_note};
-use crate::forms::{aria_invalid, described_by, error_id, field_errors_of, FormErrors};
+use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
 /// One header row's live inputs. `key` identifies the row while rows come and go.
@@ -47,6 +58,12 @@ impl HeaderRow {
         }
     }
 }
+
+/// The hint over the header rows.
+const HEADERS_HINT: &str = "Sent with every POST, e.g. an API key. Mark a value secret to hide it after saving. A value can be a template too; a secret value is sent as typed.";
+
+/// The "Add header" button's id, where focus goes when a header is removed.
+const ADD_HEADER_ID: &str = "action-add-header";
 
 /// Creates an action (`editing` is `None`) or edits one.
 #[component]
@@ -82,8 +99,7 @@ pub fn ActionForm(
     let endpoint_url = RwSignal::new(initial.endpoint_url);
     let description = RwSignal::new(initial.description);
     let enabled = RwSignal::new(initial.enabled);
-    // Not edited here (yet): kept as loaded and sent back unchanged.
-    let run_settings = RwSignal::new(initial.run_settings);
+    let run_settings = SettingsSignals::new(initial.run_settings);
     let base = RwSignal::new(initial.base);
     let next_key = StoredValue::new(initial.headers.len());
     let headers = RwSignal::new(
@@ -103,7 +119,7 @@ pub fn ActionForm(
         description: description.get(),
         enabled: enabled.get(),
         headers: headers.get().iter().map(HeaderRow::draft).collect(),
-        run_settings: run_settings.get(),
+        run_settings: run_settings.draft(),
         base: base.get(),
     };
 
@@ -115,7 +131,7 @@ pub fn ActionForm(
         endpoint_url.try_set(fresh.endpoint_url);
         description.try_set(fresh.description);
         enabled.try_set(fresh.enabled);
-        run_settings.try_set(fresh.run_settings);
+        run_settings.load(fresh.run_settings);
         base.try_set(fresh.base);
         let first = next_key.try_get_value().unwrap_or_default();
         next_key.try_set_value(first + fresh.headers.len());
@@ -132,12 +148,44 @@ pub fn ActionForm(
     // Checked on every change once the user has tried to save, so a fixed field clears.
     let attempted = RwSignal::new(false);
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
-    let client_errors = Memo::new(move |_| {
-        if attempted.get() {
-            draft().problems(&session.endpoint_policy())
-        } else {
-            Vec::new()
+
+    // The request a run would send, asked of the worker a moment after each change while
+    // the form has no problems: a new action as a draft, an edit as a draft of the stored
+    // one (a blank secret there keeps the stored value).
+    let preview_call = Memo::new({
+        let (service_id, action_id) = (service_id.clone(), action_id.clone());
+        move |_| {
+            let draft = draft();
+            draft
+                .problems(&session.endpoint_policy())
+                .is_empty()
+                .then(|| {
+                    let body = PreviewRequest {
+                        draft: Some(draft.create_request()),
+                        ..PreviewRequest::default()
+                    };
+                    PreviewCall::new(&service_id, action_id.as_deref(), &body)
+                })
         }
+    });
+    let preview = live_preview(preview_call);
+    // A template that does not render is a problem of its field, found by the preview.
+    let template_errors = move || preview.with(|preview| preview.field_errors());
+    // Shown as the person types, so the preview's "fix the highlighted fields" has
+    // fields to point at; before a first save, a required field still blank is not a
+    // mistake yet.
+    let client_errors = Memo::new(move |_| {
+        let mut problems = draft().problems(&session.endpoint_policy());
+        if !attempted.get() {
+            let blank = |text: RwSignal<String>| text.with(|text| text.trim().is_empty());
+            problems.retain(|problem| match problem.field.as_str() {
+                "name" => !blank(name),
+                "endpoint_url" => !blank(endpoint_url),
+                _ => true,
+            });
+        }
+        problems.extend(template_errors());
+        problems
     });
     let errors = FormErrors {
         client: client_errors,
@@ -192,24 +240,48 @@ pub fn ActionForm(
         }
     };
 
-    let add_header = move |_| {
+    let add_header = move |()| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
         headers.update(|rows| rows.push(HeaderRow::new(key, HeaderDraft::default())));
     };
 
-    let name_ref = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = name_ref.get() {
-            let _ = input.focus();
-        }
-    });
+    // Into the form as it opens: its first field.
+    Effect::new(move |_| focus_later("action-name".to_owned()));
 
     let name_message = errors.signal("name");
     let url_message = errors.signal("endpoint_url");
     let description_message = errors.signal("description");
     let headers_message = errors.signal("headers");
-    let has_problems = move || !client_errors.with(Vec::is_empty);
+    // Said once a save was tried, not while typing: it is an alert.
+    let has_problems = move || attempted.get() && !client_errors.with(Vec::is_empty);
+    let variables = Signal::derive(move || {
+        let settings = run_settings.draft().unwrap_or_default();
+        let headers: Vec<HeaderDraft> = headers.get().iter().map(HeaderRow::draft).collect();
+        offered_variables(&settings, &headers)
+    });
+    let settings_editors = move || {
+        if run_settings.editable.get() {
+            view! {
+                <InputsEditor rows=run_settings.inputs next_id=run_settings.next_input errors />
+                <ConfirmEditor settings=run_settings errors />
+                <AvailabilityEditor settings=run_settings />
+                <TemplateEditor
+                    template=run_settings.body_template
+                    variables
+                    message=errors.signal("body_template")
+                />
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="notice warning">
+                    "This action's inputs, confirmation, availability and body template could not be read, so they are not shown; saving keeps them as they are."
+                </p>
+            }
+            .into_any()
+        }
+    };
 
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="action-form-heading">
@@ -220,73 +292,50 @@ pub fn ActionForm(
                 </div>
             })}
             {unreadable.map(|note| view! { <p class="notice warning">{note}</p> })}
-            <div class="field">
-                <label for="action-name">"Name"</label>
-                <input
-                    id="action-name"
-                    type="text"
-                    autocomplete="off"
-                    node_ref=name_ref
-                    bind:value=name
-                    aria-invalid=aria_invalid(name_message)
-                    aria-describedby=described_by(Some("action-name-hint".into()), error_id("action", "name"), name_message)
-                />
-                <p class="hint" id="action-name-hint">"The button label, up to 40 characters."</p>
-                <FieldMessage id=error_id("action", "name") message=name_message />
-            </div>
-            <div class="field">
-                <label for="action-endpoint-url">"Endpoint URL"</label>
-                <input
-                    id="action-endpoint-url"
-                    type="url"
-                    inputmode="url"
-                    autocomplete="off"
-                    spellcheck="false"
-                    placeholder="https://example.com/hooks/restart"
-                    bind:value=endpoint_url
-                    aria-invalid=aria_invalid(url_message)
-                    aria-describedby=described_by(Some("action-endpoint-url-hint".into()), error_id("action", "endpoint_url"), url_message)
-                />
-                <p class="hint" id="action-endpoint-url-hint">
-                    "Where Incident Actions sends the POST. Must start with https://."
-                </p>
-                <FieldMessage id=error_id("action", "endpoint_url") message=url_message />
-            </div>
-            <div class="field">
-                <label for="action-description">"Description"</label>
-                <textarea
-                    id="action-description"
-                    rows="2"
-                    bind:value=description
-                    aria-invalid=aria_invalid(description_message)
-                    aria-describedby=described_by(None, error_id("action", "description"), description_message)
-                ></textarea>
-                <FieldMessage id=error_id("action", "description") message=description_message />
-            </div>
-            <div class="field checkbox">
-                <input id="action-enabled" type="checkbox" bind:checked=enabled />
-                <label for="action-enabled">"Show this button on incidents"</label>
-            </div>
+            {TextBox::new("action-name", "Name", name)
+                .hint("The button label, up to 40 characters.")
+                .message(error_id("action", "name"), name_message)
+                .view()}
+            {TextBox::new("action-endpoint-url", "Endpoint URL", endpoint_url)
+                .kind(TextKind::Url)
+                .placeholder("https://example.com/hooks/restart")
+                .hint("Where Incident Actions sends the POST. Must start with https://.")
+                .message(error_id("action", "endpoint_url"), url_message)
+                .view()}
+            {TextBox::new("action-description", "Description", description)
+                .kind(TextKind::Lines(2))
+                .message(error_id("action", "description"), description_message)
+                .view()}
+            {check_box("action-enabled", "Show this button on incidents", enabled)}
 
-            <fieldset class="headers">
-                <legend>"Custom headers"</legend>
-                <p class="hint">
-                    "Sent with every POST, e.g. an API key. Mark a value secret to hide it after saving."
-                    {is_edit.then_some(" A secret left blank keeps its stored value while the endpoint keeps its scheme, host and port.")}
-                </p>
-                <For each=move || headers.get() key=|row| row.key let:row>
-                    <HeaderRowFields row headers errors is_edit />
-                </For>
-                <FieldMessage id=error_id("action", "headers") message=headers_message />
-                <button
-                    type="button"
-                    class="button small secondary"
-                    on:click=add_header
-                    disabled=move || { headers.with(Vec::len) >= MAX_HEADERS_PER_ACTION }
-                >
-                    "Add header"
-                </button>
-            </fieldset>
+            {group(
+                "group headers",
+                "Custom headers",
+                Some(HEADERS_HINT),
+                view! {
+                    {is_edit.then_some(view! {
+                        <p class="hint">"A secret left blank keeps its stored value while the endpoint keeps its scheme, host and port."</p>
+                    })}
+                    // Redrawn whole when a row comes or goes (the values live in each row's
+                    // signals): cheaper in the bundle than a keyed list.
+                    {move || headers.get().into_iter().map(|row| view! { <HeaderRowFields row headers errors is_edit /> }.into_any()).collect_view()}
+                    <FieldMessage id=error_id("action", "headers") message=headers_message />
+                    {small_button(
+                        "Add header",
+                        Some(ADD_HEADER_ID.to_owned()),
+                        Signal::derive(move || headers.with(Vec::len) >= MAX_HEADERS_PER_ACTION),
+                        Callback::new(add_header),
+                    )}
+                }
+                .into_any(),
+            )}
+
+            {settings_editors}
+
+            <section class="preview" aria-labelledby="action-preview-heading">
+                <h3 id="action-preview-heading">"Preview of the request"</h3>
+                <RequestPreview state=preview waiting="Fix the highlighted fields to see the request." />
+            </section>
 
             <p class="notice error" role="alert" hidden=move || !has_problems()>
                 "Some fields need attention; see the messages above."
@@ -337,48 +386,27 @@ fn HeaderRowFields(
 
     view! {
         <div class="header-row">
-            <div class="field">
-                <label for=name_id.clone()>"Header name"</label>
-                <input
-                    id=name_id
-                    type="text"
-                    autocomplete="off"
-                    spellcheck="false"
-                    placeholder="X-Api-Key"
-                    bind:value=row.name
-                    aria-invalid=aria_invalid(name_message)
-                    aria-describedby=described_by(None, name_error.clone(), name_message)
-                />
-                <FieldMessage id=name_error message=name_message />
-            </div>
-            <div class="field">
-                <label for=value_id.clone()>"Header value"</label>
-                <input
-                    id=value_id
-                    type=move || if row.secret.get() { "password" } else { "text" }
-                    autocomplete="off"
-                    spellcheck="false"
-                    placeholder=keeps_stored.then_some("Leave blank to keep the stored value")
-                    bind:value=row.value
-                    aria-invalid=aria_invalid(value_message)
-                    aria-describedby=described_by(None, value_error.clone(), value_message)
-                />
-                <FieldMessage id=value_error message=value_message />
-            </div>
-            <div class="field checkbox">
-                <input id=secret_id.clone() type="checkbox" bind:checked=row.secret />
-                <label for=secret_id>"Secret"</label>
-            </div>
-            <button
-                type="button"
-                class="button small secondary"
-                on:click=move |_| headers.update(|rows| rows.retain(|other| other.key != key))
-            >
-                "Remove"
-                <span class="visually-hidden">
-                    " header " {move || row.name.get()}
-                </span>
-            </button>
+            {TextBox::new(name_id, "Header name", row.name)
+                .code()
+                .placeholder("X-Api-Key")
+                .message(name_error, name_message)
+                .view()}
+            {TextBox::new(value_id, "Header value", row.value)
+                .code()
+                .secret(row.secret)
+                .placeholder(if keeps_stored { "Leave blank to keep the stored value" } else { "" })
+                .message(value_error, value_message)
+                .view()}
+            {check_box(secret_id, "Secret", row.secret)}
+            {small_button(
+                "Remove",
+                None,
+                Signal::stored(false),
+                Callback::new(move |()| {
+                    headers.update(|rows| rows.retain(|other| other.key != key));
+                    focus_later(ADD_HEADER_ID.to_owned());
+                }),
+            )}
         </div>
     }
 }

@@ -10,8 +10,8 @@ use shared::roles::Permission;
 use shared::FieldError;
 
 use crate::api;
-use crate::components::{ErrorNotice, FieldMessage};
-use crate::forms::{aria_invalid, error_id, field_errors_of, FormErrors};
+use crate::components::{ErrorNotice, Field};
+use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
 /// The note box and its button; `on_added` runs after a note is stored.
@@ -73,29 +73,25 @@ pub fn NoteForm(
 
     view! {
         <form class="form note-form" on:submit=submit novalidate>
-            <div class="field">
-                <label for="note-content">"Add a note"</label>
+            <Field
+                id="note-content"
+                label="Add a note"
+                hint=Signal::derive(remaining)
+                error_id=error_id("note", "content")
+                message
+                also_described_by=Signal::derive(move || denied().map(|_| "note-denied".to_owned()))
+                let:aria
+            >
                 <textarea
                     id="note-content"
                     rows="3"
                     placeholder="What you tried, what you saw, who you called"
                     bind:value=content
                     disabled=move || denied().is_some()
-                    aria-invalid=aria_invalid(message)
-                    aria-describedby=move || {
-                        let mut ids = vec!["note-count".to_owned()];
-                        if message.with(Option::is_some) {
-                            ids.push(error_id("note", "content"));
-                        }
-                        if denied().is_some() {
-                            ids.push("note-denied".to_owned());
-                        }
-                        ids.join(" ")
-                    }
+                    aria-invalid=aria.invalid
+                    aria-describedby=aria.described_by
                 ></textarea>
-                <p class="hint" id="note-count">{remaining}</p>
-                <FieldMessage id=error_id("note", "content") message />
-            </div>
+            </Field>
             <div class="form-actions">
                 <button
                     type="submit"

@@ -35,6 +35,8 @@ use super::sent_inputs::SentInputs;
 pub fn RunButton(
     /// The incident to send.
     incident_id: String,
+    /// The incident's service, for the run dialog's preview.
+    service_id: String,
     /// The action to run.
     action: ActionSummary,
     /// Called after every finished attempt, so the timeline can reload.
@@ -52,6 +54,7 @@ pub fn RunButton(
     let field_errors = RwSignal::new(Vec::<FieldError>::new());
     let button = NodeRef::<leptos::html::Button>::new();
     let action_id = action.id.clone();
+    let dialog_ids = (service_id, incident_id.clone());
     let run = Action::new_local(move |request: &RunRequest| {
         let (incident_id, action_id) = (incident_id.clone(), action_id.clone());
         let request = request.clone();
@@ -133,11 +136,14 @@ pub fn RunButton(
     });
     let dialog = {
         let (action, dialog_id) = (action.clone(), dialog_id.clone());
+        let (service_id, incident_id) = dialog_ids;
         move || {
             dialog_open.get().then(|| {
                 view! {
                     <RunDialog
                         id=dialog_id.clone()
+                        service_id=service_id.clone()
+                        incident_id=incident_id.clone()
                         action=action.clone()
                         busy=pending
                         server_errors=field_errors

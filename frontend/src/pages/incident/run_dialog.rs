@@ -1,6 +1,7 @@
 //! The small form a run opens when its action asks first: the inputs in order with their
 //! defaults filled in, the action's confirmation, and for a type-to-confirm action the box
-//! its name must be typed into before Run is enabled.
+//! its name must be typed into before Run is enabled; under them, the request that will
+//! be sent, rendered by the worker for these values and this incident.
 //!
 //! Keyboard and phone first: focus moves into the form when it opens and to the first
 //! field with a problem after a refused attempt, Escape closes it, every control has its
@@ -9,13 +10,14 @@
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::prelude::*;
-use shared::api::{ActionSummary, RunRequest};
+use shared::api::{ActionSummary, PreviewRequest, RunRequest};
 use shared::inputs::{InputDefinition, InputType};
 use shared::FieldError;
 use wasm_bindgen::JsCast;
 
-use crate::components::FieldMessage;
-use crate::forms::{aria_invalid, described_by, error_id, message_for, FormErrors};
+use crate::components::{live_preview, Field, FieldLayout, PreviewCall, RequestPreview};
+use crate::forms::{error_id, message_for, FormErrors};
+use crate::numbers::number_text;
 
 use super::run_values::{field_of, initial, name_matches, run_inputs, Typed};
 
@@ -24,6 +26,10 @@ use super::run_values::{field_of, initial, name_matches, run_inputs, Typed};
 pub fn RunDialog(
     /// The form's element id (the action button's `aria-controls`).
     id: String,
+    /// The service the action belongs to, for the preview.
+    service_id: String,
+    /// The incident the run is for, which the preview renders against.
+    incident_id: String,
     /// The action to run.
     action: ActionSummary,
     /// While a run is on its way, Run waits.
@@ -56,6 +62,19 @@ pub fn RunDialog(
             typed.with_value(|typed| typed.iter().map(|value| value.get()).collect());
         inputs.with_value(|inputs| run_inputs(inputs, &now))
     };
+
+    // Once the values are valid, the request they make, rendered by the worker.
+    let preview_call = Memo::new(move |_| {
+        values().ok().map(|inputs| {
+            let body = PreviewRequest {
+                incident_id: Some(incident_id.clone()),
+                inputs: Some(inputs),
+                draft: None,
+            };
+            PreviewCall::new(&service_id, Some(&action_id), &body)
+        })
+    });
+    let preview = live_preview(preview_call);
 
     // Checked on every change once Run has been pressed, so a fixed field clears.
     let attempted = RwSignal::new(false);
@@ -200,6 +219,10 @@ pub fn RunDialog(
             {fields}
             {confirm_view}
             {type_view}
+            <details class="request-preview-details">
+                <summary>"The request that will be sent"</summary>
+                <RequestPreview state=preview waiting="Fill in the required fields to see the request." />
+            </details>
             <div class="form-actions">
                 <button
                     type="submit"
@@ -214,12 +237,6 @@ pub fn RunDialog(
             </div>
         </form>
     }
-}
-
-/// A bound as an attribute value. Written by JSON's number formatter, which the app
-/// carries anyway, rather than `f64`'s `Display`, which would bring in a second one.
-fn number_text(value: f64) -> Option<String> {
-    serde_json::Number::from_f64(value).map(|number| number.to_string())
 }
 
 /// The element id of an input's control.
@@ -243,129 +260,114 @@ fn InputField(
     let field = field_of(&input);
     let error = error_id(&form, &field);
     let message = errors.signal_for(field);
-    let hint_id = input.help.as_ref().map(|_| format!("{id}-hint"));
-    let hint = input
-        .help
-        .clone()
-        .zip(hint_id.clone())
-        .map(|(text, hint_id)| view! { <p class="hint" id=hint_id>{text}</p> });
-    let invalid = aria_invalid(message);
-    let described = described_by(hint_id, error.clone(), message);
+    let hint = input.help.clone();
     let label = input.label.trim().to_owned();
+    let note = (!input.required).then(|| " (optional)".to_owned());
     let start = match value.get_untracked() {
         Typed::Text(text) => text,
         Typed::Checked(_) | Typed::NotANumber => String::new(),
     };
     let set_text = move |ev| value.set(Typed::Text(event_target_value(&ev)));
+    let control_id = id.clone();
 
     if input.input_type == InputType::Boolean {
         let checked = value.get_untracked() == Typed::Checked(true);
         return view! {
-            <div class="field">
-                <div class="field checkbox">
-                    <input
-                        id=id.clone()
-                        type="checkbox"
-                        checked=checked
-                        aria-invalid=invalid
-                        aria-describedby=described
-                        on:change=move |ev| value.set(Typed::Checked(event_target_checked(&ev)))
-                    />
-                    <label for=id>{label}</label>
-                </div>
-                {hint}
-                <FieldMessage id=error message />
-            </div>
+            <Field id label layout=FieldLayout::Checkbox hint=hint error_id=error message let:aria>
+                <input
+                    id=control_id
+                    type="checkbox"
+                    checked=checked
+                    aria-invalid=aria.invalid
+                    aria-describedby=aria.described_by
+                    on:change=move |ev| value.set(Typed::Checked(event_target_checked(&ev)))
+                />
+            </Field>
         }
         .into_any();
     }
 
-    let control = match input.input_type {
-        InputType::Text => view! {
-            <textarea
-                id=id.clone()
-                rows="3"
-                prop:value=start
-                aria-invalid=invalid
-                aria-describedby=described
-                on:input=set_text
-            ></textarea>
-        }
-        .into_any(),
-        InputType::Number => view! {
-            <input
-                id=id.clone()
-                type="number"
-                step="any"
-                inputmode="decimal"
-                min=input.min.and_then(number_text)
-                max=input.max.and_then(number_text)
-                value=start
-                aria-invalid=invalid
-                aria-describedby=described
-                on:input=move |ev| {
-                    // Text the browser cannot read as a number reads back as "", which
-                    // must not pass for a field left blank.
-                    let unreadable = event_target::<web_sys::HtmlInputElement>(&ev)
-                        .validity()
-                        .bad_input();
-                    value.set(if unreadable {
-                        Typed::NotANumber
-                    } else {
-                        Typed::Text(event_target_value(&ev))
-                    });
-                }
-            />
-        }
-        .into_any(),
-        InputType::Select => {
-            // Without a default the list starts on a blank choice, so nothing is picked
-            // for the clicker; with one, blank would only mean the default again.
-            let blank = input.default.is_none().then(|| {
-                let text = if input.required { "Choose…" } else { "None" };
-                view! { <option value="" selected=start.is_empty()>{text}</option> }
-            });
-            let options = input
-                .options
-                .iter()
-                .map(|option| {
-                    view! { <option value=option.clone() selected=*option == start>{option.clone()}</option> }
-                })
-                .collect_view();
-            view! {
-                <select
-                    id=id.clone()
-                    aria-invalid=invalid
-                    aria-describedby=described
-                    on:change=set_text
-                >
-                    {blank}
-                    {options}
-                </select>
-            }
-            .into_any()
-        }
-        InputType::String | InputType::Boolean => view! {
-            <input
-                id=id.clone()
-                type="text"
-                autocomplete="off"
-                value=start
-                aria-invalid=invalid
-                aria-describedby=described
-                on:input=set_text
-            />
-        }
-        .into_any(),
-    };
-    let optional = (!input.required).then(|| view! { <span class="optional">" (optional)"</span> });
     view! {
-        <div class="field">
-            <label for=id>{label} {optional}</label>
-            {control}
-            {hint}
-            <FieldMessage id=error message />
-        </div>
+        <Field id label note=note hint=hint error_id=error message let:aria>
+            {match input.input_type {
+                InputType::Text => view! {
+                    <textarea
+                        id=control_id.clone()
+                        rows="3"
+                        prop:value=start.clone()
+                        aria-invalid=aria.invalid
+                        aria-describedby=aria.described_by
+                        on:input=set_text
+                    ></textarea>
+                }
+                .into_any(),
+                InputType::Number => view! {
+                    <input
+                        id=control_id.clone()
+                        type="number"
+                        step="any"
+                        inputmode="decimal"
+                        min=input.min.and_then(number_text)
+                        max=input.max.and_then(number_text)
+                        value=start.clone()
+                        aria-invalid=aria.invalid
+                        aria-describedby=aria.described_by
+                        on:input=move |ev| {
+                            // Text the browser cannot read as a number reads back as "", which
+                            // must not pass for a field left blank.
+                            let unreadable = event_target::<web_sys::HtmlInputElement>(&ev)
+                                .validity()
+                                .bad_input();
+                            value.set(if unreadable {
+                                Typed::NotANumber
+                            } else {
+                                Typed::Text(event_target_value(&ev))
+                            });
+                        }
+                    />
+                }
+                .into_any(),
+                InputType::Select => {
+                    // Without a default the list starts on a blank choice, so nothing is picked
+                    // for the clicker; with one, blank would only mean the default again.
+                    let blank = input.default.is_none().then(|| {
+                        let text = if input.required { "Choose…" } else { "None" };
+                        view! { <option value="" selected=start.is_empty()>{text}</option> }
+                    });
+                    let options = input
+                        .options
+                        .iter()
+                        .map(|option| {
+                            view! { <option value=option.clone() selected=*option == start>{option.clone()}</option> }
+                        })
+                        .collect_view();
+                    view! {
+                        <select
+                            id=control_id.clone()
+                            aria-invalid=aria.invalid
+                            aria-describedby=aria.described_by
+                            on:change=set_text
+                        >
+                            {blank}
+                            {options}
+                        </select>
+                    }
+                    .into_any()
+                }
+                InputType::String | InputType::Boolean => view! {
+                    <input
+                        id=control_id.clone()
+                        type="text"
+                        autocomplete="off"
+                        value=start.clone()
+                        aria-invalid=aria.invalid
+                        aria-describedby=aria.described_by
+                        on:input=set_text
+                    />
+                }
+                .into_any(),
+            }}
+        </Field>
     }
     .into_any()
 }

@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 use shared::inputs::{validate_values, InputDefinition, InputType};
 use shared::FieldError;
 
+use crate::numbers::parse_number;
+
 /// What one control of the dialog holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Typed {
@@ -65,32 +67,6 @@ pub fn value_of(input: &InputDefinition, typed: &Typed) -> Result<Option<Value>,
 
 fn non_blank(text: &str) -> Option<Value> {
     (!text.is_empty()).then(|| Value::String(text.to_owned()))
-}
-
-/// A number as a number box gives it (`12`, `-0.5`, `.5`, `007`, `1e3`), as JSON: an
-/// integer stays an integer. `None` for anything else.
-///
-/// The text goes through JSON's own number grammar (the parser the app already carries)
-/// after the two forms HTML allows and JSON does not are rewritten: a leading `.` and
-/// leading zeros.
-pub fn parse_number(text: &str) -> Option<Value> {
-    let (sign, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text),
-    };
-    let digits_end = unsigned
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(unsigned.len());
-    let (whole, rest) = unsigned.split_at(digits_end);
-    let whole = whole.trim_start_matches('0');
-    let whole = if whole.is_empty() { "0" } else { whole };
-    if digits_end == 0 && !rest.starts_with('.') {
-        return None;
-    }
-    match serde_json::from_str::<Value>(&format!("{sign}{whole}{rest}")) {
-        Ok(number @ Value::Number(_)) => Some(number),
-        _ => None,
-    }
 }
 
 /// The `inputs` of the request: each control's value, checked with the worker's own rules
@@ -163,23 +139,6 @@ mod tests {
         dry_run.default = Some(json!(true));
         assert_eq!(initial(&dry_run), Typed::Checked(true));
         assert_eq!(initial(&input("reason", InputType::Text)), text(""));
-    }
-
-    #[test]
-    fn numbers_are_parsed_and_integers_stay_integers() {
-        assert_eq!(parse_number("12"), Some(json!(12)));
-        assert_eq!(parse_number("-3"), Some(json!(-3)));
-        assert_eq!(parse_number("2.5"), Some(json!(2.5)));
-        assert_eq!(parse_number(".5"), Some(json!(0.5)));
-        assert_eq!(parse_number("-.5"), Some(json!(-0.5)));
-        assert_eq!(parse_number("007"), Some(json!(7)));
-        assert_eq!(parse_number("0"), Some(json!(0)));
-        assert_eq!(parse_number("1e3"), Some(json!(1000.0)));
-        for bad in [
-            "", "-", "abc", "1,5", "+1", "1.", "0x10", "1 2", "true", "\"1\"", ".",
-        ] {
-            assert_eq!(parse_number(bad), None, "{bad}");
-        }
     }
 
     #[test]
