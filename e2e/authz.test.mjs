@@ -78,7 +78,7 @@ const MISSING = { service: 'svc_missing', action: 'act_missing', incident: 'inc_
  */
 function probe(method, template) {
   const changing = method !== 'GET';
-  const harmlessBody = { PATCH: { name: '' }, POST: {} }[method];
+  const harmlessBody = { PATCH: { name: '' }, POST: {}, PUT: {} }[method];
   // PATCH of services and actions: the real thing with an invalid name (422).
   const useReal = !changing || (method === 'PATCH' && /\{(service|action)\}$/.test(template));
   const fill = useReal ? ids : MISSING;
@@ -87,7 +87,25 @@ function probe(method, template) {
   if (template === '/api/users/{user}/tokens' && method === 'POST') body = { label: 'never made' };
   if (template === '/api/users/{user}' && method === 'PATCH') body = {};
   if (template === '/api/session' && method === 'DELETE') body = undefined;
-  return { urlPath, body, expectOk: method === 'GET' ? [200] : [200, 204, 404, 422] };
+  // The PagerDuty surface answers invalid input with PagerDuty's 400, not 422.
+  const refused = template.startsWith('/pagerduty') ? [400, 404] : [404, 422];
+  return { urlPath, body, expectOk: method === 'GET' ? [200] : [200, 204, ...refused] };
+}
+
+/**
+ * A refusal in the shape of the surface it came from: `/api`'s `{"error": {"code"}}`, or
+ * PagerDuty's `{"error": {"message", "code": <number>, "errors"}}` under `/pagerduty`.
+ * Returns the message that explains it.
+ */
+function assertRefused(res, status, urlPath, what) {
+  if (!urlPath.startsWith('/pagerduty')) {
+    return assertApiError(res, status, { 401: 'unauthorized', 403: 'forbidden' }[status], what).message;
+  }
+  const context = `${what} → ${res.status} ${res.text.slice(0, 500)}`;
+  assert.equal(res.status, status, context);
+  assert.equal(res.json?.error?.code, { 401: 2006, 403: 2010 }[status], context);
+  assert.ok(Array.isArray(res.json.error.errors) && res.json.error.errors.length > 0, context);
+  return res.json.error.errors.join(' ');
 }
 
 const guarded = TABLE.routes.filter((r) => r.needs !== 'open');
@@ -109,19 +127,22 @@ describe('the authorization matrix', () => {
         if (rank(effective) >= rank(minimum)) {
           assert.ok(expectOk.includes(res.status), `${what} (${needs}) expected ${expectOk}, got ${res.status} ${res.text.slice(0, 300)}`);
         } else {
-          const error = assertApiError(res, 403, 'forbidden', what);
-          assert.match(error.message, new RegExp(`\\(${role}\\)`), what);
-          assert.match(error.message, new RegExp(minimum), `${what}: names the role needed`);
+          const message = assertRefused(res, 403, urlPath, what);
+          assert.match(message, new RegExp(`\\(${role}\\)`), what);
+          assert.match(message, new RegExp(minimum), `${what}: names the role needed`);
         }
       }
     });
   }
 
-  test('the two open routes need no credentials', async () => {
+  test('the open routes need no credentials', async () => {
     const anonymous = (method, urlPath, body) => worker.api(method, urlPath, body, { authorization: null });
     const enqueue = await anonymous('POST', '/v2/enqueue', { routing_key: 'x'.repeat(32), event_action: 'trigger' });
     assert.notEqual(enqueue.status, 401, enqueue.text);
     assert.notEqual(enqueue.status, 403, enqueue.text);
+    const change = await anonymous('POST', '/v2/change/enqueue', { routing_key: 'x'.repeat(32), payload: { summary: 'x' } });
+    assert.equal(change.status, 400, change.text);
+    assert.match(change.json.errors[0], /does not match any service/);
     const signIn = await anonymous('POST', '/api/session', { token: members.stakeholder.token });
     assert.equal(signIn.status, 200, signIn.text);
   });
@@ -145,7 +166,7 @@ describe('the authorization matrix', () => {
     for (const [who, call] of Object.entries(callers)) {
       for (const { method, path: template } of guarded) {
         const { urlPath, body } = probe(method, template);
-        assertApiError(await call(method, urlPath, body), 401, 'unauthorized', `${who}: ${method} ${urlPath}`);
+        assertRefused(await call(method, urlPath, body), 401, urlPath, `${who}: ${method} ${urlPath}`);
       }
     }
     // The expired user's token itself still works: only the session ended.

@@ -12,6 +12,7 @@ pub mod events;
 pub mod incident;
 pub mod inputs;
 pub mod limits;
+pub mod pagerduty;
 #[cfg(test)]
 mod readme;
 pub mod roles;

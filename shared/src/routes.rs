@@ -186,6 +186,28 @@ routes! {
     /// The audit log.
     ListAudit = Get "/api/audit" => need(P::ReadAudit);
 
+    /// PagerDuty REST API: incidents, filtered, sorted and paged.
+    PdListIncidents = Get "/pagerduty/incidents" => need(P::ReadIncidents);
+    /// PagerDuty REST API: open an incident (Port's "create").
+    PdCreateIncident = Post "/pagerduty/incidents" => need(P::CreateIncidents);
+    /// PagerDuty REST API: acknowledge or resolve several incidents.
+    PdUpdateIncidents = Put "/pagerduty/incidents" => need(P::RunActions);
+    /// PagerDuty REST API: one incident.
+    PdGetIncident = Get "/pagerduty/incidents/{incident}" => need(P::ReadIncidents);
+    /// PagerDuty REST API: change an incident's status, title or urgency.
+    PdUpdateIncident = Put "/pagerduty/incidents/{incident}" => need(P::RunActions);
+    /// PagerDuty REST API: an incident's notes.
+    PdListNotes = Get "/pagerduty/incidents/{incident}/notes" => need(P::ReadIncidents);
+    /// PagerDuty REST API: add a note.
+    PdCreateNote = Post "/pagerduty/incidents/{incident}/notes" => need(P::RunActions);
+    /// PagerDuty REST API: an incident's log entries.
+    PdListLogEntries = Get "/pagerduty/incidents/{incident}/log_entries"
+        => need(P::ReadIncidents);
+    /// PagerDuty REST API: services.
+    PdListServices = Get "/pagerduty/services" => need(P::ReadServices);
+    /// PagerDuty REST API: one service.
+    PdGetService = Get "/pagerduty/services/{service}" => need(P::ReadServices);
+
     /// Users, by name.
     ListUsers = Get "/api/users" => need(P::ManageUsers);
     /// Create a user.
@@ -205,6 +227,12 @@ routes! {
 }
 
 impl Route {
+    /// Whether it is part of the PagerDuty REST API surface (`/pagerduty`), which answers
+    /// errors in PagerDuty's shape and takes no cookies.
+    pub fn is_pagerduty(self) -> bool {
+        is_pagerduty_path(self.path())
+    }
+
     /// The URL path with `ids` in place of the placeholders, in order. Ids are ours
     /// (`svc_…`, `inc_…`), which need no escaping.
     pub fn url(self, ids: &[&str]) -> String {
@@ -221,6 +249,12 @@ impl Route {
             .collect::<Vec<_>>()
             .join("/")
     }
+}
+
+/// Whether `path` is under the PagerDuty REST API surface.
+pub fn is_pagerduty_path(path: &str) -> bool {
+    path == crate::pagerduty::BASE_PATH
+        || path.starts_with(&format!("{}/", crate::pagerduty::BASE_PATH))
 }
 
 fn is_placeholder(segment: &str) -> bool {

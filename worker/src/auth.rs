@@ -183,6 +183,21 @@ impl Credential {
         })
     }
 
+    /// Reads the credential of a `/pagerduty` request: only `Authorization`, as
+    /// PagerDuty's `Token token=<key>` or `Bearer <key>`. No cookie or Access JWT is
+    /// read, so nothing a browser sends by itself counts and no cross-site rule applies.
+    pub fn from_pagerduty_request(req: &Request, app: &App) -> ApiResult<Self> {
+        let authorization = header(req, "Authorization").ok_or(ApiError::Unauthorized)?;
+        let token = shared::pagerduty::token_of(&authorization).ok_or(ApiError::Unauthorized)?;
+        Ok(if token_matches(app, token) {
+            Self::AdminToken
+        } else {
+            Self::ApiToken {
+                hash: hash_token(token),
+            }
+        })
+    }
+
     /// Whether a credential the browser sends by itself is used: the session cookie, or
     /// an Access JWT. Access adds its header to every request that carries its
     /// `CF_Authorization` cookie, whichever site caused the request, so it is as open to

@@ -4,6 +4,7 @@
 use shared::action::ActionError;
 use shared::api::{Action, DuplicateIncidentBody, EditConflictBody, ErrorBody, ErrorDetail};
 use shared::limits::CONFIG_PROPAGATION_RETRY_AFTER_SECS;
+use shared::pagerduty::PdErrorKind;
 use shared::FieldError;
 use worker::{console_error, Response};
 
@@ -231,6 +232,61 @@ impl ApiError {
             )?,
             _ => json_response(&body, status)?,
         };
+        if let Some(secs) = retry_after {
+            response.headers().set("Retry-After", &secs.to_string())?;
+        }
+        Ok(response)
+    }
+}
+
+impl ApiError {
+    /// The answer on the PagerDuty REST API surface: PagerDuty's status codes and error
+    /// body, `{"error": {"message", "code", "errors"}}`, with this error's own message
+    /// (and every field's) in `errors`.
+    pub fn into_pagerduty_response(self) -> worker::Result<Response> {
+        if let Self::Internal(detail) = &self {
+            console_error!("internal error: {detail}");
+        }
+        let (_, body) = self.body();
+        let mut errors: Vec<String> = body
+            .error
+            .fields
+            .iter()
+            .map(|field| format!("{}: {}", field.field, field.message))
+            .collect();
+        if errors.is_empty() {
+            errors.push(body.error.message);
+        }
+        let kind = match &self {
+            Self::Unauthorized => PdErrorKind::Unauthorized,
+            Self::CrossSiteRequest | Self::Forbidden(_) => PdErrorKind::AccessDenied,
+            Self::NotFound(_) => PdErrorKind::NotFound,
+            Self::MethodNotAllowed => PdErrorKind::MethodNotAllowed,
+            Self::RateLimited { .. } => PdErrorKind::Throttled,
+            Self::DuplicateIncident(_) => {
+                errors = vec![
+                    "Open incident with matching dedup key already exists on this service"
+                        .to_owned(),
+                ];
+                PdErrorKind::InvalidInput
+            }
+            Self::InvalidJson(_)
+            | Self::UnsupportedMediaType
+            | Self::PayloadTooLarge(_)
+            | Self::Validation(_)
+            | Self::EndpointNotAllowed(_)
+            | Self::BadRequest(..)
+            | Self::Conflict(..)
+            | Self::EditConflict(_)
+            | Self::SecretsMustBeReentered(_)
+            | Self::InvalidInputs(_)
+            | Self::InvalidTemplate(_)
+            | Self::ConfirmationRequired(_) => PdErrorKind::InvalidInput,
+            Self::ConfigPropagating | Self::Internal(_) => PdErrorKind::Internal,
+        };
+        let retry_after = self.retry_after_secs();
+        let (status, body) = kind.body(errors);
+        let response = json_response(&body, status)?;
         if let Some(secs) = retry_after {
             response.headers().set("Retry-After", &secs.to_string())?;
         }

@@ -2,8 +2,8 @@
 //! table (`shared::routes`), its caller established, and handed to its handler.
 //!
 //! Static assets (the SPA) are served by the platform before this code runs; only
-//! `/api/*` and `/v2/*` reach it (`run_worker_first` in wrangler.toml). Every answer
-//! leaves through `fetch`, which adds the security headers (`browser.rs`).
+//! `/api/*`, `/v2/*` and `/pagerduty/*` reach it (`run_worker_first` in wrangler.toml).
+//! Every answer leaves through `fetch`, which adds the security headers (`browser.rs`).
 
 mod access;
 mod app;
@@ -24,13 +24,18 @@ mod template;
 
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
-use shared::routes::{resolve, HttpMethod, PathIds, Requirement, Resolved, Route};
+use shared::routes::{
+    is_pagerduty_path, resolve, HttpMethod, PathIds, Requirement, Resolved, Route,
+};
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::app::App;
-use crate::auth::{authenticate, Authenticated, Credential};
+use crate::auth::{authenticate, Authenticated, Credential, Principal};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::{actions, audit, events, incidents, preview, runs, services, session, users};
+use crate::http::header;
+use crate::routes::{
+    actions, audit, events, incidents, pagerduty, preview, runs, services, session, users,
+};
 
 #[event(start)]
 fn start() {
@@ -53,7 +58,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Resolved::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
         Resolved::NotFound => Err(ApiError::NotFound("Route")),
     };
-    let response = result.or_else(ApiError::into_response)?;
+    let response = if is_pagerduty_path(&path) {
+        result.or_else(ApiError::into_pagerduty_response)?
+    } else {
+        result.or_else(ApiError::into_response)?
+    };
     browser::add_security_headers(response.headers())?;
     Ok(response)
 }
@@ -91,11 +100,38 @@ impl Gate<'_> {
         let credential = Credential::from_request(self.req, self.app).await?;
         let caller = authenticate(credential, self.app).await?;
         caller.guard_cross_site(self.req)?;
-        match self.route.requirement() {
-            Requirement::Permission(permission) => caller.principal.require(permission)?,
-            Requirement::Open | Requirement::SignedIn => {}
-        }
+        self.require(&caller.principal)?;
         Ok(caller)
+    }
+
+    /// A caller of the PagerDuty REST API: `Authorization` only (no cookies, so no
+    /// cross-site rules). With the `ADMIN_TOKEN`, `From` names the user acting and must be
+    /// a known user's e-mail (400 otherwise); with a user's token it is ignored, as
+    /// PagerDuty ignores it for user-level keys.
+    async fn pagerduty_caller(&self) -> ApiResult<Principal> {
+        let credential = Credential::from_pagerduty_request(self.req, self.app)?;
+        let admin_token = matches!(credential, Credential::AdminToken);
+        let mut caller = authenticate(credential, self.app).await?.principal;
+        if let (true, Some(from)) = (admin_token, header(self.req, "From")) {
+            let user = store::users::find_by_email(&self.app.db()?, from.trim())
+                .await?
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "requester_not_found",
+                        format!("From: {} is not a known user's e-mail", from.trim()),
+                    )
+                })?;
+            caller = Principal::from_user(user)?;
+        }
+        self.require(&caller)?;
+        Ok(caller)
+    }
+
+    fn require(&self, caller: &Principal) -> ApiResult<()> {
+        match self.route.requirement() {
+            Requirement::Permission(permission) => caller.require(permission),
+            Requirement::Open | Requirement::SignedIn => Ok(()),
+        }
     }
 
     /// For the hot paths, which look the credential up in their own first batch (so that
@@ -228,6 +264,47 @@ async fn dispatch(
         R::ListAudit => {
             gate.caller().await?;
             audit::list_audit(app).await
+        }
+
+        R::PdListIncidents => {
+            gate.pagerduty_caller().await?;
+            pagerduty::list_incidents(&req, app).await
+        }
+        R::PdCreateIncident => {
+            let who = gate.pagerduty_caller().await?;
+            pagerduty::create_incident(req, app, &who).await
+        }
+        R::PdUpdateIncidents => {
+            let who = gate.pagerduty_caller().await?;
+            pagerduty::update_incidents(req, app, &who).await
+        }
+        R::PdGetIncident => {
+            gate.pagerduty_caller().await?;
+            pagerduty::get_incident(&req, app, first).await
+        }
+        R::PdUpdateIncident => {
+            let who = gate.pagerduty_caller().await?;
+            pagerduty::update_incident(req, app, &who, first).await
+        }
+        R::PdListNotes => {
+            gate.pagerduty_caller().await?;
+            pagerduty::list_notes(app, first).await
+        }
+        R::PdCreateNote => {
+            let who = gate.pagerduty_caller().await?;
+            pagerduty::create_note(req, app, &who, first).await
+        }
+        R::PdListLogEntries => {
+            gate.pagerduty_caller().await?;
+            pagerduty::list_log_entries(app, first).await
+        }
+        R::PdListServices => {
+            gate.pagerduty_caller().await?;
+            pagerduty::list_services(&req, app).await
+        }
+        R::PdGetService => {
+            gate.pagerduty_caller().await?;
+            pagerduty::get_service(&req, app, first).await
         }
 
         R::ListUsers => {

@@ -154,6 +154,123 @@ impl WithActionRow {
     }
 }
 
+/// The filters and order of PagerDuty's `GET /incidents`; an empty list filters nothing.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// `statuses[]`.
+    pub statuses: Vec<IncidentStatus>,
+    /// `service_ids[]`.
+    pub service_ids: Vec<String>,
+    /// `urgencies[]`.
+    pub urgencies: Vec<Urgency>,
+    /// `incident_key`.
+    pub incident_key: Option<String>,
+    /// `sort_by=created_at:asc`.
+    pub oldest_first: bool,
+}
+
+impl IncidentFilter {
+    /// The filter as four parameters: JSON arrays (or NULL) and the key.
+    fn args(&self) -> [Option<String>; 4] {
+        fn list<T: AsRef<str>>(items: &[T]) -> Option<String> {
+            (!items.is_empty()).then(|| {
+                serde_json::Value::from(items.iter().map(AsRef::as_ref).collect::<Vec<_>>())
+                    .to_string()
+            })
+        }
+        let statuses: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
+        let urgencies: Vec<&str> = self.urgencies.iter().map(|u| u.as_str()).collect();
+        [
+            list(&statuses),
+            list(&self.service_ids),
+            list(&urgencies),
+            self.incident_key.clone(),
+        ]
+    }
+}
+
+const FILTERED: &str = "WHERE (?1 IS NULL OR i.status IN (SELECT value FROM json_each(?1))) \
+     AND (?2 IS NULL OR i.service_id IN (SELECT value FROM json_each(?2))) \
+     AND (?3 IS NULL OR i.urgency IN (SELECT value FROM json_each(?3))) \
+     AND (?4 IS NULL OR i.dedup_key = ?4)";
+
+/// One page of incidents matching `filter`: at most `limit` from `offset`.
+pub async fn page(
+    db: &Db,
+    filter: &IncidentFilter,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<Vec<IncidentRow>> {
+    let order = if filter.oldest_first { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} {FILTERED} \
+         ORDER BY i.created_at {order}, i.number {order} LIMIT ?5 OFFSET ?6"
+    );
+    let [statuses, services, urgencies, key] = filter.args();
+    Ok(statement(
+        db,
+        &sql,
+        &[
+            (&statuses).into(),
+            (&services).into(),
+            (&urgencies).into(),
+            (&key).into(),
+            limit.into(),
+            offset.into(),
+        ],
+    )?
+    .all()
+    .await?
+    .results()?)
+}
+
+/// How many incidents match `filter`.
+pub async fn count(db: &Db, filter: &IncidentFilter) -> ApiResult<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        total: i64,
+    }
+    let [statuses, services, urgencies, key] = filter.args();
+    let counted: Option<Count> = statement(
+        db,
+        &format!("SELECT COUNT(*) AS total FROM incidents i {FILTERED}"),
+        &[
+            (&statuses).into(),
+            (&services).into(),
+            (&urgencies).into(),
+            (&key).into(),
+        ],
+    )?
+    .first(None)
+    .await?;
+    Ok(counted.map_or(0, |count| count.total))
+}
+
+/// Changes an incident's title and/or urgency (PagerDuty's `PUT /incidents/{id}`).
+/// Returns whether the incident exists.
+pub async fn update_title_urgency(
+    db: &Db,
+    id: &str,
+    title: Option<&str>,
+    urgency: Option<Urgency>,
+    now_ms: i64,
+) -> ApiResult<bool> {
+    let updated = statement(
+        db,
+        "UPDATE incidents SET title = COALESCE(?2, title), urgency = COALESCE(?3, urgency), \
+             updated_at = ?4 WHERE id = ?1",
+        &[
+            id.into(),
+            title.into(),
+            urgency.map(Urgency::as_str).into(),
+            now_ms.into(),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(changes(&updated) > 0)
+}
+
 /// The newest incident of a service, if it has any.
 pub async fn latest_of_service(db: &Db, service_id: &str) -> ApiResult<Option<IncidentRow>> {
     let sql = format!(

@@ -1,0 +1,390 @@
+//! `/pagerduty/*`: PagerDuty's REST API v2 over this product's incidents and services, so
+//! a PagerDuty client or a Port self-service action needs only its base URL changed.
+//!
+//! The shapes and conversions are `shared::pagerduty`; the checks are the `/api` ones
+//! (`validate_new_incident`, `validate_note`, the same transitions), so both surfaces
+//! behave alike. Roles come from the same route table; `lib.rs` establishes the caller.
+
+use shared::incident::{validate_new_incident, validate_note, IncidentStatus, Urgency};
+use shared::limits::MAX_INCIDENT_TITLE_CHARS;
+use shared::pagerduty::{
+    self, BulkUpdate, CreateIncidentWrapper, CreateNote, IncidentPage, IncidentWrapper,
+    IncidentsWrapper, LogEntriesWrapper, NoteWrapper, NotesWrapper, ServicePage, ServiceWrapper,
+    UpdateIncidentWrapper, Urls,
+};
+use shared::validation::required_text;
+use shared::FieldError;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_response, read_json};
+use crate::store::incidents::{self, ByHand, IncidentFilter, Target};
+use crate::store::services;
+
+/// Incidents a page holds by default, and at most.
+const DEFAULT_PAGE: i64 = 25;
+const MAX_PAGE: i64 = 100;
+
+/// The origin the object URLs are built on: the one the request came to.
+fn origin(req: &Request) -> ApiResult<String> {
+    let url = req.url()?;
+    Ok(url.origin().ascii_serialization())
+}
+
+/// `GET /pagerduty/incidents`: `statuses[]`, `service_ids[]`, `urgencies[]`,
+/// `incident_key`, `limit` (≤ 100), `offset`, `total`, `sort_by=created_at:desc|asc`.
+pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
+    let query = PageQuery::parse(&req.url()?)?;
+    let db = app.db()?;
+    // One more than asked says whether there is a next page.
+    let mut rows = incidents::page(&db, &query.filter, query.limit + 1, query.offset).await?;
+    let more = rows.len() as i64 > query.limit;
+    rows.truncate(usize::try_from(query.limit).unwrap_or_default());
+    let total = if query.total {
+        Some(incidents::count(&db, &query.filter).await?)
+    } else {
+        None
+    };
+    let origin = origin(req)?;
+    let urls = Urls { origin: &origin };
+    let incidents = rows
+        .into_iter()
+        .map(|row| row.into_wire().map(|incident| urls.incident(&incident)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(json_response(
+        &IncidentPage {
+            incidents,
+            limit: query.limit,
+            offset: query.offset,
+            total,
+            more,
+        },
+        200,
+    )?)
+}
+
+/// The query of `GET /pagerduty/incidents`.
+#[derive(Debug, Default)]
+struct PageQuery {
+    filter: IncidentFilter,
+    limit: i64,
+    offset: i64,
+    total: bool,
+}
+
+impl PageQuery {
+    fn parse(url: &url::Url) -> ApiResult<Self> {
+        let invalid = |message: String| ApiError::BadRequest("invalid_query", message);
+        let mut query = Self {
+            limit: DEFAULT_PAGE,
+            ..Self::default()
+        };
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "statuses[]" | "statuses" => query.filter.statuses.push(
+                    IncidentStatus::parse(&value)
+                        .ok_or_else(|| invalid(format!("statuses[] has no value {value}")))?,
+                ),
+                "service_ids[]" | "service_ids" => {
+                    query.filter.service_ids.push(value.into_owned());
+                }
+                "urgencies[]" | "urgencies" => query.filter.urgencies.push(
+                    Urgency::parse(&value)
+                        .ok_or_else(|| invalid(format!("urgencies[] has no value {value}")))?,
+                ),
+                "incident_key" => query.filter.incident_key = Some(value.into_owned()),
+                "limit" => {
+                    query.limit = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|limit| (1..=MAX_PAGE).contains(limit))
+                        .ok_or_else(|| invalid(format!("limit must be 1 to {MAX_PAGE}")))?;
+                }
+                "offset" => {
+                    query.offset = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|offset| *offset >= 0)
+                        .ok_or_else(|| invalid("offset must be 0 or more".to_owned()))?;
+                }
+                "total" => query.total = value == "true",
+                "sort_by" => {
+                    query.filter.oldest_first = match value.as_ref() {
+                        "created_at:asc" => true,
+                        "created_at:desc" | "created_at" => false,
+                        other => {
+                            return Err(invalid(format!(
+                                "sort_by {other} is not served; use created_at:desc or \
+                                 created_at:asc"
+                            )))
+                        }
+                    };
+                }
+                // Other PagerDuty parameters (date ranges, time zones, includes) are
+                // accepted and ignored, as the README's table says.
+                _ => {}
+            }
+        }
+        Ok(query)
+    }
+}
+
+/// `POST /pagerduty/incidents`, Port's "create": 201 `{"incident"}`.
+pub async fn create_incident(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+) -> ApiResult<Response> {
+    let body: CreateIncidentWrapper = read_json(&mut req).await?;
+    let valid = validate_new_incident(&body.into_request()).map_err(ApiError::Validation)?;
+    let row = match incidents::create_by_hand(&app.db()?, &valid, &caller.name, app.now_ms).await? {
+        ByHand::Created(row) => row,
+        ByHand::Duplicate(incident_id) => return Err(ApiError::DuplicateIncident(incident_id)),
+        ByHand::NoSuchService => return Err(ApiError::NotFound("Service")),
+    };
+    let origin = origin(&req)?;
+    let incident = Urls { origin: &origin }.incident(&row.into_wire()?);
+    Ok(json_response(&IncidentWrapper { incident }, 201)?)
+}
+
+/// `GET /pagerduty/incidents/{id}`.
+pub async fn get_incident(req: &Request, app: &App, id: &str) -> ApiResult<Response> {
+    let origin = origin(req)?;
+    let incident = current(app, &origin, id).await?;
+    Ok(json_response(&IncidentWrapper { incident }, 200)?)
+}
+
+async fn current(app: &App, origin: &str, id: &str) -> ApiResult<pagerduty::PdIncident> {
+    let row = incidents::get(&app.db()?, id)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    Ok(Urls { origin }.incident(&row.into_wire()?))
+}
+
+/// `PUT /pagerduty/incidents/{id}`: `status` (acknowledged, resolved), `title`,
+/// `urgency`; a `resolution` becomes a note.
+pub async fn update_incident(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let body: UpdateIncidentWrapper = read_json(&mut req).await?;
+    let change = body.incident;
+    let title = change
+        .title
+        .as_deref()
+        .map(|title| required_text(title, "Title", MAX_INCIDENT_TITLE_CHARS))
+        .transpose()
+        .map_err(|error| ApiError::Validation(vec![FieldError::new("incident.title", &error)]))?;
+    let resolution = change
+        .resolution
+        .as_deref()
+        .map(validate_note)
+        .transpose()
+        .map_err(ApiError::Validation)?;
+    let db = app.db()?;
+    if !incidents::update_title_urgency(&db, id, title.as_deref(), change.urgency, app.now_ms)
+        .await?
+    {
+        return Err(ApiError::NotFound("Incident"));
+    }
+    if let Some(status) = change.status {
+        transition(app, caller, id, status).await?;
+    }
+    if let Some(resolution) = resolution {
+        incidents::add_note(&db, id, &caller.name, &resolution, app.now_ms).await?;
+    }
+    let origin = origin(&req)?;
+    let incident = current(app, &origin, id).await?;
+    Ok(json_response(&IncidentWrapper { incident }, 200)?)
+}
+
+/// Acknowledges or resolves, as `/api` does; `triggered` cannot be asked for.
+async fn transition(
+    app: &App,
+    caller: &Principal,
+    id: &str,
+    status: IncidentStatus,
+) -> ApiResult<()> {
+    match status {
+        IncidentStatus::Acknowledged | IncidentStatus::Resolved => {
+            let done = incidents::apply_transition(
+                &app.db()?,
+                Target::Id(id),
+                status,
+                &caller.name,
+                app.now_ms,
+            )
+            .await?;
+            if done.target_known {
+                Ok(())
+            } else {
+                Err(ApiError::NotFound("Incident"))
+            }
+        }
+        IncidentStatus::Triggered => Err(ApiError::BadRequest(
+            "invalid_transition",
+            "An incident cannot be set back to triggered; open a new one".to_owned(),
+        )),
+    }
+}
+
+/// `PUT /pagerduty/incidents`: `{"incidents": [{"id", "type", "status"}]}`.
+pub async fn update_incidents(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+) -> ApiResult<Response> {
+    let body: BulkUpdate = read_json(&mut req).await?;
+    if body.incidents.is_empty() || body.incidents.len() > MAX_PAGE as usize {
+        return Err(ApiError::BadRequest(
+            "invalid_input",
+            format!("Send 1 to {MAX_PAGE} incidents"),
+        ));
+    }
+    let origin = origin(&req)?;
+    let mut updated = Vec::with_capacity(body.incidents.len());
+    for item in &body.incidents {
+        if let Some(status) = item.status {
+            transition(app, caller, &item.id, status).await?;
+        }
+        updated.push(current(app, &origin, &item.id).await?);
+    }
+    Ok(json_response(
+        &IncidentsWrapper { incidents: updated },
+        200,
+    )?)
+}
+
+/// `GET /pagerduty/incidents/{id}/notes`, oldest first.
+pub async fn list_notes(app: &App, id: &str) -> ApiResult<Response> {
+    let entries = timeline(app, id).await?;
+    let notes = entries.iter().filter_map(pagerduty::note).collect();
+    Ok(json_response(&NotesWrapper { notes }, 200)?)
+}
+
+/// `POST /pagerduty/incidents/{id}/notes`: 201 `{"note"}`.
+pub async fn create_note(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let body: CreateNote = read_json(&mut req).await?;
+    let content = validate_note(&body.note.content).map_err(|errors| {
+        ApiError::Validation(
+            errors
+                .into_iter()
+                .map(|error| FieldError {
+                    field: "note.content".to_owned(),
+                    message: error.message,
+                })
+                .collect(),
+        )
+    })?;
+    let entry = incidents::add_note(&app.db()?, id, &caller.name, &content, app.now_ms)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    let note = pagerduty::note(&entry)
+        .ok_or_else(|| ApiError::Internal("a note entry is not a note".to_owned()))?;
+    Ok(json_response(&NoteWrapper { note }, 201)?)
+}
+
+/// `GET /pagerduty/incidents/{id}/log_entries`, newest first.
+pub async fn list_log_entries(app: &App, id: &str) -> ApiResult<Response> {
+    let entries = timeline(app, id).await?;
+    let log_entries: Vec<_> = entries.iter().rev().map(pagerduty::log_entry).collect();
+    let count = log_entries.len() as i64;
+    Ok(json_response(
+        &LogEntriesWrapper {
+            log_entries,
+            limit: count,
+            offset: 0,
+            more: false,
+        },
+        200,
+    )?)
+}
+
+/// An incident's timeline, oldest first; 404 when there is no such incident.
+async fn timeline(app: &App, id: &str) -> ApiResult<Vec<shared::api::LogEntry>> {
+    let db = app.db()?;
+    incidents::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    incidents::log_entries(&db, id).await
+}
+
+/// `GET /pagerduty/services`.
+pub async fn list_services(req: &Request, app: &App) -> ApiResult<Response> {
+    let origin = origin(req)?;
+    let urls = Urls { origin: &origin };
+    let services: Vec<_> = services::list(&app.db()?)
+        .await?
+        .into_iter()
+        .map(|row| urls.service(&row.into_wire()))
+        .collect();
+    let count = services.len() as i64;
+    Ok(json_response(
+        &ServicePage {
+            services,
+            limit: count,
+            offset: 0,
+            total: Some(count),
+            more: false,
+        },
+        200,
+    )?)
+}
+
+/// `GET /pagerduty/services/{id}`.
+pub async fn get_service(req: &Request, app: &App, id: &str) -> ApiResult<Response> {
+    let row = services::get(&app.db()?, id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    let origin = origin(req)?;
+    let service = Urls { origin: &origin }.service(&row.into_wire());
+    Ok(json_response(&ServiceWrapper { service }, 200)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str) -> ApiResult<PageQuery> {
+        PageQuery::parse(
+            &url::Url::parse(&format!("https://a/pagerduty/incidents?{query}")).unwrap(),
+        )
+    }
+
+    #[test]
+    fn filters_repeat_and_pagination_has_defaults() {
+        let query =
+            parse("statuses[]=triggered&statuses[]=acknowledged&service_ids[]=svc_1&urgencies[]=high&incident_key=k&sort_by=created_at:asc&total=true")
+                .unwrap();
+        assert_eq!(
+            query.filter.statuses,
+            [IncidentStatus::Triggered, IncidentStatus::Acknowledged]
+        );
+        assert_eq!(query.filter.service_ids, ["svc_1"]);
+        assert_eq!(query.filter.urgencies, [Urgency::High]);
+        assert_eq!(query.filter.incident_key.as_deref(), Some("k"));
+        assert!(query.filter.oldest_first && query.total);
+        let plain = parse("").unwrap();
+        assert_eq!((plain.limit, plain.offset, plain.total), (25, 0, false));
+    }
+
+    #[test]
+    fn a_limit_of_1_and_100_is_accepted_and_0_or_101_is_not() {
+        assert_eq!(parse("limit=1").unwrap().limit, 1);
+        assert_eq!(parse("limit=100").unwrap().limit, 100);
+        assert!(parse("limit=0").is_err());
+        assert!(parse("limit=101").is_err());
+        assert!(parse("offset=-1").is_err());
+        assert!(parse("statuses[]=open").is_err());
+        assert!(parse("sort_by=urgency").is_err());
+    }
+}
