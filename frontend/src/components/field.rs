@@ -4,17 +4,17 @@
 //! Every form used to repeat this block, and each copy had to remember the ids. The
 //! control stays the caller's own element (an input, a textarea, a select), so its
 //! binding and type are written where they matter; it takes its aria wiring through
-//! `let:aria`:
+//! `let(aria: FieldAria)`:
 //!
 //! ```ignore
-//! <Field id="service-name" label="Name" error_id=error_id("service", "name") message let:aria>
+//! <Field id="service-name" label="Name" error_id=error_id("service", "name") message let(aria: FieldAria)>
 //!     <input id="service-name" type="text" bind:value=name
 //!         aria-invalid=aria.invalid aria-describedby=aria.described_by />
 //! </Field>
 //! ```
 //!
-//! The component is generic only in that closure; the frame around it is built once, by
-//! [`field_frame`], to keep the bundle small.
+//! The component is not generic: the closure is erased ([`FieldControl`]) and the frame
+//! around it is built once, by [`field_frame`], to keep the bundle small.
 
 use leptos::prelude::*;
 
@@ -41,9 +41,23 @@ pub enum FieldLayout {
     Checkbox,
 }
 
+/// A field's control, built once its aria wiring is known: whatever
+/// `let(aria: FieldAria)` builds, erased, so that [`Field`] itself is compiled once.
+pub struct FieldControl(Box<dyn FnOnce(FieldAria) -> AnyView>);
+
+impl<C, V> From<C> for FieldControl
+where
+    C: FnOnce(FieldAria) -> V + 'static,
+    V: IntoView + 'static,
+{
+    fn from(build: C) -> Self {
+        Self(Box::new(move |aria| build(aria).into_any()))
+    }
+}
+
 /// A labelled control with its hint and message; see the module documentation.
 #[component]
-pub fn Field<C, V>(
+pub fn Field(
     /// The control's element id, which the label points at.
     #[prop(into)]
     id: String,
@@ -70,16 +84,11 @@ pub fn Field<C, V>(
     #[prop(optional)]
     layout: FieldLayout,
     /// The control, given its aria wiring.
-    children: C,
-) -> impl IntoView
-where
-    C: FnOnce(FieldAria) -> V,
-    V: IntoView + 'static,
-{
-    // Only the control depends on the type parameters: the rest is built once for every
-    // field of the app, by the non-generic functions below.
+    #[prop(into)]
+    children: FieldControl,
+) -> impl IntoView {
     let (aria, parts) = field_parts(id, hint, error_id, message, also_described_by);
-    let control = children(aria).into_any();
+    let control = (children.0)(aria);
     field_frame(FieldParts {
         label,
         note,

@@ -103,16 +103,10 @@ pub fn live_preview(call: Memo<Option<PreviewCall>>) -> RwSignal<LivePreview> {
     state
 }
 
-/// The preview: what to do first while there is nothing to preview, then the method,
-/// URL, headers and body of the latest answer, or why it failed.
-#[component]
-pub fn RequestPreview(
-    /// From [`live_preview`].
-    state: RwSignal<LivePreview>,
-    /// Said while the form cannot be previewed yet.
-    #[prop(into)]
-    waiting: String,
-) -> impl IntoView {
+/// The preview of `state` (from [`live_preview`]): `waiting` says what to do first while
+/// there is nothing to preview; then the method, URL, headers and body of the latest
+/// answer, or why it failed.
+pub fn request_preview(state: RwSignal<LivePreview>, waiting: &'static str) -> AnyView {
     let ready = move || state.with(|state| state.ready);
     let loading = move || state.with(|state| state.ready && state.loading);
     view! {
@@ -133,6 +127,7 @@ pub fn RequestPreview(
             }}
         </div>
     }
+    .into_any()
 }
 
 /// One answer: the incident used, then the request as text.

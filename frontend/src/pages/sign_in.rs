@@ -4,7 +4,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::Field;
+use crate::components::{Field, FieldAria};
 use crate::format::safe_next_path;
 use crate::router::Router;
 use crate::session::Session;
@@ -49,7 +49,7 @@ pub fn SignInPage() -> impl IntoView {
                     label="Sign-in token"
                     hint=Signal::stored("The admin token of this deployment (ADMIN_TOKEN). The dev command prints it.".to_owned())
                     message=Signal::derive(move || missing.get().then(|| "Enter the sign-in token.".to_owned()))
-                    let:aria
+                    let(aria: FieldAria)
                 >
                     <input
                         id="sign-in-token"

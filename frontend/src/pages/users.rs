@@ -11,7 +11,7 @@ use shared::roles::{Permission, Role};
 use shared::FieldError;
 
 use crate::api::{self, encode_component};
-use crate::components::{ConfirmStep, ErrorNotice, Field, Loading, TextBox, TextKind};
+use crate::components::{ConfirmStep, ErrorNotice, Field, FieldAria, Loading, TextBox, TextKind};
 use crate::format::display_time;
 use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::permissions::{grantable_roles, user_change_denial};
@@ -150,7 +150,7 @@ fn CreateUserForm(on_created: Callback<User>) -> impl IntoView {
                 })
                 error_id=error_id("user", "role")
                 message=role_message
-                let:aria
+                let(aria: FieldAria)
             >
                 <select
                     id="user-role"

@@ -16,13 +16,13 @@ use shared::limits::MAX_HEADERS_PER_ACTION;
 use shared::FieldError;
 
 use super::draft::{offered_variables, ActionDraft, HeaderDraft};
-use super::inputs_editor::{focus_later, InputsEditor};
-use super::settings_editor::{AvailabilityEditor, ConfirmEditor, SettingsSignals};
-use super::template_editor::TemplateEditor;
+use super::inputs_editor::{focus_later, inputs_editor};
+use super::settings_editor::{availability_editor, confirm_editor, SettingsSignals};
+use super::template_editor::template_editor;
 use crate::api;
 use crate::components::{
-    check_box, group, live_preview, small_button, ErrorNotice, FieldMessage, PreviewCall,
-    RequestPreview, TextBox, TextKind,
+    check_box, group, live_preview, request_preview, small_button, ErrorNotice, FieldMessage,
+    PreviewCall, TextBox, TextKind,
 };
 use crate::format::{edit_conflict_message, unreadable_form_note};
 use crate::forms::{error_id, field_errors_of, FormErrors};
@@ -263,14 +263,10 @@ pub fn ActionForm(
     let settings_editors = move || {
         if run_settings.editable.get() {
             view! {
-                <InputsEditor rows=run_settings.inputs next_id=run_settings.next_input errors />
-                <ConfirmEditor settings=run_settings errors />
-                <AvailabilityEditor settings=run_settings />
-                <TemplateEditor
-                    template=run_settings.body_template
-                    variables
-                    message=errors.signal("body_template")
-                />
+                {inputs_editor(run_settings.inputs, run_settings.next_input, errors)}
+                {confirm_editor(run_settings, errors)}
+                {availability_editor(run_settings)}
+                {template_editor(run_settings.body_template, variables, errors.signal("body_template"))}
             }
             .into_any()
         } else {
@@ -318,7 +314,7 @@ pub fn ActionForm(
                     })}
                     // Redrawn whole when a row comes or goes (the values live in each row's
                     // signals): cheaper in the bundle than a keyed list.
-                    {move || headers.get().into_iter().map(|row| view! { <HeaderRowFields row headers errors is_edit /> }.into_any()).collect_view()}
+                    {move || headers.get().into_iter().map(|row| header_row_fields(row, headers, errors, is_edit)).collect_view()}
                     <FieldMessage id=error_id("action", "headers") message=headers_message />
                     {small_button(
                         "Add header",
@@ -334,7 +330,7 @@ pub fn ActionForm(
 
             <section class="preview" aria-labelledby="action-preview-heading">
                 <h3 id="action-preview-heading">"Preview of the request"</h3>
-                <RequestPreview state=preview waiting="Fix the highlighted fields to see the request." />
+                {request_preview(preview, "Fix the highlighted fields to see the request.")}
             </section>
 
             <p class="notice error" role="alert" hidden=move || !has_problems()>
@@ -360,15 +356,14 @@ pub fn ActionForm(
     }
 }
 
-/// The inputs of one header row. Its index (for error paths) follows the row as rows
-/// above it are removed.
-#[component]
-fn HeaderRowFields(
+/// The inputs of one header row of `headers`. Its index (for error paths) follows the row
+/// as rows above it are removed; `is_edit` says whether a blank secret keeps its value.
+fn header_row_fields(
     row: HeaderRow,
     headers: RwSignal<Vec<HeaderRow>>,
     errors: FormErrors,
     is_edit: bool,
-) -> impl IntoView {
+) -> AnyView {
     let key = row.key;
     let index = Memo::new(move |_| {
         headers.with(|rows| rows.iter().position(|other| other.key == key).unwrap_or(0))
@@ -409,4 +404,5 @@ fn HeaderRowFields(
             )}
         </div>
     }
+    .into_any()
 }

@@ -12,7 +12,7 @@ use shared::inputs::InputType;
 use shared::limits::MAX_INPUTS_PER_ACTION;
 
 use super::draft::InputDraft;
-use crate::components::{check_box, group, small_button, Field, TextBox, TextKind};
+use crate::components::{check_box, group, small_button, Field, FieldAria, TextBox, TextKind};
 use crate::forms::FormErrors;
 
 /// One input's live fields. `id` identifies the row while rows come, go and move.
@@ -66,16 +66,15 @@ impl InputRow {
     }
 }
 
-/// The list of inputs and the button that adds one.
-#[component]
-pub fn InputsEditor(
-    /// The rows, in order.
+/// The list of inputs (`rows`, in order; `next_id` numbers the next one) and the button
+/// that adds one; `errors` are the form's problems. A plain function rather than a
+/// component, like the other editors: a component's props and wrapper cost the bundle more
+/// than they give here.
+pub fn inputs_editor(
     rows: RwSignal<Vec<InputRow>>,
-    /// The next row id.
     next_id: StoredValue<usize>,
-    /// The form's problems.
     errors: FormErrors,
-) -> impl IntoView {
+) -> AnyView {
     let add = move |()| {
         let id = next_id.get_value();
         next_id.set_value(id + 1);
@@ -86,7 +85,7 @@ pub fn InputsEditor(
         // Redrawn whole when a row comes, goes or moves (each row's values live in its
         // signals): cheaper in the bundle than a keyed list, and focus is put back by id
         // after each of those.
-        {move || rows.get().into_iter().map(|row| view! { <InputRowFields row rows errors /> }.into_any()).collect_view()}
+        {move || rows.get().into_iter().map(|row| input_row_fields(row, rows, errors)).collect_view()}
         {small_button(
             "Add input",
             Some(ADD_INPUT_ID.to_owned()),
@@ -124,13 +123,9 @@ enum Move {
     Down,
 }
 
-/// One input's fields. Its index (for error paths and its title) follows the row.
-#[component]
-fn InputRowFields(
-    row: InputRow,
-    rows: RwSignal<Vec<InputRow>>,
-    errors: FormErrors,
-) -> impl IntoView {
+/// One input's fields. Its index in `rows` (for error paths and its title) follows the
+/// row.
+fn input_row_fields(row: InputRow, rows: RwSignal<Vec<InputRow>>, errors: FormErrors) -> AnyView {
     let id = row.id;
     let index = Memo::new(move |_| {
         rows.with(|rows| rows.iter().position(|other| other.id == id).unwrap_or(0))
@@ -184,7 +179,7 @@ fn InputRowFields(
                     .placeholder("Region")
                     .message(control("label-error"), message("label"))
                     .view()}
-                <Field id=type_id.clone() label="Type" let:aria>
+                <Field id=type_id.clone() label="Type" let(aria: FieldAria)>
                     <select
                         id=type_id.clone()
                         aria-describedby=aria.described_by
@@ -235,6 +230,7 @@ fn InputRowFields(
             </div>
         </fieldset>
     }
+    .into_any()
 }
 
 /// What the type selector calls a type.
@@ -309,7 +305,7 @@ fn type_fields(
                     note=" (optional)"
                     error_id=control("default-error")
                     message=message("default")
-                    let:aria
+                    let(aria: FieldAria)
                 >
                     <select
                         id=default_id.clone()

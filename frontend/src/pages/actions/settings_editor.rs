@@ -110,8 +110,7 @@ fn ticked<T: Copy>(all: &[T], boxes: &[RwSignal<bool>]) -> Vec<T> {
 }
 
 /// "Ask for confirmation", its message and whether the name must be typed.
-#[component]
-pub fn ConfirmEditor(settings: SettingsSignals, errors: FormErrors) -> impl IntoView {
+pub fn confirm_editor(settings: SettingsSignals, errors: FormErrors) -> AnyView {
     let body = view! {
         {check_box("action-confirm", "Ask for confirmation before each run", settings.asks)}
         <div hidden=move || !settings.asks.get()>
@@ -126,8 +125,7 @@ pub fn ConfirmEditor(settings: SettingsSignals, errors: FormErrors) -> impl Into
 }
 
 /// The statuses and urgencies the action is offered for.
-#[component]
-pub fn AvailabilityEditor(settings: SettingsSignals) -> impl IntoView {
+pub fn availability_editor(settings: SettingsSignals) -> AnyView {
     let status_boxes = STATUSES
         .into_iter()
         .zip(settings.statuses)

@@ -48,16 +48,13 @@ pub fn expression(path: &str) -> String {
     format!("{{{{ {path} }}}}")
 }
 
-/// The template box and its variables.
-#[component]
-pub fn TemplateEditor(
-    /// The template as typed.
+/// The template box (bound to `template`), its problem (`message`) and the `variables` it
+/// can use.
+pub fn template_editor(
     template: RwSignal<String>,
-    /// What it can use.
     variables: Signal<Vec<OfferedVariable>>,
-    /// The template's problem, if any.
     message: Signal<Option<String>>,
-) -> impl IntoView {
+) -> AnyView {
     let insert = move |path: &str| {
         let Some(element) = document()
             .get_element_by_id(TEMPLATE_ID)

@@ -10,7 +10,7 @@ use shared::roles::Permission;
 use shared::FieldError;
 
 use crate::api;
-use crate::components::{ErrorNotice, Field};
+use crate::components::{ErrorNotice, Field, FieldAria};
 use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 
@@ -80,7 +80,7 @@ pub fn NoteForm(
                 error_id=error_id("note", "content")
                 message
                 also_described_by=Signal::derive(move || denied().map(|_| "note-denied".to_owned()))
-                let:aria
+                let(aria: FieldAria)
             >
                 <textarea
                     id="note-content"

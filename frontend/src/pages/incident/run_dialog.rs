@@ -15,7 +15,9 @@ use shared::inputs::{InputDefinition, InputType};
 use shared::FieldError;
 use wasm_bindgen::JsCast;
 
-use crate::components::{live_preview, Field, FieldLayout, PreviewCall, RequestPreview};
+use crate::components::{
+    live_preview, request_preview, Field, FieldAria, FieldLayout, PreviewCall,
+};
 use crate::forms::{error_id, message_for, FormErrors};
 use crate::numbers::number_text;
 
@@ -221,7 +223,7 @@ pub fn RunDialog(
             {type_view}
             <details class="request-preview-details">
                 <summary>"The request that will be sent"</summary>
-                <RequestPreview state=preview waiting="Fill in the required fields to see the request." />
+                {request_preview(preview, "Fill in the required fields to see the request.")}
             </details>
             <div class="form-actions">
                 <button
@@ -273,7 +275,7 @@ fn InputField(
     if input.input_type == InputType::Boolean {
         let checked = value.get_untracked() == Typed::Checked(true);
         return view! {
-            <Field id label layout=FieldLayout::Checkbox hint=hint error_id=error message let:aria>
+            <Field id label layout=FieldLayout::Checkbox hint=hint error_id=error message let(aria: FieldAria)>
                 <input
                     id=control_id
                     type="checkbox"
@@ -288,7 +290,7 @@ fn InputField(
     }
 
     view! {
-        <Field id label note=note hint=hint error_id=error message let:aria>
+        <Field id label note=note hint=hint error_id=error message let(aria: FieldAria)>
             {match input.input_type {
                 InputType::Text => view! {
                     <textarea
