@@ -14,6 +14,6 @@ pub use copy_button::CopyButton;
 pub use field::{check_box, group, small_button, Field, FieldAria, FieldLayout, TextBox, TextKind};
 pub use notice::{ErrorNotice, FieldMessage, Loading};
 pub use one_time_secret::OneTimeSecret;
-pub use request_preview::{live_preview, request_preview, PreviewCall};
+pub use request_preview::{header_list, live_preview, request_preview, PreviewCall};
 pub use shell::Shell;
 pub use status_badge::StatusBadge;

@@ -163,15 +163,7 @@ fn parse_payload(payload: Option<&Value>, errors: &mut Vec<String>) -> Option<Ev
         errors.push("'payload' is missing or is not an object".to_owned());
         return None;
     };
-    let summary = required_string(payload.get("summary"), "payload.summary", errors);
-    if summary
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > MAX_EVENT_SUMMARY_CHARS)
-    {
-        errors.push(format!(
-            "'payload.summary' must be at most {MAX_EVENT_SUMMARY_CHARS} characters"
-        ));
-    }
+    let summary = summary_field(payload.get("summary"), errors);
     let source = required_string(payload.get("source"), "payload.source", errors);
     let severity = payload
         .get("severity")
@@ -183,16 +175,7 @@ fn parse_payload(payload: Option<&Value>, errors: &mut Vec<String>) -> Option<Ev
                 .to_owned(),
         );
     }
-    let timestamp_ms = match payload.get("timestamp") {
-        None | Some(Value::Null) => None,
-        Some(value) => {
-            let parsed = value.as_str().and_then(parse_rfc3339);
-            if parsed.is_none() {
-                errors.push("'payload.timestamp' must be an ISO 8601 timestamp".to_owned());
-            }
-            parsed
-        }
-    };
+    let timestamp_ms = timestamp_field(payload.get("timestamp"), errors);
     let component = optional_string(payload.get("component"), "payload.component", errors);
     let group = optional_string(payload.get("group"), "payload.group", errors);
     let class = optional_string(payload.get("class"), "payload.class", errors);
@@ -210,6 +193,31 @@ fn parse_payload(payload: Option<&Value>, errors: &mut Vec<String>) -> Option<Ev
         class,
         custom_details,
     })
+}
+
+/// `payload.summary`: present, not blank, at most 1024 characters.
+fn summary_field(value: Option<&Value>, errors: &mut Vec<String>) -> Option<String> {
+    let summary = required_string(value, "payload.summary", errors)?;
+    if summary.chars().count() > MAX_EVENT_SUMMARY_CHARS {
+        errors.push(format!(
+            "'payload.summary' must be at most {MAX_EVENT_SUMMARY_CHARS} characters"
+        ));
+    }
+    Some(summary)
+}
+
+/// `payload.timestamp`: absent, or ISO 8601 (as milliseconds since the epoch).
+fn timestamp_field(value: Option<&Value>, errors: &mut Vec<String>) -> Option<i64> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            let parsed = value.as_str().and_then(parse_rfc3339);
+            if parsed.is_none() {
+                errors.push("'payload.timestamp' must be an ISO 8601 timestamp".to_owned());
+            }
+            parsed
+        }
+    }
 }
 
 fn required_string(value: Option<&Value>, field: &str, errors: &mut Vec<String>) -> Option<String> {
@@ -299,25 +307,8 @@ pub fn parse_change_event(body: &Value) -> Result<ValidChangeEvent, Vec<String>>
         errors.push("'payload' is missing or is not an object".to_owned());
     }
     let field = |name: &str| payload.and_then(|payload| payload.get(name));
-    let summary = required_string(field("summary"), "payload.summary", &mut errors);
-    if summary
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > MAX_EVENT_SUMMARY_CHARS)
-    {
-        errors.push(format!(
-            "'payload.summary' must be at most {MAX_EVENT_SUMMARY_CHARS} characters"
-        ));
-    }
-    let timestamp_ms = match field("timestamp") {
-        None | Some(Value::Null) => None,
-        Some(value) => {
-            let parsed = value.as_str().and_then(parse_rfc3339);
-            if parsed.is_none() {
-                errors.push("'payload.timestamp' must be an ISO 8601 timestamp".to_owned());
-            }
-            parsed
-        }
-    };
+    let summary = summary_field(field("summary"), &mut errors);
+    let timestamp_ms = timestamp_field(field("timestamp"), &mut errors);
     let source = optional_string(field("source"), "payload.source", &mut errors);
     let custom_details = field("custom_details").cloned().unwrap_or(Value::Null);
     let links = list_field(object.get("links"), "links", &mut errors);

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use shared::api::{PreviewRequest, PreviewResponse, REDACTED};
+use shared::api::{PreviewRequest, PreviewResponse, SentHeader, REDACTED};
 
 use crate::api::{self, ApiError};
 use crate::format::readable_body;
@@ -143,15 +143,7 @@ fn previewed(answer: PreviewResponse) -> AnyView {
     view! {
         <p class="preview-against">{against}</p>
         <p class="preview-line"><code>{request.method} " " {target}</code></p>
-        <dl class="facts headers">
-            {request.headers.into_iter().map(|header| {
-                let class = if header.value == REDACTED { "redacted" } else { "" };
-                view! {
-                    <dt><code>{header.name}</code></dt>
-                    <dd class=class><code>{header.value}</code></dd>
-                }
-            }).collect_view()}
-        </dl>
+        {header_list(request.headers)}
         // Text, never markup: a body is shown as the characters it is.
         <pre class="code preview-body">{readable_body(&request.body)}</pre>
     }
@@ -172,4 +164,21 @@ fn failed(error: ApiError) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// Request headers as a list of names and values, each as text; a `[redacted]` value is
+/// marked so it reads as hidden. Shared by the preview and the run records.
+pub fn header_list(headers: Vec<SentHeader>) -> impl IntoView {
+    view! {
+        <dl class="facts headers">
+            {headers.into_iter().map(|header| {
+                let class = if header.value == REDACTED { "redacted" } else { "" };
+                view! {
+                    <dt><code>{header.name}</code></dt>
+                    // Text, never markup.
+                    <dd class=class><code>{header.value}</code></dd>
+                }
+            }).collect_view()}
+        </dl>
+    }
 }

@@ -2,7 +2,9 @@
 //! worker already replaced by `[redacted]`, so there is nothing here to hide.
 
 use leptos::prelude::*;
-use shared::api::{SentHeader, REDACTED};
+use shared::api::SentHeader;
+
+use crate::components::header_list;
 
 /// A collapsed list of the headers sent; nothing when the run sent nothing or the role
 /// may not see run details.
@@ -17,16 +19,7 @@ pub fn RequestHeaders(
             view! {
                 <details class="request-headers">
                     <summary>"Request headers sent (" {headers.len()} ")"</summary>
-                    <dl class="facts headers">
-                        {headers.into_iter().map(|header| {
-                            let class = if header.value == REDACTED { "redacted" } else { "" };
-                            view! {
-                                <dt><code>{header.name}</code></dt>
-                                // Text, never markup.
-                                <dd class=class><code>{header.value}</code></dd>
-                            }
-                        }).collect_view()}
-                    </dl>
+                    {header_list(headers)}
                 </details>
             }
         })
