@@ -192,6 +192,24 @@ function spawnTracked(command, args, { cwd = ROOT, env = toolEnv(), echo = false
   return { child, output: () => output, onLine: (fn) => listeners.push(fn), stop, kill, exited };
 }
 
+/**
+ * Runs a `wrangler … --local` storage command (d1 execute, kv key …) against the folder a
+ * running `wrangler dev` also uses. Both open the same SQLite files, so the command can
+ * meet "database is locked" (SQLITE_BUSY) while the worker writes; nothing was applied
+ * then, and the command is tried again, a few times, with a growing pause.
+ */
+async function runLocalStorage(args, options) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run(path.join(ROOT, 'node_modules/.bin/wrangler'), args, options);
+    } catch (error) {
+      const busy = /SQLITE_BUSY|database is locked/.test(String(error.message));
+      if (!busy || attempt >= 6) throw error;
+      await sleep(250 * attempt);
+    }
+  }
+}
+
 function run(command, args, options) {
   const tracked = spawnTracked(command, args, options);
   return tracked.exited.then((code) => {
@@ -357,8 +375,7 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
 
   /** This worker's own local KV keys with a prefix, each with its metadata: `[{name, metadata?}]`. */
   const kvList = async (prefix = '') => {
-    const out = await run(
-      wrangler,
+    const out = await runLocalStorage(
       ['kv', 'key', 'list', '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--prefix', prefix],
       { echo },
     );
@@ -376,11 +393,10 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
     logs: dev.output,
     /** Runs SQL against this worker's own local D1 (for tests that must age stored rows). */
     sql: (command) =>
-      run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', command], { echo }),
+      runLocalStorage(['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', command], { echo }),
     /** Runs SQL and returns the rows of its (last) result. */
     query: async (command) => {
-      const out = await run(
-        wrangler,
+      const out = await runLocalStorage(
         ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--json', '--command', command],
         { echo },
       );
@@ -395,15 +411,14 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
     kvPut: (key, value, { metadata } = {}) => {
       const args = ['kv', 'key', 'put', key, value, '--binding', 'CONFIG', '--local', '--persist-to', persistDir];
       if (metadata !== undefined) args.push('--metadata', JSON.stringify(metadata));
-      return run(wrangler, args, { echo });
+      return runLocalStorage(args, { echo });
     },
     /** Deletes a key from this worker's own local KV (`CONFIG`). */
     kvDelete: (key) =>
-      run(wrangler, ['kv', 'key', 'delete', key, '--binding', 'CONFIG', '--local', '--persist-to', persistDir], { echo }),
+      runLocalStorage(['kv', 'key', 'delete', key, '--binding', 'CONFIG', '--local', '--persist-to', persistDir], { echo }),
     /** Reads a raw value from this worker's own local KV (`CONFIG`), as text. */
     kvGet: async (key) => {
-      const out = await run(
-        wrangler,
+      const out = await runLocalStorage(
         ['kv', 'key', 'get', key, '--binding', 'CONFIG', '--local', '--persist-to', persistDir, '--text'],
         { echo },
       );
