@@ -188,11 +188,11 @@ fn render(
     facts: &RunFacts<'_>,
     action: &OpenedAction,
 ) -> Result<(Vec<OutgoingHeader>, String), Vec<TemplateFailure>> {
-    let data = serde_json::to_value(facts.incident).unwrap_or_default();
     // Built on first use: an action with nothing templated never pays for it.
     let context = OnceCell::new();
     let context = || {
         context.get_or_init(|| {
+            let data = serde_json::to_value(facts.incident).unwrap_or_default();
             let secrets = action
                 .headers
                 .iter()
@@ -242,7 +242,7 @@ fn render(
         Some(source) => template::render_body(source, context())
             .map_err(|failure| failures.push(failure))
             .unwrap_or_default(),
-        None => default_payload(facts, action, &data),
+        None => default_payload(facts, action),
     };
     if failures.is_empty() {
         Ok((headers, body))
@@ -253,11 +253,7 @@ fn render(
 
 /// The payload without a template: `event` with its id, type, time, agent, action,
 /// inputs and the incident as `data`.
-fn default_payload(
-    facts: &RunFacts<'_>,
-    action: &OpenedAction,
-    data: &serde_json::Value,
-) -> String {
+fn default_payload(facts: &RunFacts<'_>, action: &OpenedAction) -> String {
     json!({
         "event": {
             "id": facts.run_id,
@@ -266,7 +262,7 @@ fn default_payload(
             "agent": {"type": "user", "id": facts.agent.id, "name": facts.agent.name},
             "action": {"id": action.id, "name": action.name},
             "inputs": facts.inputs,
-            "data": data,
+            "data": facts.incident,
         }
     })
     .to_string()
