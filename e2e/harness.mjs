@@ -644,6 +644,22 @@ export async function createService(worker, name = unique('Service')) {
   return res.json.service;
 }
 
+/**
+ * A user with `role` made by the ADMIN_TOKEN, with one API token: `{user, token, api}`,
+ * where `api` calls `worker` as them. E-mails are lower case and unique per process.
+ */
+export async function newMember(worker, role) {
+  const name = unique(role);
+  const email = `${name.replace(/\W+/g, '-').toLowerCase()}@example.com`;
+  const user = expectStatus(await worker.api('POST', '/api/users', { name, email, role }), 201, `create ${role}`).json
+    .user;
+  const token = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'e2e' }), 201, 'token')
+    .json.token;
+  const api = (method, urlPath, body, headers = {}) =>
+    worker.api(method, urlPath, body, { authorization: `Bearer ${token.secret}`, ...headers });
+  return { user, token: token.secret, api };
+}
+
 export async function createAction(worker, serviceId, fields) {
   const res = expectStatus(
     await worker.api('POST', `/api/services/${serviceId}/actions`, { name: unique('Action'), ...fields }),

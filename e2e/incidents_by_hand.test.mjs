@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, fieldErrors, startWorker, unique } from './harness.mjs';
+import { assertApiError, createService, expectStatus, fieldErrors, newMember, startWorker } from './harness.mjs';
 
 let worker;
 
@@ -17,19 +17,11 @@ after(async () => {
   await worker?.stop();
 });
 
-/** A user with `role` and an API client acting as them. */
-async function member(role) {
-  const name = unique(role);
-  const email = `${name.replace(/\W+/g, '-')}@example.com`;
-  const user = expectStatus(await worker.api('POST', '/api/users', { name, email, role }), 201, role).json.user;
-  const token = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 't' }), 201, 'token').json.token;
-  return { user, api: (method, path, body) => worker.api(method, path, body, { authorization: `Bearer ${token.secret}` }) };
-}
 
 describe('an incident opened by hand', () => {
   test('is stored as typed, high urgency by default, and its timeline starts "Created by <name>"', async () => {
     const service = await createService(worker);
-    const responder = await member('responder');
+    const responder = await newMember(worker, 'responder');
     const details = '<script>alert(1)</script>\nline two';
     const res = await responder.api('POST', '/api/incidents', { service_id: service.id, title: '  Checkout is down  ', details });
     assert.equal(res.status, 201, res.text);
@@ -86,7 +78,7 @@ describe('an incident opened by hand', () => {
     );
     assert.deepEqual(Object.keys(fields).sort(), ['details', 'title']);
     assertApiError(await worker.api('POST', '/api/incidents', { service_id: 'svc_nope', title: 'x' }), 404, 'not_found', 'no service');
-    const observer = await member('observer');
+    const observer = await newMember(worker, 'observer');
     assertApiError(await observer.api('POST', '/api/incidents', { service_id: service.id, title: 'x' }), 403, 'forbidden', 'observer');
     const listed = expectStatus(await worker.api('GET', `/api/incidents?service_id=${service.id}`), 200, 'list').json.incidents;
     assert.deepEqual(listed, [], 'nothing was created');

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { createService, expectStatus, request, startWorker, unique } from './harness.mjs';
+import { createService, expectStatus, request, startWorker, unique, newMember } from './harness.mjs';
 
 let worker;
 let service;
@@ -41,13 +41,6 @@ function assertPdError(res, status, code, what) {
   return res.json.error;
 }
 
-async function member(role) {
-  const name = unique(role);
-  const email = `${name.replace(/\W+/g, '-').toLowerCase()}@example.com`;
-  const user = expectStatus(await worker.api('POST', '/api/users', { name, email, role }), 201, role).json.user;
-  const token = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'pd' }), 201, 'token').json.token;
-  return { user, token: token.secret };
-}
 
 /** Port's "Create PagerDuty incident" body, as its guide sends it. */
 const portCreateBody = (title, extra = {}) => ({
@@ -63,7 +56,7 @@ const portCreateBody = (title, extra = {}) => ({
 
 describe('the PagerDuty REST API', () => {
   test("Port's create body opens an incident, answered with the fields Port reads", async () => {
-    const responder = await member('responder');
+    const responder = await newMember(worker, 'responder');
     const res = await pd('POST', '/incidents', portCreateBody('Checkout is down'), { token: responder.token, from: 'ignored@example.com' });
     assert.equal(res.status, 201, res.text);
     const { incident } = res.json;
@@ -105,7 +98,7 @@ describe('the PagerDuty REST API', () => {
   });
 
   test('From names the user acting with the ADMIN_TOKEN, and an unknown one is 400', async () => {
-    const manager = await member('manager');
+    const manager = await newMember(worker, 'manager');
     const created = expectStatus(
       await pd('POST', '/incidents', portCreateBody('As the manager'), { from: manager.user.email.toUpperCase() }),
       201,
@@ -114,7 +107,7 @@ describe('the PagerDuty REST API', () => {
     const log = expectStatus(await worker.api('GET', `/api/incidents/${created.id}/log`), 200, 'log').json.log_entries;
     assert.equal(log[0].summary, `Created by ${manager.user.name}`);
     assertPdError(await pd('POST', '/incidents', portCreateBody('Nobody'), { from: 'nobody@example.com' }), 400, 2001, 'unknown From');
-    const stakeholder = await member('stakeholder');
+    const stakeholder = await newMember(worker, 'stakeholder');
     assertPdError(
       await pd('POST', '/incidents', portCreateBody('As a stakeholder'), { from: stakeholder.user.email }),
       403,

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, startReceiver, startWorker, triggerIncident, unique } from './harness.mjs';
+import { assertApiError, createService, expectStatus, startReceiver, startWorker, triggerIncident, unique, newMember } from './harness.mjs';
 
 let worker;
 let receiver;
@@ -235,7 +235,7 @@ describe('the preview', () => {
     assert.equal(assertApiError(badInputs, 422, 'invalid_inputs', 'bad values').fields[0].field, 'inputs.n');
 
     const { service: other, action, incident } = await statusPage();
-    const responder = await member('responder');
+    const responder = await newMember(worker, 'responder');
     const theirs = expectStatus(
       await responder.api('POST', previewPath(other, action), { incident_id: incident.id, inputs: { component: 'X' } }),
       200,
@@ -244,7 +244,7 @@ describe('the preview', () => {
     assert.equal(theirs.request.url, null, 'the endpoint is for managers, as on the action');
     assert.equal(JSON.parse(theirs.request.body).component, 'X');
     assertApiError(await responder.api('POST', previewPath(other, action), { draft }), 403, 'forbidden', 'responder draft');
-    const stakeholder = await member('stakeholder');
+    const stakeholder = await newMember(worker, 'stakeholder');
     assertApiError(await stakeholder.api('POST', previewPath(other, action), {}), 403, 'forbidden', 'stakeholder');
     assertApiError(
       await worker.api('POST', previewPath(service, action), { incident_id: incident.id }),
@@ -254,11 +254,3 @@ describe('the preview', () => {
     );
   });
 });
-
-/** A user with `role` and an API client acting as them. */
-async function member(role) {
-  const email = `${unique(role).replace(/\W+/g, '-')}@example.com`;
-  const user = expectStatus(await worker.api('POST', '/api/users', { name: unique(role), email, role }), 201, role).json.user;
-  const token = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 't' }), 201, 'token').json.token;
-  return { api: (method, path, body) => worker.api(method, path, body, { authorization: `Bearer ${token.secret}` }) };
-}
