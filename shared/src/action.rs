@@ -297,11 +297,13 @@ pub fn secrets_to_reenter(
     new_url: &str,
     headers: &[HeaderInput],
 ) -> Vec<(usize, String)> {
-    let origin = |raw: &str| url::Url::parse(raw.trim()).ok().map(|url| url.origin());
-    let (Some(stored), Some(new)) = (origin(stored_url), origin(new_url)) else {
+    let (Some(stored), Some(new)) = (
+        crate::whatwg_url::parse(stored_url.trim()),
+        crate::whatwg_url::parse(new_url.trim()),
+    ) else {
         return Vec::new();
     };
-    if stored == new {
+    if stored.origin() == new.origin() {
         return Vec::new();
     }
     headers

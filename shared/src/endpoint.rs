@@ -2,8 +2,8 @@
 //!
 //! A worker that POSTs wherever it is told is a way into places its users cannot reach
 //! themselves (server-side request forgery), so every endpoint is checked on save and again
-//! before each send. The checks run on the URL as the WHATWG parser (the `url` crate) reads
-//! it, not on the text: `2130706433`, `0x7f.1`, `0177.0.0.1` and `127.1` all parse to
+//! before each send. The checks run on the URL as a WHATWG parser reads it
+//! ([`crate::whatwg_url`]), not on the text: `2130706433`, `0x7f.1`, `0177.0.0.1` and `127.1` all parse to
 //! `127.0.0.1`, and `[::ffff:a9fe:a9fe]` is judged as the IPv4 address it embeds.
 //!
 //! An endpoint must be `https` on port 443 or from 1024 up, without credentials, and its host
@@ -20,9 +20,9 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
-use url::{Host, Url};
 
 use crate::limits::MAX_ENDPOINT_URL_CHARS;
+use crate::whatwg_url::{self, ParsedUrl, UrlHost};
 use crate::ValidationError;
 
 /// One allowlist entry: a host, optionally pinned to one port.
@@ -81,19 +81,19 @@ impl EndpointPolicy {
     }
 
     /// Whether `url`'s host (and port) is on the allowlist.
-    pub fn allows_private(&self, url: &Url) -> bool {
-        let Some(host) = url.host_str() else {
+    pub fn allows_private(&self, url: &ParsedUrl) -> bool {
+        if url.hostname.is_empty() {
             return false;
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port = url.port_or_known_default();
+        }
+        let host = bare_host(&url.hostname);
+        let port = url.port_or_default();
         self.private_allowlist.iter().any(|allowed| {
             allowed.host.eq_ignore_ascii_case(host)
                 && allowed.port.is_none_or(|only| Some(only) == port)
         })
     }
 
-    /// Whether `host` (as `Url::host_str` gives it) is one of this deployment's own.
+    /// Whether `host` (as `URL.hostname` gives it) is one of this deployment's own.
     fn is_own_host(&self, host: &str) -> bool {
         let host = bare_host(host).trim_end_matches('.');
         self.own_hosts
@@ -103,12 +103,14 @@ impl EndpointPolicy {
 }
 
 fn parse_allowed_host(entry: &str) -> Option<AllowedHost> {
-    // Parse through `Url` so an entry is normalised exactly as endpoints are.
-    let url = Url::parse(&format!("http://{entry}/")).ok()?;
-    let host = bare_host(url.host_str()?);
+    // Parse as a URL so an entry is normalised exactly as endpoints are.
+    let url = whatwg_url::parse(&format!("http://{entry}/"))?;
+    if url.hostname.is_empty() {
+        return None;
+    }
     Some(AllowedHost {
-        host: host.to_ascii_lowercase(),
-        port: url.port(),
+        host: bare_host(&url.hostname).to_ascii_lowercase(),
+        port: url.port,
     })
 }
 
@@ -119,7 +121,7 @@ fn bare_host(host: &str) -> &str {
 
 /// An endpoint URL that passed the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndpointUrl(Url);
+pub struct EndpointUrl(ParsedUrl);
 
 impl EndpointUrl {
     /// Parses and checks `raw` against `policy`. A URL that is well formed but refused by
@@ -150,11 +152,11 @@ impl EndpointUrl {
                 "Write an international host name in its ASCII (xn--) form, e.g. https://xn--bcher-kva.example/hook",
             ));
         }
-        let url = Url::parse(raw).map_err(|_| {
+        let url = whatwg_url::parse(raw).ok_or_else(|| {
             invalid("Endpoint URL must be an absolute URL such as https://example.com/hook")
         })?;
         let allowlisted = policy.allows_private(&url);
-        match url.scheme() {
+        match url.scheme.as_str() {
             "https" => {}
             "http" if allowlisted => {}
             "http" => {
@@ -168,10 +170,10 @@ impl EndpointUrl {
                 ))
             }
         }
-        let Some(host) = url.host() else {
+        let Some(host) = &url.host else {
             return Err(invalid("Endpoint URL must name a host"));
         };
-        if !url.username().is_empty() || url.password().is_some() {
+        if url.has_credentials {
             return Err(refused(
                 "Endpoint URL must not contain a user name or password; send credentials in a custom header".to_owned(),
             ));
@@ -179,7 +181,7 @@ impl EndpointUrl {
         if allowlisted {
             return Ok(Self(url));
         }
-        let shown = url.host_str().unwrap_or_default();
+        let shown = &url.hostname;
         let host_rule = if policy.is_own_host(shown) {
             Some(
                 "this deployment's own host (OWN_HOSTS); an action cannot call Incident Actions itself"
@@ -187,15 +189,15 @@ impl EndpointUrl {
             )
         } else {
             match host {
-                Host::Domain(name) => domain_rule(name),
-                Host::Ipv4(ip) => ipv4_rule(ip).map(public_only),
-                Host::Ipv6(ip) => ipv6_rule(ip).map(public_only),
+                UrlHost::Domain(name) => domain_rule(name),
+                UrlHost::Ipv4(ip) => ipv4_rule(*ip).map(public_only),
+                UrlHost::Ipv6(ip) => ipv6_rule(*ip).map(public_only),
             }
         };
         if let Some(rule) = host_rule {
             return Err(refused(format!("Endpoint host {shown} is {rule}")));
         }
-        if let Some(port) = url.port().filter(|&port| port != 443 && port < 1024) {
+        if let Some(port) = url.port.filter(|&port| port != 443 && port < 1024) {
             return Err(refused(format!(
                 "Endpoint port {port} is not allowed; use 443 (the https default) or a port from 1024 up"
             )));
@@ -205,12 +207,7 @@ impl EndpointUrl {
 
     /// The normalised URL.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-
-    /// The parsed URL.
-    pub fn url(&self) -> &Url {
-        &self.0
+        &self.0.href
     }
 }
 

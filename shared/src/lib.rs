@@ -23,5 +23,6 @@ pub mod template;
 pub mod time;
 pub mod user;
 pub mod validation;
+pub mod whatwg_url;
 
 pub use validation::{FieldError, ValidationError};
