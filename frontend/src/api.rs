@@ -1,4 +1,5 @@
 //! The client for `/api/*`: one function per endpoint, and the one error type they share.
+//! Every method and path comes from the route table in `shared::routes` ([`request`]).
 //!
 //! Every call is same-origin, so the browser sends the `HttpOnly` session cookie itself and
 //! the token never passes through this code after sign-in. A 401 from any call except the
@@ -14,19 +15,24 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::{Method, Request, RequestBuilder};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
 use shared::api::{
     Action as CustomAction, ActionList, ActionResponse, AuditList, CreateActionRequest,
-    CreateServiceRequest, EditConflictBody, ErrorBody, IncidentList, IncidentResponse,
-    LogEntryList, PreviewIncident, PreviewResponse, PreviewedRequest, RotateSecretRequest,
-    RotatedSecret, RunRequest, RunResponse, SentHeader, ServiceList, ServiceResponse,
-    SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
-    UpdateUserRequest, UserList, UserResponse,
+    CreateServiceRequest, EditConflictBody, IncidentList, IncidentResponse, LogEntryList,
+    PreviewIncident, PreviewResponse, PreviewedRequest, RotateSecretRequest, RotatedSecret,
+    RunRequest, RunResponse, SentHeader, ServiceList, ServiceResponse, SessionResponse,
+    SignInRequest, TokenList, TokenResponse, UpdateActionRequest, UpdateUserRequest, UserList,
+    UserResponse,
 };
-use shared::api::{CreateNoteRequest, CreateTokenRequest, CreateUserRequest, LogEntryResponse};
+use shared::api::{
+    CreateIncidentRequest, CreateNoteRequest, CreateTokenRequest, CreateUserRequest, ErrorDetail,
+    LogEntryResponse,
+};
+use shared::routes::{HttpMethod, Route};
 use shared::FieldError;
 
 /// Why a call failed, in words fit to show the user.
@@ -44,56 +50,83 @@ pub struct ApiError {
     /// For an `edit_conflict`: the action as it stands now, so the form can show it and the
     /// next save carries its revision.
     pub current_action: Option<Box<CustomAction>>,
+    /// For a `duplicate_incident`: the open incident that already has the dedup key.
+    pub existing_incident: Option<String>,
 }
 
 impl ApiError {
     /// Builds the error for a non-2xx answer from its status and body text. A body that is
     /// not the API's error shape (a proxy's HTML page, say) still gives a readable message.
     pub fn from_response(status: u16, body: &str) -> Self {
-        let Ok(parsed) = serde_json::from_str::<ErrorBody>(body) else {
+        let answer = serde_json::from_str::<ErrorAnswer>(body).unwrap_or_default();
+        let Some(error) = answer.error else {
+            // The Events API answers a bad event in PagerDuty's shape (`errors`, one line
+            // per problem): its lines are the message, and each lands on the field its
+            // quoted name names.
+            if let Some(lines) = answer.errors {
+                return Self {
+                    code: "invalid_event".to_owned(),
+                    message: lines.join("; "),
+                    fields: lines
+                        .iter()
+                        .filter_map(|line| event_field_error(line))
+                        .collect(),
+                    ..Self::plain(status)
+                };
+            }
             return Self {
-                status,
                 code: "unexpected_response".to_owned(),
                 message: format!("The server answered with an unexpected error (HTTP {status})."),
-                fields: Vec::new(),
-                current_action: None,
+                ..Self::plain(status)
             };
         };
         // Only a conflict carries the current action; a conflict body without one (which
         // the contract rules out) still reads as the error it is.
-        let current_action = (parsed.error.code == EDIT_CONFLICT)
+        let current_action = (error.code == EDIT_CONFLICT)
             .then(|| serde_json::from_str::<EditConflictBody>(body).ok())
             .flatten()
             .map(|conflict| Box::new(conflict.action));
+        let existing_incident = answer
+            .incident_id
+            .filter(|_| error.code == DUPLICATE_INCIDENT);
         Self {
             status,
-            code: parsed.error.code,
-            message: parsed.error.message,
-            fields: parsed.error.fields,
+            code: error.code,
+            message: error.message,
+            fields: error.fields,
             current_action,
+            existing_incident,
+        }
+    }
+
+    /// An error with only its status; the callers fill in the rest.
+    fn plain(status: u16) -> Self {
+        Self {
+            status,
+            code: String::new(),
+            message: String::new(),
+            fields: Vec::new(),
+            current_action: None,
+            existing_incident: None,
         }
     }
 
     /// The error for a request that never got an answer.
     pub fn network() -> Self {
         Self {
-            status: 0,
             code: "network".to_owned(),
             message: "Could not reach the server. Check your connection and try again.".to_owned(),
-            fields: Vec::new(),
-            current_action: None,
+            ..Self::plain(0)
         }
     }
 
     /// The error for a 2xx answer whose body is not what the contract says.
     fn unreadable(status: u16) -> Self {
         Self {
-            status,
             code: "unexpected_response".to_owned(),
             message: "The server's answer could not be read. Reload the page and try again."
                 .to_owned(),
-            fields: Vec::new(),
-            current_action: None,
+            ..Self::plain(status)
         }
     }
 
@@ -109,8 +142,33 @@ impl ApiError {
     }
 }
 
+/// Every error shape the app meets, read in one pass: `/api`'s `ErrorBody` (`error`), with
+/// the open incident of a `DuplicateIncidentBody` (`incident_id`), and the Events API's
+/// `EnqueueRejected` (`errors`). An edit conflict's action is read apart, only for that
+/// code ([`EditConflictBody`]).
+#[derive(Default, Deserialize)]
+struct ErrorAnswer {
+    error: Option<ErrorDetail>,
+    incident_id: Option<String>,
+    errors: Option<Vec<String>>,
+}
+
+/// An Events API problem line as the error of the field it starts by naming
+/// (`'payload.summary' is missing`); `None` for a line that names none.
+fn event_field_error(line: &str) -> Option<FieldError> {
+    let (field, _) = line.strip_prefix('\'')?.split_once('\'')?;
+    Some(FieldError {
+        field: field.to_owned(),
+        message: line.to_owned(),
+    })
+}
+
 /// The code of a 409 whose body carries the current action ([`EditConflictBody`]).
 pub const EDIT_CONFLICT: &str = "edit_conflict";
+
+/// The code of a 409 whose body names the open incident with the same dedup key
+/// (`DuplicateIncidentBody`).
+pub const DUPLICATE_INCIDENT: &str = "duplicate_incident";
 
 thread_local! {
     static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
@@ -175,8 +233,32 @@ async fn call<T: DeserializeOwned>(
     decode(fetch_text(request, on_401).await?)
 }
 
-async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    call(Request::get(url).build(), On401::Redirect).await
+/// A request for `route` with `ids` in its path, by the method the route table gives.
+fn request(route: Route, ids: &[&str]) -> RequestBuilder {
+    request_to(route.method(), &route_url(route, ids))
+}
+
+fn request_to(method: HttpMethod, url: &str) -> RequestBuilder {
+    let method = match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Delete => Method::DELETE,
+    };
+    RequestBuilder::new(url).method(method)
+}
+
+/// The path of `route` with `ids` in its placeholders, in order, each percent-encoded so
+/// that an id taken from the address bar cannot reach another endpoint.
+pub fn route_url(route: Route, ids: &[&str]) -> String {
+    let encoded: Vec<String> = ids.iter().map(|id| encode_component(id)).collect();
+    let encoded: Vec<&str> = encoded.iter().map(String::as_str).collect();
+    route.url(&encoded)
+}
+
+async fn get_json<T: DeserializeOwned>(route: Route, ids: &[&str]) -> Result<T, ApiError> {
+    call(request(route, ids).build(), On401::Redirect).await
 }
 
 /// A request carrying `body` as JSON, with the `Content-Type: application/json` the API
@@ -205,12 +287,12 @@ fn bodiless(builder: RequestBuilder) -> Result<Request, gloo_net::Error> {
 }
 
 /// A POST that carries no body (acknowledge, resolve).
-async fn post_empty<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    call(bodiless(Request::post(url)), On401::Redirect).await
+async fn post_empty<T: DeserializeOwned>(route: Route, ids: &[&str]) -> Result<T, ApiError> {
+    call(bodiless(request(route, ids)), On401::Redirect).await
 }
 
-async fn delete(url: &str) -> Result<(), ApiError> {
-    fetch_text(bodiless(Request::delete(url)), On401::Redirect)
+async fn delete(route: Route, ids: &[&str]) -> Result<(), ApiError> {
+    fetch_text(bodiless(request(route, ids)), On401::Redirect)
         .await
         .map(drop)
 }
@@ -243,40 +325,24 @@ pub fn incidents_query(service_id: &str, status: &str) -> String {
     }
 }
 
-fn service_url(service_id: &str) -> String {
-    format!("/api/services/{}", encode_component(service_id))
-}
-
-fn action_url(service_id: &str, action_id: &str) -> String {
-    format!(
-        "{}/actions/{}",
-        service_url(service_id),
-        encode_component(action_id)
-    )
-}
-
-fn incident_url(incident_id: &str) -> String {
-    format!("/api/incidents/{}", encode_component(incident_id))
-}
-
 // ---------------------------------------------------------------------------------------
 // Session
 // ---------------------------------------------------------------------------------------
 
 /// `GET /api/session`: who is signed in, or a 401 error.
 pub async fn get_session() -> Result<SessionResponse, ApiError> {
-    call(Request::get("/api/session").build(), On401::Return).await
+    call(request(Route::GetSession, &[]).build(), On401::Return).await
 }
 
 /// `POST /api/session`: exchanges the token for the session cookie.
 pub async fn sign_in(token: String) -> Result<SessionResponse, ApiError> {
-    let request = with_json(Request::post("/api/session"), &SignInRequest { token });
-    call(request, On401::Return).await
+    let sign_in = with_json(request(Route::SignIn, &[]), &SignInRequest { token });
+    call(sign_in, On401::Return).await
 }
 
 /// `DELETE /api/session`.
 pub async fn sign_out() -> Result<(), ApiError> {
-    fetch_text(bodiless(Request::delete("/api/session")), On401::Return)
+    fetch_text(bodiless(request(Route::SignOut, &[])), On401::Return)
         .await
         .map(drop)
 }
@@ -287,55 +353,51 @@ pub async fn sign_out() -> Result<(), ApiError> {
 
 /// `GET /api/services`.
 pub async fn list_services() -> Result<ServiceList, ApiError> {
-    get_json("/api/services").await
+    get_json(Route::ListServices, &[]).await
 }
 
 /// `GET /api/services/{id}`.
 pub async fn get_service(service_id: &str) -> Result<ServiceResponse, ApiError> {
-    get_json(&service_url(service_id)).await
+    get_json(Route::GetService, &[service_id]).await
 }
 
 /// `POST /api/services`.
 pub async fn create_service(body: CreateServiceRequest) -> Result<ServiceResponse, ApiError> {
-    send_json(Request::post("/api/services"), &body).await
+    send_json(request(Route::CreateService, &[]), &body).await
 }
 
 // ---------------------------------------------------------------------------------------
 // Users and tokens
 // ---------------------------------------------------------------------------------------
 
-fn user_url(user_id: &str) -> String {
-    format!("/api/users/{}", encode_component(user_id))
-}
-
 /// `GET /api/users`, by name.
 pub async fn list_users() -> Result<UserList, ApiError> {
-    get_json("/api/users").await
+    get_json(Route::ListUsers, &[]).await
 }
 
 /// `GET /api/users/{id}`.
 pub async fn get_user(user_id: &str) -> Result<UserResponse, ApiError> {
-    get_json(&user_url(user_id)).await
+    get_json(Route::GetUser, &[user_id]).await
 }
 
 /// `POST /api/users`.
 pub async fn create_user(body: CreateUserRequest) -> Result<UserResponse, ApiError> {
-    send_json(Request::post("/api/users"), &body).await
+    send_json(request(Route::CreateUser, &[]), &body).await
 }
 
 /// `PATCH /api/users/{id}`.
 pub async fn update_user(user_id: &str, body: UpdateUserRequest) -> Result<UserResponse, ApiError> {
-    send_json(Request::patch(&user_url(user_id)), &body).await
+    send_json(request(Route::UpdateUser, &[user_id]), &body).await
 }
 
 /// `DELETE /api/users/{id}`: their tokens and sessions go with them.
 pub async fn delete_user(user_id: &str) -> Result<(), ApiError> {
-    delete(&user_url(user_id)).await
+    delete(Route::DeleteUser, &[user_id]).await
 }
 
 /// `GET /api/users/{id}/tokens`, oldest first, without secrets.
 pub async fn list_tokens(user_id: &str) -> Result<TokenList, ApiError> {
-    get_json(&format!("{}/tokens", user_url(user_id))).await
+    get_json(Route::ListTokens, &[user_id]).await
 }
 
 /// `POST /api/users/{id}/tokens`; the answer carries the secret, once.
@@ -343,21 +405,12 @@ pub async fn create_token(
     user_id: &str,
     body: CreateTokenRequest,
 ) -> Result<TokenResponse, ApiError> {
-    send_json(
-        Request::post(&format!("{}/tokens", user_url(user_id))),
-        &body,
-    )
-    .await
+    send_json(request(Route::CreateToken, &[user_id]), &body).await
 }
 
 /// `DELETE /api/users/{id}/tokens/{token_id}`: the token stops working at once.
 pub async fn revoke_token(user_id: &str, token_id: &str) -> Result<(), ApiError> {
-    delete(&format!(
-        "{}/tokens/{}",
-        user_url(user_id),
-        encode_component(token_id)
-    ))
-    .await
+    delete(Route::DeleteToken, &[user_id, token_id]).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -366,7 +419,7 @@ pub async fn revoke_token(user_id: &str, token_id: &str) -> Result<(), ApiError>
 
 /// `GET /api/audit`, newest first.
 pub async fn list_audit() -> Result<AuditList, ApiError> {
-    get_json("/api/audit").await
+    get_json(Route::ListAudit, &[]).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -375,7 +428,7 @@ pub async fn list_audit() -> Result<AuditList, ApiError> {
 
 /// `GET /api/services/{id}/actions`.
 pub async fn list_actions(service_id: &str) -> Result<ActionList, ApiError> {
-    get_json(&format!("{}/actions", service_url(service_id))).await
+    get_json(Route::ListActions, &[service_id]).await
 }
 
 /// `POST /api/services/{id}/actions`; the answer carries the signing secret, once.
@@ -383,8 +436,7 @@ pub async fn create_action(
     service_id: &str,
     body: CreateActionRequest,
 ) -> Result<ActionResponse, ApiError> {
-    let url = format!("{}/actions", service_url(service_id));
-    send_json(Request::post(&url), &body).await
+    send_json(request(Route::CreateAction, &[service_id]), &body).await
 }
 
 /// `PATCH /api/services/{id}/actions/{action_id}`. `body.revision` names the revision
@@ -395,12 +447,16 @@ pub async fn update_action(
     action_id: &str,
     body: UpdateActionRequest,
 ) -> Result<ActionResponse, ApiError> {
-    send_json(Request::patch(&action_url(service_id, action_id)), &body).await
+    send_json(
+        request(Route::UpdateAction, &[service_id, action_id]),
+        &body,
+    )
+    .await
 }
 
 /// `DELETE /api/services/{id}/actions/{action_id}`.
 pub async fn delete_action(service_id: &str, action_id: &str) -> Result<(), ApiError> {
-    delete(&action_url(service_id, action_id)).await
+    delete(Route::DeleteAction, &[service_id, action_id]).await
 }
 
 /// `POST /api/services/{id}/actions/{action_id}/rotate_secret` of the action at
@@ -410,19 +466,22 @@ pub async fn rotate_secret(
     action_id: &str,
     revision: u64,
 ) -> Result<RotatedSecret, ApiError> {
-    let url = format!("{}/rotate_secret", action_url(service_id, action_id));
     let body = RotateSecretRequest {
         revision: Some(revision),
     };
-    send_json(Request::post(&url), &body).await
+    send_json(
+        request(Route::RotateSecret, &[service_id, action_id]),
+        &body,
+    )
+    .await
 }
 
 /// `POST /api/services/{id}/actions/{action_id}/preview`, or for an action not created
 /// yet (`action_id` `None`) `POST /api/services/{id}/actions/preview`.
 pub fn preview_url(service_id: &str, action_id: Option<&str>) -> String {
     match action_id {
-        Some(action_id) => format!("{}/preview", action_url(service_id, action_id)),
-        None => format!("{}/actions/preview", service_url(service_id)),
+        Some(action_id) => route_url(Route::PreviewAction, &[service_id, action_id]),
+        None => route_url(Route::PreviewDraft, &[service_id]),
     }
 }
 
@@ -476,31 +535,57 @@ fn preview_of(answer: &Value) -> Option<PreviewResponse> {
 
 /// `GET /api/incidents?service_id=&status=`.
 pub async fn list_incidents(service_id: &str, status: &str) -> Result<IncidentList, ApiError> {
-    get_json(&format!(
-        "/api/incidents{}",
+    let route = Route::ListIncidents;
+    let url = format!(
+        "{}{}",
+        route_url(route, &[]),
         incidents_query(service_id, status)
-    ))
-    .await
+    );
+    call(request_to(route.method(), &url).build(), On401::Redirect).await
+}
+
+/// `POST /api/incidents`: opens an incident by hand. A dedup key already used by an open
+/// incident of the service answers `duplicate_incident`, naming it
+/// ([`ApiError::existing_incident`]).
+pub async fn create_incident(body: CreateIncidentRequest) -> Result<IncidentResponse, ApiError> {
+    send_json(request(Route::CreateIncident, &[]), &body).await
+}
+
+/// `POST /v2/enqueue`: an Events API v2 event, sent as a monitor sends it (the routing key
+/// in `event` is the credential; no session is involved). Answers the dedup key the event
+/// was filed under. A rejected event's lines are the error's message.
+pub async fn send_event(event: &Value) -> Result<String, ApiError> {
+    // Read by hand, as `preview_of` is: the answer has one field worth a look.
+    let answer: Value = call(
+        with_json(request(Route::Enqueue, &[]), event),
+        On401::Return,
+    )
+    .await?;
+    answer
+        .get("dedup_key")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::unreadable(202))
 }
 
 /// `GET /api/incidents/{id}`.
 pub async fn get_incident(incident_id: &str) -> Result<IncidentResponse, ApiError> {
-    get_json(&incident_url(incident_id)).await
+    get_json(Route::GetIncident, &[incident_id]).await
 }
 
 /// `POST /api/incidents/{id}/acknowledge`.
 pub async fn acknowledge_incident(incident_id: &str) -> Result<IncidentResponse, ApiError> {
-    post_empty(&format!("{}/acknowledge", incident_url(incident_id))).await
+    post_empty(Route::Acknowledge, &[incident_id]).await
 }
 
 /// `POST /api/incidents/{id}/resolve`.
 pub async fn resolve_incident(incident_id: &str) -> Result<IncidentResponse, ApiError> {
-    post_empty(&format!("{}/resolve", incident_url(incident_id))).await
+    post_empty(Route::Resolve, &[incident_id]).await
 }
 
 /// `GET /api/incidents/{id}/log`, oldest first.
 pub async fn incident_log(incident_id: &str) -> Result<LogEntryList, ApiError> {
-    get_json(&format!("{}/log", incident_url(incident_id))).await
+    get_json(Route::GetLog, &[incident_id]).await
 }
 
 /// `POST /api/incidents/{id}/notes`.
@@ -508,11 +593,7 @@ pub async fn add_note(
     incident_id: &str,
     body: CreateNoteRequest,
 ) -> Result<LogEntryResponse, ApiError> {
-    send_json(
-        Request::post(&format!("{}/notes", incident_url(incident_id))),
-        &body,
-    )
-    .await
+    send_json(request(Route::AddNote, &[incident_id]), &body).await
 }
 
 /// `POST /api/incidents/{id}/actions/{action_id}/runs` with the input values and the
@@ -528,15 +609,11 @@ pub async fn run_action(
     incident_id: &str,
     action_id: &str,
     idempotency_key: &str,
-    request: &RunRequest,
+    run: &RunRequest,
 ) -> Result<RunResponse, ApiError> {
-    let url = format!(
-        "{}/actions/{}/runs",
-        incident_url(incident_id),
-        encode_component(action_id)
-    );
-    let builder = Request::post(&url).header("Idempotency-Key", idempotency_key);
-    send_json(builder, request).await
+    let builder = request(Route::RunAction, &[incident_id, action_id])
+        .header("Idempotency-Key", idempotency_key);
+    send_json(builder, run).await
 }
 
 #[cfg(test)]
@@ -565,6 +642,34 @@ mod tests {
         let current = error.conflicting_action().unwrap();
         assert_eq!(current.revision, 4);
         assert_eq!(current.endpoint_url.as_deref(), Some("https://e.com/hook"));
+    }
+
+    #[test]
+    fn a_duplicate_incident_names_the_open_one() {
+        let body = r#"{"error":{"code":"duplicate_incident","message":"Already open"},
+            "incident_id":"inc_7"}"#;
+        let error = ApiError::from_response(409, body);
+        assert_eq!(error.code, DUPLICATE_INCIDENT);
+        assert_eq!(error.existing_incident.as_deref(), Some("inc_7"));
+        let other = r#"{"error":{"code":"name_taken","message":"Taken"},"incident_id":"inc_7"}"#;
+        assert_eq!(ApiError::from_response(409, other).existing_incident, None);
+    }
+
+    #[test]
+    fn a_rejected_event_reads_as_its_lines() {
+        let body = r#"{"status":"invalid event","message":"Event object is invalid",
+            "errors":["'payload.summary' is missing","'payload.source' is missing"]}"#;
+        let error = ApiError::from_response(400, body);
+        assert_eq!(error.code, "invalid_event");
+        assert_eq!(
+            error.message,
+            "'payload.summary' is missing; 'payload.source' is missing"
+        );
+        assert_eq!(error.fields[1].field, "payload.source");
+        assert_eq!(error.fields[1].message, "'payload.source' is missing");
+        let unnamed = r#"{"status":"invalid event","message":"Event object is invalid",
+            "errors":["Event must be a JSON object"]}"#;
+        assert!(ApiError::from_response(400, unnamed).fields.is_empty());
     }
 
     #[test]
@@ -671,10 +776,18 @@ mod tests {
     }
 
     #[test]
-    fn action_urls_nest_under_their_service() {
+    fn urls_come_from_the_route_table_with_each_id_encoded() {
         assert_eq!(
-            action_url("svc_1", "act_2"),
+            route_url(Route::UpdateAction, &["svc_1", "act_2"]),
             "/api/services/svc_1/actions/act_2"
+        );
+        assert_eq!(
+            route_url(Route::GetIncident, &["../session"]),
+            "/api/incidents/..%2Fsession"
+        );
+        assert_eq!(
+            route_url(Route::ListChanges, &["svc_1"]),
+            "/api/services/svc_1/changes"
         );
     }
 

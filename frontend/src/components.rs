@@ -3,6 +3,7 @@
 mod confirm_step;
 mod copy_button;
 mod field;
+mod new_incident_form;
 mod notice;
 mod one_time_secret;
 mod request_preview;
@@ -11,7 +12,10 @@ mod status_badge;
 
 pub use confirm_step::ConfirmStep;
 pub use copy_button::CopyButton;
-pub use field::{check_box, group, small_button, Field, FieldAria, FieldLayout, TextBox, TextKind};
+pub use field::{
+    check_box, group, select_box, small_button, Field, FieldAria, FieldLayout, TextBox, TextKind,
+};
+pub use new_incident_form::NewIncidentForm;
 pub use notice::{ErrorNotice, FieldMessage, Loading};
 pub use one_time_secret::OneTimeSecret;
 pub use request_preview::{header_list, live_preview, request_preview, PreviewCall};

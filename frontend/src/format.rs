@@ -428,7 +428,11 @@ pub fn enqueue_curl(origin: &str, routing_key: &str) -> String {
     );
     format!(
         "curl -X POST {} \\\n  -H 'Content-Type: application/json' \\\n  -d {}",
-        shell_quote(&format!("{}/v2/enqueue", origin.trim_end_matches('/'))),
+        shell_quote(&format!(
+            "{}{}",
+            origin.trim_end_matches('/'),
+            shared::routes::Route::Enqueue.path()
+        )),
         shell_quote(&body)
     )
 }

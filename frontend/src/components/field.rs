@@ -415,3 +415,40 @@ pub fn small_button(
     }
     .into_any()
 }
+
+/// A `<select>` bound to a string, with its label and, optionally, its message element's
+/// id and problem. `options` are `(value, text)`, in order.
+pub fn select_box(
+    id: String,
+    label: &'static str,
+    value: RwSignal<String>,
+    options: Vec<(String, String)>,
+    message: Option<(String, Signal<Option<String>>)>,
+) -> AnyView {
+    let (error_id, message) = message.unzip();
+    let (aria, parts) = field_parts(id.clone(), MaybeProp::default(), error_id, message, None);
+    let control = view! {
+        <select
+            id=id
+            on:change=move |ev| value.set(event_target_value(&ev))
+            prop:value=move || value.get()
+            aria-invalid=aria.invalid
+            aria-describedby=aria.described_by
+        >
+            {options.into_iter().map(|(option, text)| {
+                let this = option.clone();
+                view! {
+                    <option value=option selected=move || value.with(|chosen| *chosen == this)>
+                        {text}
+                    </option>
+                }
+            }).collect_view()}
+        </select>
+    }
+    .into_any();
+    field_frame(FieldParts {
+        label: label.to_owned(),
+        control,
+        ..parts
+    })
+}

@@ -1,7 +1,8 @@
 //! One incident: its facts, acknowledge and resolve, a button per enabled custom action,
-//! and the timeline.
+//! the service's changes in the 24 hours before it, and the timeline.
 
 mod note_form;
+mod recent_changes;
 mod request_headers;
 mod run_button;
 mod run_dialog;
@@ -21,6 +22,7 @@ use crate::router::{Page, Router};
 use crate::session::Session;
 
 use note_form::NoteForm;
+use recent_changes::recent_changes;
 use run_button::RunButton;
 use timeline::Timeline;
 
@@ -72,6 +74,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
     let service_id = initial.service.id.clone();
     // A stakeholder's incident comes without its actions: no buttons at all, then.
     let actions = initial.actions.clone();
+    let changes = initial.recent_changes.clone();
     let session = Session::expect();
     let denied = move || session.denial(Permission::RunActions, "Acknowledging and resolving");
     let current = RwSignal::new(initial);
@@ -209,6 +212,9 @@ fn IncidentView(initial: Incident) -> impl IntoView {
 
             <section class="card" aria-labelledby="details-heading">
                 <h2 id="details-heading">"Details"</h2>
+                {move || current.with(|i| i.details.clone()).map(|text| view! {
+                    <p class="incident-details">{text}</p>
+                })}
                 <dl class="facts">
                     <dt>"Status"</dt>
                     <dd>{move || crate::format::status_label(status.get())}</dd>
@@ -238,6 +244,13 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     None => view! { <p class="empty">"None sent."</p> }.into_any(),
                 }}
             </section>
+
+            {changes.map(|changes| view! {
+                <section class="card" aria-labelledby="changes-heading">
+                    <h2 id="changes-heading">"Changes in the 24 h before this incident"</h2>
+                    {recent_changes(changes)}
+                </section>
+            })}
 
             <section class="card" aria-labelledby="timeline-heading">
                 <h2 id="timeline-heading">"Timeline"</h2>

@@ -7,7 +7,7 @@ use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 
 use crate::api::{self, encode_component, incidents_query};
-use crate::components::{ErrorNotice, Loading, StatusBadge};
+use crate::components::{ErrorNotice, Loading, NewIncidentForm, StatusBadge};
 use crate::format::display_time;
 use crate::router::{Page, Router};
 use crate::session::Session;
@@ -53,6 +53,15 @@ pub fn IncidentsPage() -> impl IntoView {
     view! {
         <div class="page">
             <h1>"Incidents"</h1>
+            {move || services.get().and_then(Result::ok).filter(|list| !list.services.is_empty()).map(|list| view! {
+                <details class="card new-incident">
+                    <summary>"New incident"</summary>
+                    <NewIncidentForm
+                        form_id="new-incident".to_owned()
+                        services=list.services.into_iter().map(|service| (service.id, service.name)).collect()
+                    />
+                </details>
+            })}
             <form class="filters" aria-label="Filter incidents" on:submit=|ev| ev.prevent_default()>
                 <div class="field">
                     <label for="filter-service">"Service"</label>
@@ -104,9 +113,9 @@ pub fn IncidentsPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <p>
-                                        "No incidents yet. Incidents arrive through the Events API: each "
+                                        "No incidents yet. Open one by hand with New incident above, or send one through the Events API: each "
                                         <a href="/services">"service"</a>
-                                        " shows its routing key and a curl command that opens a test incident."
+                                        " shows its routing key and can send a test event."
                                     </p>
                                 }.into_any()
                             }}

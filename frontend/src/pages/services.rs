@@ -1,5 +1,7 @@
-//! The services page: create a service, and for each one its routing key and a curl
-//! example that opens an incident through the Events API.
+//! The services page: create a service, and for each one its routing key, a New incident
+//! form, a form that sends a test event through the Events API, and a curl example.
+
+mod test_event;
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -10,10 +12,11 @@ use shared::FieldError;
 
 use crate::api::{self, encode_component};
 use crate::browser::origin;
-use crate::components::{CopyButton, ErrorNotice, Loading, TextBox, TextKind};
+use crate::components::{CopyButton, ErrorNotice, Loading, NewIncidentForm, TextBox, TextKind};
 use crate::format::{display_time, enqueue_curl};
 use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::session::Session;
+use test_event::TestEventForm;
 
 /// Lists services and holds the create form.
 #[component]
@@ -146,10 +149,20 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
     }
 }
 
-/// One service: routing key, curl example, and links to its actions and incidents.
+/// One service: routing key, New incident, test event and curl example, and links to its
+/// actions and incidents.
 #[component]
 fn ServiceCard(service: Service) -> impl IntoView {
     let routing_key = service.routing_key.clone();
+    let new_incident = view! {
+        <details>
+            <summary>"New incident"</summary>
+            <NewIncidentForm
+                form_id=format!("new-incident-{}", service.id)
+                services=vec![(service.id.clone(), service.name.clone())]
+            />
+        </details>
+    };
     let key_id = format!("routing-key-{}", service.id);
     let actions_href = format!("/services/{}/actions", encode_component(&service.id));
     let incidents_href = format!("/incidents?service_id={}", encode_component(&service.id));
@@ -165,8 +178,12 @@ fn ServiceCard(service: Service) -> impl IntoView {
                         <div class="key-row">
                             <span class="key-label" id=key_id.clone()>"Routing key"</span>
                             <code class="key" aria-labelledby=key_id>{routing_key.clone()}</code>
-                            <CopyButton text=routing_key what="routing key" />
+                            <CopyButton text=routing_key.clone() what="routing key" />
                         </div>
+                        <details>
+                            <summary>"Send a test event"</summary>
+                            <TestEventForm service_id=service.id.clone() routing_key />
+                        </details>
                         <details class="curl">
                             <summary>"Send a test incident with curl"</summary>
                             <p class="hint">
@@ -182,6 +199,7 @@ fn ServiceCard(service: Service) -> impl IntoView {
                     <p class="hint">"The routing key is shown to managers and above."</p>
                 }.into_any(),
             }}
+            {new_incident}
             <p class="links">
                 <a class="button secondary" href=actions_href>
                     "Custom actions"
