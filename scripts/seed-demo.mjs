@@ -1,6 +1,7 @@
 // Seeds the demo into a running worker, idempotently: one service with three actions
 // pointing at the sample receiver (a plain one, one that asks first, one with a body
-// template), and one open incident. Prints where to sign in.
+// template), a deploy reported through the Change Events API, and one open incident,
+// which then lists that deploy among its recent changes. Prints where to sign in.
 //
 //   node scripts/seed-demo.mjs BASE_URL ADMIN_TOKEN RECEIVER_URL
 
@@ -125,6 +126,27 @@ for (const secret of [signingSecret, rollBackSecret, statusPageSecret]) {
   if (!registered.ok) throw new Error(`the receiver refused a signing secret: ${registered.status}`);
 }
 
+// The deploy before the incident, once: an incident page lists the service's changes of
+// the 24 hours before it, and action payloads carry them as `recent_changes`.
+const { changes } = await api('GET', `/api/services/${service.id}/changes?limit=1`);
+if (changes.length === 0) {
+  const changed = await fetch(`${baseUrl}/v2/change/enqueue`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      routing_key: service.routing_key,
+      payload: {
+        summary: 'Deployed checkout v2026.11.4',
+        source: 'github.com/acme/checkout',
+        timestamp: new Date(Date.now() - 40 * 60_000).toISOString(),
+        custom_details: { commit: '9f2c1ab', author: 'ada', pull_request: 4182 },
+      },
+      links: [{ href: 'https://github.com/acme/checkout/commit/9f2c1ab', text: 'Commit 9f2c1ab' }],
+    }),
+  });
+  if (changed.status !== 202) throw new Error(`/v2/change/enqueue answered ${changed.status}`);
+}
+
 const enqueued = await fetch(`${baseUrl}/v2/enqueue`, {
   method: 'POST',
   headers: { 'Content-Type': 'application/json' },
@@ -157,6 +179,11 @@ console.log(`
   a version and to type its name first, and is offered only while the incident is open.
   "${STATUS_PAGE_NAME}" builds its body from a template: open it on the service's Custom
   Incident Actions page to edit the template and watch the request preview change.
+  The incident page lists the deploy made 40 minutes before it ("Changes in the 24 h
+  before this incident"). Open an incident yourself with "New incident" on the Incidents
+  page, or send a test event from the service's card on the Services page.
+  PagerDuty's REST API is served at ${baseUrl}/pagerduty (e.g. GET /pagerduty/incidents
+  with "Authorization: Token token=${token}").
   Send more incidents:  curl -H 'Content-Type: application/json' ${baseUrl}/v2/enqueue \\
     -d '{"routing_key":"${service.routing_key}","event_action":"trigger","payload":{"summary":"Hello","source":"me","severity":"warning"}}'
 `);
