@@ -15,6 +15,7 @@ pub mod limits;
 pub mod pagerduty;
 #[cfg(test)]
 mod readme;
+pub mod reply;
 pub mod roles;
 pub mod routes;
 pub mod run_rules;

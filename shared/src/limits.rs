@@ -26,6 +26,17 @@ pub const MAX_INCIDENT_DETAILS_CHARS: usize = 10_000;
 /// Characters in a note on an incident's timeline, after trimming.
 pub const MAX_NOTE_CHARS: usize = 2000;
 
+/// Characters in a reply's `note` (the reply contract: `shared::reply`).
+pub const MAX_REPLY_NOTE_CHARS: usize = 2000;
+/// Links one reply may attach to the incident.
+pub const MAX_REPLY_LINKS: usize = 5;
+/// Characters in a reply link's `href`.
+pub const MAX_REPLY_LINK_HREF_CHARS: usize = 2048;
+/// Characters in a reply link's `text`.
+pub const MAX_REPLY_LINK_TEXT_CHARS: usize = 100;
+/// Characters in a reply's `summary`, the run's one-line result.
+pub const MAX_REPLY_SUMMARY_CHARS: usize = 140;
+
 /// Bytes in an Events API v2 request body (PagerDuty's limit).
 pub const MAX_EVENT_BODY_BYTES: usize = 512 * 1024;
 /// Characters in an event's `payload.summary`.
