@@ -4,7 +4,10 @@
 // Every delivery is checked with the independent `standardwebhooks` package against each
 // signing secret the receiver knows, so a signature bug in the worker shows up here exactly
 // as it would at a customer. The path chooses how it answers, so one receiver can play every
-// endpoint the tests need (failing, redirecting, hanging, slow, huge, HTML, echoing).
+// endpoint the tests need (failing, redirecting, hanging, slow, huge, HTML, echoing), and
+// the replies of the reply contract: `/diagnostics` answers as an "Add diagnostics" endpoint
+// would (a note, a link, a summary); `/reply?json=<JSON>&type=<content type>` answers
+// exactly the JSON given, as `application/json` unless `type` says otherwise.
 //
 //   node sample-receiver/receiver.mjs --port 9100 [--host 127.0.0.1] [--secret whsec_...]...
 //
@@ -159,6 +162,20 @@ export async function startReceiver({ port = 0, host = '127.0.0.1', secrets = []
       return res.end(BIG_BODY);
     }
     if (path === '/html') return sendText(res, 200, HTML_BODY, 'text/html; charset=utf-8');
+    if (path === '/diagnostics') {
+      // What a diagnostics endpoint would gather for the incident, written back as a reply.
+      return sendJson(res, 200, {
+        note:
+          `Diagnostics for "${info.title}": load average 7.9 / 6.1 / 4.2; disk /var 91% full; ` +
+          'top process java (412% CPU); last deploy 40 min ago.',
+        links: [{ href: 'https://grafana.example.com/d/checkout-latency', text: 'Checkout latency dashboard' }],
+        summary: 'Diagnostics attached to the incident',
+      });
+    }
+    if (path === '/reply') {
+      const type = url.searchParams.get('type') ?? 'application/json';
+      return sendText(res, 200, url.searchParams.get('json') ?? '{}', type);
+    }
     if (path === '/echo') {
       // An endpoint that reflects what it was sent, as many debugging endpoints do: the
       // request headers, and with `?signing_secrets=1` also the signing secrets this

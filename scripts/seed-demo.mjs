@@ -1,7 +1,9 @@
 // Seeds the demo into a running worker, idempotently: one service with three actions
 // pointing at the sample receiver (a plain one, one that asks first, one with a body
 // template), a deploy reported through the Change Events API, and one open incident,
-// which then lists that deploy among its recent changes. Prints where to sign in.
+// which then lists that deploy among its recent changes; and a second service whose "Add
+// diagnostics" action accepts replies (the receiver's /diagnostics answers with a note, a
+// link and a summary), with an incident of its own. Prints where to sign in.
 //
 //   node scripts/seed-demo.mjs BASE_URL ADMIN_TOKEN RECEIVER_URL
 
@@ -117,7 +119,27 @@ const statusPageSecret = statusPage
   : (await api('POST', `/api/services/${service.id}/actions`, { ...STATUS_PAGE, endpoint_url: `${receiverUrl}/statuspage` }))
       .action.signing_secret;
 
-for (const secret of [signingSecret, rollBackSecret, statusPageSecret]) {
+// The second service: an action whose endpoint's answer writes back (the reply contract).
+const DIAGNOSTICS_SERVICE = 'Payments API (demo)';
+const DIAGNOSTICS_NAME = 'Add diagnostics';
+const payments =
+  services.find((s) => s.name === DIAGNOSTICS_SERVICE) ??
+  (await api('POST', '/api/services', {
+    name: DIAGNOSTICS_SERVICE,
+    description: 'Seeded by scripts/dev: its action writes diagnostics back onto the incident.',
+  })).service;
+const paymentsActions = (await api('GET', `/api/services/${payments.id}/actions`)).actions;
+const diagnostics = paymentsActions.find((a) => a.name === DIAGNOSTICS_NAME);
+const diagnosticsSecret = diagnostics
+  ? (await api('POST', `/api/services/${payments.id}/actions/${diagnostics.id}/rotate_secret`)).signing_secret
+  : (await api('POST', `/api/services/${payments.id}/actions`, {
+      name: DIAGNOSTICS_NAME,
+      description: 'Collects diagnostics; the endpoint\'s answer adds them to the timeline as a note, with a dashboard link.',
+      endpoint_url: `${receiverUrl}/diagnostics`,
+      accept_reply: true,
+    })).action.signing_secret;
+
+for (const secret of [signingSecret, rollBackSecret, statusPageSecret, diagnosticsSecret]) {
   const registered = await fetch(`${receiverUrl}/_control/secrets`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -167,6 +189,23 @@ const enqueued = await fetch(`${baseUrl}/v2/enqueue`, {
 });
 if (enqueued.status !== 202) throw new Error(`/v2/enqueue answered ${enqueued.status}`);
 
+const paymentsIncident = await fetch(`${baseUrl}/v2/enqueue`, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({
+    routing_key: payments.routing_key,
+    event_action: 'trigger',
+    dedup_key: 'demo-payments-auth-failures',
+    payload: {
+      summary: 'Payment authorizations failing for 3% of requests',
+      source: 'payments-api-2',
+      severity: 'error',
+      custom_details: { failure_rate: 0.031, provider: 'acquirer-eu' },
+    },
+  }),
+});
+if (paymentsIncident.status !== 202) throw new Error(`/v2/enqueue answered ${paymentsIncident.status}`);
+
 console.log(`
   Incident Actions is running with a demo.
 
@@ -179,6 +218,9 @@ console.log(`
   a version and to type its name first, and is offered only while the incident is open.
   "${STATUS_PAGE_NAME}" builds its body from a template: open it on the service's Custom
   Incident Actions page to edit the template and watch the request preview change.
+  On "${DIAGNOSTICS_SERVICE}", the incident "Payment authorizations failing" has an
+  "${DIAGNOSTICS_NAME}" button whose endpoint answers with a note, a dashboard link and a
+  one-line result, all written back onto the incident.
   The incident page lists the deploy made 40 minutes before it ("Changes in the 24 h
   before this incident"). Open an incident yourself with "New incident" on the Incidents
   page, or send a test event from the service's card on the Services page.

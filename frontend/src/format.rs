@@ -192,17 +192,27 @@ pub fn excerpt_label(run: &ActionRun) -> &'static str {
     }
 }
 
-/// One line for a finished run: `Succeeded · endpoint answered 2xx · HTTP 200 · 85 ms`.
+/// One line for a finished run: `Succeeded · endpoint answered 2xx · HTTP 200 · 85 ms`,
+/// or with the endpoint's own one-line reply in place of the outcome and code:
+/// `Succeeded · Diagnostics attached · 85 ms`. What of a reply was ignored follows.
 pub fn run_summary(run: &ActionRun) -> String {
     let mut parts = vec![run_status_label(run.status).to_owned()];
-    if let Some(outcome) = run.outcome {
-        parts.push(outcome_label(outcome).to_owned());
-    }
-    if let Some(code) = run.http_status {
-        parts.push(format!("HTTP {code}"));
+    match &run.summary {
+        Some(summary) => parts.push(summary.clone()),
+        None => {
+            if let Some(outcome) = run.outcome {
+                parts.push(outcome_label(outcome).to_owned());
+            }
+            if let Some(code) = run.http_status {
+                parts.push(format!("HTTP {code}"));
+            }
+        }
     }
     if let Some(ms) = run.duration_ms {
         parts.push(display_duration(ms));
+    }
+    if let Some(ignored) = &run.reply_error {
+        parts.push(format!("reply partly ignored ({ignored})"));
     }
     parts.join(" · ")
 }
@@ -499,6 +509,8 @@ mod tests {
             action_revision: None,
             started_at: "t".into(),
             finished_at: None,
+            summary: None,
+            reply_error: None,
         }
     }
 
@@ -534,6 +546,21 @@ mod tests {
             Some(200),
         ));
         assert_eq!(line, "Succeeded · endpoint answered 2xx · HTTP 200 · 85 ms");
+    }
+
+    #[test]
+    fn a_reply_summary_replaces_outcome_and_code_and_what_was_ignored_follows() {
+        let mut replied = run(RunStatus::Succeeded, Some(RunOutcome::Success), Some(200));
+        replied.summary = Some("Diagnostics attached".into());
+        assert_eq!(
+            run_summary(&replied),
+            "Succeeded · Diagnostics attached · 85 ms"
+        );
+        replied.reply_error = Some("links ignored: at most 5 links, not 6".into());
+        assert_eq!(
+            run_summary(&replied),
+            "Succeeded · Diagnostics attached · 85 ms · reply partly ignored (links ignored: at most 5 links, not 6)"
+        );
     }
 
     #[test]

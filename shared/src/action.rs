@@ -179,6 +179,8 @@ pub struct ValidAction {
     pub available_when: Option<AvailableWhen>,
     /// The body template; `None` sends the default payload.
     pub body_template: Option<String>,
+    /// Whether the endpoint's answer may write back (`crate::reply`).
+    pub accept_reply: bool,
 }
 
 /// The raw fields of an action form or request body, borrowed.
@@ -200,6 +202,8 @@ pub struct ActionFields<'a> {
     pub available_when: Option<&'a AvailableWhen>,
     /// The body template as typed; blank means none.
     pub body_template: Option<&'a str>,
+    /// Whether the endpoint's answer may write back.
+    pub accept_reply: bool,
 }
 
 /// Why an action was refused: every problem, keyed by field path.
@@ -259,6 +263,7 @@ pub fn validate_action(
             confirm: fields.confirm.cloned(),
             available_when: fields.available_when.cloned(),
             body_template,
+            accept_reply: fields.accept_reply,
         }),
         _ => Err(ActionError {
             fields: errors,
@@ -415,6 +420,7 @@ mod tests {
             confirm: None,
             available_when: None,
             body_template: None,
+            accept_reply: false,
         };
         validate_action(fields, &EndpointPolicy::default(), false)
     }
@@ -560,6 +566,7 @@ mod tests {
             confirm: None,
             available_when: None,
             body_template: None,
+            accept_reply: false,
         };
         let policy = EndpointPolicy::default();
         let edited = validate_action(fields, &policy, true).unwrap();
@@ -581,6 +588,7 @@ mod tests {
             confirm: None,
             available_when: None,
             body_template: None,
+            accept_reply: false,
         };
         assert!(validate_action(fields, &policy, false).is_ok());
         fields.description = Some(&long);
@@ -672,6 +680,7 @@ mod tests {
             confirm: Some(&confirm),
             available_when: Some(&rule),
             body_template: None,
+            accept_reply: false,
         };
         let refused = validate_action(fields, &EndpointPolicy::default(), false).unwrap_err();
         let names: Vec<&str> = refused.fields.iter().map(|e| e.field.as_str()).collect();

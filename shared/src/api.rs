@@ -198,6 +198,10 @@ pub struct CreateActionRequest {
     /// payload.
     #[serde(default)]
     pub body_template: Option<String>,
+    /// Whether a 2xx JSON answer may write back a note, links and a summary
+    /// (`shared::reply`); off by default.
+    #[serde(default)]
+    pub accept_reply: bool,
 }
 
 /// A field of a PATCH that can be left out (unchanged), `null` (cleared) or set.
@@ -252,6 +256,9 @@ pub struct UpdateActionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub body_template: Option<Option<String>>,
+    /// Turns the reply contract on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_reply: Option<bool>,
     /// The revision being edited (or send `If-Match: "<revision>"`). A stale one answers
     /// 409 `edit_conflict` and changes nothing; without one the edit applies to the
     /// current revision.
@@ -339,6 +346,9 @@ pub struct Action {
     /// for roles below `manager`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_template: Option<String>,
+    /// Whether the endpoint's JSON answer may write back a note, links and a summary.
+    #[serde(default)]
+    pub accept_reply: bool,
     /// `whsec_…`: only in the answer to create and to rotate_secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
@@ -760,6 +770,13 @@ pub struct ActionRun {
     /// before revisions.
     #[serde(default)]
     pub action_revision: Option<u64>,
+    /// The one-line result the endpoint's reply gave (`shared::reply`), shown in place of
+    /// "HTTP 200".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// What of the endpoint's reply was ignored, and why; the run still succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_error: Option<String>,
     /// RFC 3339.
     pub started_at: String,
     /// RFC 3339; `None` while running.
@@ -1020,6 +1037,7 @@ mod tests {
             health_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
+            accept_reply: false,
         };
         let json = serde_json::to_value(&action).unwrap();
         assert!(json.get("signing_secret").is_none());

@@ -148,6 +148,9 @@ impl App {
 pub enum Fault {
     /// Every write of a run's final record fails, as a D1 outage after the POST would.
     RunRecordFails,
+    /// The first write of a run's final record lands, but its answer is lost, so the
+    /// worker writes it again (the reply contract must still apply once).
+    RunRecordAnswerLost,
 }
 
 impl Fault {
@@ -155,6 +158,7 @@ impl Fault {
     pub fn name(self) -> &'static str {
         match self {
             Self::RunRecordFails => "run_record_fails",
+            Self::RunRecordAnswerLost => "run_record_answer_lost",
         }
     }
 }

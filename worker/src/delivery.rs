@@ -15,6 +15,7 @@ use shared::api::{
 };
 use shared::endpoint::{EndpointPolicy, EndpointUrl};
 use shared::limits::{MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES, RUN_DEADLINE_SECS};
+use shared::reply::{read_reply, Reply};
 use shared::template::is_template;
 use shared::time::format_rfc3339;
 use worker::{
@@ -45,6 +46,8 @@ pub struct Delivery {
     /// Every secret value of the action: replaced by `[redacted]` wherever the request
     /// or its answer is recorded (a templated header may carry one).
     pub secret_values: Vec<String>,
+    /// Whether the answer may write back (the reply contract, `shared::reply`).
+    pub accept_reply: bool,
 }
 
 /// One header of a delivery.
@@ -179,6 +182,7 @@ fn assemble(
             .filter(|value| !value.is_empty())
             .map(str::to_owned)
             .collect(),
+        accept_reply: action.accept_reply,
     })
 }
 
@@ -275,6 +279,8 @@ pub enum SendResult {
     Answered {
         /// HTTP status code.
         status: u16,
+        /// Its `Content-Type`, if it sent one.
+        content_type: Option<String>,
         /// The start of the body.
         body: Vec<u8>,
     },
@@ -302,7 +308,7 @@ pub struct Verdict {
 /// its request headers cannot walk them into the run record.
 pub fn classify(result: &SendResult, secrets: &[String]) -> Verdict {
     match result {
-        SendResult::Answered { status, body } => {
+        SendResult::Answered { status, body, .. } => {
             let outcome = match status {
                 200..=299 => RunOutcome::Success,
                 300..=399 => RunOutcome::Redirect,
@@ -334,6 +340,34 @@ pub fn classify(result: &SendResult, secrets: &[String]) -> Verdict {
             excerpt: Some(format!("Could not reach the endpoint: {detail}")),
         },
     }
+}
+
+/// What the answer writes back, when the action accepts replies and the answer is one
+/// (`shared::reply::read_reply`). Every secret value is redacted from what is kept, as it
+/// is from the excerpt: an endpoint echoing a header cannot walk it into the timeline.
+pub fn reply_of(result: &SendResult, delivery: &Delivery) -> Option<Reply> {
+    if !delivery.accept_reply {
+        return None;
+    }
+    let SendResult::Answered {
+        status,
+        content_type,
+        body,
+    } = result
+    else {
+        return None;
+    };
+    let mut reply = read_reply(*status, content_type.as_deref(), body)?;
+    let secrets = &delivery.secret_values;
+    let redact = |text: &mut String| *text = redact_secrets(text, secrets);
+    for text in [&mut reply.note, &mut reply.summary].into_iter().flatten() {
+        redact(text);
+    }
+    for link in &mut reply.links {
+        redact(&mut link.href);
+        redact(&mut link.text);
+    }
+    Some(reply)
 }
 
 /// The verdict for a delivery whose URL the endpoint guard refuses under `policy`, or
@@ -418,6 +452,7 @@ pub async fn send(delivery: &Delivery) -> SendResult {
             .await
             .map_err(|e| e.to_string())?;
         let status = response.status_code();
+        let content_type = response.headers().get("Content-Type").ok().flatten();
         let mut body = Vec::new();
         if let Ok(mut stream) = response.stream() {
             while let Some(chunk) = stream.next().await {
@@ -429,11 +464,15 @@ pub async fn send(delivery: &Delivery) -> SendResult {
                 }
             }
         }
-        Ok::<_, String>((status, body))
+        Ok::<_, String>((status, content_type, body))
     };
     let deadline = Delay::from(Duration::from_secs(RUN_DEADLINE_SECS));
     let result = match select(Box::pin(exchange), deadline).await {
-        Either::Left((Ok((status, body)), _)) => SendResult::Answered { status, body },
+        Either::Left((Ok((status, content_type, body)), _)) => SendResult::Answered {
+            status,
+            content_type,
+            body,
+        },
         Either::Left((Err(detail), _)) => SendResult::NetworkError(simplify_network_error(&detail)),
         Either::Right(_) => SendResult::TimedOut,
     };
@@ -471,6 +510,7 @@ mod tests {
             confirm: None,
             available_when: None,
             body_template: None,
+            accept_reply: false,
         }
     }
 
@@ -720,6 +760,7 @@ mod tests {
             classify(
                 &SendResult::Answered {
                     status,
+                    content_type: None,
                     body: Vec::new(),
                 },
                 &[],

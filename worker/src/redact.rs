@@ -109,6 +109,7 @@ mod tests {
             health_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
+            accept_reply: false,
         }
     }
 
@@ -133,6 +134,8 @@ mod tests {
             action_revision: Some(1),
             started_at: "t".into(),
             finished_at: Some("t".into()),
+            summary: None,
+            reply_error: None,
         }
     }
 

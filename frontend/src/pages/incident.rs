@@ -22,7 +22,7 @@ use crate::router::{Page, Router};
 use crate::session::Session;
 
 use note_form::NoteForm;
-use recent_changes::recent_changes;
+use recent_changes::{links, recent_changes};
 use run_button::RunButton;
 use timeline::Timeline;
 
@@ -215,6 +215,12 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                 {move || current.with(|i| i.details.clone()).map(|text| view! {
                     <p class="incident-details">{text}</p>
                 })}
+                // Links from the events and from action replies: text, http(s) only.
+                {move || current.with(|i| links(&i.links)).into_iter().map(|(href, text)| view! {
+                    <p class="change-link">
+                        <a href=href rel="noopener noreferrer" target="_blank">{text}</a>
+                    </p>
+                }).collect_view()}
                 <dl class="facts">
                     <dt>"Status"</dt>
                     <dd>{move || crate::format::status_label(status.get())}</dd>

@@ -69,6 +69,7 @@ pub async fn create_action(
         confirm: body.confirm.as_ref(),
         available_when: body.available_when.as_ref(),
         body_template: body.body_template.as_deref(),
+        accept_reply: body.accept_reply,
     };
     let valid = validate_action(fields, &app.endpoint_policy(), false)?;
     check_templates(&valid, service_id, app.now_ms)?;
@@ -162,6 +163,7 @@ pub async fn update_action(
                 Some(template) => template.as_deref(),
                 None => record.body_template.as_deref(),
             },
+            accept_reply: patch.accept_reply.unwrap_or(record.accept_reply),
         };
         let valid = validate_action(fields, &app.endpoint_policy(), true)?;
         check_templates(&valid, service_id, app.now_ms)?;

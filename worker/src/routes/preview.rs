@@ -136,6 +136,7 @@ fn validate_draft(draft: &CreateActionRequest, app: &App) -> ApiResult<ValidActi
         confirm: draft.confirm.as_ref(),
         available_when: draft.available_when.as_ref(),
         body_template: draft.body_template.as_deref(),
+        accept_reply: draft.accept_reply,
     };
     Ok(validate_action(fields, &app.endpoint_policy(), true)?)
 }
@@ -226,6 +227,7 @@ mod tests {
             confirm: None,
             available_when: None,
             body_template,
+            accept_reply: false,
         };
         validate_action(fields, &EndpointPolicy::default(), false).unwrap()
     }

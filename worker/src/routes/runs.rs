@@ -30,8 +30,8 @@ use worker::{console_error, Context, Delay, Request, Response};
 use crate::app::{now_ms, App, Fault};
 use crate::auth::{batch_with_lookup, CallerSql, Credential, Principal};
 use crate::delivery::{
-    blocked_verdict, build_delivery, classify, send, template_verdict, BuildError, Delivery,
-    RunFacts, Verdict,
+    blocked_verdict, build_delivery, classify, reply_of, send, template_verdict, BuildError,
+    Delivery, RunFacts, Verdict,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response, read_optional_json};
@@ -352,6 +352,7 @@ async fn deliver_and_record(
         duration_ms: None,
         finished_at: now_ms(),
         request_headers: None,
+        reply: None,
     };
     let completion = match prepared {
         Err(refused) => unsent(refused),
@@ -369,6 +370,7 @@ async fn deliver_and_record(
                     duration_ms: Some(finished_at - sent_at),
                     finished_at,
                     request_headers: Some(delivery.recorded_headers()),
+                    reply: reply_of(&result, &delivery),
                 }
             }
         },
@@ -384,6 +386,7 @@ async fn deliver_and_record(
 /// landed but whose answer was lost is safe to repeat: it only moves a `running` run.
 async fn record_result(app: &App, run: &NewRun, completion: &Completion) -> bool {
     let mut delays = FINISH_RETRY_DELAYS_MS.iter();
+    let mut first = true;
     loop {
         let attempt = if app.fault(Fault::RunRecordFails) {
             Err(ApiError::Internal(
@@ -391,10 +394,19 @@ async fn record_result(app: &App, run: &NewRun, completion: &Completion) -> bool
             ))
         } else {
             match app.db() {
-                Ok(db) => runs::finish(&db, run, completion).await.map(|_| ()),
+                Ok(db) => runs::finish(&db, run, completion).await.and_then(|_| {
+                    if first && app.fault(Fault::RunRecordAnswerLost) {
+                        Err(ApiError::Internal(
+                            "FAULT_INJECTION run_record_answer_lost".into(),
+                        ))
+                    } else {
+                        Ok(())
+                    }
+                }),
                 Err(error) => Err(error),
             }
         };
+        first = false;
         match (attempt, delays.next()) {
             (Ok(()), _) => return true,
             (Err(error), Some(delay)) => {

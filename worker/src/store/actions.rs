@@ -103,6 +103,10 @@ pub struct ActionRecord {
     /// The body template; `None` sends the default payload.
     #[serde(default)]
     pub body_template: Option<String>,
+    /// Whether the endpoint's answer may write back (`shared::reply`); records written
+    /// before the reply contract read as off.
+    #[serde(default)]
+    pub accept_reply: bool,
     /// Created (ms).
     pub created_at: i64,
     /// This revision written (ms).
@@ -144,6 +148,8 @@ pub struct OpenedAction {
     pub available_when: Option<AvailableWhen>,
     /// The body template; `None` sends the default payload.
     pub body_template: Option<String>,
+    /// Whether the endpoint's answer may write back.
+    pub accept_reply: bool,
 }
 
 impl OpenedAction {
@@ -173,6 +179,7 @@ impl OpenedAction {
             confirm: valid.confirm.clone(),
             available_when: valid.available_when.clone(),
             body_template: valid.body_template.clone(),
+            accept_reply: valid.accept_reply,
         }
     }
 
@@ -236,6 +243,7 @@ impl ActionRecord {
             confirm: None,
             available_when: None,
             body_template: None,
+            accept_reply: false,
             created_at: now_ms,
             updated_at: now_ms,
         };
@@ -289,6 +297,7 @@ impl ActionRecord {
         self.confirm.clone_from(&valid.confirm);
         self.available_when.clone_from(&valid.available_when);
         self.body_template.clone_from(&valid.body_template);
+        self.accept_reply = valid.accept_reply;
         let mut errors = Vec::new();
         let mut headers = Vec::with_capacity(valid.headers.len());
         for (index, header) in valid.headers.iter().enumerate() {
@@ -353,6 +362,7 @@ impl ActionRecord {
             confirm: self.confirm.clone(),
             available_when: self.available_when.clone(),
             body_template: self.body_template.clone(),
+            accept_reply: self.accept_reply,
         })
     }
 
@@ -381,6 +391,7 @@ impl ActionRecord {
             confirm: self.confirm.clone(),
             available_when: self.available_when.clone(),
             body_template: self.body_template.clone(),
+            accept_reply: self.accept_reply,
         }
     }
 
@@ -611,6 +622,7 @@ impl ActionView {
             confirm: record.and_then(|r| r.confirm.clone()),
             available_when: record.and_then(|r| r.available_when.clone()),
             body_template: record.and_then(|r| r.body_template.clone()),
+            accept_reply: record.is_some_and(|r| r.accept_reply),
             signing_secret: None,
             revision: self.row.revision(),
             health,
@@ -1083,6 +1095,7 @@ mod tests {
             confirm: None,
             available_when: None,
             body_template: None,
+            accept_reply: false,
         };
         validate_action(fields, &EndpointPolicy::default(), true).unwrap()
     }

@@ -12,6 +12,7 @@
 use serde::Deserialize;
 use shared::api::{ActionRun, RunOutcome, RunStatus, SentHeader};
 use shared::limits::{IDEMPOTENCY_WINDOW_HOURS, RUN_DEADLINE_SECS};
+use shared::reply::Reply;
 use shared::time::format_rfc3339;
 use worker::D1Result;
 
@@ -20,6 +21,7 @@ use super::sql::{changes, statement, Db, SqlValue, Statement};
 use crate::auth::CallerSql;
 use crate::delivery::Verdict;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::rate_limit::{self, Window, RUNS_BUCKET_PREFIX};
 
 /// An `action_runs` row.
@@ -43,6 +45,8 @@ pub struct RunRow {
     action_revision: Option<i64>,
     started_at: i64,
     finished_at: Option<i64>,
+    reply_summary: Option<String>,
+    reply_error: Option<String>,
 }
 
 impl RunRow {
@@ -80,6 +84,8 @@ impl RunRow {
                 .as_deref()
                 .and_then(|json| serde_json::from_str(json).ok()),
             action_revision: self.action_revision.and_then(|r| u64::try_from(r).ok()),
+            summary: self.reply_summary,
+            reply_error: self.reply_error,
             started_at: format_rfc3339(self.started_at),
             finished_at: self.finished_at.map(format_rfc3339),
         })
@@ -101,7 +107,7 @@ fn spelling<T: serde::Serialize>(value: T) -> String {
 
 const COLUMNS: &str = "id, incident_id, action_id, action_name, status, outcome, http_status, \
     duration_ms, response_excerpt, request_headers, requested_by, action_revision, started_at, \
-    finished_at, requested_by_name, inputs";
+    finished_at, requested_by_name, inputs, reply_summary, reply_error";
 
 /// A run about to start. Owned, because it outlives the request (see `routes::runs`).
 pub struct NewRun {
@@ -135,6 +141,8 @@ pub struct Completion {
     pub finished_at: i64,
     /// The headers sent, secret values redacted; `None` when nothing was sent.
     pub request_headers: Option<Vec<SentHeader>>,
+    /// What the answer writes back, when the action accepts replies and it is one.
+    pub reply: Option<Reply>,
 }
 
 impl NewRun {
@@ -145,6 +153,7 @@ impl NewRun {
             duration_ms,
             finished_at,
             request_headers,
+            reply,
         } = completion;
         ActionRun {
             id: self.id.clone(),
@@ -161,6 +170,8 @@ impl NewRun {
             requested_by_name: Some(self.requested_by_name.clone()),
             inputs: (!self.inputs.is_empty()).then(|| self.inputs.clone()),
             action_revision: Some(self.action_revision),
+            summary: reply.as_ref().and_then(|reply| reply.summary.clone()),
+            reply_error: reply.as_ref().and_then(Reply::reply_error),
             started_at: format_rfc3339(self.started_at),
             finished_at: Some(format_rfc3339(*finished_at)),
         }
@@ -224,6 +235,15 @@ pub fn timeline_line(run: &ActionRun) -> String {
     match (run.status, run.outcome) {
         (RunStatus::Running, _) | (_, None) => {
             format!("Running \"{}\"… waiting for the endpoint", run.action_name)
+        }
+        (RunStatus::Succeeded, Some(_)) if run.summary.is_some() => {
+            // The endpoint's own one-line result, in place of "HTTP 200".
+            format!(
+                "Ran \"{}\": {} ({} ms)",
+                run.action_name,
+                run.summary.as_deref().unwrap_or_default(),
+                run.duration_ms.unwrap_or_default()
+            )
         }
         (status, Some(outcome)) => {
             let verdict = Verdict {
@@ -300,7 +320,7 @@ pub fn claim_statements(
         &format!(
             "INSERT INTO action_runs ({COLUMNS}, idempotency_key) \
              SELECT ?1, i.id, a.action_id, COALESCE(a.name, ''), 'running', NULL, NULL, NULL, \
-                 NULL, NULL, p.pid, a.revision, ?4, NULL, p.pname, NULL, ?5 \
+                 NULL, NULL, p.pid, a.revision, ?4, NULL, p.pname, NULL, NULL, NULL, ?5 \
              FROM incidents i JOIN action_slots a ON a.service_id = i.service_id, ({}) p \
              WHERE i.id = ?2 AND a.action_id = ?3 AND {allowed} \
                AND (a.enabled = 1 OR a.revision = 0) \
@@ -369,14 +389,18 @@ pub async fn undo_claim(db: &Db, run_id: &str, bucket: &str, window: Window) -> 
     Ok(())
 }
 
-/// Stores how the run ended: one statement, which only moves a run still `running`, so a
-/// retry after a write that did land changes nothing. Returns whether this call moved it.
+/// Stores how the run ended, with what its reply writes back, in one batch: the reply's
+/// note on the timeline and its links on the incident, each only while the run is still
+/// `running`, then the run's record, which moves it out of `running`. A retry after a
+/// batch that did land therefore changes nothing, and a reply is applied exactly once.
+/// Returns whether this call moved the run.
 pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult<bool> {
     let Completion {
         verdict,
         duration_ms,
         finished_at,
         request_headers,
+        reply,
     } = completion;
     let status = spelling(verdict.status);
     let outcome = spelling(verdict.outcome);
@@ -388,11 +412,17 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
     let inputs = (!run.inputs.is_empty())
         .then(|| serde_json::to_string(&run.inputs))
         .transpose()?;
-    let update = statement(
+    let summary = reply.as_ref().and_then(|reply| reply.summary.as_deref());
+    let reply_error = reply.as_ref().and_then(Reply::reply_error);
+    let mut batch = match reply {
+        Some(reply) => reply_statements(db, run, reply, *finished_at)?,
+        None => Vec::new(),
+    };
+    batch.push(statement(
         db,
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
          response_excerpt = ?6, request_headers = ?7, finished_at = ?8, action_name = ?9, \
-         inputs = ?10 \
+         inputs = ?10, reply_summary = ?11, reply_error = ?12 \
          WHERE id = ?1 AND status = 'running'",
         &[
             (&run.id).into(),
@@ -406,11 +436,65 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
             // Runs of actions from before revisions learn their name from the record.
             (&run.action_name).into(),
             inputs.as_deref().into(),
+            summary.into(),
+            (&reply_error).into(),
         ],
-    )?
-    .run()
-    .await?;
-    Ok(changes(&update) == 1)
+    )?);
+    let results = db.batch(batch).await?;
+    Ok(results.last().is_some_and(|update| changes(update) == 1))
+}
+
+/// The writes of a reply, each only while the run is still `running` (see [`finish`]):
+/// its note as a timeline entry linked to the run, attributed "via <action>, run by
+/// <clicker>", and its links appended to the incident's.
+fn reply_statements(
+    db: &Db,
+    run: &NewRun,
+    reply: &Reply,
+    now_ms: i64,
+) -> ApiResult<Vec<Statement>> {
+    const STILL_RUNNING: &str =
+        "EXISTS (SELECT 1 FROM action_runs WHERE id = ?1 AND status = 'running')";
+    let mut statements = Vec::new();
+    if let Some(note) = &reply.note {
+        let agent = format!("via {}, run by {}", run.action_name, run.requested_by_name);
+        let entry_id = new_id("log");
+        statements.push(statement(
+            db,
+            &format!(
+                "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, created_at) \
+                 SELECT ?2, ?3, 'note', ?4, ?5, ?1, ?6 WHERE {STILL_RUNNING}"
+            ),
+            &[
+                (&run.id).into(),
+                (&entry_id).into(),
+                (&run.incident_id).into(),
+                (&agent).into(),
+                note.as_str().into(),
+                now_ms.into(),
+            ],
+        )?);
+    }
+    if !reply.links.is_empty() {
+        // One json_insert per link, each appending to the list the previous one built.
+        let encoded = reply
+            .links
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut links = "links".to_owned();
+        let mut values: Vec<SqlValue<'_>> = vec![(&run.id).into(), (&run.incident_id).into()];
+        for link in &encoded {
+            values.push(link.into());
+            links = format!("json_insert({links}, '$[#]', json(?{}))", values.len());
+        }
+        statements.push(statement(
+            db,
+            &format!("UPDATE incidents SET links = {links} WHERE id = ?2 AND {STILL_RUNNING}"),
+            &values,
+        )?);
+    }
+    Ok(statements)
 }
 
 /// What a run left `running` past its deadline is settled as: its endpoint may or may

@@ -399,6 +399,8 @@ pub struct ActionDraft {
     pub description: String,
     /// Shown on incidents.
     pub enabled: bool,
+    /// Whether the endpoint's answer may write back (the reply contract).
+    pub accept_reply: bool,
     /// Header rows in order.
     pub headers: Vec<HeaderDraft>,
     /// Inputs, confirmation, availability and body template, as edited; `None` when the
@@ -416,6 +418,7 @@ impl Default for ActionDraft {
             endpoint_url: String::new(),
             description: String::new(),
             enabled: true,
+            accept_reply: false,
             headers: Vec::new(),
             run_settings: Some(RunSettingsDraft::default()),
             base: None,
@@ -434,6 +437,7 @@ impl ActionDraft {
             endpoint_url: action.endpoint_url.clone().unwrap_or_default(),
             description: action.description.clone().unwrap_or_default(),
             enabled: action.enabled,
+            accept_reply: action.accept_reply,
             headers: action
                 .headers
                 .iter()
@@ -484,6 +488,7 @@ impl ActionDraft {
             confirm: settings.and_then(|settings| settings.confirm.as_ref()),
             available_when: settings.and_then(|settings| settings.available_when.as_ref()),
             body_template: settings.and_then(|settings| settings.body_template.as_deref()),
+            accept_reply: self.accept_reply,
         };
         // What could not be read says why first; the shared rules' word on the same field
         // (a default that "must be a number" is also missing) would only repeat it.
@@ -541,6 +546,7 @@ impl ActionDraft {
             endpoint_url: self.endpoint_url.trim().to_owned(),
             description: (!description.is_empty()).then(|| description.to_owned()),
             enabled: Some(self.enabled),
+            accept_reply: self.accept_reply,
             headers: Some(self.header_inputs()),
             inputs: (!settings.inputs.is_empty()).then_some(settings.inputs),
             confirm: settings.confirm,
@@ -576,6 +582,7 @@ impl ActionDraft {
             available_when,
             body_template,
             revision: self.base.as_ref().map(|base| base.revision),
+            accept_reply: Some(self.accept_reply),
         }
     }
 }
@@ -647,6 +654,7 @@ mod tests {
             health_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
+            accept_reply: false,
         }
     }
 

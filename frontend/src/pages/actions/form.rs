@@ -99,6 +99,7 @@ pub fn ActionForm(
     let endpoint_url = RwSignal::new(initial.endpoint_url);
     let description = RwSignal::new(initial.description);
     let enabled = RwSignal::new(initial.enabled);
+    let accept_reply = RwSignal::new(initial.accept_reply);
     let run_settings = SettingsSignals::new(initial.run_settings);
     let base = RwSignal::new(initial.base);
     let next_key = StoredValue::new(initial.headers.len());
@@ -118,6 +119,7 @@ pub fn ActionForm(
         endpoint_url: endpoint_url.get(),
         description: description.get(),
         enabled: enabled.get(),
+        accept_reply: accept_reply.get(),
         headers: headers.get().iter().map(HeaderRow::draft).collect(),
         run_settings: run_settings.draft(),
         base: base.get(),
@@ -131,6 +133,7 @@ pub fn ActionForm(
         endpoint_url.try_set(fresh.endpoint_url);
         description.try_set(fresh.description);
         enabled.try_set(fresh.enabled);
+        accept_reply.try_set(fresh.accept_reply);
         run_settings.load(fresh.run_settings);
         base.try_set(fresh.base);
         let first = next_key.try_get_value().unwrap_or_default();
@@ -303,6 +306,11 @@ pub fn ActionForm(
                 .message(error_id("action", "description"), description_message)
                 .view()}
             {check_box("action-enabled", "Show this button on incidents", enabled)}
+            {check_box(
+                "action-accept-reply",
+                "Let the endpoint's JSON answer add a note, links and a one-line result",
+                accept_reply,
+            )}
 
             {group(
                 "group headers",

@@ -42,9 +42,10 @@ fn change_item(change: ChangeEvent) -> impl IntoView {
     }
 }
 
-/// A change's `links` (`[{"href", "text"}]`, as the Change Events API takes them) that are
-/// `http(s)` URLs, with the text to show (the URL itself when no text was sent).
-fn links(links: &Value) -> Vec<(String, String)> {
+/// A change's or an incident's `links` (`[{"href", "text"}]`, as the Events APIs take them
+/// and as replies attach them) that are `http(s)` URLs, with the text to show (the URL
+/// itself when no text was sent).
+pub fn links(links: &Value) -> Vec<(String, String)> {
     let Some(list) = links.as_array() else {
         return Vec::new();
     };

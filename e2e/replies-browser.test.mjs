@@ -1,0 +1,66 @@
+// A reply in Chromium: a responder presses "Add diagnostics" on an incident; the endpoint
+// (the sample receiver's /diagnostics) answers with a note, a link and a summary; the run's
+// result reads the summary, and the note appears on the timeline without a reload, as
+// text.
+//
+// Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { createService, expectStatus, launchChromium, startReceiver, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
+
+let worker;
+let receiver;
+let browser;
+const pageProblems = [];
+
+before(async () => {
+  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
+  browser = await launchChromium({ viewport: { width: 390, height: 844 } });
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all([worker?.stop(), receiver?.stop()]);
+});
+
+test('"Add diagnostics" writes its note onto the timeline without a reload', { timeout: 120_000 }, async () => {
+  const service = await createService(worker);
+  const action = expectStatus(
+    await worker.api('POST', `/api/services/${service.id}/actions`, {
+      name: 'Add diagnostics',
+      endpoint_url: `${receiver.url}/diagnostics`,
+      accept_reply: true,
+    }),
+    201,
+    'create action',
+  ).json.action;
+  await receiver.addSecret(action.signing_secret);
+  const title = unique('Payments failing <b>3%</b>');
+  const incident = await triggerIncident(worker, service, { summary: title });
+
+  const page = await browser.context.newPage();
+  watchPage(page, pageProblems);
+  await page.goto(`${worker.baseUrl}/sign-in`);
+  await page.getByLabel('Sign-in token', { exact: true }).fill(worker.token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByText('Signed in as').waitFor();
+  await page.goto(`${worker.baseUrl}/incidents/${incident.id}`);
+
+  const timeline = page.locator('section[aria-labelledby="timeline-heading"]');
+  await timeline.getByText('Triggered', { exact: false }).first().waitFor();
+  assert.equal(await timeline.getByText('load average 7.9').count(), 0, 'no note before the run');
+
+  await page.getByRole('button', { name: 'Add diagnostics', exact: true }).click();
+  await page.getByText('Diagnostics attached to the incident').first().waitFor();
+  // The note, on the timeline of the page as it is (no reload), attributed to the action.
+  const note = timeline.getByText(/Diagnostics for ".*": load average 7\.9/);
+  await note.waitFor();
+  // The incident title inside the note is text: its tag is shown, nothing is bold.
+  assert.match(await note.textContent(), /<b>3%<\/b>/);
+  assert.equal(await timeline.locator('b').count(), 0);
+  await timeline.getByText('via Add diagnostics, run by', { exact: false }).first().waitFor();
+  assert.deepEqual(pageProblems, []);
+  await page.close();
+});
