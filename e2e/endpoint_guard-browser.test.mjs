@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { ROOT, createService, eventually, launchChromium, startWorker, watchPage } from './harness.mjs';
+import { ROOT, createService, eventually, launchChromium, signIn, startWorker, watchPage } from './harness.mjs';
 
 const table = JSON.parse(fs.readFileSync(path.join(ROOT, 'shared/fixtures/endpoint_cases.json'), 'utf8'));
 
@@ -35,10 +35,7 @@ test('the action form refuses every refused URL of the table naming its rule, an
   const service = await createService(worker);
   const page = await browser.context.newPage();
   watchPage(page, pageProblems);
-  await page.goto(`${worker.baseUrl}/sign-in`);
-  await page.getByLabel('Sign-in token', { exact: true }).fill(worker.token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText('Signed in as').waitFor();
+  await signIn(page, worker);
   await page.goto(`${worker.baseUrl}/services/${service.id}/actions`);
   await page.getByRole('button', { name: 'New action', exact: true }).click();
   const form = page.locator('form', { has: page.getByRole('heading', { name: 'New action' }) });

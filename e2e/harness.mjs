@@ -497,6 +497,14 @@ export async function launchChromium(options = {}) {
   };
 }
 
+/** Signs `page` in on the sign-in page with `token` (the ADMIN_TOKEN unless given). */
+export async function signIn(page, worker, token = worker.token) {
+  await page.goto(`${worker.baseUrl}/sign-in`);
+  await page.getByLabel('Sign-in token', { exact: true }).fill(token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByText('Signed in as').waitFor();
+}
+
 /**
  * Collects into `problems` what a page should never do: throw, log an error other than the
  * answers matching `expected` (ones the test provokes on purpose; the session check before

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { createService, eventually, launchChromium, newMember, request, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
+import { createService, eventually, launchChromium, newMember, request, signIn, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
 
 let worker;
 let browser;
@@ -28,13 +28,6 @@ after(async () => {
   await worker?.stop();
 });
 
-async function signIn(page, token) {
-  await page.goto(`${worker.baseUrl}/sign-in`);
-  await page.getByLabel('Sign-in token', { exact: true }).fill(token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText('Signed in as').waitFor();
-}
-
 test('a responder opens an incident by hand and lands on it, its timeline starting "Created by"', { timeout: 120_000 }, async () => {
   // Two services, so the form offers the choice (with one, it is that one).
   const service = await createService(worker);
@@ -43,7 +36,7 @@ test('a responder opens an incident by hand and lands on it, its timeline starti
   const page = await browser.context.newPage();
   // The duplicate below is answered 409 on purpose; Chromium logs that load.
   watchPage(page, pageProblems, /status of (401|409)/);
-  await signIn(page, responder.token);
+  await signIn(page, worker, responder.token);
 
   await page.goto(`${worker.baseUrl}/incidents`);
   await page.getByText('New incident', { exact: true }).click();
@@ -96,7 +89,7 @@ test('a manager sends a test event from a service and watches the incident appea
   const page = await browser.context.newPage();
   // The empty event is answered 400 on purpose; Chromium logs that load.
   watchPage(page, pageProblems, /status of (401|400)/);
-  await signIn(page, worker.token);
+  await signIn(page, worker);
   await page.goto(`${worker.baseUrl}/services`);
   const card = page.locator('li.card.service', { has: page.getByRole('heading', { name: service.name }) });
   await card.getByText('Send a test event', { exact: true }).click();
@@ -168,7 +161,7 @@ test('an incident page lists the changes of the 24 hours before it, links only f
 
   const page = await browser.context.newPage();
   watchPage(page, pageProblems);
-  await signIn(page, worker.token);
+  await signIn(page, worker);
   await page.goto(`${worker.baseUrl}/incidents/${incident.id}`);
   const section = page.locator('section[aria-labelledby="changes-heading"]');
   await section.getByRole('heading', { name: 'Changes in the 24 h before this incident' }).waitFor();

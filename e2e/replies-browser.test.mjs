@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { createService, expectStatus, launchChromium, startReceiver, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
+import { createService, expectStatus, launchChromium, signIn, startReceiver, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
 
 let worker;
 let receiver;
@@ -42,10 +42,7 @@ test('"Add diagnostics" writes its note onto the timeline without a reload', { t
 
   const page = await browser.context.newPage();
   watchPage(page, pageProblems);
-  await page.goto(`${worker.baseUrl}/sign-in`);
-  await page.getByLabel('Sign-in token', { exact: true }).fill(worker.token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText('Signed in as').waitFor();
+  await signIn(page, worker);
   await page.goto(`${worker.baseUrl}/incidents/${incident.id}`);
 
   const timeline = page.locator('section[aria-labelledby="timeline-heading"]');
