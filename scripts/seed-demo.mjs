@@ -85,59 +85,50 @@ async function waitForWorker() {
 await waitForWorker();
 
 const { services } = await api('GET', '/api/services');
-const service =
-  services.find((s) => s.name === SERVICE_NAME) ??
-  (await api('POST', '/api/services', {
-    name: SERVICE_NAME,
-    description: 'Seeded by scripts/dev: a service whose incidents carry a demo action.',
-  })).service;
 
-const { actions } = await api('GET', `/api/services/${service.id}/actions`);
-const existing = actions.find((a) => a.name === ACTION_NAME);
-// The signing secret is shown once; on a re-run, rotate it to hand the receiver a fresh one.
-const signingSecret = existing
-  ? (await api('POST', `/api/services/${service.id}/actions/${existing.id}/rotate_secret`)).signing_secret
-  : (await api('POST', `/api/services/${service.id}/actions`, {
-      name: ACTION_NAME,
-      description: 'POSTs the incident to the sample receiver, which verifies the signature.',
-      endpoint_url: `${receiverUrl}/restart`,
-      headers: [
-        { name: 'X-Team', value: 'checkout-sre' },
-        { name: 'Authorization', value: 'Bearer demo-receiver-token', secret: true },
-      ],
-    })).action.signing_secret;
+/** The service named `name`, created with `description` the first time. */
+async function seededService(name, description) {
+  return services.find((s) => s.name === name) ?? (await api('POST', '/api/services', { name, description })).service;
+}
 
-const rollBack = actions.find((a) => a.name === ROLL_BACK_NAME);
-const rollBackSecret = rollBack
-  ? (await api('POST', `/api/services/${service.id}/actions/${rollBack.id}/rotate_secret`)).signing_secret
-  : (await api('POST', `/api/services/${service.id}/actions`, { ...ROLL_BACK, endpoint_url: `${receiverUrl}/rollback` }))
-      .action.signing_secret;
+/**
+ * A fresh signing secret for the action `body.name` of `service`: the secret is shown
+ * once, so an action seeded by an earlier run has its secret rotated for the receiver.
+ */
+async function seededActionSecret(service, body) {
+  const { actions } = await api('GET', `/api/services/${service.id}/actions`);
+  const existing = actions.find((a) => a.name === body.name);
+  return existing
+    ? (await api('POST', `/api/services/${service.id}/actions/${existing.id}/rotate_secret`)).signing_secret
+    : (await api('POST', `/api/services/${service.id}/actions`, body)).action.signing_secret;
+}
 
-const statusPage = actions.find((a) => a.name === STATUS_PAGE_NAME);
-const statusPageSecret = statusPage
-  ? (await api('POST', `/api/services/${service.id}/actions/${statusPage.id}/rotate_secret`)).signing_secret
-  : (await api('POST', `/api/services/${service.id}/actions`, { ...STATUS_PAGE, endpoint_url: `${receiverUrl}/statuspage` }))
-      .action.signing_secret;
+const service = await seededService(SERVICE_NAME, 'Seeded by scripts/dev: a service whose incidents carry a demo action.');
+const signingSecret = await seededActionSecret(service, {
+  name: ACTION_NAME,
+  description: 'POSTs the incident to the sample receiver, which verifies the signature.',
+  endpoint_url: `${receiverUrl}/restart`,
+  headers: [
+    { name: 'X-Team', value: 'checkout-sre' },
+    { name: 'Authorization', value: 'Bearer demo-receiver-token', secret: true },
+  ],
+});
+const rollBackSecret = await seededActionSecret(service, { ...ROLL_BACK, endpoint_url: `${receiverUrl}/rollback` });
+const statusPageSecret = await seededActionSecret(service, { ...STATUS_PAGE, endpoint_url: `${receiverUrl}/statuspage` });
 
 // The second service: an action whose endpoint's answer writes back (the reply contract).
 const DIAGNOSTICS_SERVICE = 'Payments API (demo)';
 const DIAGNOSTICS_NAME = 'Add diagnostics';
-const payments =
-  services.find((s) => s.name === DIAGNOSTICS_SERVICE) ??
-  (await api('POST', '/api/services', {
-    name: DIAGNOSTICS_SERVICE,
-    description: 'Seeded by scripts/dev: its action writes diagnostics back onto the incident.',
-  })).service;
-const paymentsActions = (await api('GET', `/api/services/${payments.id}/actions`)).actions;
-const diagnostics = paymentsActions.find((a) => a.name === DIAGNOSTICS_NAME);
-const diagnosticsSecret = diagnostics
-  ? (await api('POST', `/api/services/${payments.id}/actions/${diagnostics.id}/rotate_secret`)).signing_secret
-  : (await api('POST', `/api/services/${payments.id}/actions`, {
-      name: DIAGNOSTICS_NAME,
-      description: 'Collects diagnostics; the endpoint\'s answer adds them to the timeline as a note, with a dashboard link.',
-      endpoint_url: `${receiverUrl}/diagnostics`,
-      accept_reply: true,
-    })).action.signing_secret;
+const payments = await seededService(
+  DIAGNOSTICS_SERVICE,
+  'Seeded by scripts/dev: its action writes diagnostics back onto the incident.',
+);
+const diagnosticsSecret = await seededActionSecret(payments, {
+  name: DIAGNOSTICS_NAME,
+  description: "Collects diagnostics; the endpoint's answer adds them to the timeline as a note, with a dashboard link.",
+  endpoint_url: `${receiverUrl}/diagnostics`,
+  accept_reply: true,
+});
 
 for (const secret of [signingSecret, rollBackSecret, statusPageSecret, diagnosticsSecret]) {
   const registered = await fetch(`${receiverUrl}/_control/secrets`, {
@@ -169,42 +160,31 @@ if (changes.length === 0) {
   if (changed.status !== 202) throw new Error(`/v2/change/enqueue answered ${changed.status}`);
 }
 
-const enqueued = await fetch(`${baseUrl}/v2/enqueue`, {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify({
-    routing_key: service.routing_key,
-    event_action: 'trigger',
-    dedup_key: 'demo-checkout-latency',
-    payload: {
-      summary: 'Checkout p99 latency above 2 s for 10 minutes',
-      source: 'checkout-web-3',
-      severity: 'critical',
-      component: 'web',
-      group: 'checkout',
-      class: 'latency',
-      custom_details: { p99_ms: 2310, threshold_ms: 2000, region: 'eu-west' },
-    },
-  }),
-});
-if (enqueued.status !== 202) throw new Error(`/v2/enqueue answered ${enqueued.status}`);
+/** Sends an Events API trigger for `service`, as a monitor would. */
+async function trigger(service, dedupKey, payload) {
+  const res = await fetch(`${baseUrl}/v2/enqueue`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ routing_key: service.routing_key, event_action: 'trigger', dedup_key: dedupKey, payload }),
+  });
+  if (res.status !== 202) throw new Error(`/v2/enqueue answered ${res.status}`);
+}
 
-const paymentsIncident = await fetch(`${baseUrl}/v2/enqueue`, {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify({
-    routing_key: payments.routing_key,
-    event_action: 'trigger',
-    dedup_key: 'demo-payments-auth-failures',
-    payload: {
-      summary: 'Payment authorizations failing for 3% of requests',
-      source: 'payments-api-2',
-      severity: 'error',
-      custom_details: { failure_rate: 0.031, provider: 'acquirer-eu' },
-    },
-  }),
+await trigger(service, 'demo-checkout-latency', {
+  summary: 'Checkout p99 latency above 2 s for 10 minutes',
+  source: 'checkout-web-3',
+  severity: 'critical',
+  component: 'web',
+  group: 'checkout',
+  class: 'latency',
+  custom_details: { p99_ms: 2310, threshold_ms: 2000, region: 'eu-west' },
 });
-if (paymentsIncident.status !== 202) throw new Error(`/v2/enqueue answered ${paymentsIncident.status}`);
+await trigger(payments, 'demo-payments-auth-failures', {
+  summary: 'Payment authorizations failing for 3% of requests',
+  source: 'payments-api-2',
+  severity: 'error',
+  custom_details: { failure_rate: 0.031, provider: 'acquirer-eu' },
+});
 
 console.log(`
   Incident Actions is running with a demo.

@@ -22,7 +22,7 @@ use crate::router::{Page, Router};
 use crate::session::Session;
 
 use note_form::NoteForm;
-use recent_changes::{links, recent_changes};
+use recent_changes::{recent_changes, web_links};
 use run_button::RunButton;
 use timeline::Timeline;
 
@@ -216,11 +216,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     <p class="incident-details">{text}</p>
                 })}
                 // Links from the events and from action replies: text, http(s) only.
-                {move || current.with(|i| links(&i.links)).into_iter().map(|(href, text)| view! {
-                    <p class="change-link">
-                        <a href=href rel="noopener noreferrer" target="_blank">{text}</a>
-                    </p>
-                }).collect_view()}
+                {move || current.with(|i| web_links(&i.links))}
                 <dl class="facts">
                     <dt>"Status"</dt>
                     <dd>{move || crate::format::status_label(status.get())}</dd>

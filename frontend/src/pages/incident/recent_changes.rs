@@ -33,19 +33,29 @@ fn change_item(change: ChangeEvent) -> impl IntoView {
                 {change.source.map(|source| format!(" · {source}"))}
             </p>
             {details.map(|text| view! { <pre class="code">{text}</pre> })}
-            {links(&change.links).into_iter().map(|(href, text)| view! {
+            {web_links(&change.links)}
+        </li>
+    }
+}
+
+/// The anchors of [`links`], one line each.
+pub fn web_links(value: &Value) -> impl IntoView {
+    links(value)
+        .into_iter()
+        .map(|(href, text)| {
+            view! {
                 <p class="change-link">
                     <a href=href rel="noopener noreferrer" target="_blank">{text}</a>
                 </p>
-            }).collect_view()}
-        </li>
-    }
+            }
+        })
+        .collect_view()
 }
 
 /// A change's or an incident's `links` (`[{"href", "text"}]`, as the Events APIs take them
 /// and as replies attach them) that are `http(s)` URLs, with the text to show (the URL
 /// itself when no text was sent).
-pub fn links(links: &Value) -> Vec<(String, String)> {
+fn links(links: &Value) -> Vec<(String, String)> {
     let Some(list) = links.as_array() else {
         return Vec::new();
     };
