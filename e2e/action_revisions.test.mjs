@@ -75,8 +75,8 @@ describe('revisions on every action', () => {
   test('a new action is at revision 1 and healthy, and each edit or rotation adds exactly one', async () => {
     const { action } = await setup('/rev/basic');
     assert.equal(action.revision, 1);
-    assert.equal(action.health, 'ok');
-    assert.equal(action.health_problem, undefined, 'no problem on a healthy action');
+    assert.equal(action.config_health, 'ok');
+    assert.equal(action.config_problem, undefined, 'no problem on a healthy action');
     const edited = await patch(worker, action, { description: 'one' });
     assert.equal(edited.status, 200, edited.text);
     assert.equal(edited.json.action.revision, 2);
@@ -323,16 +323,16 @@ describe('an unreadable action', () => {
     const listed = await listActions(worker, service.id);
     assert.deepEqual(listed.map((a) => a.id), [damaged.id, healthy.id], 'both still listed, in order');
     const [bad, good] = listed;
-    assert.equal(bad.health, 'unreadable');
-    assert.equal(typeof bad.health_problem, 'string');
-    assert.ok(bad.health_problem.trim().length > 0);
+    assert.equal(bad.config_health, 'unreadable');
+    assert.equal(typeof bad.config_problem, 'string');
+    assert.ok(bad.config_problem.trim().length > 0);
     assert.equal(bad.name, damaged.name, 'the name still comes from the row');
-    assert.equal(good.health, 'ok');
-    assert.equal((await getAction(worker, damaged)).health, 'unreadable');
+    assert.equal(good.config_health, 'ok');
+    assert.equal((await getAction(worker, damaged)).config_health, 'unreadable');
 
     const page = await worker.api('GET', `/api/incidents/${incident.id}`);
     assert.equal(page.status, 200, page.text);
-    const buttons = Object.fromEntries(page.json.incident.actions.map((a) => [a.id, a.health]));
+    const buttons = Object.fromEntries(page.json.incident.actions.map((a) => [a.id, a.config_health]));
     assert.deepEqual(buttons, { [damaged.id]: 'unreadable', [healthy.id]: 'ok' });
     const ack = await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
     assert.equal(ack.status, 200, ack.text);
@@ -379,11 +379,11 @@ describe('an unreadable action', () => {
       current = forgetful;
       const [listedOld] = await listActions(forgetful, service.id);
       assert.equal(listedOld.id, old.id);
-      assert.equal(listedOld.health, 'unreadable');
-      assert.match(listedOld.health_problem, /encryption key/i);
+      assert.equal(listedOld.config_health, 'unreadable');
+      assert.match(listedOld.config_problem, /encryption key/i);
       const page = await forgetful.api('GET', `/api/incidents/${incident.id}`);
       assert.equal(page.status, 200, page.text);
-      assert.equal(page.json.incident.actions.find((a) => a.id === old.id)?.health, 'unreadable');
+      assert.equal(page.json.incident.actions.find((a) => a.id === old.id)?.config_health, 'unreadable');
       const ack = await forgetful.api('POST', `/api/incidents/${incident.id}/acknowledge`);
       assert.equal(ack.status, 200, ack.text);
       const resolved = await forgetful.api('POST', `/api/incidents/${other.id}/resolve`);
@@ -399,7 +399,7 @@ describe('an unreadable action', () => {
         headers: [{ name: 'Authorization', value: SECRET_HEADER_VALUE, secret: true }],
       });
       await receiver.addSecret(fresh.signing_secret);
-      assert.equal(fresh.health, 'ok');
+      assert.equal(fresh.config_health, 'ok');
       const ranFresh = await runAction(forgetful, incident, fresh);
       assert.equal(ranFresh.status, 201, ranFresh.text);
       assert.equal(ranFresh.json.run.status, 'succeeded');
@@ -412,9 +412,9 @@ describe('an unreadable action', () => {
         vars: { ADMIN_TOKEN: first.token, ENCRYPTION_KEY: newKey, ENCRYPTION_KEYS_PREVIOUS: first.encryptionKey },
       });
       current = restored;
-      const health = Object.fromEntries((await listActions(restored, service.id)).map((a) => [a.id, a.health]));
+      const health = Object.fromEntries((await listActions(restored, service.id)).map((a) => [a.id, a.config_health]));
       assert.deepEqual(health, { [old.id]: 'ok', [fresh.id]: 'ok' });
-      assert.equal((await getAction(restored, old)).health_problem, undefined);
+      assert.equal((await getAction(restored, old)).config_problem, undefined);
       const ran = await runAction(restored, incident, old);
       assert.equal(ran.status, 201, ran.text);
       assert.equal(ran.json.run.status, 'succeeded');
@@ -441,7 +441,7 @@ describe('a revision not yet in this location', () => {
     await worker.kvDelete(key);
 
     const listed = (await listActions(worker, service.id)).find((a) => a.id === action.id);
-    assert.equal(listed.health, 'propagating', JSON.stringify(listed));
+    assert.equal(listed.config_health, 'propagating', JSON.stringify(listed));
     assert.equal(listed.revision, 2);
     const page = await worker.api('GET', `/api/incidents/${incident.id}`);
     assert.equal(page.status, 200, page.text);

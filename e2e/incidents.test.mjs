@@ -68,9 +68,10 @@ describe('detail', () => {
     const diag = await createAction(worker, service.id, { name: 'Diagnose', endpoint_url: ENDPOINT });
     await createAction(worker, other.id, { name: 'Elsewhere', endpoint_url: ENDPOINT });
     const incident = await triggerIncident(worker, service);
+    const noRunsYet = { recent_failures: 0, last_outcome: null, last_http_status: null, last_run_at: null };
     assert.deepEqual(incident.actions, [
-      { id: restart.id, name: 'Restart', description: 'Restart the pod', health: 'ok', inputs: [], confirm: null },
-      { id: diag.id, name: 'Diagnose', description: null, health: 'ok', inputs: [], confirm: null },
+      { id: restart.id, name: 'Restart', description: 'Restart the pod', config_health: 'ok', health: noRunsYet, inputs: [], confirm: null },
+      { id: diag.id, name: 'Diagnose', description: null, config_health: 'ok', health: noRunsYet, inputs: [], confirm: null },
     ]);
 
     assert.equal((await worker.api('PATCH', `/api/services/${service.id}/actions/${restart.id}`, { enabled: false })).status, 200);

@@ -209,7 +209,7 @@ describe('the revision sweep', () => {
     // The action is untouched: listed as healthy at revision 3, and it runs.
     const [listedAction] = (await worker.api('GET', `/api/services/${service.id}/actions`)).json.actions;
     assert.equal(listedAction.revision, 3);
-    assert.equal(listedAction.health, 'ok');
+    assert.equal(listedAction.config_health, 'ok');
     const run = await worker.api('POST', runPath(incident, action));
     assert.equal(run.status, 201, run.text);
     assert.equal(run.json.run.status, 'succeeded');

@@ -7,7 +7,9 @@
 // endpoint the tests need (failing, redirecting, hanging, slow, huge, HTML, echoing), and
 // the replies of the reply contract: `/diagnostics` answers as an "Add diagnostics" endpoint
 // would (a note, a link, a summary); `/reply?json=<JSON>&type=<content type>` answers
-// exactly the JSON given, as `application/json` unless `type` says otherwise.
+// exactly the JSON given, as `application/json` unless `type` says otherwise. `/flaky` is an
+// endpoint that is briefly down: it answers 503 to the first delivery of each webhook-id and
+// 200 to a redelivery of it.
 //
 //   node sample-receiver/receiver.mjs --port 9100 [--host 127.0.0.1] [--secret whsec_...]...
 //
@@ -50,6 +52,8 @@ export async function startReceiver({ port = 0, host = '127.0.0.1', secrets = []
   /** @type {{secret: string, webhook: Webhook}[]} */
   const known = [];
   const deliveries = [];
+  // The webhook-ids /flaky has answered, so that it fails only the first delivery of each.
+  const flakySeen = new Set();
   const sockets = new Set();
   const timers = new Set();
 
@@ -144,6 +148,15 @@ export async function startReceiver({ port = 0, host = '127.0.0.1', secrets = []
       const code = Number(match[1]);
       if (code < 200 || code > 599) return sendText(res, 400, 'status must be 200-599');
       return sendText(res, code, `receiver answered ${code}`);
+    }
+    if (path === '/flaky') {
+      // An endpoint that is briefly down: the first delivery of each webhook-id gets 503,
+      // a redelivery of it (same webhook-id) gets through.
+      const id = req.headers['webhook-id'] ?? '';
+      const seen = flakySeen.has(id);
+      flakySeen.add(id);
+      if (!seen) return sendText(res, 503, 'receiver is briefly down (503); redeliver this webhook');
+      return sendJson(res, 200, { ok: true, message: `Received ${info.type} on redelivery` });
     }
     if (path === '/redirect') {
       res.writeHead(302, { location: '/ok', 'content-type': 'text/plain', 'content-length': 11 });

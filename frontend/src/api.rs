@@ -23,10 +23,10 @@ use serde_json::Value;
 use shared::api::{
     Action as CustomAction, ActionList, ActionResponse, AuditList, CreateActionRequest,
     CreateServiceRequest, EditConflictBody, IncidentList, IncidentResponse, LogEntryList,
-    PreviewIncident, PreviewResponse, PreviewedRequest, RotateSecretRequest, RotatedSecret,
-    RunRequest, RunResponse, SentHeader, ServiceList, ServiceResponse, SessionResponse,
-    SignInRequest, TokenList, TokenResponse, UpdateActionRequest, UpdateUserRequest, UserList,
-    UserResponse,
+    PreviewIncident, PreviewResponse, PreviewedRequest, RedeliverRequest, RotateSecretRequest,
+    RotatedSecret, RunHistory, RunRequest, RunResponse, SentHeader, ServiceList, ServiceResponse,
+    SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
+    UpdateUserRequest, UserList, UserResponse,
 };
 use shared::api::{
     CreateIncidentRequest, CreateNoteRequest, CreateTokenRequest, CreateUserRequest, ErrorDetail,
@@ -616,6 +616,29 @@ pub async fn run_action(
     send_json(builder, run).await
 }
 
+/// `GET /api/services/{id}/actions/{action_id}/runs?limit=`: the action's newest runs and
+/// its figures.
+pub async fn action_runs(
+    service_id: &str,
+    action_id: &str,
+    limit: u32,
+) -> Result<RunHistory, ApiError> {
+    let route = Route::ListActionRuns;
+    let url = format!(
+        "{}?limit={limit}",
+        route_url(route, &[service_id, action_id])
+    );
+    call(request_to(route.method(), &url).build(), On401::Redirect).await
+}
+
+/// `POST /api/runs/{id}/redeliver`: the run's kept body again, as its next attempt. Sent
+/// after the clicker confirmed, so it says so; its own `Idempotency-Key` keeps a retried
+/// request from sending twice.
+pub async fn redeliver(run_id: &str, idempotency_key: &str) -> Result<RunResponse, ApiError> {
+    let builder = request(Route::Redeliver, &[run_id]).header("Idempotency-Key", idempotency_key);
+    send_json(builder, &RedeliverRequest { confirmed: true }).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -635,7 +658,7 @@ mod tests {
         let body = r#"{"error":{"code":"edit_conflict","message":"Changed meanwhile"},
             "action":{"id":"act_1","service_id":"svc_1","name":"Restart","description":null,
             "endpoint_url":"https://e.com/hook","enabled":true,"headers":[],"revision":4,
-            "health":"ok","created_at":"t","updated_at":"u"}}"#;
+            "config_health":"ok","created_at":"t","updated_at":"u"}}"#;
         let error = ApiError::from_response(409, body);
         assert_eq!(error.code, EDIT_CONFLICT);
         assert_eq!(error.message, "Changed meanwhile");

@@ -4,7 +4,7 @@
 //! Plain functions, so the words people see are covered by native tests.
 
 use serde_json::{Map, Value};
-use shared::api::{ActionRun, LogEntryType, RunOutcome, RunStatus};
+use shared::api::{ActionRun, EndpointHealth, LogEntryType, RunOutcome, RunStats, RunStatus};
 use shared::incident::IncidentStatus;
 use shared::inputs::InputDefinition;
 use shared::limits::MAX_ACTIONS_PER_SERVICE;
@@ -21,20 +21,136 @@ pub fn display_time(rfc3339: &str) -> String {
     utc_time(rfc3339)
 }
 
-/// The viewer's locale and zone, through the browser's `Intl.DateTimeFormat`; `None` for
-/// text that is not a time.
+/// The viewer's locale and zone, through the browser's `Intl.DateTimeFormat` (made once);
+/// `None` for text that is not a time.
 #[cfg(target_arch = "wasm32")]
 fn local_time(rfc3339: &str) -> Option<String> {
     use wasm_bindgen::JsValue;
+    thread_local! {
+        static FORMAT: js_sys::Intl::DateTimeFormat = {
+            let options = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+            let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"medium".into());
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options)
+        };
+    }
     let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
     if date.get_time().is_nan() {
         return None;
     }
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
-    js_sys::Reflect::set(&options, &"timeStyle".into(), &"medium".into()).ok()?;
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
-    format.format().call1(&format, &date).ok()?.as_string()
+    FORMAT.with(|format| format.format().call1(format, &date).ok()?.as_string())
+}
+
+/// A recent time relative to `now_ms`, in the viewer's language ("4 minutes ago", "now")
+/// through the browser's `Intl.RelativeTimeFormat`; `None` for a time a day or more away,
+/// which reads better as a date ([`display_time`]), or text that is not a time.
+pub fn relative_time(rfc3339: &str, now_ms: f64) -> Option<String> {
+    let at = shared::time::parse_rfc3339(rfc3339)?;
+    #[allow(clippy::cast_possible_truncation)]
+    let (value, unit) = relative_unit(at - now_ms as i64)?;
+    #[cfg(target_arch = "wasm32")]
+    {
+        thread_local! {
+            static FORMAT: js_sys::Intl::RelativeTimeFormat = {
+                let options = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&options, &"numeric".into(), &"auto".into());
+                js_sys::Intl::RelativeTimeFormat::new(&js_sys::Array::new(), &options)
+            };
+        }
+        #[allow(clippy::cast_precision_loss)]
+        FORMAT.with(|format| format.format(value as f64, unit).as_string())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    Some(match value {
+        0 => "now".to_owned(),
+        past if past < 0 => format!("{} {unit}s ago", -past),
+        future => format!("in {future} {unit}s"),
+    })
+}
+
+/// How far `delta_ms` (the time minus now) reads best: whole seconds under a minute,
+/// minutes under an hour, hours under a day; `None` from a day on. Negative is past.
+pub fn relative_unit(delta_ms: i64) -> Option<(i64, &'static str)> {
+    let seconds = delta_ms as f64 / 1000.0;
+    #[allow(clippy::cast_possible_truncation)]
+    let round = |value: f64| value.round() as i64;
+    match seconds.abs() {
+        s if s < 60.0 => Some((round(seconds), "second")),
+        s if s < 3_600.0 => Some((round(seconds / 60.0), "minute")),
+        s if s < 86_400.0 => Some((round(seconds / 3_600.0), "hour")),
+        _ => None,
+    }
+}
+
+/// The quiet warning on an action whose last runs all failed, e.g. `Last 3 runs failed;
+/// last: HTTP 503, 4 minutes ago`; `None` while it is not failing. The action stays
+/// usable: people are told instead.
+pub fn health_warning(health: &EndpointHealth, now_ms: f64) -> Option<String> {
+    if !health.is_failing() {
+        return None;
+    }
+    let last = match (health.last_http_status, health.last_outcome) {
+        (Some(code), _) => format!("HTTP {code}"),
+        (None, Some(outcome)) => outcome_label(outcome).to_owned(),
+        (None, None) => "failed".to_owned(),
+    };
+    let when = health
+        .last_run_at
+        .as_deref()
+        .map(|at| relative_time(at, now_ms).unwrap_or_else(|| display_time(at)))
+        .map(|when| format!(", {when}"))
+        .unwrap_or_default();
+    Some(format!(
+        "Last {} runs failed; last: {last}{when}",
+        health.recent_failures
+    ))
+}
+
+/// An action's figures: `Last 50 runs: 49 succeeded (98%) · median 120 ms`.
+pub fn run_stats_line(stats: &RunStats) -> String {
+    if stats.finished == 0 {
+        return "No finished runs yet.".to_owned();
+    }
+    let percent = u64::from(stats.succeeded) * 100 / u64::from(stats.finished);
+    let median = stats
+        .p50_duration_ms
+        .map(|ms| format!(" · median {}", display_duration(ms)))
+        .unwrap_or_default();
+    let runs = if stats.finished == 1 { "run" } else { "runs" };
+    format!(
+        "Last {} {runs}: {} succeeded ({percent}%){median}",
+        stats.finished, stats.succeeded
+    )
+}
+
+/// One run in an action's history: `Failed · HTTP 503 · 12 ms · by Ada`, with the
+/// endpoint's own summary in place of the code when it gave one, and the attempt when the
+/// run was redelivered.
+pub fn history_line(run: &ActionRun) -> String {
+    let mut parts = vec![run_status_label(run.status).to_owned()];
+    match (&run.summary, run.http_status, run.outcome) {
+        (Some(summary), _, _) => parts.push(summary.clone()),
+        (None, Some(code), _) => parts.push(format!("HTTP {code}")),
+        (None, None, Some(outcome)) => parts.push(outcome_label(outcome).to_owned()),
+        (None, None, None) => {}
+    }
+    if let Some(ms) = run.duration_ms {
+        parts.push(display_duration(ms));
+    }
+    if let Some(attempt) = attempt_label(run) {
+        parts.push(attempt.to_lowercase());
+    }
+    let who = run
+        .requested_by_name
+        .as_deref()
+        .unwrap_or(&run.requested_by);
+    parts.push(format!("by {who}"));
+    parts.join(" · ")
+}
+
+/// A run's attempt, when it is a redelivery: `Attempt 2`.
+pub fn attempt_label(run: &ActionRun) -> Option<String> {
+    (run.attempts.len() > 1).then(|| format!("Attempt {}", run.attempts.len()))
 }
 
 /// `2026-11-22T17:36:01.123Z` as `2026-11-22 17:36:01 UTC`; anything else unchanged.
@@ -511,7 +627,98 @@ mod tests {
             finished_at: None,
             summary: None,
             reply_error: None,
+            attempts: Vec::new(),
+            redeliverable: false,
         }
+    }
+
+    #[test]
+    fn recent_times_are_relative_in_seconds_minutes_or_hours_and_older_ones_are_not() {
+        assert_eq!(relative_unit(-59_400), Some((-59, "second")));
+        assert_eq!(relative_unit(-60_000), Some((-1, "minute")));
+        assert_eq!(relative_unit(-240_000), Some((-4, "minute")));
+        assert_eq!(relative_unit(-3_600_000), Some((-1, "hour")));
+        assert_eq!(relative_unit(-86_399_000), Some((-24, "hour")));
+        assert_eq!(relative_unit(-86_400_000), None);
+        assert_eq!(relative_unit(120_000), Some((2, "minute")));
+        let now = 1_796_000_000_000_f64;
+        let four_min_ago = shared::time::format_rfc3339(1_796_000_000_000 - 240_000);
+        assert_eq!(
+            relative_time(&four_min_ago, now).as_deref(),
+            Some("4 minutes ago")
+        );
+        assert_eq!(relative_time("not a time", now), None);
+    }
+
+    #[test]
+    fn the_health_warning_shows_from_three_failures_in_a_row() {
+        let now = 1_796_000_000_000_f64;
+        let mut health = EndpointHealth {
+            recent_failures: 2,
+            last_outcome: Some(RunOutcome::HttpError),
+            last_http_status: Some(503),
+            last_run_at: Some(shared::time::format_rfc3339(1_796_000_000_000 - 240_000)),
+        };
+        assert_eq!(health_warning(&health, now), None);
+        health.recent_failures = 3;
+        assert_eq!(
+            health_warning(&health, now).as_deref(),
+            Some("Last 3 runs failed; last: HTTP 503, 4 minutes ago")
+        );
+        health.last_http_status = None;
+        health.last_outcome = Some(RunOutcome::Timeout);
+        assert!(health_warning(&health, now)
+            .unwrap()
+            .contains("last: no answer within 16 s"));
+    }
+
+    #[test]
+    fn a_history_line_says_status_code_time_attempt_and_who() {
+        let mut failed = run(RunStatus::Failed, Some(RunOutcome::HttpError), Some(503));
+        failed.requested_by_name = Some("Ada".into());
+        assert_eq!(history_line(&failed), "Failed · HTTP 503 · 85 ms · by Ada");
+        failed.attempts = vec![latest_attempt(&failed, 1), latest_attempt(&failed, 2)];
+        assert_eq!(
+            history_line(&failed),
+            "Failed · HTTP 503 · 85 ms · attempt 2 · by Ada"
+        );
+        let timeout = run(RunStatus::Failed, Some(RunOutcome::Timeout), None);
+        assert_eq!(
+            history_line(&timeout),
+            "Failed · no answer within 16 s · 85 ms · by admin"
+        );
+    }
+
+    fn latest_attempt(run: &ActionRun, number: u32) -> shared::api::RunAttempt {
+        shared::api::RunAttempt {
+            number,
+            status: run.status,
+            outcome: run.outcome,
+            http_status: run.http_status,
+            duration_ms: run.duration_ms,
+            response_excerpt: None,
+            requested_by: run.requested_by.clone(),
+            requested_by_name: None,
+            started_at: run.started_at.clone(),
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn run_figures_read_as_a_share_and_a_median() {
+        let stats = RunStats {
+            finished: 50,
+            succeeded: 49,
+            p50_duration_ms: Some(120),
+        };
+        assert_eq!(
+            run_stats_line(&stats),
+            "Last 50 runs: 49 succeeded (98%) · median 120 ms"
+        );
+        assert_eq!(
+            run_stats_line(&RunStats::default()),
+            "No finished runs yet."
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod session;
 
 use leptos::prelude::*;
 
-use crate::components::Shell;
+use crate::components::{Clock, Shell};
 use crate::pages::{NotFoundPage, SignInPage};
 use crate::router::{Page, Router};
 use crate::session::Session;
@@ -28,6 +28,7 @@ use crate::session::Session;
 #[component]
 pub fn App() -> impl IntoView {
     Session::provide();
+    Clock::provide();
     let page = Router::provide().page();
     // `None` inside the frame, so moving between signed-in pages keeps it.
     let outside = Memo::new(move |_| Some(page.get()).filter(|page| !page.in_shell()));

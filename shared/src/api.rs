@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::incident::{IncidentStatus, Severity, Urgency};
 use crate::inputs::InputDefinition;
+use crate::limits::FAILURES_BEFORE_WARNING;
 use crate::roles::Role;
 use crate::run_rules::{AvailableWhen, Confirm};
 use crate::FieldError;
@@ -278,19 +279,19 @@ pub struct RotateSecretRequest {
 /// secret: the health is judged from the record's shape and the keys it names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ActionHealth {
+pub enum ConfigHealth {
     /// The configuration is readable and its secrets are sealed under configured keys.
     #[default]
     Ok,
     /// The configuration cannot be opened (damaged, or sealed under a key no longer
-    /// configured); runs answer 409 `action_unreadable`. `health_problem` says why.
+    /// configured); runs answer 409 `action_unreadable`. `config_problem` says why.
     Unreadable,
     /// The current revision has not reached this Cloudflare location yet (Workers KV
     /// takes up to a minute); runs answer 503 `config_propagating` until it has.
     Propagating,
 }
 
-impl ActionHealth {
+impl ConfigHealth {
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -298,6 +299,30 @@ impl ActionHealth {
             Self::Unreadable => "unreadable",
             Self::Propagating => "propagating",
         }
+    }
+}
+
+/// How an action's endpoint has answered lately, judged from its finished runs (a run
+/// counts as its latest attempt). The action is never disabled for failing: its card and
+/// buttons warn instead, once [`FAILURES_BEFORE_WARNING`] runs in a row have failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointHealth {
+    /// Finished runs in a row, newest first, that failed (counted over the last
+    /// [`crate::limits::RUN_STATS_WINDOW`]).
+    pub recent_failures: u32,
+    /// How the newest finished run ended; `null` before the first.
+    pub last_outcome: Option<RunOutcome>,
+    /// Its HTTP status, if the endpoint answered.
+    #[serde(default)]
+    pub last_http_status: Option<u16>,
+    /// When it finished (RFC 3339).
+    pub last_run_at: Option<String>,
+}
+
+impl EndpointHealth {
+    /// Whether to warn: the last [`FAILURES_BEFORE_WARNING`] finished runs all failed.
+    pub fn is_failing(&self) -> bool {
+        self.recent_failures >= FAILURES_BEFORE_WARNING
     }
 }
 
@@ -358,10 +383,13 @@ pub struct Action {
     pub revision: u64,
     /// Whether the configuration can be used.
     #[serde(default)]
-    pub health: ActionHealth,
+    pub config_health: ConfigHealth,
     /// Why it cannot, and what fixes it; `null` when healthy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health_problem: Option<String>,
+    pub config_problem: Option<String>,
+    /// How its endpoint has answered lately.
+    #[serde(default)]
+    pub health: EndpointHealth,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -400,7 +428,10 @@ pub struct ActionSummary {
     pub description: Option<String>,
     /// Whether it can run; an unreadable one is shown but refuses to run.
     #[serde(default)]
-    pub health: ActionHealth,
+    pub config_health: ConfigHealth,
+    /// How its endpoint has answered lately.
+    #[serde(default)]
+    pub health: EndpointHealth,
     /// What a run asks for, in order.
     #[serde(default)]
     pub inputs: Vec<InputDefinition>,
@@ -654,6 +685,10 @@ pub struct LogEntry {
     /// The run, for `action_run` entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<ActionRun>,
+    /// Which attempt of the run the entry is about (1: the first send, 2 and up:
+    /// redeliveries), for `action_run` entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
 }
 
 /// `POST /api/incidents/{id}/notes`.
@@ -777,10 +812,76 @@ pub struct ActionRun {
     /// What of the endpoint's reply was ignored, and why; the run still succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_error: Option<String>,
+    /// Every delivery of the run, oldest first: the first send, then each redelivery.
+    /// The fields above show the latest.
+    #[serde(default)]
+    pub attempts: Vec<RunAttempt>,
+    /// Whether the request body is still kept, so the run can be redelivered
+    /// ([`crate::limits::RUN_BODY_KEPT_DAYS`] after it was first sent).
+    #[serde(default)]
+    pub redeliverable: bool,
+    /// RFC 3339; of the latest attempt.
+    pub started_at: String,
+    /// RFC 3339; `None` while running.
+    pub finished_at: Option<String>,
+}
+
+/// One delivery of a run: its first send, or a redelivery (same body, same
+/// `webhook-id`, a fresh timestamp and signature).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunAttempt {
+    /// 1 for the first send.
+    pub number: u32,
+    /// Running, succeeded or failed.
+    pub status: RunStatus,
+    /// How the endpoint answered; `None` while running.
+    pub outcome: Option<RunOutcome>,
+    /// The endpoint's status code, if it answered.
+    pub http_status: Option<u16>,
+    /// From sending to the end of reading the answer.
+    pub duration_ms: Option<u64>,
+    /// The first 4 KiB of the answer; `null` below `responder`.
+    pub response_excerpt: Option<String>,
+    /// Who sent it.
+    pub requested_by: String,
+    /// Their display name then.
+    #[serde(default)]
+    pub requested_by_name: Option<String>,
     /// RFC 3339.
     pub started_at: String,
     /// RFC 3339; `None` while running.
     pub finished_at: Option<String>,
+}
+
+/// The body of `POST /api/runs/{id}/redeliver` (optional).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedeliverRequest {
+    /// Required as `true` when the action asks for confirmation (else 428).
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// An action's success rate and median duration over its last
+/// [`crate::limits::RUN_STATS_WINDOW`] finished runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStats {
+    /// Finished runs counted (at most the window).
+    pub finished: u32,
+    /// Of those, how many succeeded.
+    pub succeeded: u32,
+    /// The median duration of those that reached the endpoint; `null` when none did.
+    pub p50_duration_ms: Option<u64>,
+}
+
+/// One page of `GET /api/services/{id}/actions/{action_id}/runs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHistory {
+    /// Newest first.
+    pub runs: Vec<ActionRun>,
+    /// Pass as `?cursor=` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+    /// Over the action's last finished runs, whatever the page.
+    pub stats: RunStats,
 }
 
 /// What a run record shows in place of a secret header's value.
@@ -1033,8 +1134,9 @@ mod tests {
             body_template: None,
             signing_secret: None,
             revision: 1,
-            health: ActionHealth::Ok,
-            health_problem: None,
+            config_health: ConfigHealth::Ok,
+            config_problem: None,
+            health: EndpointHealth::default(),
             created_at: "t".into(),
             updated_at: "t".into(),
             accept_reply: false,
@@ -1067,6 +1169,7 @@ mod tests {
             agent: "admin".into(),
             summary: "s".into(),
             run: None,
+            attempt: None,
         };
         assert_eq!(serde_json::to_value(&entry).unwrap()["type"], "action_run");
     }

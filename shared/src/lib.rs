@@ -18,6 +18,7 @@ mod readme;
 pub mod reply;
 pub mod roles;
 pub mod routes;
+pub mod run_history;
 pub mod run_rules;
 pub mod service;
 pub mod template;

@@ -65,6 +65,20 @@ pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 /// Characters in an `Idempotency-Key` header.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 
+/// Days a run's request body is kept (sealed) so that it can be redelivered; after that
+/// a redelivery answers 410 `body_expired`.
+pub const RUN_BODY_KEPT_DAYS: i64 = 30;
+/// Runs in one page of an action's history when `limit` is not given.
+pub const DEFAULT_RUN_HISTORY_PAGE: u32 = 25;
+/// The most runs one page of an action's history holds.
+pub const MAX_RUN_HISTORY_PAGE: u32 = 100;
+/// Finished runs an action's success rate and median duration are taken over.
+pub const RUN_STATS_WINDOW: usize = 50;
+/// Failed runs in a row after which an action's card and buttons warn.
+pub const FAILURES_BEFORE_WARNING: u32 = 3;
+/// Runs an action card lists.
+pub const RUNS_ON_ACTION_CARD: u32 = 10;
+
 /// Seconds past a run's deadline after which the scheduled handler stops waiting for its
 /// record and marks it `failed` with outcome `unknown`.
 pub const RUN_UNKNOWN_GRACE_SECS: u64 = 60;

@@ -623,6 +623,7 @@ mod tests {
             agent: agent.into(),
             summary: "s".into(),
             run: None,
+            attempt: None,
         };
         assert_eq!(
             log_entry(&entry(LogEntryType::Trigger, "Events API (db-1)")).kind,

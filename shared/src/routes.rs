@@ -161,6 +161,9 @@ routes! {
     /// an unsaved `draft` also needs ManageActions, which the handler checks.
     PreviewAction = Post "/api/services/{service}/actions/{action}/preview"
         => need(P::RunActions);
+    /// An action's runs, newest first, a page at a time, with its recent figures.
+    ListActionRuns = Get "/api/services/{service}/actions/{action}/runs"
+        => need(P::RunActions);
 
     /// Incidents, newest first.
     ListIncidents = Get "/api/incidents" => need(P::ReadIncidents);
@@ -182,6 +185,8 @@ routes! {
     RunAction = Post "/api/incidents/{incident}/actions/{action}/runs" => need(P::RunActions);
     /// One run.
     GetRun = Get "/api/runs/{run}" => need(P::ReadIncidents);
+    /// Send a run's stored body again, as a new attempt of the same run.
+    Redeliver = Post "/api/runs/{run}/redeliver" => need(P::RunActions);
 
     /// The audit log.
     ListAudit = Get "/api/audit" => need(P::ReadAudit);

@@ -133,9 +133,29 @@ enum Signing {
     Placeholder,
 }
 
+/// Where a request's body comes from.
+#[derive(Debug, Clone, Copy)]
+enum Body<'a> {
+    /// Rendered now: the action's template, or the default payload.
+    Render,
+    /// Sent before and kept: a redelivery sends exactly these bytes again.
+    Kept(&'a str),
+}
+
 /// Builds the request a run sends, signed over the exact body.
 pub fn build_delivery(facts: &RunFacts<'_>, action: &OpenedAction) -> Result<Delivery, BuildError> {
-    assemble(facts, action, Signing::Signed)
+    assemble(facts, action, Body::Render, Signing::Signed)
+}
+
+/// Builds a redelivery: the kept `body` exactly as first sent, under the same
+/// `webhook-id` (the run's id) with a fresh timestamp and signature, to the action's
+/// current URL with its current headers (templated values rendered for `facts`).
+pub fn build_redelivery(
+    facts: &RunFacts<'_>,
+    action: &OpenedAction,
+    body: &str,
+) -> Result<Delivery, BuildError> {
+    assemble(facts, action, Body::Kept(body), Signing::Signed)
 }
 
 /// Builds the request exactly as [`build_delivery`] would, for an action whose secret
@@ -144,7 +164,7 @@ pub fn preview(
     facts: &RunFacts<'_>,
     action: &OpenedAction,
 ) -> Result<PreviewedRequest, Vec<TemplateFailure>> {
-    match assemble(facts, action, Signing::Placeholder) {
+    match assemble(facts, action, Body::Render, Signing::Placeholder) {
         Ok(delivery) => Ok(delivery.previewed()),
         Err(BuildError::Template(failures)) => Err(failures),
         // A placeholder signature signs nothing.
@@ -155,9 +175,10 @@ pub fn preview(
 fn assemble(
     facts: &RunFacts<'_>,
     action: &OpenedAction,
+    body: Body<'_>,
     signing: Signing,
 ) -> Result<Delivery, BuildError> {
-    let (custom_headers, body) = render(facts, action).map_err(BuildError::Template)?;
+    let (custom_headers, body) = render(facts, action, body).map_err(BuildError::Template)?;
     let timestamp = facts.now_ms.div_euclid(1000);
     let signature = match signing {
         Signing::Signed => sign(&action.signing_secret, facts.run_id, timestamp, &body)
@@ -191,6 +212,7 @@ fn assemble(
 fn render(
     facts: &RunFacts<'_>,
     action: &OpenedAction,
+    body: Body<'_>,
 ) -> Result<(Vec<OutgoingHeader>, String), Vec<TemplateFailure>> {
     // Built on first use: an action with nothing templated never pays for it.
     let context = OnceCell::new();
@@ -242,11 +264,12 @@ fn render(
             secret: header.secret,
         });
     }
-    let body = match &action.body_template {
-        Some(source) => template::render_body(source, context())
+    let body = match (body, &action.body_template) {
+        (Body::Kept(kept), _) => kept.to_owned(),
+        (Body::Render, Some(source)) => template::render_body(source, context())
             .map_err(|failure| failures.push(failure))
             .unwrap_or_default(),
-        None => default_payload(facts, action),
+        (Body::Render, None) => default_payload(facts, action),
     };
     if failures.is_empty() {
         Ok((headers, body))

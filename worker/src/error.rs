@@ -62,6 +62,9 @@ pub enum ApiError {
     /// The action asks for confirmation and the run did not say `"confirmed": true`;
     /// carries the action's message.
     ConfirmationRequired(String),
+    /// A redelivery of a run whose kept body is gone (kept for `RUN_BODY_KEPT_DAYS`);
+    /// the message says why.
+    BodyExpired(String),
     /// An incident opened by hand with a dedup key an open incident of the service
     /// already has; carries that incident's id.
     DuplicateIncident(String),
@@ -166,6 +169,7 @@ impl ApiError {
                 "confirmation_required",
                 format!("This action asks to confirm first: {message}. Send \"confirmed\": true to run it"),
             ),
+            Self::BodyExpired(message) => (410, "body_expired", message.clone()),
             Self::Internal(_) => (
                 500,
                 "internal",
@@ -281,7 +285,8 @@ impl ApiError {
             | Self::SecretsMustBeReentered(_)
             | Self::InvalidInputs(_)
             | Self::InvalidTemplate(_)
-            | Self::ConfirmationRequired(_) => PdErrorKind::InvalidInput,
+            | Self::ConfirmationRequired(_)
+            | Self::BodyExpired(_) => PdErrorKind::InvalidInput,
             Self::ConfigPropagating | Self::Internal(_) => PdErrorKind::Internal,
         };
         let retry_after = self.retry_after_secs();

@@ -179,6 +179,10 @@ async fn dispatch(
             let (credential, permission) = gate.credential_and_permission().await?;
             runs::create_run(req, app, ctx, credential, permission, first, second).await
         }
+        R::Redeliver => {
+            let (credential, permission) = gate.credential_and_permission().await?;
+            runs::redeliver(req, app, ctx, credential, permission, first).await
+        }
         R::GetIncident => {
             let (credential, permission) = gate.credential_and_permission().await?;
             incidents::get_incident(&req, app, credential, permission, first).await
@@ -235,6 +239,11 @@ async fn dispatch(
         R::PreviewAction => {
             let who = gate.caller().await?.principal;
             preview::preview_request(req, app, &who, first, Some(second)).await
+        }
+
+        R::ListActionRuns => {
+            let who = gate.caller().await?.principal;
+            runs::list_action_runs(&req, app, &who, first, second).await
         }
 
         R::ListIncidents => {

@@ -52,6 +52,12 @@ pub fn run(mut run: ActionRun, role: Role) -> ActionRun {
         run.duration_ms = None;
         run.response_excerpt = None;
         run.request_headers = None;
+        for attempt in &mut run.attempts {
+            attempt.outcome = None;
+            attempt.http_status = None;
+            attempt.duration_ms = None;
+            attempt.response_excerpt = None;
+        }
     }
     run
 }
@@ -63,7 +69,12 @@ pub fn run(mut run: ActionRun, role: Role) -> ActionRun {
 pub fn log_entry(mut entry: LogEntry, role: Role) -> LogEntry {
     if let Some(shown) = entry.run.take().map(|r| run(r, role)) {
         if !role.can(Permission::RunActions) {
-            entry.summary = format!("Ran \"{}\": {}", shown.action_name, shown.status.as_str());
+            // The line of the attempt the entry is about, by its status alone.
+            let status = entry
+                .attempt
+                .and_then(|number| shown.attempts.iter().find(|a| a.number == number))
+                .map_or(shown.status, |attempt| attempt.status);
+            entry.summary = format!("Ran \"{}\": {}", shown.action_name, status.as_str());
         }
         entry.run = Some(shown);
     }
@@ -105,8 +116,9 @@ mod tests {
             body_template: Some("{\"t\": \"{{ incident.title }}\"}".into()),
             signing_secret: None,
             revision: 1,
-            health: shared::api::ActionHealth::Ok,
-            health_problem: None,
+            config_health: shared::api::ConfigHealth::Ok,
+            health: Default::default(),
+            config_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
             accept_reply: false,
@@ -136,6 +148,8 @@ mod tests {
             finished_at: Some("t".into()),
             summary: None,
             reply_error: None,
+            attempts: Vec::new(),
+            redeliverable: false,
         }
     }
 
@@ -184,6 +198,7 @@ mod tests {
                       10.0.0.5 is a private address (10.0.0.0/8)"
                 .into(),
             run: Some(a_run()),
+            attempt: Some(1),
         };
         for role in Role::ALL {
             let shown = log_entry(entry.clone(), role);

@@ -5,6 +5,7 @@
 //!   every write of its result failed): it becomes `failed` with outcome `unknown` and a
 //!   timeline entry that says the endpoint may have received it. Its `Idempotency-Key`
 //!   then replays that.
+//! - Run bodies kept for redelivery are cleared once their keeping time has passed.
 //! - Expired sessions and finished rate-limit windows are deleted.
 //! - Action revisions no action points at, and actions whose configuration never
 //!   arrived, are removed once older than five minutes (`store::actions::sweep`).
@@ -26,6 +27,10 @@ pub const SETTLE_AFTER_MS: i64 = ((RUN_DEADLINE_SECS + RUN_UNKNOWN_GRACE_SECS) *
 pub async fn run(app: &App) {
     let now = app.now_ms;
     report("settle abandoned runs", settle(app, now).await);
+    report(
+        "forget run bodies past their keeping time",
+        async { runs::forget_expired_bodies(&app.db()?, now).await }.await,
+    );
     report(
         "sweep expired sessions",
         async { sessions::sweep_expired(&app.db()?, now).await }.await,

@@ -1,18 +1,20 @@
 //! A service's Custom Incident Actions page: what custom actions are, the (at most three)
-//! actions of the service, and the form that creates or edits one.
+//! actions of the service with their recent runs and endpoint health, and the form that
+//! creates or edits one.
 
 mod card;
 mod draft;
 mod form;
 mod inputs_editor;
+mod recent_runs;
 mod settings_editor;
 mod template_editor;
 
 use std::time::Duration;
 
 use leptos::prelude::*;
-use shared::api::{Action as CustomAction, ActionHealth};
-use shared::limits::MAX_ACTIONS_PER_SERVICE;
+use shared::api::{Action as CustomAction, ConfigHealth};
+use shared::limits::{MAX_ACTIONS_PER_SERVICE, RUNS_ON_ACTION_CARD};
 use shared::roles::Permission;
 
 use crate::api::{self, ApiError};
@@ -66,9 +68,24 @@ pub fn ActionsPage() -> impl IntoView {
         let id = service_id.get();
         async move { api::get_service(&id).await }
     });
+    let session = Session::expect();
+    // The actions, and for those who may run them, each one's recent runs: read together,
+    // so the page draws once.
     let actions = LocalResource::new(move || {
         let id = service_id.get();
-        async move { api::list_actions(&id).await }
+        let with_runs = session.may(Permission::RunActions);
+        async move {
+            let list = api::list_actions(&id).await?;
+            let mut listed = Vec::with_capacity(list.actions.len());
+            for action in list.actions {
+                let runs = match with_runs {
+                    true => Some(api::action_runs(&id, &action.id, RUNS_ON_ACTION_CARD).await),
+                    false => None,
+                };
+                listed.push((action, runs));
+            }
+            Ok::<_, ApiError>(listed)
+        }
     });
 
     let editor = RwSignal::new(Editor::Closed);
@@ -76,13 +93,7 @@ pub fn ActionsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
 
     // A reload that changes nothing redraws nothing, so keyboard focus stays put.
-    let action_list = Memo::new(move |_| {
-        actions
-            .get()
-            .and_then(Result::ok)
-            .map(|list| list.actions)
-            .unwrap_or_default()
-    });
+    let action_list = Memo::new(move |_| actions.get().and_then(Result::ok).unwrap_or_default());
     let count = Memo::new(move |_| action_list.with(Vec::len));
 
     // A just-saved configuration takes up to a minute to reach every location; look again
@@ -92,10 +103,10 @@ pub fn ActionsPage() -> impl IntoView {
             answer
                 .as_ref()
                 .and_then(|answer| answer.as_ref().ok())
-                .is_some_and(|list| {
-                    list.actions
+                .is_some_and(|listed| {
+                    listed
                         .iter()
-                        .any(|action| action.health == ActionHealth::Propagating)
+                        .any(|(action, _)| action.config_health == ConfigHealth::Propagating)
                 })
         });
         if spreading {
@@ -105,7 +116,6 @@ pub fn ActionsPage() -> impl IntoView {
             }
         }
     });
-    let session = Session::expect();
     // Below manager the toolbar's button says why it is off; a limit reason comes second.
     let new_reason = move || {
         session
@@ -116,7 +126,7 @@ pub fn ActionsPage() -> impl IntoView {
     let list_state = Memo::new(move |_| match (service.get(), actions.get()) {
         (Some(Err(error)), _) | (_, Some(Err(error))) => ListState::Failed(error),
         (_, None) => ListState::Loading,
-        (_, Some(Ok(list))) if list.actions.is_empty() => ListState::Empty,
+        (_, Some(Ok(listed))) if listed.is_empty() => ListState::Empty,
         (_, Some(Ok(_))) => ListState::Ready,
     });
     let loaded = move || matches!(list_state.get(), ListState::Empty | ListState::Ready);
@@ -144,6 +154,7 @@ pub fn ActionsPage() -> impl IntoView {
         notice.set(Some(format!("Action “{name}” deleted.")));
         actions.refetch();
     });
+    let on_ran = Callback::new(move |()| actions.refetch());
     let on_edit = Callback::new(move |action: CustomAction| {
         notice.set(None);
         editor.set(Editor::Edit(Box::new(action)));
@@ -233,8 +244,8 @@ pub fn ActionsPage() -> impl IntoView {
                             // Redrawn only when the list changes (a `Memo`), and then whole: a
                             // change to a card redraws that card anyway, and with at most three
                             // cards a keyed list would only add to the bundle.
-                            {move || action_list.get().into_iter().map(|action| view! {
-                                <ActionCard action on_edit on_changed on_deleted on_secret />
+                            {move || action_list.get().into_iter().map(|(action, runs)| view! {
+                                <ActionCard action runs on_edit on_changed on_deleted on_secret on_ran />
                             }.into_any()).collect_view()}
                         </ul>
                         <EndpointContract open=false />

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use shared::api::AuditEntry;
 
 use crate::api;
-use crate::components::{ErrorNotice, Loading};
-use crate::format::{audit_event_label, display_time, pretty_details};
+use crate::components::{ErrorNotice, Loading, Time};
+use crate::format::{audit_event_label, pretty_details};
 
 /// `/audit`.
 #[component]
@@ -50,7 +50,7 @@ fn AuditRow(entry: AuditEntry) -> impl IntoView {
             </div>
             <div class="meta">
                 <span>{format!("By {}", entry.actor.name)}</span>
-                <time datetime=entry.created_at.clone()>{display_time(&entry.created_at)}</time>
+                <Time at=entry.created_at.clone() />
             </div>
             {has_states.then(|| view! {
                 <details>

@@ -16,8 +16,8 @@ use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 
 use crate::api::{self, encode_component, ApiError};
-use crate::components::{ErrorNotice, Loading, StatusBadge};
-use crate::format::{display_time, pretty_details};
+use crate::components::{ErrorNotice, Loading, StatusBadge, Time};
+use crate::format::pretty_details;
 use crate::router::{Page, Router};
 use crate::session::Session;
 
@@ -236,9 +236,9 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     <dt>"Events"</dt>
                     <dd>{move || current.with(|i| i.event_count)}</dd>
                     <dt>"Opened"</dt>
-                    <dd>{move || current.with(|i| display_time(&i.created_at))}</dd>
+                    <dd>{move || view! { <Time at=current.with(|i| i.created_at.clone()) /> }}</dd>
                     <dt>"Updated"</dt>
-                    <dd>{move || current.with(|i| display_time(&i.updated_at))}</dd>
+                    <dd>{move || view! { <Time at=current.with(|i| i.updated_at.clone()) /> }}</dd>
                 </dl>
                 <h3>"Custom details"</h3>
                 {move || match current.with(|i| pretty_details(&i.custom_details)) {
@@ -259,7 +259,10 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                 {move || match log.get() {
                     None => view! { <Loading what="Loading the timeline…" /> }.into_any(),
                     Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
-                    Some(Ok(list)) => view! { <Timeline entries=list.log_entries /> }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <Timeline entries=list.log_entries on_redelivered=refresh_log />
+                    }
+                    .into_any(),
                 }}
                 <NoteForm incident_id on_added=refresh_log />
             </section>

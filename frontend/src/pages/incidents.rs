@@ -7,8 +7,7 @@ use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 
 use crate::api::{self, encode_component, incidents_query};
-use crate::components::{ErrorNotice, Loading, NewIncidentForm, StatusBadge};
-use crate::format::display_time;
+use crate::components::{ErrorNotice, Loading, NewIncidentForm, StatusBadge, Time};
 use crate::router::{Page, Router};
 use crate::session::Session;
 
@@ -150,7 +149,7 @@ fn IncidentRow(incident: Incident) -> impl IntoView {
                     {format!("{} urgency", incident.urgency.as_str())}
                 </span>
                 <span>{incident.service.name}</span>
-                <time datetime=incident.created_at.clone()>{display_time(&incident.created_at)}</time>
+                <Time at=incident.created_at />
             </div>
         </li>
     }

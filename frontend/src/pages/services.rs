@@ -12,8 +12,10 @@ use shared::FieldError;
 
 use crate::api::{self, encode_component};
 use crate::browser::origin;
-use crate::components::{CopyButton, ErrorNotice, Loading, NewIncidentForm, TextBox, TextKind};
-use crate::format::{display_time, enqueue_curl};
+use crate::components::{
+    CopyButton, ErrorNotice, Loading, NewIncidentForm, TextBox, TextKind, Time,
+};
+use crate::format::enqueue_curl;
 use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::session::Session;
 use test_event::TestEventForm;
@@ -170,7 +172,7 @@ fn ServiceCard(service: Service) -> impl IntoView {
         <li class="card service">
             <h3>{service.name.clone()}</h3>
             {service.description.clone().map(|text| view! { <p>{text}</p> })}
-            <p class="meta">"Created " {display_time(&service.created_at)}</p>
+            <p class="meta">"Created " <Time at=service.created_at.clone() /></p>
             {match routing_key {
                 Some(routing_key) => {
                     let curl = enqueue_curl(&origin(), &routing_key);
@@ -207,7 +209,7 @@ fn ServiceCard(service: Service) -> impl IntoView {
                 </a>
                 <a class="button secondary" href=incidents_href>
                     "Incidents"
-                    <span class="visually-hidden">" of " {service.name.clone()}</span>
+                    <span class="visually-hidden">" of " {service.name}</span>
                 </a>
             </p>
         </li>

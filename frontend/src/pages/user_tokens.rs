@@ -8,8 +8,7 @@ use shared::roles::Permission;
 use shared::FieldError;
 
 use crate::api::{self, ApiError};
-use crate::components::{ConfirmStep, ErrorNotice, Loading, OneTimeSecret, TextBox};
-use crate::format::display_time;
+use crate::components::{ConfirmStep, ErrorNotice, Loading, OneTimeSecret, TextBox, Time};
 use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::permissions::token_mint_denial;
 use crate::router::{Page, Router};
@@ -227,7 +226,7 @@ fn TokenCard(user_id: String, token: ApiToken, on_revoked: Callback<String>) -> 
                 <h3>{token.label.clone()}</h3>
                 <code>{format!("…{}", token.last4)}</code>
             </div>
-            <p class="meta">"Created " {display_time(&token.created_at)}</p>
+            <p class="meta">"Created " <Time at=token.created_at.clone() /></p>
             <div class="card-actions">
                 <button
                     type="button"
@@ -235,7 +234,7 @@ fn TokenCard(user_id: String, token: ApiToken, on_revoked: Callback<String>) -> 
                     disabled=busy
                     on:click=move |_| confirm.set(true)
                 >
-                    "Revoke" <span class="visually-hidden">" " {token.label.clone()}</span>
+                    "Revoke" <span class="visually-hidden">" " {token.label}</span>
                 </button>
             </div>
             {move || confirm.get().then(|| view! {

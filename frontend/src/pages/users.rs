@@ -11,8 +11,9 @@ use shared::roles::{Permission, Role};
 use shared::FieldError;
 
 use crate::api::{self, encode_component};
-use crate::components::{ConfirmStep, ErrorNotice, Field, FieldAria, Loading, TextBox, TextKind};
-use crate::format::display_time;
+use crate::components::{
+    ConfirmStep, ErrorNotice, Field, FieldAria, Loading, TextBox, TextKind, Time,
+};
 use crate::forms::{error_id, field_errors_of, FormErrors};
 use crate::permissions::{grantable_roles, user_change_denial};
 use crate::session::Session;
@@ -239,7 +240,7 @@ fn UserCard(user: User, on_changed: Callback<String>) -> impl IntoView {
                 <dt>"E-mail"</dt>
                 <dd>{user.email.clone()}</dd>
                 <dt>"Created"</dt>
-                <dd>{display_time(&user.created_at)}</dd>
+                <dd><Time at=user.created_at /></dd>
             </dl>
             <div class="card-actions">
                 <label for=role_id.clone()>"Role"</label>

@@ -24,7 +24,9 @@ use crate::routes::preview::check_templates;
 use crate::sealed::{self, Keyring};
 use crate::store::actions::{self, ActionRecord, ActionRow, ActionView, Advance, Config};
 use crate::store::audit::Change;
-use crate::store::services;
+use crate::store::runs;
+use crate::store::services::{self, ServiceRow};
+use crate::store::sql::{first_row, rows};
 
 /// How often an edit without a revision is re-applied when other edits keep landing
 /// first, before it gives up with `edit_conflict`.
@@ -33,14 +35,25 @@ const MAX_EDIT_ATTEMPTS: usize = 8;
 /// `GET /api/services/{id}/actions`.
 pub async fn list_actions(app: &App, caller: &Principal, service_id: &str) -> ApiResult<Response> {
     let db = app.db()?;
-    services::get(&db, service_id)
-        .await?
-        .ok_or(ApiError::NotFound("Service"))?;
+    let results = db
+        .batch(vec![
+            services::get_statement(&db, service_id)?,
+            actions::rows_of_service(&db, service_id)?,
+            runs::recent_finished_of_service(&db, service_id)?,
+        ])
+        .await?;
+    first_row::<ServiceRow>(&results, 0, "actions list")?.ok_or(ApiError::NotFound("Service"))?;
+    let action_rows: Vec<ActionRow> = rows(&results, 1, "actions list")?;
+    let mut health = runs::health_by_action(&rows(&results, 2, "actions list")?);
     let keyring = sealed::keyring(app)?;
-    let actions = actions::list_for_service(&db, &app.kv()?, service_id)
-        .await?
+    let actions = actions::views(&app.kv()?, action_rows)
+        .await
         .iter()
-        .map(|view| redact::action(view.to_wire(&keyring), caller.role))
+        .map(|view| {
+            let mut action = view.to_wire(&keyring);
+            action.health = health.remove(&action.id).unwrap_or_default();
+            redact::action(action, caller.role)
+        })
         .collect();
     Ok(json_response(&ActionList { actions }, 200)?)
 }

@@ -18,6 +18,7 @@ use crate::sealed;
 use crate::store::actions::{self, ActionRow};
 use crate::store::changes;
 use crate::store::incidents::{self, ByHand, IncidentRow, Target};
+use crate::store::runs;
 use crate::store::sql::{first_row, rows, Db, Statement};
 
 /// `GET /api/incidents?service_id=&status=`, newest first.
@@ -142,12 +143,14 @@ pub async fn add_note(
     Ok(json_response(&LogEntryResponse { log_entry }, 201)?)
 }
 
-/// The reads of an incident page: the incident, and its service's action rows.
+/// The reads of an incident page: the incident, its service's action rows, its recent
+/// changes, and the latest finished runs of those actions (their health).
 fn incident_reads(db: &Db, id: &str) -> ApiResult<Vec<Statement>> {
     Ok(vec![
         incidents::get_statement(db, id)?,
         actions::rows_of_incident(db, id)?,
         changes::recent_for_incident(db, id)?,
+        runs::recent_finished_of_incident(db, id)?,
     ])
 }
 
@@ -164,12 +167,17 @@ async fn with_actions(app: &App, results: &[D1Result]) -> ApiResult<Incident> {
     let keyring = sealed::keyring(app)?;
     let mut incident = row.into_wire()?;
     incident.recent_changes = Some(changes::wire(rows(results, 2, "recent changes")?)?);
+    let mut health = runs::health_by_action(&rows(results, 3, "action health")?);
     let (status, urgency) = (incident.status, incident.urgency);
     incident.actions = Some(
         views
             .iter()
             .filter(|view| view.enabled() && view.available_for(status, urgency))
-            .map(|view| view.summary(&keyring))
+            .map(|view| {
+                let mut summary = view.summary(&keyring);
+                summary.health = health.remove(&summary.id).unwrap_or_default();
+                summary
+            })
             .collect(),
     );
     Ok(incident)

@@ -20,31 +20,38 @@
 use std::time::Duration;
 
 use futures_channel::oneshot;
-use shared::api::{ActionHealth, ActionRun, Incident, RunList, RunRequest, RunResponse};
+use shared::api::{
+    ActionRun, ConfigHealth, Incident, RedeliverRequest, RunHistory, RunList, RunRequest,
+    RunResponse,
+};
 use shared::inputs::validate_values;
-use shared::limits::{CONFIG_PROPAGATION_WAIT_MS, MAX_IDEMPOTENCY_KEY_CHARS};
+use shared::limits::{CONFIG_PROPAGATION_WAIT_MS, MAX_IDEMPOTENCY_KEY_CHARS, RUN_BODY_KEPT_DAYS};
 use shared::roles::Permission;
+use shared::run_history::{encode_cursor, run_stats, PageRequest};
 use shared::run_rules::check_confirmation;
 use worker::{console_error, Context, Delay, Request, Response};
 
 use crate::app::{now_ms, App, Fault};
 use crate::auth::{batch_with_lookup, CallerSql, Credential, Principal};
 use crate::delivery::{
-    blocked_verdict, build_delivery, classify, reply_of, send, template_verdict, BuildError,
-    Delivery, RunFacts, Verdict,
+    blocked_verdict, build_delivery, build_redelivery, classify, reply_of, send, template_verdict,
+    BuildError, Delivery, RunFacts, Verdict,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response, read_optional_json};
 use crate::ids::new_id;
 use crate::rate_limit::{runs_bucket, Window};
 use crate::redact;
-use crate::sealed;
+use crate::sealed::{self, SealContext};
 use crate::store::actions::OpenedAction;
 use crate::store::actions::{self, ActionRow, ActionView, Config};
 use crate::store::changes;
 use crate::store::incidents::{self, IncidentRow, WithActionRow};
 use crate::store::kv::Kv;
-use crate::store::runs::{self, Claim, ClaimRequest, Completion, NewRun, RateLimit, RunRow};
+use crate::store::runs::{
+    self, Claim, ClaimRequest, Completion, FinishedRow, KeptBody, NewRun, RateLimit,
+    RedeliveryClaim, RunRow,
+};
 use crate::store::sql::{first_row, rows};
 
 /// Pauses between attempts to write a run's result (D1 does not retry writes), all
@@ -166,6 +173,8 @@ pub async fn create_run(
         action_revision: action.revision,
         inputs,
         started_at: app.now_ms,
+        earlier_attempts: Vec::new(),
+        body_kept: false,
     };
     let facts = RunFacts {
         run_id: &run.id,
@@ -193,6 +202,11 @@ pub async fn create_run(
             )));
         }
     };
+    // The body is kept, sealed, so that the run can be redelivered.
+    let sealed_body = match &prepared {
+        Ok(delivery) => seal_body(app, &incident.service.id, &run, &delivery.body),
+        Err(_) => None,
+    };
     let before_send = app.round_trips();
 
     // The POST and its record run under wait_until, so a responder who closes the tab
@@ -201,7 +215,7 @@ pub async fn create_run(
     let (outcome_tx, outcome_rx) = oneshot::channel();
     let task_app = app.clone();
     ctx.wait_until(async move {
-        let outcome = deliver_and_record(&task_app, &run, prepared).await;
+        let outcome = deliver_and_record(&task_app, &run, prepared, sealed_body).await;
         // Nobody may be waiting any more; the run is recorded (or settled) either way.
         let _ = outcome_tx.send(outcome);
     });
@@ -300,7 +314,7 @@ async fn open_action(app: &App, row: ActionRow) -> ApiResult<OpenedAction> {
     let unreadable =
         |why: String| ApiError::Conflict("action_unreadable", format!("{why}. Nothing was sent"));
     let (health, problem) = view.health(&keyring);
-    let (Config::Readable(record), ActionHealth::Ok) = (&view.config, health) else {
+    let (Config::Readable(record), ConfigHealth::Ok) = (&view.config, health) else {
         return Err(unreadable(
             problem.unwrap_or_else(|| "Its configuration cannot be opened".into()),
         ));
@@ -346,6 +360,7 @@ async fn deliver_and_record(
     app: &App,
     run: &NewRun,
     prepared: Result<Delivery, Verdict>,
+    sealed_body: Option<String>,
 ) -> Delivered {
     let unsent = |verdict: Verdict| Completion {
         verdict,
@@ -353,6 +368,7 @@ async fn deliver_and_record(
         finished_at: now_ms(),
         request_headers: None,
         reply: None,
+        sealed_body: sealed_body.clone(),
     };
     let completion = match prepared {
         Err(refused) => unsent(refused),
@@ -371,6 +387,7 @@ async fn deliver_and_record(
                     finished_at,
                     request_headers: Some(delivery.recorded_headers()),
                     reply: reply_of(&result, &delivery),
+                    sealed_body: sealed_body.clone(),
                 }
             }
         },
@@ -425,6 +442,257 @@ async fn record_result(app: &App, run: &NewRun, completion: &Completion) -> bool
             }
         }
     }
+}
+
+/// Seals a run's body for keeping; `None` (logged) when it cannot be sealed, and the run
+/// is then simply not redeliverable.
+fn seal_body(app: &App, service_id: &str, run: &NewRun, body: &str) -> Option<String> {
+    let field = runs::body_seal_field(&run.id);
+    let context = SealContext {
+        service_id,
+        action_id: &run.action_id,
+        field: &field,
+    };
+    let sealed = sealed::keyring(app).and_then(|keyring| {
+        keyring
+            .seal(body, context)
+            .map_err(|error| ApiError::Internal(error.to_string()))
+    });
+    sealed
+        .map_err(|error| console_error!("keeping the body of run {}: {error:?}", run.id))
+        .ok()
+}
+
+/// `POST /api/runs/{id}/redeliver`: sends the run's kept body again, under the same
+/// `webhook-id` with a fresh timestamp and signature, to the action's current URL and
+/// headers, as a new attempt of the same run. The action's confirmation rule, the
+/// caller's run rate limit and `Idempotency-Key` (per run: a repeated key answers the
+/// attempt it started) apply as for runs.
+///
+/// Round trips: one batch (caller, run with its kept body and action row, incident), one
+/// KV read of the action's revision, one batch claiming the attempt as the caller, the
+/// POST, then the record as for a run.
+pub async fn redeliver(
+    mut req: Request,
+    app: &App,
+    ctx: &Context,
+    credential: Credential,
+    permission: Permission,
+    run_id: &str,
+) -> ApiResult<Response> {
+    let idempotency_key = header(&req, "Idempotency-Key");
+    if let Some(key) = &idempotency_key {
+        check_idempotency_key(key)?;
+    }
+    let body: RedeliverRequest = read_optional_json(&mut req).await?;
+    let db = app.db()?;
+    let caller_sql = credential.caller_sql(app);
+    let reads = vec![
+        runs::get_for_redelivery(&db, run_id)?,
+        incidents::get_of_run_statement(&db, run_id)?,
+    ];
+    let (caller, results) = batch_with_lookup(credential, app, &db, reads).await?;
+    caller.guard_cross_site(&req)?;
+    let caller = caller.principal;
+    caller.require(permission)?;
+    let row: RunRow =
+        first_row(&results, 0, "redelivery reads")?.ok_or(ApiError::NotFound("Run"))?;
+    let kept: KeptBody =
+        first_row(&results, 0, "redelivery reads")?.ok_or(ApiError::NotFound("Run"))?;
+    if let (Some(key), Some(latest)) = (&idempotency_key, &kept.attempt_key) {
+        if key == latest {
+            return replay(row);
+        }
+    }
+    if row.is_running() {
+        return Err(in_flight());
+    }
+    if !runs::body_is_kept(&kept, app.now_ms) {
+        return Err(ApiError::BodyExpired(format!(
+            "This run's body is kept for {RUN_BODY_KEPT_DAYS} days after it was sent, and              that time has passed; nothing was sent. Run the action again from the incident"
+        )));
+    }
+    let action_row = first_row::<WithActionRow>(&results, 0, "redelivery reads")?
+        .map(|found| found.action())
+        .transpose()?
+        .flatten()
+        .ok_or(ApiError::NotFound("Action"))?;
+    let incident: IncidentRow =
+        first_row(&results, 1, "redelivery reads")?.ok_or(ApiError::NotFound("Incident"))?;
+    let incident = incident.into_wire()?;
+    let action = open_action(app, action_row).await?;
+    check_confirmation(action.confirm.as_ref(), body.confirmed)
+        .map_err(ApiError::ConfirmationRequired)?;
+    let field = runs::body_seal_field(run_id);
+    let sent_body = kept
+        .request_body_sealed
+        .as_deref()
+        .ok_or_else(|| ApiError::Internal("kept body vanished".into()))
+        .and_then(|sealed| {
+            sealed::keyring(app)?
+                .open(
+                    sealed,
+                    SealContext {
+                        service_id: &kept.service_id,
+                        action_id: &action.id,
+                        field: &field,
+                    },
+                )
+                .map_err(|error| {
+                    console_error!("opening the kept body of run {run_id}: {error}");
+                    ApiError::BodyExpired(
+                        "This run's kept body can no longer be opened with the configured \
+                         encryption keys; nothing was sent. Run the action again from the \
+                         incident"
+                            .into(),
+                    )
+                })
+        })?;
+    let earlier = row.into_wire()?;
+    let run = NewRun {
+        id: run_id.to_owned(),
+        incident_id: earlier.incident_id.clone(),
+        action_id: earlier.action_id.clone(),
+        action_name: action.name.clone(),
+        requested_by: caller.id.clone(),
+        requested_by_name: caller.name.clone(),
+        inputs: earlier.inputs.clone().unwrap_or_default(),
+        action_revision: action.revision,
+        started_at: app.now_ms,
+        earlier_attempts: earlier.attempts,
+        body_kept: true,
+    };
+    let facts = RunFacts {
+        run_id,
+        now_ms: app.now_ms,
+        agent: &caller,
+        incident: &incident,
+        inputs: &run.inputs,
+    };
+    let prepared = match build_redelivery(&facts, &action, &sent_body) {
+        Ok(delivery) => Ok(delivery),
+        Err(BuildError::Template(failures)) => {
+            let secrets: Vec<String> = action
+                .secret_values()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            Err(template_verdict(&failures, &secrets))
+        }
+        Err(BuildError::SigningSecret(_)) => {
+            return Err(ApiError::Internal(format!(
+                "action {}: unusable signing secret",
+                action.id
+            )))
+        }
+    };
+    // Claim the attempt as the caller; a concurrent redelivery of the same run loses.
+    let rate = RateLimit {
+        window: Window::at(app.now_ms),
+        limit: app.runs_per_minute_per_user(),
+    };
+    let claim = RedeliveryClaim {
+        run_id,
+        idempotency_key: idempotency_key.as_deref(),
+        action_revision: action.revision,
+        started_at: app.now_ms,
+    };
+    let allowed = CallerSql::allowed(permission);
+    let claimed = db
+        .batch(runs::redelivery_claim(
+            &db,
+            &claim,
+            &caller_sql,
+            &allowed,
+            &rate,
+        )?)
+        .await?;
+    match runs::claim_outcome(&claimed, rate.limit)? {
+        Claim::Claimed => {}
+        Claim::RateLimited => {
+            return Err(ApiError::RateLimited {
+                what: "runs started by you",
+                retry_after_secs: rate.window.retry_after_secs,
+            })
+        }
+        Claim::NotClaimed => return Err(in_flight()),
+    }
+    let (outcome_tx, outcome_rx) = oneshot::channel();
+    let task_app = app.clone();
+    ctx.wait_until(async move {
+        let outcome = deliver_and_record(&task_app, &run, prepared, None).await;
+        let _ = outcome_tx.send(outcome);
+    });
+    let Delivered { run, recorded } = outcome_rx
+        .await
+        .map_err(|_| ApiError::Internal("the redelivery task ended without an outcome".into()))?;
+    let status = if recorded { 201 } else { 202 };
+    Ok(json_response(
+        &RunResponse {
+            run,
+            outcome_recorded: recorded,
+        },
+        status,
+    )?)
+}
+
+fn in_flight() -> ApiError {
+    ApiError::Conflict(
+        "run_in_progress",
+        "This run is being delivered right now; wait for its result before redelivering it"
+            .to_owned(),
+    )
+}
+
+/// `GET /api/services/{id}/actions/{action_id}/runs?limit=&cursor=`: a page of the
+/// action's runs, newest first, with its figures over its latest finished runs. One
+/// round trip.
+pub async fn list_action_runs(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    service_id: &str,
+    action_id: &str,
+) -> ApiResult<Response> {
+    let url = req.url()?;
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    };
+    let page = PageRequest::parse(query("limit").as_deref(), query("cursor").as_deref())
+        .map_err(|error| ApiError::BadRequest(error.code(), error.message()))?;
+    let db = app.db()?;
+    let results = db
+        .batch(vec![
+            actions::row_of(&db, action_id)?,
+            runs::history_page(&db, action_id, page.before, page.limit)?,
+            runs::recent_finished_of_action(&db, action_id)?,
+        ])
+        .await?;
+    first_row::<ActionRow>(&results, 0, "action history")?
+        .filter(|row| row.service_id == service_id)
+        .ok_or(ApiError::NotFound("Action"))?;
+    let mut page_rows: Vec<RunRow> = rows(&results, 1, "action history")?;
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let next_cursor = (page_rows.len() > limit).then(|| {
+        page_rows.truncate(limit);
+        page_rows.last().map(|row| encode_cursor(row.position()))
+    });
+    let finished: Vec<FinishedRow> = rows(&results, 2, "action history")?;
+    let finished: Vec<_> = finished.iter().filter_map(FinishedRow::finished).collect();
+    let runs = page_rows
+        .into_iter()
+        .map(|row| Ok(redact::run(row.into_wire()?, caller.role)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(json_response(
+        &RunHistory {
+            runs,
+            next_cursor: next_cursor.flatten(),
+            stats: run_stats(&finished),
+        },
+        200,
+    )?)
 }
 
 /// `GET /api/incidents/{id}/runs`, newest first.

@@ -24,7 +24,7 @@ use std::rc::Rc;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use shared::action::ValidAction;
-use shared::api::{Action, ActionHeader, ActionHealth, ActionSummary, REDACTED};
+use shared::api::{Action, ActionHeader, ActionSummary, ConfigHealth, EndpointHealth, REDACTED};
 use shared::incident::{IncidentStatus, Urgency};
 use shared::inputs::InputDefinition;
 use shared::limits::{MAX_ACTIONS_PER_SERVICE, UNREFERENCED_REVISION_GRACE_SECS};
@@ -583,24 +583,24 @@ impl ActionView {
     }
 
     /// Whether the configuration can be used, and if not why, without opening a secret.
-    pub fn health(&self, keyring: &Keyring) -> (ActionHealth, Option<String>) {
+    pub fn health(&self, keyring: &Keyring) -> (ConfigHealth, Option<String>) {
         match &self.config {
             Config::Readable(record) => match record.sealing_problem(keyring) {
-                None => (ActionHealth::Ok, None),
-                Some(problem) => (ActionHealth::Unreadable, Some(capitalized(&problem))),
+                None => (ConfigHealth::Ok, None),
+                Some(problem) => (ConfigHealth::Unreadable, Some(capitalized(&problem))),
             },
             Config::Propagating => (
-                ActionHealth::Propagating,
+                ConfigHealth::Propagating,
                 Some("Its newest revision has not reached this location yet; it will within a minute".to_owned()),
             ),
-            Config::Unreadable(why) => (ActionHealth::Unreadable, Some(why.clone())),
+            Config::Unreadable(why) => (ConfigHealth::Unreadable, Some(why.clone())),
         }
     }
 
     /// The API shape: secret values never, the configuration when readable.
     pub fn to_wire(&self, keyring: &Keyring) -> Action {
         let record = self.record();
-        let (health, health_problem) = self.health(keyring);
+        let (health, config_problem) = self.health(keyring);
         Action {
             id: self.row.action_id.clone(),
             service_id: self.row.service_id.clone(),
@@ -625,8 +625,9 @@ impl ActionView {
             accept_reply: record.is_some_and(|r| r.accept_reply),
             signing_secret: None,
             revision: self.row.revision(),
-            health,
-            health_problem,
+            config_health: health,
+            config_problem,
+            health: EndpointHealth::default(),
             created_at: format_rfc3339(self.row.created_at),
             updated_at: format_rfc3339(
                 self.row
@@ -643,7 +644,8 @@ impl ActionView {
             id: self.row.action_id.clone(),
             name: self.name(),
             description: self.record().and_then(|r| r.description.clone()),
-            health: self.health(keyring).0,
+            config_health: self.health(keyring).0,
+            health: EndpointHealth::default(),
             inputs: self.record().map(|r| r.inputs.clone()).unwrap_or_default(),
             confirm: self.record().and_then(|r| r.confirm.clone()),
         }
@@ -744,12 +746,6 @@ pub async fn views(kv: &Kv, rows: Vec<ActionRow>) -> Vec<ActionView> {
         .zip(configs)
         .map(|(row, config)| ActionView { row, config })
         .collect()
-}
-
-/// The service's actions in creation order.
-pub async fn list_for_service(db: &Db, kv: &Kv, service_id: &str) -> ApiResult<Vec<ActionView>> {
-    let rows: Vec<ActionRow> = rows_of_service(db, service_id)?.all().await?.results()?;
-    Ok(views(kv, rows).await)
 }
 
 /// One action of a service, if it exists.
@@ -1192,9 +1188,9 @@ mod tests {
             row: row(1),
             config: Config::Readable(Box::new(record)),
         };
-        assert_eq!(view.health(&keyring(7)), (ActionHealth::Ok, None));
+        assert_eq!(view.health(&keyring(7)), (ConfigHealth::Ok, None));
         let (health, problem) = view.health(&keyring(8));
-        assert_eq!(health, ActionHealth::Unreadable);
+        assert_eq!(health, ConfigHealth::Unreadable);
         let problem = problem.unwrap();
         assert!(
             problem.contains("header Authorization") && problem.contains("signing secret"),
@@ -1202,7 +1198,7 @@ mod tests {
         );
         // The wire shape still lists it, with what is readable.
         let wire = view.to_wire(&keyring(8));
-        assert_eq!(wire.health, ActionHealth::Unreadable);
+        assert_eq!(wire.config_health, ConfigHealth::Unreadable);
         assert_eq!(wire.endpoint_url.as_deref(), Some("https://e.com/hook"));
         assert_eq!(wire.revision, 1);
     }
@@ -1214,8 +1210,8 @@ mod tests {
             config: parse_record("{not json", &row(3)),
         };
         let wire = view.to_wire(&keyring(7));
-        assert_eq!(wire.health, ActionHealth::Unreadable);
-        assert!(wire.health_problem.unwrap().contains("damaged"));
+        assert_eq!(wire.config_health, ConfigHealth::Unreadable);
+        assert!(wire.config_problem.unwrap().contains("damaged"));
         assert_eq!(
             (wire.name.as_str(), wire.revision, wire.endpoint_url),
             ("Restart", 3, None)

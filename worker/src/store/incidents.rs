@@ -117,6 +117,18 @@ pub fn get_statement(db: &Db, id: &str) -> ApiResult<Statement> {
     )
 }
 
+/// The read of the incident a run belongs to, to run in a batch.
+pub fn get_of_run_statement(db: &Db, run_id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!(
+            "SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} \
+             WHERE i.id = (SELECT incident_id FROM action_runs WHERE id = ?1)"
+        ),
+        &[run_id.into()],
+    )
+}
+
 /// The read of one incident with, as JSON in `action_row`, the row of one of its
 /// service's actions (`null` when the action is not of that service): a run's two reads
 /// as one statement.
@@ -568,6 +580,7 @@ pub async fn add_note(
         agent: agent.to_owned(),
         summary: content.to_owned(),
         run: None,
+        attempt: None,
     }))
 }
 
@@ -584,7 +597,7 @@ struct LogRow {
 
 /// An incident's timeline, oldest first: the stored entries (trigger, alerts,
 /// acknowledge, resolve, notes) and one `action_run` entry per run, derived from the run
-/// itself (`runs::timeline_line`). One round trip.
+/// itself, one per attempt (`runs::attempt_line`). One round trip.
 pub async fn log_entries(db: &Db, incident_id: &str) -> ApiResult<Vec<LogEntry>> {
     let stored = statement(
         db,
@@ -609,22 +622,33 @@ pub async fn log_entries(db: &Db, incident_id: &str) -> ApiResult<Vec<LogEntry>>
                 agent: row.agent,
                 summary: row.summary,
                 run: None,
+                attempt: None,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    entries.extend(runs.into_iter().map(|run| {
-        LogEntry {
-            id: format!("log_{}", run.id),
-            entry_type: LogEntryType::ActionRun,
-            created_at: run.started_at.clone(),
-            agent: run
-                .requested_by_name
-                .clone()
-                .unwrap_or_else(|| run.requested_by.clone()),
-            summary: super::runs::timeline_line(&run),
-            run: Some(run),
+    // One entry per attempt: the first send, then each redelivery, each at its own time.
+    for run in runs {
+        let latest = run.attempts.len();
+        for (index, attempt) in run.attempts.iter().enumerate() {
+            let is_latest = index + 1 == latest;
+            let summary = is_latest.then_some(run.summary.as_deref()).flatten();
+            entries.push(LogEntry {
+                id: match attempt.number {
+                    1 => format!("log_{}", run.id),
+                    number => format!("log_{}_{number}", run.id),
+                },
+                entry_type: LogEntryType::ActionRun,
+                created_at: attempt.started_at.clone(),
+                agent: attempt
+                    .requested_by_name
+                    .clone()
+                    .unwrap_or_else(|| attempt.requested_by.clone()),
+                summary: super::runs::attempt_line(&run.action_name, attempt, summary),
+                run: Some(run.clone()),
+                attempt: Some(attempt.number),
+            });
         }
-    }));
+    }
     // RFC 3339 in one fixed UTC format sorts as text; the sort is stable, so entries of
     // the same millisecond keep their order.
     entries.sort_by(|a, b| a.created_at.cmp(&b.created_at));

@@ -1,5 +1,5 @@
 //! Action runs (D1): claimed as `running` before the POST, finished by one statement
-//! after it. A run is its own line on the incident's timeline ([`timeline_line`]):
+//! after it. Each attempt of a run is its own line on the incident's timeline ([`attempt_line`]):
 //! "Running …" while it runs, then its result, so the two can never disagree.
 //!
 //! Claiming first is what makes `Idempotency-Key` safe: the unique index on
@@ -8,11 +8,20 @@
 //! and counts the rate limit there too, so a run costs one D1 round trip before its POST
 //! leaves. Finishing only moves a run out of `running`, so it can be retried
 //! safely; a run nobody finished is settled as `unknown` by the scheduled handler.
+//!
+//! A finished run can be redelivered ([`redelivery_claim`]): its kept body is sent again
+//! as a new attempt of the same run. The claim moves the run back to `running` and the
+//! latest attempt into `attempts`, so the same [`finish`] records every attempt. An
+//! action's history ([`history_page`]) and the figures of its latest finished runs
+//! ([`recent_finished_of_service`], [`recent_finished_of_action`]) are read here too.
 
 use serde::Deserialize;
-use shared::api::{ActionRun, RunOutcome, RunStatus, SentHeader};
-use shared::limits::{IDEMPOTENCY_WINDOW_HOURS, RUN_DEADLINE_SECS};
+use shared::api::{ActionRun, RunAttempt, RunOutcome, RunStatus, SentHeader};
+use shared::limits::{
+    IDEMPOTENCY_WINDOW_HOURS, RUN_BODY_KEPT_DAYS, RUN_DEADLINE_SECS, RUN_STATS_WINDOW,
+};
 use shared::reply::Reply;
+use shared::run_history::FinishedRun;
 use shared::time::format_rfc3339;
 use worker::D1Result;
 
@@ -47,6 +56,60 @@ pub struct RunRow {
     finished_at: Option<i64>,
     reply_summary: Option<String>,
     reply_error: Option<String>,
+    /// JSON array of [`StoredAttempt`]: the attempts before the latest, oldest first.
+    attempts: Option<String>,
+    /// Until when the sealed body is kept (ms); `null` once it is gone.
+    body_expires_at: Option<i64>,
+    /// The row's place in creation order (`rowid`): the history's order and cursor.
+    position: i64,
+}
+
+/// An earlier attempt as `attempts` stores it (built in SQL by [`redelivery_claim`]).
+#[derive(Debug, Clone, Deserialize)]
+struct StoredAttempt {
+    number: u32,
+    status: String,
+    outcome: Option<String>,
+    http_status: Option<u16>,
+    duration_ms: Option<u64>,
+    response_excerpt: Option<String>,
+    requested_by: String,
+    requested_by_name: Option<String>,
+    started_at: i64,
+    finished_at: Option<i64>,
+}
+
+impl StoredAttempt {
+    fn into_wire(self) -> Option<RunAttempt> {
+        Some(RunAttempt {
+            number: self.number,
+            status: parse_enum(&self.status)?,
+            outcome: self.outcome.as_deref().and_then(parse_enum),
+            http_status: self.http_status,
+            duration_ms: self.duration_ms,
+            response_excerpt: self.response_excerpt,
+            requested_by: self.requested_by,
+            requested_by_name: self.requested_by_name,
+            started_at: format_rfc3339(self.started_at),
+            finished_at: self.finished_at.map(format_rfc3339),
+        })
+    }
+}
+
+/// The latest attempt of a run: its own fields.
+pub fn latest_attempt(run: &ActionRun, number: u32) -> RunAttempt {
+    RunAttempt {
+        number,
+        status: run.status,
+        outcome: run.outcome,
+        http_status: run.http_status,
+        duration_ms: run.duration_ms,
+        response_excerpt: run.response_excerpt.clone(),
+        requested_by: run.requested_by.clone(),
+        requested_by_name: run.requested_by_name.clone(),
+        started_at: run.started_at.clone(),
+        finished_at: run.finished_at.clone(),
+    }
 }
 
 impl RunRow {
@@ -55,8 +118,25 @@ impl RunRow {
         self.status == "running"
     }
 
+    /// The row's place in creation order, for the history's cursor.
+    pub fn position(&self) -> i64 {
+        self.position
+    }
+
+    /// The attempts before the latest, oldest first (an unreadable list reads as none).
+    fn earlier_attempts(&self) -> Vec<RunAttempt> {
+        self.attempts
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<Vec<StoredAttempt>>(json).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(StoredAttempt::into_wire)
+            .collect()
+    }
+
     /// The API shape.
     pub fn into_wire(self) -> ApiResult<ActionRun> {
+        let earlier = self.earlier_attempts();
         let status = parse_enum::<RunStatus>(&self.status)
             .ok_or_else(|| ApiError::Internal(format!("run {}: bad status", self.id)))?;
         let outcome = self.outcome.as_deref().and_then(parse_enum::<RunOutcome>);
@@ -86,8 +166,17 @@ impl RunRow {
             action_revision: self.action_revision.and_then(|r| u64::try_from(r).ok()),
             summary: self.reply_summary,
             reply_error: self.reply_error,
+            attempts: Vec::new(),
+            redeliverable: self.body_expires_at.is_some(),
             started_at: format_rfc3339(self.started_at),
             finished_at: self.finished_at.map(format_rfc3339),
+        })
+        .map(|mut run| {
+            let mut attempts = earlier;
+            let number = u32::try_from(attempts.len() + 1).unwrap_or(u32::MAX);
+            attempts.push(latest_attempt(&run, number));
+            run.attempts = attempts;
+            run
         })
     }
 }
@@ -105,9 +194,16 @@ fn spelling<T: serde::Serialize>(value: T) -> String {
         .unwrap_or_default()
 }
 
+/// The columns a new run is inserted with.
 const COLUMNS: &str = "id, incident_id, action_id, action_name, status, outcome, http_status, \
     duration_ms, response_excerpt, request_headers, requested_by, action_revision, started_at, \
     finished_at, requested_by_name, inputs, reply_summary, reply_error";
+
+/// The columns a [`RunRow`] is read from.
+const READ_COLUMNS: &str = "id, incident_id, action_id, action_name, status, outcome, \
+    http_status, duration_ms, response_excerpt, request_headers, requested_by, action_revision, \
+    started_at, finished_at, requested_by_name, inputs, reply_summary, reply_error, attempts, \
+    body_expires_at, rowid AS position";
 
 /// A run about to start. Owned, because it outlives the request (see `routes::runs`).
 pub struct NewRun {
@@ -129,6 +225,10 @@ pub struct NewRun {
     pub action_revision: u64,
     /// Now (ms).
     pub started_at: i64,
+    /// For a redelivery, the run's attempts so far (oldest first); empty for a first send.
+    pub earlier_attempts: Vec<RunAttempt>,
+    /// Whether the run's body is already kept (a redelivery's is).
+    pub body_kept: bool,
 }
 
 /// How a run ended, ready to store.
@@ -143,6 +243,9 @@ pub struct Completion {
     pub request_headers: Option<Vec<SentHeader>>,
     /// What the answer writes back, when the action accepts replies and it is one.
     pub reply: Option<Reply>,
+    /// The body sent, sealed, to keep for redelivery: set on a first send that sent
+    /// something, `None` otherwise (a redelivery keeps the stored one).
+    pub sealed_body: Option<String>,
 }
 
 impl NewRun {
@@ -154,8 +257,9 @@ impl NewRun {
             finished_at,
             request_headers,
             reply,
+            sealed_body,
         } = completion;
-        ActionRun {
+        let mut run = ActionRun {
             id: self.id.clone(),
             incident_id: self.incident_id.clone(),
             action_id: self.action_id.clone(),
@@ -172,9 +276,16 @@ impl NewRun {
             action_revision: Some(self.action_revision),
             summary: reply.as_ref().and_then(|reply| reply.summary.clone()),
             reply_error: reply.as_ref().and_then(Reply::reply_error),
+            attempts: Vec::new(),
+            redeliverable: self.body_kept || sealed_body.is_some(),
             started_at: format_rfc3339(self.started_at),
             finished_at: Some(format_rfc3339(*finished_at)),
-        }
+        };
+        let mut attempts = self.earlier_attempts.clone();
+        let number = u32::try_from(attempts.len() + 1).unwrap_or(u32::MAX);
+        attempts.push(latest_attempt(&run, number));
+        run.attempts = attempts;
+        run
     }
 }
 
@@ -213,7 +324,7 @@ pub fn find_by_key(
     statement(
         db,
         &format!(
-            "SELECT {COLUMNS} FROM action_runs \
+            "SELECT {READ_COLUMNS} FROM action_runs \
              WHERE incident_id = ?1 AND action_id = ?2 AND idempotency_key = ?3 AND started_at >= ?4"
         ),
         &[
@@ -229,31 +340,40 @@ fn idempotency_window_start(now_ms: i64) -> i64 {
     now_ms - IDEMPOTENCY_WINDOW_HOURS * 3_600_000
 }
 
-/// A run's line on its incident's timeline, derived from the run: `Running "<name>"…`
-/// while it runs, then its result (see [`run_summary`]).
-pub fn timeline_line(run: &ActionRun) -> String {
-    match (run.status, run.outcome) {
-        (RunStatus::Running, _) | (_, None) => {
-            format!("Running \"{}\"… waiting for the endpoint", run.action_name)
+/// The line of one attempt of a run on its incident's timeline, derived from the
+/// attempt: `Running "<name>"…` while it runs, then its result (see [`run_summary`]); a
+/// redelivery reads `Redelivered "<name>" (attempt 2): …`. `summary` is the endpoint's
+/// own one-line reply, shown in place of "HTTP 200" (only the latest attempt has one).
+pub fn attempt_line(action_name: &str, attempt: &RunAttempt, summary: Option<&str>) -> String {
+    let redelivery = (attempt.number > 1).then_some(attempt.number);
+    match (attempt.status, attempt.outcome, redelivery) {
+        (RunStatus::Running, _, None) | (_, None, None) => {
+            format!("Running \"{action_name}\"… waiting for the endpoint")
         }
-        (RunStatus::Succeeded, Some(_)) if run.summary.is_some() => {
-            // The endpoint's own one-line result, in place of "HTTP 200".
-            format!(
-                "Ran \"{}\": {} ({} ms)",
-                run.action_name,
-                run.summary.as_deref().unwrap_or_default(),
-                run.duration_ms.unwrap_or_default()
-            )
+        (RunStatus::Running, _, Some(number)) | (_, None, Some(number)) => {
+            format!("Redelivering \"{action_name}\" (attempt {number})… waiting for the endpoint")
         }
-        (status, Some(outcome)) => {
+        (status, Some(outcome), redelivery) => {
             let verdict = Verdict {
                 status,
                 outcome,
-                http_status: run.http_status,
-                excerpt: run.response_excerpt.clone(),
+                http_status: attempt.http_status,
+                excerpt: attempt.response_excerpt.clone(),
             };
-            let duration_ms = run.duration_ms.and_then(|ms| i64::try_from(ms).ok());
-            run_summary(&run.action_name, &verdict, duration_ms)
+            let duration_ms = attempt.duration_ms.and_then(|ms| i64::try_from(ms).ok());
+            let result = match summary.filter(|_| status == RunStatus::Succeeded) {
+                Some(summary) => format!("{summary} ({} ms)", duration_ms.unwrap_or_default()),
+                None => run_result(&verdict, duration_ms),
+            };
+            match (redelivery, outcome) {
+                (None, RunOutcome::Blocked | RunOutcome::TemplateError) => {
+                    format!("Did not run \"{action_name}\": {result}")
+                }
+                (None, _) => format!("Ran \"{action_name}\": {result}"),
+                (Some(number), _) => {
+                    format!("Redelivered \"{action_name}\" (attempt {number}): {result}")
+                }
+            }
         }
     }
 }
@@ -401,6 +521,7 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
         finished_at,
         request_headers,
         reply,
+        sealed_body,
     } = completion;
     let status = spelling(verdict.status);
     let outcome = spelling(verdict.outcome);
@@ -422,7 +543,9 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
         db,
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
          response_excerpt = ?6, request_headers = ?7, finished_at = ?8, action_name = ?9, \
-         inputs = ?10, reply_summary = ?11, reply_error = ?12 \
+         inputs = ?10, reply_summary = ?11, reply_error = ?12, \
+         request_body_sealed = COALESCE(?13, request_body_sealed), \
+         body_expires_at = COALESCE(?14, body_expires_at) \
          WHERE id = ?1 AND status = 'running'",
         &[
             (&run.id).into(),
@@ -438,6 +561,11 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
             inputs.as_deref().into(),
             summary.into(),
             (&reply_error).into(),
+            sealed_body.as_deref().into(),
+            sealed_body
+                .as_ref()
+                .map(|_| body_expiry(run.started_at))
+                .into(),
         ],
     )?);
     let results = db.batch(batch).await?;
@@ -518,20 +646,40 @@ pub async fn settle_abandoned(db: &Db, cutoff_ms: i64, now_ms: i64) -> ApiResult
     Ok(changes(&settled))
 }
 
-/// The timeline line for a run, e.g. `Ran "Restart web": succeeded (HTTP 200, 84 ms)`.
-pub fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: Option<i64>) -> String {
+/// The timeline line for a first send, e.g. `Ran "Restart web": succeeded (HTTP 200,
+/// 84 ms)`.
+#[cfg(test)]
+fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: Option<i64>) -> String {
+    let attempt = RunAttempt {
+        number: 1,
+        status: verdict.status,
+        outcome: Some(verdict.outcome),
+        http_status: verdict.http_status,
+        duration_ms: duration_ms.and_then(|ms| u64::try_from(ms).ok()),
+        response_excerpt: verdict.excerpt.clone(),
+        requested_by: String::new(),
+        requested_by_name: None,
+        started_at: String::new(),
+        finished_at: None,
+    };
+    attempt_line(action_name, &attempt, None)
+}
+
+/// How an attempt ended, in words: `succeeded (HTTP 200, 84 ms)`, `blocked, nothing was
+/// sent. <rule>`, `failed: no answer within 16 s`…
+fn run_result(verdict: &Verdict, duration_ms: Option<i64>) -> String {
     if verdict.outcome == RunOutcome::Blocked {
         let reason = verdict
             .excerpt
             .as_deref()
             .unwrap_or("the endpoint is not allowed");
-        return format!("Did not run \"{action_name}\": blocked, nothing was sent. {reason}");
+        return format!("blocked, nothing was sent. {reason}");
     }
     if verdict.outcome == RunOutcome::TemplateError {
-        return format!("Did not run \"{action_name}\": its template failed, nothing was sent");
+        return "its template failed, nothing was sent".to_owned();
     }
     let duration_ms = duration_ms.unwrap_or_default();
-    let result = match (verdict.status, verdict.outcome, verdict.http_status) {
+    match (verdict.status, verdict.outcome, verdict.http_status) {
         (RunStatus::Succeeded, _, Some(code)) => {
             format!("succeeded (HTTP {code}, {duration_ms} ms)")
         }
@@ -544,8 +692,7 @@ pub fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: Option<i64
         }
         (_, RunOutcome::Unknown, _) => UNKNOWN_OUTCOME.to_owned(),
         _ => "failed: could not reach the endpoint".to_owned(),
-    };
-    format!("Ran \"{action_name}\": {result}")
+    }
 }
 
 /// The read of an incident's runs, newest first, to run alone or in a batch.
@@ -553,7 +700,7 @@ pub fn for_incident(db: &Db, incident_id: &str) -> ApiResult<Statement> {
     statement(
         db,
         &format!(
-            "SELECT {COLUMNS} FROM action_runs WHERE incident_id = ?1 \
+            "SELECT {READ_COLUMNS} FROM action_runs WHERE incident_id = ?1 \
              ORDER BY started_at DESC, rowid DESC"
         ),
         &[incident_id.into()],
@@ -574,11 +721,265 @@ pub async fn list_for_incident(db: &Db, incident_id: &str) -> ApiResult<Vec<Acti
 pub async fn get(db: &Db, run_id: &str) -> ApiResult<Option<RunRow>> {
     statement(
         db,
-        &format!("SELECT {COLUMNS} FROM action_runs WHERE id = ?1"),
+        &format!("SELECT {READ_COLUMNS} FROM action_runs WHERE id = ?1"),
         &[run_id.into()],
     )?
     .first(None)
     .await
+}
+
+/// When a body sealed for a run that started at `started_at` stops being kept.
+fn body_expiry(started_at: i64) -> i64 {
+    started_at + RUN_BODY_KEPT_DAYS * 86_400_000
+}
+
+/// A run's kept body, for a redelivery: the sealed text and until when it is kept.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeptBody {
+    /// Sealed with the keyring for [`body_seal_field`]; `null` once cleared.
+    pub request_body_sealed: Option<String>,
+    /// Until when (ms).
+    pub body_expires_at: Option<i64>,
+    /// The Idempotency-Key of the latest redelivery.
+    pub attempt_key: Option<String>,
+    /// The run's service (for the seal's context).
+    pub service_id: String,
+}
+
+/// The field a run's body is sealed for: it binds the sealed text to the run.
+pub fn body_seal_field(run_id: &str) -> String {
+    format!("run_body:{run_id}")
+}
+
+/// Whether a body kept until `expires_at` may still be sent at `now_ms`.
+pub fn body_is_kept(body: &KeptBody, now_ms: i64) -> bool {
+    body.request_body_sealed.is_some() && body.body_expires_at.is_some_and(|until| now_ms < until)
+}
+
+/// The read of a run with its kept body and the row of its action (as `action_row`,
+/// `null` when the action is gone), for a redelivery.
+pub fn get_for_redelivery(db: &Db, run_id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!(
+            "SELECT {READ_COLUMNS}, request_body_sealed, attempt_key, \
+                 (SELECT service_id FROM incidents i WHERE i.id = r.incident_id) AS service_id, \
+                 (SELECT json_object('action_id', a.action_id, 'service_id', a.service_id, \
+                     'name', a.name, 'enabled', a.enabled, 'revision', a.revision, \
+                     'config_key', a.config_key, 'created_at', a.created_at, \
+                     'updated_at', a.updated_at) \
+                  FROM action_slots a WHERE a.action_id = r.action_id) AS action_row \
+             FROM action_runs r WHERE r.id = ?1"
+        ),
+        &[run_id.into()],
+    )
+}
+
+/// A redelivery: who asks, with which key, against which limit.
+pub struct RedeliveryClaim<'a> {
+    /// The run.
+    pub run_id: &'a str,
+    /// The client's `Idempotency-Key`, if any.
+    pub idempotency_key: Option<&'a str>,
+    /// The action revision being sent now.
+    pub action_revision: u64,
+    /// Now (ms).
+    pub started_at: i64,
+}
+
+/// The statements that claim a redelivery as the caller: count the caller's rate limit,
+/// then move the run back to `running` as a new attempt (its latest attempt appended to
+/// `attempts`, the caller as its requester), only while the caller's role may run
+/// actions, the run is finished, its body is still kept, its action is enabled, the
+/// caller is within the limit, and the key is not the one of the latest redelivery.
+/// Read the outcome with [`claim_outcome`].
+pub fn redelivery_claim(
+    db: &Db,
+    claim: &RedeliveryClaim<'_>,
+    caller: &CallerSql,
+    allowed: &str,
+    rate: &RateLimit,
+) -> ApiResult<Vec<Statement>> {
+    let mut hit_args: Vec<SqlValue<'_>> =
+        vec![RUNS_BUCKET_PREFIX.into(), rate.window.start_ms.into()];
+    hit_args.extend(caller.args());
+    let hit = statement(
+        db,
+        &format!(
+            "INSERT INTO rate_limits (bucket, window_start, count) \
+             SELECT ?1 || p.pid, ?2, 1 FROM ({}) p WHERE {allowed} \
+             ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 \
+             RETURNING count",
+            caller.source(3)
+        ),
+        &hit_args,
+    )?;
+    let mut claim_args: Vec<SqlValue<'_>> = vec![
+        claim.run_id.into(),
+        claim.started_at.into(),
+        claim.idempotency_key.into(),
+        claim.action_revision.try_into().unwrap_or(i64::MAX).into(),
+        RUNS_BUCKET_PREFIX.into(),
+        rate.window.start_ms.into(),
+        rate.limit.into(),
+    ];
+    claim_args.extend(caller.args());
+    let moved = statement(
+        db,
+        &format!(
+            "UPDATE action_runs SET \
+                 attempts = json_insert(COALESCE(attempts, '[]'), '$[#]', json_object( \
+                     'number', json_array_length(COALESCE(attempts, '[]')) + 1, \
+                     'status', status, 'outcome', outcome, 'http_status', http_status, \
+                     'duration_ms', duration_ms, 'response_excerpt', response_excerpt, \
+                     'requested_by', requested_by, 'requested_by_name', requested_by_name, \
+                     'started_at', started_at, 'finished_at', finished_at)), \
+                 status = 'running', outcome = NULL, http_status = NULL, duration_ms = NULL, \
+                 response_excerpt = NULL, reply_summary = NULL, reply_error = NULL, \
+                 finished_at = NULL, started_at = ?2, attempt_key = ?3, action_revision = ?4, \
+                 requested_by = (SELECT p.pid FROM ({source}) p), \
+                 requested_by_name = (SELECT p.pname FROM ({source}) p) \
+             WHERE id = ?1 AND status != 'running' \
+               AND request_body_sealed IS NOT NULL AND body_expires_at > ?2 \
+               AND (?3 IS NULL OR attempt_key IS NOT ?3) \
+               AND EXISTS (SELECT 1 FROM ({source}) p \
+                   JOIN action_slots a ON a.action_id = action_runs.action_id \
+                   WHERE {allowed} AND a.enabled = 1 \
+                     AND (SELECT count FROM rate_limits \
+                          WHERE bucket = ?5 || p.pid AND window_start = ?6) <= ?7)",
+            source = caller.source(8)
+        ),
+        &claim_args,
+    )?;
+    Ok(vec![hit, moved])
+}
+
+/// Clears the bodies kept past their time; the runs stay. Returns how many.
+pub async fn forget_expired_bodies(db: &Db, now_ms: i64) -> ApiResult<usize> {
+    let cleared = statement(
+        db,
+        "UPDATE action_runs SET request_body_sealed = NULL, body_expires_at = NULL \
+         WHERE request_body_sealed IS NOT NULL AND body_expires_at <= ?1",
+        &[now_ms.into()],
+    )?
+    .run()
+    .await?;
+    Ok(changes(&cleared))
+}
+
+/// The read of one page of an action's runs, newest first: `limit + 1` rows, so the
+/// caller knows whether another page follows.
+pub fn history_page(
+    db: &Db,
+    action_id: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!(
+            "SELECT {READ_COLUMNS} FROM action_runs \
+             WHERE action_id = ?1 AND (?2 IS NULL OR rowid < ?2) \
+             ORDER BY rowid DESC LIMIT ?3"
+        ),
+        &[
+            action_id.into(),
+            before.into(),
+            (i64::from(limit) + 1).into(),
+        ],
+    )
+}
+
+/// A finished run as the figures read it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FinishedRow {
+    /// The action.
+    pub action_id: String,
+    status: String,
+    outcome: Option<String>,
+    http_status: Option<u16>,
+    duration_ms: Option<u64>,
+    finished_at: i64,
+}
+
+impl FinishedRow {
+    /// As [`shared::run_history`] reads it.
+    pub fn finished(&self) -> Option<FinishedRun> {
+        Some(FinishedRun {
+            status: parse_enum(&self.status)?,
+            outcome: self.outcome.as_deref().and_then(parse_enum),
+            http_status: self.http_status,
+            duration_ms: self.duration_ms,
+            finished_at: self.finished_at,
+        })
+    }
+}
+
+const FINISHED_COLUMNS: &str = "action_id, status, outcome, http_status, duration_ms, finished_at";
+
+/// The read of the newest [`RUN_STATS_WINDOW`] finished runs of each action of a
+/// service (`service` is `?1`'s SQL: the service's id, or the one of an incident's),
+/// newest first within each action.
+fn recent_finished(db: &Db, service: &str, id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!(
+            "SELECT r.{FINISHED_COLUMNS} FROM action_slots a JOIN action_runs r \
+                 ON r.rowid IN (SELECT rowid FROM action_runs \
+                     WHERE action_id = a.action_id AND finished_at IS NOT NULL \
+                     ORDER BY finished_at DESC, rowid DESC LIMIT {RUN_STATS_WINDOW}) \
+             WHERE a.service_id = {service} \
+             ORDER BY r.action_id, r.finished_at DESC, r.rowid DESC",
+            FINISHED_COLUMNS = FINISHED_COLUMNS.replace(", ", ", r.")
+        ),
+        &[id.into()],
+    )
+}
+
+/// [`recent_finished`] for a service.
+pub fn recent_finished_of_service(db: &Db, service_id: &str) -> ApiResult<Statement> {
+    recent_finished(db, "?1", service_id)
+}
+
+/// [`recent_finished`] for an incident's service.
+pub fn recent_finished_of_incident(db: &Db, incident_id: &str) -> ApiResult<Statement> {
+    recent_finished(
+        db,
+        "(SELECT service_id FROM incidents WHERE id = ?1)",
+        incident_id,
+    )
+}
+
+/// The newest [`RUN_STATS_WINDOW`] finished runs of one action, newest first.
+pub fn recent_finished_of_action(db: &Db, action_id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!(
+            "SELECT {FINISHED_COLUMNS} FROM action_runs \
+             WHERE action_id = ?1 AND finished_at IS NOT NULL \
+             ORDER BY finished_at DESC, rowid DESC LIMIT {RUN_STATS_WINDOW}"
+        ),
+        &[action_id.into()],
+    )
+}
+
+/// The health of each action in rows read by [`recent_finished`], by action id.
+pub fn health_by_action(
+    rows: &[FinishedRow],
+) -> std::collections::HashMap<String, shared::api::EndpointHealth> {
+    let mut by_action: std::collections::HashMap<String, Vec<FinishedRun>> = Default::default();
+    for row in rows {
+        if let Some(run) = row.finished() {
+            by_action
+                .entry(row.action_id.clone())
+                .or_default()
+                .push(run);
+        }
+    }
+    by_action
+        .into_iter()
+        .map(|(action, runs)| (action, shared::run_history::endpoint_health(&runs)))
+        .collect()
 }
 
 #[cfg(test)]

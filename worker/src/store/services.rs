@@ -5,7 +5,7 @@ use shared::api::Service;
 use shared::time::format_rfc3339;
 
 use super::audit::{self, Change};
-use super::sql::{changes, statement, Db};
+use super::sql::{changes, statement, Db, Statement};
 use crate::error::ApiResult;
 
 /// A `services` row.
@@ -63,8 +63,13 @@ pub async fn list(db: &Db) -> ApiResult<Vec<ServiceRow>> {
 
 /// One service.
 pub async fn get(db: &Db, id: &str) -> ApiResult<Option<ServiceRow>> {
+    get_statement(db, id)?.first(None).await
+}
+
+/// The read of one service, to run in a batch.
+pub fn get_statement(db: &Db, id: &str) -> ApiResult<Statement> {
     let sql = format!("SELECT {COLUMNS} FROM services WHERE id = ?1");
-    statement(db, &sql, &[id.into()])?.first(None).await
+    statement(db, &sql, &[id.into()])
 }
 
 /// Writes a service's new name and description, with its audit record.

@@ -1,21 +1,25 @@
-//! One saved action in the list: what it does, whether its configuration can be used, and
-//! edit, enable/disable, rotate secret and delete (the last two after an explicit
-//! confirmation).
+//! One saved action in the list: what it does, whether its configuration can be used,
+//! whether its endpoint has been failing, its recent runs, and edit, enable/disable,
+//! rotate secret and delete (the last two after an explicit confirmation).
 //!
 //! Enable/disable and rotate name the revision the card shows. If someone else changed the
 //! action since, the worker refuses (409 `edit_conflict`) with the current version, which
 //! the card then shows in place of its own, next to a message saying nothing was done.
 
 use leptos::prelude::*;
-use shared::api::{Action as CustomAction, ActionHeader, ActionHealth, UpdateActionRequest};
+use shared::api::{
+    Action as CustomAction, ActionHeader, ConfigHealth, RunHistory, UpdateActionRequest,
+};
 use shared::roles::Permission;
 
 use crate::api::{self, ApiError};
-use crate::components::{ConfirmStep, ErrorNotice};
+use crate::components::{Clock, ConfirmStep, ErrorNotice};
 use crate::format::{
-    asks_for, availability_summary, card_conflict_message, confirm_summary, revision_label,
-    unreadable_warning, PROPAGATING_NOTE,
+    asks_for, availability_summary, card_conflict_message, confirm_summary, health_warning,
+    revision_label, unreadable_warning, PROPAGATING_NOTE,
 };
+
+use super::recent_runs::RecentRuns;
 use crate::session::Session;
 
 /// Which destructive step is waiting for confirmation.
@@ -39,6 +43,10 @@ enum Change {
 pub fn ActionCard(
     /// The action.
     action: CustomAction,
+    /// Its recent runs (`None` for roles that may not run actions).
+    runs: Option<Result<RunHistory, ApiError>>,
+    /// A run of it was redelivered from the card.
+    on_ran: Callback<()>,
     /// Open the edit form for it.
     on_edit: Callback<CustomAction>,
     /// It changed; the message says how.
@@ -109,6 +117,7 @@ pub fn ActionCard(
     view! {
         <li class="card action">
             {move || view! { <ActionFacts action=current.get() /> }}
+            {runs.map(|history| view! { <RecentRuns history on_redelivered=on_ran /> })}
             <div class="card-actions">
                 <button
                     type="button"
@@ -198,17 +207,17 @@ pub fn ActionCard(
 #[component]
 fn ActionFacts(action: CustomAction) -> impl IntoView {
     let enabled = action.enabled;
-    let health = match action.health {
-        ActionHealth::Ok => None,
-        ActionHealth::Unreadable => Some(
+    let health = match action.config_health {
+        ConfigHealth::Ok => None,
+        ConfigHealth::Unreadable => Some(
             view! {
                 <p class="notice warning action-unreadable" role="status">
-                    {unreadable_warning(action.health_problem.as_deref())}
+                    {unreadable_warning(action.config_problem.as_deref())}
                 </p>
             }
             .into_any(),
         ),
-        ActionHealth::Propagating => Some(
+        ConfigHealth::Propagating => Some(
             view! {
                 <p class="notice info action-propagating" role="status">{PROPAGATING_NOTE}</p>
             }
@@ -217,7 +226,7 @@ fn ActionFacts(action: CustomAction) -> impl IntoView {
     };
     // Workers from before revisions answer 0: nothing worth showing.
     let revision = (action.revision > 0).then(|| revision_label(action.revision));
-    let unreadable = action.health == ActionHealth::Unreadable;
+    let unreadable = action.config_health == ConfigHealth::Unreadable;
     // What a run asks first and when it applies, read-only: the form does not edit these.
     let rules: Vec<String> = asks_for(&action.inputs)
         .into_iter()
@@ -234,6 +243,16 @@ fn ActionFacts(action: CustomAction) -> impl IntoView {
                 .and_then(availability_summary),
         )
         .collect();
+    // Its endpoint has been failing: said quietly; the action is never switched off for it.
+    let failing = {
+        let clock = Clock::expect();
+        let health = action.health;
+        move || {
+            health_warning(&health, clock.now()).map(
+                |text| view! { <p class="notice warning action-failing" role="status">{text}</p> },
+            )
+        }
+    };
     view! {
         <div class="card-head">
             <h3>{action.name}</h3>
@@ -243,6 +262,7 @@ fn ActionFacts(action: CustomAction) -> impl IntoView {
             {revision.map(|text| view! { <span class="revision">{text}</span> })}
         </div>
         {health}
+        {failing}
         {action.description.map(|text| view! { <p>{text}</p> })}
         {(!rules.is_empty()).then(|| view! {
             <ul class="plain run-rules">

@@ -9,7 +9,7 @@
 
 use shared::action::{reenter_errors, secrets_to_reenter, validate_action, ActionFields};
 use shared::api::{
-    Action as CustomAction, ActionHealth, CreateActionRequest, HeaderInput, UpdateActionRequest,
+    Action as CustomAction, ConfigHealth, CreateActionRequest, HeaderInput, UpdateActionRequest,
 };
 use shared::endpoint::EndpointPolicy;
 use shared::incident::{IncidentStatus, Urgency};
@@ -85,7 +85,7 @@ impl RunSettings {
     /// whose configuration could not be read (or has not reached this location yet) comes
     /// without them, and empty lists there mean "unknown", not "none": `None` then.
     fn of(action: &CustomAction) -> Option<Self> {
-        (action.health == ActionHealth::Ok).then(|| Self {
+        (action.config_health == ConfigHealth::Ok).then(|| Self {
             inputs: action.inputs.clone(),
             confirm: action.confirm.clone(),
             available_when: action.available_when.clone(),
@@ -650,8 +650,9 @@ mod tests {
             body_template: None,
             signing_secret: None,
             revision: 7,
-            health: ActionHealth::Ok,
-            health_problem: None,
+            config_health: ConfigHealth::Ok,
+            config_problem: None,
+            health: Default::default(),
             created_at: "t".into(),
             updated_at: "t".into(),
             accept_reply: false,
@@ -818,7 +819,7 @@ mod tests {
         let mut unreadable = saved_action();
         unreadable.endpoint_url = None;
         unreadable.headers = None;
-        unreadable.health = ActionHealth::Unreadable;
+        unreadable.config_health = ConfigHealth::Unreadable;
         let mut draft = ActionDraft::from_action(&unreadable);
         assert_eq!(draft.name, "Restart");
         assert_eq!(draft.endpoint_url, "");
@@ -886,7 +887,7 @@ mod tests {
     #[test]
     fn an_edit_of_an_action_whose_configuration_did_not_come_back_leaves_them_out() {
         let mut unreadable = asking_action();
-        unreadable.health = ActionHealth::Unreadable;
+        unreadable.config_health = ConfigHealth::Unreadable;
         unreadable.inputs = Vec::new();
         unreadable.confirm = None;
         let request = ActionDraft::from_action(&unreadable).update_request();

@@ -11,7 +11,7 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use shared::api::{Action as CustomAction, ActionHealth, PreviewRequest};
+use shared::api::{Action as CustomAction, ConfigHealth, PreviewRequest};
 use shared::limits::MAX_HEADERS_PER_ACTION;
 use shared::FieldError;
 
@@ -88,8 +88,8 @@ pub fn ActionForm(
     // say so, since the form then opens with those fields blank.
     let unreadable = editing
         .as_ref()
-        .filter(|action| action.health == ActionHealth::Unreadable)
-        .map(|action| unreadable_form_note(action.health_problem.as_deref()));
+        .filter(|action| action.config_health == ConfigHealth::Unreadable)
+        .map(|action| unreadable_form_note(action.config_problem.as_deref()));
     let initial = editing
         .as_ref()
         .map(ActionDraft::from_action)

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use serde_json::Value;
 use shared::api::ChangeEvent;
 
-use crate::format::{display_time, pretty_details};
+use crate::components::Time;
+use crate::format::pretty_details;
 
 /// The list, or a line saying there were none.
 pub fn recent_changes(changes: Vec<ChangeEvent>) -> AnyView {
@@ -29,7 +30,7 @@ fn change_item(change: ChangeEvent) -> impl IntoView {
         <li class="change">
             <p class="change-summary">{change.summary}</p>
             <p class="meta">
-                <time datetime=change.timestamp.clone()>{display_time(&change.timestamp)}</time>
+                <Time at=change.timestamp.clone() />
                 {change.source.map(|source| format!(" · {source}"))}
             </p>
             {details.map(|text| view! { <pre class="code">{text}</pre> })}

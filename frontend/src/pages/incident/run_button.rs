@@ -1,4 +1,6 @@
-//! One custom action's button on an incident, and the result of its last run in place.
+//! One custom action's button on an incident, and the result of its last run in place
+//! (with Redeliver when it failed). An action whose last runs all failed says so quietly
+//! under its button, which stays usable.
 //!
 //! A run can take up to 16 seconds (the worker waits for the endpoint), so the button is
 //! disabled from the click until the answer, and each click carries its own
@@ -13,15 +15,15 @@
 //! an action that has one).
 
 use leptos::prelude::*;
-use shared::api::{ActionHealth, ActionRun, ActionSummary, RunRequest, RunStatus};
+use shared::api::{ActionRun, ActionSummary, ConfigHealth, RunRequest, RunStatus};
 use shared::roles::Permission;
 use shared::FieldError;
 
 use crate::api;
 use crate::browser::idempotency_key;
-use crate::components::{ConfirmStep, ErrorNotice};
+use crate::components::{offers_redelivery, Clock, ConfirmStep, ErrorNotice, Redeliver};
 use crate::format::{
-    excerpt_label, run_revision, run_summary, unrecorded_message, PROPAGATING_HINT,
+    excerpt_label, health_warning, run_revision, run_summary, unrecorded_message, PROPAGATING_HINT,
     RUN_AGAIN_QUESTION, UNAVAILABLE_REASON,
 };
 use crate::session::Session;
@@ -94,19 +96,25 @@ pub fn RunButton(
     };
     let session = Session::expect();
     let denied = move || session.denial(Permission::RunActions, "Running actions");
-    let unavailable = action.health == ActionHealth::Unreadable;
+    let unavailable = action.config_health == ConfigHealth::Unreadable;
     let denied_id = format!("action-{}-denied", action.id);
     let health_id = format!("action-{}-health", action.id);
+    let failing_id = format!("action-{}-failing", action.id);
     let dialog_id = format!("action-{}-run", action.id);
     let described_by = {
         let (description_id, denied_id) = (description_id_for(&action), denied_id.clone());
         let health_id = health_id.clone();
         let has_description = action.description.is_some();
-        let has_health_note = action.health != ActionHealth::Ok;
+        let has_health_note = action.config_health != ConfigHealth::Ok;
+        let failing_id = failing_id.clone();
+        let is_failing = action.health.is_failing();
         move || {
             let mut ids = Vec::new();
             if has_health_note {
                 ids.push(health_id.clone());
+            }
+            if is_failing {
+                ids.push(failing_id.clone());
             }
             if has_description {
                 ids.push(description_id.clone());
@@ -119,14 +127,23 @@ pub fn RunButton(
     };
     let description_id = description_id_for(&action);
     let result_id = format!("action-{}-result", action.id);
-    let health_note = match action.health {
-        ActionHealth::Ok => None,
-        ActionHealth::Unreadable => Some(view! {
+    let health_note = match action.config_health {
+        ConfigHealth::Ok => None,
+        ConfigHealth::Unreadable => Some(view! {
             <p class="hint unavailable" id=health_id>{UNAVAILABLE_REASON}</p>
         }),
-        ActionHealth::Propagating => Some(view! {
+        ConfigHealth::Propagating => Some(view! {
             <p class="hint" id=health_id>{PROPAGATING_HINT}</p>
         }),
+    };
+    // Its endpoint has been failing: said quietly; the button stays usable.
+    let failing = {
+        let health = action.health.clone();
+        let clock = Clock::expect();
+        move || {
+            health_warning(&health, clock.now())
+                .map(|text| view! { <p class="hint failing" id=failing_id.clone()>{text}</p> })
+        }
     };
     let close_dialog = Callback::new(move |()| {
         dialog_open.set(false);
@@ -189,6 +206,7 @@ pub fn RunButton(
             </button>
             {move || denied().map(|reason| view! { <p class="hint denied" id=denied_id.clone()>{reason}</p> })}
             {health_note}
+            {failing}
             {action.description.map(|text| view! { <p class="hint" id=description_id>{text}</p> })}
             {move || asking.get().then(|| view! {
                 <ConfirmStep
@@ -226,7 +244,7 @@ pub fn RunButton(
                     match run.value().get() {
                         None => ().into_any(),
                         Some(Ok(answer)) => view! {
-                            <RunResult run=answer.run recorded=answer.outcome_recorded />
+                            <RunResult run=answer.run recorded=answer.outcome_recorded on_finished />
                         }
                         .into_any(),
                         // `action_unreadable`, `config_propagating`, `action_disabled`,
@@ -253,6 +271,8 @@ fn RunResult(
     run: ActionRun,
     /// Whether the worker recorded its outcome.
     recorded: bool,
+    /// Called after a redelivery of it.
+    on_finished: Callback<()>,
 ) -> impl IntoView {
     let class = match (recorded, run.status) {
         (false, _) => "result outcome-unrecorded",
@@ -268,6 +288,9 @@ fn RunResult(
     };
     let label = excerpt_label(&run);
     let revision = run_revision(&run);
+    let redeliver = (recorded && offers_redelivery(&run)).then(|| {
+        view! { <Redeliver run_id=run.id.clone() action_name=run.action_name.clone() on_done=on_finished /> }
+    });
     view! {
         <div class=class role=(!recorded).then_some("alert")>
             {warning.map(|text| view! { <p class="unrecorded-warning"><strong>{text}</strong></p> })}
@@ -286,6 +309,7 @@ fn RunResult(
                 <pre class="code excerpt">{text}</pre>
             })}
             <RequestHeaders headers=run.request_headers />
+            {redeliver}
         </div>
     }
 }

@@ -1,12 +1,12 @@
 //! The incident's timeline, oldest first: trigger, merged alerts, acknowledge, resolve and
-//! every action run (with the input values it sent).
+//! every action run (with the input values it sent), each redelivery of a run as its own
+//! entry, and Redeliver on a run whose latest attempt failed.
 
 use leptos::prelude::*;
 use shared::api::{LogEntry, RunStatus};
 
-use crate::format::{
-    display_time, excerpt_label, log_type_label, log_type_slug, run_revision, run_summary,
-};
+use crate::components::{offers_redelivery, Redeliver, Time};
+use crate::format::{excerpt_label, log_type_label, log_type_slug, run_revision, run_summary};
 
 use super::request_headers::RequestHeaders;
 use super::sent_inputs::SentInputs;
@@ -16,6 +16,8 @@ use super::sent_inputs::SentInputs;
 pub fn Timeline(
     /// Oldest first.
     entries: Vec<LogEntry>,
+    /// Called after a redelivery from the timeline, so it can reload.
+    on_redelivered: Callback<()>,
 ) -> impl IntoView {
     if entries.is_empty() {
         return view! { <p class="empty">"Nothing recorded yet."</p> }.into_any();
@@ -28,11 +30,18 @@ pub fn Timeline(
                     <li class=kind>
                         <div class="entry-head">
                             <span class="entry-type">{log_type_label(entry.entry_type)}</span>
-                            <time datetime=entry.created_at.clone()>{display_time(&entry.created_at)}</time>
+                            <Time at=entry.created_at />
                         </div>
                         <p class="entry-summary">{entry.summary}</p>
                         <p class="meta">"By " {entry.agent}</p>
-                        {entry.run.map(|run| {
+                        // Each attempt of a run has its own entry, its line saying how it
+                        // went; the run's details (and Redeliver) go with the latest.
+                        {entry.run.filter(|run| {
+                            entry.attempt.is_none_or(|n| n as usize == run.attempts.len())
+                        }).map(|run| {
+                            let redeliver = offers_redelivery(&run).then(|| view! {
+                                <Redeliver run_id=run.id.clone() action_name=run.action_name.clone() on_done=on_redelivered />
+                            });
                             // A run whose outcome is not recorded yet is still `running`: neither
                             // green nor red.
                             let class = match run.status {
@@ -56,6 +65,7 @@ pub fn Timeline(
                                         </details>
                                     })}
                                     <RequestHeaders headers=run.request_headers />
+                                    {redeliver}
                                 </div>
                             }
                         })}
