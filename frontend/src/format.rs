@@ -137,8 +137,8 @@ pub fn history_line(run: &ActionRun) -> String {
     if let Some(ms) = run.duration_ms {
         parts.push(display_duration(ms));
     }
-    if let Some(attempt) = attempt_label(run) {
-        parts.push(attempt.to_lowercase());
+    if run.attempt > 1 {
+        parts.push(format!("attempt {}", run.attempt));
     }
     let who = run
         .requested_by_name
@@ -146,11 +146,6 @@ pub fn history_line(run: &ActionRun) -> String {
         .unwrap_or(&run.requested_by);
     parts.push(format!("by {who}"));
     parts.join(" · ")
-}
-
-/// A run's attempt, when it is a redelivery: `Attempt 2`.
-pub fn attempt_label(run: &ActionRun) -> Option<String> {
-    (run.attempts.len() > 1).then(|| format!("Attempt {}", run.attempts.len()))
 }
 
 /// `2026-11-22T17:36:01.123Z` as `2026-11-22 17:36:01 UTC`; anything else unchanged.
@@ -628,6 +623,7 @@ mod tests {
             summary: None,
             reply_error: None,
             attempts: Vec::new(),
+            attempt: 1,
             redeliverable: false,
         }
     }
@@ -677,7 +673,7 @@ mod tests {
         let mut failed = run(RunStatus::Failed, Some(RunOutcome::HttpError), Some(503));
         failed.requested_by_name = Some("Ada".into());
         assert_eq!(history_line(&failed), "Failed · HTTP 503 · 85 ms · by Ada");
-        failed.attempts = vec![latest_attempt(&failed, 1), latest_attempt(&failed, 2)];
+        failed.attempt = 2;
         assert_eq!(
             history_line(&failed),
             "Failed · HTTP 503 · 85 ms · attempt 2 · by Ada"
@@ -687,21 +683,6 @@ mod tests {
             history_line(&timeout),
             "Failed · no answer within 16 s · 85 ms · by admin"
         );
-    }
-
-    fn latest_attempt(run: &ActionRun, number: u32) -> shared::api::RunAttempt {
-        shared::api::RunAttempt {
-            number,
-            status: run.status,
-            outcome: run.outcome,
-            http_status: run.http_status,
-            duration_ms: run.duration_ms,
-            response_excerpt: None,
-            requested_by: run.requested_by.clone(),
-            requested_by_name: None,
-            started_at: run.started_at.clone(),
-            finished_at: None,
-        }
     }
 
     #[test]

@@ -813,9 +813,14 @@ pub struct ActionRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_error: Option<String>,
     /// Every delivery of the run, oldest first: the first send, then each redelivery.
-    /// The fields above show the latest.
+    /// The fields above show the latest. (The app's build does not decode them; see the
+    /// `app` feature.)
     #[serde(default)]
+    #[cfg_attr(feature = "app", serde(skip_deserializing))]
     pub attempts: Vec<RunAttempt>,
+    /// The latest attempt's number: 1 for the first send, 2 and up after redeliveries.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
     /// Whether the request body is still kept, so the run can be redelivered
     /// ([`crate::limits::RUN_BODY_KEPT_DAYS`] after it was first sent).
     #[serde(default)]
@@ -911,6 +916,10 @@ pub struct RunResponse {
 
 fn recorded() -> bool {
     true
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// `{"runs": [...]}`.

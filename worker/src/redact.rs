@@ -149,6 +149,7 @@ mod tests {
             summary: None,
             reply_error: None,
             attempts: Vec::new(),
+            attempt: 1,
             redeliverable: false,
         }
     }

@@ -8,7 +8,7 @@
 //! place, and the button stays while the run keeps failing.
 
 use leptos::prelude::*;
-use shared::api::{ActionRun, RunStatus};
+use shared::api::{ActionRun, RunRequest, RunStatus};
 use shared::roles::Permission;
 
 use crate::api;
@@ -34,13 +34,17 @@ pub fn Redeliver(
 ) -> impl IntoView {
     let session = Session::expect();
     let asking = RwSignal::new(false);
-    let send = Action::new_local(move |run_id: &String| {
-        let run_id = run_id.clone();
-        let key = idempotency_key();
-        async move {
-            let answer = api::redeliver(&run_id, &key).await;
-            on_done.try_run(());
-            answer
+    // Typed as a run's action (its input unused: the run is named by `run_id`), so the
+    // bundle carries one action type for both.
+    let send = Action::new_local({
+        move |_: &RunRequest| {
+            let run_id = run_id.clone();
+            let key = idempotency_key();
+            async move {
+                let answer = api::redeliver(&run_id, &key).await;
+                on_done.try_run(());
+                answer
+            }
         }
     });
     let pending = send.pending();
@@ -64,7 +68,6 @@ pub fn Redeliver(
                     </button>
                 })}
                 {move || asking.get().then(|| {
-                    let run_id = run_id.clone();
                     view! {
                         <ConfirmStep
                             label="Redeliver"
@@ -74,7 +77,7 @@ pub fn Redeliver(
                             on_confirm=Callback::new(move |()| {
                                 asking.set(false);
                                 if !pending.get_untracked() {
-                                    send.dispatch(run_id.clone());
+                                    send.dispatch(RunRequest::default());
                                 }
                             })
                             on_cancel=Callback::new(move |()| asking.set(false))
@@ -97,7 +100,7 @@ pub fn Redeliver(
                                 view! {
                                     <p class=class>
                                         <strong>
-                                            "Attempt " {answer.run.attempts.len()} ": "
+                                            "Attempt " {answer.run.attempt} ": "
                                             {run_summary(&answer.run)}
                                         </strong>
                                     </p>

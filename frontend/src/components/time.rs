@@ -13,22 +13,24 @@ use crate::format::{display_time, relative_time, utc_time};
 /// How often relative times are brought up to date.
 const TICK_MS: u32 = 30_000;
 
-/// Now (ms since the epoch), refreshed every [`TICK_MS`].
+/// Now, as a tracked read: a view that reads [`Clock::now`] is redrawn on every tick
+/// ([`TICK_MS`]). A trigger, not a signal of a number: it carries no value, only "time
+/// moved on", and costs the bundle nothing per type.
 #[derive(Debug, Clone, Copy)]
-pub struct Clock(ReadSignal<f64>);
+pub struct Clock(Trigger);
 
 impl Clock {
     /// Starts the clock for the app; call once, at the root.
     pub fn provide() {
-        let (now, set_now) = signal(js_sys::Date::now());
-        let tick = set_interval_with_handle(
-            move || set_now.set(js_sys::Date::now()),
+        let tick = Trigger::new();
+        let ticking = set_interval_with_handle(
+            move || tick.notify(),
             std::time::Duration::from_millis(u64::from(TICK_MS)),
         );
-        if let Ok(tick) = tick {
-            on_cleanup(move || tick.clear());
+        if let Ok(ticking) = ticking {
+            on_cleanup(move || ticking.clear());
         }
-        provide_context(Self(now));
+        provide_context(Self(tick));
     }
 
     /// The app's clock.
@@ -36,9 +38,10 @@ impl Clock {
         expect_context()
     }
 
-    /// Now, tracked: a view that reads it is redrawn on every tick.
+    /// Now (ms since the epoch), tracked.
     pub fn now(self) -> f64 {
-        self.0.get()
+        self.0.track();
+        js_sys::Date::now()
     }
 }
 

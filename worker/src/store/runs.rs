@@ -167,6 +167,7 @@ impl RunRow {
             summary: self.reply_summary,
             reply_error: self.reply_error,
             attempts: Vec::new(),
+            attempt: 1,
             redeliverable: self.body_expires_at.is_some(),
             started_at: format_rfc3339(self.started_at),
             finished_at: self.finished_at.map(format_rfc3339),
@@ -176,6 +177,7 @@ impl RunRow {
             let number = u32::try_from(attempts.len() + 1).unwrap_or(u32::MAX);
             attempts.push(latest_attempt(&run, number));
             run.attempts = attempts;
+            run.attempt = number;
             run
         })
     }
@@ -277,6 +279,7 @@ impl NewRun {
             summary: reply.as_ref().and_then(|reply| reply.summary.clone()),
             reply_error: reply.as_ref().and_then(Reply::reply_error),
             attempts: Vec::new(),
+            attempt: 1,
             redeliverable: self.body_kept || sealed_body.is_some(),
             started_at: format_rfc3339(self.started_at),
             finished_at: Some(format_rfc3339(*finished_at)),
@@ -285,6 +288,7 @@ impl NewRun {
         let number = u32::try_from(attempts.len() + 1).unwrap_or(u32::MAX);
         attempts.push(latest_attempt(&run, number));
         run.attempts = attempts;
+        run.attempt = number;
         run
     }
 }

@@ -37,7 +37,7 @@ pub fn Timeline(
                         // Each attempt of a run has its own entry, its line saying how it
                         // went; the run's details (and Redeliver) go with the latest.
                         {entry.run.filter(|run| {
-                            entry.attempt.is_none_or(|n| n as usize == run.attempts.len())
+                            entry.attempt.is_none_or(|n| n == run.attempt)
                         }).map(|run| {
                             let redeliver = offers_redelivery(&run).then(|| view! {
                                 <Redeliver run_id=run.id.clone() action_name=run.action_name.clone() on_done=on_redelivered />
