@@ -244,6 +244,9 @@ test('a responder signs in, sets up actions, and runs them from an incident', { 
   assert.notEqual(rotatedSecret, secrets[1], 'a new signing secret, shown once');
   await rotatedPanel.getByRole('button', { name: 'I have saved it' }).click();
   await rotatedPanel.waitFor({ state: 'detached' });
+  // The rotation reloads the list (the card must name the new revision) and each card's
+  // recent runs; the cards are drawn anew when it lands, so wait for it first.
+  await page.waitForLoadState('networkidle');
   await page.getByRole('button', { name: `Delete ${htmlName}`, exact: true }).click();
   await page.getByRole('button', { name: 'Delete action', exact: true }).click();
   await page.getByText('2 of 3 used').waitFor();

@@ -130,7 +130,16 @@ const diagnosticsSecret = await seededActionSecret(payments, {
   accept_reply: true,
 });
 
-for (const secret of [signingSecret, rollBackSecret, statusPageSecret, diagnosticsSecret]) {
+// An endpoint that is briefly down: the receiver's /flaky answers 503 to the first
+// delivery of each webhook-id, so a run fails and Redeliver on its result gets through.
+const PURGE_NAME = 'Purge CDN cache';
+const purgeSecret = await seededActionSecret(payments, {
+  name: PURGE_NAME,
+  description: 'Purges the CDN cache. Its endpoint is flaky: when a run fails, press Redeliver.',
+  endpoint_url: `${receiverUrl}/flaky`,
+});
+
+for (const secret of [signingSecret, rollBackSecret, statusPageSecret, diagnosticsSecret, purgeSecret]) {
   const registered = await fetch(`${receiverUrl}/_control/secrets`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -200,7 +209,10 @@ console.log(`
   Incident Actions page to edit the template and watch the request preview change.
   On "${DIAGNOSTICS_SERVICE}", the incident "Payment authorizations failing" has an
   "${DIAGNOSTICS_NAME}" button whose endpoint answers with a note, a dashboard link and a
-  one-line result, all written back onto the incident.
+  one-line result, all written back onto the incident, and a "${PURGE_NAME}" button
+  whose endpoint fails the first delivery: press Redeliver on its result. Each action
+  card on a service's Custom Incident Actions page lists its recent runs, and warns
+  when its last 3 runs failed.
   The incident page lists the deploy made 40 minutes before it ("Changes in the 24 h
   before this incident"). Open an incident yourself with "New incident" on the Incidents
   page, or send a test event from the service's card on the Services page.

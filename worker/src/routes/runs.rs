@@ -185,21 +185,11 @@ pub async fn create_run(
     };
     // A template that does not render fails the run here: it is recorded with the
     // reason, and nothing is sent.
-    let prepared = match build_delivery(&facts, &action) {
-        Ok(delivery) => Ok(delivery),
-        Err(BuildError::Template(failures)) => {
-            let secrets: Vec<String> = action
-                .secret_values()
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            Err(template_verdict(&failures, &secrets))
-        }
-        Err(BuildError::SigningSecret(_)) => {
+    let prepared = match ready_to_send(build_delivery(&facts, &action), &action) {
+        Ok(prepared) => prepared,
+        Err(error) => {
             undo().await;
-            return Err(ApiError::Internal(format!(
-                "action {action_id}: unusable signing secret"
-            )));
+            return Err(error);
         }
     };
     // The body is kept, sealed, so that the run can be redelivered.
@@ -235,6 +225,30 @@ pub async fn create_run(
         .headers()
         .set("Server-Timing", &server_timing(before_send, after))?;
     Ok(response)
+}
+
+/// A built request; or, when a template did not render, the run's verdict saying why
+/// (recorded, nothing sent); or an error when the stored signing secret cannot sign (our
+/// fault, not the template's).
+fn ready_to_send(
+    built: Result<Delivery, BuildError>,
+    action: &OpenedAction,
+) -> ApiResult<Result<Delivery, Verdict>> {
+    match built {
+        Ok(delivery) => Ok(Ok(delivery)),
+        Err(BuildError::Template(failures)) => {
+            let secrets: Vec<String> = action
+                .secret_values()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            Ok(Err(template_verdict(&failures, &secrets)))
+        }
+        Err(BuildError::SigningSecret(_)) => Err(ApiError::Internal(format!(
+            "action {}: unusable signing secret",
+            action.id
+        ))),
+    }
 }
 
 /// The storage round trips of a run, for `scripts/bench`: D1 and KV before the POST
@@ -569,23 +583,7 @@ pub async fn redeliver(
         incident: &incident,
         inputs: &run.inputs,
     };
-    let prepared = match build_redelivery(&facts, &action, &sent_body) {
-        Ok(delivery) => Ok(delivery),
-        Err(BuildError::Template(failures)) => {
-            let secrets: Vec<String> = action
-                .secret_values()
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            Err(template_verdict(&failures, &secrets))
-        }
-        Err(BuildError::SigningSecret(_)) => {
-            return Err(ApiError::Internal(format!(
-                "action {}: unusable signing secret",
-                action.id
-            )))
-        }
-    };
+    let prepared = ready_to_send(build_redelivery(&facts, &action, &sent_body), &action)?;
     // Claim the attempt as the caller; a concurrent redelivery of the same run loses.
     let rate = RateLimit {
         window: Window::at(app.now_ms),
