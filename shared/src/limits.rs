@@ -119,3 +119,25 @@ pub const MAX_RENDERED_BODY_BYTES: usize = 64 * 1024;
 /// The fuel one template render may burn (minijinja: one unit per instruction plus one
 /// per 64 bytes produced), so a loop or a huge string stops instead of eating the isolate.
 pub const TEMPLATE_FUEL: u64 = 100_000;
+
+/// A list's `?limit=` as given: a whole number in 1..=`max`, else `None`. Every paged
+/// list reads its limit with this.
+pub fn parse_page_limit(raw: &str, max: i64) -> Option<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|limit| (1..=max).contains(limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_page_limit;
+
+    #[test]
+    fn a_limit_of_1_and_of_the_maximum_is_accepted_and_0_or_one_more_is_not() {
+        assert_eq!(parse_page_limit("1", 100), Some(1));
+        assert_eq!(parse_page_limit("100", 100), Some(100));
+        assert_eq!(parse_page_limit("0", 100), None);
+        assert_eq!(parse_page_limit("101", 100), None);
+        assert_eq!(parse_page_limit("ten", 100), None);
+    }
+}

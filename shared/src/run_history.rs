@@ -5,7 +5,9 @@
 //! the app draws the figures.
 
 use crate::api::{EndpointHealth, RunOutcome, RunStats, RunStatus};
-use crate::limits::{DEFAULT_RUN_HISTORY_PAGE, MAX_RUN_HISTORY_PAGE, RUN_STATS_WINDOW};
+use crate::limits::{
+    parse_page_limit, DEFAULT_RUN_HISTORY_PAGE, MAX_RUN_HISTORY_PAGE, RUN_STATS_WINDOW,
+};
 use crate::time::format_rfc3339;
 
 /// One finished run, as the figures need it (its latest attempt).
@@ -105,10 +107,8 @@ impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, PageError> {
         let limit = match limit {
             None => DEFAULT_RUN_HISTORY_PAGE,
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|limit| (1..=MAX_RUN_HISTORY_PAGE).contains(limit))
+            Some(raw) => parse_page_limit(raw, i64::from(MAX_RUN_HISTORY_PAGE))
+                .and_then(|limit| u32::try_from(limit).ok())
                 .ok_or(PageError::Limit)?,
         };
         let before = cursor.map(decode_cursor).transpose()?;

@@ -3,6 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use shared::limits::parse_page_limit;
 use worker::{Headers, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
@@ -140,6 +141,21 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
+/// The `?limit=` of a list: `default` when absent, else a whole number in 1..=`max`
+/// (400 `invalid_query` otherwise).
+pub fn query_limit(req: &Request, default: i64, max: i64) -> ApiResult<i64> {
+    let url = req.url()?;
+    let Some((_, raw)) = url.query_pairs().find(|(key, _)| key == "limit") else {
+        return Ok(default);
+    };
+    parse_page_limit(&raw, max).ok_or_else(|| {
+        ApiError::BadRequest(
+            "invalid_query",
+            format!("limit must be a whole number from 1 to {max}"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,41 +228,5 @@ mod tests {
             malformed.starts_with("malformed JSON at line 1"),
             "{malformed}"
         );
-    }
-}
-
-/// The `?limit=` of a list: `default` when absent, else a whole number in 1..=`max`
-/// (400 `invalid_query` otherwise).
-pub fn query_limit(req: &Request, default: i64, max: i64) -> ApiResult<i64> {
-    let url = req.url()?;
-    let Some((_, raw)) = url.query_pairs().find(|(key, _)| key == "limit") else {
-        return Ok(default);
-    };
-    parse_limit(&raw, max).ok_or_else(|| {
-        ApiError::BadRequest(
-            "invalid_query",
-            format!("limit must be a whole number from 1 to {max}"),
-        )
-    })
-}
-
-/// `raw` as a limit in 1..=`max`.
-fn parse_limit(raw: &str, max: i64) -> Option<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|limit| (1..=max).contains(limit))
-}
-
-#[cfg(test)]
-mod limit_tests {
-    use super::parse_limit;
-
-    #[test]
-    fn a_limit_of_1_and_of_the_maximum_is_accepted_and_0_or_one_more_is_not() {
-        assert_eq!(parse_limit("1", 100), Some(1));
-        assert_eq!(parse_limit("100", 100), Some(100));
-        assert_eq!(parse_limit("0", 100), None);
-        assert_eq!(parse_limit("101", 100), None);
-        assert_eq!(parse_limit("ten", 100), None);
     }
 }

@@ -42,11 +42,11 @@ use crate::http::{header, json_response, read_optional_json};
 use crate::ids::new_id;
 use crate::rate_limit::{runs_bucket, Window};
 use crate::redact;
-use crate::sealed::{self, SealContext};
+use crate::sealed::{self, Keyring, SealContext};
 use crate::store::actions::OpenedAction;
-use crate::store::actions::{self, ActionRow, ActionView, Config};
+use crate::store::actions::{self, ActionRow, ActionView, Config, WithActionRow};
 use crate::store::changes;
-use crate::store::incidents::{self, IncidentRow, WithActionRow};
+use crate::store::incidents::{self, IncidentRow};
 use crate::store::kv::Kv;
 use crate::store::runs::{
     self, Claim, ClaimRequest, Completion, FinishedRow, KeptBody, NewRun, RateLimit,
@@ -152,11 +152,16 @@ pub async fn create_run(
     };
     let mut incident = incident.into_wire()?;
     incident.recent_changes = Some(changes::wire(rows(&results, 1, "recent changes")?)?);
-    let checked = match open_action(app, row).await {
-        Ok(action) => check_run_rules(&action, &incident, &body).map(|inputs| (action, inputs)),
-        Err(refusal) => Err(refusal),
+    let opened = match sealed::keyring(app) {
+        Ok(keyring) => open_action(app, &keyring, row)
+            .await
+            .map(|action| (action, keyring)),
+        Err(error) => Err(error),
     };
-    let (action, inputs) = match checked {
+    let checked = opened.and_then(|(action, keyring)| {
+        check_run_rules(&action, &incident, &body).map(|inputs| (action, inputs, keyring))
+    });
+    let (action, inputs, keyring) = match checked {
         Ok(checked) => checked,
         Err(refusal) => {
             undo().await;
@@ -194,7 +199,7 @@ pub async fn create_run(
     };
     // The body is kept, sealed, so that the run can be redelivered.
     let sealed_body = match &prepared {
-        Ok(delivery) => seal_body(app, &incident.service.id, &run, &delivery.body),
+        Ok(delivery) => seal_body(&keyring, &incident.service.id, &run, &delivery.body),
         Err(_) => None,
     };
     let before_send = app.round_trips();
@@ -316,7 +321,7 @@ fn check_run_rules(
 /// The action of `row`, its secrets opened for sending; or why it cannot be sent: its
 /// revision is not here (503), it is disabled (a row from before revisions keeps that in
 /// its record), or it cannot be opened (409 `action_unreadable`).
-async fn open_action(app: &App, row: ActionRow) -> ApiResult<OpenedAction> {
+async fn open_action(app: &App, keyring: &Keyring, row: ActionRow) -> ApiResult<OpenedAction> {
     let view = ActionView {
         config: read_exact_revision(&app.kv()?, &row).await?,
         row,
@@ -324,16 +329,15 @@ async fn open_action(app: &App, row: ActionRow) -> ApiResult<OpenedAction> {
     if !view.enabled() {
         return Err(disabled(&view.name()));
     }
-    let keyring = sealed::keyring(app)?;
     let unreadable =
         |why: String| ApiError::Conflict("action_unreadable", format!("{why}. Nothing was sent"));
-    let (health, problem) = view.health(&keyring);
+    let (health, problem) = view.health(keyring);
     let (Config::Readable(record), ConfigHealth::Ok) = (&view.config, health) else {
         return Err(unreadable(
             problem.unwrap_or_else(|| "Its configuration cannot be opened".into()),
         ));
     };
-    record.open(&keyring).map_err(|error| {
+    record.open(keyring).map_err(|error| {
         console_error!("opening action {}: {error}", view.row.action_id);
         unreadable(
             "Its secrets cannot be opened with the configured keys; re-enter them or delete \
@@ -460,20 +464,16 @@ async fn record_result(app: &App, run: &NewRun, completion: &Completion) -> bool
 
 /// Seals a run's body for keeping; `None` (logged) when it cannot be sealed, and the run
 /// is then simply not redeliverable.
-fn seal_body(app: &App, service_id: &str, run: &NewRun, body: &str) -> Option<String> {
+fn seal_body(keyring: &Keyring, service_id: &str, run: &NewRun, body: &str) -> Option<String> {
     let field = runs::body_seal_field(&run.id);
     let context = SealContext {
         service_id,
         action_id: &run.action_id,
         field: &field,
     };
-    let sealed = sealed::keyring(app).and_then(|keyring| {
-        keyring
-            .seal(body, context)
-            .map_err(|error| ApiError::Internal(error.to_string()))
-    });
-    sealed
-        .map_err(|error| console_error!("keeping the body of run {}: {error:?}", run.id))
+    keyring
+        .seal(body, context)
+        .map_err(|error| console_error!("keeping the body of run {}: {error}", run.id))
         .ok()
 }
 
@@ -534,7 +534,8 @@ pub async fn redeliver(
     let incident: IncidentRow =
         first_row(&results, 1, "redelivery reads")?.ok_or(ApiError::NotFound("Incident"))?;
     let incident = incident.into_wire()?;
-    let action = open_action(app, action_row).await?;
+    let keyring = sealed::keyring(app)?;
+    let action = open_action(app, &keyring, action_row).await?;
     check_confirmation(action.confirm.as_ref(), body.confirmed)
         .map_err(ApiError::ConfirmationRequired)?;
     let field = runs::body_seal_field(run_id);
@@ -543,7 +544,7 @@ pub async fn redeliver(
         .as_deref()
         .ok_or_else(|| ApiError::Internal("kept body vanished".into()))
         .and_then(|sealed| {
-            sealed::keyring(app)?
+            keyring
                 .open(
                     sealed,
                     SealContext {

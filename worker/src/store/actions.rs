@@ -485,6 +485,30 @@ pub struct ActionRow {
 pub const ROW_COLUMNS: &str = "a.action_id, a.service_id, a.name, a.enabled, a.revision, \
      a.config_key, a.created_at, a.updated_at";
 
+/// An `action_slots` row (alias `a`) as one JSON value, so that another table's read can
+/// carry it in one column (`action_row`, read with [`WithActionRow`]).
+pub const ROW_AS_JSON: &str = "json_object('action_id', a.action_id, 'service_id', \
+     a.service_id, 'name', a.name, 'enabled', a.enabled, 'revision', a.revision, \
+     'config_key', a.config_key, 'created_at', a.created_at, 'updated_at', a.updated_at)";
+
+/// The `action_row` column of a read that carries an action's row as [`ROW_AS_JSON`]
+/// (`null` when there is no such action).
+#[derive(Debug, Deserialize)]
+pub struct WithActionRow {
+    action_row: Option<String>,
+}
+
+impl WithActionRow {
+    /// The action's row, if there is one.
+    pub fn action(&self) -> ApiResult<Option<ActionRow>> {
+        self.action_row
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(Into::into)
+    }
+}
+
 impl ActionRow {
     /// The KV key of the current revision.
     pub fn config_key(&self) -> String {

@@ -11,6 +11,7 @@ use shared::events::EventPayload;
 use shared::incident::{IncidentStatus, Severity, Urgency, ValidNewIncident};
 use shared::time::format_rfc3339;
 
+use super::actions::ROW_AS_JSON;
 use super::sql::{changes, first_row, rows, statement, Db, SqlValue, Statement};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
@@ -137,33 +138,13 @@ pub fn get_with_action_statement(db: &Db, id: &str, action_id: &str) -> ApiResul
         db,
         &format!(
             "SELECT {INCIDENT_COLUMNS}, \
-                 (SELECT json_object('action_id', a.action_id, 'service_id', a.service_id, \
-                     'name', a.name, 'enabled', a.enabled, 'revision', a.revision, \
-                     'config_key', a.config_key, 'created_at', a.created_at, \
-                     'updated_at', a.updated_at) \
+                 (SELECT {ROW_AS_JSON} \
                   FROM action_slots a WHERE a.action_id = ?2 AND a.service_id = i.service_id) \
                  AS action_row \
              {INCIDENT_FROM} WHERE i.id = ?1"
         ),
         &[id.into(), action_id.into()],
     )
-}
-
-/// The `action_row` of [`get_with_action_statement`].
-#[derive(Debug, Deserialize)]
-pub struct WithActionRow {
-    action_row: Option<String>,
-}
-
-impl WithActionRow {
-    /// The action's row, if it is one of the incident's service.
-    pub fn action(&self) -> ApiResult<Option<super::actions::ActionRow>> {
-        self.action_row
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(Into::into)
-    }
 }
 
 /// The filters and order of PagerDuty's `GET /incidents`; an empty list filters nothing.

@@ -25,6 +25,7 @@ use shared::run_history::FinishedRun;
 use shared::time::format_rfc3339;
 use worker::D1Result;
 
+use super::actions::ROW_AS_JSON;
 use super::rate_limits;
 use super::sql::{changes, statement, Db, SqlValue, Statement};
 use crate::auth::CallerSql;
@@ -768,11 +769,8 @@ pub fn get_for_redelivery(db: &Db, run_id: &str) -> ApiResult<Statement> {
         &format!(
             "SELECT {READ_COLUMNS}, request_body_sealed, attempt_key, \
                  (SELECT service_id FROM incidents i WHERE i.id = r.incident_id) AS service_id, \
-                 (SELECT json_object('action_id', a.action_id, 'service_id', a.service_id, \
-                     'name', a.name, 'enabled', a.enabled, 'revision', a.revision, \
-                     'config_key', a.config_key, 'created_at', a.created_at, \
-                     'updated_at', a.updated_at) \
-                  FROM action_slots a WHERE a.action_id = r.action_id) AS action_row \
+                 (SELECT {ROW_AS_JSON} FROM action_slots a WHERE a.action_id = r.action_id) \
+                 AS action_row \
              FROM action_runs r WHERE r.id = ?1"
         ),
         &[run_id.into()],
@@ -919,7 +917,9 @@ impl FinishedRow {
     }
 }
 
-const FINISHED_COLUMNS: &str = "action_id, status, outcome, http_status, duration_ms, finished_at";
+/// The columns of a [`FinishedRow`], of `action_runs r`.
+const FINISHED_COLUMNS: &str =
+    "r.action_id, r.status, r.outcome, r.http_status, r.duration_ms, r.finished_at";
 
 /// The read of the newest [`RUN_STATS_WINDOW`] finished runs of each action of a
 /// service (`service` is `?1`'s SQL: the service's id, or the one of an incident's),
@@ -928,13 +928,12 @@ fn recent_finished(db: &Db, service: &str, id: &str) -> ApiResult<Statement> {
     statement(
         db,
         &format!(
-            "SELECT r.{FINISHED_COLUMNS} FROM action_slots a JOIN action_runs r \
+            "SELECT {FINISHED_COLUMNS} FROM action_slots a JOIN action_runs r \
                  ON r.rowid IN (SELECT rowid FROM action_runs \
                      WHERE action_id = a.action_id AND finished_at IS NOT NULL \
                      ORDER BY finished_at DESC, rowid DESC LIMIT {RUN_STATS_WINDOW}) \
              WHERE a.service_id = {service} \
-             ORDER BY r.action_id, r.finished_at DESC, r.rowid DESC",
-            FINISHED_COLUMNS = FINISHED_COLUMNS.replace(", ", ", r.")
+             ORDER BY r.action_id, r.finished_at DESC, r.rowid DESC"
         ),
         &[id.into()],
     )
@@ -959,9 +958,9 @@ pub fn recent_finished_of_action(db: &Db, action_id: &str) -> ApiResult<Statemen
     statement(
         db,
         &format!(
-            "SELECT {FINISHED_COLUMNS} FROM action_runs \
-             WHERE action_id = ?1 AND finished_at IS NOT NULL \
-             ORDER BY finished_at DESC, rowid DESC LIMIT {RUN_STATS_WINDOW}"
+            "SELECT {FINISHED_COLUMNS} FROM action_runs r \
+             WHERE r.action_id = ?1 AND r.finished_at IS NOT NULL \
+             ORDER BY r.finished_at DESC, r.rowid DESC LIMIT {RUN_STATS_WINDOW}"
         ),
         &[action_id.into()],
     )
