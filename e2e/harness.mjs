@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -675,6 +676,40 @@ export async function createAction(worker, serviceId, fields) {
     'create action',
   );
   return res.json.action;
+}
+
+/**
+ * A test file's own world: a worker (with `vars`) and a receiver, and with `browser` (the
+ * options of `launchChromium`) Chromium too, started before the file's tests and stopped
+ * after them. The returned object's `worker`, `receiver` and `browser` are set once the
+ * `before` hook has run.
+ * @returns {{worker: any, receiver: any, browser: any}}
+ */
+export function useWorld({ vars = {}, browser } = {}) {
+  const world = { worker: null, receiver: null, browser: null };
+  before(async () => {
+    [world.worker, world.receiver] = await Promise.all([startWorker({ vars }), startReceiver()]);
+    if (browser) world.browser = await launchChromium(browser);
+  });
+  after(async () => {
+    await world.browser?.close();
+    await Promise.all([world.worker?.stop(), world.receiver?.stop()]);
+  });
+  return world;
+}
+
+/**
+ * A new service with one action POSTing to `path` of `receiver` (its signing secret
+ * registered there, so deliveries verify), and an incident of the service titled
+ * `summary`.
+ * @returns {Promise<{service: any, action: any, incident: any}>}
+ */
+export async function serviceWithAction(worker, receiver, path, fields = {}, summary = unique('Checkout down')) {
+  const service = await createService(worker);
+  const action = await createAction(worker, service.id, { endpoint_url: `${receiver.url}${path}`, ...fields });
+  await receiver.addSecret(action.signing_secret);
+  const incident = await triggerIncident(worker, service, { summary });
+  return { service, action, incident };
 }
 
 /** Opens an incident through the Events API and returns it as GET /api/incidents/{id} shows it. */

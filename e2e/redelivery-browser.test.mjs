@@ -10,53 +10,22 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import {
-  createService,
-  expectStatus,
-  launchChromium,
-  signIn,
-  startReceiver,
-  startWorker,
-  triggerIncident,
-  unique,
-  watchPage,
-} from './harness.mjs';
+import { serviceWithAction, signIn, useWorld, watchPage } from './harness.mjs';
 
-let worker;
-let receiver;
-let browser;
+const world = useWorld({ browser: { viewport: { width: 390, height: 844 } } });
+
 const pageProblems = [];
 
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  browser = await launchChromium({ viewport: { width: 390, height: 844 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
-
-async function setUp(name, path) {
-  const service = await createService(worker);
-  const action = expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, { name, endpoint_url: `${receiver.url}${path}` }),
-    201,
-    'create action',
-  ).json.action;
-  await receiver.addSecret(action.signing_secret);
-  const incident = await triggerIncident(worker, service, { summary: unique('Checkout down') });
-  return { service, action, incident };
-}
+const setUp = (name, path) => serviceWithAction(world.worker, world.receiver, path, { name });
 
 test('a failed run is redelivered from its result', { timeout: 120_000 }, async () => {
   const { incident } = await setUp('Restart web', '/flaky');
-  const page = await browser.context.newPage();
+  const page = await world.browser.context.newPage();
   watchPage(page, pageProblems);
-  await signIn(page, worker);
-  await page.goto(`${worker.baseUrl}/incidents/${incident.id}`);
+  await signIn(page, world.worker);
+  await page.goto(`${world.worker.baseUrl}/incidents/${incident.id}`);
 
   await page.getByRole('button', { name: 'Restart web', exact: true }).click();
   const result = page.locator('.run-result');
@@ -67,7 +36,7 @@ test('a failed run is redelivered from its result', { timeout: 120_000 }, async 
   await result.getByRole('group', { name: 'Redeliver' }).getByRole('button', { name: 'Redeliver' }).click();
   await result.getByText(/Attempt 2: Succeeded/).waitFor();
 
-  const [first, again] = (await receiver.deliveries()).filter((d) => d.path === '/flaky');
+  const [first, again] = (await world.receiver.deliveries()).filter((d) => d.path === '/flaky');
   assert.equal(again.headers['webhook-id'], first.headers['webhook-id']);
   assert.equal(again.body, first.body);
   assert.ok(again.verified);
@@ -81,13 +50,13 @@ test('a failed run is redelivered from its result', { timeout: 120_000 }, async 
 test('three failed runs in a row show a quiet warning; the button stays usable', { timeout: 120_000 }, async () => {
   const { service, action, incident } = await setUp('Purge cache', '/status/503');
   for (let i = 0; i < 3; i++) {
-    const res = await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
+    const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
     assert.equal(res.status, 201, res.text);
   }
-  const page = await browser.context.newPage();
+  const page = await world.browser.context.newPage();
   watchPage(page, pageProblems);
-  await signIn(page, worker);
-  await page.goto(`${worker.baseUrl}/incidents/${incident.id}`);
+  await signIn(page, world.worker);
+  await page.goto(`${world.worker.baseUrl}/incidents/${incident.id}`);
   const warning = page.getByText(/Last 3 runs failed; last: HTTP 503, (now|\d+ seconds? ago)/).first();
   await warning.waitFor();
   const button = page.getByRole('button', { name: 'Purge cache', exact: true });
@@ -99,7 +68,7 @@ test('three failed runs in a row show a quiet warning; the button stays usable',
   assert.match(await opened.getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
   assert.match(await opened.getAttribute('title'), / UTC$/);
 
-  await page.goto(`${worker.baseUrl}/services/${service.id}/actions`);
+  await page.goto(`${world.worker.baseUrl}/services/${service.id}/actions`);
   const card = page.locator('li.card.action');
   await card.getByText(/Last 3 runs failed; last: HTTP 503/).waitFor();
   await card.getByText('Last 3 runs: 0 succeeded (0%)', { exact: false }).waitFor();

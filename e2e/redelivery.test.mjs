@@ -5,57 +5,34 @@
 // second redelivery and a body past its keeping time are each tried.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
   assertApiError,
-  createService,
   expectStatus,
   newMember,
+  serviceWithAction,
   sleep,
-  startReceiver,
-  startWorker,
-  triggerIncident,
   unique,
+  useWorld,
 } from './harness.mjs';
 
-let worker;
-let receiver;
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
+const world = useWorld();
 
 /** A service, an incident and an action POSTing to `path` of the receiver. */
-async function setUp(path, fields = {}) {
-  const service = await createService(worker);
-  const action = expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, {
-      name: unique('Restart'),
-      endpoint_url: `${receiver.url}${path}`,
-      ...fields,
-    }),
-    201,
-    'create action',
-  ).json.action;
-  await receiver.addSecret(action.signing_secret);
-  const incident = await triggerIncident(worker, service, { summary: unique('Checkout down') });
-  return { service, action, incident };
-}
+const setUp = (path, fields = {}) =>
+  serviceWithAction(world.worker, world.receiver, path, { name: unique('Restart'), ...fields });
 
 async function runIt(incident, action, body = {}) {
-  const res = await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, body);
+  const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, body);
   assert.equal(res.status, 201, res.text);
   return res.json.run;
 }
 
-const redeliver = (run, body = {}, headers = {}, api = worker.api) =>
+const redeliver = (run, body = {}, headers = {}, api = world.worker.api) =>
   api('POST', `/api/runs/${run.id}/redeliver`, body, headers);
 const deliveriesOf = async (run) =>
-  (await receiver.deliveries()).filter((d) => d.headers['webhook-id'] === run.id);
+  (await world.receiver.deliveries()).filter((d) => d.headers['webhook-id'] === run.id);
 
 describe('redelivery', () => {
   test('sends the same body with the same webhook-id under a new valid signature, as attempt 2', async () => {
@@ -91,10 +68,10 @@ describe('redelivery', () => {
     assert.notEqual(again.headers['webhook-timestamp'], sent.headers['webhook-timestamp']);
     assert.notEqual(again.headers['webhook-signature'], sent.headers['webhook-signature']);
 
-    const stored = expectStatus(await worker.api('GET', `/api/runs/${first.id}`), 200, 'run').json.run;
+    const stored = expectStatus(await world.worker.api('GET', `/api/runs/${first.id}`), 200, 'run').json.run;
     assert.deepEqual(stored.attempts, run.attempts, 'the stored run is what the answer said');
 
-    const log = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json
+    const log = expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json
       .log_entries;
     const lines = log.filter((e) => e.run?.id === first.id).map((e) => [e.attempt, e.summary]);
     assert.equal(lines.length, 2, JSON.stringify(lines));
@@ -110,8 +87,8 @@ describe('redelivery', () => {
     assert.equal(first.http_status, 500);
     const moved = `/moved/${Date.now()}`;
     expectStatus(
-      await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
-        endpoint_url: `${receiver.url}${moved}`,
+      await world.worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
+        endpoint_url: `${world.receiver.url}${moved}`,
         headers: [{ name: 'X-Team', value: 'payments', secret: false }],
       }),
       200,
@@ -133,12 +110,12 @@ describe('redelivery', () => {
     });
     const first = await runIt(incident, action, { confirmed: true });
     assert.equal(first.status, 'failed');
-    const observer = await newMember(worker, 'observer');
+    const observer = await newMember(world.worker, 'observer');
     assertApiError(await redeliver(first, { confirmed: true }, {}, observer.api), 403, 'forbidden', 'observer');
     assertApiError(await redeliver(first), 428, 'confirmation_required', 'unconfirmed');
     assert.equal((await deliveriesOf(first)).length, 1, 'nothing sent for the refusals');
 
-    const responder = await newMember(worker, 'responder');
+    const responder = await newMember(world.worker, 'responder');
     const key = { 'Idempotency-Key': `redeliver-${Date.now()}` };
     const res = redeliverOk(await redeliver(first, { confirmed: true }, key, responder.api));
     assert.equal(res.json.run.attempts.length, 2);
@@ -165,14 +142,14 @@ describe('redelivery', () => {
     const first = await runIt(incident, action);
     // Thirty days cannot pass here: the run's keeping time is moved into the past in its
     // own row, as the clock would move it.
-    await worker.sql(`UPDATE action_runs SET body_expires_at = 1 WHERE id = '${first.id}'`);
+    await world.worker.sql(`UPDATE action_runs SET body_expires_at = 1 WHERE id = '${first.id}'`);
     assertApiError(await redeliver(first), 410, 'body_expired');
     assert.equal((await deliveriesOf(first)).length, 1);
     // The scheduled handler then clears the body; the run stays.
-    await worker.scheduled();
-    const [row] = await worker.query(`SELECT request_body_sealed, body_expires_at FROM action_runs WHERE id = '${first.id}'`);
+    await world.worker.scheduled();
+    const [row] = await world.worker.query(`SELECT request_body_sealed, body_expires_at FROM action_runs WHERE id = '${first.id}'`);
     assert.deepEqual(row, { request_body_sealed: null, body_expires_at: null });
-    const stored = expectStatus(await worker.api('GET', `/api/runs/${first.id}`), 200, 'run').json.run;
+    const stored = expectStatus(await world.worker.api('GET', `/api/runs/${first.id}`), 200, 'run').json.run;
     assert.equal(stored.redeliverable, false);
     assertApiError(await redeliver(first), 410, 'body_expired');
   });
@@ -185,7 +162,7 @@ describe('redelivery', () => {
     const first = await runIt(incident, action);
     const [sent] = await deliveriesOf(first);
     assert.match(sent.body, /sk_live_kept_secret_123/, 'the template put the secret in the body');
-    const [row] = await worker.query(`SELECT request_body_sealed FROM action_runs WHERE id = '${first.id}'`);
+    const [row] = await world.worker.query(`SELECT request_body_sealed FROM action_runs WHERE id = '${first.id}'`);
     assert.match(row.request_body_sealed, /^v1\./, 'sealed');
     assert.doesNotMatch(row.request_body_sealed, /sk_live_kept_secret_123|Checkout down/);
     const again = redeliverOk(await redeliver(first)).json.run;

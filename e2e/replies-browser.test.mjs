@@ -6,44 +6,27 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createService, expectStatus, launchChromium, signIn, startReceiver, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
+import { serviceWithAction, signIn, unique, useWorld, watchPage } from './harness.mjs';
 
-let worker;
-let receiver;
-let browser;
+const world = useWorld({ browser: { viewport: { width: 390, height: 844 } } });
 const pageProblems = [];
 
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  browser = await launchChromium({ viewport: { width: 390, height: 844 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
-
 test('"Add diagnostics" writes its note onto the timeline without a reload', { timeout: 120_000 }, async () => {
-  const service = await createService(worker);
-  const action = expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, {
-      name: 'Add diagnostics',
-      endpoint_url: `${receiver.url}/diagnostics`,
-      accept_reply: true,
-    }),
-    201,
-    'create action',
-  ).json.action;
-  await receiver.addSecret(action.signing_secret);
   const title = unique('Payments failing <b>3%</b>');
-  const incident = await triggerIncident(worker, service, { summary: title });
+  const { incident } = await serviceWithAction(
+    world.worker,
+    world.receiver,
+    '/diagnostics',
+    { name: 'Add diagnostics', accept_reply: true },
+    title,
+  );
 
-  const page = await browser.context.newPage();
+  const page = await world.browser.context.newPage();
   watchPage(page, pageProblems);
-  await signIn(page, worker);
-  await page.goto(`${worker.baseUrl}/incidents/${incident.id}`);
+  await signIn(page, world.worker);
+  await page.goto(`${world.worker.baseUrl}/incidents/${incident.id}`);
 
   const timeline = page.locator('section[aria-labelledby="timeline-heading"]');
   await timeline.getByText('Triggered', { exact: false }).first().waitFor();

@@ -10,52 +10,27 @@
 // after the real write.) Every run here therefore also proves the reply is applied once.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { createService, expectStatus, startReceiver, startWorker, triggerIncident, unique } from './harness.mjs';
+import { expectStatus, serviceWithAction, useWorld } from './harness.mjs';
 
-let worker;
-let receiver;
+const world = useWorld({ vars: { FAULT_INJECTION: 'run_record_answer_lost' } });
 
-before(async () => {
-  [worker, receiver] = await Promise.all([
-    startWorker({ vars: { FAULT_INJECTION: 'run_record_answer_lost' } }),
-    startReceiver(),
-  ]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
-
-/** A service, an incident and an action POSTing to `path` of the receiver. */
-async function setUp(path, fields = {}) {
-  const service = await createService(worker);
-  const action = expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, {
-      name: 'Add diagnostics',
-      endpoint_url: `${receiver.url}${path}`,
-      accept_reply: true,
-      ...fields,
-    }),
-    201,
-    'create action',
-  ).json.action;
-  await receiver.addSecret(action.signing_secret);
-  const incident = await triggerIncident(worker, service, { summary: unique('Checkout slow') });
-  return { service, action, incident };
-}
+/** A service, an incident and an "Add diagnostics" action (accepting replies) POSTing to `path`. */
+const setUp = (path, fields = {}) =>
+  serviceWithAction(world.worker, world.receiver, path, { name: 'Add diagnostics', accept_reply: true, ...fields });
 
 async function runIt(incident, action) {
-  const res = await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
+  const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
   // 201: recorded (after the retry the fault forces).
   assert.equal(res.status, 201, res.text);
   return res.json.run;
 }
 
 const timeline = async (incident) =>
-  expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+  expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
 const incidentNow = async (incident) =>
-  expectStatus(await worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
+  expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
 const replyPath = (body, type) =>
   `/reply?json=${encodeURIComponent(JSON.stringify(body))}${type ? `&type=${encodeURIComponent(type)}` : ''}`;
 
@@ -63,10 +38,10 @@ describe('the reply contract', () => {
   test('accept_reply is stored and shown, and can be turned off', async () => {
     const { service, action } = await setUp('/diagnostics');
     assert.equal(action.accept_reply, true);
-    const patched = await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { accept_reply: false });
+    const patched = await world.worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { accept_reply: false });
     assert.equal(patched.status, 200, patched.text);
     assert.equal(patched.json.action.accept_reply, false);
-    const listed = expectStatus(await worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+    const listed = expectStatus(await world.worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
     assert.equal(listed[0].accept_reply, false);
   });
 
@@ -77,7 +52,7 @@ describe('the reply contract', () => {
     assert.equal(run.summary, 'Diagnostics attached to the incident');
     assert.equal(run.reply_error, undefined);
 
-    const stored = expectStatus(await worker.api('GET', `/api/runs/${run.id}`), 200, 'run').json.run;
+    const stored = expectStatus(await world.worker.api('GET', `/api/runs/${run.id}`), 200, 'run').json.run;
     assert.equal(stored.summary, 'Diagnostics attached to the incident');
 
     const entries = await timeline(incident);

@@ -3,58 +3,35 @@
 // failures in a row, and the 50-run window of the success rate and median.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import {
   assertApiError,
   createService,
   expectStatus,
   newMember,
-  startReceiver,
-  startWorker,
-  triggerIncident,
+  serviceWithAction,
   unique,
+  useWorld,
 } from './harness.mjs';
 
-let worker;
-let receiver;
-
-before(async () => {
-  [worker, receiver] = await Promise.all([
-    // Fifty-odd runs in a few seconds: the per-user run limit is raised for this worker.
-    startWorker({ vars: { RUNS_PER_MINUTE_PER_USER: '1000' } }),
-    startReceiver(),
-  ]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
+const world = useWorld({
+  // Fifty-odd runs in a few seconds: the per-user run limit is raised for this worker.
+  vars: { RUNS_PER_MINUTE_PER_USER: '1000' },
 });
 
-async function setUp(path) {
-  const service = await createService(worker);
-  const action = expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, {
-      name: unique('Restart'),
-      endpoint_url: `${receiver.url}${path}`,
-    }),
-    201,
-    'create action',
-  ).json.action;
-  await receiver.addSecret(action.signing_secret);
-  const incident = await triggerIncident(worker, service, { summary: unique('Checkout down') });
-  return { service, action, incident };
-}
+const setUp = (path) => serviceWithAction(world.worker, world.receiver, path, { name: unique('Restart') });
 
 async function runIt(incident, action) {
-  const res = await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
+  const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
   assert.equal(res.status, 201, res.text);
   return res.json.run;
 }
 
 async function moveTo(service, action, path) {
   expectStatus(
-    await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
-      endpoint_url: `${receiver.url}${path}`,
+    await world.worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
+      endpoint_url: `${world.receiver.url}${path}`,
     }),
     200,
     'move endpoint',
@@ -62,14 +39,14 @@ async function moveTo(service, action, path) {
 }
 
 const healthOf = async (service, action) => {
-  const listed = expectStatus(await worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+  const listed = expectStatus(await world.worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
   return listed.find((a) => a.id === action.id).health;
 };
 const buttonHealth = async (incident, action) => {
-  const page = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
+  const page = expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
   return page.actions.find((a) => a.id === action.id).health;
 };
-const history = (service, action, query = '', api = worker.api) =>
+const history = (service, action, query = '', api = world.worker.api) =>
   api('GET', `/api/services/${service.id}/actions/${action.id}/runs${query}`);
 
 describe('endpoint health', () => {
@@ -93,7 +70,7 @@ describe('endpoint health', () => {
     assert.equal((await healthOf(service, action)).recent_failures, 3);
     assert.equal((await buttonHealth(incident, action)).recent_failures, 3, 'the incident buttons see it too');
     // Never disabled for failing: it still runs.
-    const listed = expectStatus(await worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+    const listed = expectStatus(await world.worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
     assert.equal(listed.find((a) => a.id === action.id).enabled, true);
 
     await moveTo(service, action, '/ok');
@@ -175,11 +152,11 @@ describe('run history', () => {
 
   test('responders and up read it; an action of another service is 404', async () => {
     const { service, action } = fixture;
-    const observer = await newMember(worker, 'observer');
+    const observer = await newMember(world.worker, 'observer');
     assertApiError(await history(service, action, '', observer.api), 403, 'forbidden');
-    const responder = await newMember(worker, 'responder');
+    const responder = await newMember(world.worker, 'responder');
     expectStatus(await history(service, action, '?limit=10', responder.api), 200, 'responder');
-    const other = await createService(worker);
+    const other = await createService(world.worker);
     assertApiError(await history(other, action), 404, 'not_found');
   });
 });
