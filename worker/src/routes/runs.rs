@@ -204,19 +204,8 @@ pub async fn create_run(
     };
     let before_send = app.round_trips();
 
-    // The POST and its record run under wait_until, so a responder who closes the tab
-    // mid-run neither cancels a request that may already have reached the endpoint nor
-    // leaves the run unrecorded. This request only waits for the outcome.
-    let (outcome_tx, outcome_rx) = oneshot::channel();
-    let task_app = app.clone();
-    ctx.wait_until(async move {
-        let outcome = deliver_and_record(&task_app, &run, prepared, sealed_body).await;
-        // Nobody may be waiting any more; the run is recorded (or settled) either way.
-        let _ = outcome_tx.send(outcome);
-    });
-    let Delivered { run, recorded } = outcome_rx
-        .await
-        .map_err(|_| ApiError::Internal("the run task ended without an outcome".into()))?;
+    let Delivered { run, recorded } =
+        deliver_in_background(app, ctx, run, prepared, sealed_body).await?;
     let after = app.round_trips();
     let status = if recorded { 201 } else { 202 };
     let response = json_response(
@@ -362,6 +351,28 @@ async fn read_exact_revision(kv: &Kv, row: &ActionRow) -> ApiResult<Config> {
             config @ (Config::Readable(_) | Config::Unreadable(_)) => return Ok(config),
         }
     }
+}
+
+/// Sends and records a delivery under `wait_until`, so that a responder who closes the
+/// tab mid-run neither cancels a request that may already have reached the endpoint nor
+/// leaves the run unrecorded; the request only waits for the outcome.
+async fn deliver_in_background(
+    app: &App,
+    ctx: &Context,
+    run: NewRun,
+    prepared: Result<Delivery, Verdict>,
+    sealed_body: Option<String>,
+) -> ApiResult<Delivered> {
+    let (outcome_tx, outcome_rx) = oneshot::channel();
+    let task_app = app.clone();
+    ctx.wait_until(async move {
+        let outcome = deliver_and_record(&task_app, &run, prepared, sealed_body).await;
+        // Nobody may be waiting any more; the run is recorded (or settled) either way.
+        let _ = outcome_tx.send(outcome);
+    });
+    outcome_rx
+        .await
+        .map_err(|_| ApiError::Internal("the delivery task ended without an outcome".into()))
 }
 
 /// What the waiting request learns: the run as the worker saw it, and whether that is
@@ -616,15 +627,7 @@ pub async fn redeliver(
         }
         Claim::NotClaimed => return Err(in_flight()),
     }
-    let (outcome_tx, outcome_rx) = oneshot::channel();
-    let task_app = app.clone();
-    ctx.wait_until(async move {
-        let outcome = deliver_and_record(&task_app, &run, prepared, None).await;
-        let _ = outcome_tx.send(outcome);
-    });
-    let Delivered { run, recorded } = outcome_rx
-        .await
-        .map_err(|_| ApiError::Internal("the redelivery task ended without an outcome".into()))?;
+    let Delivered { run, recorded } = deliver_in_background(app, ctx, run, prepared, None).await?;
     let status = if recorded { 201 } else { 202 };
     Ok(json_response(
         &RunResponse {
