@@ -149,7 +149,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                 <h2 id="status-heading">"Status"</h2>
                 <p>
                     "This incident is "
-                    <strong>{move || crate::format::status_label(status.get()).to_lowercase()}</strong>
+                    <strong>{move || status.get().as_str()}</strong>
                     "."
                 </p>
                 <div class="button-row">

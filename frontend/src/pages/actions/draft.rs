@@ -942,7 +942,7 @@ mod tests {
     fn row(key: &str, input_type: InputType) -> InputDraft {
         InputDraft {
             key: key.into(),
-            label: key.to_uppercase(),
+            label: key.to_ascii_uppercase(),
             input_type,
             ..InputDraft::default()
         }

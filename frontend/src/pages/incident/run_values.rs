@@ -119,7 +119,11 @@ mod tests {
     use super::*;
 
     fn input(key: &str, input_type: InputType) -> InputDefinition {
-        InputDefinition::new(key, &(key[..1].to_uppercase() + &key[1..]), input_type)
+        InputDefinition::new(
+            key,
+            &(key[..1].to_ascii_uppercase() + &key[1..]),
+            input_type,
+        )
     }
 
     fn text(value: &str) -> Typed {
