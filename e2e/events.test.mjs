@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
-import { createService, request, startWorker, unique } from './harness.mjs';
+import { createService, request, startWorker, unique, timelineOf } from './harness.mjs';
 
 let worker;
 before(async () => {
@@ -29,9 +29,7 @@ async function incidentsOf(service) {
 }
 
 async function logOf(incident) {
-  const res = await worker.api('GET', `/api/incidents/${incident.id}/log`);
-  assert.equal(res.status, 200, res.text);
-  return res.json.log_entries;
+  return (await timelineOf(worker, incident.id));
 }
 
 function assertAccepted(res) {
@@ -239,10 +237,12 @@ describe('invalid events', () => {
 
   test('a body of exactly 512 KB is accepted and one byte more is 413', async () => {
     const service = await createService(worker);
+    // custom_details have a cap of their own (64 KiB, tests in limits.test.mjs): the body
+    // is brought to size with `images`, which are accepted and not kept.
     const sized = (bytes, dedup_key) => {
-      const event = trigger(service, { summary: 'Big event', custom_details: { pad: '' } }, { dedup_key });
+      const event = trigger(service, { summary: 'Big event' }, { dedup_key, images: [{ src: '' }] });
       const base = Buffer.byteLength(JSON.stringify(event));
-      event.payload.custom_details.pad = 'p'.repeat(bytes - base);
+      event.images[0].src = 'p'.repeat(bytes - base);
       const body = JSON.stringify(event);
       assert.equal(Buffer.byteLength(body), bytes);
       return body;
@@ -258,7 +258,7 @@ describe('invalid events', () => {
     const keys = (await incidentsOf(service)).map((i) => i.dedup_key).sort();
     assert.deepEqual(keys, ['at-limit', 'under-limit']);
     const [stored] = (await incidentsOf(service)).filter((i) => i.dedup_key === 'at-limit');
-    assert.equal(stored.custom_details.pad, JSON.parse(atBody).payload.custom_details.pad, 'the details are kept whole');
+    assert.equal(stored.title, 'Big event');
   });
 });
 

@@ -434,10 +434,11 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
      * finished. `/__scheduled` (--test-scheduled) cannot be used here: with the SPA asset
      * fallback (`not_found_handling`), wrangler answers it with index.html and never calls
      * the worker. Miniflare's own `/cdn-cgi/handler/scheduled` reaches the handler and
-     * answers `ok` once it has returned.
+     * answers `ok` once it has returned. `cron` picks the trigger (wrangler.toml has a
+     * minutely and an hourly one).
      */
-    scheduled: async () => {
-      const res = await fetch(`${baseUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('* * * * *')}`);
+    scheduled: async (cron = '* * * * *') => {
+      const res = await fetch(`${baseUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}`);
       const text = await res.text();
       if (res.status !== 200 || text.trim() !== 'ok') {
         throw new Error(`the scheduled handler answered ${res.status}: ${text.slice(0, 200)}`);
@@ -734,6 +735,25 @@ export async function triggerIncident(worker, service, payload = {}, extra = {})
   const found = list.json.incidents.find((i) => i.dedup_key === res.json.dedup_key && i.status !== 'resolved');
   if (!found) throw new Error(`incident for ${res.json.dedup_key} not listed: ${list.text.slice(0, 2000)}`);
   return expectStatus(await worker.api('GET', `/api/incidents/${found.id}`), 200, 'get incident').json.incident;
+}
+
+/**
+ * An incident's whole timeline, oldest first, read as the API pages it (newest first, a
+ * page at a time, following `next_cursor`). `client` is a worker or a member (`.api`).
+ */
+export async function timelineOf(client, incidentId, { limit } = {}) {
+  const entries = [];
+  let cursor = null;
+  do {
+    const query = new URLSearchParams();
+    if (limit) query.set('limit', String(limit));
+    if (cursor) query.set('cursor', cursor);
+    const suffix = query.size ? `?${query}` : '';
+    const res = expectStatus(await client.api('GET', `/api/incidents/${incidentId}/log${suffix}`), 200, 'timeline');
+    entries.push(...res.json.log_entries);
+    cursor = res.json.next_cursor;
+  } while (cursor);
+  return entries.reverse();
 }
 
 /**

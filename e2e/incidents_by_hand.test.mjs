@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, fieldErrors, newMember, startWorker } from './harness.mjs';
+import { assertApiError, createService, expectStatus, fieldErrors, newMember, startWorker, timelineOf } from './harness.mjs';
 
 let worker;
 
@@ -33,7 +33,7 @@ describe('an incident opened by hand', () => {
     assert.equal(incident.service.id, service.id);
     assert.equal(incident.source, 'manual');
     assert.ok(Number.isInteger(incident.number));
-    const log = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+    const log = await timelineOf(worker, incident.id);
     assert.equal(log.length, 1);
     assert.equal(log[0].summary, `Created by ${responder.user.name}`);
     assert.equal(log[0].agent, responder.user.name);

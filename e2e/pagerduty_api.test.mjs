@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { createService, expectStatus, request, startWorker, unique, newMember } from './harness.mjs';
+import { createService, expectStatus, request, startWorker, unique, newMember, timelineOf } from './harness.mjs';
 
 let worker;
 let service;
@@ -70,7 +70,7 @@ describe('the PagerDuty REST API', () => {
     assert.equal(incident.self, `${worker.baseUrl}/pagerduty/incidents/${incident.id}`);
     assert.equal(incident.html_url, `${worker.baseUrl}/incidents/${incident.id}`);
     assert.deepEqual(incident.body, { type: 'incident_body', details: 'Opened from a Port self-service action' });
-    const log = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+    const log = await timelineOf(worker, incident.id);
     assert.equal(log[0].summary, `Created by ${responder.user.name}`, 'a user token acts as its user; From is ignored');
   });
 
@@ -104,7 +104,7 @@ describe('the PagerDuty REST API', () => {
       201,
       'as manager',
     ).json.incident;
-    const log = expectStatus(await worker.api('GET', `/api/incidents/${created.id}/log`), 200, 'log').json.log_entries;
+    const log = await timelineOf(worker, created.id);
     assert.equal(log[0].summary, `Created by ${manager.user.name}`);
     assertPdError(await pd('POST', '/incidents', portCreateBody('Nobody'), { from: 'nobody@example.com' }), 400, 2001, 'unknown From');
     const stakeholder = await newMember(worker, 'stakeholder');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 
-import { ROOT, createService, expectStatus, startWorker, unique } from './harness.mjs';
+import { ROOT, createService, expectStatus, startWorker, unique, timelineOf } from './harness.mjs';
 
 let worker;
 
@@ -43,6 +43,6 @@ test("PagerDuty's Python client creates, reads, pages, updates and annotates inc
   assert.ok(steps.services.ids.includes(service.id));
   assert.deepEqual(steps.bulk.statuses, ['resolved']);
   assert.equal(steps.missing.status, 404);
-  const log = expectStatus(await worker.api('GET', `/api/incidents/${steps.create.id}/log`), 200, 'log').json.log_entries;
+  const log = await timelineOf(worker, steps.create.id);
   assert.equal(log[0].summary, `Created by ${user.name}`, 'From named the user acting for the ADMIN_TOKEN');
 });

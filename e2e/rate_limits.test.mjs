@@ -18,6 +18,7 @@ import {
   startWorker,
   triggerIncident,
   unique,
+  timelineOf,
 } from './harness.mjs';
 
 const SIGN_IN_LIMIT = 3;
@@ -148,7 +149,7 @@ describe('runs per user', () => {
     const runs = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs;
     assert.equal(runs.filter((r) => r.requested_by === first.user.id).length, RUN_LIMIT, 'only the allowed runs are recorded');
     assert.equal(runs.length, RUN_LIMIT + 1);
-    const log = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+    const log = await timelineOf(worker, incident.id);
     assert.equal(log.filter((e) => e.type === 'action_run').length, RUN_LIMIT + 1, 'only the allowed runs are on the timeline');
     const hits = (await receiver.deliveries()).filter((d) => JSON.parse(d.body).event?.data?.id === incident.id);
     assert.equal(hits.length, RUN_LIMIT + 1, 'the endpoint received only the allowed runs');

@@ -15,6 +15,7 @@ import {
   sleep,
   unique,
   useWorld,
+  timelineOf,
 } from './harness.mjs';
 
 const world = useWorld();
@@ -71,8 +72,7 @@ describe('redelivery', () => {
     const stored = expectStatus(await world.worker.api('GET', `/api/runs/${first.id}`), 200, 'run').json.run;
     assert.deepEqual(stored.attempts, run.attempts, 'the stored run is what the answer said');
 
-    const log = expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json
-      .log_entries;
+    const log = await timelineOf(world.worker, incident.id);
     const lines = log.filter((e) => e.run?.id === first.id).map((e) => [e.attempt, e.summary]);
     assert.equal(lines.length, 2, JSON.stringify(lines));
     assert.match(lines[0][1], /^Ran ".*": failed \(HTTP 503/);

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { expectStatus, serviceWithAction, useWorld } from './harness.mjs';
+import { expectStatus, serviceWithAction, useWorld, timelineOf } from './harness.mjs';
 
 const world = useWorld({ vars: { FAULT_INJECTION: 'run_record_answer_lost' } });
 
@@ -28,7 +28,7 @@ async function runIt(incident, action) {
 }
 
 const timeline = async (incident) =>
-  expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+  await timelineOf(world.worker, incident.id);
 const incidentNow = async (incident) =>
   expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
 const replyPath = (body, type) =>

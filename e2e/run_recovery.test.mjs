@@ -18,6 +18,7 @@ import {
   startWorker,
   triggerIncident,
   unique,
+  timelineOf,
 } from './harness.mjs';
 
 /** Deadline (16 s) + grace (60 s): a run `running` longer than this is settled. */
@@ -44,9 +45,7 @@ async function runsOf(w, incident) {
 }
 
 async function runEntries(w, incident, runId) {
-  const res = await w.api('GET', `/api/incidents/${incident.id}/log`);
-  assert.equal(res.status, 200, res.text);
-  return res.json.log_entries.filter((e) => e.type === 'action_run' && e.run?.id === runId);
+  return (await timelineOf(w, incident.id)).filter((e) => e.type === 'action_run' && e.run?.id === runId);
 }
 
 async function deliveriesFor(incident) {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, fieldErrors, startReceiver, startWorker, triggerIncident, unique } from './harness.mjs';
+import { assertApiError, createService, expectStatus, fieldErrors, startReceiver, startWorker, triggerIncident, unique, timelineOf } from './harness.mjs';
 
 let worker;
 let receiver;
@@ -53,7 +53,7 @@ async function nothingSentOrRecorded(incident, path, what) {
   assert.equal((await receiver.deliveries()).filter((d) => d.path === path).length, 0, `${what}: nothing sent`);
   const runs = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs;
   assert.deepEqual(runs, [], `${what}: nothing recorded`);
-  const log = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+  const log = await timelineOf(worker, incident.id);
   assert.equal(log.filter((e) => e.type === 'action_run').length, 0, `${what}: no timeline line`);
 }
 
@@ -142,7 +142,7 @@ describe('an action that asks first', () => {
     assert.deepEqual(JSON.parse(delivery.body).event.inputs, expected);
     const [stored] = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs;
     assert.deepEqual(stored.inputs, expected, 'the run record keeps the inputs');
-    const log = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+    const log = await timelineOf(worker, incident.id);
     assert.deepEqual(log.find((e) => e.type === 'action_run').run.inputs, expected, 'and so does its timeline line');
   });
 

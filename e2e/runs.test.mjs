@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 
-import { assertApiError, createAction, createService, freePort, startReceiver, startWorker, triggerIncident, unique } from './harness.mjs';
+import { assertApiError, createAction, createService, freePort, startReceiver, startWorker, triggerIncident, unique, timelineOf } from './harness.mjs';
 
 const SECRET_HEADER_VALUE = 'Bearer s3cret-header-value-7f1c';
 
@@ -53,9 +53,7 @@ async function runsOf(incident) {
 }
 
 async function logOf(incident) {
-  const res = await worker.api('GET', `/api/incidents/${incident.id}/log`);
-  assert.equal(res.status, 200, res.text);
-  return res.json.log_entries;
+  return (await timelineOf(worker, incident.id));
 }
 
 /** Runs `path` and checks the parts of the result that do not depend on the outcome. */

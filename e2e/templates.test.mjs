@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, startReceiver, startWorker, triggerIncident, unique, newMember } from './harness.mjs';
+import { assertApiError, createService, expectStatus, startReceiver, startWorker, triggerIncident, unique, newMember, timelineOf } from './harness.mjs';
 
 let worker;
 let receiver;
@@ -189,7 +189,7 @@ describe('a templated action', () => {
     assert.match(res.json.run.response_excerpt, /^Line 1: /);
     assert.equal(res.json.run.request_headers, null, 'nothing was sent');
     assert.equal((await deliveriesTo(path)).length, 0, 'the receiver got nothing');
-    const log = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/log`), 200, 'log').json.log_entries;
+    const log = await timelineOf(worker, incident.id);
     const line = log.find((e) => e.type === 'action_run');
     assert.match(line.summary, /template failed, nothing was sent/);
   });

@@ -325,6 +325,18 @@ pub fn incidents_query(service_id: &str, status: &str) -> String {
     }
 }
 
+/// `url` with `cursor=` added to its query, when there is a cursor (a paged list's next
+/// page).
+fn with_cursor(url: String, cursor: Option<&str>) -> String {
+    match cursor {
+        None => url,
+        Some(cursor) => {
+            let joint = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{joint}cursor={}", encode_component(cursor))
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Session
 // ---------------------------------------------------------------------------------------
@@ -533,14 +545,20 @@ fn preview_of(answer: &Value) -> Option<PreviewResponse> {
 // Incidents
 // ---------------------------------------------------------------------------------------
 
-/// `GET /api/incidents?service_id=&status=`.
-pub async fn list_incidents(service_id: &str, status: &str) -> Result<IncidentList, ApiError> {
+/// `GET /api/incidents?service_id=&status=&cursor=`: the newest page, or the one after
+/// `cursor`.
+pub async fn list_incidents(
+    service_id: &str,
+    status: &str,
+    cursor: Option<&str>,
+) -> Result<IncidentList, ApiError> {
     let route = Route::ListIncidents;
     let url = format!(
         "{}{}",
         route_url(route, &[]),
         incidents_query(service_id, status)
     );
+    let url = with_cursor(url, cursor);
     call(request_to(route.method(), &url).build(), On401::Redirect).await
 }
 
@@ -583,9 +601,15 @@ pub async fn resolve_incident(incident_id: &str) -> Result<IncidentResponse, Api
     post_empty(Route::Resolve, &[incident_id]).await
 }
 
-/// `GET /api/incidents/{id}/log`, oldest first.
-pub async fn incident_log(incident_id: &str) -> Result<LogEntryList, ApiError> {
-    get_json(Route::GetLog, &[incident_id]).await
+/// `GET /api/incidents/{id}/log?cursor=`: the newest entries, or those before `cursor`;
+/// newest first.
+pub async fn incident_log(
+    incident_id: &str,
+    cursor: Option<&str>,
+) -> Result<LogEntryList, ApiError> {
+    let route = Route::GetLog;
+    let url = with_cursor(route_url(route, &[incident_id]), cursor);
+    call(request_to(route.method(), &url).build(), On401::Redirect).await
 }
 
 /// `POST /api/incidents/{id}/notes`.

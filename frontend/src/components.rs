@@ -5,6 +5,7 @@ mod copy_button;
 mod field;
 mod new_incident_form;
 mod notice;
+mod older;
 mod one_time_secret;
 mod redeliver;
 mod request_preview;
@@ -19,6 +20,7 @@ pub use field::{
 };
 pub use new_incident_form::NewIncidentForm;
 pub use notice::{ErrorNotice, FieldMessage, Loading};
+pub use older::{LoadOlder, OlderButton};
 pub use one_time_secret::OneTimeSecret;
 pub use redeliver::{offers_redelivery, Redeliver};
 pub use request_preview::{header_list, live_preview, request_preview, PreviewCall};

@@ -550,8 +550,10 @@ pub struct Incident {
     pub group: Option<String>,
     /// Event class.
     pub class: Option<String>,
-    /// Free-form details from the monitor.
-    pub custom_details: Value,
+    /// Free-form details from the monitor (`null` when it sent none). Present on one
+    /// incident and in action payloads; absent from lists, which stay small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_details: Option<Value>,
     /// Details typed by whoever opened it by hand (plain text); `null` for incidents from
     /// events.
     #[serde(default)]
@@ -646,8 +648,11 @@ pub struct IncidentResponse {
 /// `{"incidents": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentList {
-    /// Newest first.
+    /// Newest first, without `custom_details`.
     pub incidents: Vec<Incident>,
+    /// Pass as `?cursor=` for the next (older) page; `null` on the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 /// What a timeline entry records.
@@ -710,8 +715,11 @@ pub struct LogEntryResponse {
 /// `{"log_entries": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntryList {
-    /// Oldest first.
+    /// Newest first.
     pub log_entries: Vec<LogEntry>,
+    /// Pass as `?cursor=` for the next (older) page; `null` on the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1025,6 +1033,14 @@ pub struct User {
 pub struct UserResponse {
     /// The user.
     pub user: User,
+    /// The tokens this change revoked: a promotion to admin or owner revokes the tokens
+    /// someone else minted for the user. Absent when none were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_tokens: Vec<ApiToken>,
+    /// What the change did beyond the user itself, in words (the revocation); absent when
+    /// nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// `{"users": [...]}`.

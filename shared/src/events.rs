@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::incident::Severity;
-use crate::limits::{MAX_DEDUP_KEY_CHARS, MAX_EVENT_SUMMARY_CHARS};
+use crate::limits::{
+    MAX_CUSTOM_DETAILS_BYTES, MAX_DEDUP_KEY_CHARS, MAX_EVENT_FIELD_CHARS, MAX_EVENT_SUMMARY_CHARS,
+};
 use crate::time::parse_rfc3339;
 
 /// What the event asks for.
@@ -76,9 +78,9 @@ pub struct EnqueueAccepted {
 /// The 400 body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnqueueRejected {
-    /// Always `invalid event`.
+    /// `invalid event`, or `throttle exceeded` on a 429.
     pub status: String,
-    /// Always `Event object is invalid`.
+    /// `Event object is invalid`, or PagerDuty's throttle message.
     pub message: String,
     /// One line per problem.
     pub errors: Vec<String>,
@@ -91,6 +93,17 @@ impl EnqueueRejected {
             status: "invalid event".to_owned(),
             message: "Event object is invalid".to_owned(),
             errors,
+        }
+    }
+
+    /// PagerDuty's answer to an integration key sending too fast (HTTP 429): its clients
+    /// recognise the status and retry later.
+    pub fn throttled(error: String) -> Self {
+        Self {
+            status: "throttle exceeded".to_owned(),
+            message: "Requests for this service are arriving too quickly. Please retry later."
+                .to_owned(),
+            errors: vec![error],
         }
     }
 }
@@ -164,7 +177,8 @@ fn parse_payload(payload: Option<&Value>, errors: &mut Vec<String>) -> Option<Ev
         return None;
     };
     let summary = summary_field(payload.get("summary"), errors);
-    let source = required_string(payload.get("source"), "payload.source", errors);
+    let source = required_string(payload.get("source"), "payload.source", errors)
+        .map(|source| capped(source, "payload.source", errors));
     let severity = payload
         .get("severity")
         .and_then(Value::as_str)
@@ -176,13 +190,14 @@ fn parse_payload(payload: Option<&Value>, errors: &mut Vec<String>) -> Option<Ev
         );
     }
     let timestamp_ms = timestamp_field(payload.get("timestamp"), errors);
-    let component = optional_string(payload.get("component"), "payload.component", errors);
-    let group = optional_string(payload.get("group"), "payload.group", errors);
-    let class = optional_string(payload.get("class"), "payload.class", errors);
-    let custom_details = payload
-        .get("custom_details")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let mut short = |name: &str| {
+        let field = format!("payload.{name}");
+        optional_string(payload.get(name), &field, errors).map(|text| capped(text, &field, errors))
+    };
+    let component = short("component");
+    let group = short("group");
+    let class = short("class");
+    let custom_details = custom_details_field(payload.get("custom_details"), errors);
     Some(EventPayload {
         summary: summary?,
         source: source?,
@@ -218,6 +233,49 @@ fn timestamp_field(value: Option<&Value>, errors: &mut Vec<String>) -> Option<i6
             parsed
         }
     }
+}
+
+/// A short event field (`source`, `component`, `group`, `class`): at most 255 characters,
+/// because it is copied into every timeline entry and list row of the incident.
+fn capped(text: String, field: &str, errors: &mut Vec<String>) -> String {
+    if text.chars().count() > MAX_EVENT_FIELD_CHARS {
+        errors.push(format!(
+            "'{field}' must be at most {MAX_EVENT_FIELD_CHARS} characters"
+        ));
+    }
+    text
+}
+
+/// `payload.custom_details`: any JSON, at most 64 KiB once serialized (`Null` when absent).
+fn custom_details_field(value: Option<&Value>, errors: &mut Vec<String>) -> Value {
+    let Some(details) = value else {
+        return Value::Null;
+    };
+    if serialized_len(details) > MAX_CUSTOM_DETAILS_BYTES {
+        errors.push(format!(
+            "'payload.custom_details' must be at most {} KiB once serialized",
+            MAX_CUSTOM_DETAILS_BYTES / 1024
+        ));
+    }
+    details.clone()
+}
+
+/// The bytes `value` takes as compact JSON, counted without building the string.
+fn serialized_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 fn required_string(value: Option<&Value>, field: &str, errors: &mut Vec<String>) -> Option<String> {
@@ -309,8 +367,9 @@ pub fn parse_change_event(body: &Value) -> Result<ValidChangeEvent, Vec<String>>
     let field = |name: &str| payload.and_then(|payload| payload.get(name));
     let summary = summary_field(field("summary"), &mut errors);
     let timestamp_ms = timestamp_field(field("timestamp"), &mut errors);
-    let source = optional_string(field("source"), "payload.source", &mut errors);
-    let custom_details = field("custom_details").cloned().unwrap_or(Value::Null);
+    let source = optional_string(field("source"), "payload.source", &mut errors)
+        .map(|source| capped(source, "payload.source", &mut errors));
+    let custom_details = custom_details_field(field("custom_details"), &mut errors);
     let links = list_field(object.get("links"), "links", &mut errors);
     match (routing_key, summary) {
         (Some(routing_key), Some(summary)) if errors.is_empty() => Ok(ValidChangeEvent {
@@ -465,6 +524,51 @@ mod tests {
             parse_event(&body).unwrap_err(),
             ["'dedup_key' must be at most 255 characters"]
         );
+    }
+
+    #[test]
+    fn source_component_group_and_class_of_255_characters_are_accepted_and_256_are_not() {
+        for field in ["source", "component", "group", "class"] {
+            let mut body = trigger();
+            body["payload"][field] = json!("é".repeat(MAX_EVENT_FIELD_CHARS));
+            assert!(parse_event(&body).is_ok(), "{field} at the limit");
+            body["payload"][field] = json!("é".repeat(MAX_EVENT_FIELD_CHARS + 1));
+            assert_eq!(
+                parse_event(&body).unwrap_err(),
+                vec![format!("'payload.{field}' must be at most 255 characters")]
+            );
+        }
+    }
+
+    /// custom_details whose compact JSON is exactly `bytes` long: `{"x":"…"}` is 8 bytes
+    /// around the string.
+    fn details_of(bytes: usize) -> Value {
+        let details = json!({"x": "d".repeat(bytes - 8)});
+        assert_eq!(serde_json::to_string(&details).unwrap().len(), bytes);
+        details
+    }
+
+    #[test]
+    fn custom_details_of_64_kib_are_accepted_and_one_byte_more_is_not() {
+        let mut body = trigger();
+        body["payload"]["custom_details"] = details_of(MAX_CUSTOM_DETAILS_BYTES);
+        assert!(parse_event(&body).is_ok());
+        body["payload"]["custom_details"] = details_of(MAX_CUSTOM_DETAILS_BYTES + 1);
+        assert_eq!(
+            parse_event(&body).unwrap_err(),
+            vec!["'payload.custom_details' must be at most 64 KiB once serialized".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_change_event_has_the_same_caps_on_source_and_custom_details() {
+        let mut body = change();
+        body["payload"]["source"] = json!("s".repeat(MAX_EVENT_FIELD_CHARS));
+        body["payload"]["custom_details"] = details_of(MAX_CUSTOM_DETAILS_BYTES);
+        assert!(parse_change_event(&body).is_ok());
+        body["payload"]["source"] = json!("s".repeat(MAX_EVENT_FIELD_CHARS + 1));
+        body["payload"]["custom_details"] = details_of(MAX_CUSTOM_DETAILS_BYTES + 1);
+        assert_eq!(parse_change_event(&body).unwrap_err().len(), 2);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod incident;
 pub mod inputs;
 pub mod limits;
 pub mod pagerduty;
+pub mod paging;
 #[cfg(test)]
 mod readme;
 pub mod reply;

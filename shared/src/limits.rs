@@ -41,6 +41,18 @@ pub const MAX_REPLY_SUMMARY_CHARS: usize = 140;
 pub const MAX_EVENT_BODY_BYTES: usize = 512 * 1024;
 /// Characters in an event's `payload.summary`.
 pub const MAX_EVENT_SUMMARY_CHARS: usize = 1024;
+/// Characters in an event's `payload.source`, `component`, `group` and `class`.
+pub const MAX_EVENT_FIELD_CHARS: usize = 255;
+/// Bytes in an event's `payload.custom_details`, serialized as compact JSON.
+pub const MAX_CUSTOM_DETAILS_BYTES: usize = 64 * 1024;
+/// Events per minute one service's routing key may send, sustained (`EVENTS_PER_MINUTE`).
+pub const DEFAULT_EVENTS_PER_MINUTE: i64 = 120;
+/// Events one service's routing key may send at once before the sustained rate applies
+/// (`EVENT_BURST`).
+pub const DEFAULT_EVENT_BURST: i64 = 240;
+/// Incidents one service keeps; past this the scheduled handler prunes the oldest
+/// resolved ones (`MAX_INCIDENTS_PER_SERVICE`).
+pub const DEFAULT_MAX_INCIDENTS_PER_SERVICE: i64 = 100_000;
 /// Characters in an event's `dedup_key`.
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
 /// Hours before an incident whose change events it shows (and its payloads carry).
@@ -72,6 +84,10 @@ pub const RUN_BODY_KEPT_DAYS: i64 = 30;
 pub const DEFAULT_RUN_HISTORY_PAGE: u32 = 25;
 /// The most runs one page of an action's history holds.
 pub const MAX_RUN_HISTORY_PAGE: u32 = 100;
+/// Incidents, or timeline entries, on one page when `limit` is not given.
+pub const DEFAULT_LIST_PAGE: u32 = 50;
+/// The most incidents, or timeline entries, one page holds.
+pub const MAX_LIST_PAGE: u32 = 100;
 /// Finished runs an action's success rate and median duration are taken over.
 pub const RUN_STATS_WINDOW: usize = 50;
 /// Failed runs in a row after which an action's card and buttons warn.

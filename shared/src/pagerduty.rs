@@ -442,7 +442,11 @@ impl Urls<'_> {
     /// An incident in PagerDuty's shape.
     pub fn incident(&self, incident: &Incident) -> PdIncident {
         let details = incident.details.clone().or_else(|| {
-            (!incident.custom_details.is_null()).then(|| incident.custom_details.to_string())
+            incident
+                .custom_details
+                .as_ref()
+                .filter(|details| !details.is_null())
+                .map(ToString::to_string)
         });
         PdIncident {
             id: incident.id.clone(),
@@ -588,7 +592,7 @@ mod tests {
     fn an_incident_from_a_monitor_shows_its_custom_details_as_body_details() {
         let mut incident = our_incident();
         incident.details = None;
-        incident.custom_details = json!({"disk": "/var"});
+        incident.custom_details = Some(json!({"disk": "/var"}));
         let urls = Urls {
             origin: "https://a",
         };

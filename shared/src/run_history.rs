@@ -1,13 +1,9 @@
-//! An action's run history: the page rules of
-//! `GET /api/services/{id}/actions/{action_id}/runs` (limit, opaque cursor) and the
-//! figures drawn from its latest finished runs (endpoint health, success rate, median
+//! An action's run history: the figures drawn from its latest finished runs (endpoint health, success rate, median
 //! duration). Pure, so every boundary is tested natively; the worker reads the rows and
 //! the app draws the figures.
 
 use crate::api::{EndpointHealth, RunOutcome, RunStats, RunStatus};
-use crate::limits::{
-    parse_page_limit, DEFAULT_RUN_HISTORY_PAGE, MAX_RUN_HISTORY_PAGE, RUN_STATS_WINDOW,
-};
+use crate::limits::RUN_STATS_WINDOW;
 use crate::time::format_rfc3339;
 
 /// One finished run, as the figures need it (its latest attempt).
@@ -62,74 +58,6 @@ pub fn run_stats(newest_first: &[FinishedRun]) -> RunStats {
             .get(durations.len().saturating_sub(1) / 2)
             .copied(),
     }
-}
-
-/// Why a history page request is refused: the message for a 400.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageError {
-    /// `limit` is not a whole number from 1 to [`MAX_RUN_HISTORY_PAGE`].
-    Limit,
-    /// `cursor` is not one this API gave out.
-    Cursor,
-}
-
-impl PageError {
-    /// The error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Limit => "invalid_limit",
-            Self::Cursor => "invalid_cursor",
-        }
-    }
-
-    /// What is wrong, for people.
-    pub fn message(&self) -> String {
-        match self {
-            Self::Limit => {
-                format!("limit must be a whole number from 1 to {MAX_RUN_HISTORY_PAGE}")
-            }
-            Self::Cursor => "cursor is not one this API gave out; start again without it".into(),
-        }
-    }
-}
-
-/// One page request: how many runs, and where the previous page ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    /// Runs on the page.
-    pub limit: u32,
-    /// Only runs older than this position (`None`: from the newest).
-    pub before: Option<i64>,
-}
-
-impl PageRequest {
-    /// Reads `?limit=` (default [`DEFAULT_RUN_HISTORY_PAGE`]) and `?cursor=`.
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, PageError> {
-        let limit = match limit {
-            None => DEFAULT_RUN_HISTORY_PAGE,
-            Some(raw) => parse_page_limit(raw, i64::from(MAX_RUN_HISTORY_PAGE))
-                .and_then(|limit| u32::try_from(limit).ok())
-                .ok_or(PageError::Limit)?,
-        };
-        let before = cursor.map(decode_cursor).transpose()?;
-        Ok(Self { limit, before })
-    }
-}
-
-const CURSOR_PREFIX: &str = "rh1.";
-
-/// The cursor that continues after the run at `position` (its place in insertion order).
-pub fn encode_cursor(position: i64) -> String {
-    format!("{CURSOR_PREFIX}{position:x}")
-}
-
-fn decode_cursor(cursor: &str) -> Result<i64, PageError> {
-    cursor
-        .strip_prefix(CURSOR_PREFIX)
-        .filter(|hex| !hex.is_empty() && hex.len() <= 15)
-        .and_then(|hex| i64::from_str_radix(hex, 16).ok())
-        .filter(|position| *position > 0)
-        .ok_or(PageError::Cursor)
 }
 
 #[cfg(test)]
@@ -218,43 +146,5 @@ mod tests {
         assert_eq!(run_stats(&runs).p50_duration_ms, Some(20));
         assert_eq!(run_stats(&runs[..3]).p50_duration_ms, Some(30));
         assert_eq!(run_stats(&runs).finished, 5);
-    }
-
-    #[test]
-    fn limits_from_1_to_100_are_accepted_and_the_default_is_25() {
-        assert_eq!(PageRequest::parse(None, None).unwrap().limit, 25);
-        assert_eq!(PageRequest::parse(Some("1"), None).unwrap().limit, 1);
-        assert_eq!(PageRequest::parse(Some("100"), None).unwrap().limit, 100);
-        for bad in ["0", "101", "-1", "ten", "", "2.5"] {
-            assert_eq!(
-                PageRequest::parse(Some(bad), None),
-                Err(PageError::Limit),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn cursors_round_trip_and_foreign_ones_are_refused() {
-        let cursor = encode_cursor(4242);
-        assert_eq!(
-            PageRequest::parse(None, Some(&cursor)).unwrap().before,
-            Some(4242)
-        );
-        for bad in [
-            "",
-            "rh1.",
-            "rh1.zz",
-            "4242",
-            "rh1.-5",
-            "rh1.0",
-            "rh1.ffffffffffffffff",
-        ] {
-            assert_eq!(
-                PageRequest::parse(None, Some(bad)),
-                Err(PageError::Cursor),
-                "{bad}"
-            );
-        }
     }
 }

@@ -10,7 +10,7 @@ use worker::Env;
 use crate::access::AccessConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limit::{
-    parse_limit, DEFAULT_RUNS_PER_MINUTE_PER_USER, DEFAULT_SIGN_IN_FAILURES_PER_MINUTE,
+    parse_limit, EventRate, DEFAULT_RUNS_PER_MINUTE_PER_USER, DEFAULT_SIGN_IN_FAILURES_PER_MINUTE,
 };
 use crate::store::kv::Kv;
 use crate::store::sql::{Db, RoundTrips};
@@ -109,6 +109,30 @@ impl App {
         parse_limit(
             self.setting("RUNS_PER_MINUTE_PER_USER").as_deref(),
             DEFAULT_RUNS_PER_MINUTE_PER_USER,
+        )
+    }
+
+    /// The Events API throttle per service (`EVENTS_PER_MINUTE`, default 120;
+    /// `EVENT_BURST`, default 240).
+    pub fn event_rate(&self) -> EventRate {
+        EventRate {
+            per_minute: parse_limit(
+                self.setting("EVENTS_PER_MINUTE").as_deref(),
+                shared::limits::DEFAULT_EVENTS_PER_MINUTE,
+            ),
+            burst: parse_limit(
+                self.setting("EVENT_BURST").as_deref(),
+                shared::limits::DEFAULT_EVENT_BURST,
+            ),
+        }
+    }
+
+    /// Incidents one service keeps before the oldest resolved ones are pruned
+    /// (`MAX_INCIDENTS_PER_SERVICE`, default 100,000).
+    pub fn max_incidents_per_service(&self) -> i64 {
+        parse_limit(
+            self.setting("MAX_INCIDENTS_PER_SERVICE").as_deref(),
+            shared::limits::DEFAULT_MAX_INCIDENTS_PER_SERVICE,
         )
     }
 

@@ -398,6 +398,7 @@ async fn access_principal(
         email: email.clone(),
         role: role.as_str().to_owned(),
         created_at: app.now_ms,
+        version: 1,
     };
     if users::insert(&db, &row).await? {
         audit::record(

@@ -1,9 +1,11 @@
 //! HTTP plumbing shared by every handler: reading a JSON body within a size limit,
 //! writing JSON responses, and the pure header parsing behind them.
 
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::limits::parse_page_limit;
+use shared::paging::{PageRequest, PagedList};
 use worker::{Headers, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
@@ -38,10 +40,14 @@ pub enum BodyError {
     NotJson,
     /// Over the limit.
     TooLarge,
+    /// The stream broke off (the client went away mid-body).
+    Unreadable,
 }
 
 /// Reads the raw body, refusing a wrong content type and anything over `limit` bytes.
-/// The declared `Content-Length` is checked first so an oversize body is not read at all.
+/// The body is counted as it streams in and reading stops at the first byte past the
+/// limit, so a chunked body (no `Content-Length`) or one that lies about its length is
+/// never buffered whole. A declared length over the limit is refused without reading.
 pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, BodyError> {
     let content_type = req.headers().get("Content-Type").ok().flatten();
     if !content_type.as_deref().is_some_and(is_json_content_type) {
@@ -56,11 +62,24 @@ pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, BodyE
     if declared.is_some_and(|len| len > limit) {
         return Err(BodyError::TooLarge);
     }
-    let bytes = req.bytes().await.map_err(|_| BodyError::TooLarge)?;
-    if bytes.len() > limit {
-        return Err(BodyError::TooLarge);
+    // A request without a body has no stream: it reads as empty (and fails to parse).
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if !fits(bytes.len(), chunk.len(), limit) {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
+}
+
+/// Whether `chunk` more bytes still fit under `limit` after `read` bytes.
+fn fits(read: usize, chunk: usize, limit: usize) -> bool {
+    read.checked_add(chunk).is_some_and(|total| total <= limit)
 }
 
 /// Reads and parses an `/api/*` JSON body of type `T`.
@@ -69,6 +88,7 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
     let bytes = read_body(req, limit).await.map_err(|error| match error {
         BodyError::NotJson => ApiError::UnsupportedMediaType,
         BodyError::TooLarge => ApiError::PayloadTooLarge(limit),
+        BodyError::Unreadable => ApiError::InvalidJson("the body broke off before its end".into()),
     })?;
     parse_json(&bytes)
 }
@@ -156,6 +176,18 @@ pub fn query_limit(req: &Request, default: i64, max: i64) -> ApiResult<i64> {
     })
 }
 
+/// The `?limit=` and `?cursor=` of a paged list (400 `invalid_limit` or `invalid_cursor`).
+pub fn page_request(req: &Request, list: PagedList) -> ApiResult<PageRequest> {
+    let url = req.url()?;
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    };
+    PageRequest::parse(list, query("limit").as_deref(), query("cursor").as_deref())
+        .map_err(|error| ApiError::BadRequest(error.code(), error.message()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +199,14 @@ mod tests {
         assert!(!is_json_content_type("text/plain"));
         assert!(!is_json_content_type("application/jsonp"));
         assert!(!is_json_content_type("application/x-www-form-urlencoded"));
+    }
+
+    #[test]
+    fn a_body_fits_up_to_its_limit_and_not_one_byte_past_it() {
+        assert!(fits(0, 10, 10));
+        assert!(fits(6, 4, 10));
+        assert!(!fits(6, 5, 10));
+        assert!(!fits(usize::MAX, 1, usize::MAX));
     }
 
     #[test]

@@ -67,11 +67,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     Ok(response)
 }
 
-/// The Cron Trigger (every minute, wrangler.toml): settles runs left `running`, and sweeps
-/// expired sessions, old rate-limit windows and unreferenced action revisions.
+/// The Cron Triggers (wrangler.toml): every minute, housekeeping; every hour, pruning
+/// incidents past the per-service cap (`scheduled.rs`).
 #[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    scheduled::run(&App::new(env)).await;
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    scheduled::run(&App::new(env), &event.cron()).await;
 }
 
 /// The method as the route table knows it; `None` for methods no route answers.
@@ -262,7 +262,7 @@ async fn dispatch(
             let who = gate.caller().await?.principal;
             incidents::transition_incident(app, &who, first, IncidentStatus::Resolved).await
         }
-        R::GetLog => incidents::get_log(app, &gate.caller().await?.principal, first).await,
+        R::GetLog => incidents::get_log(&req, app, &gate.caller().await?.principal, first).await,
         R::AddNote => {
             let who = gate.caller().await?.principal;
             incidents::add_note(req, app, &who, first).await
@@ -305,7 +305,7 @@ async fn dispatch(
         }
         R::PdListLogEntries => {
             gate.pagerduty_caller().await?;
-            pagerduty::list_log_entries(app, first).await
+            pagerduty::list_log_entries(&req, app, first).await
         }
         R::PdListServices => {
             gate.pagerduty_caller().await?;

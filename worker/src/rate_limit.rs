@@ -85,9 +85,60 @@ pub fn runs_bucket(user_id: &str) -> String {
     format!("{RUNS_BUCKET_PREFIX}{user_id}")
 }
 
+/// The Events API throttle of one service: a token bucket that holds `burst` tokens and
+/// refills at `per_minute` (`store::intake` keeps it in D1). A token bucket, not a fixed
+/// window, so a monitor that sends a storm after a quiet hour gets the whole burst, and
+/// a steady sender gets the sustained rate.
+///
+/// Why not the Workers Rate Limiting binding: its counts are per location and eventually
+/// consistent, its period is 10 or 60 s with no burst, and its limit is fixed in the
+/// deploy config. Events already make one D1 round trip; the bucket rides in that batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRate {
+    /// Tokens added per minute (`EVENTS_PER_MINUTE`).
+    pub per_minute: i64,
+    /// Tokens the bucket holds at most (`EVENT_BURST`).
+    pub burst: i64,
+}
+
+impl EventRate {
+    /// Whole seconds until a bucket that held `tokens` at `refilled_at` has one token,
+    /// rounded up and at least 1: the `Retry-After` of a throttled event.
+    pub fn retry_after_secs(self, tokens: f64, refilled_at: i64, now_ms: i64) -> i64 {
+        let per_ms = self.per_minute as f64 / 60_000.0;
+        let elapsed = (now_ms - refilled_at).max(0) as f64;
+        let now_tokens = (tokens + elapsed * per_ms).min(self.burst as f64);
+        let wait_ms = ((1.0 - now_tokens).max(0.0) / per_ms).ceil();
+        // Bounded by a minute per token, so the conversion cannot overflow.
+        ((wait_ms as i64 + 999) / 1000).max(1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const EVENTS: EventRate = EventRate {
+        per_minute: 120,
+        burst: 240,
+    };
+
+    #[test]
+    fn an_empty_bucket_at_120_a_minute_has_a_token_again_within_a_second() {
+        assert_eq!(EVENTS.retry_after_secs(0.0, 1_000, 1_000), 1);
+        assert_eq!(EVENTS.retry_after_secs(0.9, 1_000, 1_000), 1);
+    }
+
+    #[test]
+    fn a_slow_rate_tells_the_client_to_wait_for_its_next_token() {
+        let one_a_minute = EventRate {
+            per_minute: 1,
+            burst: 3,
+        };
+        assert_eq!(one_a_minute.retry_after_secs(0.0, 0, 0), 60);
+        assert_eq!(one_a_minute.retry_after_secs(0.0, 0, 30_000), 30);
+        assert_eq!(one_a_minute.retry_after_secs(0.5, 0, 0), 30);
+    }
 
     #[test]
     fn a_window_starts_on_the_minute() {

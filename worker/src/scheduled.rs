@@ -10,6 +10,10 @@
 //! - Action revisions no action points at, and actions whose configuration never
 //!   arrived, are removed once older than five minutes (`store::actions::sweep`).
 //!
+//! - Hourly (`HOURLY_CRON`), a service holding more incidents than
+//!   `MAX_INCIDENTS_PER_SERVICE` loses its oldest resolved ones, a bounded number per run.
+//!   Hourly because counting every service's incidents reads every incident row.
+//!
 //! Each step runs on its own, so one failing does not stop the others; failures are
 //! logged and the next minute tries again.
 
@@ -18,13 +22,24 @@ use worker::{console_error, console_log};
 
 use crate::app::App;
 use crate::error::ApiResult;
-use crate::store::{actions, rate_limits, runs, sessions};
+use crate::store::{actions, incidents, intake, rate_limits, runs, sessions};
 
 /// How long after its start a `running` run is settled as `unknown`.
 pub const SETTLE_AFTER_MS: i64 = ((RUN_DEADLINE_SECS + RUN_UNKNOWN_GRACE_SECS) * 1000) as i64;
 
-/// Runs every housekeeping step once.
-pub async fn run(app: &App) {
+/// The hourly Cron Trigger's schedule (wrangler.toml declares it next to the minutely one).
+pub const HOURLY_CRON: &str = "17 * * * *";
+
+/// Runs the steps of the cron that fired once.
+pub async fn run(app: &App, cron: &str) {
+    if cron == HOURLY_CRON {
+        report(
+            "prune incidents past the per-service cap",
+            async { incidents::prune_past_cap(&app.db()?, app.max_incidents_per_service()).await }
+                .await,
+        );
+        return;
+    }
     let now = app.now_ms;
     report("settle abandoned runs", settle(app, now).await);
     report(
@@ -38,6 +53,14 @@ pub async fn run(app: &App) {
     report(
         "sweep old rate-limit windows",
         async { rate_limits::sweep_old(&app.db()?, now).await }.await,
+    );
+    report(
+        "hash routing keys stored before hashing",
+        async { intake::backfill(&app.db()?).await }.await,
+    );
+    report(
+        "sweep routing keys past their grace period",
+        async { intake::sweep_expired_keys(&app.db()?, now).await }.await,
     );
     report(
         "sweep action revisions",

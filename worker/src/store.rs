@@ -6,6 +6,7 @@ pub mod actions;
 pub mod audit;
 pub mod changes;
 pub mod incidents;
+pub mod intake;
 pub mod kv;
 pub mod rate_limits;
 pub mod runs;

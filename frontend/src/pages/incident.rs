@@ -84,7 +84,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
         let id = incident_id.clone();
         move || {
             let id = id.clone();
-            async move { api::incident_log(&id).await }
+            async move { api::incident_log(&id, None).await }
         }
     });
     let refresh_log = Callback::new(move |()| log.refetch());
@@ -241,7 +241,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     <dd>{move || view! { <Time at=current.with(|i| i.updated_at.clone()) /> }}</dd>
                 </dl>
                 <h3>"Custom details"</h3>
-                {move || match current.with(|i| pretty_details(&i.custom_details)) {
+                {move || match current.with(|i| i.custom_details.as_ref().and_then(pretty_details)) {
                     Some(text) => view! { <pre class="code">{text}</pre> }.into_any(),
                     None => view! { <p class="empty">"None sent."</p> }.into_any(),
                 }}
@@ -256,11 +256,12 @@ fn IncidentView(initial: Incident) -> impl IntoView {
 
             <section class="card" aria-labelledby="timeline-heading">
                 <h2 id="timeline-heading">"Timeline"</h2>
-                {move || match log.get() {
+                {let id = incident_id.clone();
+                move || match log.get() {
                     None => view! { <Loading what="Loading the timeline…" /> }.into_any(),
                     Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
-                    Some(Ok(list)) => view! {
-                        <Timeline entries=list.log_entries on_redelivered=refresh_log />
+                    Some(Ok(first)) => view! {
+                        <Timeline incident_id=id.clone() first on_redelivered=refresh_log />
                     }
                     .into_any(),
                 }}

@@ -7,7 +7,9 @@ use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 
 use crate::api::{self, encode_component, incidents_query};
-use crate::components::{ErrorNotice, Loading, NewIncidentForm, StatusBadge, Time};
+use crate::components::{
+    ErrorNotice, LoadOlder, Loading, NewIncidentForm, OlderButton, StatusBadge, Time,
+};
 use crate::router::{Page, Router};
 use crate::session::Session;
 
@@ -26,7 +28,7 @@ pub fn IncidentsPage() -> impl IntoView {
 
     let incidents = LocalResource::new(move || {
         let (service, status) = (service_filter.get(), status_filter.get());
-        async move { api::list_incidents(&service, &status).await }
+        async move { api::list_incidents(&service, &status, None).await }
     });
     // A stakeholder may not list services: the filter then offers "All services" only.
     let session = Session::expect();
@@ -122,12 +124,42 @@ pub fn IncidentsPage() -> impl IntoView {
                     }.into_any()
                 }
                 Some(Ok(list)) => view! {
-                    <ul class="incident-list">
-                        {list.incidents.into_iter().map(|incident| view! { <IncidentRow incident /> }).collect_view()}
-                    </ul>
+                    <IncidentPages
+                        first=list.incidents
+                        next=list.next_cursor
+                        service=service_filter.get_untracked()
+                        status=status_filter.get_untracked()
+                    />
                 }.into_any(),
             }}
         </div>
+    }
+}
+
+/// The list: the first page, and each older page added below it by "Older incidents".
+#[component]
+fn IncidentPages(
+    first: Vec<Incident>,
+    next: Option<String>,
+    service: String,
+    status: String,
+) -> impl IntoView {
+    let rows = RwSignal::new(first);
+    let next = RwSignal::new(next);
+    let load: LoadOlder = Box::new(move |cursor| {
+        let (service, status) = (service.clone(), status.clone());
+        Box::pin(async move {
+            let page = api::list_incidents(&service, &status, Some(&cursor)).await?;
+            rows.update(|rows| rows.extend(page.incidents));
+            Ok(page.next_cursor)
+        })
+    });
+    view! {
+        // Redrawn whole when a page is added: rare, and lighter to ship than a keyed list.
+        <ul class="incident-list">
+            {move || rows.get().into_iter().map(|incident| view! { <IncidentRow incident /> }).collect_view()}
+        </ul>
+        <OlderButton next load what="incidents" />
     }
 }
 

@@ -208,8 +208,12 @@ fn UserCard(user: User, on_changed: Callback<String>) -> impl IntoView {
                         role: Some(role.clone()),
                         ..UpdateUserRequest::default()
                     };
-                    api::update_user(&user.id, request).await?;
-                    on_changed.try_run(format!("{} is now {role}.", user.name));
+                    let answer = api::update_user(&user.id, request).await?;
+                    // A promotion may revoke tokens someone else minted: say so.
+                    let notice = answer
+                        .notice
+                        .map_or(String::new(), |notice| format!(" {notice}."));
+                    on_changed.try_run(format!("{} is now {role}.{notice}", user.name));
                 }
                 Change::Delete => {
                     api::delete_user(&user.id).await?;

@@ -15,7 +15,8 @@ use crate::http::{json_response, read_body, BodyError};
 use crate::ids::hex;
 use crate::ids::random_bytes;
 use crate::store::changes;
-use crate::store::incidents::{self, Target};
+use crate::store::incidents;
+use crate::store::intake::{Admission, Verdict};
 
 /// The agent named on timeline entries written by acknowledge and resolve events.
 const EVENTS_AGENT: &str = "Events API";
@@ -31,21 +32,16 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
         Err(errors) => return Ok(json_response(&EnqueueRejected::new(errors), 400)?),
     };
     let db = app.db()?;
-    // The routing key is looked up inside the same batch that applies the event, so an
-    // event costs one round trip to D1.
-    let (service_known, dedup_key) = match (event.event_action, &event.dedup_key, &event.payload) {
+    // The routing key is looked up, and the throttle applied, inside the same batch that
+    // applies the event, so an event costs one round trip to D1.
+    let admission = Admission::new(&event.routing_key, app.event_rate(), app.now_ms);
+    let (verdict, dedup_key) = match (event.event_action, &event.dedup_key, &event.payload) {
         (EventAction::Trigger, key, Some(payload)) => {
             let key = key.clone().unwrap_or_else(|| hex(&random_bytes(16)));
-            let known = incidents::apply_trigger(
-                &db,
-                &event.routing_key,
-                &key,
-                payload,
-                &event.links,
-                app.now_ms,
-            )
-            .await?;
-            (known, key)
+            let verdict =
+                incidents::apply_trigger(&db, &admission, &key, payload, &event.links, app.now_ms)
+                    .await?;
+            (verdict, key)
         }
         (action, Some(key), _) => {
             let to = if action == EventAction::Acknowledge {
@@ -53,20 +49,23 @@ pub async fn enqueue(mut req: Request, app: &App) -> ApiResult<Response> {
             } else {
                 IncidentStatus::Resolved
             };
-            let target = Target::OpenWithDedupKey {
-                routing_key: &event.routing_key,
-                dedup_key: key,
-            };
             // No open incident with this key: accepted and nothing changes, as PagerDuty does.
-            let transition =
-                incidents::apply_transition(&db, target, to, EVENTS_AGENT, app.now_ms).await?;
-            (transition.target_known, key.clone())
+            let verdict = incidents::apply_event_transition(
+                &db,
+                &admission,
+                key,
+                to,
+                EVENTS_AGENT,
+                app.now_ms,
+            )
+            .await?;
+            (verdict, key.clone())
         }
         // parse_event guarantees a payload on triggers and a key otherwise.
         _ => return reject(400, "Event object is invalid".to_owned()),
     };
-    if !service_known {
-        return unknown_routing_key();
+    if let Some(refusal) = refusal(verdict)? {
+        return Ok(refusal);
     }
     let accepted = EnqueueAccepted {
         status: "success".to_owned(),
@@ -87,8 +86,10 @@ pub async fn change_enqueue(mut req: Request, app: &App) -> ApiResult<Response> 
         Ok(event) => event,
         Err(errors) => return Ok(json_response(&EnqueueRejected::new(errors), 400)?),
     };
-    if !changes::insert(&app.db()?, &event, app.now_ms).await? {
-        return unknown_routing_key();
+    let admission = Admission::new(&event.routing_key, app.event_rate(), app.now_ms);
+    let verdict = changes::insert(&app.db()?, &admission, &event, app.now_ms).await?;
+    if let Some(refusal) = refusal(verdict)? {
+        return Ok(refusal);
     }
     Ok(json_response(&ChangeAccepted::new(), 202)?)
 }
@@ -115,6 +116,9 @@ async fn read_event_body(req: &mut Request) -> ApiResult<Result<serde_json::Valu
             )
             .map(Err)
         }
+        Err(BodyError::Unreadable) => {
+            return reject(400, "The body broke off before its end".to_owned()).map(Err)
+        }
     };
     Ok(match serde_json::from_slice(&bytes) {
         Ok(body) => Ok(body),
@@ -122,11 +126,29 @@ async fn read_event_body(req: &mut Request) -> ApiResult<Result<serde_json::Valu
     })
 }
 
-fn unknown_routing_key() -> ApiResult<Response> {
-    reject(
-        400,
-        "'routing_key' does not match any service's integration key".to_owned(),
-    )
+/// The answer to an event that was not let in: none when it was.
+fn refusal(verdict: Verdict) -> ApiResult<Option<Response>> {
+    match verdict {
+        Verdict::Admitted => Ok(None),
+        Verdict::UnknownKey => reject(
+            400,
+            "'routing_key' does not match any service's integration key".to_owned(),
+        )
+        .map(Some),
+        // PagerDuty's own 429 body; its clients (Alertmanager among them) retry on 429.
+        Verdict::Throttled { retry_after_secs } => {
+            let response = json_response(
+                &EnqueueRejected::throttled(format!(
+                    "Too many events for this routing key; retry after {retry_after_secs} s"
+                )),
+                429,
+            )?;
+            response
+                .headers()
+                .set("Retry-After", &retry_after_secs.to_string())?;
+            Ok(Some(response))
+        }
+    }
 }
 
 fn reject(status: u16, error: String) -> ApiResult<Response> {

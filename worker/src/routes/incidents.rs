@@ -6,22 +6,24 @@ use shared::api::{
     LogEntryList, LogEntryResponse,
 };
 use shared::incident::{validate_new_incident, validate_note, IncidentStatus};
+use shared::paging::PagedList;
 use shared::roles::Permission;
 use worker::{D1Result, Request, Response};
 
 use crate::app::App;
 use crate::auth::{batch_with_lookup, Credential, Principal};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, read_json};
+use crate::http::{json_response, page_request, read_json};
 use crate::redact;
 use crate::sealed;
 use crate::store::actions::{self, ActionRow};
 use crate::store::changes;
-use crate::store::incidents::{self, ByHand, IncidentRow, Target};
+use crate::store::incidents::{self, ByHand, IncidentRow, LogPage};
 use crate::store::runs;
 use crate::store::sql::{first_row, rows, Db, Statement};
 
-/// `GET /api/incidents?service_id=&status=`, newest first.
+/// `GET /api/incidents?service_id=&status=&limit=&cursor=`, newest first, a page at a
+/// time, without `custom_details`.
 pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
     let url = req.url()?;
     let mut service_id = None;
@@ -40,12 +42,20 @@ pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
             _ => {}
         }
     }
-    let incidents = incidents::list(&app.db()?, service_id.as_deref(), status)
-        .await?
+    let page = page_request(req, PagedList::Incidents)?;
+    let rows = incidents::list(&app.db()?, service_id.as_deref(), status, &page).await?;
+    let (rows, next_cursor) = page.cut(rows, IncidentRow::number);
+    let incidents = rows
         .into_iter()
-        .map(incidents::IncidentRow::into_wire)
+        .map(IncidentRow::into_wire)
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(json_response(&IncidentList { incidents }, 200)?)
+    Ok(json_response(
+        &IncidentList {
+            incidents,
+            next_cursor,
+        },
+        200,
+    )?)
 }
 
 /// `POST /api/incidents`: opens an incident by hand, its timeline starting "Created by
@@ -96,8 +106,7 @@ pub async fn transition_incident(
     to: IncidentStatus,
 ) -> ApiResult<Response> {
     let db = app.db()?;
-    let transition =
-        incidents::apply_transition(&db, Target::Id(id), to, &caller.name, app.now_ms).await?;
+    let transition = incidents::apply_transition(&db, id, to, &caller.name, app.now_ms).await?;
     if !transition.target_known {
         return Err(ApiError::NotFound("Incident"));
     }
@@ -114,18 +123,32 @@ pub async fn transition_incident(
     Ok(json_response(&IncidentResponse { incident }, 200)?)
 }
 
-/// `GET /api/incidents/{id}/log`, oldest first.
-pub async fn get_log(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
+/// `GET /api/incidents/{id}/log?limit=&cursor=`, newest first, a page at a time.
+pub async fn get_log(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let page = page_request(req, PagedList::Timeline)?;
     let db = app.db()?;
     incidents::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    let log_entries = incidents::log_entries(&db, id)
-        .await?
+    let entries =
+        incidents::log_page(&db, id, LogPage::Before(page.before), page.rows_to_read()).await?;
+    let (entries, next_cursor) = page.cut(entries, |(position, _)| *position);
+    let log_entries = entries
         .into_iter()
-        .map(|entry| redact::log_entry(entry, caller.role))
+        .map(|(_, entry)| redact::log_entry(entry, caller.role))
         .collect();
-    Ok(json_response(&LogEntryList { log_entries }, 200)?)
+    Ok(json_response(
+        &LogEntryList {
+            log_entries,
+            next_cursor,
+        },
+        200,
+    )?)
 }
 
 /// `POST /api/incidents/{id}/notes` `{"content"}`: 201 with the new timeline entry.

@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_json};
-use crate::store::incidents::{self, ByHand, IncidentFilter, Target};
+use crate::store::incidents::{self, ByHand, IncidentFilter, LogPage};
 use crate::store::services;
 
 /// Incidents a page holds by default, and at most.
@@ -211,14 +211,9 @@ async fn transition(
 ) -> ApiResult<()> {
     match status {
         IncidentStatus::Acknowledged | IncidentStatus::Resolved => {
-            let done = incidents::apply_transition(
-                &app.db()?,
-                Target::Id(id),
-                status,
-                &caller.name,
-                app.now_ms,
-            )
-            .await?;
+            let done =
+                incidents::apply_transition(&app.db()?, id, status, &caller.name, app.now_ms)
+                    .await?;
             if done.target_known {
                 Ok(())
             } else {
@@ -261,7 +256,11 @@ pub async fn update_incidents(
 
 /// `GET /pagerduty/incidents/{id}/notes`, oldest first.
 pub async fn list_notes(app: &App, id: &str) -> ApiResult<Response> {
-    let entries = timeline(app, id).await?;
+    let db = app.db()?;
+    incidents::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    let entries = incidents::latest_notes(&db, id).await?;
     let notes = entries.iter().filter_map(pagerduty::note).collect();
     Ok(json_response(&NotesWrapper { notes }, 200)?)
 }
@@ -293,29 +292,30 @@ pub async fn create_note(
     Ok(json_response(&NoteWrapper { note }, 201)?)
 }
 
-/// `GET /pagerduty/incidents/{id}/log_entries`, newest first.
-pub async fn list_log_entries(app: &App, id: &str) -> ApiResult<Response> {
-    let entries = timeline(app, id).await?;
-    let log_entries: Vec<_> = entries.iter().rev().map(pagerduty::log_entry).collect();
-    let count = log_entries.len() as i64;
-    Ok(json_response(
-        &LogEntriesWrapper {
-            log_entries,
-            limit: count,
-            offset: 0,
-            more: false,
-        },
-        200,
-    )?)
-}
-
-/// An incident's timeline, oldest first; 404 when there is no such incident.
-async fn timeline(app: &App, id: &str) -> ApiResult<Vec<shared::api::LogEntry>> {
+/// `GET /pagerduty/incidents/{id}/log_entries`, newest first, `limit` (≤ 100) and `offset`.
+pub async fn list_log_entries(req: &Request, app: &App, id: &str) -> ApiResult<Response> {
+    let query = PageQuery::parse(&req.url()?)?;
     let db = app.db()?;
     incidents::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    incidents::log_entries(&db, id).await
+    let mut entries =
+        incidents::log_page(&db, id, LogPage::Offset(query.offset), query.limit + 1).await?;
+    let more = entries.len() as i64 > query.limit;
+    entries.truncate(usize::try_from(query.limit).unwrap_or_default());
+    let log_entries = entries
+        .iter()
+        .map(|(_, entry)| pagerduty::log_entry(entry))
+        .collect();
+    Ok(json_response(
+        &LogEntriesWrapper {
+            log_entries,
+            limit: query.limit,
+            offset: query.offset,
+            more,
+        },
+        200,
+    )?)
 }
 
 /// `GET /pagerduty/services`.

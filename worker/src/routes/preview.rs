@@ -187,7 +187,9 @@ pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Inc
         component: Some("postgres".to_owned()),
         group: Some("databases".to_owned()),
         class: Some("disk".to_owned()),
-        custom_details: json!({"host": "db-1.example.com", "mount": "/var", "free_percent": 3}),
+        custom_details: Some(
+            json!({"host": "db-1.example.com", "mount": "/var", "free_percent": 3}),
+        ),
         details: None,
         links: json!([]),
         dedup_key: "sample-disk-db-1".to_owned(),

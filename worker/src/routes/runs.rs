@@ -26,8 +26,9 @@ use shared::api::{
 };
 use shared::inputs::validate_values;
 use shared::limits::{CONFIG_PROPAGATION_WAIT_MS, MAX_IDEMPOTENCY_KEY_CHARS, RUN_BODY_KEPT_DAYS};
+use shared::paging::PagedList;
 use shared::roles::Permission;
-use shared::run_history::{encode_cursor, run_stats, PageRequest};
+use shared::run_history::run_stats;
 use shared::run_rules::check_confirmation;
 use worker::{console_error, Context, Delay, Request, Response};
 
@@ -38,7 +39,7 @@ use crate::delivery::{
     BuildError, Delivery, RunFacts, Verdict,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::http::{header, json_response, read_optional_json};
+use crate::http::{header, json_response, page_request, read_optional_json};
 use crate::ids::new_id;
 use crate::rate_limit::{runs_bucket, Window};
 use crate::redact;
@@ -656,14 +657,7 @@ pub async fn list_action_runs(
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
-    let url = req.url()?;
-    let query = |name: &str| {
-        url.query_pairs()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-    };
-    let page = PageRequest::parse(query("limit").as_deref(), query("cursor").as_deref())
-        .map_err(|error| ApiError::BadRequest(error.code(), error.message()))?;
+    let page = page_request(req, PagedList::RunHistory)?;
     let db = app.db()?;
     let results = db
         .batch(vec![
@@ -675,12 +669,10 @@ pub async fn list_action_runs(
     first_row::<ActionRow>(&results, 0, "action history")?
         .filter(|row| row.service_id == service_id)
         .ok_or(ApiError::NotFound("Action"))?;
-    let mut page_rows: Vec<RunRow> = rows(&results, 1, "action history")?;
-    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-    let next_cursor = (page_rows.len() > limit).then(|| {
-        page_rows.truncate(limit);
-        page_rows.last().map(|row| encode_cursor(row.position()))
-    });
+    let (page_rows, next_cursor) = page.cut(
+        rows::<RunRow>(&results, 1, "action history")?,
+        RunRow::position,
+    );
     let finished: Vec<FinishedRow> = rows(&results, 2, "action history")?;
     let finished: Vec<_> = finished.iter().filter_map(FinishedRow::finished).collect();
     let runs = page_rows
@@ -690,7 +682,7 @@ pub async fn list_action_runs(
     Ok(json_response(
         &RunHistory {
             runs,
-            next_cursor: next_cursor.flatten(),
+            next_cursor,
             stats: run_stats(&finished),
         },
         200,

@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, read_json};
 use crate::ids::{new_api_token_secret, new_id};
 use crate::store::audit::{self, Change};
+use crate::store::sql::{changes, rows};
 use crate::store::tokens::{self, TokenRow};
 use crate::store::users::{self, UserRow};
 
@@ -35,6 +36,7 @@ pub async fn create_user(mut req: Request, app: &App, caller: &Principal) -> Api
         email: new.email,
         role: new.role.as_str().to_owned(),
         created_at: app.now_ms,
+        version: 1,
     };
     let db = app.db()?;
     if !users::insert(&db, &row).await? {
@@ -53,6 +55,8 @@ pub async fn create_user(mut req: Request, app: &App, caller: &Principal) -> Api
     Ok(json_response(
         &UserResponse {
             user: row.to_wire()?,
+            revoked_tokens: Vec::new(),
+            notice: None,
         },
         201,
     )?)
@@ -74,6 +78,8 @@ pub async fn get_user(app: &App, id: &str) -> ApiResult<Response> {
     Ok(json_response(
         &UserResponse {
             user: row.to_wire()?,
+            revoked_tokens: Vec::new(),
+            notice: None,
         },
         200,
     )?)
@@ -130,34 +136,78 @@ pub async fn update_user(
         require_owner_for(caller, role)?;
         after.role = role.as_str().to_owned();
     }
+    let new_role = after.role()?;
     if users::email_taken(&db, &after.email, id).await? {
         return Err(email_taken());
     }
-    let demotes_owner = old_role == Role::Owner && after.role()? != Role::Owner;
+    let demotes_owner = old_role == Role::Owner && new_role != Role::Owner;
     if demotes_owner && users::owner_count(&db).await? <= 1 {
         return Err(last_owner());
     }
-    if !users::update(&db, &after).await? {
-        // Something changed between the checks and the write: say which rule it was.
-        load_user(app, id).await?;
+    // One batch, every statement after the first only if the first wrote the version
+    // this request read: the change, the tokens a promotion revokes, the audit records.
+    after.version = before.version + 1;
+    let change_id = new_id("chg");
+    let promoted = new_role.is_privileged() && new_role > old_role;
+    let mut batch = vec![users::update_statement(
+        &db,
+        &after,
+        before.version,
+        &change_id,
+    )?];
+    if promoted {
+        batch.extend(tokens::revoke_minted_by_others(
+            &db, id, &change_id, caller, app.now_ms,
+        )?);
+    }
+    let change = Change {
+        actor: caller,
+        event: "user.updated",
+        target_type: "user",
+        target_id: id,
+        service_id: None,
+        before: Some(before.audit_snapshot()?),
+        after: Some(after.audit_snapshot()?),
+        at: app.now_ms,
+    };
+    batch.push(audit::insert_when(
+        &db,
+        &change,
+        &users::changed_by_sql(11, 12),
+        &[id.into(), change_id.as_str().into()],
+    )?);
+    let results = db.batch(batch).await?;
+    if results.first().is_none_or(|update| changes(update) == 0) {
+        // Nothing was written: say which rule stopped it.
+        let now = load_user(app, id).await?;
+        if now.version != before.version {
+            return Err(edited_meanwhile());
+        }
         if users::email_taken(&db, &after.email, id).await? {
             return Err(email_taken());
         }
         return Err(last_owner());
     }
-    record(
-        app,
-        caller,
-        "user.updated",
-        "user",
-        id,
-        Some(before.audit_snapshot()?),
-        Some(after.audit_snapshot()?),
-    )
-    .await?;
+    let revoked_tokens: Vec<_> = if promoted {
+        rows::<TokenRow>(&results, 1, "revoked tokens")?
+            .iter()
+            .map(|row| row.to_wire(None))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let notice = (!revoked_tokens.is_empty()).then(|| {
+        format!(
+            "{} token(s) someone else minted for this user were revoked: {}",
+            revoked_tokens.len(),
+            tokens::PROMOTION_REVOKES
+        )
+    });
     Ok(json_response(
         &UserResponse {
             user: after.to_wire()?,
+            revoked_tokens,
+            notice,
         },
         200,
     )?)
@@ -223,22 +273,38 @@ pub async fn create_token(
         .collect();
     let row = TokenRow {
         id: new_id("tok"),
-        user_id: user.id,
+        user_id: user.id.clone(),
         label,
         last4,
         created_at: app.now_ms,
     };
-    tokens::insert(&app.db()?, &row, &hash_token(&secret)).await?;
-    record(
-        app,
-        caller,
-        "token.created",
-        "token",
-        &row.id,
-        None,
-        Some(row.audit_snapshot()),
-    )
-    .await?;
+    // Minted only while the user is as read: a concurrent promotion makes this a 409.
+    let db = app.db()?;
+    let change = Change {
+        actor: caller,
+        event: "token.created",
+        target_type: "token",
+        target_id: &row.id,
+        service_id: None,
+        before: None,
+        after: Some(row.audit_snapshot()),
+        at: app.now_ms,
+    };
+    let results = db
+        .batch(vec![
+            tokens::insert_statement(&db, &row, &hash_token(&secret), &caller.id, user.version)?,
+            audit::insert_when(
+                &db,
+                &change,
+                "EXISTS (SELECT 1 FROM api_tokens WHERE id = ?11)",
+                &[row.id.as_str().into()],
+            )?,
+        ])
+        .await?;
+    if results.first().is_none_or(|insert| changes(insert) == 0) {
+        load_user(app, user_id).await?;
+        return Err(edited_meanwhile());
+    }
     Ok(json_response(
         &TokenResponse {
             token: row.to_wire(Some(secret)),
@@ -291,6 +357,15 @@ fn require_owner_for(caller: &Principal, role: Role) -> ApiResult<()> {
         )));
     }
     Ok(())
+}
+
+fn edited_meanwhile() -> ApiError {
+    ApiError::Conflict(
+        "edit_conflict",
+        "This user was changed by someone else while your change was being made; nothing \
+         was changed. Reload and try again."
+            .into(),
+    )
 }
 
 fn email_taken() -> ApiError {

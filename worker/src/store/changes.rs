@@ -8,7 +8,8 @@ use shared::events::ValidChangeEvent;
 use shared::limits::{MAX_RECENT_CHANGES, RECENT_CHANGES_HOURS};
 use shared::time::format_rfc3339;
 
-use super::sql::{changes, statement, Db, Statement};
+use super::intake::{admitted_service, Admission, Verdict};
+use super::sql::{statement, Db, Statement};
 use crate::error::ApiResult;
 use crate::ids::new_id;
 
@@ -42,17 +43,25 @@ impl ChangeRow {
 const COLUMNS: &str = "c.id, c.service_id, c.summary, c.source, c.custom_details, c.links, \
      c.occurred_at";
 
-/// Stores a change event on the service with its routing key: one statement. Returns
-/// `false` (and stores nothing) when no service has the key.
-pub async fn insert(db: &Db, event: &ValidChangeEvent, now_ms: i64) -> ApiResult<bool> {
-    let inserted = statement(
+/// Stores a change event on the admitted service: one batch, throttle included. Stores
+/// nothing unless the verdict is `Admitted`.
+pub async fn insert(
+    db: &Db,
+    admission: &Admission,
+    event: &ValidChangeEvent,
+    now_ms: i64,
+) -> ApiResult<Verdict> {
+    let insert = statement(
         db,
-        "INSERT INTO change_events (id, service_id, summary, source, custom_details, links, \
-             occurred_at, received_at) \
-         SELECT ?1, s.id, ?3, ?4, ?5, ?6, ?7, ?8 FROM services s WHERE s.routing_key = ?2",
+        &format!(
+            "INSERT INTO change_events (id, service_id, summary, source, custom_details, links, \
+                 occurred_at, received_at) \
+             SELECT ?1, s.id, ?3, ?4, ?5, ?6, ?7, ?8 FROM services s WHERE s.id = {}",
+            admitted_service(2)
+        ),
         &[
             new_id("chg").as_str().into(),
-            (&event.routing_key).into(),
+            admission.event_id.as_str().into(),
             (&event.summary).into(),
             (&event.source).into(),
             event.custom_details.to_string().as_str().into(),
@@ -60,10 +69,15 @@ pub async fn insert(db: &Db, event: &ValidChangeEvent, now_ms: i64) -> ApiResult
             event.timestamp_ms.unwrap_or(now_ms).into(),
             now_ms.into(),
         ],
-    )?
-    .run()
-    .await?;
-    Ok(changes(&inserted) > 0)
+    )?;
+    let results = db
+        .batch(vec![
+            admission.take_token(db)?,
+            insert,
+            admission.verdict_statement(db)?,
+        ])
+        .await?;
+    admission.verdict(&results)
 }
 
 /// A service's change events, newest first, at most `limit`.

@@ -9,9 +9,12 @@ use serde::Deserialize;
 use shared::api::{Incident, LogEntry, LogEntryType, ServiceRef};
 use shared::events::EventPayload;
 use shared::incident::{IncidentStatus, Severity, Urgency, ValidNewIncident};
+use shared::limits::MAX_LIST_PAGE;
+use shared::paging::PageRequest;
 use shared::time::format_rfc3339;
 
 use super::actions::ROW_AS_JSON;
+use super::intake::{admitted_service, Admission, Verdict};
 use super::sql::{changes, first_row, rows, statement, Db, SqlValue, Statement};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
@@ -31,7 +34,8 @@ pub struct IncidentRow {
     component: Option<String>,
     grp: Option<String>,
     class: Option<String>,
-    custom_details: String,
+    /// `None` when read by a list, which leaves it out.
+    custom_details: Option<String>,
     details: Option<String>,
     links: String,
     dedup_key: String,
@@ -41,6 +45,11 @@ pub struct IncidentRow {
 }
 
 impl IncidentRow {
+    /// Its number: its place in creation order, and its position in a paged list.
+    pub fn number(&self) -> i64 {
+        self.number
+    }
+
     /// The service it belongs to.
     pub fn service_id(&self) -> &str {
         &self.service_id
@@ -62,7 +71,11 @@ impl IncidentRow {
             component: self.component,
             group: self.grp,
             class: self.class,
-            custom_details: serde_json::from_str(&self.custom_details)?,
+            custom_details: self
+                .custom_details
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
             details: self.details,
             links: serde_json::from_str(&self.links)?,
             dedup_key: self.dedup_key,
@@ -83,26 +96,37 @@ impl IncidentRow {
 const INCIDENT_COLUMNS: &str = "i.id, i.number, i.service_id, s.name AS service_name, i.title, \
      i.status, i.urgency, i.severity, i.source, i.component, i.grp, i.class, i.custom_details, \
      i.details, i.links, i.dedup_key, i.event_count, i.created_at, i.updated_at";
+/// [`INCIDENT_COLUMNS`] without `custom_details` (up to 64 KiB each): what lists read.
+const LISTED_COLUMNS: &str = "i.id, i.number, i.service_id, s.name AS service_name, i.title, \
+     i.status, i.urgency, i.severity, i.source, i.component, i.grp, i.class, \
+     NULL AS custom_details, i.details, i.links, i.dedup_key, i.event_count, i.created_at, \
+     i.updated_at";
 const INCIDENT_FROM: &str = "FROM incidents i JOIN services s ON s.id = i.service_id";
 
-/// How many incidents a list returns at most.
-pub const LIST_LIMIT: i64 = 500;
-
-/// Incidents newest first, optionally of one service and/or in one status.
+/// One page of incidents, newest first (by number, which follows creation), optionally
+/// of one service and/or in one status: `page.rows_to_read()` rows from before the cursor.
 pub async fn list(
     db: &Db,
     service_id: Option<&str>,
     status: Option<IncidentStatus>,
+    page: &PageRequest,
 ) -> ApiResult<Vec<IncidentRow>> {
     let sql = format!(
-        "SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} WHERE (?1 IS NULL OR i.service_id = ?1) AND (?2 IS NULL OR i.status = ?2) \
-         ORDER BY i.created_at DESC, i.number DESC LIMIT ?3"
+        "SELECT {LISTED_COLUMNS} {INCIDENT_FROM} \
+         WHERE (?1 IS NULL OR i.service_id = ?1) AND (?2 IS NULL OR i.status = ?2) \
+           AND (?3 IS NULL OR i.number < ?3) \
+         ORDER BY i.number DESC LIMIT ?4"
     );
     let status = status.map(IncidentStatus::as_str);
     Ok(statement(
         db,
         &sql,
-        &[service_id.into(), status.into(), LIST_LIMIT.into()],
+        &[
+            service_id.into(),
+            status.into(),
+            page.before.into(),
+            page.rows_to_read().into(),
+        ],
     )?
     .all()
     .await?
@@ -196,7 +220,7 @@ pub async fn page(
 ) -> ApiResult<Vec<IncidentRow>> {
     let order = if filter.oldest_first { "ASC" } else { "DESC" };
     let sql = format!(
-        "SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} {FILTERED} \
+        "SELECT {LISTED_COLUMNS} {INCIDENT_FROM} {FILTERED} \
          ORDER BY i.created_at {order}, i.number {order} LIMIT ?5 OFFSET ?6"
     );
     let [statuses, services, urgencies, key] = filter.args();
@@ -278,36 +302,38 @@ pub async fn get(db: &Db, id: &str) -> ApiResult<Option<IncidentRow>> {
     get_statement(db, id)?.first(None).await
 }
 
-/// Opens an incident for a trigger event on the service with `routing_key`, or adds the
-/// event to that service's open incident with the same dedup key, with its timeline
-/// entry: one batch, one round trip. Returns `false` (and writes nothing) when no service
-/// has the routing key.
+/// Opens an incident for a trigger event on the admitted service, or adds the event to
+/// that service's open incident with the same dedup key, with its timeline entry: one
+/// batch, one round trip, throttle included. Writes nothing unless the verdict is
+/// `Admitted`.
 pub async fn apply_trigger(
     db: &Db,
-    routing_key: &str,
+    admission: &Admission,
     dedup_key: &str,
     payload: &EventPayload,
     links: &serde_json::Value,
     now_ms: i64,
-) -> ApiResult<bool> {
+) -> ApiResult<Verdict> {
     let change_id = new_id("chg");
     let incident_id = new_id("inc");
     let custom_details = payload.custom_details.to_string();
     let links = links.to_string();
     let upsert = statement(
         db,
-        "INSERT INTO incidents (id, number, service_id, title, status, urgency, severity, source, \
+        &format!("INSERT INTO incidents (id, number, service_id, title, status, urgency, severity, source, \
              component, grp, class, custom_details, links, dedup_key, event_count, last_change_id, \
              created_at, updated_at) \
          SELECT ?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents), s.id, ?3, 'triggered', \
              ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?14 \
-         FROM services s WHERE s.routing_key = ?2 \
+         FROM services s WHERE s.id = {admitted} \
          ON CONFLICT (service_id, dedup_key) WHERE status != 'resolved' DO UPDATE SET \
              event_count = event_count + 1, last_change_id = excluded.last_change_id, \
              updated_at = excluded.updated_at",
+            admitted = admitted_service(2),
+        ),
         &[
             (&incident_id).into(),
-            routing_key.into(),
+            admission.event_id.as_str().into(),
             (&payload.summary).into(),
             payload.severity.urgency().as_str().into(),
             payload.severity.as_str().into(),
@@ -343,8 +369,15 @@ pub async fn apply_trigger(
             (&change_id).into(),
         ],
     )?;
-    let results = db.batch(vec![upsert, entry]).await?;
-    Ok(results.first().is_some_and(|upsert| changes(upsert) > 0))
+    let results = db
+        .batch(vec![
+            admission.take_token(db)?,
+            upsert,
+            entry,
+            admission.verdict_statement(db)?,
+        ])
+        .await?;
+    admission.verdict(&results)
 }
 
 /// What opening an incident by hand did.
@@ -435,38 +468,80 @@ struct IdRow {
     id: String,
 }
 
-/// Which incident a transition applies to.
-pub enum Target<'a> {
-    /// By id (the UI and API).
-    Id(&'a str),
-    /// The open incident with this dedup key of the service with this routing key (the
-    /// Events API).
-    OpenWithDedupKey {
-        /// The service's integration key.
-        routing_key: &'a str,
-        /// The key.
-        dedup_key: &'a str,
-    },
-}
-
 /// What a transition did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
-    /// The incident (by id) or the service (by routing key) exists.
+    /// The incident exists.
     pub target_known: bool,
     /// The status changed (and a timeline entry was written).
     pub changed: bool,
 }
 
-/// Acknowledges or resolves, with the timeline entry, in one batch. Acknowledging only
-/// moves `triggered`; resolving moves anything open; anything else is a no-op.
+/// Acknowledges or resolves the incident `id`, with the timeline entry, in one batch.
+/// Acknowledging only moves `triggered`; resolving moves anything open; anything else is
+/// a no-op.
 pub async fn apply_transition(
     db: &Db,
-    target: Target<'_>,
+    id: &str,
     to: IncidentStatus,
     agent: &str,
     now_ms: i64,
 ) -> ApiResult<Transition> {
+    let (update, entry) = transition_statements(db, "id = ?4", &[id.into()], to, agent, now_ms)?;
+    let exists = statement(
+        db,
+        "SELECT 1 AS found FROM incidents WHERE id = ?1",
+        &[id.into()],
+    )?;
+    let results = db.batch(vec![update, entry, exists]).await?;
+    let changed = results.first().is_some_and(|update| changes(update) > 0);
+    let target_known = !rows::<serde_json::Value>(&results, 2, "incident exists")?.is_empty();
+    Ok(Transition {
+        target_known,
+        changed,
+    })
+}
+
+/// Acknowledges or resolves the admitted service's open incident with `dedup_key` (the
+/// Events API), throttle included, in one batch. No open incident with the key is a no-op.
+pub async fn apply_event_transition(
+    db: &Db,
+    admission: &Admission,
+    dedup_key: &str,
+    to: IncidentStatus,
+    agent: &str,
+    now_ms: i64,
+) -> ApiResult<Verdict> {
+    let target = format!("service_id = {} AND dedup_key = ?5", admitted_service(4));
+    let (update, entry) = transition_statements(
+        db,
+        &target,
+        &[admission.event_id.as_str().into(), dedup_key.into()],
+        to,
+        agent,
+        now_ms,
+    )?;
+    let results = db
+        .batch(vec![
+            admission.take_token(db)?,
+            update,
+            entry,
+            admission.verdict_statement(db)?,
+        ])
+        .await?;
+    admission.verdict(&results)
+}
+
+/// The update of a transition (of the incidents matching `target`, whose parameters are
+/// `?4` and on) and the timeline entry that exists exactly when it changed something.
+fn transition_statements(
+    db: &Db,
+    target: &str,
+    target_params: &[SqlValue<'_>],
+    to: IncidentStatus,
+    agent: &str,
+    now_ms: i64,
+) -> ApiResult<(Statement, Statement)> {
     let (from_condition, entry_type, verb) = match to {
         IncidentStatus::Acknowledged => ("status = 'triggered'", "acknowledge", "Acknowledged"),
         IncidentStatus::Resolved => ("status != 'resolved'", "resolve", "Resolved"),
@@ -477,30 +552,16 @@ pub async fn apply_transition(
         }
     };
     let change_id = new_id("chg");
-    let (target_condition, exists_sql, a, b) = match target {
-        Target::Id(id) => (
-            "id = ?4 AND ?5 IS NULL",
-            "SELECT 1 AS found FROM incidents WHERE id = ?1",
-            SqlValue::Text(id),
-            SqlValue::Null,
-        ),
-        Target::OpenWithDedupKey {
-            routing_key,
-            dedup_key,
-        } => (
-            "service_id = (SELECT id FROM services WHERE routing_key = ?4) AND dedup_key = ?5",
-            "SELECT 1 AS found FROM services WHERE routing_key = ?1",
-            SqlValue::Text(routing_key),
-            SqlValue::Text(dedup_key),
-        ),
-    };
+    let mut params: Vec<SqlValue<'_>> =
+        vec![to.as_str().into(), (&change_id).into(), now_ms.into()];
+    params.extend_from_slice(target_params);
     let update = statement(
         db,
         &format!(
             "UPDATE incidents SET status = ?1, last_change_id = ?2, updated_at = ?3 \
-             WHERE {target_condition} AND {from_condition}"
+             WHERE {target} AND {from_condition}"
         ),
-        &[to.as_str().into(), (&change_id).into(), now_ms.into(), a, b],
+        &params,
     )?;
     let entry = statement(
         db,
@@ -515,17 +576,35 @@ pub async fn apply_transition(
             (&change_id).into(),
         ],
     )?;
-    let exists = statement(db, exists_sql, &[a])?;
-    let results = db.batch(vec![update, entry, exists]).await?;
-    let changed = results.first().is_some_and(|update| changes(update) > 0);
-    let target_known = match results.get(2) {
-        Some(found) => !found.results::<serde_json::Value>()?.is_empty(),
-        None => false,
-    };
-    Ok(Transition {
-        target_known,
-        changed,
-    })
+    Ok((update, entry))
+}
+
+/// Incidents one prune removes at most, so a run stays well inside D1's time limit; the
+/// next hour takes the rest.
+const PRUNE_BATCH: i64 = 1000;
+
+/// Deletes, in every service holding more than `cap` incidents, its oldest resolved
+/// incidents (their timelines and runs go with them, ON DELETE CASCADE) until it holds
+/// `cap`, or has no resolved incident left. Open incidents are never pruned.
+pub async fn prune_past_cap(db: &Db, cap: i64) -> ApiResult<usize> {
+    let result = statement(
+        db,
+        "WITH over AS ( \
+             SELECT service_id, COUNT(*) - ?1 AS excess FROM incidents \
+             GROUP BY service_id HAVING COUNT(*) > ?1 \
+         ), oldest AS ( \
+             SELECT i.id, o.excess, ROW_NUMBER() OVER ( \
+                 PARTITION BY i.service_id ORDER BY i.created_at, i.number) AS place \
+             FROM incidents i JOIN over o ON o.service_id = i.service_id \
+             WHERE i.status = 'resolved' \
+         ) \
+         DELETE FROM incidents WHERE id IN ( \
+             SELECT id FROM oldest WHERE place <= excess LIMIT ?2)",
+        &[cap.into(), PRUNE_BATCH.into()],
+    )?
+    .run()
+    .await?;
+    Ok(changes(&result))
 }
 
 /// Adds a note to an incident's timeline, unless the incident does not exist (`None`).
@@ -566,37 +645,98 @@ pub async fn add_note(
 }
 
 /// A `log_entries` row.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct LogRow {
+    position: i64,
     id: String,
     #[serde(rename = "type")]
     entry_type: String,
     agent: String,
     summary: String,
+    run_id: Option<String>,
+    attempt: Option<u32>,
     created_at: i64,
 }
 
-/// An incident's timeline, oldest first: the stored entries (trigger, alerts,
-/// acknowledge, resolve, notes) and one `action_run` entry per run, derived from the run
-/// itself, one per attempt (`runs::attempt_line`). One round trip.
-pub async fn log_entries(db: &Db, incident_id: &str) -> ApiResult<Vec<LogEntry>> {
-    let stored = statement(
+/// The newest notes of an incident (at most a page), oldest first: PagerDuty's notes
+/// list, which has no paging of its own.
+pub async fn latest_notes(db: &Db, incident_id: &str) -> ApiResult<Vec<LogEntry>> {
+    let rows: Vec<LogRow> = statement(
         db,
-        "SELECT id, type, agent, summary, created_at FROM log_entries \
-         WHERE incident_id = ?1 AND type != 'action_run' ORDER BY created_at, rowid",
-        &[incident_id.into()],
-    )?;
+        "SELECT * FROM (SELECT rowid AS position, id, type, agent, summary, run_id, attempt, \
+             created_at FROM log_entries WHERE incident_id = ?1 AND type = 'note' \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?2) ORDER BY created_at, position",
+        &[incident_id.into(), i64::from(MAX_LIST_PAGE).into()],
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|row| LogEntry {
+            id: row.id,
+            entry_type: LogEntryType::Note,
+            created_at: format_rfc3339(row.created_at),
+            agent: row.agent,
+            summary: row.summary,
+            run: None,
+            attempt: None,
+        })
+        .collect())
+}
+
+/// Where a page of a timeline starts.
+#[derive(Debug, Clone, Copy)]
+pub enum LogPage {
+    /// After the entry at this position (`/api`'s cursor), or from the newest.
+    Before(Option<i64>),
+    /// After skipping this many of the newest (PagerDuty's `offset`).
+    Offset(i64),
+}
+
+/// One page of an incident's timeline, newest first: `rows` entries at most (trigger,
+/// alerts, acknowledge, resolve, notes, and one entry per attempt of each run, its line
+/// drawn from the run), each with its position for the next cursor. One round trip.
+pub async fn log_page(
+    db: &Db,
+    incident_id: &str,
+    from: LogPage,
+    rows_to_read: i64,
+) -> ApiResult<Vec<(i64, LogEntry)>> {
+    let (before, offset) = match from {
+        LogPage::Before(before) => (before, 0),
+        LogPage::Offset(offset) => (None, offset),
+    };
+    let page_sql = "SELECT rowid AS position, id, type, agent, summary, run_id, attempt, \
+             created_at FROM log_entries \
+         WHERE incident_id = ?1 AND (?2 IS NULL OR (created_at, rowid) < \
+             (SELECT created_at, rowid FROM log_entries WHERE rowid = ?2 AND incident_id = ?1)) \
+         ORDER BY created_at DESC, rowid DESC LIMIT ?3 OFFSET ?4";
+    let params: [SqlValue<'_>; 4] = [
+        incident_id.into(),
+        before.into(),
+        rows_to_read.into(),
+        offset.into(),
+    ];
     let results = db
-        .batch(vec![stored, super::runs::for_incident(db, incident_id)?])
+        .batch(vec![
+            statement(db, page_sql, &params)?,
+            super::runs::with_ids_in(
+                db,
+                &format!("SELECT run_id FROM ({page_sql}) WHERE type = 'action_run'"),
+                &params,
+            )?,
+        ])
         .await?;
     let stored: Vec<LogRow> = rows(&results, 0, "timeline")?;
     let runs = super::runs::from_rows(rows(&results, 1, "timeline")?)?;
-    let mut entries = stored
+    stored
         .into_iter()
-        .map(|row| {
-            let entry_type = parse_entry_type(&row.entry_type)
-                .ok_or_else(|| ApiError::Internal(format!("log {}: bad type", row.id)))?;
-            Ok(LogEntry {
+        .filter_map(|row| {
+            let Some(entry_type) = parse_entry_type(&row.entry_type) else {
+                return Some(Err(ApiError::Internal(format!("log {}: bad type", row.id))));
+            };
+            let mut entry = LogEntry {
                 id: row.id,
                 entry_type,
                 created_at: format_rfc3339(row.created_at),
@@ -604,36 +744,27 @@ pub async fn log_entries(db: &Db, incident_id: &str) -> ApiResult<Vec<LogEntry>>
                 summary: row.summary,
                 run: None,
                 attempt: None,
-            })
+            };
+            if entry_type == LogEntryType::ActionRun {
+                // An attempt's line is drawn from its run; the run's details go with it.
+                let run = runs
+                    .iter()
+                    .find(|run| Some(&run.id) == row.run_id.as_ref())?;
+                let number = row.attempt.unwrap_or(1);
+                let attempt = run
+                    .attempts
+                    .iter()
+                    .find(|attempt| attempt.number == number)?;
+                let summary = (number == run.attempt)
+                    .then_some(run.summary.as_deref())
+                    .flatten();
+                entry.summary = super::runs::attempt_line(&run.action_name, attempt, summary);
+                entry.run = Some(run.clone());
+                entry.attempt = Some(number);
+            }
+            Some(Ok((row.position, entry)))
         })
-        .collect::<ApiResult<Vec<_>>>()?;
-    // One entry per attempt: the first send, then each redelivery, each at its own time.
-    for run in runs {
-        let latest = run.attempts.len();
-        for (index, attempt) in run.attempts.iter().enumerate() {
-            let is_latest = index + 1 == latest;
-            let summary = is_latest.then_some(run.summary.as_deref()).flatten();
-            entries.push(LogEntry {
-                id: match attempt.number {
-                    1 => format!("log_{}", run.id),
-                    number => format!("log_{}_{number}", run.id),
-                },
-                entry_type: LogEntryType::ActionRun,
-                created_at: attempt.started_at.clone(),
-                agent: attempt
-                    .requested_by_name
-                    .clone()
-                    .unwrap_or_else(|| attempt.requested_by.clone()),
-                summary: super::runs::attempt_line(&run.action_name, attempt, summary),
-                run: Some(run.clone()),
-                attempt: Some(attempt.number),
-            });
-        }
-    }
-    // RFC 3339 in one fixed UTC format sorts as text; the sort is stable, so entries of
-    // the same millisecond keep their order.
-    entries.sort_by(|a, b| a.created_at.cmp(&b.created_at));
-    Ok(entries)
+        .collect()
 }
 
 fn parse_entry_type(raw: &str) -> Option<LogEntryType> {

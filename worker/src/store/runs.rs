@@ -469,7 +469,16 @@ pub fn claim_statements(
             caller,
         ),
     )?;
-    batch.extend([hit, insert]);
+    // The run's entry on the timeline: only when the run was inserted (its id is new).
+    let entry = statement(
+        db,
+        "INSERT INTO log_entries (id, incident_id, type, agent, summary, run_id, attempt, created_at) \
+         SELECT 'log_' || id, incident_id, 'action_run', COALESCE(requested_by_name, requested_by), \
+             '', id, 1, started_at \
+         FROM action_runs WHERE id = ?1",
+        &[claim.run_id.into()],
+    )?;
+    batch.extend([hit, insert, entry]);
     Ok(batch)
 }
 
@@ -485,9 +494,10 @@ pub enum Claim {
     NotClaimed,
 }
 
-/// Reads the results of [`claim_statements`] (and only those, in order).
+/// Reads the results of [`claim_statements`] or [`redelivery_claim`] (and only those, in
+/// order: the rate-limit hit, the claim, its timeline entry).
 pub fn claim_outcome(results: &[D1Result], limit: i64) -> ApiResult<Claim> {
-    let [.., hit, insert] = results else {
+    let [.., hit, insert, _entry] = results else {
         return Err(ApiError::Internal("claim: missing results".into()));
     };
     if changes(insert) == 1 {
@@ -700,6 +710,16 @@ fn run_result(verdict: &Verdict, duration_ms: Option<i64>) -> String {
     }
 }
 
+/// The read of the runs whose ids `ids_sql` selects (with its own parameters), to run in
+/// a batch: the runs a page of a timeline shows.
+pub fn with_ids_in(db: &Db, ids_sql: &str, params: &[SqlValue<'_>]) -> ApiResult<Statement> {
+    statement(
+        db,
+        &format!("SELECT {READ_COLUMNS} FROM action_runs WHERE id IN ({ids_sql})"),
+        params,
+    )
+}
+
 /// The read of an incident's runs, newest first, to run alone or in a batch.
 pub fn for_incident(db: &Db, incident_id: &str) -> ApiResult<Statement> {
     statement(
@@ -853,7 +873,19 @@ pub fn redelivery_claim(
         ),
         &claim_args,
     )?;
-    Ok(vec![hit, moved])
+    // The attempt's entry on the timeline, only when this claim moved the run.
+    let entry = statement(
+        db,
+        "INSERT OR IGNORE INTO log_entries \
+             (id, incident_id, type, agent, summary, run_id, attempt, created_at) \
+         SELECT 'log_' || id || '_' || (json_array_length(attempts) + 1), incident_id, \
+             'action_run', COALESCE(requested_by_name, requested_by), '', id, \
+             json_array_length(attempts) + 1, started_at \
+         FROM action_runs WHERE id = ?1 AND status = 'running' AND started_at = ?2 \
+             AND attempts IS NOT NULL",
+        &[claim.run_id.into(), claim.started_at.into()],
+    )?;
+    Ok(vec![hit, moved, entry])
 }
 
 /// Clears the bodies kept past their time; the runs stay. Returns how many.

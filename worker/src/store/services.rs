@@ -5,6 +5,7 @@ use shared::api::Service;
 use shared::time::format_rfc3339;
 
 use super::audit::{self, Change};
+use super::intake;
 use super::sql::{changes, statement, Db, Statement};
 use crate::error::ApiResult;
 
@@ -51,7 +52,9 @@ pub async fn insert(db: &Db, row: &ServiceRow, change: &Change<'_>) -> ApiResult
             row.created_at.into(),
         ],
     )?;
-    db.batch(vec![insert, audit::insert(db, change)?]).await?;
+    let key = intake::insert_key_statement(db, &row.id, &row.routing_key)?;
+    db.batch(vec![insert, key, audit::insert(db, change)?])
+        .await?;
     Ok(())
 }
 

@@ -103,6 +103,8 @@ pub fn live_session(row: Option<SessionUserRow>) -> Option<LiveSession> {
             email,
             role,
             created_at,
+            // A principal, never written back: writes read the user afresh.
+            version: 0,
         }),
         // A user id without its user: the cascade should have removed the session, so
         // never let it fall back to the built-in owner.

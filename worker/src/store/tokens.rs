@@ -6,7 +6,8 @@ use shared::api::ApiToken;
 use shared::time::format_rfc3339;
 
 use super::sql::{changes, statement, Db, Statement};
-use super::users::UserRow;
+use super::users::{self, UserRow};
+use crate::auth::Principal;
 use crate::error::ApiResult;
 
 /// A row of `api_tokens`, without its hash.
@@ -48,12 +49,24 @@ impl TokenRow {
     }
 }
 
-/// Stores a new token under the hash of its secret.
-pub async fn insert(db: &Db, row: &TokenRow, token_hash: &str) -> ApiResult<()> {
+/// The insert of a new token under the hash of its secret, minted by `minted_by`, only
+/// while its user is still at `user_version` (the version whose role the minting was
+/// allowed under). Run first in a batch; later statements check
+/// `users::at_version_sql` with the same version.
+pub fn insert_statement(
+    db: &Db,
+    row: &TokenRow,
+    token_hash: &str,
+    minted_by: &str,
+    user_version: i64,
+) -> ApiResult<Statement> {
     statement(
         db,
-        "INSERT INTO api_tokens (id, user_id, label, token_hash, last4, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &format!(
+            "INSERT INTO api_tokens (id, user_id, label, token_hash, last4, created_at, minted_by) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {}",
+            users::at_version_sql(2, 8)
+        ),
         &[
             (&row.id).into(),
             (&row.user_id).into(),
@@ -61,12 +74,68 @@ pub async fn insert(db: &Db, row: &TokenRow, token_hash: &str) -> ApiResult<()> 
             token_hash.into(),
             (&row.last4).into(),
             row.created_at.into(),
+            minted_by.into(),
+            user_version.into(),
         ],
-    )?
-    .run()
-    .await?;
-    Ok(())
+    )
 }
+
+/// The tokens of user `?1` someone else minted (or whose minter is not recorded).
+const MINTED_BY_OTHERS: &str = "t.user_id = ?1 AND (t.minted_by IS NULL OR t.minted_by != ?1)";
+
+/// The statements that revoke, after the promotion `change_id` of `user_id`, the tokens
+/// someone else minted for them, in the promotion's batch (each only when the promotion
+/// was written): the tokens as they were (to answer), their `token.revoked` audit
+/// records (by `actor`, saying why), and the delete (their sessions go with them).
+pub fn revoke_minted_by_others(
+    db: &Db,
+    user_id: &str,
+    change_id: &str,
+    actor: &Principal,
+    at: i64,
+) -> ApiResult<[Statement; 3]> {
+    let written = users::changed_by_sql(1, 2);
+    let listed = statement(
+        db,
+        &format!(
+            "SELECT t.id, t.user_id, t.label, t.last4, t.created_at FROM api_tokens t \
+             WHERE {MINTED_BY_OTHERS} AND {written} ORDER BY t.created_at, t.id"
+        ),
+        &[user_id.into(), change_id.into()],
+    )?;
+    let audited = statement(
+        db,
+        &format!(
+            "INSERT INTO audit_log (id, created_at, actor_id, actor_name, event, target_type, \
+                 target_id, service_id, before, after) \
+             SELECT 'aud_' || lower(hex(randomblob(16))), ?3, ?4, ?5, 'token.revoked', 'token', \
+                 t.id, NULL, json_object('id', t.id, 'user_id', t.user_id, 'label', t.label, \
+                 'last4', t.last4, 'created_at', \
+                 strftime('%Y-%m-%dT%H:%M:%S', t.created_at / 1000, 'unixepoch') || '.' || \
+                     printf('%03d', t.created_at % 1000) || 'Z', \
+                 'revoked_because', ?6), NULL \
+             FROM api_tokens t WHERE {MINTED_BY_OTHERS} AND {written}"
+        ),
+        &[
+            user_id.into(),
+            change_id.into(),
+            at.into(),
+            (&actor.id).into(),
+            (&actor.name).into(),
+            PROMOTION_REVOKES.into(),
+        ],
+    )?;
+    let deleted = statement(
+        db,
+        &format!("DELETE FROM api_tokens AS t WHERE {MINTED_BY_OTHERS} AND {written}"),
+        &[user_id.into(), change_id.into()],
+    )?;
+    Ok([listed, audited, deleted])
+}
+
+/// Why a promotion revokes tokens, as the answer and the audit log say it.
+pub const PROMOTION_REVOKES: &str = "its user was promoted to admin or owner: a token someone \
+     else minted for them would give that person the new powers";
 
 const COLUMNS: &str = "id, user_id, label, last4, created_at";
 
@@ -135,6 +204,8 @@ pub fn token_owner(row: Option<TokenOwnerRow>) -> Option<(String, UserRow)> {
                 email: row.email,
                 role: row.role,
                 created_at: row.created_at,
+                // A principal, never written back: writes read the user afresh.
+                version: 0,
             },
         )
     })

@@ -7,7 +7,7 @@ use shared::api::User;
 use shared::roles::Role;
 use shared::time::format_rfc3339;
 
-use super::sql::{changes, statement, Db};
+use super::sql::{changes, statement, Db, Statement};
 use crate::error::{ApiError, ApiResult};
 
 /// A row of `users`.
@@ -23,6 +23,13 @@ pub struct UserRow {
     pub role: String,
     /// Created (ms).
     pub created_at: i64,
+    /// Bumped by every write; a write names the version it read.
+    #[serde(default = "first_version")]
+    pub version: i64,
+}
+
+fn first_version() -> i64 {
+    1
 }
 
 impl UserRow {
@@ -49,7 +56,7 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, name, email, role, created_at";
+const COLUMNS: &str = "id, name, email, role, created_at, version";
 
 /// The condition under which a row may stop being an owner: it is not one, or another
 /// owner remains. Written into the UPDATE/DELETE so two concurrent demotions cannot
@@ -111,14 +118,22 @@ pub async fn email_taken(db: &Db, email: &str, except_id: &str) -> ApiResult<boo
     Ok(found.is_some())
 }
 
-/// Writes a user's name, e-mail and role. `false` when nothing changed: the user is
-/// gone, the e-mail was taken meanwhile, or the change would demote the last owner.
-pub async fn update(db: &Db, row: &UserRow) -> ApiResult<bool> {
+/// The write of a user's name, e-mail and role over the version `read`, as version
+/// `read + 1` stamped `change_id`, to run first in a batch. It changes nothing when the
+/// user is gone, was changed since `read`, the e-mail was taken meanwhile, or the change
+/// would demote the last owner: the batch's later statements check [`changed_by_sql`].
+pub fn update_statement(
+    db: &Db,
+    row: &UserRow,
+    read: i64,
+    change_id: &str,
+) -> ApiResult<Statement> {
     let sql = format!(
-        "UPDATE OR IGNORE users SET name = ?2, email = ?3, role = ?4 \
-         WHERE id = ?1 AND (?4 = 'owner' OR {NOT_LAST_OWNER_SQL})"
+        "UPDATE OR IGNORE users SET name = ?2, email = ?3, role = ?4, version = ?5 + 1, \
+             last_change_id = ?6 \
+         WHERE id = ?1 AND version = ?5 AND (?4 = 'owner' OR {NOT_LAST_OWNER_SQL})"
     );
-    let result = statement(
+    statement(
         db,
         &sql,
         &[
@@ -126,11 +141,22 @@ pub async fn update(db: &Db, row: &UserRow) -> ApiResult<bool> {
             (&row.name).into(),
             (&row.email).into(),
             (&row.role).into(),
+            read.into(),
+            change_id.into(),
         ],
-    )?
-    .run()
-    .await?;
-    Ok(changes(&result) == 1)
+    )
+}
+
+/// The condition "user `?{id}` was last written by change `?{change}`": true in a batch
+/// exactly after [`update_statement`] with that change id wrote.
+pub fn changed_by_sql(id: usize, change: usize) -> String {
+    format!("EXISTS (SELECT 1 FROM users WHERE id = ?{id} AND last_change_id = ?{change})")
+}
+
+/// The condition "user `?{id}` is still at version `?{version}`": a write made on what
+/// was read, such as minting a token under the role read.
+pub fn at_version_sql(id: usize, version: usize) -> String {
+    format!("EXISTS (SELECT 1 FROM users WHERE id = ?{id} AND version = ?{version})")
 }
 
 /// Deletes a user, and with it (ON DELETE CASCADE) their tokens and sessions. `false`

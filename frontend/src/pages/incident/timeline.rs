@@ -1,30 +1,46 @@
 //! The incident's timeline, oldest first: trigger, merged alerts, acknowledge, resolve and
 //! every action run (with the input values it sent), each redelivery of a run as its own
-//! entry, and Redeliver on a run whose latest attempt failed.
+//! entry, and Redeliver on a run whose latest attempt failed. The newest page comes
+//! first; "Older entries" above it adds the pages before.
 
 use leptos::prelude::*;
-use shared::api::{LogEntry, RunStatus};
+use shared::api::{LogEntry, LogEntryList, RunStatus};
 
-use crate::components::{offers_redelivery, Redeliver, Time};
+use crate::api;
+use crate::components::{offers_redelivery, LoadOlder, OlderButton, Redeliver, Time};
 use crate::format::{excerpt_label, log_type_label, log_type_slug, run_revision, run_summary};
 
 use super::request_headers::RequestHeaders;
 use super::sent_inputs::SentInputs;
 
-/// The log entries as an ordered list.
+/// The log entries as an ordered list, oldest first.
 #[component]
 pub fn Timeline(
-    /// Oldest first.
-    entries: Vec<LogEntry>,
+    /// The incident.
+    incident_id: String,
+    /// The newest page, as the API answers it (newest first).
+    first: LogEntryList,
     /// Called after a redelivery from the timeline, so it can reload.
     on_redelivered: Callback<()>,
 ) -> impl IntoView {
-    if entries.is_empty() {
+    if first.log_entries.is_empty() {
         return view! { <p class="empty">"Nothing recorded yet."</p> }.into_any();
     }
+    let entries = RwSignal::new(first.log_entries);
+    let next = RwSignal::new(first.next_cursor);
+    let load: LoadOlder = Box::new(move |cursor| {
+        let id = incident_id.clone();
+        Box::pin(async move {
+            let page = api::incident_log(&id, Some(&cursor)).await?;
+            entries.update(|entries| entries.extend(page.log_entries));
+            Ok(page.next_cursor)
+        })
+    });
     view! {
+        <OlderButton next load what="entries" />
         <ol class="timeline">
-            {entries.into_iter().map(|entry| {
+            // Redrawn whole when a page is added: rare, and lighter to ship than a keyed list.
+            {move || entries.get().into_iter().rev().map(|entry: LogEntry| {
                 let kind = format!("entry entry-{}", log_type_slug(entry.entry_type));
                 view! {
                     <li class=kind>
