@@ -322,13 +322,14 @@ async function untilAnswering(dev, probe, removeDir, what) {
  *
  * @param {object} [options]
  * @param {Record<string, string>} [options.vars] Extra `--var`s (override the defaults).
+ * @param {boolean} [options.https] Serve over https (a self-signed certificate).
  * @param {boolean} [options.echo] Copy wrangler's output to stderr as it comes.
  * @returns {Promise<{baseUrl: string, port: number, token: string, persistDir: string,
  *   api: (method: string, path: string, body?: any, headers?: object) => ReturnType<typeof request>,
  *   enqueue: (event: any, headers?: object) => ReturnType<typeof request>,
  *   logs: () => string, stop: () => Promise<void>}>}
  */
-export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!process.env.E2E_ECHO } = {}) {
+export async function startWorker({ vars = {}, persistDir: reuseDir, https = false, echo = !!process.env.E2E_ECHO } = {}) {
   if (!fs.existsSync(path.join(ROOT, 'dist'))) {
     throw new Error('dist/ does not exist: build the frontend first (wrangler refuses to start without it)');
   }
@@ -359,8 +360,11 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, echo = !!pr
   args.push('--inspector-port', String(await freePort()));
   args.push('--show-interactive-dev-session=false');
   for (const [name, value] of Object.entries(allVars)) args.push('--var', `${name}:${value}`);
+  // https: wrangler serves a self-signed certificate; the test file that asks for it
+  // must accept that (NODE_TLS_REJECT_UNAUTHORIZED=0 in its own process).
+  if (https) args.push('--local-protocol', 'https');
   const dev = spawnTracked(wrangler, args, { echo });
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   // Any answer from /api means the worker, not only the proxy, is up.
   await untilAnswering(

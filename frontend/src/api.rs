@@ -30,7 +30,7 @@ use shared::api::{
 };
 use shared::api::{
     CreateIncidentRequest, CreateNoteRequest, CreateTokenRequest, CreateUserRequest, ErrorDetail,
-    LogEntryResponse,
+    LogEntryResponse, RotateRoutingKeyRequest,
 };
 use shared::routes::{HttpMethod, Route};
 use shared::FieldError;
@@ -567,6 +567,18 @@ pub async fn list_incidents(
 /// ([`ApiError::existing_incident`]).
 pub async fn create_incident(body: CreateIncidentRequest) -> Result<IncidentResponse, ApiError> {
     send_json(request(Route::CreateIncident, &[]), &body).await
+}
+
+/// `POST /api/services/{id}/rotate_routing_key`: a new routing key at once; the old one
+/// keeps working for `grace_hours`.
+pub async fn rotate_routing_key(
+    service_id: &str,
+    grace_hours: u32,
+) -> Result<ServiceResponse, ApiError> {
+    let body = RotateRoutingKeyRequest {
+        grace_hours: Some(grace_hours.into()),
+    };
+    send_json(request(Route::RotateRoutingKey, &[service_id]), &body).await
 }
 
 /// `POST /v2/enqueue`: an Events API v2 event, sent as a monitor sends it (the routing key

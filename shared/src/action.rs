@@ -13,7 +13,7 @@ use crate::limits::{
     MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES,
 };
 use crate::run_rules::{AvailableWhen, Confirm};
-use crate::validation::{optional_text, required_text};
+use crate::validation::{optional_text, required_name};
 use crate::{FieldError, ValidationError};
 
 /// Button text: trimmed, 1..=40 characters.
@@ -22,19 +22,14 @@ use crate::{FieldError, ValidationError};
 pub struct ActionName(String);
 
 impl ActionName {
-    /// Trims and checks a label.
+    /// Trims and checks a label (no invisible or direction characters).
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        required_text(raw, "Name", MAX_ACTION_NAME_CHARS).map(Self)
+        required_name(raw, "Name", MAX_ACTION_NAME_CHARS).map(Self)
     }
 
     /// The label.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// The form used to keep names unique within a service regardless of case.
-    pub fn unique_key(&self) -> String {
-        self.0.to_lowercase()
     }
 }
 
@@ -127,8 +122,9 @@ fn is_token_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
-/// Checks a header value: no CR, LF or NUL (they would split or end the header), at most
-/// 4096 bytes.
+/// Checks a header value: visible ASCII, space and tab only (RFC 9110 field values as
+/// every HTTP stack sends them; CR, LF or NUL would split or end the header, and anything
+/// past U+007F makes the fetch fail at run time), at most 4096 bytes.
 pub fn check_header_value(value: &str) -> Result<(), ValidationError> {
     if value.is_empty() {
         return Err(ValidationError::Required("Header value"));
@@ -140,12 +136,26 @@ pub fn check_header_value(value: &str) -> Result<(), ValidationError> {
             unit: "bytes",
         });
     }
-    if value.contains(['\r', '\n', '\0']) {
-        return Err(ValidationError::Invalid(
-            "Header value must not contain line breaks or NUL characters".to_owned(),
-        ));
+    if let Some(bad) = value.chars().find(|c| !is_header_value_char(*c)) {
+        let why = if matches!(bad, '\r' | '\n' | '\0') {
+            "line breaks and NUL would end or split the header"
+        } else if bad.is_ascii() {
+            "control characters are not allowed in HTTP headers"
+        } else {
+            "HTTP headers carry ASCII only; encode the value (for example as base64 or percent-encoding)"
+        };
+        return Err(ValidationError::Invalid(format!(
+            "Header value may hold visible ASCII characters, spaces and tabs only: U+{:04X} \
+             found ({why})",
+            u32::from(bad)
+        )));
     }
     Ok(())
+}
+
+/// Visible ASCII, space or tab.
+fn is_header_value_char(c: char) -> bool {
+    c == '\t' || (' '..='~').contains(&c)
 }
 
 /// A custom header after validation. `value` is `None` only for a secret header whose
@@ -454,10 +464,9 @@ mod tests {
     }
 
     #[test]
-    fn names_are_unique_regardless_of_case() {
-        let a = ActionName::parse("Restart").unwrap();
-        let b = ActionName::parse("restart").unwrap();
-        assert_eq!(a.unique_key(), b.unique_key());
+    fn an_action_name_with_a_zero_width_space_is_refused() {
+        assert!(ActionName::parse("Rollback\u{200B}").is_err());
+        assert!(ActionName::parse("\u{202E}kcabllor").is_err());
     }
 
     #[test]
@@ -498,10 +507,26 @@ mod tests {
     }
 
     #[test]
-    fn header_values_refuse_cr_lf_and_nul() {
-        for bad in ["a\rb", "a\nb", "a\0b"] {
-            assert!(check_header_value(bad).is_err());
+    fn header_values_are_visible_ascii_spaces_and_tabs() {
+        assert!(check_header_value("Bearer abc-123 ~!@#$%^&*()").is_ok());
+        assert!(check_header_value("a\tb c").is_ok());
+        for (bad, code) in [
+            ("a\rb", "U+000D"),
+            ("a\nb", "U+000A"),
+            ("a\0b", "U+0000"),
+            ("a\u{7f}b", "U+007F"),
+            ("a\u{1b}b", "U+001B"),
+            ("café", "U+00E9"),
+            ("a\u{100}b", "U+0100"),
+            ("x\u{200B}", "U+200B"),
+        ] {
+            let error = check_header_value(bad).unwrap_err().to_string();
+            assert!(error.contains(code), "{bad:?}: {error}");
         }
+        assert!(check_header_value("café")
+            .unwrap_err()
+            .to_string()
+            .contains("ASCII only"));
     }
 
     #[test]

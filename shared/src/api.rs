@@ -136,6 +136,17 @@ pub struct Service {
     pub created_at: String,
 }
 
+/// `POST /api/services/{id}/rotate_routing_key`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRoutingKeyRequest {
+    /// Hours the old key keeps working, a whole number from 0 to 168 (default 24); 0
+    /// stops it at once. Read as any JSON so that a wrong one is named in a 422
+    /// (`shared::service::parse_grace_hours`).
+    #[serde(default)]
+    pub grace_hours: Option<Value>,
+}
+
 /// `{"service": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceResponse {
@@ -1035,7 +1046,9 @@ pub struct UserResponse {
     pub user: User,
     /// The tokens this change revoked: a promotion to admin or owner revokes the tokens
     /// someone else minted for the user. Absent when none were.
+    /// (The app shows `notice` and never decodes these: see the `app` feature.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "app", serde(skip_deserializing))]
     pub revoked_tokens: Vec<ApiToken>,
     /// What the change did beyond the user itself, in words (the revocation); absent when
     /// nothing.

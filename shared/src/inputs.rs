@@ -12,6 +12,7 @@ use crate::limits::{
     MAX_INPUTS_PER_ACTION, MAX_INPUT_HELP_CHARS, MAX_INPUT_KEY_CHARS, MAX_INPUT_LABEL_CHARS,
     MAX_SELECT_OPTIONS, MAX_SELECT_OPTION_CHARS, MAX_STRING_INPUT_CHARS, MAX_TEXT_INPUT_CHARS,
 };
+use crate::validation::required_name;
 use crate::FieldError;
 
 /// The kind of value an input takes.
@@ -143,6 +144,8 @@ pub fn validate_definitions(inputs: &[InputDefinition]) -> Vec<FieldError> {
                 at("label"),
                 format!("Label must be 1 to {MAX_INPUT_LABEL_CHARS} characters"),
             ));
+        } else if let Err(error) = required_name(&input.label, "Label", MAX_INPUT_LABEL_CHARS) {
+            errors.push(field_error(at("label"), error.to_string()));
         }
         if input
             .help

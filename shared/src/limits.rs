@@ -53,6 +53,10 @@ pub const DEFAULT_EVENT_BURST: i64 = 240;
 /// Incidents one service keeps; past this the scheduled handler prunes the oldest
 /// resolved ones (`MAX_INCIDENTS_PER_SERVICE`).
 pub const DEFAULT_MAX_INCIDENTS_PER_SERVICE: i64 = 100_000;
+/// Hours an old routing key keeps working after a rotation, when not said.
+pub const DEFAULT_ROUTING_KEY_GRACE_HOURS: u32 = 24;
+/// The longest grace period of an old routing key, in hours (a week).
+pub const MAX_ROUTING_KEY_GRACE_HOURS: u32 = 168;
 /// Characters in an event's `dedup_key`.
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
 /// Hours before an incident whose change events it shows (and its payloads carry).

@@ -97,8 +97,8 @@ pub enum Permission {
     /// Create, edit, enable, disable and delete actions; rotate signing secrets; read
     /// action configuration (endpoint URL, headers).
     ManageActions,
-    /// Read services' routing keys.
-    ReadRoutingKeys,
+    /// Read services' routing keys and rotate them.
+    ManageRoutingKeys,
     /// Create, rename and delete services.
     ManageServices,
     /// Create, change and delete users and their tokens.
@@ -115,7 +115,7 @@ impl Permission {
         Self::RunActions,
         Self::CreateIncidents,
         Self::ManageActions,
-        Self::ReadRoutingKeys,
+        Self::ManageRoutingKeys,
         Self::ManageServices,
         Self::ManageUsers,
         Self::ReadAudit,
@@ -127,7 +127,7 @@ impl Permission {
             Self::ReadIncidents => Role::Stakeholder,
             Self::ReadServices => Role::Observer,
             Self::RunActions | Self::CreateIncidents => Role::Responder,
-            Self::ManageActions | Self::ReadRoutingKeys => Role::Manager,
+            Self::ManageActions | Self::ManageRoutingKeys => Role::Manager,
             Self::ManageServices | Self::ManageUsers | Self::ReadAudit => Role::Admin,
         }
     }
@@ -140,7 +140,7 @@ impl Permission {
             Self::RunActions => "run_actions",
             Self::CreateIncidents => "create_incidents",
             Self::ManageActions => "manage_actions",
-            Self::ReadRoutingKeys => "read_routing_keys",
+            Self::ManageRoutingKeys => "manage_routing_keys",
             Self::ManageServices => "manage_services",
             Self::ManageUsers => "manage_users",
             Self::ReadAudit => "read_audit",
@@ -159,7 +159,7 @@ impl Permission {
             Self::ManageActions => {
                 "create, edit, enable and delete actions, rotate signing secrets, read action configuration"
             }
-            Self::ReadRoutingKeys => "read routing keys",
+            Self::ManageRoutingKeys => "read and rotate routing keys",
             Self::ManageServices => "create, rename and delete services",
             Self::ManageUsers => "manage users and tokens",
             Self::ReadAudit => "read the audit log",
@@ -222,13 +222,13 @@ mod tests {
     fn a_responder_runs_actions_but_does_not_configure_them() {
         assert!(Role::Responder.can(Permission::RunActions));
         assert!(!Role::Responder.can(Permission::ManageActions));
-        assert!(!Role::Responder.can(Permission::ReadRoutingKeys));
+        assert!(!Role::Responder.can(Permission::ManageRoutingKeys));
     }
 
     #[test]
     fn a_manager_configures_actions_and_reads_routing_keys_but_not_services_or_users() {
         assert!(Role::Manager.can(Permission::ManageActions));
-        assert!(Role::Manager.can(Permission::ReadRoutingKeys));
+        assert!(Role::Manager.can(Permission::ManageRoutingKeys));
         assert!(!Role::Manager.can(Permission::ManageServices));
         assert!(!Role::Manager.can(Permission::ManageUsers));
         assert!(!Role::Manager.can(Permission::ReadAudit));

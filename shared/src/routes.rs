@@ -139,6 +139,9 @@ routes! {
     UpdateService = Patch "/api/services/{service}" => need(P::ManageServices);
     /// Delete a service with its incidents and actions.
     DeleteService = Delete "/api/services/{service}" => need(P::ManageServices);
+    /// Give a service a new routing key; the old one works for a grace period.
+    RotateRoutingKey = Post "/api/services/{service}/rotate_routing_key"
+        => need(P::ManageRoutingKeys);
 
     /// A service's change events, newest first.
     ListChanges = Get "/api/services/{service}/changes" => need(P::ReadServices);

@@ -2,7 +2,7 @@
 //! label), parsed once for the form and the worker alike.
 
 use crate::roles::Role;
-use crate::validation::required_text;
+use crate::validation::{required_name, required_text};
 use crate::{FieldError, ValidationError};
 
 /// The most characters in a user's name.
@@ -17,7 +17,7 @@ pub const TOKEN_PREFIX: &str = "iat_";
 
 /// A display name: trimmed, 1..=80 characters.
 pub fn parse_user_name(raw: &str) -> Result<String, ValidationError> {
-    required_text(raw, "Name", MAX_USER_NAME_CHARS)
+    required_name(raw, "Name", MAX_USER_NAME_CHARS)
 }
 
 /// An e-mail address: trimmed, one `@` with something on both sides, a dot in the
@@ -46,7 +46,7 @@ pub fn parse_email(raw: &str) -> Result<String, ValidationError> {
 
 /// A token label: trimmed, 1..=80 characters.
 pub fn parse_token_label(raw: &str) -> Result<String, ValidationError> {
-    required_text(raw, "Label", MAX_TOKEN_LABEL_CHARS)
+    required_name(raw, "Label", MAX_TOKEN_LABEL_CHARS)
 }
 
 /// A validated new user.

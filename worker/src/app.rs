@@ -16,9 +16,9 @@ use crate::store::kv::Kv;
 use crate::store::sql::{Db, RoundTrips};
 
 /// The KV namespace holding action configuration.
-const CONFIG_BINDING: &str = "CONFIG";
+pub const CONFIG_BINDING: &str = "CONFIG";
 /// The D1 database holding incidents, timelines, runs and sessions.
-const DB_BINDING: &str = "DB";
+pub const DB_BINDING: &str = "DB";
 
 /// Per-request access to bindings and settings. Cloning is cheap (JS handles), and a
 /// clone shares the request's round-trip counter.
@@ -65,12 +65,13 @@ impl App {
     /// set in production; the e2e tests use it where a real failure cannot be produced
     /// on demand under `wrangler dev` (see [`Fault`]).
     pub fn fault(&self, fault: Fault) -> bool {
-        self.setting("FAULT_INJECTION")
+        self.setting(Setting::FaultInjection)
             .is_some_and(|raw| raw.split(',').any(|name| name.trim() == fault.name()))
     }
 
     /// A secret or plain var, whichever the deployment used; `None` when unset or blank.
-    pub fn setting(&self, name: &str) -> Option<String> {
+    pub fn setting(&self, setting: Setting) -> Option<String> {
+        let name = setting.name();
         self.env
             .secret(name)
             .map(|s| s.to_string())
@@ -81,25 +82,25 @@ impl App {
 
     /// The bootstrap sign-in token.
     pub fn admin_token(&self) -> Option<String> {
-        self.setting("ADMIN_TOKEN")
+        self.setting(Setting::AdminToken)
     }
 
     /// The raw `PRIVATE_ENDPOINT_ALLOWLIST`.
     pub fn private_endpoint_allowlist(&self) -> String {
-        self.setting("PRIVATE_ENDPOINT_ALLOWLIST")
+        self.setting(Setting::PrivateEndpointAllowlist)
             .unwrap_or_default()
     }
 
     /// The raw `OWN_HOSTS`: this deployment's host names, comma-separated.
     pub fn own_hosts(&self) -> String {
-        self.setting("OWN_HOSTS").unwrap_or_default()
+        self.setting(Setting::OwnHosts).unwrap_or_default()
     }
 
     /// Failed sign-ins allowed per minute from one client address
     /// (`SIGN_IN_FAILURES_PER_MINUTE`, default 10).
     pub fn sign_in_failures_per_minute(&self) -> i64 {
         parse_limit(
-            self.setting("SIGN_IN_FAILURES_PER_MINUTE").as_deref(),
+            self.setting(Setting::SignInFailuresPerMinute).as_deref(),
             DEFAULT_SIGN_IN_FAILURES_PER_MINUTE,
         )
     }
@@ -107,7 +108,7 @@ impl App {
     /// Runs allowed per minute per user (`RUNS_PER_MINUTE_PER_USER`, default 30).
     pub fn runs_per_minute_per_user(&self) -> i64 {
         parse_limit(
-            self.setting("RUNS_PER_MINUTE_PER_USER").as_deref(),
+            self.setting(Setting::RunsPerMinutePerUser).as_deref(),
             DEFAULT_RUNS_PER_MINUTE_PER_USER,
         )
     }
@@ -117,11 +118,11 @@ impl App {
     pub fn event_rate(&self) -> EventRate {
         EventRate {
             per_minute: parse_limit(
-                self.setting("EVENTS_PER_MINUTE").as_deref(),
+                self.setting(Setting::EventsPerMinute).as_deref(),
                 shared::limits::DEFAULT_EVENTS_PER_MINUTE,
             ),
             burst: parse_limit(
-                self.setting("EVENT_BURST").as_deref(),
+                self.setting(Setting::EventBurst).as_deref(),
                 shared::limits::DEFAULT_EVENT_BURST,
             ),
         }
@@ -131,7 +132,7 @@ impl App {
     /// (`MAX_INCIDENTS_PER_SERVICE`, default 100,000).
     pub fn max_incidents_per_service(&self) -> i64 {
         parse_limit(
-            self.setting("MAX_INCIDENTS_PER_SERVICE").as_deref(),
+            self.setting(Setting::MaxIncidentsPerService).as_deref(),
             shared::limits::DEFAULT_MAX_INCIDENTS_PER_SERVICE,
         )
     }
@@ -139,12 +140,12 @@ impl App {
     /// The Cloudflare Access application to trust, when `ACCESS_TEAM_DOMAIN` and
     /// `ACCESS_AUD` are both set (`ACCESS_CERTS_URL` overrides where its keys are read).
     pub fn access_config(&self) -> Option<AccessConfig> {
-        let team = self.setting("ACCESS_TEAM_DOMAIN")?;
-        let audience = self.setting("ACCESS_AUD")?;
+        let team = self.setting(Setting::AccessTeamDomain)?;
+        let audience = self.setting(Setting::AccessAud)?;
         Some(AccessConfig::new(
             &team,
             &audience,
-            self.setting("ACCESS_CERTS_URL").as_deref(),
+            self.setting(Setting::AccessCertsUrl).as_deref(),
         ))
     }
 
@@ -153,7 +154,7 @@ impl App {
     /// them instead. Only an owner grants admin or owner, and a setting is not an owner:
     /// one typo would otherwise hand the keys to everyone Access lets through.
     pub fn access_default_role(&self) -> Option<Role> {
-        let raw = self.setting("ACCESS_DEFAULT_ROLE")?;
+        let raw = self.setting(Setting::AccessDefaultRole)?;
         parse_access_default_role(&raw)
             .map_err(|problem| worker::console_error!("ACCESS_DEFAULT_ROLE {problem}; ignored"))
             .ok()
@@ -163,6 +164,122 @@ impl App {
     pub fn endpoint_policy(&self) -> EndpointPolicy {
         EndpointPolicy::from_allowlist(&self.private_endpoint_allowlist())
             .with_own_hosts(&self.own_hosts())
+    }
+}
+
+/// Where a deployment gives a setting its value (what the config test checks).
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// A secret (`wrangler secret put`), which `scripts/deploy` sets.
+    Secret,
+    /// A secret a deployment sets only when it needs it (documented in the README).
+    OptionalSecret,
+    /// A plain variable in `wrangler.toml` `[vars]`, with its production value.
+    Var,
+    /// A plain variable a deployment sets only when it needs it (documented in the README).
+    OptionalVar,
+    /// Never set in production: the e2e tests pass it.
+    TestOnly,
+}
+
+/// Every setting the worker reads, declared once; a native test checks each against
+/// wrangler.toml, scripts/deploy and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// `ADMIN_TOKEN`.
+    AdminToken,
+    /// `ENCRYPTION_KEY`.
+    EncryptionKey,
+    /// `ENCRYPTION_KEYS_PREVIOUS`.
+    EncryptionKeysPrevious,
+    /// `PRIVATE_ENDPOINT_ALLOWLIST`.
+    PrivateEndpointAllowlist,
+    /// `OWN_HOSTS`.
+    OwnHosts,
+    /// `SIGN_IN_FAILURES_PER_MINUTE`.
+    SignInFailuresPerMinute,
+    /// `RUNS_PER_MINUTE_PER_USER`.
+    RunsPerMinutePerUser,
+    /// `EVENTS_PER_MINUTE`.
+    EventsPerMinute,
+    /// `EVENT_BURST`.
+    EventBurst,
+    /// `MAX_INCIDENTS_PER_SERVICE`.
+    MaxIncidentsPerService,
+    /// `ACCESS_TEAM_DOMAIN`.
+    AccessTeamDomain,
+    /// `ACCESS_AUD`.
+    AccessAud,
+    /// `ACCESS_CERTS_URL`.
+    AccessCertsUrl,
+    /// `ACCESS_DEFAULT_ROLE`.
+    AccessDefaultRole,
+    /// `FAULT_INJECTION`.
+    FaultInjection,
+}
+
+impl Setting {
+    /// Every setting.
+    #[cfg(test)]
+    pub const ALL: [Self; 15] = [
+        Self::AdminToken,
+        Self::EncryptionKey,
+        Self::EncryptionKeysPrevious,
+        Self::PrivateEndpointAllowlist,
+        Self::OwnHosts,
+        Self::SignInFailuresPerMinute,
+        Self::RunsPerMinutePerUser,
+        Self::EventsPerMinute,
+        Self::EventBurst,
+        Self::MaxIncidentsPerService,
+        Self::AccessTeamDomain,
+        Self::AccessAud,
+        Self::AccessCertsUrl,
+        Self::AccessDefaultRole,
+        Self::FaultInjection,
+    ];
+
+    /// Its name in the environment.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AdminToken => "ADMIN_TOKEN",
+            Self::EncryptionKey => "ENCRYPTION_KEY",
+            Self::EncryptionKeysPrevious => "ENCRYPTION_KEYS_PREVIOUS",
+            Self::PrivateEndpointAllowlist => "PRIVATE_ENDPOINT_ALLOWLIST",
+            Self::OwnHosts => "OWN_HOSTS",
+            Self::SignInFailuresPerMinute => "SIGN_IN_FAILURES_PER_MINUTE",
+            Self::RunsPerMinutePerUser => "RUNS_PER_MINUTE_PER_USER",
+            Self::EventsPerMinute => "EVENTS_PER_MINUTE",
+            Self::EventBurst => "EVENT_BURST",
+            Self::MaxIncidentsPerService => "MAX_INCIDENTS_PER_SERVICE",
+            Self::AccessTeamDomain => "ACCESS_TEAM_DOMAIN",
+            Self::AccessAud => "ACCESS_AUD",
+            Self::AccessCertsUrl => "ACCESS_CERTS_URL",
+            Self::AccessDefaultRole => "ACCESS_DEFAULT_ROLE",
+            Self::FaultInjection => "FAULT_INJECTION",
+        }
+    }
+
+    /// Where a deployment gives it its value.
+    #[cfg(test)]
+    pub fn declared(self) -> Declared {
+        match self {
+            Self::AdminToken | Self::EncryptionKey => Declared::Secret,
+            Self::EncryptionKeysPrevious => Declared::OptionalSecret,
+            Self::PrivateEndpointAllowlist
+            | Self::OwnHosts
+            | Self::SignInFailuresPerMinute
+            | Self::RunsPerMinutePerUser
+            | Self::EventsPerMinute
+            | Self::EventBurst
+            | Self::MaxIncidentsPerService => Declared::Var,
+            Self::AccessTeamDomain
+            | Self::AccessAud
+            | Self::AccessCertsUrl
+            | Self::AccessDefaultRole => Declared::OptionalVar,
+            Self::FaultInjection => Declared::TestOnly,
+        }
     }
 }
 
@@ -215,5 +332,93 @@ mod tests {
         for refused in ["admin", "owner", "root", ""] {
             assert!(parse_access_default_role(refused).is_err(), "{refused}");
         }
+    }
+}
+
+/// The deploy configuration declares everything the code uses: bindings, settings, crons.
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    const WRANGLER_TOML: &str = include_str!("../../wrangler.toml");
+    const DEPLOY_SCRIPT: &str = include_str!("../../scripts/deploy");
+    const README: &str = include_str!("../../README.md");
+
+    fn config() -> toml::Table {
+        WRANGLER_TOML.parse().expect("wrangler.toml parses")
+    }
+
+    fn bindings(config: &toml::Table, kind: &str) -> Vec<String> {
+        config
+            .get(kind)
+            .and_then(toml::Value::as_array)
+            .map(|blocks| {
+                blocks
+                    .iter()
+                    .filter_map(|block| block.get("binding")?.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_binding_the_code_uses_is_declared() {
+        let config = config();
+        assert_eq!(bindings(&config, "kv_namespaces"), [CONFIG_BINDING]);
+        assert_eq!(bindings(&config, "d1_databases"), [DB_BINDING]);
+        let assets = config.get("assets").expect("[assets] serves the SPA");
+        assert_eq!(
+            assets.get("directory").and_then(toml::Value::as_str),
+            Some("dist")
+        );
+    }
+
+    #[test]
+    fn every_setting_is_declared_where_a_deployment_sets_it() {
+        let config = config();
+        let vars = config
+            .get("vars")
+            .and_then(toml::Value::as_table)
+            .expect("[vars]");
+        for setting in Setting::ALL {
+            let name = setting.name();
+            match setting.declared() {
+                Declared::Var => assert!(vars.contains_key(name), "{name} is not in [vars]"),
+                Declared::Secret => assert!(
+                    DEPLOY_SCRIPT.contains(&format!("secret put {name}")),
+                    "scripts/deploy does not set the secret {name}"
+                ),
+                Declared::OptionalVar | Declared::OptionalSecret => assert!(
+                    README.contains(&format!("`{name}")),
+                    "the README does not document {name}"
+                ),
+                Declared::TestOnly => assert!(!vars.contains_key(name), "{name} is test-only"),
+            }
+        }
+        for name in vars.keys() {
+            assert!(
+                Setting::ALL.iter().any(|setting| setting.name() == name),
+                "[vars] has {name}, which the code never reads"
+            );
+        }
+    }
+
+    #[test]
+    fn both_crons_are_declared_and_observability_is_on() {
+        let config = config();
+        let crons: Vec<&str> = config
+            .get("triggers")
+            .and_then(|triggers| triggers.get("crons"))
+            .and_then(toml::Value::as_array)
+            .expect("[triggers] crons")
+            .iter()
+            .filter_map(toml::Value::as_str)
+            .collect();
+        assert_eq!(crons, ["* * * * *", crate::scheduled::HOURLY_CRON]);
+        let observability = config.get("observability").expect("[observability]");
+        assert_eq!(
+            observability.get("enabled").and_then(toml::Value::as_bool),
+            Some(true)
+        );
     }
 }

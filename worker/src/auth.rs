@@ -13,15 +13,55 @@ use worker::{console_warn, D1Result, Request};
 use crate::access::{self, AccessConfig, ASSERTION_HEADER};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{bearer_token, cookie_value, header};
+use crate::http::{bearer_token, header};
 use crate::ids::{hex, new_id};
 use crate::store::audit::{self, Change};
 use crate::store::sql::{first_of, Db, SqlArg, SqlValue, Statement};
 use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
 
-/// The session cookie's name.
+/// The session cookie's name on plain http (local development).
 pub const SESSION_COOKIE: &str = "ia_session";
+/// Its name over https. Browsers accept a `__Host-` cookie only from this very host, with
+/// `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
+pub const HOST_SESSION_COOKIE: &str = "__Host-ia_session";
+
+/// The session cookie's name on this scheme.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        HOST_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session token a `Cookie` header carries for this scheme, if any. More than one
+/// session cookie (of either name) is refused rather than guessed between: one of them
+/// may have been planted, and the first one found would otherwise win.
+pub fn session_token(cookie_header: &str, secure: bool) -> ApiResult<Option<&str>> {
+    let mut found = None;
+    let mut count = 0;
+    for pair in cookie_header.split(';') {
+        let Some((name, value)) = pair.trim().split_once('=') else {
+            continue;
+        };
+        if name == SESSION_COOKIE || name == HOST_SESSION_COOKIE {
+            count += 1;
+            if name == session_cookie_name(secure) {
+                found = Some(value);
+            }
+        }
+    }
+    if count > 1 {
+        return Err(ApiError::BadRequest(
+            "ambiguous_session",
+            "This request carries more than one session cookie, so none is trusted. Clear \
+             this site's cookies (or sign out) and sign in again."
+                .into(),
+        ));
+    }
+    Ok(found)
+}
 /// How long a session lasts.
 pub const SESSION_TTL_SECS: i64 = 12 * 60 * 60;
 
@@ -177,7 +217,8 @@ impl Credential {
             }
         }
         let cookies = header(req, "Cookie").ok_or(ApiError::Unauthorized)?;
-        let token = cookie_value(&cookies, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
+        let secure = req.url().is_ok_and(|url| url.scheme() == "https");
+        let token = session_token(&cookies, secure)?.ok_or(ApiError::Unauthorized)?;
         Ok(Self::Session {
             hash: hash_token(token),
         })
@@ -477,11 +518,13 @@ pub fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// The `Set-Cookie` value for a new session. `Secure` is set on https, where browsers
-/// require it; plain-http loopback development would otherwise lose the cookie.
+/// The `Set-Cookie` value for a new session (or, with max age 0, for ending one). Over
+/// https it is `__Host-ia_session` with `Secure`; plain-http loopback development would
+/// lose a `Secure` cookie, so there it is `ia_session` without.
 pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        session_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -499,13 +542,46 @@ mod tests {
     }
 
     #[test]
-    fn the_session_cookie_is_http_only_and_strict() {
+    fn the_session_cookie_is_http_only_and_strict_and_host_only_over_https() {
         let cookie = session_cookie("abc", 60, true);
         assert_eq!(
             cookie,
-            "ia_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
+            "__Host-ia_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
         );
-        assert!(!session_cookie("abc", 60, false).contains("Secure"));
+        assert!(!cookie.contains("Domain"));
+        assert_eq!(
+            session_cookie("abc", 60, false),
+            "ia_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60"
+        );
+    }
+
+    #[test]
+    fn the_session_is_read_from_the_cookie_named_for_the_scheme() {
+        let read = |header, secure| session_token(header, secure).unwrap();
+        assert_eq!(read("theme=dark; ia_session=a", false), Some("a"));
+        assert_eq!(read("__Host-ia_session=b; theme=dark", true), Some("b"));
+        // Over https a cookie without the prefix could come from a sibling: not read.
+        assert_eq!(read("ia_session=planted", true), None);
+        assert_eq!(read("xia_session=1", false), None);
+    }
+
+    #[test]
+    fn more_than_one_session_cookie_is_refused() {
+        for header in [
+            "ia_session=a; ia_session=b",
+            "__Host-ia_session=a; ia_session=planted",
+            "ia_session=planted; __Host-ia_session=a",
+        ] {
+            for secure in [false, true] {
+                assert!(
+                    matches!(
+                        session_token(header, secure),
+                        Err(ApiError::BadRequest("ambiguous_session", _))
+                    ),
+                    "{header}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -148,14 +148,6 @@ pub fn bearer_token(authorization: &str) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
-/// The value of cookie `name` in a `Cookie` header.
-pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
-    cookie_header.split(';').find_map(|pair| {
-        let (key, value) = pair.trim().split_once('=')?;
-        (key == name).then_some(value)
-    })
-}
-
 /// A header's value, if present and readable.
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
@@ -215,14 +207,6 @@ mod tests {
         assert_eq!(bearer_token("bearer  abc "), Some("abc"));
         assert_eq!(bearer_token("Basic abc"), None);
         assert_eq!(bearer_token("Bearer "), None);
-    }
-
-    #[test]
-    fn a_cookie_is_found_among_others() {
-        let header = "theme=dark; ia_session=s3cr3t; other=1";
-        assert_eq!(cookie_value(header, "ia_session"), Some("s3cr3t"));
-        assert_eq!(cookie_value(header, "missing"), None);
-        assert_eq!(cookie_value("xia_session=1", "ia_session"), None);
     }
 
     #[test]

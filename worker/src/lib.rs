@@ -208,6 +208,10 @@ async fn dispatch(
         R::DeleteService => {
             services::delete_service(app, &gate.caller().await?.principal, first).await
         }
+        R::RotateRoutingKey => {
+            let who = gate.caller().await?.principal;
+            services::rotate_routing_key(req, app, &who, first).await
+        }
 
         R::ListChanges => {
             gate.caller().await?;

@@ -8,7 +8,7 @@ use shared::roles::{Permission, Role};
 /// A service: the routing key is a credential for the Events API, so `null` below
 /// `manager`.
 pub fn service(mut service: Service, role: Role) -> Service {
-    if !role.can(Permission::ReadRoutingKeys) {
+    if !role.can(Permission::ManageRoutingKeys) {
         service.routing_key = None;
     }
     service

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::app::App;
+use crate::app::{App, Setting};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{hex, random_bytes};
 
@@ -21,9 +21,11 @@ use crate::ids::{hex, random_bytes};
 /// stored or read, so this fails loudly (500, with the cause in the log).
 pub fn keyring(app: &App) -> ApiResult<Keyring> {
     let current = app
-        .setting("ENCRYPTION_KEY")
+        .setting(Setting::EncryptionKey)
         .ok_or_else(|| ApiError::Internal("ENCRYPTION_KEY is not set".into()))?;
-    let previous = app.setting("ENCRYPTION_KEYS_PREVIOUS").unwrap_or_default();
+    let previous = app
+        .setting(Setting::EncryptionKeysPrevious)
+        .unwrap_or_default();
     Keyring::new(&current, &previous).map_err(|e| ApiError::Internal(e.to_string()))
 }
 

@@ -16,16 +16,15 @@ enum CopyState {
 /// "Copy", with `what` read out to screen readers ("Copy routing key").
 #[component]
 pub fn CopyButton(
-    /// The text to copy.
+    /// The text to copy (a signal, for a value that can change, such as a rotated key).
     #[prop(into)]
-    text: String,
+    text: Signal<String>,
     /// What is copied, for the accessible name.
     what: &'static str,
 ) -> impl IntoView {
     let state = RwSignal::new(CopyState::Idle);
-    let text = StoredValue::new(text);
     let copy = move |_| {
-        let text = text.get_value();
+        let text = text.get_untracked();
         spawn_local(async move {
             let copied = copy_text(&text).await;
             state.set(if copied {

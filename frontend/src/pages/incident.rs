@@ -16,7 +16,7 @@ use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 
 use crate::api::{self, encode_component, ApiError};
-use crate::components::{ErrorNotice, Loading, StatusBadge, Time};
+use crate::components::{ErrorNotice, Loading, PageButtons, StatusBadge, Time};
 use crate::format::pretty_details;
 use crate::router::{Page, Router};
 use crate::session::Session;
@@ -80,14 +80,23 @@ fn IncidentView(initial: Incident) -> impl IntoView {
     let current = RwSignal::new(initial);
     let status = Signal::derive(move || current.with(|incident| incident.status));
 
+    // The timeline page shown: `None` for the newest, else the cursor "Older entries" gave.
+    let log_cursor = RwSignal::new(None::<String>);
     let log = LocalResource::new({
         let id = incident_id.clone();
         move || {
-            let id = id.clone();
-            async move { api::incident_log(&id, None).await }
+            let (id, cursor) = (id.clone(), log_cursor.get());
+            async move { api::incident_log(&id, cursor.as_deref()).await }
         }
     });
-    let refresh_log = Callback::new(move |()| log.refetch());
+    // After a change, the newest page (where the change is) is shown.
+    let refresh_log = Callback::new(move |()| {
+        if log_cursor.with_untracked(Option::is_some) {
+            log_cursor.set(None);
+        } else {
+            log.refetch();
+        }
+    });
 
     let transition = Action::new_local({
         let id = incident_id.clone();
@@ -256,12 +265,12 @@ fn IncidentView(initial: Incident) -> impl IntoView {
 
             <section class="card" aria-labelledby="timeline-heading">
                 <h2 id="timeline-heading">"Timeline"</h2>
-                {let id = incident_id.clone();
-                move || match log.get() {
+                {move || match log.get() {
                     None => view! { <Loading what="Loading the timeline…" /> }.into_any(),
                     Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
-                    Some(Ok(first)) => view! {
-                        <Timeline incident_id=id.clone() first on_redelivered=refresh_log />
+                    Some(Ok(page)) => view! {
+                        <Timeline entries=page.log_entries on_redelivered=refresh_log />
+                        <PageButtons cursor=log_cursor next=page.next_cursor older="Older entries" newest="Newest entries" />
                     }
                     .into_any(),
                 }}

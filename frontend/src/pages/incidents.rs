@@ -7,9 +7,7 @@ use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 
 use crate::api::{self, encode_component, incidents_query};
-use crate::components::{
-    ErrorNotice, LoadOlder, Loading, NewIncidentForm, OlderButton, StatusBadge, Time,
-};
+use crate::components::{ErrorNotice, Loading, NewIncidentForm, PageButtons, StatusBadge, Time};
 use crate::router::{Page, Router};
 use crate::session::Session;
 
@@ -26,9 +24,11 @@ pub fn IncidentsPage() -> impl IntoView {
     let service_filter = router.query_of(Page::Incidents, "service_id");
     let status_filter = router.query_of(Page::Incidents, "status");
 
+    // The page shown: `None` for the newest, else the cursor "Older incidents" gave.
+    let cursor = RwSignal::new(None::<String>);
     let incidents = LocalResource::new(move || {
-        let (service, status) = (service_filter.get(), status_filter.get());
-        async move { api::list_incidents(&service, &status, None).await }
+        let (service, status, cursor) = (service_filter.get(), status_filter.get(), cursor.get());
+        async move { api::list_incidents(&service, &status, cursor.as_deref()).await }
     });
     // A stakeholder may not list services: the filter then offers "All services" only.
     let session = Session::expect();
@@ -46,6 +46,7 @@ pub fn IncidentsPage() -> impl IntoView {
     });
 
     let apply = move |service: String, status: String| {
+        cursor.set(None);
         router.navigate(&format!("/incidents{}", incidents_query(&service, &status)));
     };
     let on_service = move |ev| apply(event_target_value(&ev), status_filter.get_untracked());
@@ -124,48 +125,18 @@ pub fn IncidentsPage() -> impl IntoView {
                     }.into_any()
                 }
                 Some(Ok(list)) => view! {
-                    <IncidentPages
-                        first=list.incidents
-                        next=list.next_cursor
-                        service=service_filter.get_untracked()
-                        status=status_filter.get_untracked()
-                    />
+                    <ul class="incident-list">
+                        {list.incidents.iter().map(incident_row).collect_view()}
+                    </ul>
+                    <PageButtons cursor next=list.next_cursor older="Older incidents" newest="Newest incidents" />
                 }.into_any(),
             }}
         </div>
     }
 }
 
-/// The list: the first page, and each older page added below it by "Older incidents".
-#[component]
-fn IncidentPages(
-    first: Vec<Incident>,
-    next: Option<String>,
-    service: String,
-    status: String,
-) -> impl IntoView {
-    let rows = RwSignal::new(first);
-    let next = RwSignal::new(next);
-    let load: LoadOlder = Box::new(move |cursor| {
-        let (service, status) = (service.clone(), status.clone());
-        Box::pin(async move {
-            let page = api::list_incidents(&service, &status, Some(&cursor)).await?;
-            rows.update(|rows| rows.extend(page.incidents));
-            Ok(page.next_cursor)
-        })
-    });
-    view! {
-        // Redrawn whole when a page is added: rare, and lighter to ship than a keyed list.
-        <ul class="incident-list">
-            {move || rows.get().into_iter().map(|incident| view! { <IncidentRow incident /> }).collect_view()}
-        </ul>
-        <OlderButton next load what="incidents" />
-    }
-}
-
-/// One line of the list.
-#[component]
-fn IncidentRow(incident: Incident) -> impl IntoView {
+/// One line of the list. Borrows, so a redraw copies only what it shows.
+fn incident_row(incident: &Incident) -> impl IntoView {
     let href = format!("/incidents/{}", encode_component(&incident.id));
     let status = incident.status;
     view! {
@@ -173,15 +144,15 @@ fn IncidentRow(incident: Incident) -> impl IntoView {
             <a class="incident-link" href=href>
                 <span class="number">{format!("#{}", incident.number)}</span>
                 " "
-                <span class="title">{incident.title}</span>
+                <span class="title">{incident.title.clone()}</span>
             </a>
             <div class="meta">
                 <StatusBadge status=status />
                 <span class=format!("urgency urgency-{}", incident.urgency.as_str())>
                     {format!("{} urgency", incident.urgency.as_str())}
                 </span>
-                <span>{incident.service.name}</span>
-                <Time at=incident.created_at />
+                <span>{incident.service.name.clone()}</span>
+                <Time at=incident.created_at.clone() />
             </div>
         </li>
     }

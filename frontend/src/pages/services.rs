@@ -175,25 +175,28 @@ fn ServiceCard(service: Service) -> impl IntoView {
             <p class="meta">"Created " <Time at=service.created_at.clone() /></p>
             {match routing_key {
                 Some(routing_key) => {
-                    let curl = enqueue_curl(&origin(), &routing_key);
+                    // A signal: rotating the key shows and copies the new one everywhere.
+                    let key = RwSignal::new(routing_key);
+                    let curl = Signal::derive(move || enqueue_curl(&origin(), &key.get()));
                     view! {
                         <div class="key-row">
                             <span class="key-label" id=key_id.clone()>"Routing key"</span>
-                            <code class="key" aria-labelledby=key_id>{routing_key.clone()}</code>
-                            <CopyButton text=routing_key.clone() what="routing key" />
+                            <code class="key" aria-labelledby=key_id>{key}</code>
+                            <CopyButton text=key what="routing key" />
                         </div>
                         <details>
                             <summary>"Send a test event"</summary>
-                            <TestEventForm service_id=service.id.clone() routing_key />
+                            <TestEventForm service_id=service.id.clone() routing_key=key />
                         </details>
                         <details class="curl">
                             <summary>"Send a test incident with curl"</summary>
                             <p class="hint">
                                 "Any PagerDuty Events API v2 client works: point it at this server and use the routing key."
                             </p>
-                            <pre class="code">{curl.clone()}</pre>
+                            <pre class="code">{curl}</pre>
                             <CopyButton text=curl what="curl command" />
                         </details>
+                        <RotateRoutingKey service_id=service.id.clone() key />
                     }.into_any()
                 }
                 // The worker sends null to roles below manager.
@@ -213,5 +216,47 @@ fn ServiceCard(service: Service) -> impl IntoView {
                 </a>
             </p>
         </li>
+    }
+}
+
+/// "Rotate routing key": a new key at once, and the old one either kept for a day so
+/// monitors can be moved over, or stopped at once (a leaked key). The API takes any grace
+/// from 0 to 168 hours; these are the two a person needs at 3 a.m.
+#[component]
+fn RotateRoutingKey(service_id: String, key: RwSignal<String>) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    // What the last press did, or why it failed: one line, read out when it changes.
+    let said = RwSignal::new(String::new());
+    let rotate = move |grace: u32| {
+        let service_id = service_id.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            said.set(match api::rotate_routing_key(&service_id, grace).await {
+                Ok(answer) => {
+                    if let Some(fresh) = answer.service.routing_key {
+                        key.set(fresh);
+                    }
+                    format!("New key in use; the old one works for {grace} h more.")
+                }
+                Err(error) => error.message,
+            });
+            busy.set(false);
+        });
+    };
+    let rotate_now = rotate.clone();
+    view! {
+        <details>
+            <summary>"Rotate routing key"</summary>
+            <p class="hint">"The new key works at once. Keep the old one for a day while you move your monitors to the new key, or stop it now if it leaked."</p>
+            <div class="button-row">
+                <button type="button" class="button secondary" disabled=move || busy.get() on:click=move |_| rotate(24)>
+                    "Rotate, keep the old key 24 h"
+                </button>
+                <button type="button" class="button danger" disabled=move || busy.get() on:click=move |_| rotate_now(0)>
+                    "Rotate, stop the old key now"
+                </button>
+            </div>
+            <p role="status">{move || said.get()}</p>
+        </details>
     }
 }

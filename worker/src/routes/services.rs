@@ -1,12 +1,14 @@
-//! `/api/services`: create, list, read, rename and delete services, and list a service's
-//! change events. Every change is recorded in the audit log in the same batch as the
-//! change.
+//! `/api/services`: create, list, read, rename and delete services, rotate their routing
+//! keys, and list a service's change events. Every change is recorded in the audit log in
+//! the same batch as the change.
 
 use shared::api::{
-    ChangeList, CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest,
+    ChangeList, CreateServiceRequest, RotateRoutingKeyRequest, ServiceList, ServiceResponse,
+    UpdateServiceRequest,
 };
 use shared::limits::{DEFAULT_CHANGES_LIST, MAX_CHANGES_LIST, MAX_DESCRIPTION_CHARS};
-use shared::service::{parse_service_name, validate_service};
+use shared::service::{parse_grace_hours, parse_service_name, validate_service};
+use shared::time::format_rfc3339;
 use shared::validation::optional_text;
 use shared::FieldError;
 use worker::{Request, Response};
@@ -14,7 +16,7 @@ use worker::{Request, Response};
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, no_content, query_limit, read_json};
+use crate::http::{json_response, no_content, query_limit, read_json, read_optional_json};
 use crate::ids::{new_id, new_routing_key};
 use crate::redact;
 use crate::store::audit::Change;
@@ -145,6 +147,50 @@ pub async fn update_service(
     Ok(json_response(
         &ServiceResponse {
             service: after.into_wire(),
+        },
+        200,
+    )?)
+}
+
+/// `POST /api/services/{id}/rotate_routing_key`: a new routing key that works at once;
+/// the old one keeps working for `grace_hours` (0–168, default 24). One round trip after
+/// the read; audited without either key.
+pub async fn rotate_routing_key(
+    mut req: Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let body: RotateRoutingKeyRequest = read_optional_json(&mut req).await?;
+    let grace_hours = parse_grace_hours(body.grace_hours.as_ref())
+        .map_err(|e| ApiError::Validation(vec![FieldError::new("grace_hours", &e)]))?;
+    let db = app.db()?;
+    let mut row = services::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("Service"))?;
+    row.routing_key = new_routing_key();
+    let old_key_expires_at = app.now_ms + i64::from(grace_hours) * 3_600_000;
+    let snapshot = audit_snapshot(&row);
+    let change = Change {
+        actor: caller,
+        event: "service.routing_key_rotated",
+        target_type: "service",
+        target_id: id,
+        service_id: Some(id),
+        before: Some(snapshot.clone()),
+        after: Some(serde_json::json!({
+            "service": snapshot,
+            "grace_hours": grace_hours,
+            "old_key_expires_at": format_rfc3339(old_key_expires_at),
+        })),
+        at: app.now_ms,
+    };
+    if !services::rotate_routing_key(&db, &row, old_key_expires_at, &change).await? {
+        return Err(ApiError::NotFound("Service"));
+    }
+    Ok(json_response(
+        &ServiceResponse {
+            service: row.into_wire(),
         },
         200,
     )?)

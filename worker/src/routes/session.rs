@@ -9,11 +9,11 @@ use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth::{
-    hash_token, principal_for_token, session_cookie, Authenticated, Principal, SESSION_COOKIE,
+    hash_token, principal_for_token, session_cookie, session_token, Authenticated, Principal,
     SESSION_TTL_SECS,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::http::{cookie_value, header, json_response, no_content, read_json};
+use crate::http::{header, json_response, no_content, read_json};
 use crate::ids::new_session_token;
 use crate::rate_limit::{client_ip, exceeds, sign_in_bucket, Window};
 use crate::store::rate_limits;
@@ -70,6 +70,14 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
         "Set-Cookie",
         &session_cookie(&token, SESSION_TTL_SECS, secure),
     )?;
+    if secure {
+        // A cookie of the old name from before the prefix would make every request carry
+        // two session cookies: end it (one of this host's own; a planted one with a
+        // Domain cannot be ended from here, and keeps being refused).
+        response
+            .headers_mut()
+            .append("Set-Cookie", &session_cookie("", 0, false))?;
+    }
     Ok(response)
 }
 
@@ -80,16 +88,15 @@ pub fn current_session(caller: &Authenticated, app: &App) -> ApiResult<Response>
 
 /// `DELETE /api/session`: ends the cookie's session at once.
 pub async fn sign_out(req: &Request, app: &App) -> ApiResult<Response> {
-    if let Some(token) = header(req, "Cookie")
-        .as_deref()
-        .and_then(|cookies| cookie_value(cookies, SESSION_COOKIE))
-    {
+    let secure = req.url().is_ok_and(|url| url.scheme() == "https");
+    let cookies = header(req, "Cookie").unwrap_or_default();
+    if let Some(token) = session_token(&cookies, secure)? {
         sessions::delete(&app.db()?, &hash_token(token), app.now_ms).await?;
     }
     let mut response = no_content()?;
     response
         .headers_mut()
-        .set("Set-Cookie", &session_cookie("", 0, false))?;
+        .set("Set-Cookie", &session_cookie("", 0, secure))?;
     Ok(response)
 }
 

@@ -835,9 +835,10 @@ impl From<SlotRefusal> for ApiError {
     }
 }
 
-/// The unique form of a name (names are unique per service regardless of case).
+/// The unique form of a name: names are unique per service after NFKC normalization and
+/// case folding (`shared::validation::name_key`).
 pub fn name_key(name: &str) -> String {
-    name.to_lowercase()
+    shared::validation::name_key(name)
 }
 
 /// Adds the index row of a new action pointing at `key`, with its audit record, unless

@@ -90,6 +90,44 @@ pub async fn update(db: &Db, row: &ServiceRow, change: &Change<'_>) -> ApiResult
     Ok(())
 }
 
+/// Gives a service the new routing key `row.routing_key`: the key it had keeps working
+/// until `old_key_expires_at` (its grace period), and the audit record, all in one batch
+/// that changes nothing if the service is gone. `false` then.
+pub async fn rotate_routing_key(
+    db: &Db,
+    row: &ServiceRow,
+    old_key_expires_at: i64,
+    change: &Change<'_>,
+) -> ApiResult<bool> {
+    let exists = "EXISTS (SELECT 1 FROM services WHERE id = ?11)";
+    let results = db
+        .batch(vec![
+            statement(
+                db,
+                "UPDATE services SET routing_key = ?2 WHERE id = ?1",
+                &[(&row.id).into(), (&row.routing_key).into()],
+            )?,
+            // The current key gets its end; a key still in an earlier grace keeps its own.
+            statement(
+                db,
+                "UPDATE routing_keys SET expires_at = ?2 WHERE service_id = ?1 AND expires_at IS NULL",
+                &[(&row.id).into(), old_key_expires_at.into()],
+            )?,
+            statement(
+                db,
+                "INSERT INTO routing_keys (key_hash, service_id) SELECT ?1, ?2 \
+                 WHERE EXISTS (SELECT 1 FROM services WHERE id = ?2)",
+                &[
+                    intake::routing_key_hash(&row.routing_key).as_str().into(),
+                    (&row.id).into(),
+                ],
+            )?,
+            audit::insert_when(db, change, exists, &[(&row.id).into()])?,
+        ])
+        .await?;
+    Ok(results.first().is_some_and(|update| changes(update) == 1))
+}
+
 /// What the audit log records of a service: everything but the routing key, which is a
 /// credential and never changes.
 pub fn audit_snapshot(row: &ServiceRow) -> serde_json::Value {

@@ -1,46 +1,31 @@
 //! The incident's timeline, oldest first: trigger, merged alerts, acknowledge, resolve and
 //! every action run (with the input values it sent), each redelivery of a run as its own
-//! entry, and Redeliver on a run whose latest attempt failed. The newest page comes
-//! first; "Older entries" above it adds the pages before.
+//! entry, and Redeliver on a run whose latest attempt failed. It shows one page (the
+//! newest 50 entries unless the incident page asked for an older one).
 
 use leptos::prelude::*;
-use shared::api::{LogEntry, LogEntryList, RunStatus};
+use shared::api::{LogEntry, RunStatus};
 
-use crate::api;
-use crate::components::{offers_redelivery, LoadOlder, OlderButton, Redeliver, Time};
+use crate::components::{offers_redelivery, Redeliver, Time};
 use crate::format::{excerpt_label, log_type_label, log_type_slug, run_revision, run_summary};
 
 use super::request_headers::RequestHeaders;
 use super::sent_inputs::SentInputs;
 
-/// The log entries as an ordered list, oldest first.
+/// A page of log entries as an ordered list, oldest first.
 #[component]
 pub fn Timeline(
-    /// The incident.
-    incident_id: String,
-    /// The newest page, as the API answers it (newest first).
-    first: LogEntryList,
+    /// One page, as the API answers it (newest first).
+    entries: Vec<LogEntry>,
     /// Called after a redelivery from the timeline, so it can reload.
     on_redelivered: Callback<()>,
 ) -> impl IntoView {
-    if first.log_entries.is_empty() {
+    if entries.is_empty() {
         return view! { <p class="empty">"Nothing recorded yet."</p> }.into_any();
     }
-    let entries = RwSignal::new(first.log_entries);
-    let next = RwSignal::new(first.next_cursor);
-    let load: LoadOlder = Box::new(move |cursor| {
-        let id = incident_id.clone();
-        Box::pin(async move {
-            let page = api::incident_log(&id, Some(&cursor)).await?;
-            entries.update(|entries| entries.extend(page.log_entries));
-            Ok(page.next_cursor)
-        })
-    });
     view! {
-        <OlderButton next load what="entries" />
         <ol class="timeline">
-            // Redrawn whole when a page is added: rare, and lighter to ship than a keyed list.
-            {move || entries.get().into_iter().rev().map(|entry: LogEntry| {
+            {entries.into_iter().rev().map(|entry| {
                 let kind = format!("entry entry-{}", log_type_slug(entry.entry_type));
                 view! {
                     <li class=kind>

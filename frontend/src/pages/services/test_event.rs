@@ -14,9 +14,10 @@ use crate::api::{self, encode_component};
 use crate::components::{select_box, ErrorNotice, TextBox};
 use crate::forms::{error_id, field_errors_of, FormErrors};
 
-/// The form for the service `service_id`, whose routing key is `routing_key`.
+/// The form for the service `service_id`, whose routing key is `routing_key` (a signal:
+/// a rotation changes it).
 #[component]
-pub fn TestEventForm(service_id: String, routing_key: String) -> impl IntoView {
+pub fn TestEventForm(service_id: String, routing_key: RwSignal<String>) -> impl IntoView {
     let form_id = format!("test-event-{service_id}");
     let summary = RwSignal::new(String::new());
     let source = RwSignal::new(String::new());
@@ -24,10 +25,8 @@ pub fn TestEventForm(service_id: String, routing_key: String) -> impl IntoView {
     let event_action = RwSignal::new("trigger".to_owned());
     let dedup_key = RwSignal::new(String::new());
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
-    let routing_key = StoredValue::new(routing_key);
-
     let event = move || {
-        routing_key.with_value(|routing_key| {
+        routing_key.with(|routing_key| {
             event_body(
                 routing_key,
                 &event_action.get(),
