@@ -741,6 +741,9 @@ export async function triggerIncident(worker, service, payload = {}, extra = {})
   return expectStatus(await worker.api('GET', `/api/incidents/${found.id}`), 200, 'get incident').json.incident;
 }
 
+/** Every `/api` error code and its status, as `shared/src/errors.rs` declares them. */
+export const ERROR_CODES = JSON.parse(fs.readFileSync(path.join(ROOT, 'shared/fixtures/error_codes.json'), 'utf8'));
+
 /**
  * An incident's whole timeline, oldest first, read as the API pages it (newest first, a
  * page at a time, following `next_cursor`). `client` is a worker or a member (`.api`).
@@ -766,6 +769,9 @@ export async function timelineOf(client, incidentId, { limit } = {}) {
  */
 export function assertApiError(res, status, code, what = '') {
   const context = `${what} → ${res.status} ${res.text.slice(0, 1000)}`;
+  // One table of codes and their statuses (shared/src/errors.rs, exported to the fixture):
+  // a code the table does not hold, or one answered with another status, is a defect.
+  assert.equal(ERROR_CODES[code], status, `${code} is not answered with ${status} in shared/src/errors.rs`);
   assert.equal(res.status, status, context);
   assert.ok(res.json && typeof res.json.error === 'object', `error body expected: ${context}`);
   assert.equal(res.json.error.code, code, context);

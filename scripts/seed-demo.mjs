@@ -216,6 +216,10 @@ console.log(`
   The incident page lists the deploy made 40 minutes before it ("Changes in the 24 h
   before this incident"). Open an incident yourself with "New incident" on the Incidents
   page, or send a test event from the service's card on the Services page.
+  A leaked routing key? "Rotate routing key" on the service's card gives a new one and
+  keeps the old one for 24 h, or stops it at once. Each routing key may send 120 events
+  a minute (bursts to 240); past that the Events API answers 429 and clients retry.
+  To put it on your own Cloudflare account: npx wrangler login, then scripts/deploy.
   PagerDuty's REST API is served at ${baseUrl}/pagerduty (e.g. GET /pagerduty/incidents
   with "Authorization: Token token=${token}").
   Send more incidents:  curl -H 'Content-Type: application/json' ${baseUrl}/v2/enqueue \\

@@ -32,6 +32,7 @@ use shared::api::{
     CreateIncidentRequest, CreateNoteRequest, CreateTokenRequest, CreateUserRequest, ErrorDetail,
     LogEntryResponse, RotateRoutingKeyRequest,
 };
+use shared::errors::ErrorCode;
 use shared::routes::{HttpMethod, Route};
 use shared::FieldError;
 
@@ -164,11 +165,11 @@ fn event_field_error(line: &str) -> Option<FieldError> {
 }
 
 /// The code of a 409 whose body carries the current action ([`EditConflictBody`]).
-pub const EDIT_CONFLICT: &str = "edit_conflict";
+pub const EDIT_CONFLICT: &str = ErrorCode::EditConflict.as_str();
 
 /// The code of a 409 whose body names the open incident with the same dedup key
 /// (`DuplicateIncidentBody`).
-pub const DUPLICATE_INCIDENT: &str = "duplicate_incident";
+pub const DUPLICATE_INCIDENT: &str = ErrorCode::DuplicateIncident.as_str();
 
 thread_local! {
     static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };

@@ -6,6 +6,7 @@
 //! then points at the message with `aria-invalid` and `aria-describedby`.
 
 use leptos::prelude::*;
+use shared::errors::ErrorCode;
 use shared::FieldError;
 
 use crate::api::ApiError;
@@ -83,10 +84,13 @@ pub fn message_for(errors: &[FieldError], field: &str) -> Option<String> {
 /// The per-field problems in a failed save. A taken name (or e-mail) is a problem with
 /// that field, so it is shown there as well as at the top of the form.
 pub fn field_errors_of(error: &ApiError) -> Vec<FieldError> {
-    let taken = match error.code.as_str() {
-        "name_taken" => Some("name"),
-        "email_taken" => Some("email"),
-        _ => None,
+    let code = error.code.as_str();
+    let taken = if code == ErrorCode::NameTaken.as_str() {
+        Some("name")
+    } else if code == ErrorCode::EmailTaken.as_str() {
+        Some("email")
+    } else {
+        None
     };
     if let (Some(field), true) = (taken, error.fields.is_empty()) {
         return vec![FieldError {

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod api;
 pub mod endpoint;
+pub mod errors;
 pub mod events;
 pub mod incident;
 pub mod inputs;

@@ -4,6 +4,7 @@
 //! wrongly. A cursor carries the position (a whole number, newest first) of the last
 //! item of the page before; the worker reads `limit + 1` rows to know whether more follow.
 
+use crate::errors::ErrorCode;
 use crate::limits::{
     parse_page_limit, DEFAULT_LIST_PAGE, DEFAULT_RUN_HISTORY_PAGE, MAX_LIST_PAGE,
     MAX_RUN_HISTORY_PAGE,
@@ -74,10 +75,10 @@ pub enum PageError {
 
 impl PageError {
     /// The error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Limit { .. } => "invalid_limit",
-            Self::Cursor => "invalid_cursor",
+            Self::Limit { .. } => ErrorCode::InvalidLimit,
+            Self::Cursor => ErrorCode::InvalidCursor,
         }
     }
 

@@ -560,19 +560,7 @@ mod tests {
     /// `UPDATE_FIXTURES=1 cargo test -p incident-actions-shared`.
     #[test]
     fn the_authorization_fixture_matches_the_table() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/authorization.json");
-        let expected = format!(
-            "{}\n",
-            serde_json::to_string_pretty(&authorization_json()).unwrap()
-        );
-        if std::env::var_os("UPDATE_FIXTURES").is_some() {
-            std::fs::write(path, &expected).unwrap();
-        }
-        let actual = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            actual == expected,
-            "{path} is out of date: run UPDATE_FIXTURES=1 cargo test -p incident-actions-shared"
-        );
+        crate::readme::check_generated_fixture("authorization.json", &authorization_json());
     }
 
     /// The README's route table is this table; regenerate it with

@@ -7,6 +7,7 @@
 //! its e-mail is mapped to a user.
 
 use sha2::{Digest, Sha256};
+use shared::errors::ErrorCode;
 use shared::roles::{Permission, Role};
 use worker::{console_warn, D1Result, Request};
 
@@ -53,8 +54,8 @@ pub fn session_token(cookie_header: &str, secure: bool) -> ApiResult<Option<&str
         }
     }
     if count > 1 {
-        return Err(ApiError::BadRequest(
-            "ambiguous_session",
+        return Err(ApiError::Refused(
+            ErrorCode::AmbiguousSession,
             "This request carries more than one session cookie, so none is trusted. Clear \
              this site's cookies (or sign out) and sign in again."
                 .into(),
@@ -576,7 +577,7 @@ mod tests {
                 assert!(
                     matches!(
                         session_token(header, secure),
-                        Err(ApiError::BadRequest("ambiguous_session", _))
+                        Err(ApiError::Refused(ErrorCode::AmbiguousSession, _))
                     ),
                     "{header}"
                 );

@@ -3,6 +3,7 @@
 
 use shared::action::ActionError;
 use shared::api::{Action, DuplicateIncidentBody, EditConflictBody, ErrorBody, ErrorDetail};
+use shared::errors::ErrorCode;
 use shared::limits::CONFIG_PROPAGATION_RETRY_AFTER_SECS;
 use shared::pagerduty::PdErrorKind;
 use shared::FieldError;
@@ -33,10 +34,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     /// The endpoint guard refused `endpoint_url`; `fields` holds every field problem.
     EndpointNotAllowed(Vec<FieldError>),
-    /// A bad query string or header, with its code.
-    BadRequest(&'static str, String),
-    /// The request conflicts with the current state (limit reached, name taken, ...).
-    Conflict(&'static str, String),
+    /// Refused for a reason its code names (a bad query or header, a conflict with the
+    /// current state: limit reached, name taken, ...); the code gives the status.
+    Refused(ErrorCode, String),
     /// Too many requests of one kind in the current window; `what` says which (e.g.
     /// "failed sign-ins from this address") and the client may retry after
     /// `retry_after_secs`.
@@ -73,69 +73,50 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn status_code_message(&self) -> (u16, &'static str, String) {
+    fn code_message(&self) -> (ErrorCode, String) {
         match self {
-            Self::Unauthorized => (
-                401,
-                "unauthorized",
+            Self::Unauthorized => (ErrorCode::Unauthorized,
                 "Sign in first: send a valid session cookie or Authorization: Bearer token".into(),
             ),
-            Self::CrossSiteRequest => (
-                403,
-                "cross_site_request",
+            Self::CrossSiteRequest => (ErrorCode::CrossSiteRequest,
                 "Requests from other sites are refused: use this app's own pages, or an API \
                  client with Authorization: Bearer"
                     .into(),
             ),
-            Self::Forbidden(message) => (403, "forbidden", message.clone()),
-            Self::NotFound(what) => (404, "not_found", format!("{what} not found")),
-            Self::MethodNotAllowed => (
-                405,
-                "method_not_allowed",
+            Self::Forbidden(message) => (ErrorCode::Forbidden, message.clone()),
+            Self::NotFound(what) => (ErrorCode::NotFound, format!("{what} not found")),
+            Self::MethodNotAllowed => (ErrorCode::MethodNotAllowed,
                 "This method is not allowed here".into(),
             ),
-            Self::InvalidJson(detail) => (
-                400,
-                "invalid_json",
+            Self::InvalidJson(detail) => (ErrorCode::InvalidJson,
                 format!("The request body is not valid JSON for this request: {detail}"),
             ),
-            Self::UnsupportedMediaType => (
-                415,
-                "unsupported_media_type",
+            Self::UnsupportedMediaType => (ErrorCode::UnsupportedMediaType,
                 "Send the request body as Content-Type: application/json".into(),
             ),
-            Self::PayloadTooLarge(limit) => (
-                413,
-                "payload_too_large",
+            Self::PayloadTooLarge(limit) => (ErrorCode::PayloadTooLarge,
                 format!("The request body is larger than {limit} bytes"),
             ),
-            Self::Validation(fields) => (422, "validation_failed", first_message(fields)),
-            Self::EndpointNotAllowed(fields) => (
-                422,
-                "endpoint_not_allowed",
+            Self::Validation(fields) => (ErrorCode::ValidationFailed, first_message(fields)),
+            Self::EndpointNotAllowed(fields) => (ErrorCode::EndpointNotAllowed,
                 // Lead with the guard's rule even when other fields failed too.
                 fields
                     .iter()
                     .find(|field| field.field == "endpoint_url")
                     .map_or_else(|| first_message(fields), |field| field.message.clone()),
             ),
-            Self::BadRequest(code, message) => (400, code, message.clone()),
-            Self::Conflict(code, message) => (409, code, message.clone()),
+            Self::Refused(code, message) => (*code, message.clone()),
             Self::RateLimited {
                 what,
                 retry_after_secs,
-            } => (
-                429,
-                "rate_limited",
+            } => (ErrorCode::RateLimited,
                 format!(
                     "Too many {what} in the last minute; try again in {retry_after_secs} \
                      second{}",
                     if *retry_after_secs == 1 { "" } else { "s" }
                 ),
             ),
-            Self::EditConflict(current) => (
-                409,
-                "edit_conflict",
+            Self::EditConflict(current) => (ErrorCode::EditConflict,
                 format!(
                     "This action was changed by someone else since you read it (it is now at \
                      revision {}); nothing was saved. Apply your change to the current version",
@@ -143,36 +124,28 @@ impl ApiError {
                 ),
             ),
             Self::SecretsMustBeReentered(fields) => {
-                (422, "secrets_must_be_reentered", first_message(fields))
+                (ErrorCode::SecretsMustBeReentered, first_message(fields))
             }
-            Self::ConfigPropagating => (
-                503,
-                "config_propagating",
+            Self::ConfigPropagating => (ErrorCode::ConfigPropagating,
                 format!(
                     "This action was changed moments ago and its newest configuration has not \
                      reached this location yet; nothing was sent. Try again in \
                      {CONFIG_PROPAGATION_RETRY_AFTER_SECS} seconds"
                 ),
             ),
-            Self::InvalidInputs(fields) => (422, "invalid_inputs", first_message(fields)),
-            Self::InvalidTemplate(fields) => (422, "invalid_template", first_message(fields)),
-            Self::DuplicateIncident(id) => (
-                409,
-                "duplicate_incident",
+            Self::InvalidInputs(fields) => (ErrorCode::InvalidInputs, first_message(fields)),
+            Self::InvalidTemplate(fields) => (ErrorCode::InvalidTemplate, first_message(fields)),
+            Self::DuplicateIncident(id) => (ErrorCode::DuplicateIncident,
                 format!(
                     "An open incident of this service already has this dedup key ({id}); \
                      nothing was created"
                 ),
             ),
-            Self::ConfirmationRequired(message) => (
-                428,
-                "confirmation_required",
+            Self::ConfirmationRequired(message) => (ErrorCode::ConfirmationRequired,
                 format!("This action asks to confirm first: {message}. Send \"confirmed\": true to run it"),
             ),
-            Self::BodyExpired(message) => (410, "body_expired", message.clone()),
-            Self::Internal(_) => (
-                500,
-                "internal",
+            Self::BodyExpired(message) => (ErrorCode::BodyExpired, message.clone()),
+            Self::Internal(_) => (ErrorCode::Internal,
                 "Something went wrong on our side; the request was not completed".into(),
             ),
         }
@@ -180,7 +153,8 @@ impl ApiError {
 
     /// The JSON error body this error is sent as.
     pub fn body(&self) -> (u16, ErrorBody) {
-        let (status, code, message) = self.status_code_message();
+        let (code, message) = self.code_message();
+        let status = code.status();
         let fields = match self {
             Self::Validation(fields)
             | Self::EndpointNotAllowed(fields)
@@ -191,7 +165,7 @@ impl ApiError {
         };
         let body = ErrorBody {
             error: ErrorDetail {
-                code: code.to_owned(),
+                code: code.as_str().to_owned(),
                 message,
                 fields,
             },
@@ -279,8 +253,7 @@ impl ApiError {
             | Self::PayloadTooLarge(_)
             | Self::Validation(_)
             | Self::EndpointNotAllowed(_)
-            | Self::BadRequest(..)
-            | Self::Conflict(..)
+            | Self::Refused(..)
             | Self::EditConflict(_)
             | Self::SecretsMustBeReentered(_)
             | Self::InvalidInputs(_)

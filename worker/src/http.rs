@@ -4,6 +4,7 @@
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use shared::errors::ErrorCode;
 use shared::limits::parse_page_limit;
 use shared::paging::{PageRequest, PagedList};
 use worker::{Headers, Request, Response};
@@ -161,8 +162,8 @@ pub fn query_limit(req: &Request, default: i64, max: i64) -> ApiResult<i64> {
         return Ok(default);
     };
     parse_page_limit(&raw, max).ok_or_else(|| {
-        ApiError::BadRequest(
-            "invalid_query",
+        ApiError::Refused(
+            ErrorCode::InvalidQuery,
             format!("limit must be a whole number from 1 to {max}"),
         )
     })
@@ -177,7 +178,7 @@ pub fn page_request(req: &Request, list: PagedList) -> ApiResult<PageRequest> {
             .map(|(_, value)| value.into_owned())
     };
     PageRequest::parse(list, query("limit").as_deref(), query("cursor").as_deref())
-        .map_err(|error| ApiError::BadRequest(error.code(), error.message()))
+        .map_err(|error| ApiError::Refused(error.code(), error.message()))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod signature;
 mod store;
 mod template;
 
+use shared::errors::ErrorCode;
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 use shared::routes::{
@@ -116,8 +117,8 @@ impl Gate<'_> {
             let user = store::users::find_by_email(&self.app.db()?, from.trim())
                 .await?
                 .ok_or_else(|| {
-                    ApiError::BadRequest(
-                        "requester_not_found",
+                    ApiError::Refused(
+                        ErrorCode::RequesterNotFound,
                         format!("From: {} is not a known user's e-mail", from.trim()),
                     )
                 })?;

@@ -12,6 +12,7 @@ use shared::api::{
     ActionList, ActionResponse, CreateActionRequest, RotateSecretRequest, RotatedSecret,
     UpdateActionRequest,
 };
+use shared::errors::ErrorCode;
 use worker::{Request, Response};
 
 use crate::app::App;
@@ -308,7 +309,7 @@ async fn change_revision(
             Config::Readable(record) => record,
             Config::Propagating => return Err(ApiError::ConfigPropagating),
             Config::Unreadable(why) => {
-                return Err(ApiError::Conflict("action_unreadable", why.clone()))
+                return Err(ApiError::Refused(ErrorCode::ActionUnreadable, why.clone()))
             }
         };
         let (next, renewed_secrets) = make(&current, record)?;
@@ -409,8 +410,8 @@ fn if_match_revision(req: &Request) -> ApiResult<Option<u64>> {
     header(req, "If-Match")
         .map(|raw| {
             parse_if_match(&raw).ok_or_else(|| {
-                ApiError::BadRequest(
-                    "invalid_if_match",
+                ApiError::Refused(
+                    ErrorCode::InvalidIfMatch,
                     "If-Match must name one action revision, e.g. If-Match: \"3\"".to_owned(),
                 )
             })
@@ -432,8 +433,8 @@ pub fn parse_if_match(raw: &str) -> Option<u64> {
 /// The one revision the request names, if any: `If-Match` and `"revision"` must agree.
 fn agreed_revision(if_match: Option<u64>, body: Option<u64>) -> ApiResult<Option<u64>> {
     match (if_match, body) {
-        (Some(a), Some(b)) if a != b => Err(ApiError::BadRequest(
-            "invalid_if_match",
+        (Some(a), Some(b)) if a != b => Err(ApiError::Refused(
+            ErrorCode::InvalidIfMatch,
             format!("If-Match names revision {a} but the body names {b}"),
         )),
         (a, b) => Ok(a.or(b)),

@@ -5,6 +5,7 @@ use shared::api::{
     CreateIncidentRequest, CreateNoteRequest, Incident, IncidentList, IncidentResponse,
     LogEntryList, LogEntryResponse,
 };
+use shared::errors::ErrorCode;
 use shared::incident::{validate_new_incident, validate_note, IncidentStatus};
 use shared::paging::PagedList;
 use shared::roles::Permission;
@@ -33,8 +34,8 @@ pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
             "service_id" if !value.is_empty() => service_id = Some(value.into_owned()),
             "status" if !value.is_empty() => {
                 status = Some(IncidentStatus::parse(&value).ok_or_else(|| {
-                    ApiError::BadRequest(
-                        "invalid_query",
+                    ApiError::Refused(
+                        ErrorCode::InvalidQuery,
                         "status must be one of triggered, acknowledged, resolved".to_owned(),
                     )
                 })?);
@@ -115,8 +116,8 @@ pub async fn transition_incident(
         && to == IncidentStatus::Acknowledged
         && incident.status == IncidentStatus::Resolved
     {
-        return Err(ApiError::Conflict(
-            "invalid_transition",
+        return Err(ApiError::Refused(
+            ErrorCode::InvalidTransition,
             "This incident is already resolved; it can no longer be acknowledged".to_owned(),
         ));
     }

@@ -5,6 +5,7 @@
 //! (`validate_new_incident`, `validate_note`, the same transitions), so both surfaces
 //! behave alike. Roles come from the same route table; `lib.rs` establishes the caller.
 
+use shared::errors::ErrorCode;
 use shared::incident::{validate_new_incident, validate_note, IncidentStatus, Urgency};
 use shared::limits::MAX_INCIDENT_TITLE_CHARS;
 use shared::pagerduty::{
@@ -76,7 +77,7 @@ struct PageQuery {
 
 impl PageQuery {
     fn parse(url: &url::Url) -> ApiResult<Self> {
-        let invalid = |message: String| ApiError::BadRequest("invalid_query", message);
+        let invalid = |message: String| ApiError::Refused(ErrorCode::InvalidQuery, message);
         let mut query = Self {
             limit: DEFAULT_PAGE,
             ..Self::default()
@@ -220,8 +221,8 @@ async fn transition(
                 Err(ApiError::NotFound("Incident"))
             }
         }
-        IncidentStatus::Triggered => Err(ApiError::BadRequest(
-            "invalid_transition",
+        IncidentStatus::Triggered => Err(ApiError::Refused(
+            ErrorCode::InvalidTransition,
             "An incident cannot be set back to triggered; open a new one".to_owned(),
         )),
     }
@@ -235,8 +236,8 @@ pub async fn update_incidents(
 ) -> ApiResult<Response> {
     let body: BulkUpdate = read_json(&mut req).await?;
     if body.incidents.is_empty() || body.incidents.len() > MAX_PAGE as usize {
-        return Err(ApiError::BadRequest(
-            "invalid_input",
+        return Err(ApiError::Refused(
+            ErrorCode::InvalidInput,
             format!("Send 1 to {MAX_PAGE} incidents"),
         ));
     }

@@ -14,6 +14,7 @@ use shared::api::{
     ChangeEvent, CreateActionRequest, Incident, PreviewIncident, PreviewRequest, PreviewResponse,
     ServiceRef, PREVIEW_RUN_ID,
 };
+use shared::errors::ErrorCode;
 use shared::incident::{IncidentStatus, Severity};
 use shared::inputs::validate_values;
 use shared::roles::Permission;
@@ -62,12 +63,12 @@ pub async fn preview_request(
                     Config::Readable(record) => record.redacted(),
                     Config::Propagating => return Err(ApiError::ConfigPropagating),
                     Config::Unreadable(why) => {
-                        return Err(ApiError::Conflict("action_unreadable", why))
+                        return Err(ApiError::Refused(ErrorCode::ActionUnreadable, why))
                     }
                 }
             }
-            (None, None) => return Err(ApiError::BadRequest(
-                "draft_required",
+            (None, None) => return Err(ApiError::Refused(
+                ErrorCode::DraftRequired,
                 "An action that is not saved yet is previewed from its form: send it as \"draft\""
                     .to_owned(),
             )),

@@ -24,6 +24,7 @@ use shared::api::{
     ActionRun, ConfigHealth, Incident, RedeliverRequest, RunHistory, RunList, RunRequest,
     RunResponse,
 };
+use shared::errors::ErrorCode;
 use shared::inputs::validate_values;
 use shared::limits::{CONFIG_PROPAGATION_WAIT_MS, MAX_IDEMPOTENCY_KEY_CHARS, RUN_BODY_KEPT_DAYS};
 use shared::paging::PagedList;
@@ -258,8 +259,8 @@ fn server_timing(before_send: (u32, u32), after: (u32, u32)) -> String {
 }
 
 fn disabled(name: &str) -> ApiError {
-    ApiError::Conflict(
-        "action_disabled",
+    ApiError::Refused(
+        ErrorCode::ActionDisabled,
         format!("The action \"{name}\" is disabled; enable it on the service's Custom Incident Actions page"),
     )
 }
@@ -268,8 +269,8 @@ fn disabled(name: &str) -> ApiError {
 /// in flight. Nothing is sent.
 fn replay(earlier: RunRow) -> ApiResult<Response> {
     if earlier.is_running() {
-        return Err(ApiError::Conflict(
-            "run_in_progress",
+        return Err(ApiError::Refused(
+            ErrorCode::RunInProgress,
             "A run with this Idempotency-Key is still in progress".to_owned(),
         ));
     }
@@ -296,8 +297,8 @@ fn check_run_rules(
     if let Some(rule) = &action.available_when {
         rule.allows(incident.status, incident.urgency)
             .map_err(|rule| {
-                ApiError::Conflict(
-                    "action_not_available",
+                ApiError::Refused(
+                    ErrorCode::ActionNotAvailable,
                     format!("\"{}\" runs {rule}; nothing was sent", action.name),
                 )
             })?;
@@ -319,8 +320,12 @@ async fn open_action(app: &App, keyring: &Keyring, row: ActionRow) -> ApiResult<
     if !view.enabled() {
         return Err(disabled(&view.name()));
     }
-    let unreadable =
-        |why: String| ApiError::Conflict("action_unreadable", format!("{why}. Nothing was sent"));
+    let unreadable = |why: String| {
+        ApiError::Refused(
+            ErrorCode::ActionUnreadable,
+            format!("{why}. Nothing was sent"),
+        )
+    };
     let (health, problem) = view.health(keyring);
     let (Config::Readable(record), ConfigHealth::Ok) = (&view.config, health) else {
         return Err(unreadable(
@@ -640,8 +645,8 @@ pub async fn redeliver(
 }
 
 fn in_flight() -> ApiError {
-    ApiError::Conflict(
-        "run_in_progress",
+    ApiError::Refused(
+        ErrorCode::RunInProgress,
         "This run is being delivered right now; wait for its result before redelivering it"
             .to_owned(),
     )
@@ -725,8 +730,8 @@ pub fn check_idempotency_key(key: &str) -> ApiResult<()> {
     if valid {
         Ok(())
     } else {
-        Err(ApiError::BadRequest(
-            "invalid_idempotency_key",
+        Err(ApiError::Refused(
+            ErrorCode::InvalidIdempotencyKey,
             format!(
                 "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
             ),

@@ -10,6 +10,7 @@ use shared::api::{
     CreateTokenRequest, CreateUserRequest, TokenList, TokenResponse, UpdateUserRequest, UserList,
     UserResponse,
 };
+use shared::errors::ErrorCode;
 use shared::roles::Role;
 use shared::user::{parse_email, parse_new_user, parse_token_label, parse_user_name};
 use shared::FieldError;
@@ -360,8 +361,8 @@ fn require_owner_for(caller: &Principal, role: Role) -> ApiResult<()> {
 }
 
 fn edited_meanwhile() -> ApiError {
-    ApiError::Conflict(
-        "edit_conflict",
+    ApiError::Refused(
+        ErrorCode::EditConflict,
         "This user was changed by someone else while your change was being made; nothing \
          was changed. Reload and try again."
             .into(),
@@ -369,12 +370,15 @@ fn edited_meanwhile() -> ApiError {
 }
 
 fn email_taken() -> ApiError {
-    ApiError::Conflict("email_taken", "Another user already has this email".into())
+    ApiError::Refused(
+        ErrorCode::EmailTaken,
+        "Another user already has this email".into(),
+    )
 }
 
 fn last_owner() -> ApiError {
-    ApiError::Conflict(
-        "last_owner",
+    ApiError::Refused(
+        ErrorCode::LastOwner,
         "This is the last owner: make another user owner first".into(),
     )
 }

@@ -25,6 +25,7 @@ use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use shared::action::ValidAction;
 use shared::api::{Action, ActionHeader, ActionSummary, ConfigHealth, EndpointHealth, REDACTED};
+use shared::errors::ErrorCode;
 use shared::incident::{IncidentStatus, Urgency};
 use shared::inputs::InputDefinition;
 use shared::limits::{MAX_ACTIONS_PER_SERVICE, UNREFERENCED_REVISION_GRACE_SECS};
@@ -820,15 +821,15 @@ pub enum SlotRefusal {
 impl From<SlotRefusal> for ApiError {
     fn from(refusal: SlotRefusal) -> Self {
         match refusal {
-            SlotRefusal::LimitReached => Self::Conflict(
-                "action_limit",
+            SlotRefusal::LimitReached => Self::Refused(
+                ErrorCode::ActionLimit,
                 format!(
                     "A service can have at most {MAX_ACTIONS_PER_SERVICE} custom incident actions; \
                      delete one before adding another"
                 ),
             ),
-            SlotRefusal::NameTaken => Self::Conflict(
-                "name_taken",
+            SlotRefusal::NameTaken => Self::Refused(
+                ErrorCode::NameTaken,
                 "Another action of this service already has this name".to_owned(),
             ),
         }

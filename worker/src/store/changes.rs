@@ -70,14 +70,7 @@ pub async fn insert(
             now_ms.into(),
         ],
     )?;
-    let results = db
-        .batch(vec![
-            admission.take_token(db)?,
-            insert,
-            admission.verdict_statement(db)?,
-        ])
-        .await?;
-    admission.verdict(&results)
+    admission.apply(db, vec![insert]).await
 }
 
 /// A service's change events, newest first, at most `limit`.

@@ -369,15 +369,7 @@ pub async fn apply_trigger(
             (&change_id).into(),
         ],
     )?;
-    let results = db
-        .batch(vec![
-            admission.take_token(db)?,
-            upsert,
-            entry,
-            admission.verdict_statement(db)?,
-        ])
-        .await?;
-    admission.verdict(&results)
+    admission.apply(db, vec![upsert, entry]).await
 }
 
 /// What opening an incident by hand did.
@@ -521,15 +513,7 @@ pub async fn apply_event_transition(
         agent,
         now_ms,
     )?;
-    let results = db
-        .batch(vec![
-            admission.take_token(db)?,
-            update,
-            entry,
-            admission.verdict_statement(db)?,
-        ])
-        .await?;
-    admission.verdict(&results)
+    admission.apply(db, vec![update, entry]).await
 }
 
 /// The update of a transition (of the incidents matching `target`, whose parameters are

@@ -65,10 +65,21 @@ impl Admission {
         }
     }
 
+    /// Runs the event's own `statements` in one batch, between the token it takes and the
+    /// verdict: one round trip. The statements find their service through
+    /// [`admitted_service`] with [`Self::event_id`], so they change nothing unless admitted.
+    pub async fn apply(&self, db: &Db, statements: Vec<Statement>) -> ApiResult<Verdict> {
+        let mut batch = vec![self.take_token(db)?];
+        batch.extend(statements);
+        batch.push(self.verdict_statement(db)?);
+        let results = db.batch(batch).await?;
+        self.verdict(&results)
+    }
+
     /// The batch's first statement: refills the service's bucket for the time passed and
     /// takes one token, marking the bucket with this event's id; or, with no token left
     /// (or no such key), changes nothing.
-    pub fn take_token(&self, db: &Db) -> ApiResult<Statement> {
+    fn take_token(&self, db: &Db) -> ApiResult<Statement> {
         let refilled = "MIN(?3, tokens + MAX(0, ?4 - refilled_at) * ?2 / 60000.0)";
         statement(
             db,
@@ -92,7 +103,7 @@ impl Admission {
     }
 
     /// The batch's last statement: the key's service and its bucket after the event.
-    pub fn verdict_statement(&self, db: &Db) -> ApiResult<Statement> {
+    fn verdict_statement(&self, db: &Db) -> ApiResult<Statement> {
         statement(
             db,
             &format!(
@@ -111,7 +122,7 @@ impl Admission {
     }
 
     /// Reads what [`Self::verdict_statement`], the batch's last statement, returned.
-    pub fn verdict(&self, results: &[D1Result]) -> ApiResult<Verdict> {
+    fn verdict(&self, results: &[D1Result]) -> ApiResult<Verdict> {
         #[derive(Deserialize)]
         struct Row {
             tokens: Option<f64>,
