@@ -145,6 +145,14 @@ describe('the authorization matrix', () => {
     assert.match(change.json.errors[0], /does not match any service/);
     const signIn = await anonymous('POST', '/api/session', { token: members.stakeholder.token });
     assert.equal(signIn.status, 200, signIn.text);
+    const described = await anonymous('GET', '/api/openapi.json');
+    assert.equal(described.status, 200, described.text.slice(0, 200));
+    assert.match(described.headers.get('content-type'), /^application\/json/);
+    assert.equal(described.json.openapi, '3.1.0');
+    for (const route of TABLE.routes) {
+      const operation = described.json.paths[route.path]?.[route.method.toLowerCase()];
+      assert.ok(operation, `${route.method} ${route.path} is described`);
+    }
   });
 
   test('no credentials, a revoked token, an expired session and a deleted user are 401 everywhere', async () => {

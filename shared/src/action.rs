@@ -18,6 +18,7 @@ use crate::{FieldError, ValidationError};
 
 /// Button text: trimmed, 1..=40 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct ActionName(String);
 
@@ -67,6 +68,7 @@ const RESERVED_HEADER_NAMES: &[&str] = &[
 
 /// A custom header name: an RFC 7230 token that does not override what the worker sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct HeaderName(String);
 

@@ -20,6 +20,7 @@ use crate::FieldError;
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -27,6 +28,7 @@ pub struct ErrorBody {
 
 /// What went wrong, for programs (`code`) and for people (`message`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable snake_case code, e.g. `action_limit`.
     pub code: String,
@@ -40,6 +42,7 @@ pub struct ErrorDetail {
 /// The body of a 409 `edit_conflict`: the error, and the action as it stands now, so the
 /// editor can see what changed and apply their edit again on top of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditConflictBody {
     /// `edit_conflict`.
     pub error: ErrorDetail,
@@ -53,6 +56,7 @@ pub struct EditConflictBody {
 
 /// `POST /api/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInRequest {
     /// The sign-in token: `ADMIN_TOKEN` or a user's API token (`iat_…`).
     pub token: String,
@@ -60,6 +64,7 @@ pub struct SignInRequest {
 
 /// `GET /api/session` and the answer to `POST /api/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionResponse {
     /// Who is signed in.
     pub session: SessionInfo,
@@ -69,6 +74,7 @@ pub struct SessionResponse {
 
 /// Who is signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// The signed-in principal, e.g. `admin`.
     pub user_id: String,
@@ -84,6 +90,7 @@ pub struct SessionInfo {
 /// Deployment settings the SPA needs; empty below `manager`, who do not edit actions,
 /// because the values name internal hosts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     /// The `PRIVATE_ENDPOINT_ALLOWLIST` value, so the form applies the same URL rule.
     pub private_endpoint_allowlist: String,
@@ -99,6 +106,7 @@ pub struct Settings {
 
 /// `POST /api/services`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateServiceRequest {
     /// Service name, 1..=80 characters. Missing reads as blank, so the answer is the
     /// field's own "Name is required" rather than a parser message.
@@ -111,6 +119,7 @@ pub struct CreateServiceRequest {
 
 /// `PATCH /api/services/{id}`: fields left out stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateServiceRequest {
     /// New name.
     #[serde(default)]
@@ -122,6 +131,7 @@ pub struct UpdateServiceRequest {
 
 /// A service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Service {
     /// Identifier, `svc_…`.
     pub id: String,
@@ -138,6 +148,7 @@ pub struct Service {
 
 /// `POST /api/services/{id}/rotate_routing_key`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotateRoutingKeyRequest {
     /// Hours the old key keeps working, a whole number from 0 to 168 (default 24); 0
@@ -149,6 +160,7 @@ pub struct RotateRoutingKeyRequest {
 
 /// `{"service": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceResponse {
     /// The service.
     pub service: Service,
@@ -156,6 +168,7 @@ pub struct ServiceResponse {
 
 /// `{"services": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceList {
     /// Services by name.
     pub services: Vec<Service>,
@@ -167,6 +180,7 @@ pub struct ServiceList {
 
 /// A custom header in a create or edit request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeaderInput {
     /// Header name (missing reads as blank, answered by validation).
     #[serde(default)]
@@ -181,6 +195,7 @@ pub struct HeaderInput {
 
 /// `POST /api/services/{id}/actions`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateActionRequest {
     /// Button label (missing reads as blank, answered by validation).
     #[serde(default)]
@@ -228,6 +243,7 @@ where
 /// `PATCH /api/services/{id}/actions/{action_id}`: fields left out stay as they are;
 /// `headers`, when present, replaces the whole list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateActionRequest {
     /// New label.
     #[serde(default)]
@@ -280,6 +296,7 @@ pub struct UpdateActionRequest {
 
 /// `POST .../rotate_secret`: the body is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RotateSecretRequest {
     /// The revision being rotated, as for an edit.
     #[serde(default)]
@@ -289,6 +306,7 @@ pub struct RotateSecretRequest {
 /// Whether an action's stored configuration can be used. Reading it never opens a
 /// secret: the health is judged from the record's shape and the keys it names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigHealth {
     /// The configuration is readable and its secrets are sealed under configured keys.
@@ -317,6 +335,7 @@ impl ConfigHealth {
 /// counts as its latest attempt). The action is never disabled for failing: its card and
 /// buttons warn instead, once [`FAILURES_BEFORE_WARNING`] runs in a row have failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndpointHealth {
     /// Finished runs in a row, newest first, that failed (counted over the last
     /// [`crate::limits::RUN_STATS_WINDOW`]).
@@ -339,6 +358,7 @@ impl EndpointHealth {
 
 /// A custom header as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionHeader {
     /// Header name.
     pub name: String,
@@ -350,6 +370,7 @@ pub struct ActionHeader {
 
 /// A custom incident action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Action {
     /// Identifier, `act_…`.
     pub id: String,
@@ -409,6 +430,7 @@ pub struct Action {
 
 /// `{"action": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionResponse {
     /// The action.
     pub action: Action,
@@ -416,6 +438,7 @@ pub struct ActionResponse {
 
 /// `{"actions": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionList {
     /// Actions in creation order.
     pub actions: Vec<Action>,
@@ -423,6 +446,7 @@ pub struct ActionList {
 
 /// The answer to `POST .../rotate_secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RotatedSecret {
     /// The new `whsec_…`, shown this once.
     pub signing_secret: String,
@@ -430,6 +454,7 @@ pub struct RotatedSecret {
 
 /// An action as an incident lists it: enough to draw the button.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionSummary {
     /// Identifier.
     pub id: String,
@@ -453,6 +478,7 @@ pub struct ActionSummary {
 
 /// The body of `POST /api/incidents/{id}/actions/{action_id}/runs` (optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunRequest {
     /// The values of the action's inputs, by key.
     #[serde(default)]
@@ -466,6 +492,7 @@ pub struct RunRequest {
 /// `draft`, manager and up) and `POST /api/services/{id}/actions/preview` (manager and
 /// up): every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewRequest {
     /// The incident to render against; by default the service's latest, or a sample.
     #[serde(default)]
@@ -484,6 +511,7 @@ pub struct PreviewRequest {
 /// [`REDACTED`], the signature is [`PREVIEW_SIGNATURE`] and the run id is
 /// [`PREVIEW_RUN_ID`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewedRequest {
     /// Always `POST`.
     pub method: String,
@@ -498,6 +526,7 @@ pub struct PreviewedRequest {
 
 /// The incident a preview was rendered against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewIncident {
     /// Identifier.
     pub id: String,
@@ -509,6 +538,7 @@ pub struct PreviewIncident {
 
 /// The answer to a preview. Nothing was sent or recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewResponse {
     /// The request.
     pub request: PreviewedRequest,
@@ -530,6 +560,7 @@ pub const PREVIEW_RUN_ID: &str = "run_preview";
 
 /// The service an incident belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceRef {
     /// Identifier.
     pub id: String,
@@ -540,6 +571,7 @@ pub struct ServiceRef {
 /// An incident. The same shape is the `data` of the payload POSTed to endpoints, there
 /// without `actions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Incident {
     /// Identifier, `inc_…`.
     pub id: String,
@@ -594,6 +626,7 @@ pub struct Incident {
 
 /// A change event (`POST /v2/change/enqueue`): something that changed on a service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeEvent {
     /// Identifier, `chg_…`.
     pub id: String,
@@ -613,6 +646,7 @@ pub struct ChangeEvent {
 
 /// `GET /api/services/{id}/changes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeList {
     /// Newest first.
     pub changes: Vec<ChangeEvent>,
@@ -620,6 +654,7 @@ pub struct ChangeList {
 
 /// `POST /api/incidents`: an incident opened by hand.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateIncidentRequest {
     /// The service to open it on (missing reads as blank, answered by validation).
     #[serde(default)]
@@ -642,6 +677,7 @@ pub struct CreateIncidentRequest {
 /// The body of a 409 `duplicate_incident`: the error, and the open incident that already
 /// has the dedup key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DuplicateIncidentBody {
     /// `duplicate_incident`.
     pub error: ErrorDetail,
@@ -651,6 +687,7 @@ pub struct DuplicateIncidentBody {
 
 /// `{"incident": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentResponse {
     /// The incident.
     pub incident: Incident,
@@ -658,6 +695,7 @@ pub struct IncidentResponse {
 
 /// `{"incidents": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentList {
     /// Newest first, without `custom_details`.
     pub incidents: Vec<Incident>,
@@ -668,6 +706,7 @@ pub struct IncidentList {
 
 /// What a timeline entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LogEntryType {
     /// The incident was opened.
@@ -686,6 +725,7 @@ pub enum LogEntryType {
 
 /// One line of an incident's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     /// Identifier, `log_…`.
     pub id: String,
@@ -709,6 +749,7 @@ pub struct LogEntry {
 
 /// `POST /api/incidents/{id}/notes`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateNoteRequest {
     /// The note, 1..=2000 characters after trimming. Missing reads as blank, so the
     /// answer is the field's own message.
@@ -718,6 +759,7 @@ pub struct CreateNoteRequest {
 
 /// `{"log_entry": ...}`: the note as the timeline shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntryResponse {
     /// The new entry.
     pub log_entry: LogEntry,
@@ -725,6 +767,7 @@ pub struct LogEntryResponse {
 
 /// `{"log_entries": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntryList {
     /// Newest first.
     pub log_entries: Vec<LogEntry>,
@@ -739,6 +782,7 @@ pub struct LogEntryList {
 
 /// Whether a run is done and how it went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// The POST is in flight (seen only while it is, or if the worker died mid-run).
@@ -762,6 +806,7 @@ impl RunStatus {
 
 /// How the endpoint answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// 2xx.
@@ -787,6 +832,7 @@ pub enum RunOutcome {
 
 /// One press of an action button.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionRun {
     /// Identifier, `run_…`; also the `webhook-id` the endpoint received.
     pub id: String,
@@ -835,7 +881,10 @@ pub struct ActionRun {
     /// The fields above show the latest. (The app's build does not decode them; see the
     /// `app` feature.)
     #[serde(default)]
-    #[cfg_attr(feature = "app", serde(skip_deserializing))]
+    #[cfg_attr(
+        all(feature = "app", not(feature = "openapi")),
+        serde(skip_deserializing)
+    )]
     pub attempts: Vec<RunAttempt>,
     /// The latest attempt's number: 1 for the first send, 2 and up after redeliveries.
     #[serde(default = "first_attempt")]
@@ -853,6 +902,7 @@ pub struct ActionRun {
 /// One delivery of a run: its first send, or a redelivery (same body, same
 /// `webhook-id`, a fresh timestamp and signature).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunAttempt {
     /// 1 for the first send.
     pub number: u32,
@@ -879,6 +929,7 @@ pub struct RunAttempt {
 
 /// The body of `POST /api/runs/{id}/redeliver` (optional).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedeliverRequest {
     /// Required as `true` when the action asks for confirmation (else 428).
     #[serde(default)]
@@ -888,6 +939,7 @@ pub struct RedeliverRequest {
 /// An action's success rate and median duration over its last
 /// [`crate::limits::RUN_STATS_WINDOW`] finished runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunStats {
     /// Finished runs counted (at most the window).
     pub finished: u32,
@@ -899,6 +951,7 @@ pub struct RunStats {
 
 /// One page of `GET /api/services/{id}/actions/{action_id}/runs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunHistory {
     /// Newest first.
     pub runs: Vec<ActionRun>,
@@ -913,6 +966,7 @@ pub const REDACTED: &str = "[redacted]";
 
 /// One request header of a run, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SentHeader {
     /// Header name, as configured.
     pub name: String,
@@ -922,6 +976,7 @@ pub struct SentHeader {
 
 /// `{"run": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunResponse {
     /// The run.
     pub run: ActionRun,
@@ -943,6 +998,7 @@ fn first_attempt() -> u32 {
 
 /// `{"runs": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunList {
     /// Newest first.
     pub runs: Vec<ActionRun>,
@@ -954,6 +1010,7 @@ pub struct RunList {
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditActor {
     /// Principal id.
     pub id: String,
@@ -963,6 +1020,7 @@ pub struct AuditActor {
 
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Identifier, `aud_…`.
     pub id: String,
@@ -986,6 +1044,7 @@ pub struct AuditEntry {
 
 /// `{"audit_entries": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditList {
     /// Newest first.
     pub audit_entries: Vec<AuditEntry>,
@@ -998,6 +1057,7 @@ pub struct AuditList {
 /// `POST /api/users`. Missing fields read as blank, so the answer is the field's own
 /// message rather than a parser message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     /// Display name, 1..=80 characters.
     #[serde(default)]
@@ -1012,6 +1072,7 @@ pub struct CreateUserRequest {
 
 /// `PATCH /api/users/{id}`: fields left out stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     /// New display name.
     #[serde(default)]
@@ -1026,6 +1087,7 @@ pub struct UpdateUserRequest {
 
 /// A user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Identifier, `usr_…`.
     pub id: String,
@@ -1041,6 +1103,7 @@ pub struct User {
 
 /// `{"user": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserResponse {
     /// The user.
     pub user: User,
@@ -1048,7 +1111,10 @@ pub struct UserResponse {
     /// someone else minted for the user. Absent when none were.
     /// (The app shows `notice` and never decodes these: see the `app` feature.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "app", serde(skip_deserializing))]
+    #[cfg_attr(
+        all(feature = "app", not(feature = "openapi")),
+        serde(skip_deserializing)
+    )]
     pub revoked_tokens: Vec<ApiToken>,
     /// What the change did beyond the user itself, in words (the revocation); absent when
     /// nothing.
@@ -1058,6 +1124,7 @@ pub struct UserResponse {
 
 /// `{"users": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserList {
     /// Users by name.
     pub users: Vec<User>,
@@ -1065,6 +1132,7 @@ pub struct UserList {
 
 /// `POST /api/users/{id}/tokens`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTokenRequest {
     /// What the token is for, 1..=80 characters.
     #[serde(default)]
@@ -1073,6 +1141,7 @@ pub struct CreateTokenRequest {
 
 /// An API token. Only a SHA-256 hash of the secret is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     /// Identifier, `tok_…`.
     pub id: String,
@@ -1089,6 +1158,7 @@ pub struct ApiToken {
 
 /// `{"token": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The token.
     pub token: ApiToken,
@@ -1096,6 +1166,7 @@ pub struct TokenResponse {
 
 /// `{"tokens": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenList {
     /// Oldest first.
     pub tokens: Vec<ApiToken>,
@@ -1103,6 +1174,7 @@ pub struct TokenList {
 
 /// Who is calling, as `GET /api/me` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// User id; `admin` for the `ADMIN_TOKEN`.
     pub id: String,
@@ -1120,6 +1192,7 @@ pub struct Me {
 
 /// `{"user": ...}` from `GET /api/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeResponse {
     /// The caller.
     pub user: Me,

@@ -27,6 +27,7 @@ use crate::ValidationError;
 
 /// One allowlist entry: a host, optionally pinned to one port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AllowedHost {
     /// Lower-case host name or IP literal (IPv6 without brackets).
     pub host: String,
@@ -36,6 +37,7 @@ pub struct AllowedHost {
 
 /// The endpoint rules of one deployment: `PRIVATE_ENDPOINT_ALLOWLIST` and `OWN_HOSTS`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndpointPolicy {
     /// Hosts that may be reached over plain `http` and are exempt from the host and port
     /// rules.
@@ -503,6 +505,7 @@ mod tests {
 
     /// The shared table: the same file drives `e2e/endpoint_guard.test.mjs` through the API.
     #[derive(Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     struct Table {
         private_endpoint_allowlist: String,
         own_hosts: String,
@@ -511,6 +514,7 @@ mod tests {
     }
 
     #[derive(Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     struct RefusedCase {
         url: String,
         rule: String,

@@ -16,6 +16,7 @@ use crate::time::parse_rfc3339;
 
 /// What the event asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventAction {
     /// Open an incident, or add to the open one with the same `dedup_key`.
@@ -66,6 +67,7 @@ pub struct ValidEvent {
 
 /// The 202 body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnqueueAccepted {
     /// Always `success`.
     pub status: String,
@@ -77,6 +79,7 @@ pub struct EnqueueAccepted {
 
 /// The 400 body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnqueueRejected {
     /// `invalid event`, or `throttle exceeded` on a 429.
     pub status: String,
@@ -330,6 +333,7 @@ pub struct ValidChangeEvent {
 
 /// The 202 body of `/v2/change/enqueue`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeAccepted {
     /// Always `success`.
     pub status: String,

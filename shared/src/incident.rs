@@ -72,6 +72,7 @@ pub fn validate_note(content: &str) -> Result<String, Vec<FieldError>> {
 
 /// Where an incident is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentStatus {
     /// Open, nobody has taken it yet.
@@ -83,6 +84,9 @@ pub enum IncidentStatus {
 }
 
 impl IncidentStatus {
+    /// Every value, in order.
+    pub const ALL: [Self; 3] = [Self::Triggered, Self::Acknowledged, Self::Resolved];
+
     /// The stored and wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,17 +98,13 @@ impl IncidentStatus {
 
     /// Parses the stored and wire spelling.
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "triggered" => Some(Self::Triggered),
-            "acknowledged" => Some(Self::Acknowledged),
-            "resolved" => Some(Self::Resolved),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|value| value.as_str() == raw)
     }
 }
 
 /// An event's severity, as PagerDuty's Events API v2 defines it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Service down.
@@ -118,6 +118,9 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every value, in order.
+    pub const ALL: [Self; 4] = [Self::Critical, Self::Error, Self::Warning, Self::Info];
+
     /// The stored and wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -130,13 +133,7 @@ impl Severity {
 
     /// Parses the stored and wire spelling.
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "critical" => Some(Self::Critical),
-            "error" => Some(Self::Error),
-            "warning" => Some(Self::Warning),
-            "info" => Some(Self::Info),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|value| value.as_str() == raw)
     }
 
     /// Critical and error page someone now; warning and info can wait.
@@ -150,6 +147,7 @@ impl Severity {
 
 /// How soon someone must look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// Now.
@@ -159,6 +157,9 @@ pub enum Urgency {
 }
 
 impl Urgency {
+    /// Every value, in order.
+    pub const ALL: [Self; 2] = [Self::High, Self::Low];
+
     /// The stored and wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -169,11 +170,7 @@ impl Urgency {
 
     /// Parses the stored and wire spelling.
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "high" => Some(Self::High),
-            "low" => Some(Self::Low),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|value| value.as_str() == raw)
     }
 
     /// The severity an incident opened by hand is given: no monitor measured it, so the

@@ -17,6 +17,7 @@ use crate::FieldError;
 
 /// The kind of value an input takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InputType {
     /// One line of text, at most 200 characters.
@@ -55,6 +56,7 @@ impl InputType {
 
 /// One input an action asks for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InputDefinition {
     /// `^[a-z][a-z0-9_]{0,31}$`, unique within the action: the name in `event.inputs`.
     pub key: String,

@@ -13,6 +13,8 @@ pub mod events;
 pub mod incident;
 pub mod inputs;
 pub mod limits;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod pagerduty;
 pub mod paging;
 #[cfg(test)]

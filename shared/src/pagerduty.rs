@@ -13,8 +13,15 @@ use crate::incident::{IncidentStatus, Urgency};
 /// Where the surface lives, under the worker's own origin.
 pub const BASE_PATH: &str = "/pagerduty";
 
+/// Items on a page of a `/pagerduty` list when `limit` is not given.
+pub const DEFAULT_PAGE_LIMIT: i64 = 25;
+
+/// The largest `limit` of a `/pagerduty` list, and the most incidents a bulk `PUT` takes.
+pub const MAX_PAGE_LIMIT: i64 = 100;
+
 /// A reference to a service, as PagerDuty nests it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceReference {
     /// `svc_…`.
     pub id: String,
@@ -32,6 +39,7 @@ pub struct ServiceReference {
 
 /// `body` of an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentBody {
     /// `incident_body`.
     #[serde(rename = "type")]
@@ -42,6 +50,7 @@ pub struct IncidentBody {
 
 /// PagerDuty's incident object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PdIncident {
     /// `inc_…`.
     pub id: String,
@@ -80,6 +89,7 @@ pub struct PdIncident {
 
 /// PagerDuty's service object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PdService {
     /// `svc_…`.
     pub id: String,
@@ -105,6 +115,7 @@ pub struct PdService {
 
 /// Who wrote a note or did what a log entry says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentReference {
     /// `user_reference` for people, `service_reference` for monitors.
     #[serde(rename = "type")]
@@ -115,6 +126,7 @@ pub struct AgentReference {
 
 /// PagerDuty's note object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PdNote {
     /// `log_…`.
     pub id: String,
@@ -128,6 +140,7 @@ pub struct PdNote {
 
 /// PagerDuty's log entry object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PdLogEntry {
     /// `log_…`.
     pub id: String,
@@ -145,6 +158,7 @@ pub struct PdLogEntry {
 
 /// `{"incident": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentWrapper {
     /// The incident.
     pub incident: PdIncident,
@@ -152,6 +166,7 @@ pub struct IncidentWrapper {
 
 /// `GET /incidents`: classic pagination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentPage {
     /// This page.
     pub incidents: Vec<PdIncident>,
@@ -167,6 +182,7 @@ pub struct IncidentPage {
 
 /// `{"incidents": […]}`, the answer to a bulk update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentsWrapper {
     /// The incidents, as they are now.
     pub incidents: Vec<PdIncident>,
@@ -174,6 +190,7 @@ pub struct IncidentsWrapper {
 
 /// `GET /services`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServicePage {
     /// Every service.
     pub services: Vec<PdService>,
@@ -189,6 +206,7 @@ pub struct ServicePage {
 
 /// `{"service": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceWrapper {
     /// The service.
     pub service: PdService,
@@ -196,6 +214,7 @@ pub struct ServiceWrapper {
 
 /// `{"note": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoteWrapper {
     /// The note.
     pub note: PdNote,
@@ -203,6 +222,7 @@ pub struct NoteWrapper {
 
 /// `{"notes": […]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotesWrapper {
     /// Oldest first.
     pub notes: Vec<PdNote>,
@@ -210,6 +230,7 @@ pub struct NotesWrapper {
 
 /// `{"log_entries": […]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntriesWrapper {
     /// Newest first, as PagerDuty lists them.
     pub log_entries: Vec<PdLogEntry>,
@@ -223,6 +244,7 @@ pub struct LogEntriesWrapper {
 
 /// A reference sent in a request body: `{"id", "type"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reference {
     /// The id.
     #[serde(default)]
@@ -234,6 +256,7 @@ pub struct Reference {
 
 /// `body` in a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BodyInput {
     /// `incident_body`.
     #[serde(default, rename = "type")]
@@ -245,6 +268,7 @@ pub struct BodyInput {
 
 /// `POST /incidents`, as Port's guide sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateIncident {
     /// `incident`.
     #[serde(default, rename = "type")]
@@ -268,6 +292,7 @@ pub struct CreateIncident {
 
 /// `{"incident": …}` in a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateIncidentWrapper {
     /// The incident to open.
     #[serde(default)]
@@ -290,6 +315,7 @@ impl CreateIncidentWrapper {
 
 /// `PUT /incidents/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateIncident {
     /// `incident`.
     #[serde(default, rename = "type")]
@@ -310,6 +336,7 @@ pub struct UpdateIncident {
 
 /// `{"incident": …}` of a `PUT`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateIncidentWrapper {
     /// The change.
     #[serde(default)]
@@ -318,6 +345,7 @@ pub struct UpdateIncidentWrapper {
 
 /// One incident of a bulk `PUT /incidents`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkItem {
     /// The incident.
     #[serde(default)]
@@ -332,6 +360,7 @@ pub struct BulkItem {
 
 /// `PUT /incidents`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkUpdate {
     /// The incidents and their new status.
     #[serde(default)]
@@ -340,6 +369,7 @@ pub struct BulkUpdate {
 
 /// `{"note": {"content"}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoteInput {
     /// The text.
     #[serde(default)]
@@ -348,6 +378,7 @@ pub struct NoteInput {
 
 /// `POST /incidents/{id}/notes`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateNote {
     /// The note.
     #[serde(default)]
@@ -356,6 +387,7 @@ pub struct CreateNote {
 
 /// PagerDuty's error body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PdErrorBody {
     /// The error.
     pub error: PdError,
@@ -363,6 +395,7 @@ pub struct PdErrorBody {
 
 /// PagerDuty's error object: a message, a numeric code, and details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PdError {
     /// e.g. `Invalid Input Provided`.
     pub message: String,
@@ -393,6 +426,27 @@ pub enum PdErrorKind {
 }
 
 impl PdErrorKind {
+    /// Every kind.
+    pub const ALL: [Self; 7] = [
+        Self::InvalidInput,
+        Self::Unauthorized,
+        Self::AccessDenied,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Throttled,
+        Self::Internal,
+    ];
+
+    /// Its HTTP status.
+    pub fn status(self) -> u16 {
+        self.status_code_message().0
+    }
+
+    /// PagerDuty's message for it.
+    pub fn title(self) -> &'static str {
+        self.status_code_message().2
+    }
+
     /// The HTTP status, PagerDuty code and message.
     pub fn status_code_message(self) -> (u16, u32, &'static str) {
         match self {

@@ -24,6 +24,7 @@ use crate::whatwg_url;
 
 /// A link a reply attaches to the incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplyLink {
     /// An absolute `https` URL.
     pub href: String,

@@ -10,6 +10,7 @@ use crate::ValidationError;
 
 /// A user's role, least trusted first (the derived `Ord` follows declaration order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads incidents and their timelines, nothing else.
@@ -83,6 +84,7 @@ impl std::fmt::Display for Role {
 /// Something a role may or may not do. Each route needs at most one (see
 /// `routes::Route::requirement`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Read incidents and their timelines.

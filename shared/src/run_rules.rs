@@ -12,6 +12,7 @@ use crate::FieldError;
 
 /// Asked before a run is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Confirm {
     /// The question or warning shown, 1–200 characters.
     pub message: String,
@@ -38,6 +39,7 @@ impl Confirm {
 
 /// The incidents an action applies to; an absent list means no restriction on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AvailableWhen {
     /// Only while the incident is in one of these statuses.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -38,6 +38,7 @@ pub enum ValidationError {
 
 /// A refused value and the form field it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Path of the field in the request body, e.g. `name` or `headers[1].value`.
     pub field: String,

@@ -35,7 +35,7 @@ use crate::auth::{authenticate, Authenticated, Credential, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::header;
 use crate::routes::{
-    actions, audit, events, incidents, pagerduty, preview, runs, services, session, users,
+    actions, audit, events, incidents, openapi, pagerduty, preview, runs, services, session, users,
 };
 
 #[event(start)]
@@ -195,6 +195,7 @@ async fn dispatch(
             session::sign_out(&req, app).await
         }
         R::GetMe => session::get_me(&gate.caller().await?.principal),
+        R::GetOpenApi => openapi::get_document(),
 
         R::ListServices => services::list_services(app, &gate.caller().await?.principal).await,
         R::CreateService => {

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod audit;
 pub mod events;
 pub mod incidents;
+pub mod openapi;
 pub mod pagerduty;
 pub mod preview;
 pub mod runs;

@@ -11,7 +11,7 @@ use shared::limits::MAX_INCIDENT_TITLE_CHARS;
 use shared::pagerduty::{
     self, BulkUpdate, CreateIncidentWrapper, CreateNote, IncidentPage, IncidentWrapper,
     IncidentsWrapper, LogEntriesWrapper, NoteWrapper, NotesWrapper, ServicePage, ServiceWrapper,
-    UpdateIncidentWrapper, Urls,
+    UpdateIncidentWrapper, Urls, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT,
 };
 use shared::validation::required_text;
 use shared::FieldError;
@@ -23,10 +23,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_json};
 use crate::store::incidents::{self, ByHand, IncidentFilter, LogPage};
 use crate::store::services;
-
-/// Incidents a page holds by default, and at most.
-const DEFAULT_PAGE: i64 = 25;
-const MAX_PAGE: i64 = 100;
 
 /// The origin the object URLs are built on: the one the request came to.
 fn origin(req: &Request) -> ApiResult<String> {
@@ -79,7 +75,7 @@ impl PageQuery {
     fn parse(url: &url::Url) -> ApiResult<Self> {
         let invalid = |message: String| ApiError::Refused(ErrorCode::InvalidQuery, message);
         let mut query = Self {
-            limit: DEFAULT_PAGE,
+            limit: DEFAULT_PAGE_LIMIT,
             ..Self::default()
         };
         for (key, value) in url.query_pairs() {
@@ -100,8 +96,8 @@ impl PageQuery {
                     query.limit = value
                         .parse::<i64>()
                         .ok()
-                        .filter(|limit| (1..=MAX_PAGE).contains(limit))
-                        .ok_or_else(|| invalid(format!("limit must be 1 to {MAX_PAGE}")))?;
+                        .filter(|limit| (1..=MAX_PAGE_LIMIT).contains(limit))
+                        .ok_or_else(|| invalid(format!("limit must be 1 to {MAX_PAGE_LIMIT}")))?;
                 }
                 "offset" => {
                     query.offset = value
@@ -235,10 +231,10 @@ pub async fn update_incidents(
     caller: &Principal,
 ) -> ApiResult<Response> {
     let body: BulkUpdate = read_json(&mut req).await?;
-    if body.incidents.is_empty() || body.incidents.len() > MAX_PAGE as usize {
+    if body.incidents.is_empty() || body.incidents.len() > MAX_PAGE_LIMIT as usize {
         return Err(ApiError::Refused(
             ErrorCode::InvalidInput,
-            format!("Send 1 to {MAX_PAGE} incidents"),
+            format!("Send 1 to {MAX_PAGE_LIMIT} incidents"),
         ));
     }
     let origin = origin(&req)?;
