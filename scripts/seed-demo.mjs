@@ -221,7 +221,8 @@ console.log(`
   a minute (bursts to 240); past that the Events API answers 429 and clients retry.
   To put it on your own Cloudflare account: npx wrangler login, then scripts/deploy.
   PagerDuty's REST API is served at ${baseUrl}/pagerduty (e.g. GET /pagerduty/incidents
-  with "Authorization: Token token=${token}").
+  with "Authorization: Token token=${token}"). The whole API is described (OpenAPI 3.1)
+  at ${baseUrl}/api/openapi.json: load it into any OpenAPI viewer or client generator.
   Send more incidents:  curl -H 'Content-Type: application/json' ${baseUrl}/v2/enqueue \\
     -d '{"routing_key":"${service.routing_key}","event_action":"trigger","payload":{"summary":"Hello","source":"me","severity":"warning"}}'
 `);
