@@ -2,9 +2,10 @@
 //! generated from the route table ([`Route::ALL`]) and the wire types (their `ToSchema`
 //! derives, behind this crate's `openapi` feature).
 //!
-//! Only native code compiles this module. The worker's test `openapi_tests` writes the
-//! document to `worker/openapi.json` and fails when that file, which the worker serves at
-//! `GET /api/openapi.json`, differs from what this code generates. What each route takes
+//! Only native code compiles this module. The worker's tests (`worker/src/routes/openapi.rs`)
+//! write the document to `worker/openapi.json` under `UPDATE_FIXTURES=1`, and otherwise
+//! fail when that file, which the worker serves ([`Route::GetOpenApi`]), differs from what
+//! this code generates. What each route takes
 //! and answers is one exhaustive match ([`contract`]), so a new route does not compile
 //! until it is described.
 
@@ -31,9 +32,6 @@ use crate::limits;
 use crate::pagerduty;
 use crate::paging::PagedList;
 use crate::routes::{HttpMethod, Requirement, Route};
-
-/// Where the worker serves the document.
-pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 
 /// The document, as the worker serves it: pretty JSON and a final newline.
 pub fn document_json() -> String {
@@ -189,14 +187,6 @@ impl Contract {
 /// THE description of each route: its body, its answer, its query and headers.
 fn contract(route: Route, s: &mut Schemas) -> Contract {
     use Route as R;
-    let idempotency_key = |contract: Contract| {
-        contract.header(
-            "Idempotency-Key",
-            "Makes a retry of the same press return the first run instead of sending again \
-             (kept for 24 hours).",
-            string(1, limits::MAX_IDEMPOTENCY_KEY_CHARS),
-        )
-    };
     let pagerduty_from = |contract: Contract| {
         contract.header(
             "From",
@@ -224,14 +214,15 @@ fn contract(route: Route, s: &mut Schemas) -> Contract {
         R::ListServices => Contract::answers(200, "The services.", s.of::<api::ServiceList>()),
         R::CreateService => Contract::answers(201, "Created.", s.of::<api::ServiceResponse>())
             .takes(s.of::<api::CreateServiceRequest>()),
-        R::GetService | R::UpdateService | R::RotateRoutingKey => {
-            let contract = Contract::answers(200, "The service.", s.of::<api::ServiceResponse>());
-            match route {
-                R::UpdateService => contract.takes(s.of::<api::UpdateServiceRequest>()),
-                R::RotateRoutingKey => contract.may_take(s.of::<api::RotateRoutingKeyRequest>()),
-                _ => contract,
-            }
-        }
+        R::GetService => Contract::answers(200, "The service.", s.of::<api::ServiceResponse>()),
+        R::UpdateService => Contract::answers(200, "Saved.", s.of::<api::ServiceResponse>())
+            .takes(s.of::<api::UpdateServiceRequest>()),
+        R::RotateRoutingKey => Contract::answers(
+            200,
+            "The service with its new routing key; the old one works for the grace period.",
+            s.of::<api::ServiceResponse>(),
+        )
+        .may_take(s.of::<api::RotateRoutingKeyRequest>()),
         R::DeleteService => Contract::no_content(),
         R::ListChanges => Contract::answers(
             200,
@@ -310,42 +301,22 @@ fn contract(route: Route, s: &mut Schemas) -> Contract {
         )
         .takes(s.of::<api::CreateNoteRequest>()),
         R::ListRuns => Contract::answers(200, "The incident's runs.", s.of::<api::RunList>()),
-        R::RunAction => idempotency_key(
-            Contract::answers(
-                201,
+        R::RunAction => run_contract(
+            [
                 "Sent; the outcome is recorded.",
-                s.of::<api::RunResponse>(),
-            )
-            .also(
-                200,
                 "An earlier run with this Idempotency-Key.",
-                s.of::<api::RunResponse>(),
-            )
-            .also(
-                202,
-                "Sent; the outcome is still being recorded.",
-                s.of::<api::RunResponse>(),
-            )
-            .may_take(s.of::<api::RunRequest>()),
+            ],
+            s.of::<api::RunRequest>(),
+            s,
         ),
         R::GetRun => Contract::answers(200, "The run.", s.of::<api::RunResponse>()),
-        R::Redeliver => idempotency_key(
-            Contract::answers(
-                201,
+        R::Redeliver => run_contract(
+            [
                 "Sent again; the outcome is recorded.",
-                s.of::<api::RunResponse>(),
-            )
-            .also(
-                200,
                 "The redelivery already made with this Idempotency-Key.",
-                s.of::<api::RunResponse>(),
-            )
-            .also(
-                202,
-                "Sent again; the outcome is still being recorded.",
-                s.of::<api::RunResponse>(),
-            )
-            .may_take(s.of::<api::RedeliverRequest>()),
+            ],
+            s.of::<api::RedeliverRequest>(),
+            s,
         ),
 
         R::ListAudit => Contract::answers(
@@ -434,6 +405,33 @@ fn contract(route: Route, s: &mut Schemas) -> Contract {
         )
         .takes(s.of::<api::CreateTokenRequest>()),
     }
+}
+
+/// A press of a button (a run or a redelivery): 201 once its outcome is recorded, 200 for
+/// a repeat of an earlier press with its `Idempotency-Key`, 202 when the endpoint was
+/// called but its answer is not recorded yet.
+fn run_contract(
+    [recorded, repeated]: [&'static str; 2],
+    request: RefOr<Schema>,
+    s: &mut Schemas,
+) -> Contract {
+    Contract::answers(201, recorded, s.of::<api::RunResponse>())
+        .also(200, repeated, s.of::<api::RunResponse>())
+        .also(
+            202,
+            "Sent; the outcome is still being recorded.",
+            s.of::<api::RunResponse>(),
+        )
+        .may_take(request)
+        .header(
+            "Idempotency-Key",
+            &format!(
+                "Makes a retry of the same press return the first answer instead of sending \
+                 again (kept for {} hours).",
+                limits::IDEMPOTENCY_WINDOW_HOURS
+            ),
+            string(1, limits::MAX_IDEMPOTENCY_KEY_CHARS),
+        )
 }
 
 /// The operation of `route`: its contract, its credentials and its error answers.
