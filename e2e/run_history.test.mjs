@@ -69,6 +69,12 @@ describe('endpoint health', () => {
     await runIt(incident, action);
     assert.equal((await healthOf(service, action)).recent_failures, 3);
     assert.equal((await buttonHealth(incident, action)).recent_failures, 3, 'the incident buttons see it too');
+    const one = expectStatus(
+      await world.worker.api('GET', `/api/services/${service.id}/actions/${action.id}`),
+      200,
+      'one action',
+    ).json.action;
+    assert.deepEqual(one.health, await healthOf(service, action), 'one action answers the health the list shows');
     // Never disabled for failing: it still runs.
     const listed = expectStatus(await world.worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
     assert.equal(listed.find((a) => a.id === action.id).enabled, true);

@@ -120,17 +120,29 @@ pub async fn create_action(
     Ok(json_response(&ActionResponse { action }, 201)?)
 }
 
-/// `GET /api/services/{id}/actions/{action_id}`.
+/// `GET /api/services/{id}/actions/{action_id}`, with its endpoint's health as the list
+/// shows it: the action and its recent runs are read in one D1 round trip.
 pub async fn get_action(
     app: &App,
     caller: &Principal,
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
-    let view = actions::view(&app.db()?, &app.kv()?, service_id, action_id)
-        .await?
+    let db = app.db()?;
+    let results = db
+        .batch(vec![
+            actions::row_of(&db, action_id)?,
+            runs::recent_finished_of_action(&db, action_id)?,
+        ])
+        .await?;
+    let row = first_row::<ActionRow>(&results, 0, "action")?
+        .filter(|row| row.service_id == service_id)
         .ok_or(ApiError::NotFound("Action"))?;
-    let action = redact::action(view.to_wire(&sealed::keyring(app)?), caller.role);
+    let mut health = runs::health_by_action(&rows(&results, 1, "action")?);
+    let view = actions::view_of_row(&app.kv()?, row).await;
+    let mut action = view.to_wire(&sealed::keyring(app)?);
+    action.health = health.remove(&action.id).unwrap_or_default();
+    let action = redact::action(action, caller.role);
     Ok(json_response(&ActionResponse { action }, 200)?)
 }
 

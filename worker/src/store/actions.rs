@@ -784,8 +784,13 @@ pub async fn view(
     let Some(row) = row.filter(|row| row.service_id == service_id) else {
         return Ok(None);
     };
+    Ok(Some(view_of_row(kv, row).await))
+}
+
+/// An action whose row was read already (in a caller's batch), with its configuration.
+pub async fn view_of_row(kv: &Kv, row: ActionRow) -> ActionView {
     let config = read_config(kv, &row).await;
-    Ok(Some(ActionView { row, config }))
+    ActionView { row, config }
 }
 
 // ---------------------------------------------------------------------------------------
