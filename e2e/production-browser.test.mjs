@@ -6,26 +6,17 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 
-import { createService, expectStatus, launchChromium, newMember, signIn, startWorker, watchPage } from './harness.mjs';
+import { createService, expectStatus, newMember, signIn, useWorld, watchPage } from './harness.mjs';
 
-let worker;
-let browser;
+const world = useWorld({ browser: { viewport: { width: 390, height: 844 } } });
 const pageProblems = [];
 
-before(async () => {
-  worker = await startWorker();
-  browser = await launchChromium({ viewport: { width: 390, height: 844 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await worker?.stop();
-  assert.deepEqual(pageProblems, [], 'no console errors on the pages');
-});
+after(() => assert.deepEqual(pageProblems, [], 'no console errors on the pages'));
 
 test('a manager rotates a leaked routing key from the service card; the old key stops at once', { timeout: 120_000 }, async () => {
+  const { worker, browser } = world;
   const service = await createService(worker);
   const manager = await newMember(worker, 'manager');
   const page = await browser.context.newPage();
@@ -50,6 +41,7 @@ test('a manager rotates a leaked routing key from the service card; the old key 
 });
 
 test('a long incident list and a long timeline page with Older and Newest', { timeout: 180_000 }, async () => {
+  const { worker, browser } = world;
   const service = await createService(worker);
   const ids = [];
   for (let i = 0; i < 52; i += 1) {

@@ -14,7 +14,7 @@ use worker::{console_warn, D1Result, Request};
 use crate::access::{self, AccessConfig, ASSERTION_HEADER};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{bearer_token, header};
+use crate::http::{bearer_token, header, is_https};
 use crate::ids::{hex, new_id};
 use crate::store::audit::{self, Change};
 use crate::store::sql::{first_of, Db, SqlArg, SqlValue, Statement};
@@ -218,7 +218,7 @@ impl Credential {
             }
         }
         let cookies = header(req, "Cookie").ok_or(ApiError::Unauthorized)?;
-        let secure = req.url().is_ok_and(|url| url.scheme() == "https");
+        let secure = is_https(req);
         let token = session_token(&cookies, secure)?.ok_or(ApiError::Unauthorized)?;
         Ok(Self::Session {
             hash: hash_token(token),

@@ -75,30 +75,37 @@ pub enum ApiError {
 impl ApiError {
     fn code_message(&self) -> (ErrorCode, String) {
         match self {
-            Self::Unauthorized => (ErrorCode::Unauthorized,
+            Self::Unauthorized => (
+                ErrorCode::Unauthorized,
                 "Sign in first: send a valid session cookie or Authorization: Bearer token".into(),
             ),
-            Self::CrossSiteRequest => (ErrorCode::CrossSiteRequest,
+            Self::CrossSiteRequest => (
+                ErrorCode::CrossSiteRequest,
                 "Requests from other sites are refused: use this app's own pages, or an API \
                  client with Authorization: Bearer"
                     .into(),
             ),
             Self::Forbidden(message) => (ErrorCode::Forbidden, message.clone()),
             Self::NotFound(what) => (ErrorCode::NotFound, format!("{what} not found")),
-            Self::MethodNotAllowed => (ErrorCode::MethodNotAllowed,
+            Self::MethodNotAllowed => (
+                ErrorCode::MethodNotAllowed,
                 "This method is not allowed here".into(),
             ),
-            Self::InvalidJson(detail) => (ErrorCode::InvalidJson,
+            Self::InvalidJson(detail) => (
+                ErrorCode::InvalidJson,
                 format!("The request body is not valid JSON for this request: {detail}"),
             ),
-            Self::UnsupportedMediaType => (ErrorCode::UnsupportedMediaType,
+            Self::UnsupportedMediaType => (
+                ErrorCode::UnsupportedMediaType,
                 "Send the request body as Content-Type: application/json".into(),
             ),
-            Self::PayloadTooLarge(limit) => (ErrorCode::PayloadTooLarge,
+            Self::PayloadTooLarge(limit) => (
+                ErrorCode::PayloadTooLarge,
                 format!("The request body is larger than {limit} bytes"),
             ),
             Self::Validation(fields) => (ErrorCode::ValidationFailed, first_message(fields)),
-            Self::EndpointNotAllowed(fields) => (ErrorCode::EndpointNotAllowed,
+            Self::EndpointNotAllowed(fields) => (
+                ErrorCode::EndpointNotAllowed,
                 // Lead with the guard's rule even when other fields failed too.
                 fields
                     .iter()
@@ -109,14 +116,16 @@ impl ApiError {
             Self::RateLimited {
                 what,
                 retry_after_secs,
-            } => (ErrorCode::RateLimited,
+            } => (
+                ErrorCode::RateLimited,
                 format!(
                     "Too many {what} in the last minute; try again in {retry_after_secs} \
                      second{}",
                     if *retry_after_secs == 1 { "" } else { "s" }
                 ),
             ),
-            Self::EditConflict(current) => (ErrorCode::EditConflict,
+            Self::EditConflict(current) => (
+                ErrorCode::EditConflict,
                 format!(
                     "This action was changed by someone else since you read it (it is now at \
                      revision {}); nothing was saved. Apply your change to the current version",
@@ -126,7 +135,8 @@ impl ApiError {
             Self::SecretsMustBeReentered(fields) => {
                 (ErrorCode::SecretsMustBeReentered, first_message(fields))
             }
-            Self::ConfigPropagating => (ErrorCode::ConfigPropagating,
+            Self::ConfigPropagating => (
+                ErrorCode::ConfigPropagating,
                 format!(
                     "This action was changed moments ago and its newest configuration has not \
                      reached this location yet; nothing was sent. Try again in \
@@ -135,17 +145,23 @@ impl ApiError {
             ),
             Self::InvalidInputs(fields) => (ErrorCode::InvalidInputs, first_message(fields)),
             Self::InvalidTemplate(fields) => (ErrorCode::InvalidTemplate, first_message(fields)),
-            Self::DuplicateIncident(id) => (ErrorCode::DuplicateIncident,
+            Self::DuplicateIncident(id) => (
+                ErrorCode::DuplicateIncident,
                 format!(
                     "An open incident of this service already has this dedup key ({id}); \
                      nothing was created"
                 ),
             ),
-            Self::ConfirmationRequired(message) => (ErrorCode::ConfirmationRequired,
-                format!("This action asks to confirm first: {message}. Send \"confirmed\": true to run it"),
+            Self::ConfirmationRequired(message) => (
+                ErrorCode::ConfirmationRequired,
+                format!(
+                    "This action asks to confirm first: {message}. Send \"confirmed\": true \
+                     to run it"
+                ),
             ),
             Self::BodyExpired(message) => (ErrorCode::BodyExpired, message.clone()),
-            Self::Internal(_) => (ErrorCode::Internal,
+            Self::Internal(_) => (
+                ErrorCode::Internal,
                 "Something went wrong on our side; the request was not completed".into(),
             ),
         }

@@ -149,6 +149,12 @@ pub fn bearer_token(authorization: &str) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
+/// Whether the request came over https, where the session cookie is `__Host-` and
+/// `Secure`.
+pub fn is_https(req: &Request) -> bool {
+    req.url().is_ok_and(|url| url.scheme() == "https")
+}
+
 /// A header's value, if present and readable.
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()

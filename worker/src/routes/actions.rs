@@ -25,7 +25,7 @@ use crate::routes::preview::check_templates;
 use crate::sealed::{self, Keyring};
 use crate::store::actions::{self, ActionRecord, ActionRow, ActionView, Advance, Config};
 use crate::store::audit::Change;
-use crate::store::runs;
+use crate::store::runs::{self, FinishedRow};
 use crate::store::services::{self, ServiceRow};
 use crate::store::sql::{first_row, rows};
 
@@ -138,10 +138,10 @@ pub async fn get_action(
     let row = first_row::<ActionRow>(&results, 0, "action")?
         .filter(|row| row.service_id == service_id)
         .ok_or(ApiError::NotFound("Action"))?;
-    let mut health = runs::health_by_action(&rows(&results, 1, "action")?);
+    let recent: Vec<FinishedRow> = rows(&results, 1, "action")?;
     let view = actions::view_of_row(&app.kv()?, row).await;
     let mut action = view.to_wire(&sealed::keyring(app)?);
-    action.health = health.remove(&action.id).unwrap_or_default();
+    action.health = runs::health(&recent);
     let action = redact::action(action, caller.role);
     Ok(json_response(&ActionResponse { action }, 200)?)
 }

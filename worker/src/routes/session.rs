@@ -13,7 +13,7 @@ use crate::auth::{
     SESSION_TTL_SECS,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::http::{header, json_response, no_content, read_json};
+use crate::http::{header, is_https, json_response, no_content, read_json};
 use crate::ids::new_session_token;
 use crate::rate_limit::{client_ip, exceeds, sign_in_bucket, Window};
 use crate::store::rate_limits;
@@ -59,7 +59,7 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
     let token = new_session_token();
     let expires_ms = app.now_ms + SESSION_TTL_SECS * 1000;
     sessions::insert(&db, &hash_token(&token), owner, app.now_ms, expires_ms).await?;
-    let secure = req.url().is_ok_and(|url| url.scheme() == "https");
+    let secure = is_https(&req);
     let caller = Authenticated {
         principal,
         session_expires_ms: Some(expires_ms),
@@ -88,7 +88,7 @@ pub fn current_session(caller: &Authenticated, app: &App) -> ApiResult<Response>
 
 /// `DELETE /api/session`: ends the cookie's session at once.
 pub async fn sign_out(req: &Request, app: &App) -> ApiResult<Response> {
-    let secure = req.url().is_ok_and(|url| url.scheme() == "https");
+    let secure = is_https(req);
     let cookies = header(req, "Cookie").unwrap_or_default();
     if let Some(token) = session_token(&cookies, secure)? {
         sessions::delete(&app.db()?, &hash_token(token), app.now_ms).await?;

@@ -998,6 +998,12 @@ pub fn recent_finished_of_action(db: &Db, action_id: &str) -> ApiResult<Statemen
     )
 }
 
+/// One action's endpoint health from its newest finished runs (newest first).
+pub fn health(rows: &[FinishedRow]) -> shared::api::EndpointHealth {
+    let runs: Vec<FinishedRun> = rows.iter().filter_map(FinishedRow::finished).collect();
+    shared::run_history::endpoint_health(&runs)
+}
+
 /// The health of each action in rows read by [`recent_finished`], by action id.
 pub fn health_by_action(
     rows: &[FinishedRow],
