@@ -293,24 +293,46 @@ function dataDir(reuseDir) {
   return { persistDir, removeDir };
 }
 
+/** How often a `wrangler dev` is started again when another process took its port first. */
+const PORT_TAKEN_ATTEMPTS = 3;
+
 /**
- * Polls `probe` (a fetch that resolves to true once the process answers as it should)
- * until it does; stops the process, removes its data and throws if it never does.
+ * Starts `wrangler dev` with `argsFor(port, inspectorPort)` on two free loopback ports and
+ * polls `probe(baseUrl)` (a fetch that resolves to true once it answers as it should) until
+ * it does. Returns the tracked process and its base URL.
+ *
+ * A port is free when asked, but on this machine other wrangler and workerd processes bind
+ * ports of their own, and one can take it before wrangler binds it. wrangler then exits at
+ * once with "Address already in use"; that start, and only that failure, is tried again on
+ * fresh ports. Any other failure stops the process, removes its data and throws, with the
+ * exit status and the end of wrangler's output first (a long log is cut in the middle).
  */
-async function untilAnswering(dev, probe, removeDir, what) {
-  const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (dev.child.exitCode !== null) break;
-    try {
-      if (await probe()) return;
-    } catch {
-      /* not listening yet */
+async function startDev({ argsFor, scheme = 'http', probe, cwd, echo, removeDir, what }) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const dev = spawnTracked(path.join(ROOT, 'node_modules/.bin/wrangler'), argsFor(port, await freePort()), { cwd, echo });
+    const baseUrl = `${scheme}://127.0.0.1:${port}`;
+    const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
+    while (Date.now() < deadline && dev.child.exitCode === null) {
+      try {
+        if (await probe(baseUrl)) return { dev, baseUrl, port };
+      } catch {
+        /* not listening yet */
+      }
+      await sleep(250);
     }
-    await sleep(250);
+    const exit = dev.child.exitCode;
+    await dev.stop();
+    const output = dev.output();
+    if (exit !== null && /Address already in use/.test(output) && attempt < PORT_TAKEN_ATTEMPTS) {
+      process.stderr.write(`# ${what}: port ${port} was taken before wrangler bound it; starting again\n`);
+      continue;
+    }
+    removeDir();
+    const status = exit === null ? `no answer within ${WORKER_START_TIMEOUT_MS} ms` : `wrangler exited with ${exit}`;
+    const tail = output.trimEnd().split('\n').slice(-15).join('\n');
+    throw new Error(`${what} did not answer on ${baseUrl} (${status}); the end of its output:\n${tail}\n\nall of it:\n${output}`);
   }
-  await dev.stop();
-  removeDir();
-  throw new Error(`${what}:\n${dev.output()}`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -333,7 +355,6 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
   if (!fs.existsSync(path.join(ROOT, 'dist'))) {
     throw new Error('dist/ does not exist: build the frontend first (wrangler refuses to start without it)');
   }
-  const port = await freePort();
   // A restart on the same data keeps the token when the caller passes it in `vars`.
   const token = vars.ADMIN_TOKEN ?? `test-${crypto.randomBytes(18).toString('base64url')}`;
   // `persistDir` continues the data of a worker stopped with `keepData` (a restart).
@@ -356,27 +377,29 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
   // --test-scheduled would expose the Cron Trigger's handler at /__scheduled, but the SPA
   // asset fallback answers that path first; `scheduled()` below uses Miniflare's
   // /cdn-cgi/handler/scheduled instead. The flag is kept for a person debugging by hand.
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--test-scheduled'];
-  args.push('--inspector-port', String(await freePort()));
-  args.push('--show-interactive-dev-session=false');
-  for (const [name, value] of Object.entries(allVars)) args.push('--var', `${name}:${value}`);
-  // https: wrangler serves a self-signed certificate; the test file that asks for it
-  // must accept that (NODE_TLS_REJECT_UNAUTHORIZED=0 in its own process).
-  if (https) args.push('--local-protocol', 'https');
-  const dev = spawnTracked(wrangler, args, { echo });
-  const baseUrl = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
-
-  // Any answer from /api means the worker, not only the proxy, is up.
-  await untilAnswering(
-    dev,
-    async () => {
-      const res = await fetch(`${baseUrl}/api/session`, { signal: AbortSignal.timeout(5000) });
+  const argsFor = (port, inspectorPort) => {
+    const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--test-scheduled'];
+    args.push('--inspector-port', String(inspectorPort));
+    args.push('--show-interactive-dev-session=false');
+    for (const [name, value] of Object.entries(allVars)) args.push('--var', `${name}:${value}`);
+    // https: wrangler serves a self-signed certificate; the test file that asks for it
+    // must accept that (NODE_TLS_REJECT_UNAUTHORIZED=0 in its own process).
+    if (https) args.push('--local-protocol', 'https');
+    return args;
+  };
+  const { dev, baseUrl, port } = await startDev({
+    argsFor,
+    scheme: https ? 'https' : 'http',
+    // Any answer from /api means the worker, not only the proxy, is up.
+    probe: async (base) => {
+      const res = await fetch(`${base}/api/session`, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
       return res.status === 200 || res.status === 401;
     },
+    echo,
     removeDir,
-    `wrangler dev did not answer on ${baseUrl}`,
-  );
+    what: 'wrangler dev',
+  });
 
   /** This worker's own local KV keys with a prefix, each with its metadata: `[{name, metadata?}]`. */
   const kvList = async (prefix = '') => {
@@ -595,33 +618,30 @@ export async function startProxy({ target, echo = !!process.env.E2E_ECHO }) {
   if (!fs.existsSync(path.join(dir, 'build/worker/shim.mjs'))) {
     throw new Error('bench/proxy/build/ does not exist: scripts/bench builds it');
   }
-  const port = await freePort();
   const { persistDir, removeDir } = dataDir();
-  const wrangler = path.join(ROOT, 'node_modules/.bin/wrangler');
-  const args = [
+  const argsFor = (port, inspectorPort) => [
     'dev',
     '--config', path.join(dir, 'wrangler.toml'),
     '--ip', '127.0.0.1',
     '--port', String(port),
-    '--inspector-port', String(await freePort()),
+    '--inspector-port', String(inspectorPort),
     '--persist-to', persistDir,
     '--show-interactive-dev-session=false',
     '--var', `TARGET_URL:${target}`,
   ];
-  const dev = spawnTracked(wrangler, args, { cwd: dir, echo });
-  const baseUrl = `http://127.0.0.1:${port}`;
-
-  // Ready once a POST makes the whole trip: proxy, target, and back with its status.
-  await untilAnswering(
-    dev,
-    async () => {
-      const res = await fetch(`${baseUrl}/status/204`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
+  const { dev, baseUrl, port } = await startDev({
+    argsFor,
+    // Ready once a POST makes the whole trip: proxy, target, and back with its status.
+    probe: async (base) => {
+      const res = await fetch(`${base}/status/204`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
       return res.status === 204;
     },
+    cwd: dir,
+    echo,
     removeDir,
-    `the bench proxy did not answer on ${baseUrl}`,
-  );
+    what: 'the bench proxy',
+  });
   return {
     baseUrl,
     port,
