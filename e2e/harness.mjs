@@ -335,6 +335,22 @@ async function startDev({ argsFor, scheme = 'http', probe, cwd, echo, removeDir,
   }
 }
 
+/**
+ * A new data folder holding stored data made elsewhere: `d1Sql` (a `wrangler d1 export`,
+ * with its `d1_migrations` table) run into the local D1, and `kvJson` (a `wrangler kv bulk
+ * put` file) written into the local KV. Pass the folder to `startWorker({persistDir})`,
+ * which applies the migrations the data has not had yet.
+ */
+export async function seedDataDir({ d1Sql, kvJson, echo = !!process.env.E2E_ECHO }) {
+  const { persistDir } = dataDir();
+  const local = ['--local', '--persist-to', persistDir];
+  await run(path.join(ROOT, 'node_modules/.bin/wrangler'), ['d1', 'execute', 'DB', ...local, '--file', d1Sql], { echo });
+  await run(path.join(ROOT, 'node_modules/.bin/wrangler'), ['kv', 'bulk', 'put', kvJson, '--binding', 'CONFIG', ...local], {
+    echo,
+  });
+  return persistDir;
+}
+
 // ---------------------------------------------------------------------------------------
 // The worker
 // ---------------------------------------------------------------------------------------
@@ -557,12 +573,13 @@ export function watchPage(page, problems, expected = /status of 401/) {
 // ---------------------------------------------------------------------------------------
 
 /**
- * Starts sample-receiver/receiver.mjs as its own process on a free loopback port.
- * @param {{secrets?: string[], echo?: boolean}} [options]
+ * Starts sample-receiver/receiver.mjs as its own process on a free loopback port (or on
+ * `port`, for an endpoint stored elsewhere that must be met at its own origin).
+ * @param {{secrets?: string[], port?: number, echo?: boolean}} [options]
  */
-export async function startReceiver({ secrets = [], echo = !!process.env.E2E_ECHO } = {}) {
+export async function startReceiver({ secrets = [], port: askedPort = 0, echo = !!process.env.E2E_ECHO } = {}) {
   const script = path.join(ROOT, 'sample-receiver/receiver.mjs');
-  const args = [script, '--port', '0', '--host', '127.0.0.1'];
+  const args = [script, '--port', String(askedPort), '--host', '127.0.0.1'];
   for (const secret of secrets) args.push('--secret', secret);
   const proc = spawnTracked(process.execPath, args, { echo, env: { ...process.env, WEBHOOK_SECRETS: '' } });
   const url = await new Promise((resolve, reject) => {

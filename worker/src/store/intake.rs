@@ -7,6 +7,8 @@
 //! `admitted` is this event's id. A throttled event or an unknown key leaves no such
 //! bucket, so those statements change nothing, and `verdict` says which it was.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Deserialize;
 use worker::D1Result;
 
@@ -44,6 +46,10 @@ pub fn admitted_service(param: usize) -> String {
     format!("(SELECT service_id FROM event_buckets WHERE admitted = ?{param})")
 }
 
+/// Set once this isolate has seen [`backfill`] find no service without a hashed key. Keys
+/// written since are hashed when written, so it never needs to look again.
+static ALL_KEYS_HASHED: AtomicBool = AtomicBool::new(false);
+
 /// The hash a routing key is stored and found by.
 pub fn routing_key_hash(routing_key: &str) -> String {
     hash_token(routing_key)
@@ -68,7 +74,27 @@ impl Admission {
     /// Runs the event's own `statements` in one batch, between the token it takes and the
     /// verdict: one round trip. The statements find their service through
     /// [`admitted_service`] with [`Self::event_id`], so they change nothing unless admitted.
+    ///
+    /// An unknown key may be one of a service created before keys were stored by hash
+    /// (migration 0013) that the scheduled handler has not hashed yet: the first minute
+    /// after a deploy. Then the unhashed keys are hashed here ([`backfill`]) and the event
+    /// is tried once more, so no event is refused in that window. Nothing was applied the
+    /// first time (no bucket was admitted), so the second try cannot apply it twice. Once
+    /// an isolate finds nothing left to hash it stops looking: an unknown key then costs no
+    /// extra round trip.
     pub async fn apply(&self, db: &Db, statements: Vec<Statement>) -> ApiResult<Verdict> {
+        let verdict = self.apply_once(db, statements.clone()).await?;
+        if verdict != Verdict::UnknownKey || ALL_KEYS_HASHED.load(Ordering::Relaxed) {
+            return Ok(verdict);
+        }
+        if backfill(db).await? == 0 {
+            ALL_KEYS_HASHED.store(true, Ordering::Relaxed);
+            return Ok(verdict);
+        }
+        self.apply_once(db, statements).await
+    }
+
+    async fn apply_once(&self, db: &Db, statements: Vec<Statement>) -> ApiResult<Verdict> {
         let mut batch = vec![self.take_token(db)?];
         batch.extend(statements);
         batch.push(self.verdict_statement(db)?);
@@ -159,7 +185,8 @@ pub fn insert_key_statement(db: &Db, service_id: &str, routing_key: &str) -> Api
 }
 
 /// Hashes the routing keys of services created before keys were stored by hash (the
-/// scheduled handler; SQLite cannot hash, so the migration could not).
+/// scheduled handler, and an event whose key is unknown; SQLite cannot hash, so the
+/// migration could not). Answers how many it hashed.
 pub async fn backfill(db: &Db) -> ApiResult<usize> {
     #[derive(Deserialize)]
     struct Unhashed {
@@ -178,9 +205,19 @@ pub async fn backfill(db: &Db) -> ApiResult<usize> {
     if unhashed.is_empty() {
         return Ok(0);
     }
+    // OR IGNORE: the scheduled handler and an event may hash the same keys at once.
     let inserts = unhashed
         .iter()
-        .map(|service| insert_key_statement(db, &service.id, &service.routing_key))
+        .map(|service| {
+            statement(
+                db,
+                "INSERT OR IGNORE INTO routing_keys (key_hash, service_id) VALUES (?1, ?2)",
+                &[
+                    routing_key_hash(&service.routing_key).as_str().into(),
+                    service.id.as_str().into(),
+                ],
+            )
+        })
         .collect::<ApiResult<Vec<_>>>()?;
     db.batch(inserts).await?;
     Ok(unhashed.len())

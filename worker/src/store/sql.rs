@@ -60,7 +60,9 @@ impl Db {
     }
 }
 
-/// A prepared statement of a [`Db`]; executing it is one round trip.
+/// A prepared statement of a [`Db`]; executing it is one round trip. A clone is the same
+/// bound statement, to run again.
+#[derive(Clone)]
 pub struct Statement {
     inner: D1PreparedStatement,
     trips: Rc<RoundTrips>,

@@ -1,0 +1,168 @@
+// An upgrade of a live deployment: the data that the worker of commit 59a1748 wrote
+// through its own API (e2e/fixtures/upgrade-0012, made by make.mjs there), loaded into a
+// fresh folder; this worker applies migrations 0013–0015 to it and serves it.
+//
+// Those migrations backfill: routing keys are now found by their hash (SQLite cannot hash,
+// so the old keys are hashed by the worker, not the migration), each attempt of a run has
+// its own timeline row, and tokens record who minted them (older ones: unknown). The
+// tests below run in order, as a deployment meets them: first events with the old keys
+// before the scheduled handler ever ran, then old timelines, actions, runs and tokens.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { assertApiError, expectStatus, ROOT, seedDataDir, startReceiver, startWorker } from './harness.mjs';
+
+const FIXTURE = path.join(ROOT, 'e2e/fixtures/upgrade-0012');
+const world = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'world.json'), 'utf8'));
+
+describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
+  let worker;
+  let receiver;
+  before(async () => {
+    const persistDir = await seedDataDir({ d1Sql: path.join(FIXTURE, 'd1.sql'), kvJson: path.join(FIXTURE, 'kv.json') });
+    [worker, receiver] = await Promise.all([
+      startWorker({ persistDir, vars: { ADMIN_TOKEN: world.ADMIN_TOKEN, ENCRYPTION_KEY: world.ENCRYPTION_KEY } }),
+      // Where the old actions' endpoints are: a stored secret is only sent to its own origin.
+      startReceiver({ port: world.receiver_port }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([worker?.stop(), receiver?.stop()]);
+  });
+
+  const incident = (key) => world.incidents[key];
+  const logOf = async (id) => {
+    const entries = [];
+    let cursor = null;
+    do {
+      const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+      const page = expectStatus(await worker.api('GET', `/api/incidents/${id}/log${query}`), 200, 'log').json;
+      entries.push(...page.log_entries);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return entries;
+  };
+
+  test('events with an old routing key are accepted at once, before the scheduled handler has hashed it', async () => {
+    const merged = await worker.enqueue({
+      routing_key: world.service.routing_key,
+      event_action: 'trigger',
+      dedup_key: 'checkout-5xx',
+      payload: { summary: 'Checkout answers 5xx', source: 'db-1', severity: 'critical' },
+    });
+    expectStatus(merged, 202, 'a trigger with the old key');
+    const open = expectStatus(await worker.api('GET', `/api/incidents/${incident('checkout-5xx').id}`), 200, 'incident')
+      .json.incident;
+    assert.equal(open.event_count, incident('checkout-5xx').event_count + 1, 'merged into the old incident, not a new one');
+    assert.deepEqual(open.custom_details, { region: 'eu-west-1' }, 'its details as the old worker stored them');
+
+    const change = await worker.api(
+      'POST',
+      '/v2/change/enqueue',
+      { routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.4', source: 'ci' } },
+      { authorization: null },
+    );
+    expectStatus(change, 202, 'a change event with the other service old key');
+
+    const unknown = await worker.enqueue({
+      routing_key: 'R0000000000000000000000000000000',
+      event_action: 'trigger',
+      payload: { summary: 'x', source: 'x', severity: 'info' },
+    });
+    assert.equal(unknown.status, 400, 'a key no service has is still refused');
+  });
+
+  test('the old incidents list and read as they were', async () => {
+    const listed = expectStatus(await worker.api('GET', `/api/incidents?service_id=${world.service.id}`), 200, 'list').json;
+    const byKey = Object.fromEntries(listed.incidents.map((i) => [i.dedup_key, i]));
+    assert.deepEqual(Object.keys(byKey).sort(), ['checkout-5xx', 'disk-full', 'queue-depth']);
+    assert.equal(byKey['queue-depth'].status, 'acknowledged');
+    assert.equal(byKey['disk-full'].status, 'resolved');
+    assert.ok(listed.incidents.every((i) => i.custom_details === undefined), 'lists carry no custom_details');
+  });
+
+  test('an old timeline shows each attempt of a run redelivered before the upgrade, and every old entry', async () => {
+    const log = await logOf(incident('checkout-5xx').id);
+    const attemptsOf = (runId) =>
+      log
+        .filter((e) => e.type === 'action_run' && e.run?.id === runId)
+        .map((e) => e.attempt)
+        .sort();
+    assert.deepEqual(attemptsOf(world.runs.failed), [1, 2], 'the failed run: its first send and its redelivery');
+    assert.deepEqual(attemptsOf(world.runs.succeeded), [1]);
+    assert.deepEqual(attemptsOf(world.runs.replied), [1]);
+    const ids = new Set(log.map((e) => e.id));
+    for (const old of world.old_answers.log.filter((e) => e.type !== 'action_run')) {
+      assert.ok(ids.has(old.id), `old entry ${old.type} ${old.summary} is still on the timeline`);
+    }
+    assert.ok(
+      log.some((e) => e.type === 'note' && e.summary === 'Rolled back the 14:02 deploy'),
+      'the note written by hand',
+    );
+  });
+
+  test('an old action, as the old worker stored it, sends its sealed secret header and signs with its old secret', async () => {
+    const { restart } = world.actions;
+    await receiver.addSecret(restart.signing_secret);
+    const run = expectStatus(
+      await worker.api('POST', `/api/incidents/${incident('checkout-5xx').id}/actions/${restart.id}/runs`, {}),
+      201,
+      'run',
+    ).json.run;
+    assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    const delivered = (await receiver.deliveries()).find((d) => d.headers['webhook-id'] === run.id);
+    assert.ok(delivered, 'the receiver got the run');
+    assert.equal(delivered.verified, true, 'signed with the signing secret sealed before the upgrade');
+    assert.equal(delivered.headers.authorization, world.secret_header_value, 'the old sealed header, opened');
+    assert.equal(delivered.headers['x-team'], 'payments');
+  });
+
+  test('a run from before the upgrade can be redelivered, and its third attempt joins the timeline', async () => {
+    const again = await worker.api('POST', `/api/runs/${world.runs.failed}/redeliver`, {});
+    assert.ok([200, 201].includes(again.status), `${again.status} ${again.text}`);
+    const log = await logOf(incident('checkout-5xx').id);
+    const attempts = log.filter((e) => e.type === 'action_run' && e.run?.id === world.runs.failed).map((e) => e.attempt);
+    assert.deepEqual(attempts.sort(), [1, 2, 3]);
+  });
+
+  test('a token minted before minters were recorded still works, and is revoked when its user is promoted', async () => {
+    const asMember = { authorization: `Bearer ${world.member_token}` };
+    expectStatus(await worker.api('GET', '/api/me', undefined, asMember), 200, 'the old token');
+    const promoted = expectStatus(
+      await worker.api('PATCH', `/api/users/${world.member.id}`, { role: 'admin' }),
+      200,
+      'promote',
+    ).json;
+    // Its minter was not recorded then: it counts as minted by someone else.
+    assert.deepEqual(
+      promoted.revoked_tokens.map((t) => t.label),
+      ['laptop'],
+      JSON.stringify(promoted),
+    );
+    assertApiError(await worker.api('GET', '/api/me', undefined, asMember), 401, 'unauthorized', 'after the promotion');
+  });
+
+  test('the scheduled handler hashes what is left, and an old service rotates its key', async () => {
+    await worker.scheduled();
+    const old = world.quiet_service.routing_key;
+    const rotated = expectStatus(
+      await worker.api('POST', `/api/services/${world.quiet_service.id}/rotate_routing_key`, { grace_hours: 1 }),
+      200,
+      'rotate',
+    ).json.service.routing_key;
+    assert.notEqual(rotated, old);
+    for (const key of [old, rotated]) {
+      const res = await worker.enqueue({
+        routing_key: key,
+        event_action: 'trigger',
+        payload: { summary: 'Search is slow', source: 'search-1', severity: 'warning' },
+      });
+      expectStatus(res, 202, `trigger with ${key === old ? 'the old key in its grace period' : 'the new key'}`);
+    }
+    const rows = await worker.query('SELECT COUNT(*) AS n FROM services s WHERE NOT EXISTS (SELECT 1 FROM routing_keys k WHERE k.service_id = s.id)');
+    assert.equal(rows[0].n, 0, 'every service has its key hashed');
+  });
+});
