@@ -814,6 +814,10 @@ export function assertApiError(res, status, code, what = '') {
   assert.equal(res.json.error.code, code, context);
   assert.equal(typeof res.json.error.message, 'string', context);
   assert.ok(res.json.error.message.trim().length > 0, `empty message: ${context}`);
+  // A run of spaces in the message's own words (quoted input aside) is a source line
+  // continued without its `\`.
+  const ownWords = res.json.error.message.replace(/"[^"]*"|“[^”]*”|`[^`]*`/g, '""');
+  assert.doesNotMatch(ownWords, / {2,}/, `a message with a gap: ${context}`);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/, context);
   return res.json.error;
 }

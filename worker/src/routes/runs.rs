@@ -540,7 +540,8 @@ pub async fn redeliver(
     }
     if !runs::body_is_kept(&kept, app.now_ms) {
         return Err(ApiError::BodyExpired(format!(
-            "This run's body is kept for {RUN_BODY_KEPT_DAYS} days after it was sent, and              that time has passed; nothing was sent. Run the action again from the incident"
+            "This run's body is kept for {RUN_BODY_KEPT_DAYS} days after it was sent, and \
+             that time has passed; nothing was sent. Run the action again from the incident"
         )));
     }
     let action_row = first_row::<WithActionRow>(&results, 0, "redelivery reads")?
