@@ -17,6 +17,8 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The project's own wrangler (package.json pins its version). */
+const WRANGLER = path.join(ROOT, 'node_modules/.bin/wrangler');
 
 /** How long a worker may take to answer after `wrangler dev` starts (a cold build is slow). */
 const WORKER_START_TIMEOUT_MS = Number(process.env.E2E_WORKER_START_TIMEOUT_MS ?? 15 * 60_000);
@@ -202,7 +204,7 @@ function spawnTracked(command, args, { cwd = ROOT, env = toolEnv(), echo = false
 async function runLocalStorage(args, options) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await run(path.join(ROOT, 'node_modules/.bin/wrangler'), args, options);
+      return await run(WRANGLER, args, options);
     } catch (error) {
       const busy = /SQLITE_BUSY|database is locked/.test(String(error.message));
       if (!busy || attempt >= 6) throw error;
@@ -310,7 +312,7 @@ const PORT_TAKEN_ATTEMPTS = 3;
 async function startDev({ argsFor, scheme = 'http', probe, cwd, echo, removeDir, what }) {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const dev = spawnTracked(path.join(ROOT, 'node_modules/.bin/wrangler'), argsFor(port, await freePort()), { cwd, echo });
+    const dev = spawnTracked(WRANGLER, argsFor(port, await freePort()), { cwd, echo });
     const baseUrl = `${scheme}://127.0.0.1:${port}`;
     const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
     while (Date.now() < deadline && dev.child.exitCode === null) {
@@ -344,10 +346,8 @@ async function startDev({ argsFor, scheme = 'http', probe, cwd, echo, removeDir,
 export async function seedDataDir({ d1Sql, kvJson, echo = !!process.env.E2E_ECHO }) {
   const { persistDir } = dataDir();
   const local = ['--local', '--persist-to', persistDir];
-  await run(path.join(ROOT, 'node_modules/.bin/wrangler'), ['d1', 'execute', 'DB', ...local, '--file', d1Sql], { echo });
-  await run(path.join(ROOT, 'node_modules/.bin/wrangler'), ['kv', 'bulk', 'put', kvJson, '--binding', 'CONFIG', ...local], {
-    echo,
-  });
+  await run(WRANGLER, ['d1', 'execute', 'DB', ...local, '--file', d1Sql], { echo });
+  await run(WRANGLER, ['kv', 'bulk', 'put', kvJson, '--binding', 'CONFIG', ...local], { echo });
   return persistDir;
 }
 
@@ -386,9 +386,8 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
     RUNS_PER_MINUTE_PER_USER: '100000',
     ...vars,
   };
-  const wrangler = path.join(ROOT, 'node_modules/.bin/wrangler');
 
-  await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
+  await run(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
 
   // --test-scheduled would expose the Cron Trigger's handler at /__scheduled, but the SPA
   // asset fallback answers that path first; `scheduled()` below uses Miniflare's

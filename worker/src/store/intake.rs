@@ -83,8 +83,11 @@ impl Admission {
     /// an isolate finds nothing left to hash it stops looking: an unknown key then costs no
     /// extra round trip.
     pub async fn apply(&self, db: &Db, statements: Vec<Statement>) -> ApiResult<Verdict> {
+        if ALL_KEYS_HASHED.load(Ordering::Relaxed) {
+            return self.apply_once(db, statements).await;
+        }
         let verdict = self.apply_once(db, statements.clone()).await?;
-        if verdict != Verdict::UnknownKey || ALL_KEYS_HASHED.load(Ordering::Relaxed) {
+        if verdict != Verdict::UnknownKey {
             return Ok(verdict);
         }
         if backfill(db).await? == 0 {
@@ -174,9 +177,19 @@ impl Admission {
 
 /// The statement that stores a new service's first routing key.
 pub fn insert_key_statement(db: &Db, service_id: &str, routing_key: &str) -> ApiResult<Statement> {
+    key_row_statement(db, "INSERT", service_id, routing_key)
+}
+
+/// `insert` (`INSERT`, or `INSERT OR IGNORE`) a service's routing key, by its hash.
+fn key_row_statement(
+    db: &Db,
+    insert: &str,
+    service_id: &str,
+    routing_key: &str,
+) -> ApiResult<Statement> {
     statement(
         db,
-        "INSERT INTO routing_keys (key_hash, service_id) VALUES (?1, ?2)",
+        &format!("{insert} INTO routing_keys (key_hash, service_id) VALUES (?1, ?2)"),
         &[
             routing_key_hash(routing_key).as_str().into(),
             service_id.into(),
@@ -208,16 +221,7 @@ pub async fn backfill(db: &Db) -> ApiResult<usize> {
     // OR IGNORE: the scheduled handler and an event may hash the same keys at once.
     let inserts = unhashed
         .iter()
-        .map(|service| {
-            statement(
-                db,
-                "INSERT OR IGNORE INTO routing_keys (key_hash, service_id) VALUES (?1, ?2)",
-                &[
-                    routing_key_hash(&service.routing_key).as_str().into(),
-                    service.id.as_str().into(),
-                ],
-            )
-        })
+        .map(|service| key_row_statement(db, "INSERT OR IGNORE", &service.id, &service.routing_key))
         .collect::<ApiResult<Vec<_>>>()?;
     db.batch(inserts).await?;
     Ok(unhashed.len())
