@@ -601,9 +601,10 @@ pub struct Incident {
     /// events.
     #[serde(default)]
     pub details: Option<String>,
-    /// Links sent with the trigger.
-    #[serde(default)]
-    pub links: Value,
+    /// Links from its triggers and its runs' replies (`[{"href", "text"}]`), each `href`
+    /// once, at most 50. Present on one incident and in action payloads; absent from lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Value>,
     /// Key that ties later events to this incident.
     pub dedup_key: String,
     /// Trigger events merged into this incident (1 for a fresh one).

@@ -4,15 +4,21 @@
 //! Monitoring tools (Prometheus Alertmanager, PagerDuty client libraries) already speak
 //! this; pointing them at this host is the whole migration. Unknown fields are ignored,
 //! as PagerDuty ignores them, and every problem is reported at once in PagerDuty's words.
+//!
+//! What an event sends is kept on rows that are read again and again (an incident on every
+//! run of an action), so each field is bounded here: `links` too, which PagerDuty takes as
+//! a list of `{"href", "text"}` and this host takes as at most 10 web links ([`EventLink`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::incident::Severity;
 use crate::limits::{
-    MAX_CUSTOM_DETAILS_BYTES, MAX_DEDUP_KEY_CHARS, MAX_EVENT_FIELD_CHARS, MAX_EVENT_SUMMARY_CHARS,
+    MAX_CUSTOM_DETAILS_BYTES, MAX_DEDUP_KEY_CHARS, MAX_EVENT_FIELD_CHARS, MAX_EVENT_LINKS,
+    MAX_EVENT_SUMMARY_CHARS, MAX_LINK_HREF_CHARS, MAX_LINK_TEXT_CHARS,
 };
 use crate::time::parse_rfc3339;
+use crate::whatwg_url;
 
 /// What the event asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,10 +65,107 @@ pub struct ValidEvent {
     pub dedup_key: Option<String>,
     /// Present on triggers.
     pub payload: Option<EventPayload>,
-    /// `links`, kept as sent.
-    pub links: Value,
+    /// `links`: at most 10, in the order sent.
+    pub links: Vec<EventLink>,
     /// `images`, kept as sent.
     pub images: Value,
+}
+
+/// A link an event carries, in PagerDuty's shape (`{"href": ..., "text": ...}`, `text`
+/// left out when not sent), which is also how it is stored and answered. Only the event
+/// parsers make one, so a link kept is always an absolute `http` or `https` URL of at most
+/// 2048 characters with at most 1024 characters of text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventLink {
+    href: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+impl EventLink {
+    /// The URL as sent: absolute `http` or `https`, at most 2048 characters.
+    pub fn href(&self) -> &str {
+        &self.href
+    }
+
+    /// What to show for it, trimmed, at most 1024 characters; `None` when not sent (or
+    /// blank), and then the URL is shown.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// Reads the link at `field` (`links[3]`), naming that field in each problem.
+    fn parse(value: &Value, field: &str, errors: &mut Vec<String>) -> Option<Self> {
+        let Some(link) = value.as_object() else {
+            errors.push(format!("'{field}' must be an object"));
+            return None;
+        };
+        let href = href_field(link.get("href"), &format!("{field}.href"), errors);
+        let text_field = format!("{field}.text");
+        let text = optional_string(link.get("text"), &text_field, errors);
+        if text
+            .as_ref()
+            .is_some_and(|text| text.chars().count() > MAX_LINK_TEXT_CHARS)
+        {
+            errors.push(format!(
+                "'{text_field}' must be at most {MAX_LINK_TEXT_CHARS} characters"
+            ));
+        }
+        Some(Self { href: href?, text })
+    }
+}
+
+/// `links`: absent, `null`, or a list of at most 10 links. Past 10 the links are not read
+/// one by one, so the answer to a huge list stays one line.
+fn links_field(value: Option<&Value>, errors: &mut Vec<String>) -> Vec<EventLink> {
+    let list = match value {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Object(_)) => {
+            errors.push("'links' must be an array".to_owned());
+            return Vec::new();
+        }
+    };
+    if list.len() > MAX_EVENT_LINKS {
+        errors.push(format!(
+            "'links' must have at most {MAX_EVENT_LINKS} entries"
+        ));
+        return Vec::new();
+    }
+    list.iter()
+        .enumerate()
+        .filter_map(|(index, link)| EventLink::parse(link, &format!("links[{index}]"), errors))
+        .collect()
+}
+
+/// A link's `href`: an absolute `http` or `https` URL with a host, at most 2048
+/// characters, written without spaces or control characters (a URL parser drops some of
+/// those quietly, and the link shown must be the link sent).
+fn href_field(value: Option<&Value>, field: &str, errors: &mut Vec<String>) -> Option<String> {
+    let Some(href) = value
+        .and_then(Value::as_str)
+        .filter(|href| !href.trim().is_empty())
+    else {
+        errors.push(format!("'{field}' is missing or blank"));
+        return None;
+    };
+    if href.chars().count() > MAX_LINK_HREF_CHARS {
+        errors.push(format!(
+            "'{field}' must be at most {MAX_LINK_HREF_CHARS} characters"
+        ));
+        return None;
+    }
+    let is_web_url = !href.chars().any(|c| c.is_whitespace() || c.is_control())
+        && whatwg_url::parse(href).is_some_and(|url| {
+            (url.scheme == "http" || url.scheme == "https") && url.host.is_some()
+        });
+    if !is_web_url {
+        errors.push(format!(
+            "'{field}' must be an absolute http or https URL, without spaces"
+        ));
+        return None;
+    }
+    Some(href.to_owned())
 }
 
 /// The 202 body.
@@ -158,7 +261,7 @@ pub fn parse_event(body: &Value) -> Result<ValidEvent, Vec<String>> {
     } else {
         None
     };
-    let links = list_field(object.get("links"), "links", &mut errors);
+    let links = links_field(object.get("links"), &mut errors);
     let images = list_field(object.get("images"), "images", &mut errors);
 
     match (routing_key, event_action) {
@@ -327,8 +430,8 @@ pub struct ValidChangeEvent {
     pub source: Option<String>,
     /// Free-form details, any JSON (a commit, its author, the diff URL).
     pub custom_details: Value,
-    /// `links`, kept as sent.
-    pub links: Value,
+    /// `links`: at most 10, in the order sent.
+    pub links: Vec<EventLink>,
 }
 
 /// The 202 body of `/v2/change/enqueue`.
@@ -374,7 +477,7 @@ pub fn parse_change_event(body: &Value) -> Result<ValidChangeEvent, Vec<String>>
     let source = optional_string(field("source"), "payload.source", &mut errors)
         .map(|source| capped(source, "payload.source", &mut errors));
     let custom_details = custom_details_field(field("custom_details"), &mut errors);
-    let links = list_field(object.get("links"), "links", &mut errors);
+    let links = links_field(object.get("links"), &mut errors);
     match (routing_key, summary) {
         (Some(routing_key), Some(summary)) if errors.is_empty() => Ok(ValidChangeEvent {
             routing_key,
@@ -411,7 +514,7 @@ mod tests {
         assert_eq!(event.source.as_deref(), Some("github.com/shop/checkout"));
         assert_eq!(event.timestamp_ms, parse_rfc3339("2026-12-02T03:00:00Z"));
         assert_eq!(event.custom_details["commit"], "a1b2c3");
-        assert_eq!(event.links[0]["text"], "a1b2c3");
+        assert_eq!(event.links[0].text(), Some("a1b2c3"));
     }
 
     #[test]
@@ -472,7 +575,7 @@ mod tests {
         body["payload"]["custom_details"] = json!({"firing": "x"});
         body["payload"]["timestamp"] = json!("2026-11-22T10:00:00.123+01:00");
         let event = parse_event(&body).unwrap();
-        assert_eq!(event.links.as_array().unwrap().len(), 1);
+        assert_eq!(event.links[0].href(), "http://am/");
         assert_eq!(event.payload.unwrap().custom_details["firing"], "x");
     }
 
@@ -573,6 +676,126 @@ mod tests {
         body["payload"]["source"] = json!("s".repeat(MAX_EVENT_FIELD_CHARS + 1));
         body["payload"]["custom_details"] = details_of(MAX_CUSTOM_DETAILS_BYTES + 1);
         assert_eq!(parse_change_event(&body).unwrap_err().len(), 2);
+    }
+
+    fn link(n: usize) -> Value {
+        json!({"href": format!("https://grafana.example.com/d/{n}"), "text": format!("Dashboard {n}")})
+    }
+
+    /// What becomes of `links` sent with a trigger and with a change event: both APIs read
+    /// links alike, so the two answers must agree.
+    fn with_links(links: Value) -> Result<Vec<EventLink>, Vec<String>> {
+        let mut event = trigger();
+        event["links"] = links.clone();
+        let mut change = change();
+        change["links"] = links;
+        let as_event = parse_event(&event).map(|event| event.links);
+        let as_change = parse_change_event(&change).map(|change| change.links);
+        assert_eq!(as_event, as_change, "both APIs read links alike");
+        as_event
+    }
+
+    #[test]
+    fn ten_links_are_accepted_and_eleven_are_refused() {
+        let ten: Vec<Value> = (0..MAX_EVENT_LINKS).map(link).collect();
+        assert_eq!(with_links(json!(ten)).unwrap().len(), 10);
+        let eleven: Vec<Value> = (0..=MAX_EVENT_LINKS).map(link).collect();
+        assert_eq!(
+            with_links(json!(eleven)).unwrap_err(),
+            ["'links' must have at most 10 entries"]
+        );
+    }
+
+    #[test]
+    fn an_href_of_2048_characters_is_accepted_and_2049_is_refused() {
+        let start = "https://grafana.example.com/d/";
+        let at_limit = format!("{start}{}", "p".repeat(MAX_LINK_HREF_CHARS - start.len()));
+        assert_eq!(at_limit.chars().count(), 2048);
+        let kept = with_links(json!([{"href": at_limit}])).unwrap();
+        assert_eq!(kept[0].href(), at_limit);
+        assert_eq!(
+            with_links(json!([link(0), {"href": format!("{at_limit}p")}])).unwrap_err(),
+            ["'links[1].href' must be at most 2048 characters"]
+        );
+    }
+
+    #[test]
+    fn a_link_text_of_1024_characters_is_accepted_and_1025_is_refused() {
+        let href = "https://grafana.example.com/d/1";
+        let at_limit = "é".repeat(MAX_LINK_TEXT_CHARS);
+        let kept = with_links(json!([{"href": href, "text": format!("  {at_limit} ")}])).unwrap();
+        assert_eq!(kept[0].text(), Some(at_limit.as_str()), "trimmed");
+        assert_eq!(
+            with_links(json!([{"href": href, "text": format!("{at_limit}é")}])).unwrap_err(),
+            ["'links[0].text' must be at most 1024 characters"]
+        );
+    }
+
+    #[test]
+    fn an_href_that_is_not_an_absolute_web_url_is_refused_naming_the_link() {
+        for href in [
+            "javascript:alert(1)",
+            "ftp://files.example.com/dump",
+            "data:text/html,<b>x</b>",
+            "mailto:oncall@example.com",
+            "/relative/path",
+            "grafana.example.com/d/1",
+            "https://grafana.example.com/d/1 and more",
+            " https://grafana.example.com/d/1",
+            "https://grafana.example.com/d/\n1",
+        ] {
+            assert_eq!(
+                with_links(json!([link(0), link(1), link(2), {"href": href}])).unwrap_err(),
+                ["'links[3].href' must be an absolute http or https URL, without spaces"],
+                "{href}"
+            );
+        }
+        let kept = with_links(json!([{"href": "HTTP://ci.example:8080/run/7"}])).unwrap();
+        assert_eq!(
+            kept[0].href(),
+            "HTTP://ci.example:8080/run/7",
+            "kept as sent"
+        );
+    }
+
+    #[test]
+    fn a_link_that_is_not_an_object_or_has_no_href_is_refused() {
+        assert_eq!(
+            with_links(
+                json!(["https://grafana.example.com/d/1", {"text": "no href"},
+                              {"href": 7, "text": ["not text"]}])
+            )
+            .unwrap_err(),
+            [
+                "'links[0]' must be an object",
+                "'links[1].href' is missing or blank",
+                "'links[2].href' is missing or blank",
+                "'links[2].text' must be a string",
+            ]
+        );
+        assert_eq!(
+            with_links(json!("https://grafana.example.com/d/1")).unwrap_err(),
+            ["'links' must be an array"]
+        );
+        assert_eq!(with_links(Value::Null).unwrap(), []);
+    }
+
+    #[test]
+    fn links_are_kept_in_pagerdutys_shape_with_text_only_when_sent() {
+        let kept = with_links(json!([
+            {"href": "https://grafana.example.com/d/1", "text": "Dashboard", "extra": true},
+            {"href": "https://grafana.example.com/d/2", "text": "   "},
+            {"href": "https://grafana.example.com/d/3"},
+        ]))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&kept).unwrap(),
+            json!([
+                {"href": "https://grafana.example.com/d/1", "text": "Dashboard"},
+                {"href": "https://grafana.example.com/d/2"},
+                {"href": "https://grafana.example.com/d/3"},
+            ])
+        );
     }
 
     #[test]

@@ -59,6 +59,16 @@ pub const DEFAULT_ROUTING_KEY_GRACE_HOURS: u32 = 24;
 pub const MAX_ROUTING_KEY_GRACE_HOURS: u32 = 168;
 /// Characters in an event's `dedup_key`.
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
+/// Links one event or change event may carry (`links`); more is a 400, so what a monitor
+/// sends cannot grow a row without bound.
+pub const MAX_EVENT_LINKS: usize = 10;
+/// Characters in an event link's `href`.
+pub const MAX_LINK_HREF_CHARS: usize = 2048;
+/// Characters in an event link's `text`, after trimming.
+pub const MAX_LINK_TEXT_CHARS: usize = 1024;
+/// Links one incident keeps, from its triggers and its runs' replies together, each `href`
+/// once: past it, further links are not added (the incident is read whole on every run).
+pub const MAX_INCIDENT_LINKS: usize = 50;
 /// Hours before an incident whose change events it shows (and its payloads carry).
 pub const RECENT_CHANGES_HOURS: i64 = 24;
 /// Change events an incident shows at most.

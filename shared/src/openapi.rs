@@ -834,7 +834,7 @@ fn event_request(s: &mut Schemas) -> RefOr<Schema> {
         .insert("links".to_owned(), RefOr::T(link_list()));
     event
         .properties
-        .insert("images".to_owned(), RefOr::T(link_list()));
+        .insert("images".to_owned(), RefOr::T(free_form_list()));
     event.required = ["routing_key", "event_action"].map(str::to_owned).to_vec();
     event.description = Some(
         "A trigger opens an incident (or adds to the open one with its `dedup_key`); \
@@ -884,10 +884,31 @@ fn custom_details() -> Schema {
     Schema::Object(details)
 }
 
+/// An event's `links` (`shared::events::EventLink`): other fields of a link are ignored.
 fn link_list() -> Schema {
+    let mut href = Object::with_type(Type::String);
+    href.min_length = Some(1);
+    href.max_length = Some(limits::MAX_LINK_HREF_CHARS);
+    href.description = Some("An absolute http or https URL, without spaces.".to_owned());
     let mut link = Object::with_type(Type::Object);
+    link.properties
+        .insert("href".to_owned(), RefOr::T(Schema::Object(href)));
+    link.properties.insert(
+        "text".to_owned(),
+        RefOr::T(string(0, limits::MAX_LINK_TEXT_CHARS)),
+    );
+    link.required = vec!["href".to_owned()];
     link.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(true)));
-    Schema::Array(Array::new(Schema::Object(link)))
+    let mut list = Array::new(Schema::Object(link));
+    list.max_items = Some(limits::MAX_EVENT_LINKS);
+    Schema::Array(list)
+}
+
+/// A list of objects taken and not read (an event's `images`).
+fn free_form_list() -> Schema {
+    let mut item = Object::with_type(Type::Object);
+    item.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(true)));
+    Schema::Array(Array::new(Schema::Object(item)))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -225,7 +225,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     <p class="incident-details">{text}</p>
                 })}
                 // Links from the events and from action replies: text, http(s) only.
-                {move || current.with(|i| web_links(&i.links))}
+                {move || current.with(|i| i.links.as_ref().map(web_links))}
                 <dl class="facts">
                     <dt>"Status"</dt>
                     <dd>{move || crate::format::status_label(status.get())}</dd>

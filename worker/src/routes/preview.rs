@@ -192,7 +192,7 @@ pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Inc
             json!({"host": "db-1.example.com", "mount": "/var", "free_percent": 3}),
         ),
         details: None,
-        links: json!([]),
+        links: Some(json!([])),
         dedup_key: "sample-disk-db-1".to_owned(),
         event_count: 1,
         service: ServiceRef {

@@ -65,7 +65,7 @@ pub async fn insert(
             (&event.summary).into(),
             (&event.source).into(),
             event.custom_details.to_string().as_str().into(),
-            event.links.to_string().as_str().into(),
+            serde_json::to_string(&event.links)?.as_str().into(),
             event.timestamp_ms.unwrap_or(now_ms).into(),
             now_ms.into(),
         ],

@@ -4,12 +4,16 @@
 //! transaction). The change stamps `last_change_id`; the entry is inserted by selecting
 //! the incident with that stamp, so the entry exists exactly when the change happened,
 //! and a no-op (acknowledging twice, resolving nothing) writes nothing.
+//!
+//! An incident's `links` grow from its triggers and its runs' replies; [`merged_links_sql`]
+//! bounds them (each `href` once, at most [`MAX_INCIDENT_LINKS`]) inside the statement that
+//! adds them, so the bound holds without a read before the write.
 
 use serde::Deserialize;
 use shared::api::{Incident, LogEntry, LogEntryType, ServiceRef};
-use shared::events::EventPayload;
+use shared::events::{EventLink, EventPayload};
 use shared::incident::{IncidentStatus, Severity, Urgency, ValidNewIncident};
-use shared::limits::MAX_LIST_PAGE;
+use shared::limits::{MAX_INCIDENT_LINKS, MAX_LIST_PAGE};
 use shared::paging::PageRequest;
 use shared::time::format_rfc3339;
 
@@ -37,7 +41,8 @@ pub struct IncidentRow {
     /// `None` when read by a list, which leaves it out.
     custom_details: Option<String>,
     details: Option<String>,
-    links: String,
+    /// `None` when read by a list, which leaves it out.
+    links: Option<String>,
     dedup_key: String,
     event_count: i64,
     created_at: i64,
@@ -77,7 +82,11 @@ impl IncidentRow {
                 .map(serde_json::from_str)
                 .transpose()?,
             details: self.details,
-            links: serde_json::from_str(&self.links)?,
+            links: self
+                .links
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
             dedup_key: self.dedup_key,
             event_count: self.event_count,
             service: ServiceRef {
@@ -96,11 +105,12 @@ impl IncidentRow {
 const INCIDENT_COLUMNS: &str = "i.id, i.number, i.service_id, s.name AS service_name, i.title, \
      i.status, i.urgency, i.severity, i.source, i.component, i.grp, i.class, i.custom_details, \
      i.details, i.links, i.dedup_key, i.event_count, i.created_at, i.updated_at";
-/// [`INCIDENT_COLUMNS`] without `custom_details` (up to 64 KiB each): what lists read.
+/// [`INCIDENT_COLUMNS`] without `custom_details` (up to 64 KiB each) and `links` (up to
+/// 50): what lists read.
 const LISTED_COLUMNS: &str = "i.id, i.number, i.service_id, s.name AS service_name, i.title, \
      i.status, i.urgency, i.severity, i.source, i.component, i.grp, i.class, \
-     NULL AS custom_details, i.details, i.links, i.dedup_key, i.event_count, i.created_at, \
-     i.updated_at";
+     NULL AS custom_details, i.details, NULL AS links, i.dedup_key, i.event_count, \
+     i.created_at, i.updated_at";
 const INCIDENT_FROM: &str = "FROM incidents i JOIN services s ON s.id = i.service_id";
 
 /// One page of incidents, newest first (by number, which follows creation), optionally
@@ -302,6 +312,55 @@ pub async fn get(db: &Db, id: &str) -> ApiResult<Option<IncidentRow>> {
     get_statement(db, id)?.first(None).await
 }
 
+/// The SQL of the links `current` (an incident's `links`) with the links of the JSON
+/// array `new` added at the end: each whose `href` is neither on the incident nor earlier
+/// in `new`, in order, while the incident holds fewer than [`MAX_INCIDENT_LINKS`]. Every
+/// link the incident holds is kept as it is (links stored before the bound, beyond it or
+/// of another shape, too).
+pub fn merged_links_sql(current: &str, new: &str) -> String {
+    // `current -> fullkey` is each element's own JSON text, whatever its type, so the
+    // rebuilt array holds exactly what it held. The href of an element that is not an
+    // object is never read: json_extract would fail on its bare text.
+    format!(
+        "(SELECT json_group_array(json(link)) FROM ( \
+             SELECT link, ROW_NUMBER() OVER (ORDER BY part, place) AS position FROM ( \
+                 SELECT 0 AS part, held.key AS place, {current} -> held.fullkey AS link \
+                 FROM json_each({current}) held \
+                 UNION ALL \
+                 SELECT 1, sent.key, sent.value FROM json_each({new}) sent \
+                 WHERE NOT EXISTS (SELECT 1 FROM json_each({current}) held \
+                         WHERE CASE held.type WHEN 'object' \
+                                 THEN json_extract(held.value, '$.href') END \
+                             = json_extract(sent.value, '$.href')) \
+                     AND NOT EXISTS (SELECT 1 FROM json_each({new}) earlier \
+                         WHERE earlier.key < sent.key \
+                             AND json_extract(earlier.value, '$.href') \
+                                 = json_extract(sent.value, '$.href'))) \
+             ORDER BY position) \
+         WHERE position <= max(json_array_length({current}), {MAX_INCIDENT_LINKS}))"
+    )
+}
+
+/// The upsert of a trigger event: a new incident with the event's links (`?11`, each
+/// `href` once), or, on the open incident with the same dedup key, one more event and the
+/// event's links merged into the incident's ([`merged_links_sql`]).
+fn trigger_upsert_sql() -> String {
+    format!(
+        "INSERT INTO incidents (id, number, service_id, title, status, urgency, severity, source, \
+             component, grp, class, custom_details, links, dedup_key, event_count, last_change_id, \
+             created_at, updated_at) \
+         SELECT ?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents), s.id, ?3, 'triggered', \
+             ?4, ?5, ?6, ?7, ?8, ?9, ?10, {new_links}, ?12, 1, ?13, ?14, ?14 \
+         FROM services s WHERE s.id = {admitted} \
+         ON CONFLICT (service_id, dedup_key) WHERE status != 'resolved' DO UPDATE SET \
+             event_count = event_count + 1, last_change_id = excluded.last_change_id, \
+             updated_at = excluded.updated_at, links = {merged_links}",
+        new_links = merged_links_sql("'[]'", "?11"),
+        admitted = admitted_service(2),
+        merged_links = merged_links_sql("incidents.links", "excluded.links"),
+    )
+}
+
 /// Opens an incident for a trigger event on the admitted service, or adds the event to
 /// that service's open incident with the same dedup key, with its timeline entry: one
 /// batch, one round trip, throttle included. Writes nothing unless the verdict is
@@ -311,26 +370,16 @@ pub async fn apply_trigger(
     admission: &Admission,
     dedup_key: &str,
     payload: &EventPayload,
-    links: &serde_json::Value,
+    links: &[EventLink],
     now_ms: i64,
 ) -> ApiResult<Verdict> {
     let change_id = new_id("chg");
     let incident_id = new_id("inc");
     let custom_details = payload.custom_details.to_string();
-    let links = links.to_string();
+    let links = serde_json::to_string(links)?;
     let upsert = statement(
         db,
-        &format!("INSERT INTO incidents (id, number, service_id, title, status, urgency, severity, source, \
-             component, grp, class, custom_details, links, dedup_key, event_count, last_change_id, \
-             created_at, updated_at) \
-         SELECT ?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents), s.id, ?3, 'triggered', \
-             ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?14 \
-         FROM services s WHERE s.id = {admitted} \
-         ON CONFLICT (service_id, dedup_key) WHERE status != 'resolved' DO UPDATE SET \
-             event_count = event_count + 1, last_change_id = excluded.last_change_id, \
-             updated_at = excluded.updated_at",
-            admitted = admitted_service(2),
-        ),
+        &trigger_upsert_sql(),
         &[
             (&incident_id).into(),
             admission.event_id.as_str().into(),
@@ -753,4 +802,63 @@ pub async fn log_page(
 
 fn parse_entry_type(raw: &str) -> Option<LogEntryType> {
     serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A merge's SQL on one line, so a test can look for a clause whatever its wrapping.
+    fn merge(current: &str, new: &str) -> String {
+        merged_links_sql(current, new)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn a_merge_keeps_every_link_held_and_adds_only_up_to_50() {
+        let sql = merge("incidents.links", "?3");
+        assert!(sql.contains(
+            "SELECT 0 AS part, held.key AS place, incidents.links -> held.fullkey AS link \
+             FROM json_each(incidents.links) held UNION ALL"
+        ));
+        assert!(
+            sql.ends_with("WHERE position <= max(json_array_length(incidents.links), 50))"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("ROW_NUMBER() OVER (ORDER BY part, place)"),
+            "held first, in order"
+        );
+    }
+
+    #[test]
+    fn a_merge_does_not_add_an_href_the_incident_or_an_earlier_new_link_has() {
+        let sql = merge("incidents.links", "?3");
+        assert!(sql.contains(
+            "SELECT 1, sent.key, sent.value FROM json_each(?3) sent \
+             WHERE NOT EXISTS (SELECT 1 FROM json_each(incidents.links) held \
+             WHERE CASE held.type WHEN 'object' THEN json_extract(held.value, '$.href') END \
+             = json_extract(sent.value, '$.href')) \
+             AND NOT EXISTS (SELECT 1 FROM json_each(?3) earlier \
+             WHERE earlier.key < sent.key \
+             AND json_extract(earlier.value, '$.href') = json_extract(sent.value, '$.href'))"
+        ));
+    }
+
+    #[test]
+    fn a_trigger_stores_its_links_once_each_and_a_merged_trigger_adds_them_to_the_incident() {
+        let sql = trigger_upsert_sql()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let insert = format!("?10, {}, ?12", merge("'[]'", "?11"));
+        assert!(sql.contains(&insert), "{sql}");
+        let on_merge = format!(
+            "updated_at = excluded.updated_at, links = {}",
+            merge("incidents.links", "excluded.links")
+        );
+        assert!(sql.ends_with(&on_merge), "{sql}");
+    }
 }

@@ -589,7 +589,9 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
 
 /// The writes of a reply, each only while the run is still `running` (see [`finish`]):
 /// its note as a timeline entry linked to the run, attributed "via <action>, run by
-/// <clicker>", and its links appended to the incident's.
+/// <clicker>", and its links added to the incident's, each `href` once and up to the
+/// incident's bound ([`super::incidents::merged_links_sql`]), so pressing the action
+/// again does not add the same link again.
 fn reply_statements(
     db: &Db,
     run: &NewRun,
@@ -619,22 +621,12 @@ fn reply_statements(
         )?);
     }
     if !reply.links.is_empty() {
-        // One json_insert per link, each appending to the list the previous one built.
-        let encoded = reply
-            .links
-            .iter()
-            .map(serde_json::to_string)
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut links = "links".to_owned();
-        let mut values: Vec<SqlValue<'_>> = vec![(&run.id).into(), (&run.incident_id).into()];
-        for link in &encoded {
-            values.push(link.into());
-            links = format!("json_insert({links}, '$[#]', json(?{}))", values.len());
-        }
+        let links = serde_json::to_string(&reply.links)?;
+        let merged = super::incidents::merged_links_sql("incidents.links", "?3");
         statements.push(statement(
             db,
-            &format!("UPDATE incidents SET links = {links} WHERE id = ?2 AND {STILL_RUNNING}"),
-            &values,
+            &format!("UPDATE incidents SET links = {merged} WHERE id = ?2 AND {STILL_RUNNING}"),
+            &[(&run.id).into(), (&run.incident_id).into(), (&links).into()],
         )?);
     }
     Ok(statements)
