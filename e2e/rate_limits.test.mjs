@@ -154,4 +154,30 @@ describe('runs per user', () => {
     const hits = (await receiver.deliveries()).filter((d) => JSON.parse(d.body).event?.data?.id === incident.id);
     assert.equal(hits.length, RUN_LIMIT + 1, 'the endpoint received only the allowed runs');
   });
+
+  test('refused presses (disabled, asked to confirm, past the limit) use none of the quota: only sent runs count', async () => {
+    const service = await createService(worker);
+    const action = await createAction(worker, service.id, { endpoint_url: `${receiver.url}/ok` });
+    const disabled = await createAction(worker, service.id, { endpoint_url: `${receiver.url}/ok`, enabled: false });
+    const confirmed = await createAction(worker, service.id, {
+      endpoint_url: `${receiver.url}/ok`,
+      confirm: { message: 'Sure?', type_to_confirm: false },
+    });
+    await receiver.addSecret(action.signing_secret);
+    const incident = await triggerIncident(worker, service);
+    const responder = await newResponder();
+    const runPath = (a) => `/api/incidents/${incident.id}/actions/${a.id}/runs`;
+    await freshWindow(30_000);
+
+    for (let i = 0; i < RUN_LIMIT + 1; i++) {
+      assertApiError(await responder.as('POST', runPath(disabled), {}), 409, 'action_disabled', `disabled press ${i + 1}`);
+      assertApiError(await responder.as('POST', runPath(confirmed), {}), 428, 'confirmation_required', `unconfirmed ${i + 1}`);
+    }
+    for (let i = 1; i <= RUN_LIMIT; i++) expectStatus(await responder.as('POST', runPath(action), {}), 201, `run ${i}`);
+    for (let i = 0; i < 3; i++) assertRateLimited(await responder.as('POST', runPath(action), {}), `past the limit ${i + 1}`);
+    const [counted] = await worker.query(
+      `SELECT SUM(count) AS n FROM rate_limits WHERE bucket LIKE '%${responder.user.id}'`,
+    );
+    assert.equal(counted.n, RUN_LIMIT, 'the window counts the sent runs only');
+  });
 });

@@ -78,6 +78,9 @@ pub enum ErrorCode {
     ConfirmationRequired,
     /// The run's kept body is gone; it cannot be redelivered.
     BodyExpired,
+    /// A run's kept body was made for another endpoint origin or other secret values
+    /// than the action has now; it is not redelivered.
+    RedeliveryTargetChanged,
     /// An open incident of the service has this dedup key.
     DuplicateIncident,
     /// Our fault; the detail is logged, never sent.
@@ -86,7 +89,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the README's order.
-    pub const ALL: [Self; 38] = [
+    pub const ALL: [Self; 39] = [
         Self::Unauthorized,
         Self::CrossSiteRequest,
         Self::Forbidden,
@@ -123,6 +126,7 @@ impl ErrorCode {
         Self::InvalidTemplate,
         Self::ConfirmationRequired,
         Self::BodyExpired,
+        Self::RedeliveryTargetChanged,
         Self::DuplicateIncident,
         Self::Internal,
     ];
@@ -166,6 +170,7 @@ impl ErrorCode {
             Self::InvalidTemplate => "invalid_template",
             Self::ConfirmationRequired => "confirmation_required",
             Self::BodyExpired => "body_expired",
+            Self::RedeliveryTargetChanged => "redelivery_target_changed",
             Self::DuplicateIncident => "duplicate_incident",
             Self::Internal => "internal",
         }
@@ -198,6 +203,7 @@ impl ErrorCode {
             | Self::NameTaken
             | Self::RunInProgress
             | Self::InvalidTransition
+            | Self::RedeliveryTargetChanged
             | Self::DuplicateIncident => 409,
             Self::BodyExpired => 410,
             Self::PayloadTooLarge => 413,

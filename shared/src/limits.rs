@@ -144,11 +144,21 @@ pub const MAX_CONFIRM_MESSAGE_CHARS: usize = 200;
 
 /// Characters in an action's body template.
 pub const MAX_BODY_TEMPLATE_CHARS: usize = 16 * 1024;
-/// Bytes in a rendered body (the default payload is not limited by this).
+/// Bytes of a run's kept request (its body, origin and secrets digest, before sealing):
+/// a larger body is sent but not kept, and that run cannot be redelivered. Well under
+/// D1's row limit, so a kept body never makes a run's record fail.
+pub const MAX_KEPT_REQUEST_BYTES: usize = 512 * 1024;
+/// Bytes in a rendered body (the default payload is not limited by this). Rendering
+/// stops as soon as its output passes this.
 pub const MAX_RENDERED_BODY_BYTES: usize = 64 * 1024;
-/// The fuel one template render may burn (minijinja: one unit per instruction plus one
-/// per 64 bytes produced), so a loop or a huge string stops instead of eating the isolate.
-pub const TEMPLATE_FUEL: u64 = 100_000;
+/// Bytes of data one template render may build along the way: strings and lists made by
+/// operators, filters and literals, and the output. No single value can be larger.
+pub const MAX_TEMPLATE_DATA_BYTES: usize = 1024 * 1024;
+/// The fuel one template render may burn. minijinja charges one fuel per 64 bytes of data
+/// it builds (checked before a value of known size is made, so `'a' * 100000000` is
+/// refused before allocating) and one per instruction, so this budget bounds both the
+/// memory a render takes, to [`MAX_TEMPLATE_DATA_BYTES`], and its time.
+pub const TEMPLATE_FUEL: u64 = (MAX_TEMPLATE_DATA_BYTES / 64) as u64;
 
 /// A list's `?limit=` as given: a whole number in 1..=`max`, else `None`. Every paged
 /// list reads its limit with this.

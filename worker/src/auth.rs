@@ -151,27 +151,15 @@ pub struct Authenticated {
     pub principal: Principal,
     /// Session expiry (ms), `None` for bearer tokens and Access.
     pub session_expires_ms: Option<i64>,
-    /// Whether a credential the browser sends by itself was used
-    /// ([`Credential::is_ambient`]): such requests get the cross-site checks.
-    pub ambient: bool,
 }
 
 impl Authenticated {
     /// A caller without a session (a token or Access).
-    fn without_session(principal: Principal, ambient: bool) -> Self {
+    fn without_session(principal: Principal) -> Self {
         Self {
             principal,
             session_expires_ms: None,
-            ambient,
         }
-    }
-
-    /// Refuses a cross-site change made with an ambient credential (`browser.rs`).
-    pub fn guard_cross_site(&self, req: &Request) -> ApiResult<()> {
-        if self.ambient {
-            crate::browser::guard_cookie_request(req)?;
-        }
-        Ok(())
     }
 }
 
@@ -252,6 +240,16 @@ impl Credential {
         }
     }
 
+    /// Refuses a cross-site change made with an ambient credential (`browser.rs`). It
+    /// needs no storage, so it runs before the credential is looked up and before
+    /// anything is written: a refused request leaves no trace.
+    pub fn guard_cross_site(&self, req: &Request) -> ApiResult<()> {
+        if self.is_ambient() {
+            crate::browser::guard_cookie_request(req)?;
+        }
+        Ok(())
+    }
+
     /// The statement that looks the credential up, if it needs one.
     pub fn lookup(&self, db: &Db, now_ms: i64) -> ApiResult<Option<Statement>> {
         match self {
@@ -264,17 +262,13 @@ impl Credential {
     /// Who the caller is, given the result of [`Credential::lookup`] (`None` when it
     /// needed none). 401 when the lookup found nothing.
     pub fn resolve(self, app: &App, found: Option<&D1Result>) -> ApiResult<Authenticated> {
-        let ambient = self.is_ambient();
         match self {
-            Self::AdminToken => Ok(Authenticated::without_session(Principal::admin(), ambient)),
-            Self::Access(principal) => Ok(Authenticated::without_session(principal, ambient)),
+            Self::AdminToken => Ok(Authenticated::without_session(Principal::admin())),
+            Self::Access(principal) => Ok(Authenticated::without_session(principal)),
             Self::ApiToken { .. } => {
                 let (_, user) =
                     tokens::token_owner(first_of(found)?).ok_or(ApiError::Unauthorized)?;
-                Ok(Authenticated::without_session(
-                    Principal::from_user(user)?,
-                    ambient,
-                ))
+                Ok(Authenticated::without_session(Principal::from_user(user)?))
             }
             Self::Session { .. } => {
                 let session =
@@ -291,7 +285,6 @@ impl Credential {
                 Ok(Authenticated {
                     principal,
                     session_expires_ms: Some(session.expires_at),
-                    ambient,
                 })
             }
         }

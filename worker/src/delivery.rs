@@ -185,6 +185,20 @@ fn assemble(
             .map_err(BuildError::SigningSecret)?,
         Signing::Placeholder => PREVIEW_SIGNATURE.to_owned(),
     };
+    // Every value that holds a secret: the action's, and each header value made from one
+    // (a filter may have changed it past recognition, so it is redacted whole).
+    let secret_values = action
+        .secret_values()
+        .into_iter()
+        .map(str::to_owned)
+        .chain(
+            custom_headers
+                .iter()
+                .filter(|header| header.secret)
+                .map(|header| header.value.clone()),
+        )
+        .filter(|value| !value.is_empty())
+        .collect();
     let mut headers = custom_headers;
     headers.extend([
         OutgoingHeader::public("Content-Type", "application/json".to_owned()),
@@ -197,12 +211,7 @@ fn assemble(
         url: action.endpoint_url.clone(),
         headers,
         body,
-        secret_values: action
-            .secret_values()
-            .into_iter()
-            .filter(|value| !value.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        secret_values,
         accept_reply: action.accept_reply,
     })
 }
@@ -261,7 +270,10 @@ fn render(
         headers.push(OutgoingHeader {
             name: header.name.clone(),
             value,
-            secret: header.secret,
+            // A value made from a secret may carry it in any form a filter gave it, so it
+            // is recorded as `[redacted]` as a whole, like a secret header.
+            secret: header.secret
+                || (is_template(&header.value) && template::references_secrets(&header.value)),
         });
     }
     let body = match (body, &action.body_template) {
@@ -696,13 +708,29 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_rendered_into_a_public_header_is_sent_but_never_recorded() {
+    fn a_secret_rendered_into_a_public_header_is_sent_but_recorded_as_redacted_whole() {
         let delivery = deliver(0, &templated_action());
         assert!(sent(&delivery).contains(&("Authorization", "Bearer k3y")));
         let recorded = delivery.recorded_headers();
         let authorization = recorded.iter().find(|h| h.name == "Authorization").unwrap();
-        assert_eq!(authorization.value, "Bearer [redacted]");
+        assert_eq!(authorization.value, "[redacted]");
         assert!(!format!("{recorded:?}").contains("k3y"));
+    }
+
+    #[test]
+    fn a_secret_a_filter_changed_is_never_recorded() {
+        let mut action = templated_action();
+        action.headers.push(OpenedHeader {
+            name: "X-Dbg".into(),
+            value: "{{ secrets[\"X-Api-Key\"] | reverse }}".into(),
+            secret: false,
+        });
+        let delivery = deliver(0, &action);
+        assert!(sent(&delivery).contains(&("X-Dbg", "y3k")));
+        let recorded = delivery.recorded_headers();
+        assert!(!format!("{recorded:?}").contains("y3k"), "{recorded:?}");
+        let previewed = delivery.previewed();
+        assert!(!format!("{previewed:?}").contains("y3k"));
     }
 
     #[test]

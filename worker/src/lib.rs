@@ -13,6 +13,7 @@ mod delivery;
 mod error;
 mod http;
 mod ids;
+mod kept_request;
 mod rate_limit;
 mod redact;
 mod routes;
@@ -99,8 +100,8 @@ impl Gate<'_> {
     /// route requires.
     async fn caller(&self) -> ApiResult<Authenticated> {
         let credential = Credential::from_request(self.req, self.app).await?;
+        credential.guard_cross_site(self.req)?;
         let caller = authenticate(credential, self.app).await?;
-        caller.guard_cross_site(self.req)?;
         self.require(&caller.principal)?;
         Ok(caller)
     }
@@ -137,6 +138,8 @@ impl Gate<'_> {
 
     /// For the hot paths, which look the credential up in their own first batch (so that
     /// signing in costs no round trip of its own) and check the permission themselves.
+    /// The cross-site rules need no storage, so they are checked here, before that batch
+    /// writes anything.
     async fn credential_and_permission(&self) -> ApiResult<(Credential, Permission)> {
         let Requirement::Permission(permission) = self.route.requirement() else {
             return Err(ApiError::Internal(format!(
@@ -144,10 +147,9 @@ impl Gate<'_> {
                 self.route
             )));
         };
-        Ok((
-            Credential::from_request(self.req, self.app).await?,
-            permission,
-        ))
+        let credential = Credential::from_request(self.req, self.app).await?;
+        credential.guard_cross_site(self.req)?;
+        Ok((credential, permission))
     }
 }
 
@@ -186,7 +188,7 @@ async fn dispatch(
         }
         R::GetIncident => {
             let (credential, permission) = gate.credential_and_permission().await?;
-            incidents::get_incident(&req, app, credential, permission, first).await
+            incidents::get_incident(app, credential, permission, first).await
         }
 
         R::GetSession => session::current_session(&gate.caller().await?, app),

@@ -1,9 +1,17 @@
 //! Renders an action's templates: the body template and templated header values.
 //!
 //! minijinja (Jinja2 syntax) with no loader, so `include`, `import` and `extends` find
-//! nothing; no filesystem or network; and a fuel limit, so a loop or a huge string stops
-//! with an error instead of eating the isolate. The same renderer serves the check on
-//! save, the preview and the run, so what a preview shows is what a run sends.
+//! nothing; no filesystem or network; no `debug()` (it would print every secret); and a
+//! fuel budget that minijinja charges per instruction and per byte of data built, so a
+//! loop or a huge string stops with an error naming the limit instead of eating the
+//! isolate. Output is written into a bounded buffer that stops at the field's limit
+//! (64 KiB for a body, 4 KiB for a header value), so nothing larger is ever held. The
+//! same renderer serves the check on save, the preview and the run, so what a preview
+//! shows is what a run sends.
+//!
+//! A template that names `secrets` ([`references_secrets`]) can carry a secret in any
+//! form a filter gives it (`| reverse`, `| upper`), so its errors never quote what it
+//! rendered or the engine's detail, and the caller records its output as `[redacted]`.
 //!
 //! Printing in a body template is JSON-aware, so a title with a quote in it cannot break
 //! the body: a string prints escaped to sit inside a JSON string (`"{{ incident.title }}"`),
@@ -15,7 +23,9 @@ use minijinja::value::Kwargs;
 use minijinja::{filters, Environment, Error, ErrorKind, Output, State, Value};
 use serde::Serialize;
 use shared::action::check_header_value;
-use shared::limits::{MAX_RENDERED_BODY_BYTES, TEMPLATE_FUEL};
+use shared::limits::{
+    MAX_HEADER_VALUE_BYTES, MAX_RENDERED_BODY_BYTES, MAX_TEMPLATE_DATA_BYTES, TEMPLATE_FUEL,
+};
 
 /// Where a template failed and why, fit to show next to the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,11 +92,72 @@ enum Printing {
 fn environment(printing: Printing) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_fuel(Some(TEMPLATE_FUEL));
+    // `debug()` prints the whole context, secrets included, past any check of names.
+    env.add_function(
+        "debug",
+        |_: minijinja::value::Rest<Value>| -> Result<Value, Error> {
+            Err(Error::new(
+                ErrorKind::UnknownFunction,
+                "debug() is not available in action templates",
+            ))
+        },
+    );
     match printing {
         Printing::Json => env.set_formatter(print_for_json),
         Printing::Plain => env.set_formatter(print_plain),
     }
     env
+}
+
+/// Whether a template names `secrets`, in any expression. A template that does not
+/// parse is judged by its text, to err on the side of hiding.
+pub fn references_secrets(source: &str) -> bool {
+    match Environment::new().template_from_str(source) {
+        Ok(template) => template.undeclared_variables(false).contains("secrets"),
+        Err(_) => source.contains("secrets"),
+    }
+}
+
+/// Whether a template's errors may quote what it rendered and the engine's detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// It cannot see a secret: quote freely.
+    Allowed,
+    /// It names `secrets`: say only what kind of error, and where.
+    Withheld,
+}
+
+impl Quoting {
+    fn of(source: &str) -> Self {
+        if references_secrets(source) {
+            Self::Withheld
+        } else {
+            Self::Allowed
+        }
+    }
+}
+
+/// An output buffer that refuses to grow past `limit` bytes, so a template's output is
+/// never held larger than the field it fills.
+struct BoundedOutput {
+    text: Vec<u8>,
+    limit: usize,
+    overflowed: bool,
+}
+
+impl std::io::Write for BoundedOutput {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + bytes.len() > self.limit {
+            self.overflowed = true;
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.text.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Strings escaped for a JSON string; everything else as JSON; `none` as nothing.
@@ -130,13 +201,17 @@ fn write_error(error: serde_json::Error) -> Error {
 
 /// One sentence for an engine error. `at_line` says whether to lead with the line (a
 /// body template has lines; a header value is one).
-fn describe(error: &Error, at_line: bool) -> String {
-    let reason = match error.kind() {
-        ErrorKind::OutOfFuel => format!(
-            "the template does too much work (it ran out of its {TEMPLATE_FUEL} units of \
-             fuel); make its loops smaller"
+fn describe(error: &Error, at_line: bool, quoting: Quoting) -> String {
+    let reason = match (error.kind(), quoting) {
+        (ErrorKind::OutOfFuel, _) => format!(
+            "the template does too much work or builds too much data (its budget is \
+             {MAX_TEMPLATE_DATA_BYTES} bytes of values, or {TEMPLATE_FUEL} steps); make its \
+             loops and strings smaller"
         ),
-        kind => match error.detail() {
+        (kind, Quoting::Withheld) => {
+            format!("{kind} (details are not shown: this template uses secrets)")
+        }
+        (kind, Quoting::Allowed) => match error.detail() {
             Some(detail) => format!("{kind}: {detail}"),
             None => kind.to_string(),
         },
@@ -147,19 +222,41 @@ fn describe(error: &Error, at_line: bool) -> String {
     }
 }
 
+/// Why a render stopped.
+enum RenderError {
+    /// The output passed the field's limit; rendering stopped there.
+    TooLarge,
+    /// Anything else, described.
+    Failed(String),
+}
+
 fn render(
     printing: Printing,
     source: &str,
     context: &Value,
     at_line: bool,
-) -> Result<String, String> {
+    limit: usize,
+) -> Result<String, RenderError> {
+    let quoting = Quoting::of(source);
     let env = environment(printing);
     let template = env
         .template_from_str(source)
-        .map_err(|error| describe(&error, at_line))?;
-    template
-        .render(context)
-        .map_err(|error| describe(&error, at_line))
+        .map_err(|error| RenderError::Failed(describe(&error, at_line, quoting)))?;
+    let mut output = BoundedOutput {
+        text: Vec::new(),
+        limit,
+        overflowed: false,
+    };
+    // Only the output is wanted; the captured state is dropped here, before `env`.
+    let rendered = template
+        .render_captured_to(context.clone(), &mut output)
+        .map(drop);
+    match rendered {
+        Ok(_) => String::from_utf8(output.text)
+            .map_err(|_| RenderError::Failed("the output is not UTF-8".to_owned())),
+        Err(_) if output.overflowed => Err(RenderError::TooLarge),
+        Err(error) => Err(RenderError::Failed(describe(&error, at_line, quoting))),
+    }
 }
 
 /// The engine's view of a context.
@@ -193,19 +290,29 @@ pub fn render_body(source: &str, context: &Value) -> Result<String, TemplateFail
         field: "body_template".to_owned(),
         message,
     };
-    let body = render(Printing::Json, source, context, true).map_err(failure)?;
-    if body.len() > MAX_RENDERED_BODY_BYTES {
-        return Err(failure(format!(
-            "The rendered body is {} bytes; at most {MAX_RENDERED_BODY_BYTES} are sent",
-            body.len()
-        )));
-    }
+    let body = render(
+        Printing::Json,
+        source,
+        context,
+        true,
+        MAX_RENDERED_BODY_BYTES,
+    )
+    .map_err(|error| match error {
+        RenderError::TooLarge => failure(format!(
+            "The rendered body is larger than {MAX_RENDERED_BODY_BYTES} bytes, the most a \
+             body may be; rendering stopped there"
+        )),
+        RenderError::Failed(message) => failure(message),
+    })?;
     if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&body) {
+        let near = match Quoting::of(source) {
+            Quoting::Allowed => format!(", near `{}`", near(&body, error.line(), error.column())),
+            Quoting::Withheld => String::new(),
+        };
         return Err(failure(format!(
-            "The rendered body is not valid JSON: {error} of the rendered text, near `{}`. \
+            "The rendered body is not valid JSON: {error} of the rendered text{near}. \
              Strings print escaped for use inside quotes; use | tojson to print a value as \
-             JSON",
-            near(&body, error.line(), error.column())
+             JSON"
         )));
     }
     Ok(body)
@@ -236,9 +343,28 @@ pub fn render_header_value(
         field: format!("headers[{index}].value"),
         message: format!("Header {name}: {message}"),
     };
-    let value = render(Printing::Plain, source, context, false).map_err(failure)?;
-    check_header_value(&value)
-        .map_err(|error| failure(format!("the rendered value is refused: {error}")))?;
+    let value = render(
+        Printing::Plain,
+        source,
+        context,
+        false,
+        MAX_HEADER_VALUE_BYTES,
+    )
+    .map_err(|error| match error {
+        RenderError::TooLarge => failure(format!(
+            "the rendered value is larger than {MAX_HEADER_VALUE_BYTES} bytes, the most a \
+             header value may be; rendering stopped there"
+        )),
+        RenderError::Failed(message) => failure(message),
+    })?;
+    check_header_value(&value).map_err(|error| match Quoting::of(source) {
+        Quoting::Allowed => failure(format!("the rendered value is refused: {error}")),
+        Quoting::Withheld => failure(
+            "the rendered value is refused: it is empty or holds characters a header cannot \
+             carry (details are not shown: this template uses secrets)"
+                .to_owned(),
+        ),
+    })?;
     Ok(value)
 }
 
@@ -365,9 +491,88 @@ mod tests {
             "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}{}",
         )
         .unwrap_err();
+        assert!(message.contains("does too much work"), "{message}");
+        assert!(message.contains("1048576 bytes"), "{message}");
+    }
+
+    #[test]
+    fn a_huge_repeated_string_is_refused_before_it_is_made() {
+        let message = body("{\"a\": \"{{ 'a' * 100000000 }}\"}").unwrap_err();
+        assert!(message.contains("builds too much data"), "{message}");
+    }
+
+    #[test]
+    fn a_string_doubled_thirty_times_stops_at_the_data_budget() {
+        let doubling = "{% set s = s ~ s %}".repeat(30);
+        let source = format!("{{% set s = 'a' %}}{doubling}{{\"n\": {{{{ s | length }}}}}}");
+        let message = body(&source).unwrap_err();
+        assert!(message.contains("builds too much data"), "{message}");
+    }
+
+    #[test]
+    fn values_under_the_data_budget_are_built_and_over_it_are_not() {
+        // The budget is shared with the steps taken and the output, so a value of most of
+        // it, not all of it, can be built.
+        let under = body("{% set s = 'a' * 500000 %}{\"n\": {{ s | length }}}").unwrap();
+        assert_eq!(under["n"], 500_000);
+        let over = body(&format!(
+            "{{% set s = 'a' * {} %}}{{\"n\": {{{{ s | length }}}}}}",
+            MAX_TEMPLATE_DATA_BYTES + 1
+        ))
+        .unwrap_err();
+        assert!(over.contains("builds too much data"), "{over}");
+    }
+
+    #[test]
+    fn debug_is_not_available_to_print_the_context() {
+        let failure = render_header_value(
+            0,
+            "X-Dbg",
+            "{{ debug() | replace('\\n', ' ') }}",
+            &context(),
+        )
+        .unwrap_err();
+        assert!(!failure.message.contains("k3y"), "{}", failure.message);
+        assert!(body("{\"d\": \"{{ debug() }}\"}").is_err());
+    }
+
+    #[test]
+    fn a_template_names_secrets_whatever_it_does_with_them() {
+        for source in [
+            "{{ secrets[\"X-Api-Key\"] }}",
+            "{{ secrets[\"X-Api-Key\"] | reverse }}",
+            "{% set s = secrets %}{{ s | tojson }}",
+            "{% for k, v in secrets | items %}{{ v }}{% endfor %}",
+            "{{ secrets",
+        ] {
+            assert!(references_secrets(source), "{source}");
+        }
+        for source in ["{{ incident.title }}", "plain", "{{ 'secrets' }}"] {
+            assert!(!references_secrets(source), "{source}");
+        }
+    }
+
+    #[test]
+    fn errors_of_a_template_that_uses_secrets_quote_nothing_it_rendered() {
+        // Reversed, the secret is no longer the exact string a redaction would look for.
+        let message = body("{\"k\": {{ secrets[\"X-Api-Key\"] | reverse }}}").unwrap_err();
+        assert!(message.contains("not valid JSON"), "{message}");
+        assert!(!message.contains("y3k"), "{message}");
+        assert!(!message.contains("near"), "{message}");
+        let message = body("{\"k\": {{ secrets[\"X-Api-Key\"] | int(strict=true) }}}");
+        assert!(!format!("{message:?}").contains("k3y"), "{message:?}");
+        let failure = render_header_value(
+            0,
+            "X-Dbg",
+            "{{ secrets[\"X-Api-Key\"] | reverse }}\u{7}",
+            &context(),
+        )
+        .unwrap_err();
+        assert!(!failure.message.contains("y3k"), "{}", failure.message);
         assert!(
-            message.contains("ran out of its 100000 units of fuel"),
-            "{message}"
+            failure.message.contains("uses secrets"),
+            "{}",
+            failure.message
         );
     }
 
@@ -395,8 +600,16 @@ mod tests {
         let message = render_body(&over, &context()).unwrap_err().message;
         assert_eq!(
             message,
-            "The rendered body is 65537 bytes; at most 65536 are sent"
+            "The rendered body is larger than 65536 bytes, the most a body may be; rendering \
+             stopped there"
         );
+    }
+
+    #[test]
+    fn a_body_printed_in_many_small_pieces_stops_at_64_kib() {
+        let message =
+            body("[{% for i in range(700) %}\"{{ 'a' * 100 }}\",{% endfor %}0]").unwrap_err();
+        assert!(message.contains("larger than 65536 bytes"), "{message}");
     }
 
     #[test]
@@ -433,7 +646,12 @@ mod tests {
     fn a_rendered_header_value_of_4096_bytes_is_accepted_and_4097_is_not() {
         let ok = render_header_value(0, "X-Long", "{{ 'v' * 4096 }}", &context()).unwrap();
         assert_eq!(ok.len(), 4096);
-        assert!(render_header_value(0, "X-Long", "{{ 'v' * 4097 }}", &context()).is_err());
+        let over = render_header_value(0, "X-Long", "{{ 'v' * 4097 }}", &context()).unwrap_err();
+        assert!(
+            over.message.contains("larger than 4096 bytes"),
+            "{}",
+            over.message
+        );
     }
 
     #[test]

@@ -82,7 +82,6 @@ pub async fn create_incident(
 /// (the caller's credential, the incident and its service's action rows in one batch),
 /// then the actions' KV records in parallel. Nothing is decrypted.
 pub async fn get_incident(
-    req: &Request,
     app: &App,
     credential: Credential,
     permission: Permission,
@@ -91,7 +90,6 @@ pub async fn get_incident(
     let db = app.db()?;
     let (caller, results) =
         batch_with_lookup(credential, app, &db, incident_reads(&db, id)?).await?;
-    caller.guard_cross_site(req)?;
     let caller = caller.principal;
     caller.require(permission)?;
     let incident = with_actions(app, &results).await?;

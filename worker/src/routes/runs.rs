@@ -42,9 +42,10 @@ use crate::delivery::{
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response, page_request, read_optional_json};
 use crate::ids::new_id;
+use crate::kept_request::{Kept, KeptRequest};
 use crate::rate_limit::{runs_bucket, Window};
 use crate::redact;
-use crate::sealed::{self, Keyring, SealContext};
+use crate::sealed::{self, Keyring};
 use crate::store::actions::OpenedAction;
 use crate::store::actions::{self, ActionRow, ActionView, Config, WithActionRow};
 use crate::store::changes;
@@ -117,7 +118,6 @@ pub async fn create_run(
         &rate,
     )?);
     let (caller, results) = batch_with_lookup(credential, app, &db, batch).await?;
-    caller.guard_cross_site(&req)?;
     let caller = caller.principal;
     caller.require(permission)?;
     // A replay is answered before any refusal: the earlier run was read before the claim.
@@ -134,15 +134,20 @@ pub async fn create_run(
         .flatten()
         .ok_or(ApiError::NotFound("Action"))?;
     let bucket = runs_bucket(&caller.id);
+    // A disabled action is the better answer than the limit: pressing it again later
+    // would not help either.
+    let enabled = row.enabled == 1 || row.revision == 0;
     match runs::claim_outcome(results.get(claim_at..).unwrap_or_default(), rate.limit)? {
         Claim::Claimed => {}
-        Claim::RateLimited => {
+        Claim::RateLimited if enabled => {
             return Err(ApiError::RateLimited {
                 what: "runs started by you",
                 retry_after_secs: rate.window.retry_after_secs,
             })
         }
-        Claim::NotClaimed => return Err(disabled(row.name.as_deref().unwrap_or_default())),
+        Claim::RateLimited | Claim::NotClaimed => {
+            return Err(disabled(row.name.as_deref().unwrap_or_default()))
+        }
     }
     // The one KV read (none when this isolate has read the revision before): exactly
     // the revision the row names, never an older one. A run that cannot be sent after
@@ -199,9 +204,14 @@ pub async fn create_run(
             return Err(error);
         }
     };
-    // The body is kept, sealed, so that the run can be redelivered.
+    // The body is kept, sealed with where it went, so that the run can be redelivered.
     let sealed_body = match &prepared {
-        Ok(delivery) => seal_body(&keyring, &incident.service.id, &run, &delivery.body),
+        Ok(delivery) => KeptRequest::of(&action, &delivery.body).seal(
+            &keyring,
+            &incident.service.id,
+            &run.id,
+            &run.action_id,
+        ),
         Err(_) => None,
     };
     let before_send = app.round_trips();
@@ -294,19 +304,26 @@ fn check_run_rules(
     incident: &Incident,
     body: &RunRequest,
 ) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
-    if let Some(rule) = &action.available_when {
-        rule.allows(incident.status, incident.urgency)
-            .map_err(|rule| {
-                ApiError::Refused(
-                    ErrorCode::ActionNotAvailable,
-                    format!("\"{}\" runs {rule}; nothing was sent", action.name),
-                )
-            })?;
-    }
+    check_available(action, incident)?;
     let inputs = validate_values(&action.inputs, &body.inputs).map_err(ApiError::InvalidInputs)?;
     check_confirmation(action.confirm.as_ref(), body.confirmed)
         .map_err(ApiError::ConfirmationRequired)?;
     Ok(inputs)
+}
+
+/// The incident is one the action applies to (its `available_when`), or 409
+/// `action_not_available`. A press and a redelivery both obey it.
+fn check_available(action: &OpenedAction, incident: &Incident) -> ApiResult<()> {
+    let Some(rule) = &action.available_when else {
+        return Ok(());
+    };
+    rule.allows(incident.status, incident.urgency)
+        .map_err(|rule| {
+            ApiError::Refused(
+                ErrorCode::ActionNotAvailable,
+                format!("\"{}\" runs {rule}; nothing was sent", action.name),
+            )
+        })
 }
 
 /// The action of `row`, its secrets opened for sending; or why it cannot be sent: its
@@ -479,21 +496,6 @@ async fn record_result(app: &App, run: &NewRun, completion: &Completion) -> bool
     }
 }
 
-/// Seals a run's body for keeping; `None` (logged) when it cannot be sealed, and the run
-/// is then simply not redeliverable.
-fn seal_body(keyring: &Keyring, service_id: &str, run: &NewRun, body: &str) -> Option<String> {
-    let field = runs::body_seal_field(&run.id);
-    let context = SealContext {
-        service_id,
-        action_id: &run.action_id,
-        field: &field,
-    };
-    keyring
-        .seal(body, context)
-        .map_err(|error| console_error!("keeping the body of run {}: {error}", run.id))
-        .ok()
-}
-
 /// `POST /api/runs/{id}/redeliver`: sends the run's kept body again, under the same
 /// `webhook-id` with a fresh timestamp and signature, to the action's current URL and
 /// headers, as a new attempt of the same run. The action's confirmation rule, the
@@ -523,7 +525,6 @@ pub async fn redeliver(
         incidents::get_of_run_statement(&db, run_id)?,
     ];
     let (caller, results) = batch_with_lookup(credential, app, &db, reads).await?;
-    caller.guard_cross_site(&req)?;
     let caller = caller.principal;
     caller.require(permission)?;
     let row: RunRow =
@@ -554,33 +555,30 @@ pub async fn redeliver(
     let incident = incident.into_wire()?;
     let keyring = sealed::keyring(app)?;
     let action = open_action(app, &keyring, action_row).await?;
+    check_available(&action, &incident)?;
     check_confirmation(action.confirm.as_ref(), body.confirmed)
         .map_err(ApiError::ConfirmationRequired)?;
-    let field = runs::body_seal_field(run_id);
-    let sent_body = kept
+    let kept_request = kept
         .request_body_sealed
         .as_deref()
-        .ok_or_else(|| ApiError::Internal("kept body vanished".into()))
-        .and_then(|sealed| {
-            keyring
-                .open(
-                    sealed,
-                    SealContext {
-                        service_id: &kept.service_id,
-                        action_id: &action.id,
-                        field: &field,
-                    },
-                )
-                .map_err(|error| {
-                    console_error!("opening the kept body of run {run_id}: {error}");
-                    ApiError::BodyExpired(
-                        "This run's kept body can no longer be opened with the configured \
-                         encryption keys; nothing was sent. Run the action again from the \
-                         incident"
-                            .into(),
-                    )
-                })
+        .and_then(|sealed| Kept::open(sealed, &keyring, &kept.service_id, run_id, &action.id))
+        .ok_or_else(|| {
+            console_error!("the kept body of run {run_id} does not open");
+            ApiError::BodyExpired(
+                "This run's kept body can no longer be opened with the configured encryption \
+                 keys; nothing was sent. Run the action again from the incident"
+                    .into(),
+            )
         })?;
+    kept_request
+        .check_target(&action, row.action_revision())
+        .map_err(|change| {
+            ApiError::Refused(
+                ErrorCode::RedeliveryTargetChanged,
+                change.message().to_owned(),
+            )
+        })?;
+    let sent_body = kept_request.body();
     let earlier = row.into_wire()?;
     let run = NewRun {
         id: run_id.to_owned(),
@@ -602,14 +600,16 @@ pub async fn redeliver(
         incident: &incident,
         inputs: &run.inputs,
     };
-    let prepared = ready_to_send(build_redelivery(&facts, &action, &sent_body), &action)?;
+    let prepared = ready_to_send(build_redelivery(&facts, &action, sent_body), &action)?;
     // Claim the attempt as the caller; a concurrent redelivery of the same run loses.
     let rate = RateLimit {
         window: Window::at(app.now_ms),
         limit: app.runs_per_minute_per_user(),
     };
+    let claim_id = new_id("clm");
     let claim = RedeliveryClaim {
         run_id,
+        claim_id: &claim_id,
         idempotency_key: idempotency_key.as_deref(),
         action_revision: action.revision,
         started_at: app.now_ms,

@@ -63,7 +63,6 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
     let caller = Authenticated {
         principal,
         session_expires_ms: Some(expires_ms),
-        ambient: true,
     };
     let mut response = json_response(&session_response(&caller, app), 200)?;
     response.headers_mut().set(

@@ -32,7 +32,7 @@ use crate::auth::CallerSql;
 use crate::delivery::Verdict;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
-use crate::rate_limit::{self, Window, RUNS_BUCKET_PREFIX};
+use crate::rate_limit::{Window, RUNS_BUCKET_PREFIX};
 
 /// An `action_runs` row.
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +117,13 @@ impl RunRow {
     /// Whether the POST is still in flight.
     pub fn is_running(&self) -> bool {
         self.status == "running"
+    }
+
+    /// The action revision its latest attempt sent (0 for runs from before revisions).
+    pub fn action_revision(&self) -> u64 {
+        self.action_revision
+            .and_then(|revision| u64::try_from(revision).ok())
+            .unwrap_or(0)
     }
 
     /// The row's place in creation order, for the history's cursor.
@@ -417,17 +424,27 @@ pub fn claim_statements(
         all.extend(caller.args());
         all
     }
-    // A replay (an earlier run with the key) is not counted: it sends nothing.
+    // Counted only where the run will be claimed: the caller may run actions, the action
+    // is enabled on the incident's service, it is no replay (a replay sends nothing), and
+    // the caller is under the limit. The window is marked with the run's id, so the
+    // insert below claims only if this very hit counted it: a refused press counts
+    // nothing.
     let hit = statement(
         db,
         &format!(
-            "INSERT INTO rate_limits (bucket, window_start, count) \
-             SELECT ?1 || p.pid, ?2, 1 FROM ({}) p \
-             WHERE {allowed} AND NOT EXISTS (SELECT 1 FROM action_runs \
-                 WHERE incident_id = ?3 AND action_id = ?4 AND idempotency_key = ?5) \
-             ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 \
+            "INSERT INTO rate_limits (bucket, window_start, count, claimed_by) \
+             SELECT ?1 || p.pid, ?2, 1, ?6 FROM ({}) p \
+             WHERE {allowed} \
+               AND EXISTS (SELECT 1 FROM incidents i \
+                   JOIN action_slots a ON a.service_id = i.service_id \
+                   WHERE i.id = ?3 AND a.action_id = ?4 AND (a.enabled = 1 OR a.revision = 0)) \
+               AND NOT EXISTS (SELECT 1 FROM action_runs \
+                   WHERE incident_id = ?3 AND action_id = ?4 AND idempotency_key = ?5) \
+               AND {UNDER_LIMIT} \
+             ON CONFLICT (bucket, window_start) DO UPDATE \
+                 SET count = count + 1, claimed_by = excluded.claimed_by \
              RETURNING count",
-            caller.source(6)
+            caller.source(8)
         ),
         &with_caller(
             &[
@@ -436,6 +453,8 @@ pub fn claim_statements(
                 claim.incident_id.into(),
                 claim.action_id.into(),
                 claim.idempotency_key.into(),
+                claim.run_id.into(),
+                rate.limit.into(),
             ],
             caller,
         ),
@@ -449,11 +468,11 @@ pub fn claim_statements(
              FROM incidents i JOIN action_slots a ON a.service_id = i.service_id, ({}) p \
              WHERE i.id = ?2 AND a.action_id = ?3 AND {allowed} \
                AND (a.enabled = 1 OR a.revision = 0) \
-               AND (SELECT count FROM rate_limits \
-                    WHERE bucket = ?6 || p.pid AND window_start = ?7) <= ?8 \
+               AND EXISTS (SELECT 1 FROM rate_limits \
+                    WHERE bucket = ?6 || p.pid AND window_start = ?7 AND claimed_by = ?1) \
              ON CONFLICT (incident_id, action_id, idempotency_key) \
              WHERE idempotency_key IS NOT NULL DO NOTHING",
-            caller.source(9)
+            caller.source(8)
         ),
         &with_caller(
             &[
@@ -464,7 +483,6 @@ pub fn claim_statements(
                 claim.idempotency_key.into(),
                 RUNS_BUCKET_PREFIX.into(),
                 rate.window.start_ms.into(),
-                rate.limit.into(),
             ],
             caller,
         ),
@@ -478,49 +496,78 @@ pub fn claim_statements(
          FROM action_runs WHERE id = ?1",
         &[claim.run_id.into()],
     )?;
-    batch.extend([hit, insert, entry]);
+    batch.extend([hit, insert, entry, window_count(db, caller, rate)?]);
     Ok(batch)
+}
+
+/// The condition of a claim's rate-limit hit (its `?1` is the bucket prefix, `?2` the
+/// window, `?7` the limit, `p` the caller): the caller is under the limit.
+const UNDER_LIMIT: &str = "COALESCE((SELECT count FROM rate_limits \
+     WHERE bucket = ?1 || p.pid AND window_start = ?2), 0) < ?7";
+
+/// The caller's count in the window after a claim, which tells a refusal by the limit
+/// from the others.
+fn window_count(db: &Db, caller: &CallerSql, rate: &RateLimit) -> ApiResult<Statement> {
+    let mut args: Vec<SqlValue<'_>> = vec![RUNS_BUCKET_PREFIX.into(), rate.window.start_ms.into()];
+    args.extend(caller.args());
+    statement(
+        db,
+        &format!(
+            "SELECT COALESCE((SELECT count FROM rate_limits \
+                 WHERE bucket = ?1 || p.pid AND window_start = ?2), 0) AS count FROM ({}) p",
+            caller.source(3)
+        ),
+        &args,
+    )
 }
 
 /// What the statements of [`claim_statements`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
-    /// The run is recorded as `running`: send it.
+    /// The run is recorded as `running` and counted: send it.
     Claimed,
-    /// The caller is over the limit; nothing was recorded.
+    /// The caller has used the window's runs; nothing was recorded or counted.
     RateLimited,
-    /// Nothing was recorded for another reason the first reads explain (the action is
-    /// disabled, gone, or not of this incident's service).
+    /// Nothing was recorded or counted for another reason the first reads explain (the
+    /// action is disabled, gone, or not of this incident's service).
     NotClaimed,
 }
 
 /// Reads the results of [`claim_statements`] or [`redelivery_claim`] (and only those, in
-/// order: the rate-limit hit, the claim, its timeline entry).
+/// order: the rate-limit hit, the claim, its timeline entry, the window's count).
 pub fn claim_outcome(results: &[D1Result], limit: i64) -> ApiResult<Claim> {
-    let [.., hit, insert, _entry] = results else {
+    let [.., _hit, claim, _entry, count] = results else {
         return Err(ApiError::Internal("claim: missing results".into()));
     };
-    if changes(insert) == 1 {
+    if changes(claim) == 1 {
         return Ok(Claim::Claimed);
     }
-    let count = rate_limits::counted(Some(hit)).ok();
-    Ok(match count {
-        Some(count) if rate_limit::exceeds(count, limit) => Claim::RateLimited,
-        Some(_) | None => Claim::NotClaimed,
+    let count = rate_limits::counted(Some(count))?;
+    Ok(if count >= limit {
+        Claim::RateLimited
+    } else {
+        Claim::NotClaimed
     })
 }
 
 /// Takes a claim back when the run turns out not to be sendable after all (its
-/// configuration is not here yet, or cannot be opened): the run and its count go, so a
-/// refused run leaves no trace. One batch.
+/// configuration is not here yet, cannot be opened, or the press breaks one of the
+/// action's rules): the run, its timeline line and its count go, so a refused run leaves
+/// no trace and its `Idempotency-Key` is free again. One batch.
 pub async fn undo_claim(db: &Db, run_id: &str, bucket: &str, window: Window) -> ApiResult<()> {
+    let entry = statement(
+        db,
+        "DELETE FROM log_entries WHERE run_id = ?1 AND type = 'action_run' \
+         AND EXISTS (SELECT 1 FROM action_runs WHERE id = ?1 AND status = 'running')",
+        &[run_id.into()],
+    )?;
     let run = statement(
         db,
         "DELETE FROM action_runs WHERE id = ?1 AND status = 'running'",
         &[run_id.into()],
     )?;
     let count = rate_limits::release_statement(db, bucket, window)?;
-    db.batch(vec![run, count]).await?;
+    db.batch(vec![entry, run, count]).await?;
     Ok(())
 }
 
@@ -753,7 +800,7 @@ fn body_expiry(started_at: i64) -> i64 {
 /// A run's kept body, for a redelivery: the sealed text and until when it is kept.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KeptBody {
-    /// Sealed with the keyring for [`body_seal_field`]; `null` once cleared.
+    /// A `kept_request::KeptRequest`, sealed; `null` once cleared.
     pub request_body_sealed: Option<String>,
     /// Until when (ms).
     pub body_expires_at: Option<i64>,
@@ -761,11 +808,6 @@ pub struct KeptBody {
     pub attempt_key: Option<String>,
     /// The run's service (for the seal's context).
     pub service_id: String,
-}
-
-/// The field a run's body is sealed for: it binds the sealed text to the run.
-pub fn body_seal_field(run_id: &str) -> String {
-    format!("run_body:{run_id}")
 }
 
 /// Whether a body kept until `expires_at` may still be sent at `now_ms`.
@@ -793,6 +835,8 @@ pub fn get_for_redelivery(db: &Db, run_id: &str) -> ApiResult<Statement> {
 pub struct RedeliveryClaim<'a> {
     /// The run.
     pub run_id: &'a str,
+    /// A fresh id of this attempt's claim, marking the rate-limit window it counted in.
+    pub claim_id: &'a str,
     /// The client's `Idempotency-Key`, if any.
     pub idempotency_key: Option<&'a str>,
     /// The action revision being sent now.
@@ -814,17 +858,33 @@ pub fn redelivery_claim(
     allowed: &str,
     rate: &RateLimit,
 ) -> ApiResult<Vec<Statement>> {
-    let mut hit_args: Vec<SqlValue<'_>> =
-        vec![RUNS_BUCKET_PREFIX.into(), rate.window.start_ms.into()];
+    // Counted only where the attempt will be claimed (see `claim_statements`).
+    let mut hit_args: Vec<SqlValue<'_>> = vec![
+        RUNS_BUCKET_PREFIX.into(),
+        rate.window.start_ms.into(),
+        claim.run_id.into(),
+        claim.started_at.into(),
+        claim.idempotency_key.into(),
+        claim.claim_id.into(),
+        rate.limit.into(),
+    ];
     hit_args.extend(caller.args());
     let hit = statement(
         db,
         &format!(
-            "INSERT INTO rate_limits (bucket, window_start, count) \
-             SELECT ?1 || p.pid, ?2, 1 FROM ({}) p WHERE {allowed} \
-             ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 \
+            "INSERT INTO rate_limits (bucket, window_start, count, claimed_by) \
+             SELECT ?1 || p.pid, ?2, 1, ?6 FROM ({}) p \
+             WHERE {allowed} \
+               AND EXISTS (SELECT 1 FROM action_runs r \
+                   JOIN action_slots a ON a.action_id = r.action_id \
+                   WHERE r.id = ?3 AND r.status != 'running' \
+                     AND r.request_body_sealed IS NOT NULL AND r.body_expires_at > ?4 \
+                     AND (?5 IS NULL OR r.attempt_key IS NOT ?5) AND a.enabled = 1) \
+               AND {UNDER_LIMIT} \
+             ON CONFLICT (bucket, window_start) DO UPDATE \
+                 SET count = count + 1, claimed_by = excluded.claimed_by \
              RETURNING count",
-            caller.source(3)
+            caller.source(8)
         ),
         &hit_args,
     )?;
@@ -835,7 +895,7 @@ pub fn redelivery_claim(
         claim.action_revision.try_into().unwrap_or(i64::MAX).into(),
         RUNS_BUCKET_PREFIX.into(),
         rate.window.start_ms.into(),
-        rate.limit.into(),
+        claim.claim_id.into(),
     ];
     claim_args.extend(caller.args());
     let moved = statement(
@@ -859,8 +919,9 @@ pub fn redelivery_claim(
                AND EXISTS (SELECT 1 FROM ({source}) p \
                    JOIN action_slots a ON a.action_id = action_runs.action_id \
                    WHERE {allowed} AND a.enabled = 1 \
-                     AND (SELECT count FROM rate_limits \
-                          WHERE bucket = ?5 || p.pid AND window_start = ?6) <= ?7)",
+                     AND EXISTS (SELECT 1 FROM rate_limits \
+                          WHERE bucket = ?5 || p.pid AND window_start = ?6 \
+                            AND claimed_by = ?7))",
             source = caller.source(8)
         ),
         &claim_args,
@@ -877,7 +938,7 @@ pub fn redelivery_claim(
              AND attempts IS NOT NULL",
         &[claim.run_id.into(), claim.started_at.into()],
     )?;
-    Ok(vec![hit, moved, entry])
+    Ok(vec![hit, moved, entry, window_count(db, caller, rate)?])
 }
 
 /// Clears the bodies kept past their time; the runs stay. Returns how many.
