@@ -23,10 +23,10 @@ use serde_json::Value;
 use shared::api::{
     Action as CustomAction, ActionList, ActionResponse, AuditList, CreateActionRequest,
     CreateServiceRequest, EditConflictBody, IncidentList, IncidentResponse, LogEntryList,
-    PreviewIncident, PreviewResponse, PreviewedRequest, RedeliverRequest, RotateSecretRequest,
-    RotatedSecret, RunHistory, RunRequest, RunResponse, SentHeader, ServiceList, ServiceResponse,
-    SessionResponse, SignInRequest, TokenList, TokenResponse, UpdateActionRequest,
-    UpdateUserRequest, UserList, UserResponse,
+    PreviewIncident, PreviewedRequest, RedeliverRequest, RotateSecretRequest, RotatedSecret,
+    RunHistory, RunRequest, RunResponse, SentHeader, ServiceList, ServiceResponse, SessionResponse,
+    SignInRequest, TokenList, TokenResponse, UpdateActionRequest, UpdateUserRequest, UserList,
+    UserResponse,
 };
 use shared::api::{
     CreateIncidentRequest, CreateNoteRequest, CreateTokenRequest, CreateUserRequest, ErrorDetail,
@@ -502,14 +502,23 @@ pub fn preview_url(service_id: &str, action_id: Option<&str>) -> String {
 /// created yet, `draft` is required): the request a run would send, with secrets as
 /// `[redacted]`. Nothing is sent. A template that fails answers 422 `invalid_template`
 /// with fields `body_template` or `headers[i].value`, each message starting `Line N:`.
-pub async fn preview_request(url: &str, body: String) -> Result<PreviewResponse, ApiError> {
+pub async fn preview_request(url: &str, body: String) -> Result<Preview, ApiError> {
     let answer: Value = call(json_request(Request::post(url), body), On401::Redirect).await?;
     preview_of(&answer).ok_or_else(|| ApiError::unreadable(200))
 }
 
+/// A preview answer (`shared::api::PreviewResponse`) as the app holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// The request, as the worker showed it to this viewer.
+    pub request: PreviewedRequest,
+    /// The incident used; `None` for a sample.
+    pub incident: Option<PreviewIncident>,
+}
+
 /// A preview answer, read from its JSON by hand: the bundle already carries the parser to
 /// `Value`, and a derived deserializer for these types would add a few kilobytes to it.
-fn preview_of(answer: &Value) -> Option<PreviewResponse> {
+fn preview_of(answer: &Value) -> Option<Preview> {
     let text = |value: &Value, key: &str| value.get(key)?.as_str().map(str::to_owned);
     let request = answer.get("request")?;
     let headers = request
@@ -531,7 +540,7 @@ fn preview_of(answer: &Value) -> Option<PreviewResponse> {
             title: text(incident, "title")?,
         }),
     };
-    Some(PreviewResponse {
+    Some(Preview {
         request: PreviewedRequest {
             method: text(request, "method")?,
             url: text(request, "url"),
@@ -678,6 +687,10 @@ pub async fn redeliver(run_id: &str, idempotency_key: &str) -> Result<RunRespons
 
 #[cfg(test)]
 mod tests {
+    use shared::api::PreviewResponse;
+    use shared::roles::Role;
+    use shared::view::View;
+
     use super::*;
 
     #[test]
@@ -767,7 +780,7 @@ mod tests {
             "http_status":200,"duration_ms":85,"requested_by":"admin",
             "inputs":{"region":"eu-west","dry_run":false},"started_at":"t"}}"#;
         let answer: RunResponse = decode((200, body.to_owned())).unwrap();
-        let inputs = answer.run.inputs.unwrap();
+        let inputs = answer.run.into_inner().inputs.unwrap();
         assert_eq!(inputs["region"], "eu-west");
         assert_eq!(inputs["dry_run"], false);
     }
@@ -853,31 +866,38 @@ mod tests {
 
     #[test]
     fn a_preview_answer_reads_as_its_contract_says() {
-        let answer = PreviewResponse {
-            request: PreviewedRequest {
-                method: "POST".into(),
-                url: None,
-                headers: vec![SentHeader {
-                    name: "X-Api-Key".into(),
-                    value: "[redacted]".into(),
-                }],
-                body: "{\"a\":1}".into(),
-            },
-            incident: Some(PreviewIncident {
-                id: "inc_1".into(),
-                number: 12,
-                title: "Disk full".into(),
-            }),
+        let request = PreviewedRequest {
+            method: "POST".into(),
+            url: None,
+            headers: vec![SentHeader {
+                name: "X-Api-Key".into(),
+                value: "[redacted]".into(),
+            }],
+            body: "{\"a\":1}".into(),
         };
-        let json = serde_json::to_value(&answer).unwrap();
-        assert_eq!(preview_of(&json), Some(answer.clone()));
-        let sample = PreviewResponse {
-            incident: None,
-            ..answer
+        let incident = PreviewIncident {
+            id: "inc_1".into(),
+            number: 12,
+            title: "Disk full".into(),
         };
+        let answer = |incident: Option<PreviewIncident>| PreviewResponse {
+            request: request.clone().view(Role::Manager),
+            incident,
+        };
+        let json = serde_json::to_value(answer(Some(incident.clone()))).unwrap();
         assert_eq!(
-            preview_of(&serde_json::to_value(&sample).unwrap()),
-            Some(sample)
+            preview_of(&json),
+            Some(Preview {
+                request: request.clone(),
+                incident: Some(incident),
+            })
+        );
+        assert_eq!(
+            preview_of(&serde_json::to_value(answer(None)).unwrap()),
+            Some(Preview {
+                request: request.clone(),
+                incident: None,
+            })
         );
         assert_eq!(
             preview_of(&serde_json::json!({"request": {"method": 1}})),

@@ -12,6 +12,7 @@ use crate::inputs::InputDefinition;
 use crate::limits::FAILURES_BEFORE_WARNING;
 use crate::roles::Role;
 use crate::run_rules::{AvailableWhen, Confirm};
+use crate::view::Viewed;
 use crate::FieldError;
 
 // ---------------------------------------------------------------------------------------
@@ -163,7 +164,8 @@ pub struct RotateRoutingKeyRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceResponse {
     /// The service.
-    pub service: Service,
+    #[cfg_attr(feature = "openapi", schema(value_type = Service))]
+    pub service: Viewed<Service>,
 }
 
 /// `{"services": [...]}`.
@@ -171,7 +173,8 @@ pub struct ServiceResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceList {
     /// Services by name.
-    pub services: Vec<Service>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Service>))]
+    pub services: Vec<Viewed<Service>>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -433,7 +436,8 @@ pub struct Action {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionResponse {
     /// The action.
-    pub action: Action,
+    #[cfg_attr(feature = "openapi", schema(value_type = Action))]
+    pub action: Viewed<Action>,
 }
 
 /// `{"actions": [...]}`.
@@ -441,7 +445,8 @@ pub struct ActionResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionList {
     /// Actions in creation order.
-    pub actions: Vec<Action>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Action>))]
+    pub actions: Vec<Viewed<Action>>,
 }
 
 /// The answer to `POST .../rotate_secret`.
@@ -541,7 +546,8 @@ pub struct PreviewIncident {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewResponse {
     /// The request.
-    pub request: PreviewedRequest,
+    #[cfg_attr(feature = "openapi", schema(value_type = PreviewedRequest))]
+    pub request: Viewed<PreviewedRequest>,
     /// The incident used; `null` when the service has none yet and a sample was used.
     pub incident: Option<PreviewIncident>,
 }
@@ -691,7 +697,8 @@ pub struct DuplicateIncidentBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentResponse {
     /// The incident.
-    pub incident: Incident,
+    #[cfg_attr(feature = "openapi", schema(value_type = Incident))]
+    pub incident: Viewed<Incident>,
 }
 
 /// `{"incidents": [...]}`.
@@ -699,7 +706,8 @@ pub struct IncidentResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentList {
     /// Newest first, without `custom_details`.
-    pub incidents: Vec<Incident>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Incident>))]
+    pub incidents: Vec<Viewed<Incident>>,
     /// Pass as `?cursor=` for the next (older) page; `null` on the last.
     #[serde(default)]
     pub next_cursor: Option<String>,
@@ -763,7 +771,8 @@ pub struct CreateNoteRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntryResponse {
     /// The new entry.
-    pub log_entry: LogEntry,
+    #[cfg_attr(feature = "openapi", schema(value_type = LogEntry))]
+    pub log_entry: Viewed<LogEntry>,
 }
 
 /// `{"log_entries": [...]}`.
@@ -771,7 +780,8 @@ pub struct LogEntryResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntryList {
     /// Newest first.
-    pub log_entries: Vec<LogEntry>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<LogEntry>))]
+    pub log_entries: Vec<Viewed<LogEntry>>,
     /// Pass as `?cursor=` for the next (older) page; `null` on the last.
     #[serde(default)]
     pub next_cursor: Option<String>,
@@ -955,7 +965,8 @@ pub struct RunStats {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunHistory {
     /// Newest first.
-    pub runs: Vec<ActionRun>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<ActionRun>))]
+    pub runs: Vec<Viewed<ActionRun>>,
     /// Pass as `?cursor=` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
     /// Over the action's last finished runs, whatever the page.
@@ -980,7 +991,8 @@ pub struct SentHeader {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunResponse {
     /// The run.
-    pub run: ActionRun,
+    #[cfg_attr(feature = "openapi", schema(value_type = ActionRun))]
+    pub run: Viewed<ActionRun>,
     /// `false` (with HTTP 202) when the endpoint was called but its answer could not be
     /// recorded yet: `run` shows what the worker saw, and the stored run stays `running`
     /// until it is recorded or, a minute past the deadline, marked `unknown`. Do not run
@@ -1002,7 +1014,8 @@ fn first_attempt() -> u32 {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunList {
     /// Newest first.
-    pub runs: Vec<ActionRun>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<ActionRun>))]
+    pub runs: Vec<Viewed<ActionRun>>,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ pub mod template;
 pub mod time;
 pub mod user;
 pub mod validation;
+pub mod view;
 pub mod whatwg_url;
 
 pub use validation::{FieldError, ValidationError};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{CreateIncidentRequest, Incident, LogEntry, LogEntryType, Service};
 use crate::incident::{IncidentStatus, Urgency};
+use crate::view::Viewed;
 
 /// Where the surface lives, under the worker's own origin.
 pub const BASE_PATH: &str = "/pagerduty";
@@ -493,8 +494,8 @@ impl Urls<'_> {
         format!("{}{path}", self.origin)
     }
 
-    /// An incident in PagerDuty's shape.
-    pub fn incident(&self, incident: &Incident) -> PdIncident {
+    /// An incident in PagerDuty's shape, as its viewer may see it.
+    pub fn incident(&self, incident: &Viewed<Incident>) -> PdIncident {
         let details = incident.details.clone().or_else(|| {
             incident
                 .custom_details
@@ -530,8 +531,9 @@ impl Urls<'_> {
         }
     }
 
-    /// A service in PagerDuty's shape (no routing key: it is not part of it).
-    pub fn service(&self, service: &Service) -> PdService {
+    /// A service in PagerDuty's shape (no routing key: it is not part of it), as its
+    /// viewer may see it.
+    pub fn service(&self, service: &Viewed<Service>) -> PdService {
         PdService {
             id: service.id.clone(),
             kind: "service".to_owned(),
@@ -546,8 +548,9 @@ impl Urls<'_> {
     }
 }
 
-/// A timeline entry in PagerDuty's shape.
-pub fn log_entry(entry: &LogEntry) -> PdLogEntry {
+/// A timeline entry in PagerDuty's shape, as its viewer may see it (a run's line below
+/// responder names the action and its status only).
+pub fn log_entry(entry: &Viewed<LogEntry>) -> PdLogEntry {
     let kind = match entry.entry_type {
         LogEntryType::Trigger | LogEntryType::Alert => "trigger_log_entry",
         LogEntryType::Acknowledge => "acknowledge_log_entry",
@@ -565,7 +568,7 @@ pub fn log_entry(entry: &LogEntry) -> PdLogEntry {
 }
 
 /// A note (a `note` timeline entry) in PagerDuty's shape; `None` for other entries.
-pub fn note(entry: &LogEntry) -> Option<PdNote> {
+pub fn note(entry: &Viewed<LogEntry>) -> Option<PdNote> {
     (entry.entry_type == LogEntryType::Note).then(|| PdNote {
         id: entry.id.clone(),
         user: agent(&entry.agent),
@@ -602,6 +605,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::roles::Role;
+    use crate::view::View;
 
     fn our_incident() -> Incident {
         serde_json::from_value(json!({
@@ -620,7 +625,7 @@ mod tests {
         let urls = Urls {
             origin: "https://actions.example.com",
         };
-        let shown = serde_json::to_value(urls.incident(&our_incident())).unwrap();
+        let shown = serde_json::to_value(urls.incident(&our_incident().view(Role::Owner))).unwrap();
         assert_eq!(shown["type"], "incident");
         assert_eq!(shown["summary"], "[#12] Checkout down");
         assert_eq!(
@@ -651,7 +656,10 @@ mod tests {
             origin: "https://a",
         };
         assert_eq!(
-            urls.incident(&incident).body.details.as_deref(),
+            urls.incident(&incident.view(Role::Owner))
+                .body
+                .details
+                .as_deref(),
             Some(r#"{"disk":"/var"}"#)
         );
     }
@@ -683,27 +691,28 @@ mod tests {
             run: None,
             attempt: None,
         };
+        let viewed = |entry_type, agent: &str| entry(entry_type, agent).view(Role::Owner);
         assert_eq!(
-            log_entry(&entry(LogEntryType::Trigger, "Events API (db-1)")).kind,
+            log_entry(&viewed(LogEntryType::Trigger, "Events API (db-1)")).kind,
             "trigger_log_entry"
         );
         assert_eq!(
-            log_entry(&entry(LogEntryType::Trigger, "Events API (db-1)"))
+            log_entry(&viewed(LogEntryType::Trigger, "Events API (db-1)"))
                 .agent
                 .kind,
             "service_reference"
         );
         assert_eq!(
-            log_entry(&entry(LogEntryType::Note, "Ada")).kind,
+            log_entry(&viewed(LogEntryType::Note, "Ada")).kind,
             "annotate_log_entry"
         );
         assert_eq!(
-            log_entry(&entry(LogEntryType::ActionRun, "Ada")).kind,
+            log_entry(&viewed(LogEntryType::ActionRun, "Ada")).kind,
             "custom_action_log_entry"
         );
-        assert!(note(&entry(LogEntryType::Resolve, "Ada")).is_none());
+        assert!(note(&viewed(LogEntryType::Resolve, "Ada")).is_none());
         assert_eq!(
-            note(&entry(LogEntryType::Note, "Ada"))
+            note(&viewed(LogEntryType::Note, "Ada"))
                 .unwrap()
                 .user
                 .summary,

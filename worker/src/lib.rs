@@ -15,7 +15,6 @@ mod http;
 mod ids;
 mod kept_request;
 mod rate_limit;
-mod redact;
 mod routes;
 mod scheduled;
 mod sealed;
@@ -27,7 +26,7 @@ use shared::errors::ErrorCode;
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
 use shared::routes::{
-    is_pagerduty_path, resolve, HttpMethod, PathIds, Requirement, Resolved, Route,
+    is_pagerduty_path, resolve, CallerLookup, HttpMethod, PathIds, Requirement, Resolved, Route,
 };
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
@@ -88,69 +87,110 @@ fn http_method(method: &Method) -> Option<HttpMethod> {
     }
 }
 
-/// Establishes who is calling, as a route's handler needs it.
-struct Gate<'a> {
-    req: &'a Request,
-    app: &'a App,
-    route: Route,
+/// Who is calling, established from the route's declaration before its handler runs.
+enum Caller {
+    /// An open route: nobody in particular.
+    Anyone,
+    /// Signed in (from this site when the credential is ambient) and holding what the
+    /// route requires.
+    Known(Authenticated),
+    /// A route that looks its caller up in its own first batch
+    /// (`CallerLookup::InFirstBatch`): the credential, read and checked for cross-site use
+    /// (which needs no storage, so before that batch writes anything), and the permission
+    /// the handler checks on what the batch finds.
+    InFirstBatch(Credential, Permission),
 }
 
-impl Gate<'_> {
-    /// Signed in, from this site when the credential is ambient, and holding what the
-    /// route requires.
-    async fn caller(&self) -> ApiResult<Authenticated> {
-        let credential = Credential::from_request(self.req, self.app).await?;
-        credential.guard_cross_site(self.req)?;
-        let caller = authenticate(credential, self.app).await?;
-        self.require(&caller.principal)?;
-        Ok(caller)
-    }
-
-    /// A caller of the PagerDuty REST API: `Authorization` only (no cookies, so no
-    /// cross-site rules). With the `ADMIN_TOKEN`, `From` names the user acting and must be
-    /// a known user's e-mail (400 otherwise); with a user's token it is ignored, as
-    /// PagerDuty ignores it for user-level keys.
-    async fn pagerduty_caller(&self) -> ApiResult<Principal> {
-        let credential = Credential::from_pagerduty_request(self.req, self.app)?;
-        let admin_token = matches!(credential, Credential::AdminToken);
-        let mut caller = authenticate(credential, self.app).await?.principal;
-        if let (true, Some(from)) = (admin_token, header(self.req, "From")) {
-            let user = store::users::find_by_email(&self.app.db()?, from.trim())
-                .await?
-                .ok_or_else(|| {
-                    ApiError::Refused(
-                        ErrorCode::RequesterNotFound,
-                        format!("From: {} is not a known user's e-mail", from.trim()),
-                    )
-                })?;
-            caller = Principal::from_user(user)?;
-        }
-        self.require(&caller)?;
-        Ok(caller)
-    }
-
-    fn require(&self, caller: &Principal) -> ApiResult<()> {
-        match self.route.requirement() {
-            Requirement::Permission(permission) => caller.require(permission),
-            Requirement::Open | Requirement::SignedIn => Ok(()),
+impl Caller {
+    /// Who it is, for a route whose caller was established before its handler.
+    fn known(self) -> ApiResult<Authenticated> {
+        match self {
+            Self::Known(caller) => Ok(caller),
+            Self::Anyone | Self::InFirstBatch(..) => Err(mismatch("a known caller")),
         }
     }
 
-    /// For the hot paths, which look the credential up in their own first batch (so that
-    /// signing in costs no round trip of its own) and check the permission themselves.
-    /// The cross-site rules need no storage, so they are checked here, before that batch
-    /// writes anything.
-    async fn credential_and_permission(&self) -> ApiResult<(Credential, Permission)> {
-        let Requirement::Permission(permission) = self.route.requirement() else {
-            return Err(ApiError::Internal(format!(
-                "{:?} looks its caller up itself but requires no permission",
-                self.route
-            )));
-        };
-        let credential = Credential::from_request(self.req, self.app).await?;
-        credential.guard_cross_site(self.req)?;
-        Ok((credential, permission))
+    /// Who it is, without the session's expiry.
+    fn principal(self) -> ApiResult<Principal> {
+        self.known().map(|caller| caller.principal)
     }
+
+    /// The credential and permission of a route that looks its caller up itself.
+    fn in_first_batch(self) -> ApiResult<(Credential, Permission)> {
+        match self {
+            Self::InFirstBatch(credential, permission) => Ok((credential, permission)),
+            Self::Anyone | Self::Known(_) => Err(mismatch("a caller to look up")),
+        }
+    }
+}
+
+/// A dispatch arm asked for another kind of caller than its route declares: a defect,
+/// caught by the authorization matrix, never a way in.
+fn mismatch(wanted: &str) -> ApiError {
+    ApiError::Internal(format!(
+        "a handler wanted {wanted} that its route does not declare"
+    ))
+}
+
+/// Establishes the caller of `route` as its line in `shared::routes` declares: the one
+/// place every request's credential is read and its requirement checked.
+async fn establish(req: &Request, app: &App, route: Route) -> ApiResult<Caller> {
+    let requirement = route.requirement();
+    match (requirement, route.caller_lookup()) {
+        (Requirement::Open, _) => Ok(Caller::Anyone),
+        (Requirement::Permission(permission), CallerLookup::InFirstBatch) => {
+            let credential = Credential::from_request(req, app).await?;
+            credential.guard_cross_site(req)?;
+            Ok(Caller::InFirstBatch(credential, permission))
+        }
+        (Requirement::SignedIn, CallerLookup::InFirstBatch) => Err(ApiError::Internal(format!(
+            "{route:?} looks its caller up itself but requires no permission"
+        ))),
+        (Requirement::SignedIn | Requirement::Permission(_), CallerLookup::BeforeHandler) => {
+            let caller = if is_pagerduty_path(route.path()) {
+                pagerduty_caller(req, app).await?
+            } else {
+                api_caller(req, app).await?
+            };
+            if let Requirement::Permission(permission) = requirement {
+                caller.principal.require(permission)?;
+            }
+            Ok(Caller::Known(caller))
+        }
+    }
+}
+
+/// A caller of `/api`: a bearer token, an Access JWT or the session cookie.
+async fn api_caller(req: &Request, app: &App) -> ApiResult<Authenticated> {
+    let credential = Credential::from_request(req, app).await?;
+    // Looking the credential up writes nothing, so a bad credential is told 401 before
+    // the cross-site rules are applied.
+    let cross_site = credential.guard_cross_site(req);
+    let caller = authenticate(credential, app).await?;
+    cross_site?;
+    Ok(caller)
+}
+
+/// A caller of the PagerDuty REST API: `Authorization` only (no cookies, so no cross-site
+/// rules). With the `ADMIN_TOKEN`, `From` names the user acting and must be a known
+/// user's e-mail (400 otherwise); with a user's token it is ignored, as PagerDuty ignores
+/// it for user-level keys.
+async fn pagerduty_caller(req: &Request, app: &App) -> ApiResult<Authenticated> {
+    let credential = Credential::from_pagerduty_request(req, app)?;
+    let admin_token = matches!(credential, Credential::AdminToken);
+    let mut caller = authenticate(credential, app).await?;
+    if let (true, Some(from)) = (admin_token, header(req, "From")) {
+        let user = store::users::find_by_email(&app.db()?, from.trim())
+            .await?
+            .ok_or_else(|| {
+                ApiError::Refused(
+                    ErrorCode::RequesterNotFound,
+                    format!("From: {} is not a known user's e-mail", from.trim()),
+                )
+            })?;
+        caller.principal = Principal::from_user(user)?;
+    }
+    Ok(caller)
 }
 
 /// One arm per route: the compiler checks that every route of `shared::routes` has a
@@ -163,11 +203,7 @@ async fn dispatch(
     ids: PathIds<'_>,
 ) -> ApiResult<Response> {
     use Route as R;
-    let gate = Gate {
-        req: &req,
-        app,
-        route,
-    };
+    let caller = establish(&req, app, route).await?;
     let (first, second) = (ids.first(), ids.second());
     match route {
         // Open: the Events APIs (their routing key is the credential, and no browser
@@ -179,178 +215,149 @@ async fn dispatch(
             session::sign_in(req, app).await
         }
         R::RunAction => {
-            let (credential, permission) = gate.credential_and_permission().await?;
+            let (credential, permission) = caller.in_first_batch()?;
             runs::create_run(req, app, ctx, credential, permission, first, second).await
         }
         R::Redeliver => {
-            let (credential, permission) = gate.credential_and_permission().await?;
+            let (credential, permission) = caller.in_first_batch()?;
             runs::redeliver(req, app, ctx, credential, permission, first).await
         }
         R::GetIncident => {
-            let (credential, permission) = gate.credential_and_permission().await?;
+            let (credential, permission) = caller.in_first_batch()?;
             incidents::get_incident(app, credential, permission, first).await
         }
 
-        R::GetSession => session::current_session(&gate.caller().await?, app),
-        R::SignOut => {
-            gate.caller().await?;
-            session::sign_out(&req, app).await
-        }
-        R::GetMe => session::get_me(&gate.caller().await?.principal),
+        R::GetSession => session::current_session(&caller.known()?, app),
+        R::SignOut => session::sign_out(&req, app).await,
+        R::GetMe => session::get_me(&caller.principal()?),
         R::GetOpenApi => openapi::get_document(),
 
-        R::ListServices => services::list_services(app, &gate.caller().await?.principal).await,
+        R::ListServices => services::list_services(app, &caller.principal()?).await,
         R::CreateService => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             services::create_service(req, app, &who).await
         }
-        R::GetService => services::get_service(app, &gate.caller().await?.principal, first).await,
+        R::GetService => services::get_service(app, &caller.principal()?, first).await,
         R::UpdateService => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             services::update_service(req, app, &who, first).await
         }
-        R::DeleteService => {
-            services::delete_service(app, &gate.caller().await?.principal, first).await
-        }
+        R::DeleteService => services::delete_service(app, &caller.principal()?, first).await,
         R::RotateRoutingKey => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             services::rotate_routing_key(req, app, &who, first).await
         }
 
-        R::ListChanges => {
-            gate.caller().await?;
-            services::list_changes(&req, app, first).await
-        }
-        R::ListActions => actions::list_actions(app, &gate.caller().await?.principal, first).await,
+        R::ListChanges => services::list_changes(&req, app, first).await,
+        R::ListActions => actions::list_actions(app, &caller.principal()?, first).await,
         R::CreateAction => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             actions::create_action(req, app, &who, first).await
         }
-        R::GetAction => {
-            actions::get_action(app, &gate.caller().await?.principal, first, second).await
-        }
+        R::GetAction => actions::get_action(app, &caller.principal()?, first, second).await,
         R::UpdateAction => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             actions::update_action(req, app, &who, first, second).await
         }
-        R::DeleteAction => {
-            actions::delete_action(app, &gate.caller().await?.principal, first, second).await
-        }
+        R::DeleteAction => actions::delete_action(app, &caller.principal()?, first, second).await,
         R::RotateSecret => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             actions::rotate_secret(req, app, &who, first, second).await
         }
         R::PreviewDraft => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             preview::preview_request(req, app, &who, first, None).await
         }
         R::PreviewAction => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             preview::preview_request(req, app, &who, first, Some(second)).await
         }
 
         R::ListActionRuns => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             runs::list_action_runs(&req, app, &who, first, second).await
         }
 
-        R::ListIncidents => {
-            gate.caller().await?;
-            incidents::list_incidents(&req, app).await
-        }
+        R::ListIncidents => incidents::list_incidents(&req, app, &caller.principal()?).await,
         R::CreateIncident => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             incidents::create_incident(req, app, &who).await
         }
         R::Acknowledge => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             incidents::transition_incident(app, &who, first, IncidentStatus::Acknowledged).await
         }
         R::Resolve => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             incidents::transition_incident(app, &who, first, IncidentStatus::Resolved).await
         }
-        R::GetLog => incidents::get_log(&req, app, &gate.caller().await?.principal, first).await,
+        R::GetLog => incidents::get_log(&req, app, &caller.principal()?, first).await,
         R::AddNote => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             incidents::add_note(req, app, &who, first).await
         }
-        R::ListRuns => runs::list_runs(app, &gate.caller().await?.principal, first).await,
-        R::GetRun => runs::get_run(app, &gate.caller().await?.principal, first).await,
+        R::ListRuns => runs::list_runs(app, &caller.principal()?, first).await,
+        R::GetRun => runs::get_run(app, &caller.principal()?, first).await,
 
-        R::ListAudit => {
-            gate.caller().await?;
-            audit::list_audit(app).await
-        }
+        R::ListAudit => audit::list_audit(app).await,
 
         R::PdListIncidents => {
-            gate.pagerduty_caller().await?;
-            pagerduty::list_incidents(&req, app).await
+            let who = caller.principal()?;
+            pagerduty::list_incidents(&req, app, &who).await
         }
         R::PdCreateIncident => {
-            let who = gate.pagerduty_caller().await?;
+            let who = caller.principal()?;
             pagerduty::create_incident(req, app, &who).await
         }
         R::PdUpdateIncidents => {
-            let who = gate.pagerduty_caller().await?;
+            let who = caller.principal()?;
             pagerduty::update_incidents(req, app, &who).await
         }
         R::PdGetIncident => {
-            gate.pagerduty_caller().await?;
-            pagerduty::get_incident(&req, app, first).await
+            let who = caller.principal()?;
+            pagerduty::get_incident(&req, app, &who, first).await
         }
         R::PdUpdateIncident => {
-            let who = gate.pagerduty_caller().await?;
+            let who = caller.principal()?;
             pagerduty::update_incident(req, app, &who, first).await
         }
         R::PdListNotes => {
-            gate.pagerduty_caller().await?;
-            pagerduty::list_notes(app, first).await
+            let who = caller.principal()?;
+            pagerduty::list_notes(app, &who, first).await
         }
         R::PdCreateNote => {
-            let who = gate.pagerduty_caller().await?;
+            let who = caller.principal()?;
             pagerduty::create_note(req, app, &who, first).await
         }
         R::PdListLogEntries => {
-            gate.pagerduty_caller().await?;
-            pagerduty::list_log_entries(&req, app, first).await
+            let who = caller.principal()?;
+            pagerduty::list_log_entries(&req, app, &who, first).await
         }
         R::PdListServices => {
-            gate.pagerduty_caller().await?;
-            pagerduty::list_services(&req, app).await
+            let who = caller.principal()?;
+            pagerduty::list_services(&req, app, &who).await
         }
         R::PdGetService => {
-            gate.pagerduty_caller().await?;
-            pagerduty::get_service(&req, app, first).await
+            let who = caller.principal()?;
+            pagerduty::get_service(&req, app, &who, first).await
         }
 
-        R::ListUsers => {
-            gate.caller().await?;
-            users::list_users(app).await
-        }
+        R::ListUsers => users::list_users(app).await,
         R::CreateUser => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             users::create_user(req, app, &who).await
         }
-        R::GetUser => {
-            gate.caller().await?;
-            users::get_user(app, first).await
-        }
+        R::GetUser => users::get_user(app, first).await,
         R::UpdateUser => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             users::update_user(req, app, &who, first).await
         }
-        R::DeleteUser => users::delete_user(app, &gate.caller().await?.principal, first).await,
-        R::ListTokens => {
-            gate.caller().await?;
-            users::list_tokens(app, first).await
-        }
+        R::DeleteUser => users::delete_user(app, &caller.principal()?, first).await,
+        R::ListTokens => users::list_tokens(app, first).await,
         R::CreateToken => {
-            let who = gate.caller().await?.principal;
+            let who = caller.principal()?;
             users::create_token(req, app, &who, first).await
         }
-        R::DeleteToken => {
-            users::delete_token(app, &gate.caller().await?.principal, first, second).await
-        }
+        R::DeleteToken => users::delete_token(app, &caller.principal()?, first, second).await,
     }
 }

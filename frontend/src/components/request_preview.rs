@@ -10,9 +10,9 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use shared::api::{PreviewRequest, PreviewResponse, SentHeader, REDACTED};
+use shared::api::{PreviewRequest, SentHeader, REDACTED};
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, Preview};
 use crate::format::readable_body;
 
 /// How long the form must be still before the preview is asked for.
@@ -48,7 +48,7 @@ pub struct LivePreview {
     /// Whether a newer answer is on its way.
     pub loading: bool,
     /// The latest answer, kept on screen while the next one is fetched.
-    pub latest: Option<Result<PreviewResponse, ApiError>>,
+    pub latest: Option<Result<Preview, ApiError>>,
 }
 
 impl LivePreview {
@@ -131,7 +131,7 @@ pub fn request_preview(state: RwSignal<LivePreview>, waiting: &'static str) -> A
 }
 
 /// One answer: the incident used, then the request as text.
-fn previewed(answer: PreviewResponse) -> AnyView {
+fn previewed(answer: Preview) -> AnyView {
     let against = match answer.incident {
         Some(incident) => format!("Rendered against #{} {}", incident.number, incident.title),
         None => "Rendered against a sample incident (the service has none yet)".to_owned(),

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use shared::api::{Action as CustomAction, ConfigHealth};
 use shared::limits::{MAX_ACTIONS_PER_SERVICE, RUNS_ON_ACTION_CARD};
 use shared::roles::Permission;
+use shared::view::Viewed;
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorNotice, Loading, OneTimeSecret};
@@ -77,7 +78,7 @@ pub fn ActionsPage() -> impl IntoView {
         async move {
             let list = api::list_actions(&id).await?;
             let mut listed = Vec::with_capacity(list.actions.len());
-            for action in list.actions {
+            for action in list.actions.into_iter().map(Viewed::into_inner) {
                 let runs = match with_runs {
                     true => Some(api::action_runs(&id, &action.id, RUNS_ON_ACTION_CARD).await),
                     false => None,
@@ -175,7 +176,7 @@ pub fn ActionsPage() -> impl IntoView {
                 " › "
                 <span aria-current="page">
                     {move || match service.get() {
-                        Some(Ok(found)) => found.service.name,
+                        Some(Ok(found)) => found.service.into_inner().name,
                         _ => String::from("…"),
                     }}
                 </span>

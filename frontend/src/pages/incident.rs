@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use shared::api::{Incident, IncidentResponse};
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
+use shared::view::Viewed;
 
 use crate::api::{self, encode_component, ApiError};
 use crate::components::{ErrorNotice, Loading, PageButtons, StatusBadge, Time};
@@ -43,7 +44,7 @@ pub fn IncidentPage() -> impl IntoView {
             {move || match loaded.get() {
                 None => view! { <Loading what="Loading the incident…" /> }.into_any(),
                 Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
-                Some(Ok(IncidentResponse { incident })) => view! { <IncidentView initial=incident /> }.into_any(),
+                Some(Ok(IncidentResponse { incident })) => view! { <IncidentView initial=incident.into_inner() /> }.into_any(),
             }}
         </div>
     }
@@ -110,7 +111,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                 // The answer lists actions too; the buttons already drawn stay as they are.
                 current.try_update(|shown| {
                     let actions = shown.actions.take();
-                    *shown = answer.incident;
+                    *shown = answer.incident.into_inner();
                     shown.actions = actions;
                 });
                 log.refetch();
@@ -269,7 +270,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                     None => view! { <Loading what="Loading the timeline…" /> }.into_any(),
                     Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                     Some(Ok(page)) => view! {
-                        <Timeline entries=page.log_entries on_redelivered=refresh_log />
+                        <Timeline entries=page.log_entries.into_iter().map(Viewed::into_inner).collect() on_redelivered=refresh_log />
                         <PageButtons cursor=log_cursor next=page.next_cursor older="Older entries" newest="Newest entries" />
                     }
                     .into_any(),

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::api::{Incident, ServiceList};
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
+use shared::view::Viewed;
 
 use crate::api::{self, encode_component, incidents_query};
 use crate::components::{ErrorNotice, Loading, NewIncidentForm, PageButtons, StatusBadge, Time};
@@ -60,7 +61,7 @@ pub fn IncidentsPage() -> impl IntoView {
                     <summary>"New incident"</summary>
                     <NewIncidentForm
                         form_id="new-incident".to_owned()
-                        services=list.services.into_iter().map(|service| (service.id, service.name)).collect()
+                        services=list.services.into_iter().map(Viewed::into_inner).map(|service| (service.id, service.name)).collect()
                     />
                 </details>
             })}
@@ -72,7 +73,7 @@ pub fn IncidentsPage() -> impl IntoView {
                             "All services"
                         </option>
                         {move || services.get().and_then(Result::ok).map(|list| {
-                            list.services.into_iter().map(|service| {
+                            list.services.into_iter().map(Viewed::into_inner).map(|service| {
                                 let id = service.id.clone();
                                 view! {
                                     <option
@@ -126,7 +127,7 @@ pub fn IncidentsPage() -> impl IntoView {
                 }
                 Some(Ok(list)) => view! {
                     <ul class="incident-list">
-                        {list.incidents.iter().map(incident_row).collect_view()}
+                        {list.incidents.iter().map(|incident| incident_row(incident)).collect_view()}
                     </ul>
                     <PageButtons cursor next=list.next_cursor older="Older incidents" newest="Newest incidents" />
                 }.into_any(),

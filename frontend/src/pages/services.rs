@@ -51,7 +51,7 @@ pub fn ServicesPage() -> impl IntoView {
                     .into_any(),
                     Some(Ok(list)) => view! {
                         <ul class="card-list">
-                            {list.services.into_iter().map(|service| view! { <ServiceCard service /> }).collect_view()}
+                            {list.services.into_iter().map(|service| view! { <ServiceCard service=service.into_inner() /> }).collect_view()}
                         </ul>
                     }
                     .into_any(),
@@ -91,7 +91,7 @@ fn CreateServiceForm(on_created: Callback<Service>) -> impl IntoView {
                     name.set(String::new());
                     description.set(String::new());
                     attempted.set(false);
-                    on_created.try_run(created.service.clone());
+                    on_created.try_run(created.service.clone().into_inner());
                 }
                 Err(error) => server_errors.set(field_errors_of(error)),
             }
@@ -233,7 +233,7 @@ fn RotateRoutingKey(service_id: String, key: RwSignal<String>) -> impl IntoView 
         leptos::task::spawn_local(async move {
             said.set(match api::rotate_routing_key(&service_id, grace).await {
                 Ok(answer) => {
-                    if let Some(fresh) = answer.service.routing_key {
+                    if let Some(fresh) = answer.service.into_inner().routing_key {
                         key.set(fresh);
                     }
                     format!("New key in use; the old one works for {grace} h more.")

@@ -13,6 +13,7 @@ use shared::api::{
     UpdateActionRequest,
 };
 use shared::errors::ErrorCode;
+use shared::view::View;
 use worker::{Request, Response};
 
 use crate::app::App;
@@ -20,7 +21,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, json_response, no_content, read_json, read_optional_json};
 use crate::ids::{new_id, new_signing_secret};
-use crate::redact;
 use crate::routes::preview::check_templates;
 use crate::sealed::{self, Keyring};
 use crate::store::actions::{self, ActionRecord, ActionRow, ActionView, Advance, Config};
@@ -53,7 +53,7 @@ pub async fn list_actions(app: &App, caller: &Principal, service_id: &str) -> Ap
         .map(|view| {
             let mut action = view.to_wire(&keyring);
             action.health = health.remove(&action.id).unwrap_or_default();
-            redact::action(action, caller.role)
+            action.view(caller.role)
         })
         .collect();
     Ok(json_response(&ActionList { actions }, 200)?)
@@ -117,7 +117,12 @@ pub async fn create_action(
     }
     let mut action = created.to_wire(&keyring);
     action.signing_secret = Some(signing_secret);
-    Ok(json_response(&ActionResponse { action }, 201)?)
+    Ok(json_response(
+        &ActionResponse {
+            action: action.view(caller.role),
+        },
+        201,
+    )?)
 }
 
 /// `GET /api/services/{id}/actions/{action_id}`, with its endpoint's health as the list
@@ -142,7 +147,7 @@ pub async fn get_action(
     let view = actions::view_of_row(&app.kv()?, row).await;
     let mut action = view.to_wire(&sealed::keyring(app)?);
     action.health = runs::health(&recent);
-    let action = redact::action(action, caller.role);
+    let action = action.view(caller.role);
     Ok(json_response(&ActionResponse { action }, 200)?)
 }
 
@@ -219,7 +224,7 @@ pub async fn update_action(
         edit,
     )
     .await?;
-    let action = redact::action(updated.to_wire(&keyring), caller.role);
+    let action = updated.to_wire(&keyring).view(caller.role);
     Ok(json_response(&ActionResponse { action }, 200)?)
 }
 

@@ -9,13 +9,13 @@ use shared::errors::ErrorCode;
 use shared::incident::{validate_new_incident, validate_note, IncidentStatus};
 use shared::paging::PagedList;
 use shared::roles::Permission;
+use shared::view::View;
 use worker::{D1Result, Request, Response};
 
 use crate::app::App;
 use crate::auth::{batch_with_lookup, Credential, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, page_request, read_json};
-use crate::redact;
 use crate::sealed;
 use crate::store::actions::{self, ActionRow};
 use crate::store::changes;
@@ -25,7 +25,7 @@ use crate::store::sql::{first_row, rows, Db, Statement};
 
 /// `GET /api/incidents?service_id=&status=&limit=&cursor=`, newest first, a page at a
 /// time, without `custom_details`.
-pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
+pub async fn list_incidents(req: &Request, app: &App, caller: &Principal) -> ApiResult<Response> {
     let url = req.url()?;
     let mut service_id = None;
     let mut status = None;
@@ -48,7 +48,7 @@ pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
     let (rows, next_cursor) = page.cut(rows, IncidentRow::number);
     let incidents = rows
         .into_iter()
-        .map(IncidentRow::into_wire)
+        .map(|row| Ok(row.into_wire()?.view(caller.role)))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(json_response(
         &IncidentList {
@@ -70,7 +70,7 @@ pub async fn create_incident(
     let valid = validate_new_incident(&body).map_err(ApiError::Validation)?;
     match incidents::create_by_hand(&app.db()?, &valid, &caller.name, app.now_ms).await? {
         ByHand::Created(row) => {
-            let incident = redact::incident(row.into_wire()?, caller.role);
+            let incident = row.into_wire()?.view(caller.role);
             Ok(json_response(&IncidentResponse { incident }, 201)?)
         }
         ByHand::Duplicate(incident_id) => Err(ApiError::DuplicateIncident(incident_id)),
@@ -93,7 +93,7 @@ pub async fn get_incident(
     let caller = caller.principal;
     caller.require(permission)?;
     let incident = with_actions(app, &results).await?;
-    let incident = redact::incident(incident, caller.role);
+    let incident = incident.view(caller.role);
     Ok(json_response(&IncidentResponse { incident }, 200)?)
 }
 
@@ -119,6 +119,7 @@ pub async fn transition_incident(
             "This incident is already resolved; it can no longer be acknowledged".to_owned(),
         ));
     }
+    let incident = incident.view(caller.role);
     Ok(json_response(&IncidentResponse { incident }, 200)?)
 }
 
@@ -139,7 +140,7 @@ pub async fn get_log(
     let (entries, next_cursor) = page.cut(entries, |(position, _)| *position);
     let log_entries = entries
         .into_iter()
-        .map(|(_, entry)| redact::log_entry(entry, caller.role))
+        .map(|(_, entry)| entry.view(caller.role))
         .collect();
     Ok(json_response(
         &LogEntryList {
@@ -162,7 +163,12 @@ pub async fn add_note(
     let log_entry = incidents::add_note(&app.db()?, id, &caller.name, &content, app.now_ms)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    Ok(json_response(&LogEntryResponse { log_entry }, 201)?)
+    Ok(json_response(
+        &LogEntryResponse {
+            log_entry: log_entry.view(caller.role),
+        },
+        201,
+    )?)
 }
 
 /// The reads of an incident page: the incident, its service's action rows, its recent

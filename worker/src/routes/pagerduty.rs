@@ -13,7 +13,9 @@ use shared::pagerduty::{
     IncidentsWrapper, LogEntriesWrapper, NoteWrapper, NotesWrapper, ServicePage, ServiceWrapper,
     UpdateIncidentWrapper, Urls, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT,
 };
+use shared::roles::Role;
 use shared::validation::required_text;
+use shared::view::View;
 use shared::FieldError;
 use worker::{Request, Response};
 
@@ -32,7 +34,7 @@ fn origin(req: &Request) -> ApiResult<String> {
 
 /// `GET /pagerduty/incidents`: `statuses[]`, `service_ids[]`, `urgencies[]`,
 /// `incident_key`, `limit` (≤ 100), `offset`, `total`, `sort_by=created_at:desc|asc`.
-pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
+pub async fn list_incidents(req: &Request, app: &App, caller: &Principal) -> ApiResult<Response> {
     let query = PageQuery::parse(&req.url()?)?;
     let db = app.db()?;
     // One more than asked says whether there is a next page.
@@ -48,7 +50,7 @@ pub async fn list_incidents(req: &Request, app: &App) -> ApiResult<Response> {
     let urls = Urls { origin: &origin };
     let incidents = rows
         .into_iter()
-        .map(|row| row.into_wire().map(|incident| urls.incident(&incident)))
+        .map(|row| Ok(urls.incident(&row.into_wire()?.view(caller.role))))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(json_response(
         &IncidentPage {
@@ -142,22 +144,33 @@ pub async fn create_incident(
         ByHand::NoSuchService => return Err(ApiError::NotFound("Service")),
     };
     let origin = origin(&req)?;
-    let incident = Urls { origin: &origin }.incident(&row.into_wire()?);
+    let incident = Urls { origin: &origin }.incident(&row.into_wire()?.view(caller.role));
     Ok(json_response(&IncidentWrapper { incident }, 201)?)
 }
 
 /// `GET /pagerduty/incidents/{id}`.
-pub async fn get_incident(req: &Request, app: &App, id: &str) -> ApiResult<Response> {
+pub async fn get_incident(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
     let origin = origin(req)?;
-    let incident = current(app, &origin, id).await?;
+    let incident = current(app, &origin, id, caller.role).await?;
     Ok(json_response(&IncidentWrapper { incident }, 200)?)
 }
 
-async fn current(app: &App, origin: &str, id: &str) -> ApiResult<pagerduty::PdIncident> {
+/// The incident `id` in PagerDuty's shape, as `viewer` may see it.
+async fn current(
+    app: &App,
+    origin: &str,
+    id: &str,
+    viewer: Role,
+) -> ApiResult<pagerduty::PdIncident> {
     let row = incidents::get(&app.db()?, id)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    Ok(Urls { origin }.incident(&row.into_wire()?))
+    Ok(Urls { origin }.incident(&row.into_wire()?.view(viewer)))
 }
 
 /// `PUT /pagerduty/incidents/{id}`: `status` (acknowledged, resolved), `title`,
@@ -195,7 +208,7 @@ pub async fn update_incident(
         incidents::add_note(&db, id, &caller.name, &resolution, app.now_ms).await?;
     }
     let origin = origin(&req)?;
-    let incident = current(app, &origin, id).await?;
+    let incident = current(app, &origin, id, caller.role).await?;
     Ok(json_response(&IncidentWrapper { incident }, 200)?)
 }
 
@@ -243,7 +256,7 @@ pub async fn update_incidents(
         if let Some(status) = item.status {
             transition(app, caller, &item.id, status).await?;
         }
-        updated.push(current(app, &origin, &item.id).await?);
+        updated.push(current(app, &origin, &item.id, caller.role).await?);
     }
     Ok(json_response(
         &IncidentsWrapper { incidents: updated },
@@ -252,13 +265,16 @@ pub async fn update_incidents(
 }
 
 /// `GET /pagerduty/incidents/{id}/notes`, oldest first.
-pub async fn list_notes(app: &App, id: &str) -> ApiResult<Response> {
+pub async fn list_notes(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
     let db = app.db()?;
     incidents::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
     let entries = incidents::latest_notes(&db, id).await?;
-    let notes = entries.iter().filter_map(pagerduty::note).collect();
+    let notes = entries
+        .into_iter()
+        .filter_map(|entry| pagerduty::note(&entry.view(caller.role)))
+        .collect();
     Ok(json_response(&NotesWrapper { notes }, 200)?)
 }
 
@@ -284,13 +300,18 @@ pub async fn create_note(
     let entry = incidents::add_note(&app.db()?, id, &caller.name, &content, app.now_ms)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
-    let note = pagerduty::note(&entry)
+    let note = pagerduty::note(&entry.view(caller.role))
         .ok_or_else(|| ApiError::Internal("a note entry is not a note".to_owned()))?;
     Ok(json_response(&NoteWrapper { note }, 201)?)
 }
 
 /// `GET /pagerduty/incidents/{id}/log_entries`, newest first, `limit` (≤ 100) and `offset`.
-pub async fn list_log_entries(req: &Request, app: &App, id: &str) -> ApiResult<Response> {
+pub async fn list_log_entries(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
     let query = PageQuery::parse(&req.url()?)?;
     let db = app.db()?;
     incidents::get(&db, id)
@@ -301,8 +322,8 @@ pub async fn list_log_entries(req: &Request, app: &App, id: &str) -> ApiResult<R
     let more = entries.len() as i64 > query.limit;
     entries.truncate(usize::try_from(query.limit).unwrap_or_default());
     let log_entries = entries
-        .iter()
-        .map(|(_, entry)| pagerduty::log_entry(entry))
+        .into_iter()
+        .map(|(_, entry)| pagerduty::log_entry(&entry.view(caller.role)))
         .collect();
     Ok(json_response(
         &LogEntriesWrapper {
@@ -316,13 +337,13 @@ pub async fn list_log_entries(req: &Request, app: &App, id: &str) -> ApiResult<R
 }
 
 /// `GET /pagerduty/services`.
-pub async fn list_services(req: &Request, app: &App) -> ApiResult<Response> {
+pub async fn list_services(req: &Request, app: &App, caller: &Principal) -> ApiResult<Response> {
     let origin = origin(req)?;
     let urls = Urls { origin: &origin };
     let services: Vec<_> = services::list(&app.db()?)
         .await?
         .into_iter()
-        .map(|row| urls.service(&row.into_wire()))
+        .map(|row| urls.service(&row.into_wire().view(caller.role)))
         .collect();
     let count = services.len() as i64;
     Ok(json_response(
@@ -338,12 +359,17 @@ pub async fn list_services(req: &Request, app: &App) -> ApiResult<Response> {
 }
 
 /// `GET /pagerduty/services/{id}`.
-pub async fn get_service(req: &Request, app: &App, id: &str) -> ApiResult<Response> {
+pub async fn get_service(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
     let row = services::get(&app.db()?, id)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
     let origin = origin(req)?;
-    let service = Urls { origin: &origin }.service(&row.into_wire());
+    let service = Urls { origin: &origin }.service(&row.into_wire().view(caller.role));
     Ok(json_response(&ServiceWrapper { service }, 200)?)
 }
 

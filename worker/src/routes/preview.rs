@@ -20,6 +20,7 @@ use shared::inputs::validate_values;
 use shared::roles::Permission;
 use shared::template::sample_inputs;
 use shared::time::format_rfc3339;
+use shared::view::View;
 use shared::FieldError;
 use worker::{Request, Response};
 
@@ -28,7 +29,6 @@ use crate::auth::Principal;
 use crate::delivery::{preview, RunFacts};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_optional_json};
-use crate::redact;
 use crate::store::actions::{self, Config, OpenedAction};
 use crate::store::{changes, incidents, services};
 use crate::template::TemplateFailure;
@@ -110,10 +110,9 @@ pub async fn preview_request(
         incident: &incident,
         inputs: &inputs,
     };
-    let request = redact::previewed_request(
-        preview(&facts, &action).map_err(template_errors)?,
-        caller.role,
-    );
+    let request = preview(&facts, &action)
+        .map_err(template_errors)?
+        .view(caller.role);
     Ok(json_response(
         &PreviewResponse {
             request,

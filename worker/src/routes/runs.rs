@@ -28,9 +28,10 @@ use shared::errors::ErrorCode;
 use shared::inputs::validate_values;
 use shared::limits::{CONFIG_PROPAGATION_WAIT_MS, MAX_IDEMPOTENCY_KEY_CHARS, RUN_BODY_KEPT_DAYS};
 use shared::paging::PagedList;
-use shared::roles::Permission;
+use shared::roles::{Permission, Role};
 use shared::run_history::run_stats;
 use shared::run_rules::check_confirmation;
+use shared::view::View;
 use worker::{console_error, Context, Delay, Request, Response};
 
 use crate::app::{now_ms, App, Fault};
@@ -44,7 +45,6 @@ use crate::http::{header, json_response, page_request, read_optional_json};
 use crate::ids::new_id;
 use crate::kept_request::{Kept, KeptRequest};
 use crate::rate_limit::{runs_bucket, Window};
-use crate::redact;
 use crate::sealed::{self, Keyring};
 use crate::store::actions::OpenedAction;
 use crate::store::actions::{self, ActionRow, ActionView, Config, WithActionRow};
@@ -123,7 +123,7 @@ pub async fn create_run(
     // A replay is answered before any refusal: the earlier run was read before the claim.
     if idempotency_key.is_some() {
         if let Some(earlier) = first_row::<RunRow>(&results, 2, "run reads")? {
-            return replay(earlier);
+            return replay(earlier, caller.role);
         }
     }
     let incident: IncidentRow =
@@ -222,7 +222,7 @@ pub async fn create_run(
     let status = if recorded { 201 } else { 202 };
     let response = json_response(
         &RunResponse {
-            run,
+            run: run.view(caller.role),
             outcome_recorded: recorded,
         },
         status,
@@ -277,7 +277,7 @@ fn disabled(name: &str) -> ApiError {
 
 /// The answer to a repeated `Idempotency-Key`: the first run, or 409 while it is still
 /// in flight. Nothing is sent.
-fn replay(earlier: RunRow) -> ApiResult<Response> {
+fn replay(earlier: RunRow, viewer: Role) -> ApiResult<Response> {
     if earlier.is_running() {
         return Err(ApiError::Refused(
             ErrorCode::RunInProgress,
@@ -286,7 +286,7 @@ fn replay(earlier: RunRow) -> ApiResult<Response> {
     }
     let mut response = json_response(
         &RunResponse {
-            run: earlier.into_wire()?,
+            run: earlier.into_wire()?.view(viewer),
             outcome_recorded: true,
         },
         200,
@@ -533,7 +533,7 @@ pub async fn redeliver(
         first_row(&results, 0, "redelivery reads")?.ok_or(ApiError::NotFound("Run"))?;
     if let (Some(key), Some(latest)) = (&idempotency_key, &kept.attempt_key) {
         if key == latest {
-            return replay(row);
+            return replay(row, caller.role);
         }
     }
     if row.is_running() {
@@ -638,7 +638,7 @@ pub async fn redeliver(
     let status = if recorded { 201 } else { 202 };
     Ok(json_response(
         &RunResponse {
-            run,
+            run: run.view(caller.role),
             outcome_recorded: recorded,
         },
         status,
@@ -683,7 +683,7 @@ pub async fn list_action_runs(
     let finished: Vec<_> = finished.iter().filter_map(FinishedRow::finished).collect();
     let runs = page_rows
         .into_iter()
-        .map(|row| Ok(redact::run(row.into_wire()?, caller.role)))
+        .map(|row| Ok(row.into_wire()?.view(caller.role)))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(json_response(
         &RunHistory {
@@ -704,7 +704,7 @@ pub async fn list_runs(app: &App, caller: &Principal, incident_id: &str) -> ApiR
     let runs = runs::list_for_incident(&db, incident_id)
         .await?
         .into_iter()
-        .map(|run| redact::run(run, caller.role))
+        .map(|run| run.view(caller.role))
         .collect();
     Ok(json_response(&RunList { runs }, 200)?)
 }
@@ -716,7 +716,7 @@ pub async fn get_run(app: &App, caller: &Principal, run_id: &str) -> ApiResult<R
         .ok_or(ApiError::NotFound("Run"))?;
     Ok(json_response(
         &RunResponse {
-            run: redact::run(run.into_wire()?, caller.role),
+            run: run.into_wire()?.view(caller.role),
             outcome_recorded: true,
         },
         200,

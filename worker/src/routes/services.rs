@@ -10,6 +10,7 @@ use shared::limits::{DEFAULT_CHANGES_LIST, MAX_CHANGES_LIST, MAX_DESCRIPTION_CHA
 use shared::service::{parse_grace_hours, parse_service_name, validate_service};
 use shared::time::format_rfc3339;
 use shared::validation::optional_text;
+use shared::view::View;
 use shared::FieldError;
 use worker::{Request, Response};
 
@@ -18,7 +19,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, query_limit, read_json, read_optional_json};
 use crate::ids::{new_id, new_routing_key};
-use crate::redact;
 use crate::store::audit::Change;
 use crate::store::changes;
 use crate::store::services::{self, audit_snapshot, ServiceRow};
@@ -52,7 +52,7 @@ pub async fn create_service(
     services::insert(&app.db()?, &row, &change).await?;
     Ok(json_response(
         &ServiceResponse {
-            service: row.into_wire(),
+            service: row.into_wire().view(caller.role),
         },
         201,
     )?)
@@ -63,7 +63,7 @@ pub async fn list_services(app: &App, caller: &Principal) -> ApiResult<Response>
     let services = services::list(&app.db()?)
         .await?
         .into_iter()
-        .map(|row| redact::service(row.into_wire(), caller.role))
+        .map(|row| row.into_wire().view(caller.role))
         .collect();
     Ok(json_response(&ServiceList { services }, 200)?)
 }
@@ -75,7 +75,7 @@ pub async fn get_service(app: &App, caller: &Principal, id: &str) -> ApiResult<R
         .ok_or(ApiError::NotFound("Service"))?;
     Ok(json_response(
         &ServiceResponse {
-            service: redact::service(row.into_wire(), caller.role),
+            service: row.into_wire().view(caller.role),
         },
         200,
     )?)
@@ -146,7 +146,7 @@ pub async fn update_service(
     services::update(&db, &after, &change).await?;
     Ok(json_response(
         &ServiceResponse {
-            service: after.into_wire(),
+            service: after.into_wire().view(caller.role),
         },
         200,
     )?)
@@ -190,7 +190,7 @@ pub async fn rotate_routing_key(
     }
     Ok(json_response(
         &ServiceResponse {
-            service: row.into_wire(),
+            service: row.into_wire().view(caller.role),
         },
         200,
     )?)

@@ -208,7 +208,7 @@ pub fn ActionForm(
             };
             match &answer {
                 Ok(saved) => {
-                    on_saved.try_run(saved.action.clone());
+                    on_saved.try_run(saved.action.clone().into_inner());
                 }
                 Err(error) => match error.conflicting_action() {
                     Some(current) => {

@@ -244,7 +244,7 @@ pub fn RunButton(
                     match run.value().get() {
                         None => ().into_any(),
                         Some(Ok(answer)) => view! {
-                            <RunResult run=answer.run recorded=answer.outcome_recorded on_finished />
+                            <RunResult run=answer.run.into_inner() recorded=answer.outcome_recorded on_finished />
                         }
                         .into_any(),
                         // `action_unreadable`, `config_propagating`, `action_disabled`,
