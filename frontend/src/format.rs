@@ -337,19 +337,14 @@ pub fn log_type_label(entry_type: LogEntryType) -> &'static str {
         LogEntryType::Resolve => "Resolved",
         LogEntryType::ActionRun => "Action run",
         LogEntryType::Note => "Note",
+        LogEntryType::TitleChange => "Title changed",
+        LogEntryType::UrgencyChange => "Urgency changed",
     }
 }
 
 /// The entry type's wire spelling, for styling.
 pub fn log_type_slug(entry_type: LogEntryType) -> &'static str {
-    match entry_type {
-        LogEntryType::Trigger => "trigger",
-        LogEntryType::Alert => "alert",
-        LogEntryType::Acknowledge => "acknowledge",
-        LogEntryType::Resolve => "resolve",
-        LogEntryType::ActionRun => "action_run",
-        LogEntryType::Note => "note",
-    }
+    entry_type.as_str()
 }
 
 /// `a`, `a or b`, `a, b or c`.

@@ -730,6 +730,38 @@ pub enum LogEntryType {
     ActionRun,
     /// Someone added a note; the summary is its text.
     Note,
+    /// Someone changed the title (PagerDuty's `PUT`); the summary says from what to what.
+    TitleChange,
+    /// Someone changed the urgency (PagerDuty's `PUT`).
+    UrgencyChange,
+}
+
+impl LogEntryType {
+    /// Every type.
+    pub const ALL: [Self; 8] = [
+        Self::Trigger,
+        Self::Alert,
+        Self::Acknowledge,
+        Self::Resolve,
+        Self::ActionRun,
+        Self::Note,
+        Self::TitleChange,
+        Self::UrgencyChange,
+    ];
+
+    /// The stored and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trigger => "trigger",
+            Self::Alert => "alert",
+            Self::Acknowledge => "acknowledge",
+            Self::Resolve => "resolve",
+            Self::ActionRun => "action_run",
+            Self::Note => "note",
+            Self::TitleChange => "title_change",
+            Self::UrgencyChange => "urgency_change",
+        }
+    }
 }
 
 /// One line of an incident's timeline.
@@ -1214,6 +1246,16 @@ pub struct MeResponse {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_timeline_entry_type_is_stored_as_it_is_sent() {
+        for entry_type in super::LogEntryType::ALL {
+            assert_eq!(
+                serde_json::to_value(entry_type).unwrap(),
+                entry_type.as_str()
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

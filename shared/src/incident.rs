@@ -1,9 +1,12 @@
-//! The vocabulary of incidents: status, severity and urgency; what a note may hold; and
-//! the one check of an incident opened by hand.
+//! The vocabulary of incidents: status, severity and urgency; what a note may hold; the
+//! one check of an incident opened by hand; and the one rule of status changes and of what
+//! a person's change to an incident's fields records, which `/api`, PagerDuty's REST API
+//! and the Events API all follow.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
-use crate::api::CreateIncidentRequest;
+use crate::api::{CreateIncidentRequest, LogEntryType};
 use crate::limits::{
     MAX_DEDUP_KEY_CHARS, MAX_INCIDENT_DETAILS_CHARS, MAX_INCIDENT_TITLE_CHARS, MAX_NOTE_CHARS,
 };
@@ -100,6 +103,223 @@ impl IncidentStatus {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|value| value.as_str() == raw)
     }
+
+    /// What asking an incident in this status for `to` does. Acknowledging moves only a
+    /// triggered incident; resolving moves any open one; asking for the status it has is
+    /// no error and changes nothing, except that a resolved incident cannot be
+    /// acknowledged; nothing is set back to triggered by hand (only an event opens one).
+    pub fn change_to(self, to: Self) -> StatusChange {
+        match (self, to) {
+            (Self::Triggered, Self::Acknowledged)
+            | (Self::Triggered | Self::Acknowledged, Self::Resolved) => StatusChange::Moves,
+            (Self::Acknowledged, Self::Acknowledged) | (Self::Resolved, Self::Resolved) => {
+                StatusChange::AlreadyThere
+            }
+            (Self::Resolved, Self::Acknowledged) => {
+                StatusChange::Refused(TransitionRefusal::AlreadyResolved)
+            }
+            (Self::Triggered | Self::Acknowledged | Self::Resolved, Self::Triggered) => {
+                StatusChange::Refused(TransitionRefusal::BackToTriggered)
+            }
+        }
+    }
+
+    /// The statuses from which asking for `to` moves an incident ([`Self::change_to`]):
+    /// the condition of a status change written as one conditional statement.
+    pub fn moving_to(to: Self) -> Vec<Self> {
+        Self::ALL
+            .into_iter()
+            .filter(|from| from.change_to(to) == StatusChange::Moves)
+            .collect()
+    }
+
+    /// The timeline entry of a move to this status.
+    pub fn entry_type(self) -> LogEntryType {
+        match self {
+            Self::Triggered => LogEntryType::Trigger,
+            Self::Acknowledged => LogEntryType::Acknowledge,
+            Self::Resolved => LogEntryType::Resolve,
+        }
+    }
+
+    /// The timeline's line for a move to this status by `agent`: "Acknowledged by Ada".
+    pub fn moved_by(self, agent: &str) -> String {
+        let verb = match self {
+            Self::Triggered => "Triggered",
+            Self::Acknowledged => "Acknowledged",
+            Self::Resolved => "Resolved",
+        };
+        format!("{verb} by {agent}")
+    }
+}
+
+/// What asking an incident for a status does ([`IncidentStatus::change_to`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// It moves, and its timeline says so.
+    Moves,
+    /// It has that status already: nothing changes, and asking again is no error.
+    AlreadyThere,
+    /// It cannot; nothing changes and the request is refused (`invalid_transition`).
+    Refused(TransitionRefusal),
+}
+
+/// Why a status change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionRefusal {
+    /// Only an event opens an incident; none is set back to triggered by hand.
+    BackToTriggered,
+    /// A resolved incident is closed; acknowledging it would reopen it.
+    AlreadyResolved,
+}
+
+impl TransitionRefusal {
+    /// Why, for the person who asked.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::BackToTriggered => "An incident cannot be set back to triggered; open a new one",
+            Self::AlreadyResolved => {
+                "This incident is already resolved; it can no longer be acknowledged"
+            }
+        }
+    }
+}
+
+/// The fields of an incident a person may change (PagerDuty's `PUT /incidents`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFields {
+    /// Its status.
+    pub status: IncidentStatus,
+    /// Its title.
+    pub title: String,
+    /// Its urgency.
+    pub urgency: Urgency,
+}
+
+/// What a person asks to change; `None` keeps a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AskedFields {
+    /// A status to move to.
+    pub status: Option<IncidentStatus>,
+    /// A new title, already checked (trimmed, 1..=1024 characters).
+    pub title: Option<String>,
+    /// A new urgency.
+    pub urgency: Option<Urgency>,
+}
+
+/// One change a person made to an incident's fields: what its timeline entry and its
+/// audit record say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldChange {
+    /// Its title changed.
+    Title {
+        /// As read.
+        from: String,
+        /// As asked.
+        to: String,
+    },
+    /// Its urgency changed.
+    Urgency {
+        /// As read.
+        from: Urgency,
+        /// As asked.
+        to: Urgency,
+    },
+    /// Its status moved ([`StatusChange::Moves`]).
+    Status {
+        /// As read.
+        from: IncidentStatus,
+        /// As asked.
+        to: IncidentStatus,
+    },
+}
+
+impl FieldChange {
+    /// The type of its timeline entry.
+    pub fn entry_type(&self) -> LogEntryType {
+        match self {
+            Self::Title { .. } => LogEntryType::TitleChange,
+            Self::Urgency { .. } => LogEntryType::UrgencyChange,
+            Self::Status { to, .. } => to.entry_type(),
+        }
+    }
+
+    /// Its timeline line, made by `agent`.
+    pub fn summary(&self, agent: &str) -> String {
+        match self {
+            Self::Title { from, to } => {
+                format!("Title changed from \"{from}\" to \"{to}\" by {agent}")
+            }
+            Self::Urgency { from, to } => format!(
+                "Urgency changed from {} to {} by {agent}",
+                from.as_str(),
+                to.as_str()
+            ),
+            Self::Status { to, .. } => to.moved_by(agent),
+        }
+    }
+
+    /// Its audit record's event, `incident.<what>`.
+    pub fn audit_event(&self) -> &'static str {
+        match self {
+            Self::Title { .. } => "incident.title_changed",
+            Self::Urgency { .. } => "incident.urgency_changed",
+            Self::Status { to, .. } => match to {
+                IncidentStatus::Triggered => "incident.triggered",
+                IncidentStatus::Acknowledged => "incident.acknowledged",
+                IncidentStatus::Resolved => "incident.resolved",
+            },
+        }
+    }
+
+    /// The field before and after, as the audit record keeps them: `{"title": …}`.
+    pub fn audit_states(&self) -> (Value, Value) {
+        match self {
+            Self::Title { from, to } => (json!({ "title": from }), json!({ "title": to })),
+            Self::Urgency { from, to } => (
+                json!({ "urgency": from.as_str() }),
+                json!({ "urgency": to.as_str() }),
+            ),
+            Self::Status { from, to } => (
+                json!({ "status": from.as_str() }),
+                json!({ "status": to.as_str() }),
+            ),
+        }
+    }
+}
+
+/// The changes `asked` makes to an incident whose fields are `current`: one per field
+/// that differs, title first, then urgency, then status (the order of their timeline
+/// entries). A status change the rule refuses refuses them all, so that a refused request
+/// changes nothing.
+pub fn field_changes(
+    current: &IncidentFields,
+    asked: &AskedFields,
+) -> Result<Vec<FieldChange>, TransitionRefusal> {
+    let status = match asked.status.map(|to| (to, current.status.change_to(to))) {
+        Some((to, StatusChange::Moves)) => Some(FieldChange::Status {
+            from: current.status,
+            to,
+        }),
+        Some((_, StatusChange::AlreadyThere)) | None => None,
+        Some((_, StatusChange::Refused(refusal))) => return Err(refusal),
+    };
+    let title = asked
+        .title
+        .as_ref()
+        .filter(|title| **title != current.title)
+        .map(|title| FieldChange::Title {
+            from: current.title.clone(),
+            to: title.clone(),
+        });
+    let urgency = asked
+        .urgency
+        .filter(|urgency| *urgency != current.urgency)
+        .map(|urgency| FieldChange::Urgency {
+            from: current.urgency,
+            to: urgency,
+        });
+    Ok([title, urgency, status].into_iter().flatten().collect())
 }
 
 /// An event's severity, as PagerDuty's Events API v2 defines it.
@@ -292,6 +512,163 @@ mod tests {
         assert_eq!(Severity::Error.urgency(), Urgency::High);
         assert_eq!(Severity::Warning.urgency(), Urgency::Low);
         assert_eq!(Severity::Info.urgency(), Urgency::Low);
+    }
+
+    #[test]
+    fn every_status_change_follows_the_one_rule() {
+        use IncidentStatus::{Acknowledged, Resolved, Triggered};
+        use StatusChange::{AlreadyThere, Moves, Refused};
+        use TransitionRefusal::{AlreadyResolved, BackToTriggered};
+        let table = [
+            (Triggered, Triggered, Refused(BackToTriggered)),
+            (Triggered, Acknowledged, Moves),
+            (Triggered, Resolved, Moves),
+            (Acknowledged, Triggered, Refused(BackToTriggered)),
+            (Acknowledged, Acknowledged, AlreadyThere),
+            (Acknowledged, Resolved, Moves),
+            (Resolved, Triggered, Refused(BackToTriggered)),
+            (Resolved, Acknowledged, Refused(AlreadyResolved)),
+            (Resolved, Resolved, AlreadyThere),
+        ];
+        for (from, to, expected) in table {
+            assert_eq!(from.change_to(to), expected, "{from:?} -> {to:?}");
+        }
+    }
+
+    #[test]
+    fn acknowledging_moves_only_a_triggered_incident_and_resolving_any_open_one() {
+        assert_eq!(
+            IncidentStatus::moving_to(IncidentStatus::Acknowledged),
+            [IncidentStatus::Triggered]
+        );
+        assert_eq!(
+            IncidentStatus::moving_to(IncidentStatus::Resolved),
+            [IncidentStatus::Triggered, IncidentStatus::Acknowledged]
+        );
+        assert!(IncidentStatus::moving_to(IncidentStatus::Triggered).is_empty());
+    }
+
+    fn open_incident() -> IncidentFields {
+        IncidentFields {
+            status: IncidentStatus::Triggered,
+            title: "Disk full".to_owned(),
+            urgency: Urgency::High,
+        }
+    }
+
+    #[test]
+    fn a_refused_status_change_refuses_the_title_and_urgency_asked_with_it() {
+        let resolved = IncidentFields {
+            status: IncidentStatus::Resolved,
+            ..open_incident()
+        };
+        let asked = AskedFields {
+            status: Some(IncidentStatus::Acknowledged),
+            title: Some("Renamed".to_owned()),
+            urgency: Some(Urgency::Low),
+        };
+        assert_eq!(
+            field_changes(&resolved, &asked),
+            Err(TransitionRefusal::AlreadyResolved)
+        );
+        let back = AskedFields {
+            status: Some(IncidentStatus::Triggered),
+            ..asked
+        };
+        assert_eq!(
+            field_changes(&open_incident(), &back),
+            Err(TransitionRefusal::BackToTriggered)
+        );
+    }
+
+    #[test]
+    fn only_the_fields_that_differ_are_changes_title_then_urgency_then_status() {
+        let asked = AskedFields {
+            status: Some(IncidentStatus::Resolved),
+            title: Some("Disk full on db-1".to_owned()),
+            urgency: Some(Urgency::Low),
+        };
+        assert_eq!(
+            field_changes(&open_incident(), &asked).unwrap(),
+            [
+                FieldChange::Title {
+                    from: "Disk full".to_owned(),
+                    to: "Disk full on db-1".to_owned()
+                },
+                FieldChange::Urgency {
+                    from: Urgency::High,
+                    to: Urgency::Low
+                },
+                FieldChange::Status {
+                    from: IncidentStatus::Triggered,
+                    to: IncidentStatus::Resolved
+                },
+            ]
+        );
+        let same = AskedFields {
+            status: None,
+            title: Some("Disk full".to_owned()),
+            urgency: Some(Urgency::High),
+        };
+        assert_eq!(field_changes(&open_incident(), &same), Ok(Vec::new()));
+        let acknowledged = IncidentFields {
+            status: IncidentStatus::Acknowledged,
+            ..open_incident()
+        };
+        let again = AskedFields {
+            status: Some(IncidentStatus::Acknowledged),
+            ..AskedFields::default()
+        };
+        assert_eq!(
+            field_changes(&acknowledged, &again),
+            Ok(Vec::new()),
+            "acknowledging twice is no change and no error"
+        );
+    }
+
+    #[test]
+    fn a_change_says_what_it_was_in_the_timeline_and_the_audit_log() {
+        let title = FieldChange::Title {
+            from: "Disk full".to_owned(),
+            to: "Disk full on db-1".to_owned(),
+        };
+        assert_eq!(title.entry_type(), LogEntryType::TitleChange);
+        assert_eq!(
+            title.summary("Ada"),
+            "Title changed from \"Disk full\" to \"Disk full on db-1\" by Ada"
+        );
+        assert_eq!(title.audit_event(), "incident.title_changed");
+        assert_eq!(
+            title.audit_states(),
+            (
+                json!({"title": "Disk full"}),
+                json!({"title": "Disk full on db-1"})
+            )
+        );
+        let urgency = FieldChange::Urgency {
+            from: Urgency::High,
+            to: Urgency::Low,
+        };
+        assert_eq!(urgency.entry_type(), LogEntryType::UrgencyChange);
+        assert_eq!(
+            urgency.summary("Ada"),
+            "Urgency changed from high to low by Ada"
+        );
+        assert_eq!(urgency.audit_event(), "incident.urgency_changed");
+        let status = FieldChange::Status {
+            from: IncidentStatus::Triggered,
+            to: IncidentStatus::Acknowledged,
+        };
+        assert_eq!(status.entry_type(), LogEntryType::Acknowledge);
+        assert_eq!(status.summary("Ada"), "Acknowledged by Ada");
+        assert_eq!(status.audit_event(), "incident.acknowledged");
+        assert_eq!(
+            status.audit_states(),
+            (
+                json!({"status": "triggered"}),
+                json!({"status": "acknowledged"})
+            )
+        );
     }
 
     #[test]

@@ -513,9 +513,11 @@ fn error_statuses(route: Route, surface: Surface) -> Vec<u16> {
     );
     let mut statuses: Vec<u16> = match surface {
         Surface::Events => EVENTS_ERRORS.iter().map(|(status, _)| *status).collect(),
+        // Only a `PUT` changes what it read, so only a `PUT` meets a change made meanwhile.
         Surface::PagerDuty => pagerduty::PdErrorKind::ALL
             .iter()
             .map(|kind| kind.status())
+            .filter(|status| route.method() == HttpMethod::Put || *status != 409)
             .collect(),
         Surface::Api => ErrorCode::ALL
             .iter()

@@ -146,7 +146,8 @@ pub struct PdLogEntry {
     /// `log_…`.
     pub id: String,
     /// `trigger_log_entry`, `acknowledge_log_entry`, `resolve_log_entry`,
-    /// `annotate_log_entry` (a note) or `custom_action_log_entry` (an action run).
+    /// `annotate_log_entry` (a note), `custom_action_log_entry` (an action run),
+    /// `urgency_change_log_entry` or `field_value_change_log_entry` (a new title).
     #[serde(rename = "type")]
     pub kind: String,
     /// One line.
@@ -420,6 +421,9 @@ pub enum PdErrorKind {
     NotFound,
     /// 405 (no PagerDuty code of its own), 2000.
     MethodNotAllowed,
+    /// 409 (no PagerDuty code of its own), 2000: a change made meanwhile by someone else
+    /// stopped this one, which changed nothing.
+    Conflict,
     /// 429, 2020.
     Throttled,
     /// 500, 2000 (anything else).
@@ -428,12 +432,13 @@ pub enum PdErrorKind {
 
 impl PdErrorKind {
     /// Every kind.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::InvalidInput,
         Self::Unauthorized,
         Self::AccessDenied,
         Self::NotFound,
         Self::MethodNotAllowed,
+        Self::Conflict,
         Self::Throttled,
         Self::Internal,
     ];
@@ -456,6 +461,7 @@ impl PdErrorKind {
             Self::AccessDenied => (403, 2010, "Access Denied"),
             Self::NotFound => (404, 2100, "Not Found"),
             Self::MethodNotAllowed => (405, 2000, "Method Not Allowed"),
+            Self::Conflict => (409, 2000, "Conflict"),
             Self::Throttled => (429, 2020, "Rate Limit Exceeded"),
             Self::Internal => (500, 2000, "An unexpected error occurred"),
         }
@@ -557,6 +563,10 @@ pub fn log_entry(entry: &Viewed<LogEntry>) -> PdLogEntry {
         LogEntryType::Resolve => "resolve_log_entry",
         LogEntryType::Note => "annotate_log_entry",
         LogEntryType::ActionRun => "custom_action_log_entry",
+        LogEntryType::UrgencyChange => "urgency_change_log_entry",
+        // PagerDuty has no entry of its own for a new title; this is its entry for a
+        // field of the incident that changed.
+        LogEntryType::TitleChange => "field_value_change_log_entry",
     };
     PdLogEntry {
         id: entry.id.clone(),
@@ -710,6 +720,15 @@ mod tests {
             log_entry(&viewed(LogEntryType::ActionRun, "Ada")).kind,
             "custom_action_log_entry"
         );
+        assert_eq!(
+            log_entry(&viewed(LogEntryType::UrgencyChange, "Ada")).kind,
+            "urgency_change_log_entry"
+        );
+        assert_eq!(
+            log_entry(&viewed(LogEntryType::TitleChange, "Ada")).kind,
+            "field_value_change_log_entry"
+        );
+        assert!(note(&viewed(LogEntryType::TitleChange, "Ada")).is_none());
         assert!(note(&viewed(LogEntryType::Resolve, "Ada")).is_none());
         assert_eq!(
             note(&viewed(LogEntryType::Note, "Ada"))

@@ -284,7 +284,7 @@ impl Setting {
 }
 
 /// Failures the e2e tests switch on with `FAULT_INJECTION`, because `wrangler dev`
-/// offers no way to make D1 fail on demand.
+/// offers no way to make D1 fail, or two requests interleave, on demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// Every write of a run's final record fails, as a D1 outage after the POST would.
@@ -292,6 +292,9 @@ pub enum Fault {
     /// The first write of a run's final record lands, but its answer is lost, so the
     /// worker writes it again (the reply contract must still apply once).
     RunRecordAnswerLost,
+    /// Between a PagerDuty `PUT`'s read and its write, someone else resolves the first
+    /// incident it names, as a request landing in that moment would.
+    PagerDutyEditRace,
 }
 
 impl Fault {
@@ -300,6 +303,7 @@ impl Fault {
         match self {
             Self::RunRecordFails => "run_record_fails",
             Self::RunRecordAnswerLost => "run_record_answer_lost",
+            Self::PagerDutyEditRace => "pagerduty_edit_race",
         }
     }
 }

@@ -264,13 +264,17 @@ impl ApiError {
                 ];
                 PdErrorKind::InvalidInput
             }
+            // A change made meanwhile stopped this one, which changed nothing: sending it
+            // again is the remedy, so it is told apart from a request that is wrong.
+            Self::Refused(ErrorCode::EditConflict, _) | Self::EditConflict(_) => {
+                PdErrorKind::Conflict
+            }
             Self::InvalidJson(_)
             | Self::UnsupportedMediaType
             | Self::PayloadTooLarge(_)
             | Self::Validation(_)
             | Self::EndpointNotAllowed(_)
             | Self::Refused(..)
-            | Self::EditConflict(_)
             | Self::SecretsMustBeReentered(_)
             | Self::InvalidInputs(_)
             | Self::InvalidTemplate(_)

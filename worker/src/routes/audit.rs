@@ -1,4 +1,5 @@
-//! `GET /api/audit`: the record of every change to services, actions and secrets.
+//! `GET /api/audit`: the record of every change to services, actions, secrets, users and
+//! tokens, and of the incident fields changed through PagerDuty's `PUT`.
 
 use shared::api::AuditList;
 use worker::Response;

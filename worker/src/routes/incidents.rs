@@ -6,7 +6,7 @@ use shared::api::{
     LogEntryList, LogEntryResponse,
 };
 use shared::errors::ErrorCode;
-use shared::incident::{validate_new_incident, validate_note, IncidentStatus};
+use shared::incident::{validate_new_incident, validate_note, IncidentStatus, StatusChange};
 use shared::paging::PagedList;
 use shared::roles::Permission;
 use shared::view::View;
@@ -110,14 +110,18 @@ pub async fn transition_incident(
         return Err(ApiError::NotFound("Incident"));
     }
     let incident = load_with_actions(app, id).await?;
-    if !transition.changed
-        && to == IncidentStatus::Acknowledged
-        && incident.status == IncidentStatus::Resolved
-    {
-        return Err(ApiError::Refused(
-            ErrorCode::InvalidTransition,
-            "This incident is already resolved; it can no longer be acknowledged".to_owned(),
-        ));
+    // Nothing moved: the status it has now says whether that was asking again (no error)
+    // or a change the shared rule refuses.
+    if !transition.changed {
+        match incident.status.change_to(to) {
+            StatusChange::Refused(refusal) => {
+                return Err(ApiError::Refused(
+                    ErrorCode::InvalidTransition,
+                    refusal.message().to_owned(),
+                ))
+            }
+            StatusChange::Moves | StatusChange::AlreadyThere => {}
+        }
     }
     let incident = incident.view(caller.role);
     Ok(json_response(&IncidentResponse { incident }, 200)?)

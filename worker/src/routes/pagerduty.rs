@@ -2,11 +2,14 @@
 //! a PagerDuty client or a Port self-service action needs only its base URL changed.
 //!
 //! The shapes and conversions are `shared::pagerduty`; the checks are the `/api` ones
-//! (`validate_new_incident`, `validate_note`, the same transitions), so both surfaces
-//! behave alike. Roles come from the same route table; `lib.rs` establishes the caller.
+//! (`validate_new_incident`, `validate_note`, the same transitions from
+//! `shared::incident`), so both surfaces behave alike. A `PUT` is all or nothing
+//! ([`edit`]). Roles come from the same route table; `lib.rs` establishes the caller.
 
 use shared::errors::ErrorCode;
-use shared::incident::{validate_new_incident, validate_note, IncidentStatus, Urgency};
+use shared::incident::{
+    field_changes, validate_new_incident, validate_note, AskedFields, IncidentStatus, Urgency,
+};
 use shared::limits::MAX_INCIDENT_TITLE_CHARS;
 use shared::pagerduty::{
     self, BulkUpdate, CreateIncidentWrapper, CreateNote, IncidentPage, IncidentWrapper,
@@ -19,11 +22,13 @@ use shared::view::View;
 use shared::FieldError;
 use worker::{Request, Response};
 
-use crate::app::App;
+use crate::app::{App, Fault};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_json};
-use crate::store::incidents::{self, ByHand, IncidentFilter, LogPage};
+use crate::store::incidents::{
+    self, ByHand, Edited, IncidentEdit, IncidentFilter, IncidentRow, LogPage,
+};
 use crate::store::services;
 
 /// The origin the object URLs are built on: the one the request came to.
@@ -174,13 +179,14 @@ async fn current(
 }
 
 /// `PUT /pagerduty/incidents/{id}`: `status` (acknowledged, resolved), `title`,
-/// `urgency`; a `resolution` becomes a note.
+/// `urgency`; a `resolution` becomes a note. All of it or nothing: see [`edit`].
 pub async fn update_incident(
     mut req: Request,
     app: &App,
     caller: &Principal,
     id: &str,
 ) -> ApiResult<Response> {
+    let caller_trips = app.round_trips().0;
     let body: UpdateIncidentWrapper = read_json(&mut req).await?;
     let change = body.incident;
     let title = change
@@ -189,60 +195,44 @@ pub async fn update_incident(
         .map(|title| required_text(title, "Title", MAX_INCIDENT_TITLE_CHARS))
         .transpose()
         .map_err(|error| ApiError::Validation(vec![FieldError::new("incident.title", &error)]))?;
-    let resolution = change
+    let note = change
         .resolution
         .as_deref()
         .map(validate_note)
         .transpose()
-        .map_err(ApiError::Validation)?;
-    let db = app.db()?;
-    if !incidents::update_title_urgency(&db, id, title.as_deref(), change.urgency, app.now_ms)
+        .map_err(|errors| ApiError::Validation(renamed(errors, "incident.resolution")))?;
+    let asked = Asked {
+        id,
+        fields: AskedFields {
+            status: change.status,
+            title,
+            urgency: change.urgency,
+        },
+        note,
+        place: None,
+    };
+    let row = edit(app, caller, vec![asked])
         .await?
-    {
-        return Err(ApiError::NotFound("Incident"));
-    }
-    if let Some(status) = change.status {
-        transition(app, caller, id, status).await?;
-    }
-    if let Some(resolution) = resolution {
-        incidents::add_note(&db, id, &caller.name, &resolution, app.now_ms).await?;
-    }
+        .pop()
+        .ok_or(ApiError::NotFound("Incident"))?;
     let origin = origin(&req)?;
-    let incident = current(app, &origin, id, caller.role).await?;
-    Ok(json_response(&IncidentWrapper { incident }, 200)?)
+    let incident = Urls { origin: &origin }.incident(&row.into_wire()?.view(caller.role));
+    let response = json_response(&IncidentWrapper { incident }, 200)?;
+    response.headers().set(
+        "Server-Timing",
+        &server_timing(caller_trips, app.round_trips().0),
+    )?;
+    Ok(response)
 }
 
-/// Acknowledges or resolves, as `/api` does; `triggered` cannot be asked for.
-async fn transition(
-    app: &App,
-    caller: &Principal,
-    id: &str,
-    status: IncidentStatus,
-) -> ApiResult<()> {
-    match status {
-        IncidentStatus::Acknowledged | IncidentStatus::Resolved => {
-            let done =
-                incidents::apply_transition(&app.db()?, id, status, &caller.name, app.now_ms)
-                    .await?;
-            if done.target_known {
-                Ok(())
-            } else {
-                Err(ApiError::NotFound("Incident"))
-            }
-        }
-        IncidentStatus::Triggered => Err(ApiError::Refused(
-            ErrorCode::InvalidTransition,
-            "An incident cannot be set back to triggered; open a new one".to_owned(),
-        )),
-    }
-}
-
-/// `PUT /pagerduty/incidents`: `{"incidents": [{"id", "type", "status"}]}`.
+/// `PUT /pagerduty/incidents`: `{"incidents": [{"id", "type", "status"}]}`, 1 to
+/// [`MAX_PAGE_LIMIT`] incidents, each once. All of them or none: see [`edit`].
 pub async fn update_incidents(
     mut req: Request,
     app: &App,
     caller: &Principal,
 ) -> ApiResult<Response> {
+    let caller_trips = app.round_trips().0;
     let body: BulkUpdate = read_json(&mut req).await?;
     if body.incidents.is_empty() || body.incidents.len() > MAX_PAGE_LIMIT as usize {
         return Err(ApiError::Refused(
@@ -250,18 +240,135 @@ pub async fn update_incidents(
             format!("Send 1 to {MAX_PAGE_LIMIT} incidents"),
         ));
     }
-    let origin = origin(&req)?;
-    let mut updated = Vec::with_capacity(body.incidents.len());
-    for item in &body.incidents {
-        if let Some(status) = item.status {
-            transition(app, caller, &item.id, status).await?;
+    // One update row per incident: an id listed twice would leave which of its changes
+    // applies to the database's choice.
+    for (place, item) in body.incidents.iter().enumerate() {
+        if body.incidents[..place]
+            .iter()
+            .any(|earlier| earlier.id == item.id)
+        {
+            return Err(ApiError::Refused(
+                ErrorCode::InvalidInput,
+                format!("incidents[{place}]: {} is listed more than once", item.id),
+            ));
         }
-        updated.push(current(app, &origin, &item.id, caller.role).await?);
     }
-    Ok(json_response(
-        &IncidentsWrapper { incidents: updated },
-        200,
-    )?)
+    let asked = body
+        .incidents
+        .iter()
+        .enumerate()
+        .map(|(place, item)| Asked {
+            id: &item.id,
+            fields: AskedFields {
+                status: item.status,
+                ..AskedFields::default()
+            },
+            note: None,
+            place: Some(place),
+        })
+        .collect();
+    let rows = edit(app, caller, asked).await?;
+    let origin = origin(&req)?;
+    let urls = Urls { origin: &origin };
+    let incidents = rows
+        .into_iter()
+        .map(|row| Ok(urls.incident(&row.into_wire()?.view(caller.role))))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let response = json_response(&IncidentsWrapper { incidents }, 200)?;
+    response.headers().set(
+        "Server-Timing",
+        &server_timing(caller_trips, app.round_trips().0),
+    )?;
+    Ok(response)
+}
+
+/// One incident of a `PUT`, checked as far as no storage is needed.
+struct Asked<'a> {
+    id: &'a str,
+    fields: AskedFields,
+    note: Option<String>,
+    /// Its place in a bulk `PUT`, which its refusal names.
+    place: Option<usize>,
+}
+
+/// Applies what a `PUT` asks, all of it or nothing, in at most two D1 round trips
+/// whatever the number of incidents: one read of them all; every check (each exists,
+/// each status change is one the shared rule allows, as `/api` follows it) against what
+/// was read; then one batch of every change, timeline entry and audit record, which also
+/// reads the incidents back (`store::incidents::apply_edits`). A request that asks no
+/// change makes only the read. Answers the incidents as they now are, in the order asked.
+///
+/// The batch's update holds only while every incident still has the values its changes
+/// were checked against. When one was changed meanwhile the batch writes nothing, and the
+/// answer is 409 (PagerDuty's shape): the request was decided on a state that no longer
+/// holds, and answering otherwise would need a second read and a second check, past the
+/// two round trips. A client sends it again, and it is checked against the new state.
+async fn edit(app: &App, caller: &Principal, asked: Vec<Asked<'_>>) -> ApiResult<Vec<IncidentRow>> {
+    let ids: Vec<&str> = asked.iter().map(|ask| ask.id).collect();
+    let db = app.db()?;
+    let read = incidents::get_many(&db, &ids).await?;
+    let mut edits = Vec::with_capacity(asked.len());
+    for ask in asked {
+        let row = read
+            .iter()
+            .find(|row| row.id() == ask.id)
+            .ok_or(ApiError::NotFound("Incident"))?;
+        let changes = field_changes(&row.fields()?, &ask.fields).map_err(|refusal| {
+            let message = match ask.place {
+                Some(place) => format!("incidents[{place}]: {}", refusal.message()),
+                None => refusal.message().to_owned(),
+            };
+            ApiError::Refused(ErrorCode::InvalidTransition, message)
+        })?;
+        edits.push(IncidentEdit {
+            id: ask.id.to_owned(),
+            changes,
+            note: ask.note,
+        });
+    }
+    edits.retain(|edit| !edit.is_empty());
+    if edits.is_empty() {
+        return Ok(read);
+    }
+    if let (true, Some(first)) = (app.fault(Fault::PagerDutyEditRace), ids.first()) {
+        incidents::apply_transition(
+            &db,
+            first,
+            IncidentStatus::Resolved,
+            "Someone else",
+            app.now_ms,
+        )
+        .await?;
+    }
+    match incidents::apply_edits(&db, &edits, &ids, caller, app.now_ms).await? {
+        Edited::Applied(rows) => Ok(rows),
+        Edited::Conflict => Err(ApiError::Refused(
+            ErrorCode::EditConflict,
+            "An incident was changed by someone else since this request read it; nothing \
+             was changed. Send it again to apply it to the incident as it is now"
+                .to_owned(),
+        )),
+    }
+}
+
+/// The `Server-Timing` of a `PUT`: the D1 round trips made to establish the caller, and
+/// those of the update itself (at most 2, whatever the number of incidents).
+fn server_timing(caller_trips: u32, total_trips: u32) -> String {
+    format!(
+        "d1-caller;desc=\"{caller_trips}\", d1-update;desc=\"{}\"",
+        total_trips.saturating_sub(caller_trips)
+    )
+}
+
+/// Field errors renamed to where PagerDuty's body holds the value.
+fn renamed(errors: Vec<FieldError>, field: &str) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|error| FieldError {
+            field: field.to_owned(),
+            message: error.message,
+        })
+        .collect()
 }
 
 /// `GET /pagerduty/incidents/{id}/notes`, oldest first.
@@ -286,17 +393,8 @@ pub async fn create_note(
     id: &str,
 ) -> ApiResult<Response> {
     let body: CreateNote = read_json(&mut req).await?;
-    let content = validate_note(&body.note.content).map_err(|errors| {
-        ApiError::Validation(
-            errors
-                .into_iter()
-                .map(|error| FieldError {
-                    field: "note.content".to_owned(),
-                    message: error.message,
-                })
-                .collect(),
-        )
-    })?;
+    let content = validate_note(&body.note.content)
+        .map_err(|errors| ApiError::Validation(renamed(errors, "note.content")))?;
     let entry = incidents::add_note(&app.db()?, id, &caller.name, &content, app.now_ms)
         .await?
         .ok_or(ApiError::NotFound("Incident"))?;
@@ -398,6 +496,14 @@ mod tests {
         assert!(query.filter.oldest_first && query.total);
         let plain = parse("").unwrap();
         assert_eq!((plain.limit, plain.offset, plain.total), (25, 0, false));
+    }
+
+    #[test]
+    fn a_put_tells_the_round_trips_of_its_caller_and_of_its_update_apart() {
+        assert_eq!(
+            server_timing(1, 3),
+            "d1-caller;desc=\"1\", d1-update;desc=\"2\""
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! The audit log (D1): one row per change to a service, an action or a secret.
+//! The audit log (D1): one row per change to a service, an action, a secret, a user, a
+//! token, or a field of an incident (PagerDuty's `PUT`, whose records are inserted with
+//! its edit by `store::incidents::apply_edits`).
 //!
 //! Every change writes its audit row in the same D1 batch as the change, so the change and
 //! its record stand or fall together. For actions, whose configuration lives in KV, the
@@ -21,7 +23,8 @@ pub struct Change<'a> {
     pub actor: &'a Principal,
     /// What happened, `noun.verb_past`.
     pub event: &'static str,
-    /// `service`, `action`, `user` or `token`.
+    /// `service`, `action`, `user` or `token` (`incident` records are written by
+    /// `store::incidents::apply_edits`).
     pub target_type: &'static str,
     /// The changed thing's id.
     pub target_id: &'a str,

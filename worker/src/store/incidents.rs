@@ -5,6 +5,11 @@
 //! the incident with that stamp, so the entry exists exactly when the change happened,
 //! and a no-op (acknowledging twice, resolving nothing) writes nothing.
 //!
+//! A person's edits of incidents (PagerDuty's `PUT`s) are checked against the incidents as
+//! read, then applied, with their timeline entries and audit records, in one batch whose
+//! update holds only while every incident is still as read ([`apply_edits`]): all of them
+//! or none.
+//!
 //! An incident's `links` grow from its triggers and its runs' replies; [`merged_links_sql`]
 //! bounds them (each `href` once, at most [`MAX_INCIDENT_LINKS`]) inside the statement that
 //! adds them, so the bound holds without a read before the write.
@@ -12,7 +17,9 @@
 use serde::Deserialize;
 use shared::api::{Incident, LogEntry, LogEntryType, ServiceRef};
 use shared::events::{EventLink, EventPayload};
-use shared::incident::{IncidentStatus, Severity, Urgency, ValidNewIncident};
+use shared::incident::{
+    FieldChange, IncidentFields, IncidentStatus, Severity, Urgency, ValidNewIncident,
+};
 use shared::limits::{MAX_INCIDENT_LINKS, MAX_LIST_PAGE};
 use shared::paging::PageRequest;
 use shared::time::format_rfc3339;
@@ -20,6 +27,7 @@ use shared::time::format_rfc3339;
 use super::actions::ROW_AS_JSON;
 use super::intake::{admitted_service, Admission, Verdict};
 use super::sql::{changes, first_row, rows, statement, Db, SqlValue, Statement};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 
@@ -50,6 +58,21 @@ pub struct IncidentRow {
 }
 
 impl IncidentRow {
+    /// Its id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The fields a person may change, as read.
+    pub fn fields(&self) -> ApiResult<IncidentFields> {
+        let corrupt = |what: &str| ApiError::Internal(format!("incident {}: bad {what}", self.id));
+        Ok(IncidentFields {
+            status: IncidentStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?,
+            title: self.title.clone(),
+            urgency: Urgency::parse(&self.urgency).ok_or_else(|| corrupt("urgency"))?,
+        })
+    }
+
     /// Its number: its place in creation order, and its position in a paged list.
     pub fn number(&self) -> i64 {
         self.number
@@ -271,31 +294,6 @@ pub async fn count(db: &Db, filter: &IncidentFilter) -> ApiResult<i64> {
     .first(None)
     .await?;
     Ok(counted.map_or(0, |count| count.total))
-}
-
-/// Changes an incident's title and/or urgency (PagerDuty's `PUT /incidents/{id}`).
-/// Returns whether the incident exists.
-pub async fn update_title_urgency(
-    db: &Db,
-    id: &str,
-    title: Option<&str>,
-    urgency: Option<Urgency>,
-    now_ms: i64,
-) -> ApiResult<bool> {
-    let updated = statement(
-        db,
-        "UPDATE incidents SET title = COALESCE(?2, title), urgency = COALESCE(?3, urgency), \
-             updated_at = ?4 WHERE id = ?1",
-        &[
-            id.into(),
-            title.into(),
-            urgency.map(Urgency::as_str).into(),
-            now_ms.into(),
-        ],
-    )?
-    .run()
-    .await?;
-    Ok(changes(&updated) > 0)
 }
 
 /// The newest incident of a service, if it has any.
@@ -575,14 +573,11 @@ fn transition_statements(
     agent: &str,
     now_ms: i64,
 ) -> ApiResult<(Statement, Statement)> {
-    let (from_condition, entry_type, verb) = match to {
-        IncidentStatus::Acknowledged => ("status = 'triggered'", "acknowledge", "Acknowledged"),
-        IncidentStatus::Resolved => ("status != 'resolved'", "resolve", "Resolved"),
-        IncidentStatus::Triggered => {
-            return Err(ApiError::Internal(
-                "incidents are triggered only by events".into(),
-            ))
-        }
+    let Some(from_condition) = moving_condition(to) else {
+        return Err(ApiError::Internal(format!(
+            "no incident moves to {} by hand",
+            to.as_str()
+        )));
     };
     let change_id = new_id("chg");
     let mut params: Vec<SqlValue<'_>> =
@@ -602,15 +597,247 @@ fn transition_statements(
          SELECT ?1, id, ?2, ?3, ?4, ?5 FROM incidents WHERE last_change_id = ?6",
         &[
             new_id("log").as_str().into(),
-            entry_type.into(),
+            to.entry_type().as_str().into(),
             agent.into(),
-            format!("{verb} by {agent}").as_str().into(),
+            to.moved_by(agent).as_str().into(),
             now_ms.into(),
             (&change_id).into(),
         ],
     )?;
     Ok((update, entry))
 }
+
+/// The SQL condition that an incident's status is one from which asking for `to` moves
+/// it (`shared::incident`'s rule); `None` when none does.
+fn moving_condition(to: IncidentStatus) -> Option<String> {
+    let from: Vec<String> = IncidentStatus::moving_to(to)
+        .into_iter()
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect();
+    (!from.is_empty()).then(|| format!("status IN ({})", from.join(", ")))
+}
+
+/// The reads of incidents by id, in the order of `ids` (each once; an unknown id has no
+/// row): one statement, whatever their number.
+pub fn get_many_statement(db: &Db, ids: &[&str]) -> ApiResult<Statement> {
+    let ids = serde_json::to_string(ids)?;
+    statement(db, &by_ids_sql(), &[(&ids).into()])
+}
+
+/// Incidents by id, in the order of `ids`: one round trip.
+pub async fn get_many(db: &Db, ids: &[&str]) -> ApiResult<Vec<IncidentRow>> {
+    Ok(get_many_statement(db, ids)?.all().await?.results()?)
+}
+
+/// The SQL of [`get_many_statement`]: `?1` is a JSON array of ids.
+fn by_ids_sql() -> String {
+    format!(
+        "SELECT {INCIDENT_COLUMNS} FROM json_each(?1) asked \
+         JOIN incidents i ON i.id = asked.value JOIN services s ON s.id = i.service_id \
+         ORDER BY asked.key"
+    )
+}
+
+/// A person's checked edit of one incident: its field changes, each from the value read
+/// (`shared::incident::field_changes`), and a note to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentEdit {
+    /// The incident.
+    pub id: String,
+    /// What changes, from what was read.
+    pub changes: Vec<FieldChange>,
+    /// A note for its timeline (PagerDuty's `resolution`), checked.
+    pub note: Option<String>,
+}
+
+impl IncidentEdit {
+    /// It writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.note.is_none()
+    }
+}
+
+/// What applying edits did.
+#[derive(Debug)]
+pub enum Edited {
+    /// Every edit is applied, with its timeline entries and audit records; the incidents
+    /// asked for, as they now are.
+    Applied(Vec<IncidentRow>),
+    /// An incident was changed, or removed, since it was read: nothing was written.
+    Conflict,
+}
+
+/// Applies `edits` (none empty) by `actor`, each change with its timeline entry and audit
+/// record and each note as a timeline entry, and reads back the incidents `answer_ids`:
+/// one batch, one round trip, whatever the number of edits.
+///
+/// The update holds only while every edited incident still has each value its changes
+/// were checked against (a concurrent change makes it a no-op rather than a wrong write);
+/// it stamps every edited incident, and the entries and records are written only for
+/// incidents with that stamp. So the batch writes all of it or nothing, and a batch that
+/// wrote nothing is a [`Edited::Conflict`].
+pub async fn apply_edits(
+    db: &Db,
+    edits: &[IncidentEdit],
+    answer_ids: &[&str],
+    actor: &Principal,
+    now_ms: i64,
+) -> ApiResult<Edited> {
+    let change_id = new_id("chg");
+    let edit_rows = edit_rows_json(edits);
+    let entries = edit_entries_json(edits, &actor.name, new_id);
+    let update = statement(
+        db,
+        EDIT_UPDATE_SQL,
+        &[(&edit_rows).into(), (&change_id).into(), now_ms.into()],
+    )?;
+    let timeline = statement(
+        db,
+        EDIT_TIMELINE_SQL,
+        &[
+            (&entries).into(),
+            (&actor.name).into(),
+            now_ms.into(),
+            (&change_id).into(),
+        ],
+    )?;
+    let audit = statement(
+        db,
+        EDIT_AUDIT_SQL,
+        &[
+            (&entries).into(),
+            now_ms.into(),
+            (&actor.id).into(),
+            (&actor.name).into(),
+            (&change_id).into(),
+        ],
+    )?;
+    let results = db
+        .batch(vec![
+            update,
+            timeline,
+            audit,
+            get_many_statement(db, answer_ids)?,
+        ])
+        .await?;
+    let edited = results.first().map_or(0, changes);
+    if edited == 0 {
+        return Ok(Edited::Conflict);
+    }
+    if edited != edits.len() {
+        // The guard is one condition for all of them; a part can only mean a broken
+        // statement, and is not to be answered as if it were done.
+        return Err(ApiError::Internal(format!(
+            "an edit of {} incidents changed {edited}",
+            edits.len()
+        )));
+    }
+    Ok(Edited::Applied(rows(&results, 3, "edited incidents")?))
+}
+
+/// The edits as [`EDIT_UPDATE_SQL`] reads them: per incident its new fields, and for each
+/// field it changes the value read (`null` where it keeps the field).
+fn edit_rows_json(edits: &[IncidentEdit]) -> String {
+    let rows: Vec<serde_json::Value> = edits
+        .iter()
+        .map(|edit| {
+            let mut row = serde_json::json!({ "id": edit.id });
+            for change in &edit.changes {
+                let (field, from, to) = match change {
+                    FieldChange::Title { from, to } => ("title", from.as_str(), to.as_str()),
+                    FieldChange::Urgency { from, to } => ("urgency", from.as_str(), to.as_str()),
+                    FieldChange::Status { from, to } => ("status", from.as_str(), to.as_str()),
+                };
+                row[field] = to.into();
+                row[format!("{field}_was")] = from.into();
+            }
+            row
+        })
+        .collect();
+    serde_json::Value::from(rows).to_string()
+}
+
+/// The timeline entries of the edits, in order (each change, then the note), as
+/// [`EDIT_TIMELINE_SQL`] and [`EDIT_AUDIT_SQL`] read them; a change's entry carries its
+/// audit record, a note has none (as notes added on their own have none). Ids come from
+/// `new_id`.
+fn edit_entries_json(
+    edits: &[IncidentEdit],
+    agent: &str,
+    mut new_id: impl FnMut(&str) -> String,
+) -> String {
+    let mut entries = Vec::new();
+    for edit in edits {
+        for change in &edit.changes {
+            let (before, after) = change.audit_states();
+            entries.push(serde_json::json!({
+                "incident_id": edit.id,
+                "log_id": new_id("log"),
+                "type": change.entry_type().as_str(),
+                "summary": change.summary(agent),
+                "audit_id": new_id("aud"),
+                "event": change.audit_event(),
+                "before": before,
+                "after": after,
+            }));
+        }
+        if let Some(note) = &edit.note {
+            entries.push(serde_json::json!({
+                "incident_id": edit.id,
+                "log_id": new_id("log"),
+                "type": LogEntryType::Note.as_str(),
+                "summary": note,
+            }));
+        }
+    }
+    serde_json::Value::from(entries).to_string()
+}
+
+/// The update of [`apply_edits`]: `?1` the rows of [`edit_rows_json`], `?2` the change id,
+/// `?3` the time. Every edited incident is stamped; its time moves only when a field
+/// changes (a note alone leaves it, as on `/api`). The `NOT EXISTS` is the guard: no
+/// edited incident may differ from what was read in a field its edit changes, or be gone.
+const EDIT_UPDATE_SQL: &str = "UPDATE incidents SET \
+         status = COALESCE(edit.status, incidents.status), \
+         title = COALESCE(edit.title, incidents.title), \
+         urgency = COALESCE(edit.urgency, incidents.urgency), \
+         last_change_id = ?2, \
+         updated_at = CASE WHEN edit.changes_fields THEN ?3 ELSE incidents.updated_at END \
+     FROM (SELECT value ->> 'id' AS id, value ->> 'status' AS status, \
+             value ->> 'title' AS title, value ->> 'urgency' AS urgency, \
+             (value ->> 'status' IS NOT NULL OR value ->> 'title' IS NOT NULL \
+                 OR value ->> 'urgency' IS NOT NULL) AS changes_fields \
+           FROM json_each(?1)) AS edit \
+     WHERE incidents.id = edit.id \
+       AND NOT EXISTS (SELECT 1 FROM json_each(?1) asked WHERE NOT EXISTS ( \
+           SELECT 1 FROM incidents held WHERE held.id = asked.value ->> 'id' \
+             AND (asked.value ->> 'status_was' IS NULL \
+                 OR held.status = asked.value ->> 'status_was') \
+             AND (asked.value ->> 'title_was' IS NULL \
+                 OR held.title = asked.value ->> 'title_was') \
+             AND (asked.value ->> 'urgency_was' IS NULL \
+                 OR held.urgency = asked.value ->> 'urgency_was')))";
+
+/// The timeline entries of [`apply_edits`]: `?1` the entries of [`edit_entries_json`],
+/// `?2` the agent, `?3` the time, `?4` the change id; only for incidents the update
+/// stamped, in the entries' order.
+const EDIT_TIMELINE_SQL: &str =
+    "INSERT INTO log_entries (id, incident_id, type, agent, summary, created_at) \
+     SELECT entry.value ->> 'log_id', i.id, entry.value ->> 'type', ?2, \
+         entry.value ->> 'summary', ?3 \
+     FROM json_each(?1) entry JOIN incidents i ON i.id = entry.value ->> 'incident_id' \
+     WHERE i.last_change_id = ?4 ORDER BY entry.key";
+
+/// The audit records of [`apply_edits`]: `?1` the entries of [`edit_entries_json`] (those
+/// with an `event`), `?2` the time, `?3` and `?4` the actor's id and name, `?5` the change
+/// id; only for incidents the update stamped.
+const EDIT_AUDIT_SQL: &str = "INSERT INTO audit_log (id, created_at, actor_id, actor_name, \
+         event, target_type, target_id, service_id, before, after) \
+     SELECT entry.value ->> 'audit_id', ?2, ?3, ?4, entry.value ->> 'event', 'incident', \
+         i.id, i.service_id, entry.value -> 'before', entry.value -> 'after' \
+     FROM json_each(?1) entry JOIN incidents i ON i.id = entry.value ->> 'incident_id' \
+     WHERE i.last_change_id = ?5 AND entry.value ->> 'event' IS NOT NULL \
+     ORDER BY entry.key";
 
 /// Incidents one prune removes at most, so a run stays well inside D1's time limit; the
 /// next hour takes the rest.
@@ -860,5 +1087,163 @@ mod tests {
             merge("incidents.links", "excluded.links")
         );
         assert!(sql.ends_with(&on_merge), "{sql}");
+    }
+
+    #[test]
+    fn a_transition_moves_only_the_statuses_the_shared_rule_moves() {
+        assert_eq!(
+            moving_condition(IncidentStatus::Acknowledged).as_deref(),
+            Some("status IN ('triggered')")
+        );
+        assert_eq!(
+            moving_condition(IncidentStatus::Resolved).as_deref(),
+            Some("status IN ('triggered', 'acknowledged')")
+        );
+        assert_eq!(moving_condition(IncidentStatus::Triggered), None);
+    }
+
+    fn edits() -> Vec<IncidentEdit> {
+        vec![
+            IncidentEdit {
+                id: "inc_1".into(),
+                changes: vec![
+                    FieldChange::Title {
+                        from: "Disk full".into(),
+                        to: "Disk full on db-1".into(),
+                    },
+                    FieldChange::Status {
+                        from: IncidentStatus::Triggered,
+                        to: IncidentStatus::Resolved,
+                    },
+                ],
+                note: Some("Rotated the logs".into()),
+            },
+            IncidentEdit {
+                id: "inc_2".into(),
+                changes: vec![FieldChange::Urgency {
+                    from: Urgency::High,
+                    to: Urgency::Low,
+                }],
+                note: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn an_edit_row_names_each_field_it_changes_with_the_value_read() {
+        let rows: serde_json::Value = serde_json::from_str(&edit_rows_json(&edits())).unwrap();
+        assert_eq!(
+            rows,
+            serde_json::json!([
+                {"id": "inc_1", "title": "Disk full on db-1", "title_was": "Disk full",
+                 "status": "resolved", "status_was": "triggered"},
+                {"id": "inc_2", "urgency": "low", "urgency_was": "high"},
+            ])
+        );
+        let note_only = IncidentEdit {
+            id: "inc_3".into(),
+            changes: Vec::new(),
+            note: Some("n".into()),
+        };
+        assert_eq!(
+            edit_rows_json(&[note_only]),
+            r#"[{"id":"inc_3"}]"#,
+            "a note alone guards only that the incident is there"
+        );
+    }
+
+    #[test]
+    fn each_change_has_a_timeline_entry_and_an_audit_record_and_a_note_only_an_entry() {
+        let mut next = 0;
+        let entries = edit_entries_json(&edits(), "Ada", |prefix| {
+            next += 1;
+            format!("{prefix}_{next}")
+        });
+        let entries: serde_json::Value = serde_json::from_str(&entries).unwrap();
+        assert_eq!(
+            entries,
+            serde_json::json!([
+                {"incident_id": "inc_1", "log_id": "log_1", "type": "title_change",
+                 "summary": "Title changed from \"Disk full\" to \"Disk full on db-1\" by Ada",
+                 "audit_id": "aud_2", "event": "incident.title_changed",
+                 "before": {"title": "Disk full"}, "after": {"title": "Disk full on db-1"}},
+                {"incident_id": "inc_1", "log_id": "log_3", "type": "resolve",
+                 "summary": "Resolved by Ada", "audit_id": "aud_4", "event": "incident.resolved",
+                 "before": {"status": "triggered"}, "after": {"status": "resolved"}},
+                {"incident_id": "inc_1", "log_id": "log_5", "type": "note",
+                 "summary": "Rotated the logs"},
+                {"incident_id": "inc_2", "log_id": "log_6", "type": "urgency_change",
+                 "summary": "Urgency changed from high to low by Ada", "audit_id": "aud_7",
+                 "event": "incident.urgency_changed",
+                 "before": {"urgency": "high"}, "after": {"urgency": "low"}},
+            ])
+        );
+    }
+
+    /// SQL on one line, so a test can look for a clause whatever its wrapping.
+    fn one_line(sql: &str) -> String {
+        sql.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn an_edit_updates_only_while_every_incident_edited_is_as_read() {
+        let sql = one_line(EDIT_UPDATE_SQL);
+        assert!(
+            sql.contains(
+                "WHERE incidents.id = edit.id AND NOT EXISTS (SELECT 1 FROM json_each(?1) asked \
+                 WHERE NOT EXISTS ( SELECT 1 FROM incidents held \
+                 WHERE held.id = asked.value ->> 'id' \
+                 AND (asked.value ->> 'status_was' IS NULL \
+                 OR held.status = asked.value ->> 'status_was') \
+                 AND (asked.value ->> 'title_was' IS NULL \
+                 OR held.title = asked.value ->> 'title_was') \
+                 AND (asked.value ->> 'urgency_was' IS NULL \
+                 OR held.urgency = asked.value ->> 'urgency_was')))"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("last_change_id = ?2,"),
+            "every edited incident is stamped"
+        );
+        assert!(
+            sql.contains(
+                "updated_at = CASE WHEN edit.changes_fields THEN ?3 ELSE incidents.updated_at END"
+            ),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn an_edits_entries_and_records_are_written_only_for_incidents_it_stamped() {
+        let timeline = one_line(EDIT_TIMELINE_SQL);
+        assert!(
+            timeline.ends_with("WHERE i.last_change_id = ?4 ORDER BY entry.key"),
+            "{timeline}"
+        );
+        let audit = one_line(EDIT_AUDIT_SQL);
+        assert!(
+            audit.ends_with(
+                "WHERE i.last_change_id = ?5 AND entry.value ->> 'event' IS NOT NULL \
+                 ORDER BY entry.key"
+            ),
+            "{audit}"
+        );
+        assert!(
+            audit.contains("'incident', i.id, i.service_id, entry.value -> 'before'"),
+            "{audit}"
+        );
+    }
+
+    #[test]
+    fn incidents_read_by_id_come_back_in_the_order_asked() {
+        let sql = one_line(&by_ids_sql());
+        assert!(
+            sql.ends_with(
+                "FROM json_each(?1) asked JOIN incidents i ON i.id = asked.value \
+                 JOIN services s ON s.id = i.service_id ORDER BY asked.key"
+            ),
+            "{sql}"
+        );
     }
 }
