@@ -997,12 +997,15 @@ fn first_attempt() -> u32 {
     1
 }
 
-/// `{"runs": [...]}`.
+/// One page of `GET /api/incidents/{id}/runs`: `{"runs": [...], "next_cursor"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunList {
-    /// Newest first.
+    /// Newest first (in the order they were first run; a redelivery does not move a run).
     pub runs: Vec<ActionRun>,
+    /// Pass as `?cursor=` for the next (older) page; `null` on the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -98,9 +98,10 @@ pub const RUN_BODY_KEPT_DAYS: i64 = 30;
 pub const DEFAULT_RUN_HISTORY_PAGE: u32 = 25;
 /// The most runs one page of an action's history holds.
 pub const MAX_RUN_HISTORY_PAGE: u32 = 100;
-/// Incidents, or timeline entries, on one page when `limit` is not given.
+/// Incidents, timeline entries, or an incident's runs, on one page when `limit` is not
+/// given.
 pub const DEFAULT_LIST_PAGE: u32 = 50;
-/// The most incidents, or timeline entries, one page holds.
+/// The most incidents, timeline entries, or runs of an incident, one page holds.
 pub const MAX_LIST_PAGE: u32 = 100;
 /// Finished runs an action's success rate and median duration are taken over.
 pub const RUN_STATS_WINDOW: usize = 50;

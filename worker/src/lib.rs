@@ -275,7 +275,7 @@ async fn dispatch(
             let who = gate.caller().await?.principal;
             incidents::add_note(req, app, &who, first).await
         }
-        R::ListRuns => runs::list_runs(app, &gate.caller().await?.principal, first).await,
+        R::ListRuns => runs::list_runs(&req, app, &gate.caller().await?.principal, first).await,
         R::GetRun => runs::get_run(app, &gate.caller().await?.principal, first).await,
 
         R::ListAudit => {

@@ -152,6 +152,16 @@ pub fn get_statement(db: &Db, id: &str) -> ApiResult<Statement> {
     )
 }
 
+/// The read that finds whether incident `id` exists (one row, or none), to run in a
+/// batch.
+pub fn exists_statement(db: &Db, id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        "SELECT 1 AS found FROM incidents WHERE id = ?1",
+        &[id.into()],
+    )
+}
+
 /// The read of the incident a run belongs to, to run in a batch.
 pub fn get_of_run_statement(db: &Db, run_id: &str) -> ApiResult<Statement> {
     statement(
@@ -529,12 +539,9 @@ pub async fn apply_transition(
     now_ms: i64,
 ) -> ApiResult<Transition> {
     let (update, entry) = transition_statements(db, "id = ?4", &[id.into()], to, agent, now_ms)?;
-    let exists = statement(
-        db,
-        "SELECT 1 AS found FROM incidents WHERE id = ?1",
-        &[id.into()],
-    )?;
-    let results = db.batch(vec![update, entry, exists]).await?;
+    let results = db
+        .batch(vec![update, entry, exists_statement(db, id)?])
+        .await?;
     let changed = results.first().is_some_and(|update| changes(update) > 0);
     let target_known = !rows::<serde_json::Value>(&results, 2, "incident exists")?.is_empty();
     Ok(Transition {
