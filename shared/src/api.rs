@@ -620,6 +620,10 @@ pub struct Incident {
     /// incident and in action payloads; absent from lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recent_changes: Option<Vec<ChangeEvent>>,
+    /// `true` in an action's default payload when the oldest of `recent_changes` were left
+    /// out to keep the payload within 256 KiB; absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recent_changes_truncated: bool,
     /// Enabled actions of the service; absent in endpoint payloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<ActionSummary>>,

@@ -94,6 +94,10 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 /// Days a run's request body is kept (sealed) so that it can be redelivered; after that
 /// a redelivery answers 410 `body_expired`.
 pub const RUN_BODY_KEPT_DAYS: i64 = 30;
+/// Bytes of the payload a run sends without a body template: past this, the oldest of the
+/// incident's `recent_changes` are left out until it fits, and the payload says so
+/// (`recent_changes_truncated`).
+pub const MAX_DEFAULT_PAYLOAD_BYTES: usize = 256 * 1024;
 /// Runs in one page of an action's history when `limit` is not given.
 pub const DEFAULT_RUN_HISTORY_PAGE: u32 = 25;
 /// The most runs one page of an action's history holds.

@@ -97,6 +97,7 @@ impl IncidentRow {
             updated_at: format_rfc3339(self.updated_at),
             id: self.id,
             recent_changes: None,
+            recent_changes_truncated: false,
             actions: None,
         })
     }
