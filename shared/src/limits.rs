@@ -73,6 +73,12 @@ pub const MAX_INCIDENT_LINKS: usize = 50;
 pub const RECENT_CHANGES_HOURS: i64 = 24;
 /// Change events an incident shows at most.
 pub const MAX_RECENT_CHANGES: i64 = 10;
+/// Days a change event is kept after it happened (its `timestamp`); the scheduled handler
+/// removes older ones. An incident shows only those of the day before it opened.
+pub const CHANGE_EVENT_KEPT_DAYS: i64 = 7;
+/// Change events one service keeps; past this the hourly cron removes its oldest ones
+/// (`MAX_CHANGE_EVENTS_PER_SERVICE`).
+pub const DEFAULT_MAX_CHANGE_EVENTS_PER_SERVICE: i64 = 10_000;
 /// Change events `GET /api/services/{id}/changes` answers at most (`?limit=`), and by default.
 pub const MAX_CHANGES_LIST: i64 = 100;
 /// See [`MAX_CHANGES_LIST`].
