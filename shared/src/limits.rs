@@ -59,6 +59,9 @@ pub const DEFAULT_ROUTING_KEY_GRACE_HOURS: u32 = 24;
 pub const MAX_ROUTING_KEY_GRACE_HOURS: u32 = 168;
 /// Characters in an event's `dedup_key`.
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
+/// Seconds during which further triggers merged into an open incident are counted on one
+/// timeline row ("20 more trigger events were merged…") instead of a row each.
+pub const MERGED_TRIGGERS_ROW_SECS: i64 = 60;
 /// Links one event or change event may carry (`links`); more is a 400, so what a monitor
 /// sends cannot grow a row without bound.
 pub const MAX_EVENT_LINKS: usize = 10;
