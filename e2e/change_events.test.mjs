@@ -1,7 +1,9 @@
 // Change events (`POST /v2/change/enqueue`, PagerDuty's Change Events API), against the
 // real worker and a real receiver: PagerDuty's answers, the per-service list, the changes
 // of the 24 hours before an incident on the incident, and in a delivered payload, where a
-// "Revert last commit" endpoint finds the commit.
+// "Revert last commit" endpoint finds the commit. They do not pile up: a default payload
+// stays within 256 KiB by leaving out the oldest changes, and the cron forgets changes
+// older than 7 days and keeps a service at MAX_CHANGE_EVENTS_PER_SERVICE (here 3).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,8 +13,13 @@ import { assertApiError, createService, expectStatus, request, startReceiver, st
 let worker;
 let receiver;
 
+const CHANGE_CAP = 3;
+
 before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
+  [worker, receiver] = await Promise.all([
+    startWorker({ vars: { MAX_CHANGE_EVENTS_PER_SERVICE: String(CHANGE_CAP) } }),
+    startReceiver(),
+  ]);
 });
 after(async () => {
   await Promise.all([worker?.stop(), receiver?.stop()]);
@@ -110,5 +117,102 @@ describe('change events', () => {
     assert.equal(incident.recent_changes.length, 10);
     assert.equal(incident.recent_changes[0].summary, 'Change 11');
     assert.equal(incident.recent_changes[9].summary, 'Change 2');
+  });
+});
+
+const DAY_MS = 24 * HOUR_MS;
+const PAYLOAD_LIMIT = 256 * 1024;
+
+/** Sends a change event that happened at `at` (ms), with `details` as its custom_details. */
+function changeAt(service, summary, at, details = {}) {
+  return request('POST', `${worker.baseUrl}/v2/change/enqueue`, {
+    routing_key: service.routing_key,
+    payload: { summary, source: 'ci', timestamp: new Date(at).toISOString(), custom_details: details },
+  });
+}
+
+async function changesOf(service) {
+  const { changes } = expectStatus(await worker.api('GET', `/api/services/${service.id}/changes?limit=100`), 200, 'list').json;
+  return changes.map((c) => c.summary);
+}
+
+describe('change events do not pile up', () => {
+  test('a default payload past 256 KiB leaves out the oldest changes and says so', async () => {
+    const service = await createService(worker);
+    // Ten changes of 60 KiB each: about 600 KiB in all, of which four fit.
+    for (let i = 1; i <= 10; i++) {
+      const sent = await changeAt(service, `Deploy ${i}`, Date.now() - (11 - i) * HOUR_MS, { diff: 'd'.repeat(60 * 1024) });
+      expectStatus(sent, 202, `change ${i}`);
+    }
+    const incident = await triggerIncident(worker, service);
+    assert.equal(incident.recent_changes.length, 10, 'the incident itself shows all ten');
+    const action = expectStatus(
+      await worker.api('POST', `/api/services/${service.id}/actions`, { name: 'Collect', endpoint_url: `${receiver.url}/collect` }),
+      201,
+      'action',
+    ).json.action;
+    await receiver.addSecret(action.signing_secret);
+    const run = expectStatus(await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`), 201, 'run').json.run;
+    const [delivery] = (await receiver.deliveries()).filter((d) => d.headers['webhook-id'] === run.id);
+    assert.equal(delivery.verified, true);
+    assert.ok(Buffer.byteLength(delivery.body) <= PAYLOAD_LIMIT, `${Buffer.byteLength(delivery.body)} bytes sent`);
+    const { data } = JSON.parse(delivery.body).event;
+    assert.equal(data.recent_changes_truncated, true);
+    assert.deepEqual(data.recent_changes.map((c) => c.summary), ['Deploy 10', 'Deploy 9', 'Deploy 8', 'Deploy 7'], 'the newest, newest first');
+
+    // With small changes nothing is left out, and the payload does not carry the flag.
+    const small = await createService(worker);
+    expectStatus(await changeAt(small, 'Deploy small', Date.now() - HOUR_MS), 202, 'small change');
+    const calm = await triggerIncident(worker, small);
+    const other = expectStatus(
+      await worker.api('POST', `/api/services/${small.id}/actions`, { name: 'Collect', endpoint_url: `${receiver.url}/collect` }),
+      201,
+      'action',
+    ).json.action;
+    await receiver.addSecret(other.signing_secret);
+    const whole = expectStatus(await worker.api('POST', `/api/incidents/${calm.id}/actions/${other.id}/runs`), 201, 'run').json.run;
+    const [sentWhole] = (await receiver.deliveries()).filter((d) => d.headers['webhook-id'] === whole.id);
+    const wholeData = JSON.parse(sentWhole.body).event.data;
+    assert.deepEqual(wholeData.recent_changes.map((c) => c.summary), ['Deploy small']);
+    assert.equal('recent_changes_truncated' in wholeData, false);
+  });
+
+  test('the cron forgets change events that happened more than 7 days ago', async () => {
+    const service = await createService(worker);
+    const now = Date.now();
+    expectStatus(await changeAt(service, 'Eight days ago', now - 8 * DAY_MS), 202, 'old');
+    expectStatus(await changeAt(service, 'Almost a week ago', now - 7 * DAY_MS + HOUR_MS), 202, 'almost a week');
+    expectStatus(await changeAt(service, 'Today', now - HOUR_MS), 202, 'today');
+    expectStatus(await changeAt(service, 'Aged', now - HOUR_MS), 202, 'to be aged');
+    // Time passes for one of them: it happened a week and an hour ago.
+    await worker.sql(
+      `UPDATE change_events SET occurred_at = occurred_at - ${7 * DAY_MS} WHERE service_id = '${service.id}' AND summary = 'Aged'`,
+    );
+    assert.deepEqual(await changesOf(service), ['Today', 'Almost a week ago', 'Aged', 'Eight days ago'], 'nothing goes before the cron');
+    await worker.scheduled('* * * * *');
+    assert.deepEqual(await changesOf(service), ['Today', 'Almost a week ago']);
+  });
+
+  test(`the hourly cron keeps each service's newest ${CHANGE_CAP} change events`, async () => {
+    const [busy, quiet] = [await createService(worker), await createService(worker)];
+    const now = Date.now();
+    // Two share a timestamp: the one that arrived later counts as newer, as the list shows.
+    const sent = [
+      ['v1', now - 5 * HOUR_MS],
+      ['v2', now - 3 * HOUR_MS],
+      ['v3', now - 3 * HOUR_MS],
+      ['v4', now - 2 * HOUR_MS],
+      ['v5', now - HOUR_MS],
+    ];
+    for (const [summary, at] of sent) expectStatus(await changeAt(busy, summary, at), 202, summary);
+    for (const summary of ['q1', 'q2', 'q3']) expectStatus(await changeAt(quiet, summary, now - HOUR_MS), 202, summary);
+    assert.deepEqual(await changesOf(busy), ['v5', 'v4', 'v3', 'v2', 'v1']);
+    await worker.scheduled('* * * * *');
+    assert.equal((await changesOf(busy)).length, 5, 'the minutely cron does not count them');
+    await worker.scheduled('17 * * * *');
+    assert.deepEqual(await changesOf(busy), ['v5', 'v4', 'v3'], 'the two oldest are gone');
+    assert.deepEqual(await changesOf(quiet), ['q3', 'q2', 'q1'], 'a service at the cap keeps all');
+    await worker.scheduled('17 * * * *');
+    assert.deepEqual(await changesOf(busy), ['v5', 'v4', 'v3'], 'at the cap, nothing more goes');
   });
 });

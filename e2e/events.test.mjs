@@ -121,7 +121,35 @@ describe('trigger', () => {
     const { incident } = (await worker.api('GET', `/api/incidents/${incidents[0].id}`)).json;
     assert.equal(incident.event_count, 2);
     assert.equal(incident.status, 'triggered');
-    assert.deepEqual((await logOf(incident)).map((e) => e.type), ['trigger', 'alert']);
+    assert.deepEqual((await logOf(incident)).map((e) => [e.type, e.summary]), [
+      ['trigger', 'Triggered: First alert'],
+      ['alert', 'Another trigger event was merged into this incident: Second alert'],
+    ]);
+  });
+
+  test('triggers merged within a minute add one timeline row that counts them, and a later minute one more', async () => {
+    const service = await createService(worker);
+    const storm = (summary) => worker.enqueue(trigger(service, { summary }, { dedup_key: 'cpu/storm' }));
+    assertAccepted(await storm('CPU high'));
+    for (let i = 1; i <= 20; i += 1) assertAccepted(await storm(`CPU high ${i}`));
+    const [{ id }] = await incidentsOf(service);
+    const incidentNow = async () => (await worker.api('GET', `/api/incidents/${id}`)).json.incident;
+    assert.equal((await incidentNow()).event_count, 21, 'every event counted on the incident');
+    assert.deepEqual((await logOf({ id })).map((e) => [e.type, e.summary]), [
+      ['trigger', 'Triggered: CPU high'],
+      ['alert', '20 more trigger events were merged into this incident within a minute; the latest: CPU high 20'],
+    ]);
+
+    // A minute passes: the row stops counting, and the next trigger starts another.
+    await worker.sql(`UPDATE log_entries SET created_at = created_at - 61000 WHERE incident_id = '${id}'`);
+    assertAccepted(await storm('CPU high 21'));
+    assertAccepted(await storm('CPU high 22'));
+    assert.equal((await incidentNow()).event_count, 23);
+    assert.deepEqual((await logOf({ id })).map((e) => [e.type, e.summary]), [
+      ['trigger', 'Triggered: CPU high'],
+      ['alert', '20 more trigger events were merged into this incident within a minute; the latest: CPU high 20'],
+      ['alert', '2 more trigger events were merged into this incident within a minute; the latest: CPU high 22'],
+    ]);
   });
 
   test('the same dedup_key on another service opens a separate incident', async () => {
@@ -294,6 +322,8 @@ describe('every accepted event is stored exactly once', () => {
     assert.equal(incident.event_count, n);
     const log = await logOf(incident);
     assert.equal(log.filter((e) => e.type === 'trigger').length, 1);
-    assert.equal(log.filter((e) => e.type === 'alert').length, n - 1);
+    const alerts = log.filter((e) => e.type === 'alert');
+    assert.equal(alerts.length, 1, 'merged within a minute: one row');
+    assert.match(alerts[0].summary, new RegExp(`^${n - 1} more trigger events were merged into this incident`));
   });
 });

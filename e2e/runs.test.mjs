@@ -421,6 +421,31 @@ describe('every run is recorded exactly once', () => {
     const second = (await runAction(incident, action)).json.run;
     assert.deepEqual((await runsOf(incident)).map((r) => r.id), [second.id, first.id]);
   });
+
+  test('an incident\'s runs page with a cursor, and a limit outside 1 to 100 is refused', async () => {
+    const { action, incident } = await setup('/ok');
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await runAction(incident, action)).json.run.id);
+    const page = async (query) => {
+      const res = await worker.api('GET', `/api/incidents/${incident.id}/runs?${query}`);
+      assert.equal(res.status, 200, res.text);
+      return res.json;
+    };
+    const first = await page('limit=2');
+    assert.deepEqual(first.runs.map((r) => r.id), [ids[2], ids[1]]);
+    assert.equal(typeof first.next_cursor, 'string');
+    const second = await page(`limit=2&cursor=${encodeURIComponent(first.next_cursor)}`);
+    assert.deepEqual(second.runs.map((r) => r.id), [ids[0]]);
+    assert.equal(second.next_cursor, null, 'the last page');
+    const whole = await page('limit=3');
+    assert.equal(whole.runs.length, 3);
+    assert.equal(whole.next_cursor, null, 'exactly a page: no cursor');
+    assert.equal((await page('limit=100')).runs.length, 3);
+    for (const limit of ['0', '101', 'ten']) {
+      assertApiError(await worker.api('GET', `/api/incidents/${incident.id}/runs?limit=${limit}`), 400, 'invalid_limit', limit);
+    }
+    assertApiError(await worker.api('GET', `/api/incidents/${incident.id}/runs?cursor=tl1.5`), 400, 'invalid_cursor', 'a timeline cursor');
+  });
 });
 
 describe('secrets', () => {

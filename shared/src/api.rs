@@ -626,6 +626,10 @@ pub struct Incident {
     /// incident and in action payloads; absent from lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recent_changes: Option<Vec<ChangeEvent>>,
+    /// `true` in an action's default payload when the oldest of `recent_changes` were left
+    /// out to keep the payload within 256 KiB; absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recent_changes_truncated: bool,
     /// Enabled actions of the service; absent in endpoint payloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<ActionSummary>>,
@@ -1041,13 +1045,16 @@ fn first_attempt() -> u32 {
     1
 }
 
-/// `{"runs": [...]}`.
+/// One page of `GET /api/incidents/{id}/runs`: `{"runs": [...], "next_cursor"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunList {
-    /// Newest first.
+    /// Newest first (in the order they were first run; a redelivery does not move a run).
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<ActionRun>))]
     pub runs: Vec<Viewed<ActionRun>>,
+    /// Pass as `?cursor=` for the next (older) page; `null` on the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -59,6 +59,9 @@ pub const DEFAULT_ROUTING_KEY_GRACE_HOURS: u32 = 24;
 pub const MAX_ROUTING_KEY_GRACE_HOURS: u32 = 168;
 /// Characters in an event's `dedup_key`.
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
+/// Seconds during which further triggers merged into an open incident are counted on one
+/// timeline row ("20 more trigger events were merged…") instead of a row each.
+pub const MERGED_TRIGGERS_ROW_SECS: i64 = 60;
 /// Links one event or change event may carry (`links`); more is a 400, so what a monitor
 /// sends cannot grow a row without bound.
 pub const MAX_EVENT_LINKS: usize = 10;
@@ -73,6 +76,12 @@ pub const MAX_INCIDENT_LINKS: usize = 50;
 pub const RECENT_CHANGES_HOURS: i64 = 24;
 /// Change events an incident shows at most.
 pub const MAX_RECENT_CHANGES: i64 = 10;
+/// Days a change event is kept after it happened (its `timestamp`); the scheduled handler
+/// removes older ones. An incident shows only those of the day before it opened.
+pub const CHANGE_EVENT_KEPT_DAYS: i64 = 7;
+/// Change events one service keeps; past this the hourly cron removes its oldest ones
+/// (`MAX_CHANGE_EVENTS_PER_SERVICE`).
+pub const DEFAULT_MAX_CHANGE_EVENTS_PER_SERVICE: i64 = 10_000;
 /// Change events `GET /api/services/{id}/changes` answers at most (`?limit=`), and by default.
 pub const MAX_CHANGES_LIST: i64 = 100;
 /// See [`MAX_CHANGES_LIST`].
@@ -94,13 +103,18 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 /// Days a run's request body is kept (sealed) so that it can be redelivered; after that
 /// a redelivery answers 410 `body_expired`.
 pub const RUN_BODY_KEPT_DAYS: i64 = 30;
+/// Bytes of the payload a run sends without a body template: past this, the oldest of the
+/// incident's `recent_changes` are left out until it fits, and the payload says so
+/// (`recent_changes_truncated`).
+pub const MAX_DEFAULT_PAYLOAD_BYTES: usize = 256 * 1024;
 /// Runs in one page of an action's history when `limit` is not given.
 pub const DEFAULT_RUN_HISTORY_PAGE: u32 = 25;
 /// The most runs one page of an action's history holds.
 pub const MAX_RUN_HISTORY_PAGE: u32 = 100;
-/// Incidents, or timeline entries, on one page when `limit` is not given.
+/// Incidents, timeline entries, or an incident's runs, on one page when `limit` is not
+/// given.
 pub const DEFAULT_LIST_PAGE: u32 = 50;
-/// The most incidents, or timeline entries, one page holds.
+/// The most incidents, timeline entries, or runs of an incident, one page holds.
 pub const MAX_LIST_PAGE: u32 = 100;
 /// Finished runs an action's success rate and median duration are taken over.
 pub const RUN_STATS_WINDOW: usize = 50;

@@ -300,7 +300,12 @@ fn contract(route: Route, s: &mut Schemas) -> Contract {
             s.of::<api::LogEntryResponse>(),
         )
         .takes(s.of::<api::CreateNoteRequest>()),
-        R::ListRuns => Contract::answers(200, "The incident's runs.", s.of::<api::RunList>()),
+        R::ListRuns => Contract::answers(
+            200,
+            "The incident's runs, newest first.",
+            s.of::<api::RunList>(),
+        )
+        .query(page_parameters(PagedList::IncidentRuns)),
         R::RunAction => run_contract(
             [
                 "Sent; the outcome is recorded.",

@@ -19,6 +19,8 @@ pub enum PagedList {
     Incidents,
     /// `GET /api/incidents/{id}/log`.
     Timeline,
+    /// `GET /api/incidents/{id}/runs`.
+    IncidentRuns,
 }
 
 impl PagedList {
@@ -26,7 +28,7 @@ impl PagedList {
     pub fn default_limit(self) -> u32 {
         match self {
             Self::RunHistory => DEFAULT_RUN_HISTORY_PAGE,
-            Self::Incidents | Self::Timeline => DEFAULT_LIST_PAGE,
+            Self::Incidents | Self::Timeline | Self::IncidentRuns => DEFAULT_LIST_PAGE,
         }
     }
 
@@ -34,7 +36,7 @@ impl PagedList {
     pub fn max_limit(self) -> u32 {
         match self {
             Self::RunHistory => MAX_RUN_HISTORY_PAGE,
-            Self::Incidents | Self::Timeline => MAX_LIST_PAGE,
+            Self::Incidents | Self::Timeline | Self::IncidentRuns => MAX_LIST_PAGE,
         }
     }
 
@@ -43,6 +45,7 @@ impl PagedList {
             Self::RunHistory => "rh1.",
             Self::Incidents => "in1.",
             Self::Timeline => "tl1.",
+            Self::IncidentRuns => "ir1.",
         }
     }
 
@@ -166,8 +169,12 @@ mod tests {
     }
 
     #[test]
-    fn incident_and_timeline_limits_run_from_1_to_100_and_default_to_50() {
-        for list in [PagedList::Incidents, PagedList::Timeline] {
+    fn incident_timeline_and_incident_run_limits_run_from_1_to_100_and_default_to_50() {
+        for list in [
+            PagedList::Incidents,
+            PagedList::Timeline,
+            PagedList::IncidentRuns,
+        ] {
             let parse = |limit| PageRequest::parse(list, limit, None);
             assert_eq!(parse(None).unwrap().limit, 50);
             assert_eq!(parse(Some("1")).unwrap().limit, 1);
@@ -209,6 +216,12 @@ mod tests {
         assert_eq!(
             PageRequest::parse(PagedList::Timeline, None, Some(&incidents)),
             Err(PageError::Cursor)
+        );
+        let history = PagedList::RunHistory.cursor(7);
+        assert_eq!(
+            PageRequest::parse(PagedList::IncidentRuns, None, Some(&history)),
+            Err(PageError::Cursor),
+            "an action's run history cursor does not page an incident's runs"
         );
     }
 

@@ -137,6 +137,15 @@ impl App {
         )
     }
 
+    /// Change events one service keeps before the hourly cron removes its oldest ones
+    /// (`MAX_CHANGE_EVENTS_PER_SERVICE`, default 10,000).
+    pub fn max_change_events_per_service(&self) -> i64 {
+        parse_limit(
+            self.setting(Setting::MaxChangeEventsPerService).as_deref(),
+            shared::limits::DEFAULT_MAX_CHANGE_EVENTS_PER_SERVICE,
+        )
+    }
+
     /// The Cloudflare Access application to trust, when `ACCESS_TEAM_DOMAIN` and
     /// `ACCESS_AUD` are both set (`ACCESS_CERTS_URL` overrides where its keys are read).
     pub fn access_config(&self) -> Option<AccessConfig> {
@@ -207,6 +216,8 @@ pub enum Setting {
     EventBurst,
     /// `MAX_INCIDENTS_PER_SERVICE`.
     MaxIncidentsPerService,
+    /// `MAX_CHANGE_EVENTS_PER_SERVICE`.
+    MaxChangeEventsPerService,
     /// `ACCESS_TEAM_DOMAIN`.
     AccessTeamDomain,
     /// `ACCESS_AUD`.
@@ -222,7 +233,7 @@ pub enum Setting {
 impl Setting {
     /// Every setting.
     #[cfg(test)]
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::AdminToken,
         Self::EncryptionKey,
         Self::EncryptionKeysPrevious,
@@ -233,6 +244,7 @@ impl Setting {
         Self::EventsPerMinute,
         Self::EventBurst,
         Self::MaxIncidentsPerService,
+        Self::MaxChangeEventsPerService,
         Self::AccessTeamDomain,
         Self::AccessAud,
         Self::AccessCertsUrl,
@@ -253,6 +265,7 @@ impl Setting {
             Self::EventsPerMinute => "EVENTS_PER_MINUTE",
             Self::EventBurst => "EVENT_BURST",
             Self::MaxIncidentsPerService => "MAX_INCIDENTS_PER_SERVICE",
+            Self::MaxChangeEventsPerService => "MAX_CHANGE_EVENTS_PER_SERVICE",
             Self::AccessTeamDomain => "ACCESS_TEAM_DOMAIN",
             Self::AccessAud => "ACCESS_AUD",
             Self::AccessCertsUrl => "ACCESS_CERTS_URL",
@@ -273,7 +286,8 @@ impl Setting {
             | Self::RunsPerMinutePerUser
             | Self::EventsPerMinute
             | Self::EventBurst
-            | Self::MaxIncidentsPerService => Declared::Var,
+            | Self::MaxIncidentsPerService
+            | Self::MaxChangeEventsPerService => Declared::Var,
             Self::AccessTeamDomain
             | Self::AccessAud
             | Self::AccessCertsUrl

@@ -14,7 +14,10 @@ use shared::api::{
     Incident, PreviewedRequest, RunOutcome, RunStatus, SentHeader, PREVIEW_SIGNATURE, REDACTED,
 };
 use shared::endpoint::{EndpointPolicy, EndpointUrl};
-use shared::limits::{MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES, RUN_DEADLINE_SECS};
+use shared::limits::{
+    MAX_DEFAULT_PAYLOAD_BYTES, MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES,
+    RUN_DEADLINE_SECS,
+};
 use shared::reply::{read_reply, Reply};
 use shared::template::is_template;
 use shared::time::format_rfc3339;
@@ -291,21 +294,60 @@ fn render(
 }
 
 /// The payload without a template: `event` with its id, type, time, agent, action,
-/// inputs and the incident as `data`.
+/// inputs and the incident as `data`. At most [`MAX_DEFAULT_PAYLOAD_BYTES`]: past that,
+/// the oldest of the incident's `recent_changes` are left out until it fits (the newest
+/// are what an endpoint looks for), and `data.recent_changes_truncated` says so. An
+/// incident too large even without its changes is sent as it is: nothing else in it can
+/// be dropped without the endpoint misreading it.
 fn default_payload(facts: &RunFacts<'_>, action: &OpenedAction) -> String {
-    json!({
-        "event": {
-            "id": facts.run_id,
-            "event_type": "incident.custom_action",
-            "occurred_at": format_rfc3339(facts.now_ms),
-            "agent": {"type": "user", "id": facts.agent.id, "name": facts.agent.name},
-            "action": {"id": action.id, "name": action.name},
-            "inputs": facts.inputs,
-            "data": facts.incident,
+    let payload = |incident: &Incident| {
+        json!({
+            "event": {
+                "id": facts.run_id,
+                "event_type": "incident.custom_action",
+                "occurred_at": format_rfc3339(facts.now_ms),
+                "agent": {"type": "user", "id": facts.agent.id, "name": facts.agent.name},
+                "action": {"id": action.id, "name": action.name},
+                "inputs": facts.inputs,
+                "data": incident,
+            }
+        })
+        .to_string()
+    };
+    let whole = payload(facts.incident);
+    let changes = facts.incident.recent_changes.as_deref().unwrap_or_default();
+    if whole.len() <= MAX_DEFAULT_PAYLOAD_BYTES || changes.is_empty() {
+        return whole;
+    }
+    // Each change's share of the payload (its JSON and a comma), so that the changes to
+    // leave out are found with one more serialization, not one per change: a run's CPU
+    // time is short, and a payload here is hundreds of KiB.
+    let shares: Vec<usize> = changes
+        .iter()
+        .map(|change| serde_json::to_string(change).map_or(0, |json| json.len() + 1))
+        .collect();
+    let mut excess = (whole.len() + TRUNCATED_FLAG_BYTES).saturating_sub(MAX_DEFAULT_PAYLOAD_BYTES);
+    let mut kept = changes.len();
+    while kept > 0 && excess > 0 {
+        kept -= 1;
+        excess = excess.saturating_sub(shares[kept]);
+    }
+    let mut incident = facts.incident.clone();
+    incident.recent_changes_truncated = true;
+    loop {
+        incident.recent_changes = Some(changes[..kept].to_vec());
+        let truncated = payload(&incident);
+        // The estimate is exact for serde_json's compact output; should it ever fall
+        // short, one more change goes.
+        if truncated.len() <= MAX_DEFAULT_PAYLOAD_BYTES || kept == 0 {
+            return truncated;
         }
-    })
-    .to_string()
+        kept -= 1;
+    }
 }
+
+/// Bytes the flag adds to a payload's `data`.
+const TRUNCATED_FLAG_BYTES: usize = r#","recent_changes_truncated":true"#.len();
 
 /// What happened on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -525,6 +567,7 @@ fn simplify_network_error(detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
+    use shared::api::ChangeEvent;
 
     use super::*;
     use crate::store::actions::OpenedHeader;
@@ -600,6 +643,123 @@ mod tests {
             "no inputs: an empty object"
         );
         assert!(event["data"].get("actions").is_none());
+    }
+
+    /// `incident()` with `count` change events, newest first, the newest one's summary
+    /// `padding` bytes long.
+    fn incident_with_changes(count: usize, padding: usize) -> Incident {
+        let mut incident = incident();
+        incident.recent_changes = Some(
+            (0..count)
+                .map(|age| ChangeEvent {
+                    id: format!("chg_{age}"),
+                    service_id: "svc_1".into(),
+                    summary: if age == 0 {
+                        "p".repeat(padding)
+                    } else {
+                        format!("Deployed v{}", 100 - age)
+                    },
+                    source: Some("github.com/shop/checkout".into()),
+                    custom_details: serde_json::json!({"commit": format!("c0ffee{age}")}),
+                    links: serde_json::json!([]),
+                    timestamp: format_rfc3339(1_795_000_000_000 - age as i64 * 60_000),
+                })
+                .collect(),
+        );
+        incident
+    }
+
+    /// The default payload of run `run_1` of `action()` on `incident`.
+    fn default_body(incident: &Incident) -> String {
+        let (agent, inputs) = (agent(), serde_json::Map::new());
+        let facts = RunFacts {
+            run_id: "run_1",
+            now_ms: 1_795_000_000_000,
+            agent: &agent,
+            incident,
+            inputs: &inputs,
+        };
+        build_delivery(&facts, &action()).unwrap().body
+    }
+
+    /// The change ids a payload carries, and its `recent_changes_truncated`.
+    fn changes_sent(body: &str) -> (Vec<String>, Option<bool>) {
+        let body: Value = serde_json::from_str(body).unwrap();
+        let data = &body["event"]["data"];
+        let ids = data["recent_changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|change| change["id"].as_str().unwrap().to_owned())
+            .collect();
+        (
+            ids,
+            data.get("recent_changes_truncated")
+                .map(|flag| flag.as_bool().unwrap()),
+        )
+    }
+
+    /// The padding that makes the default payload of 3 changes exactly `size` bytes.
+    fn padding_for(size: usize) -> usize {
+        size - default_body(&incident_with_changes(3, 0)).len()
+    }
+
+    #[test]
+    fn a_default_payload_of_exactly_256_kib_is_sent_whole() {
+        let incident = incident_with_changes(3, padding_for(MAX_DEFAULT_PAYLOAD_BYTES));
+        let body = default_body(&incident);
+        assert_eq!(body.len(), 256 * 1024);
+        assert_eq!(
+            changes_sent(&body),
+            (vec!["chg_0".into(), "chg_1".into(), "chg_2".into()], None),
+            "every change, and no flag"
+        );
+    }
+
+    #[test]
+    fn one_byte_more_leaves_out_the_oldest_change_and_says_so() {
+        let incident = incident_with_changes(3, padding_for(MAX_DEFAULT_PAYLOAD_BYTES + 1));
+        let body = default_body(&incident);
+        assert!(body.len() <= MAX_DEFAULT_PAYLOAD_BYTES, "{}", body.len());
+        assert_eq!(
+            changes_sent(&body),
+            (vec!["chg_0".into(), "chg_1".into()], Some(true))
+        );
+        let mut expected = incident;
+        expected.recent_changes.as_mut().unwrap().pop();
+        expected.recent_changes_truncated = true;
+        assert_eq!(body, default_body(&expected), "the same payload otherwise");
+    }
+
+    #[test]
+    fn a_payload_far_past_the_limit_keeps_the_newest_changes_that_fit() {
+        let mut incident = incident_with_changes(10, 10);
+        for change in incident.recent_changes.as_mut().unwrap() {
+            change.custom_details = serde_json::json!({"diff": "d".repeat(60 * 1024)});
+        }
+        let body = default_body(&incident);
+        let (ids, truncated) = changes_sent(&body);
+        assert_eq!(
+            ids,
+            ["chg_0", "chg_1", "chg_2", "chg_3"],
+            "the newest, in order"
+        );
+        assert_eq!(truncated, Some(true));
+        assert!(body.len() <= MAX_DEFAULT_PAYLOAD_BYTES);
+        let mut five = incident;
+        five.recent_changes.as_mut().unwrap().truncate(5);
+        assert_eq!(
+            changes_sent(&default_body(&five)).0.len(),
+            4,
+            "a fifth change would not have fitted"
+        );
+    }
+
+    #[test]
+    fn a_payload_under_the_limit_carries_every_change_and_no_flag() {
+        let body = default_body(&incident_with_changes(10, 10));
+        let (ids, truncated) = changes_sent(&body);
+        assert_eq!((ids.len(), truncated), (10, None));
     }
 
     #[test]

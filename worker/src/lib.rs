@@ -296,7 +296,7 @@ async fn dispatch(
             let who = caller.principal()?;
             incidents::add_note(req, app, &who, first).await
         }
-        R::ListRuns => runs::list_runs(app, &caller.principal()?, first).await,
+        R::ListRuns => runs::list_runs(&req, app, &caller.principal()?, first).await,
         R::GetRun => runs::get_run(app, &caller.principal()?, first).await,
 
         R::ListAudit => audit::list_audit(app).await,

@@ -9,10 +9,12 @@
 //! - Expired sessions and finished rate-limit windows are deleted.
 //! - Action revisions no action points at, and actions whose configuration never
 //!   arrived, are removed once older than five minutes (`store::actions::sweep`).
+//! - Change events that happened more than 7 days ago are deleted.
 //!
 //! - Hourly (`HOURLY_CRON`), a service holding more incidents than
-//!   `MAX_INCIDENTS_PER_SERVICE` loses its oldest resolved ones, a bounded number per run.
-//!   Hourly because counting every service's incidents reads every incident row.
+//!   `MAX_INCIDENTS_PER_SERVICE` loses its oldest resolved ones, a bounded number per run,
+//!   and one holding more change events than `MAX_CHANGE_EVENTS_PER_SERVICE` its oldest
+//!   ones. Hourly because counting every service's rows reads them all (up to the cap).
 //!
 //! Each step runs on its own, so one failing does not stop the others; failures are
 //! logged and the next minute tries again.
@@ -22,7 +24,7 @@ use worker::{console_error, console_log};
 
 use crate::app::App;
 use crate::error::ApiResult;
-use crate::store::{actions, incidents, intake, rate_limits, runs, sessions};
+use crate::store::{actions, changes, incidents, intake, rate_limits, runs, sessions};
 
 /// How long after its start a `running` run is settled as `unknown`.
 pub const SETTLE_AFTER_MS: i64 = ((RUN_DEADLINE_SECS + RUN_UNKNOWN_GRACE_SECS) * 1000) as i64;
@@ -38,6 +40,13 @@ pub async fn run(app: &App, cron: &str) {
             async { incidents::prune_past_cap(&app.db()?, app.max_incidents_per_service()).await }
                 .await,
         );
+        report(
+            "prune change events past the per-service cap",
+            async {
+                changes::prune_past_cap(&app.db()?, app.max_change_events_per_service()).await
+            }
+            .await,
+        );
         return;
     }
     let now = app.now_ms;
@@ -45,6 +54,10 @@ pub async fn run(app: &App, cron: &str) {
     report(
         "forget run bodies past their keeping time",
         async { runs::forget_expired_bodies(&app.db()?, now).await }.await,
+    );
+    report(
+        "forget change events past their keeping time",
+        async { changes::prune_expired(&app.db()?, now).await }.await,
     );
     report(
         "sweep expired sessions",

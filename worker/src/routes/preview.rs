@@ -209,6 +209,7 @@ pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Inc
             links: json!([]),
             timestamp: format_rfc3339(now_ms - 3_600_000),
         }]),
+        recent_changes_truncated: false,
         actions: None,
     }
 }

@@ -695,18 +695,34 @@ pub async fn list_action_runs(
     )?)
 }
 
-/// `GET /api/incidents/{id}/runs`, newest first.
-pub async fn list_runs(app: &App, caller: &Principal, incident_id: &str) -> ApiResult<Response> {
+/// `GET /api/incidents/{id}/runs?limit=&cursor=`: a page of the incident's runs, newest
+/// first. One round trip.
+pub async fn list_runs(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    incident_id: &str,
+) -> ApiResult<Response> {
+    let page = page_request(req, PagedList::IncidentRuns)?;
     let db = app.db()?;
-    incidents::get(&db, incident_id)
-        .await?
-        .ok_or(ApiError::NotFound("Incident"))?;
-    let runs = runs::list_for_incident(&db, incident_id)
-        .await?
+    let results = db
+        .batch(vec![
+            incidents::exists_statement(&db, incident_id)?,
+            runs::incident_page(&db, incident_id, page.before, page.limit)?,
+        ])
+        .await?;
+    if rows::<serde_json::Value>(&results, 0, "incident runs")?.is_empty() {
+        return Err(ApiError::NotFound("Incident"));
+    }
+    let (page_rows, next_cursor) = page.cut(
+        rows::<RunRow>(&results, 1, "incident runs")?,
+        RunRow::position,
+    );
+    let runs = page_rows
         .into_iter()
-        .map(|run| run.view(caller.role))
-        .collect();
-    Ok(json_response(&RunList { runs }, 200)?)
+        .map(|row| Ok(row.into_wire()?.view(caller.role)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(json_response(&RunList { runs, next_cursor }, 200)?)
 }
 
 /// `GET /api/runs/{id}`.

@@ -13,6 +13,11 @@
 //! An incident's `links` grow from its triggers and its runs' replies; [`merged_links_sql`]
 //! bounds them (each `href` once, at most [`MAX_INCIDENT_LINKS`]) inside the statement that
 //! adds them, so the bound holds without a read before the write.
+//!
+//! Triggers merged into an open incident are counted, not listed: the first of a minute
+//! writes an `alert` row, and the others of that minute count themselves on it (in the
+//! trigger's own batch, conditional in SQL), so a storm on one dedup key adds a row a
+//! minute.
 
 use serde::Deserialize;
 use shared::api::{Incident, LogEntry, LogEntryType, ServiceRef};
@@ -20,7 +25,7 @@ use shared::events::{EventLink, EventPayload};
 use shared::incident::{
     FieldChange, IncidentFields, IncidentStatus, Severity, Urgency, ValidNewIncident,
 };
-use shared::limits::{MAX_INCIDENT_LINKS, MAX_LIST_PAGE};
+use shared::limits::{MAX_INCIDENT_LINKS, MAX_LIST_PAGE, MERGED_TRIGGERS_ROW_SECS};
 use shared::paging::PageRequest;
 use shared::time::format_rfc3339;
 
@@ -120,6 +125,7 @@ impl IncidentRow {
             updated_at: format_rfc3339(self.updated_at),
             id: self.id,
             recent_changes: None,
+            recent_changes_truncated: false,
             actions: None,
         })
     }
@@ -171,6 +177,16 @@ pub fn get_statement(db: &Db, id: &str) -> ApiResult<Statement> {
     statement(
         db,
         &format!("SELECT {INCIDENT_COLUMNS} {INCIDENT_FROM} WHERE i.id = ?1"),
+        &[id.into()],
+    )
+}
+
+/// The read that finds whether incident `id` exists (one row, or none), to run in a
+/// batch.
+pub fn exists_statement(db: &Db, id: &str) -> ApiResult<Statement> {
+    statement(
+        db,
+        "SELECT 1 AS found FROM incidents WHERE id = ?1",
         &[id.into()],
     )
 }
@@ -396,27 +412,72 @@ pub async fn apply_trigger(
         ],
     )?;
     let agent = format!("Events API ({})", payload.source);
+    let window_start = now_ms - MERGED_TRIGGERS_ROW_SECS * 1000;
+    // A merged trigger counts itself on the incident's merge row of the last minute, if
+    // there is one; else the insert below writes a row. The update runs first, so the
+    // insert sees the row it just counted on.
+    let counted = statement(
+        db,
+        &format!(
+            "UPDATE log_entries SET merged_events = merged_events + 1, summary = ?1 \
+             WHERE rowid = (SELECT l.rowid FROM incidents i JOIN log_entries l \
+                 ON {recent_merge_row} \
+                 WHERE i.last_change_id = ?2 AND i.event_count > 1 \
+                 ORDER BY l.created_at DESC, l.rowid DESC LIMIT 1)",
+            recent_merge_row = recent_merge_row_sql("i.id", 3),
+        ),
+        &[
+            (&payload.summary).into(),
+            (&change_id).into(),
+            window_start.into(),
+        ],
+    )?;
     let entry = statement(
         db,
-        "INSERT INTO log_entries (id, incident_id, type, agent, summary, created_at) \
-         SELECT ?1, id, CASE WHEN event_count = 1 THEN 'trigger' ELSE 'alert' END, ?2, \
-             CASE WHEN event_count = 1 THEN ?3 ELSE ?4 END, ?5 \
-         FROM incidents WHERE last_change_id = ?6",
+        &format!(
+            "INSERT INTO log_entries (id, incident_id, type, agent, summary, merged_events, \
+                 created_at) \
+             SELECT ?1, i.id, CASE WHEN i.event_count = 1 THEN 'trigger' ELSE 'alert' END, ?2, \
+                 CASE WHEN i.event_count = 1 THEN ?3 ELSE ?4 END, \
+                 CASE WHEN i.event_count = 1 THEN NULL ELSE 1 END, ?5 \
+             FROM incidents i WHERE i.last_change_id = ?6 AND (i.event_count = 1 \
+                 OR NOT EXISTS (SELECT 1 FROM log_entries l WHERE {recent_merge_row}))",
+            recent_merge_row = recent_merge_row_sql("i.id", 7),
+        ),
         &[
             new_id("log").as_str().into(),
             (&agent).into(),
             format!("Triggered: {}", payload.summary).as_str().into(),
-            format!(
-                "Another trigger event was merged into this incident: {}",
-                payload.summary
-            )
-            .as_str()
-            .into(),
+            (&payload.summary).into(),
             now_ms.into(),
             (&change_id).into(),
+            window_start.into(),
         ],
     )?;
-    admission.apply(db, vec![upsert, entry]).await
+    admission.apply(db, vec![upsert, counted, entry]).await
+}
+
+/// The condition on `l` that it is the incident's merge row still counting: an `alert`
+/// row with a count (rows from before counting have none) written after the window start
+/// (parameter `?{window_start}`).
+fn recent_merge_row_sql(incident: &str, window_start: usize) -> String {
+    format!(
+        "l.incident_id = {incident} AND l.type = 'alert' AND l.merged_events IS NOT NULL \
+         AND l.created_at > ?{window_start}"
+    )
+}
+
+/// The line of a merge row standing for `count` merged triggers, the latest with
+/// `summary`.
+fn merged_triggers_line(count: i64, summary: &str) -> String {
+    if count == 1 {
+        format!("Another trigger event was merged into this incident: {summary}")
+    } else {
+        format!(
+            "{count} more trigger events were merged into this incident within a minute; \
+             the latest: {summary}"
+        )
+    }
 }
 
 /// What opening an incident by hand did.
@@ -527,12 +588,9 @@ pub async fn apply_transition(
     now_ms: i64,
 ) -> ApiResult<Transition> {
     let (update, entry) = transition_statements(db, "id = ?4", &[id.into()], to, agent, now_ms)?;
-    let exists = statement(
-        db,
-        "SELECT 1 AS found FROM incidents WHERE id = ?1",
-        &[id.into()],
-    )?;
-    let results = db.batch(vec![update, entry, exists]).await?;
+    let results = db
+        .batch(vec![update, entry, exists_statement(db, id)?])
+        .await?;
     let changed = results.first().is_some_and(|update| changes(update) > 0);
     let target_known = !rows::<serde_json::Value>(&results, 2, "incident exists")?.is_empty();
     Ok(Transition {
@@ -915,6 +973,9 @@ struct LogRow {
     summary: String,
     run_id: Option<String>,
     attempt: Option<u32>,
+    /// The merged triggers a merge row stands for; absent on every other row.
+    #[serde(default)]
+    merged_events: Option<i64>,
     created_at: i64,
 }
 
@@ -968,7 +1029,7 @@ pub async fn log_page(
         LogPage::Offset(offset) => (None, offset),
     };
     let page_sql = "SELECT rowid AS position, id, type, agent, summary, run_id, attempt, \
-             created_at FROM log_entries \
+             merged_events, created_at FROM log_entries \
          WHERE incident_id = ?1 AND (?2 IS NULL OR (created_at, rowid) < \
              (SELECT created_at, rowid FROM log_entries WHERE rowid = ?2 AND incident_id = ?1)) \
          ORDER BY created_at DESC, rowid DESC LIMIT ?3 OFFSET ?4";
@@ -996,12 +1057,18 @@ pub async fn log_page(
             let Some(entry_type) = parse_entry_type(&row.entry_type) else {
                 return Some(Err(ApiError::Internal(format!("log {}: bad type", row.id))));
             };
+            // Only merge rows have a count; their summary is the latest trigger's. Rows
+            // merged before counting began hold their whole line.
+            let summary = match row.merged_events {
+                Some(count) => merged_triggers_line(count, &row.summary),
+                None => row.summary,
+            };
             let mut entry = LogEntry {
                 id: row.id,
                 entry_type,
                 created_at: format_rfc3339(row.created_at),
                 agent: row.agent,
-                summary: row.summary,
+                summary,
                 run: None,
                 attempt: None,
             };
@@ -1072,6 +1139,19 @@ mod tests {
              WHERE earlier.key < sent.key \
              AND json_extract(earlier.value, '$.href') = json_extract(sent.value, '$.href'))"
         ));
+    }
+
+    #[test]
+    fn a_merge_row_names_one_merged_trigger_as_before_and_more_by_their_count() {
+        assert_eq!(
+            merged_triggers_line(1, "CPU high"),
+            "Another trigger event was merged into this incident: CPU high"
+        );
+        assert_eq!(
+            merged_triggers_line(20, "CPU high"),
+            "20 more trigger events were merged into this incident within a minute; \
+             the latest: CPU high"
+        );
     }
 
     #[test]

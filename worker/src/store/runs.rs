@@ -759,26 +759,33 @@ pub fn with_ids_in(db: &Db, ids_sql: &str, params: &[SqlValue<'_>]) -> ApiResult
     )
 }
 
-/// The read of an incident's runs, newest first, to run alone or in a batch.
-pub fn for_incident(db: &Db, incident_id: &str) -> ApiResult<Statement> {
+/// The read of a page of an incident's runs, newest first (in creation order, so a
+/// redelivery moves no run between pages): `limit + 1` runs from before the run at
+/// position `before`, to run in a batch.
+pub fn incident_page(
+    db: &Db,
+    incident_id: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> ApiResult<Statement> {
     statement(
         db,
         &format!(
-            "SELECT {READ_COLUMNS} FROM action_runs WHERE incident_id = ?1 \
-             ORDER BY started_at DESC, rowid DESC"
+            "SELECT {READ_COLUMNS} FROM action_runs \
+             WHERE incident_id = ?1 AND (?2 IS NULL OR rowid < ?2) \
+             ORDER BY rowid DESC LIMIT ?3"
         ),
-        &[incident_id.into()],
+        &[
+            incident_id.into(),
+            before.into(),
+            (i64::from(limit) + 1).into(),
+        ],
     )
 }
 
-/// The API shapes of rows read by [`for_incident`].
+/// The API shapes of run rows.
 pub fn from_rows(rows: Vec<RunRow>) -> ApiResult<Vec<ActionRun>> {
     rows.into_iter().map(RunRow::into_wire).collect()
-}
-
-/// An incident's runs, newest first.
-pub async fn list_for_incident(db: &Db, incident_id: &str) -> ApiResult<Vec<ActionRun>> {
-    from_rows(for_incident(db, incident_id)?.all().await?.results()?)
 }
 
 /// One run.
