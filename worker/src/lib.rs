@@ -340,7 +340,9 @@ async fn dispatch(
             let who = gate.caller().await?.principal;
             users::update_user(req, app, &who, first).await
         }
-        R::DeleteUser => users::delete_user(app, &gate.caller().await?.principal, first).await,
+        R::DeleteUser => {
+            users::delete_user(&req, app, &gate.caller().await?.principal, first).await
+        }
         R::ListTokens => {
             gate.caller().await?;
             users::list_tokens(app, first).await
