@@ -152,7 +152,8 @@ pub struct Service {
     /// Description, if any.
     pub description: Option<String>,
     /// The 32-character integration key for `POST /v2/enqueue`; `null` for roles that may
-    /// not read routing keys (below `manager`).
+    /// not read routing keys (below `manager`), and when the stored (sealed) key does not
+    /// open with the configured encryption keys (logged; a rotation gives a new one).
     pub routing_key: Option<String>,
     /// RFC 3339.
     pub created_at: String,

@@ -7,6 +7,8 @@
 //!   then replays that.
 //! - Run bodies kept for redelivery are cleared once their keeping time has passed.
 //! - Expired sessions and finished rate-limit windows are deleted.
+//! - Routing keys stored in clear (before keys were sealed) are sealed and hashed, a few
+//!   per run (`store::services::seal_clear_keys`); rotated-out keys past their grace go.
 //! - Action revisions no action points at, and actions whose configuration never
 //!   arrived, are removed once older than five minutes (`store::actions::sweep`). That
 //!   sweep lists KV, which the free plan allows 1,000 times a day, so it runs at most once
@@ -25,8 +27,9 @@ use worker::{console_error, console_log};
 
 use crate::app::App;
 use crate::error::ApiResult;
+use crate::sealed;
 use crate::store::claims::{self, Task};
-use crate::store::{actions, incidents, intake, rate_limits, runs, sessions};
+use crate::store::{actions, incidents, intake, rate_limits, runs, services, sessions};
 
 /// How long after its start a `running` run is settled as `unknown`.
 pub const SETTLE_AFTER_MS: i64 = ((RUN_DEADLINE_SECS + RUN_UNKNOWN_GRACE_SECS) * 1000) as i64;
@@ -59,8 +62,8 @@ pub async fn run(app: &App, cron: &str) {
         async { rate_limits::sweep_old(&app.db()?, now).await }.await,
     );
     report(
-        "hash routing keys stored before hashing",
-        async { intake::backfill(&app.db()?).await }.await,
+        "seal (and hash) routing keys stored in clear",
+        async { services::seal_clear_keys(&app.db()?, &sealed::keyring(app)?).await }.await,
     );
     report(
         "sweep routing keys past their grace period",

@@ -322,7 +322,8 @@ pub async fn list_services(req: &Request, app: &App) -> ApiResult<Response> {
     let services: Vec<_> = services::list(&app.db()?)
         .await?
         .into_iter()
-        .map(|row| urls.service(&row.into_wire()))
+        // PagerDuty's service objects carry no integration key.
+        .map(|row| urls.service(&row.into_wire(None)))
         .collect();
     let count = services.len() as i64;
     Ok(json_response(
@@ -343,7 +344,7 @@ pub async fn get_service(req: &Request, app: &App, id: &str) -> ApiResult<Respon
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
     let origin = origin(req)?;
-    let service = Urls { origin: &origin }.service(&row.into_wire());
+    let service = Urls { origin: &origin }.service(&row.into_wire(None));
     Ok(json_response(&ServiceWrapper { service }, 200)?)
 }
 
