@@ -1,10 +1,12 @@
-// The audit log: every change to a service, an action or a secret is recorded once, with
-// who, what, when and the state before and after, and never a secret value or routing key.
+// The audit log: every change to a service, an action, a secret, a user or a token is
+// recorded once, with who, what, when and the state before and after, and never a secret
+// value or routing key; a change and its record are one D1 batch, so they stand or fall
+// together.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { assertApiError, createAction, createService, request, startWorker, unique } from './harness.mjs';
+import { assertApiError, createAction, createService, expectStatus, newMember, request, startWorker, unique } from './harness.mjs';
 
 let worker;
 before(async () => {
@@ -99,6 +101,50 @@ test('a refused change records nothing', async () => {
   assertApiError(await worker.api('POST', `/api/services/${service.id}/actions`, { name: '' , endpoint_url: 'https://e.example/x' }), 422, 'validation_failed');
   assertApiError(await worker.api('DELETE', '/api/services/svc_missing'), 404, 'not_found');
   assert.equal((await auditEntries()).length, countBefore);
+});
+
+test('creating and deleting a user and revoking a token are undone when their record cannot be written', async () => {
+  const member = await newMember(worker, 'responder');
+  const [{ id: tokenId }] = expectStatus(await worker.api('GET', `/api/users/${member.user.id}/tokens`), 200, 'tokens').json.tokens;
+  const email = `${unique('unrecorded').replace(/\W+/g, '-').toLowerCase()}@example.com`;
+  const userByEmail = async () =>
+    expectStatus(await worker.api('GET', '/api/users'), 200, 'users').json.users.find((u) => u.email === email);
+  const countBefore = (await auditEntries()).length;
+  // The audit log refuses these three records, as a failing write would: the change
+  // written in the record's own batch fails with it. (One statement for wrangler to run:
+  // a trigger's body is a single RAISE.)
+  await worker.sql(
+    "CREATE TRIGGER e2e_audit_refused BEFORE INSERT ON audit_log WHEN NEW.event IN ('user.created', 'user.deleted', 'token.revoked') BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+  );
+  try {
+    assertApiError(await worker.api('POST', '/api/users', { name: 'Never recorded', email, role: 'observer' }), 500, 'internal', 'create');
+    assert.equal(await userByEmail(), undefined, 'a user was created without its record');
+    assertApiError(await worker.api('DELETE', `/api/users/${member.user.id}`), 500, 'internal', 'delete');
+    expectStatus(await worker.api('GET', `/api/users/${member.user.id}`), 200, 'a user was deleted without its record');
+    assertApiError(await worker.api('DELETE', `/api/users/${member.user.id}/tokens/${tokenId}`), 500, 'internal', 'revoke');
+    expectStatus(await member.api('GET', '/api/me'), 200, 'a token was revoked without its record');
+  } finally {
+    await worker.sql('DROP TRIGGER e2e_audit_refused');
+  }
+  assert.equal((await auditEntries()).length, countBefore, 'nothing was recorded either');
+
+  // With the audit log writable again, each goes through with one record.
+  const created = expectStatus(await worker.api('POST', '/api/users', { name: 'Recorded', email, role: 'observer' }), 201, 'create').json.user;
+  assert.equal((await worker.api('DELETE', `/api/users/${member.user.id}/tokens/${tokenId}`)).status, 204);
+  assertApiError(await member.api('GET', '/api/me'), 401, 'unauthorized', 'the revoked token');
+  assert.equal((await worker.api('DELETE', `/api/users/${member.user.id}/tokens/${tokenId}`)).status, 404, 'a second revoke');
+  assert.equal((await worker.api('DELETE', `/api/users/${created.id}`)).status, 204);
+  const all = await auditEntries();
+  const mine = all.slice(0, all.length - countBefore);
+  assert.deepEqual(
+    mine.map((e) => [e.event, e.target_id]),
+    [
+      ['user.deleted', created.id],
+      ['token.revoked', tokenId],
+      ['user.created', created.id],
+    ],
+  );
+  assert.equal(mine[0].before.email, email);
 });
 
 test('the audit log needs credentials', async () => {

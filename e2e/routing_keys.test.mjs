@@ -2,9 +2,10 @@
 // - `POST /api/services/{id}/rotate_routing_key` gives a service a new routing key that
 //   works at once, keeps the old one working for the grace period (0–168 h, default 24)
 //   and then stops it; managers and up only; audited without either key;
-// - routing keys are stored and found by their hash: the database holds no key value
-//   outside the services row the managers read it from, and a service whose key was
-//   never hashed (made before the migration) is hashed by the scheduled handler;
+// - routing keys are found by their hash and stored sealed: the database holds no key in
+//   clear (managers still read it back), and a service whose key is still in clear and
+//   unhashed (stored before keys were hashed and sealed) is sealed and hashed by the
+//   scheduled handler;
 // - a request with more than one session cookie gets 400 `ambiguous_session`.
 
 import assert from 'node:assert/strict';
@@ -87,22 +88,50 @@ describe('rotating a routing key', () => {
   });
 });
 
-describe('keys by hash', () => {
-  test('the routing_keys table holds hashes, never a key', async () => {
-    const service = await createService(worker);
-    const rows = await worker.query(`SELECT key_hash FROM routing_keys WHERE service_id = '${service.id}'`);
-    assert.equal(rows.length, 1);
-    assert.match(rows[0].key_hash, /^[0-9a-f]{64}$/);
-    assert.notEqual(rows[0].key_hash, service.routing_key);
+describe('keys by hash, sealed at rest', () => {
+  /** Every value D1 holds for a service's keys: its `services` row and its `routing_keys` rows. */
+  const stored = async (service) => ({
+    column: (await worker.query(`SELECT routing_key FROM services WHERE id = '${service.id}'`))[0].routing_key,
+    hashes: (await worker.query(`SELECT key_hash FROM routing_keys WHERE service_id = '${service.id}'`)).map((r) => r.key_hash),
   });
 
-  test('a service whose key was never hashed is hashed by the scheduled handler', async () => {
+  test('D1 holds no routing key in clear: routing_keys its hash, the service row the key sealed; managers still read it', async () => {
     const service = await createService(worker);
-    // As a service made before keys were stored by hash.
-    await worker.sql(`DELETE FROM routing_keys WHERE service_id = '${service.id}'`);
-    assert.equal((await trigger(service.routing_key)).status, 400, 'not found before the backfill');
+    const { column, hashes } = await stored(service);
+    assert.equal(hashes.length, 1);
+    assert.match(hashes[0], /^[0-9a-f]{64}$/);
+    assert.notEqual(hashes[0], service.routing_key);
+    assert.match(column, /^v1\.[0-9a-f]{16}\.[\w-]+\.[\w-]+$/, 'the services row holds the key sealed');
+    assert.ok(!column.includes(service.routing_key), 'not in clear');
+    const manager = await newMember(worker, 'manager');
+    const read = expectStatus(await manager.api('GET', `/api/services/${service.id}`), 200, 'get').json.service;
+    assert.equal(read.routing_key, service.routing_key, 'a manager reads the key back');
+    const listed = expectStatus(await manager.api('GET', '/api/services'), 200, 'list').json.services.find((s) => s.id === service.id);
+    assert.equal(listed.routing_key, service.routing_key);
+    const responder = await newMember(worker, 'responder');
+    assert.equal(expectStatus(await responder.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, null);
+
+    const fresh = expectStatus(await rotate(service, { grace_hours: 1 }), 200, 'rotate').json.service.routing_key;
+    const after = await stored(service);
+    assert.match(after.column, /^v1\./);
+    assert.ok(!after.column.includes(fresh) && !after.hashes.includes(fresh), 'the new key is not in clear either');
+    assert.equal(after.hashes.length, 2, 'the new key and the old one in its grace, by hash');
+    assert.equal(expectStatus(await manager.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, fresh);
+  });
+
+  test('a service whose key is still in clear and unhashed is sealed and hashed by the scheduled handler', async () => {
+    const service = await createService(worker);
+    // As a service made before keys were stored by hash and sealed.
+    await worker.sql(
+      `UPDATE services SET routing_key = '${service.routing_key}' WHERE id = '${service.id}'; DELETE FROM routing_keys WHERE service_id = '${service.id}'`,
+    );
+    assert.equal(expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, service.routing_key);
     await worker.scheduled();
-    assert.equal((await trigger(service.routing_key)).status, 202, 'found after it');
+    const { column, hashes } = await stored(service);
+    assert.match(column, /^v1\./, 'sealed');
+    assert.equal(hashes.length, 1, 'hashed');
+    assert.equal((await trigger(service.routing_key)).status, 202, 'found by its hash');
+    assert.equal(expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, service.routing_key);
   });
 });
 

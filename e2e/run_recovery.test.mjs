@@ -1,9 +1,11 @@
 // What the scheduled handler (the Cron Trigger, every minute) keeps right: a run whose
 // worker died mid-flight does not stay `running` for ever but is settled as outcome
 // `unknown` (its Idempotency-Key then replays that, sending nothing); action revisions
-// nobody points at are removed once old; expired sessions are deleted.
+// nobody points at are removed once old, by a sweep that lists KV at most once an hour;
+// expired sessions are deleted.
 //
-// `worker.scheduled()` runs the handler once, as the trigger would.
+// `worker.scheduled()` runs the handler once, as the trigger would; `sweepNow()` first
+// ages the sweep's claim by an hour, as if the last listing were an hour ago.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -34,6 +36,15 @@ before(async () => {
 after(async () => {
   await Promise.all([worker?.stop(), receiver?.stop(), ...extraWorkers.map((w) => w.stop())]);
 });
+
+/** The revision sweep's hourly claim (migrations/0017), aged by an hour: the next run lists KV. */
+const anHourLater = () => worker.sql("UPDATE housekeeping_claims SET claimed_at = claimed_at - 3600000 WHERE task = 'kv_sweep'");
+async function sweepNow() {
+  await anHourLater();
+  await worker.scheduled();
+}
+/** How many times this worker's revision sweep has listed KV (the handler logs each). */
+const listings = () => (worker.logs().match(/revision sweep listed KV/g) ?? []).length;
 
 const runPath = (incident, action) => `/api/incidents/${incident.id}/actions/${action.id}/runs`;
 const keyHeader = (prefix) => ({ 'idempotency-key': unique(prefix).replace(/\s/g, '-') });
@@ -177,7 +188,7 @@ describe('the revision sweep', () => {
     const r1 = keys.find((k) => k.startsWith(`${prefix}r1:`));
 
     // All three are younger than 5 minutes: nothing goes.
-    await worker.scheduled();
+    await sweepNow();
     assert.deepEqual((await worker.kvKeys(prefix)).sort(), keys, 'a young revision was swept');
 
     // Age some values by giving them the metadata an old write has (the sweep reads
@@ -200,7 +211,7 @@ describe('the revision sweep', () => {
     assert.deepEqual(listed[strayOld], old, 'the metadata was written');
     assert.deepEqual(listed[current], old);
 
-    await worker.scheduled();
+    await sweepNow();
     const r2 = keys.find((k) => k.startsWith(`${prefix}r2:`));
     assert.deepEqual((await worker.kvKeys(prefix)).sort(), [current, r2, strayYoung].sort());
     assert.deepEqual(await worker.kvKeys(legacyStray), [], 'a value without metadata nobody points at is old');
@@ -214,6 +225,33 @@ describe('the revision sweep', () => {
     assert.equal(run.json.run.status, 'succeeded');
     assert.equal(run.json.run.action_revision, 3);
     assert.equal((await receiver.deliveries()).filter((d) => d.path === path).length, 1);
+  });
+});
+
+describe('the revision sweep lists KV at most once an hour', () => {
+  test('a second run within the hour lists nothing, so an old stray value waits for the next hour', async () => {
+    const old = { metadata: { written_at: 0 } };
+    const [first, second] = ['first', 'second'].map((name) => `action:act_hourly${process.pid}:r1:${name}`);
+    await worker.kvPut(first, 'stray', old);
+    const claim = async () => (await worker.query("SELECT claimed_at FROM housekeeping_claims WHERE task = 'kv_sweep'"))[0];
+    await sweepNow();
+    assert.deepEqual(await worker.kvKeys(first), [], 'the run that claimed the hour listed and swept');
+    const claimed = await claim();
+    const listedBefore = listings();
+
+    await worker.kvPut(second, 'stray', old);
+    await worker.scheduled();
+    await worker.scheduled();
+    assert.deepEqual(await worker.kvKeys(second), [second], 'a run within the hour listed KV and swept');
+    assert.ok(Math.abs(claimed?.claimed_at - Date.now()) < 120_000, `the first run claimed the hour: ${JSON.stringify(claimed)}`);
+    assert.deepEqual(await claim(), claimed, 'the hour stays claimed by the first run');
+    assert.ok(listedBefore >= 1, 'the listing is logged');
+    assert.equal(listings(), listedBefore, 'no listing was logged since');
+
+    // An hour later the next run lists again.
+    await anHourLater();
+    await worker.scheduled();
+    assert.deepEqual(await worker.kvKeys(second), []);
   });
 });
 

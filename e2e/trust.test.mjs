@@ -1,8 +1,9 @@
 // Trust that can't be inherited (issue "Ready for production" §2), against the real
 // worker: a token records who minted it; promoting a user to admin or owner revokes the
 // tokens someone else minted for them (said in the answer and in the audit log), and
-// keeps their own; writes to a user are conditional on the version read, so concurrent
-// edits never interleave: each is applied whole or answered 409 and changes nothing.
+// keeps their own; writes to a user, deletes included, are conditional on the version read,
+// so concurrent edits never interleave: each is applied whole or answered 409 and changes
+// nothing.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -102,5 +103,28 @@ describe('concurrent writes', () => {
     const now = expectStatus(await worker.api('GET', `/api/users/${member.user.id}`), 200, 'user').json.user;
     assert.equal(now.role, role, 'the stored role is the last recorded one');
     console.log(`# concurrent role changes: ${applied.length} applied, ${conflicts.length} answered 409`);
+  });
+
+  test('a delete is made on the version read: one made on an older version is 409 with the user as they are now, and removes nothing', async () => {
+    const member = await newMember(worker, 'observer');
+    const path = `/api/users/${member.user.id}`;
+    const atVersion = (version) => ({ 'if-match': `"${version}"` });
+    // An admin's page shows the user at version 1; meanwhile someone makes them a responder.
+    const changed = expectStatus(await setRole(worker.api, member.user, 'responder'), 200, 'change').json.user;
+    const stale = await worker.api('DELETE', path, undefined, atVersion(1));
+    assertApiError(stale, 409, 'edit_conflict', 'a delete of version 1');
+    assert.deepEqual(stale.json.user, changed, 'the 409 carries the user as they are now');
+    assert.equal(changed.version, 2);
+    expectStatus(await worker.api('GET', path), 200, 'the user is still there');
+    expectStatus(await member.api('GET', '/api/me'), 200, 'and so is their token');
+    // An edit made on version 1 is refused the same way; a malformed If-Match is a 400.
+    assertApiError(await worker.api('PATCH', path, { role: 'manager' }, atVersion(1)), 409, 'edit_conflict', 'an edit of version 1');
+    assertApiError(await worker.api('DELETE', path, undefined, { 'if-match': '"two"' }), 400, 'invalid_if_match');
+    assert.deepEqual((await auditOf(member.user.id)).map((e) => e.event), ['user.created', 'user.updated'], 'nothing refused was recorded');
+
+    assert.equal((await worker.api('DELETE', path, undefined, atVersion(2))).status, 204, 'a delete of the current version');
+    assertApiError(await worker.api('GET', path), 404, 'not_found');
+    const [deleted] = (await auditOf(member.user.id)).filter((e) => e.event === 'user.deleted');
+    assert.equal(deleted.before.role, 'responder', 'recorded as it was deleted');
   });
 });

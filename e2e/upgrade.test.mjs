@@ -2,11 +2,13 @@
 // through its own API (e2e/fixtures/upgrade-0012, made by make.mjs there), loaded into a
 // fresh folder; this worker applies migrations 0013–0015 to it and serves it.
 //
-// Those migrations backfill: routing keys are now found by their hash (SQLite cannot hash,
-// so the old keys are hashed by the worker, not the migration), each attempt of a run has
-// its own timeline row, and tokens record who minted them (older ones: unknown). The
-// tests below run in order, as a deployment meets them: first events with the old keys
-// before the scheduled handler ever ran, then old timelines, actions, runs and tokens.
+// Those migrations backfill: routing keys are now found by their hash and stored sealed
+// (SQLite can neither hash nor seal, so the old keys are hashed and sealed by the worker,
+// not the migration), each attempt of a run has its own timeline row, and tokens record
+// who minted them (older ones: unknown). The tests below run in order, as a deployment
+// meets them: first events with the old keys before the scheduled handler ever ran, the
+// handler sealing them, then old timelines, actions, runs and tokens. A second world
+// rotates an old key before anything hashed it.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -73,6 +75,30 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
       payload: { summary: 'x', source: 'x', severity: 'info' },
     });
     assert.equal(unknown.status, 400, 'a key no service has is still refused');
+  });
+
+  test('the scheduled handler seals the old keys: D1 holds none in clear, managers read them as before, and they still work', async () => {
+    const services = [world.service, world.quiet_service];
+    const read = async (service) =>
+      expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key;
+    assert.equal(await read(world.service), world.service.routing_key, 'read as stored, before it is sealed');
+    await worker.scheduled();
+    const rows = await worker.query('SELECT id, routing_key FROM services');
+    assert.equal(rows.length, services.length);
+    for (const row of rows) {
+      assert.match(row.routing_key, /^v1\./, `sealed: ${row.id}`);
+      assert.ok(services.every((s) => !row.routing_key.includes(s.routing_key)), `no old key in clear: ${row.id}`);
+    }
+    const [{ n }] = await worker.query(`SELECT COUNT(*) AS n FROM routing_keys WHERE key_hash IN (${services.map((s) => `'${s.routing_key}'`).join(', ')})`);
+    assert.equal(n, 0);
+    for (const service of services) assert.equal(await read(service), service.routing_key, `${service.name}'s key read back`);
+    const change = await worker.api(
+      'POST',
+      '/v2/change/enqueue',
+      { routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.5', source: 'ci' } },
+      { authorization: null },
+    );
+    expectStatus(change, 202, 'the sealed old key still works');
   });
 
   test('the old incidents list and read as they were', async () => {
@@ -164,5 +190,46 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
     }
     const rows = await worker.query('SELECT COUNT(*) AS n FROM services s WHERE NOT EXISTS (SELECT 1 FROM routing_keys k WHERE k.service_id = s.id)');
     assert.equal(rows[0].n, 0, 'every service has its key hashed');
+  });
+});
+
+describe('an old key rotated before anything hashed it (no event, no scheduled run yet)', () => {
+  let worker;
+  before(async () => {
+    const persistDir = await seedDataDir({ d1Sql: path.join(FIXTURE, 'd1.sql'), kvJson: path.join(FIXTURE, 'kv.json') });
+    worker = await startWorker({ persistDir, vars: { ADMIN_TOKEN: world.ADMIN_TOKEN, ENCRYPTION_KEY: world.ENCRYPTION_KEY } });
+  });
+  after(async () => {
+    await worker?.stop();
+  });
+
+  test('the old key keeps working through its grace, and the new one works at once', async () => {
+    const { id, routing_key: old } = world.service;
+    const [{ n: hashed }] = await worker.query(`SELECT COUNT(*) AS n FROM routing_keys WHERE service_id = '${id}'`);
+    assert.equal(hashed, 0, 'the old key has no hash yet');
+    const fresh = expectStatus(
+      await worker.api('POST', `/api/services/${id}/rotate_routing_key`, { grace_hours: 1 }),
+      200,
+      'rotate',
+    ).json.service.routing_key;
+    const trigger = (key) =>
+      worker.enqueue({
+        routing_key: key,
+        event_action: 'trigger',
+        dedup_key: 'checkout-5xx',
+        payload: { summary: 'Checkout answers 5xx', source: 'db-1', severity: 'critical' },
+      });
+    expectStatus(await trigger(old), 202, 'the old key, in its grace');
+    expectStatus(await trigger(fresh), 202, 'the new key');
+    const [grace] = await worker.query(`SELECT expires_at FROM routing_keys WHERE service_id = '${id}' AND expires_at IS NOT NULL`);
+    const hours = (grace.expires_at - Date.now()) / 3_600_000;
+    assert.ok(hours > 0.9 && hours <= 1, `the old key expires in 1 h, not ${hours}`);
+
+    // The scheduled handler changes nothing of that; its grace's end stops it.
+    await worker.scheduled();
+    expectStatus(await trigger(old), 202, 'still in its grace after the scheduled run');
+    await worker.sql(`UPDATE routing_keys SET expires_at = ${Date.now() - 1} WHERE service_id = '${id}' AND expires_at IS NOT NULL`);
+    assert.equal((await trigger(old)).status, 400, 'refused once its grace is over');
+    expectStatus(await trigger(fresh), 202, 'the new key still works');
   });
 });

@@ -51,6 +51,18 @@ pub struct EditConflictBody {
     pub action: Action,
 }
 
+/// The body of a 409 `edit_conflict` on a user: the error, and the user as they are now.
+/// A change or delete of a user is made on the version read, so one that met another
+/// change first did nothing, and the admin can see what changed before trying again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserEditConflictBody {
+    /// `edit_conflict`.
+    pub error: ErrorDetail,
+    /// The user as they are now.
+    pub user: User,
+}
+
 // ---------------------------------------------------------------------------------------
 // Sessions
 // ---------------------------------------------------------------------------------------
@@ -141,7 +153,8 @@ pub struct Service {
     /// Description, if any.
     pub description: Option<String>,
     /// The 32-character integration key for `POST /v2/enqueue`; `null` for roles that may
-    /// not read routing keys (below `manager`).
+    /// not read routing keys (below `manager`), and when the stored (sealed) key does not
+    /// open with the configured encryption keys (logged; a rotation gives a new one).
     pub routing_key: Option<String>,
     /// RFC 3339.
     pub created_at: String,
@@ -1152,6 +1165,10 @@ pub struct User {
     pub role: Role,
     /// RFC 3339.
     pub created_at: String,
+    /// Bumped by every change. Send it as `If-Match` with a change or delete to have it
+    /// made only on this version (409 `edit_conflict` with the user as they are now when
+    /// someone changed them since).
+    pub version: u64,
 }
 
 /// `{"user": ...}`.

@@ -130,6 +130,9 @@ pub const RUN_UNKNOWN_GRACE_SECS: u64 = 60;
 /// scheduled handler removes it: long enough for a run that resolved it to read it, and
 /// for an edit in flight to finish.
 pub const UNREFERENCED_REVISION_GRACE_SECS: i64 = 5 * 60;
+/// The revision sweep lists KV at most once in this many seconds: the free plan allows
+/// 1,000 KV lists a day, and a sweep every minute would use 1,440 of them alone.
+pub const KV_SWEEP_INTERVAL_SECS: i64 = 60 * 60;
 /// How long a run waits, in all, for an action revision that has not reached this
 /// location yet before answering 503 `config_propagating`.
 pub const CONFIG_PROPAGATION_WAIT_MS: u64 = 1_500;

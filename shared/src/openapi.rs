@@ -396,8 +396,18 @@ fn contract(route: Route, s: &mut Schemas) -> Contract {
             "Saved; a promotion says which tokens it revoked.",
             s.of::<api::UserResponse>(),
         )
-        .takes(s.of::<api::UpdateUserRequest>()),
-        R::DeleteUser | R::DeleteToken => Contract::no_content(),
+        .takes(s.of::<api::UpdateUserRequest>())
+        .header(
+            "If-Match",
+            USER_IF_MATCH,
+            Schema::Object(Object::with_type(Type::String)),
+        ),
+        R::DeleteUser => Contract::no_content().header(
+            "If-Match",
+            USER_IF_MATCH,
+            Schema::Object(Object::with_type(Type::String)),
+        ),
+        R::DeleteToken => Contract::no_content(),
         R::ListTokens => Contract::answers(
             200,
             "The user's tokens (never their secrets).",
@@ -411,6 +421,10 @@ fn contract(route: Route, s: &mut Schemas) -> Contract {
         .takes(s.of::<api::CreateTokenRequest>()),
     }
 }
+
+/// What `If-Match` means on a change or delete of a user.
+const USER_IF_MATCH: &str = "The user's version the change is made on: 409 `edit_conflict`, with \
+     the user as they are now, when they changed since.";
 
 /// A press of a button (a run or a redelivery): 201 once its outcome is recorded, 200 for
 /// a repeat of an earlier press with its `Idempotency-Key`, 202 when the endpoint was
@@ -599,7 +613,7 @@ fn error_responses(s: &mut Schemas) -> BTreeMap<String, RefOr<Response>> {
 }
 
 /// `{"error": {"code": one of codes, "message", "fields"?}}`; a 409 may carry more (the
-/// current action on `edit_conflict`, the incident id on `duplicate_incident`).
+/// current action or user on `edit_conflict`, the incident id on `duplicate_incident`).
 fn error_body(codes: &[&str], s: &mut Schemas) -> RefOr<Schema> {
     let field_error = s.of::<crate::FieldError>();
     let mut detail = Object::with_type(Type::Object);

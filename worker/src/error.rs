@@ -2,7 +2,10 @@
 //! failure into a response. Internal causes are logged here and never sent to the client.
 
 use shared::action::ActionError;
-use shared::api::{Action, DuplicateIncidentBody, EditConflictBody, ErrorBody, ErrorDetail};
+use shared::api::{
+    Action, DuplicateIncidentBody, EditConflictBody, ErrorBody, ErrorDetail, User,
+    UserEditConflictBody,
+};
 use shared::errors::ErrorCode;
 use shared::limits::CONFIG_PROPAGATION_RETRY_AFTER_SECS;
 use shared::pagerduty::PdErrorKind;
@@ -49,6 +52,9 @@ pub enum ApiError {
     /// An edit named a revision that is no longer current; the body carries the action
     /// as it stands now.
     EditConflict(Box<Action>),
+    /// A change or delete of a user met another change of them first (it was made on the
+    /// version read): nothing was changed; the body carries the user as they are now.
+    UserEditConflict(Box<User>),
     /// An edit moves the endpoint to another origin but keeps stored secret header
     /// values; `fields` names each header to re-enter.
     SecretsMustBeReentered(Vec<FieldError>),
@@ -132,6 +138,12 @@ impl ApiError {
                     current.revision
                 ),
             ),
+            Self::UserEditConflict(_) => (
+                ErrorCode::EditConflict,
+                "This user was changed by someone else while your change was being made; \
+                 nothing was changed. Reload and try again"
+                    .into(),
+            ),
             Self::SecretsMustBeReentered(fields) => {
                 (ErrorCode::SecretsMustBeReentered, first_message(fields))
             }
@@ -208,12 +220,19 @@ impl ApiError {
         let (status, body) = self.body();
         let retry_after = self.retry_after_secs();
         let response = match self {
-            // The errors whose body carries more than the error: the current action, and
-            // the incident that already has the dedup key.
+            // The errors whose body carries more than the error: the current action or
+            // user, and the incident that already has the dedup key.
             Self::EditConflict(action) => json_response(
                 &EditConflictBody {
                     error: body.error,
                     action: *action,
+                },
+                status,
+            )?,
+            Self::UserEditConflict(user) => json_response(
+                &UserEditConflictBody {
+                    error: body.error,
+                    user: *user,
                 },
                 status,
             )?,
@@ -266,9 +285,9 @@ impl ApiError {
             }
             // A change made meanwhile stopped this one, which changed nothing: sending it
             // again is the remedy, so it is told apart from a request that is wrong.
-            Self::Refused(ErrorCode::EditConflict, _) | Self::EditConflict(_) => {
-                PdErrorKind::Conflict
-            }
+            Self::Refused(ErrorCode::EditConflict, _)
+            | Self::EditConflict(_)
+            | Self::UserEditConflict(_) => PdErrorKind::Conflict,
             Self::InvalidJson(_)
             | Self::UnsupportedMediaType
             | Self::PayloadTooLarge(_)

@@ -160,6 +160,32 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
+/// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`), if the request sent
+/// one; 400 `invalid_if_match` naming `what` (e.g. "action revision") when it is not one.
+pub fn if_match(req: &Request, what: &str) -> ApiResult<Option<u64>> {
+    header(req, "If-Match")
+        .map(|raw| {
+            parse_if_match(&raw).ok_or_else(|| {
+                ApiError::Refused(
+                    ErrorCode::InvalidIfMatch,
+                    format!("If-Match must name one {what}, e.g. If-Match: \"3\""),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Parses an `If-Match` value naming one version.
+pub fn parse_if_match(raw: &str) -> Option<u64> {
+    let tag = raw.trim();
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    let tag = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag);
+    tag.parse().ok()
+}
+
 /// The `?limit=` of a list: `default` when absent, else a whole number in 1..=`max`
 /// (400 `invalid_query` otherwise).
 pub fn query_limit(req: &Request, default: i64, max: i64) -> ApiResult<i64> {
@@ -190,6 +216,15 @@ pub fn page_request(req: &Request, list: PagedList) -> ApiResult<PageRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_match_names_a_version_quoted_weak_or_bare() {
+        assert_eq!(parse_if_match("\"3\""), Some(3));
+        assert_eq!(parse_if_match("W/\"12\""), Some(12));
+        assert_eq!(parse_if_match(" 7 "), Some(7));
+        assert_eq!(parse_if_match("\"x\""), None);
+        assert_eq!(parse_if_match("*"), None);
+    }
 
     #[test]
     fn json_content_types_are_recognised_with_parameters() {

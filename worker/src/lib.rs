@@ -352,7 +352,7 @@ async fn dispatch(
             let who = caller.principal()?;
             users::update_user(req, app, &who, first).await
         }
-        R::DeleteUser => users::delete_user(app, &caller.principal()?, first).await,
+        R::DeleteUser => users::delete_user(&req, app, &caller.principal()?, first).await,
         R::ListTokens => users::list_tokens(app, first).await,
         R::CreateToken => {
             let who = caller.principal()?;

@@ -7,8 +7,13 @@
 //!   then replays that.
 //! - Run bodies kept for redelivery are cleared once their keeping time has passed.
 //! - Expired sessions and finished rate-limit windows are deleted.
+//! - Routing keys stored in clear (before keys were sealed) are sealed and hashed, a few
+//!   per run (`store::services::seal_clear_keys`); rotated-out keys past their grace go.
 //! - Action revisions no action points at, and actions whose configuration never
-//!   arrived, are removed once older than five minutes (`store::actions::sweep`).
+//!   arrived, are removed once older than five minutes (`store::actions::sweep`). That
+//!   sweep lists KV, which the free plan allows 1,000 times a day, so it runs at most once
+//!   in `KV_SWEEP_INTERVAL_SECS` (an hour): the run that claims the hour in D1
+//!   (`store::claims`) lists, the others in that hour skip it. It logs each listing.
 //! - Change events that happened more than 7 days ago are deleted.
 //!
 //! - Hourly (`HOURLY_CRON`), a service holding more incidents than
@@ -19,12 +24,14 @@
 //! Each step runs on its own, so one failing does not stop the others; failures are
 //! logged and the next minute tries again.
 
-use shared::limits::{RUN_DEADLINE_SECS, RUN_UNKNOWN_GRACE_SECS};
+use shared::limits::{KV_SWEEP_INTERVAL_SECS, RUN_DEADLINE_SECS, RUN_UNKNOWN_GRACE_SECS};
 use worker::{console_error, console_log};
 
 use crate::app::App;
 use crate::error::ApiResult;
-use crate::store::{actions, changes, incidents, intake, rate_limits, runs, sessions};
+use crate::sealed;
+use crate::store::claims::{self, Task};
+use crate::store::{actions, changes, incidents, intake, rate_limits, runs, services, sessions};
 
 /// How long after its start a `running` run is settled as `unknown`.
 pub const SETTLE_AFTER_MS: i64 = ((RUN_DEADLINE_SECS + RUN_UNKNOWN_GRACE_SECS) * 1000) as i64;
@@ -68,21 +75,31 @@ pub async fn run(app: &App, cron: &str) {
         async { rate_limits::sweep_old(&app.db()?, now).await }.await,
     );
     report(
-        "hash routing keys stored before hashing",
-        async { intake::backfill(&app.db()?).await }.await,
+        "seal (and hash) routing keys stored in clear",
+        async { services::seal_clear_keys(&app.db()?, &sealed::keyring(app)?).await }.await,
     );
     report(
         "sweep routing keys past their grace period",
         async { intake::sweep_expired_keys(&app.db()?, now).await }.await,
     );
-    report(
-        "sweep action revisions",
-        async {
-            let swept = actions::sweep(&app.db()?, &app.kv()?, now).await?;
-            Ok(swept.revisions + swept.orphan_rows)
-        }
-        .await,
+    report("sweep action revisions", sweep_revisions(app, now).await);
+}
+
+/// The revision sweep, when this run claims it: at most once in `KV_SWEEP_INTERVAL_SECS`.
+async fn sweep_revisions(app: &App, now: i64) -> ApiResult<usize> {
+    let db = app.db()?;
+    if !claims::claim(&db, Task::KvSweep, now, KV_SWEEP_INTERVAL_SECS * 1000).await? {
+        return Ok(0);
+    }
+    let swept = actions::sweep(&db, &app.kv()?, now).await?;
+    // One line per listing, so the lists spent are visible in the logs.
+    console_log!(
+        "scheduled: revision sweep listed KV ({} list call(s)); next listing in {} s at the \
+         earliest",
+        swept.lists,
+        KV_SWEEP_INTERVAL_SECS
     );
+    Ok(swept.revisions + swept.orphan_rows)
 }
 
 async fn settle(app: &App, now: i64) -> ApiResult<usize> {

@@ -2,7 +2,8 @@
 //!
 //! A sealed value reads `v1.<key id>.<nonce>.<ciphertext>` (base64url). Each value has a
 //! fresh 96-bit nonce, and its associated data names the service, action and field it
-//! belongs to, so a ciphertext copied into another action or field does not open. The key
+//! belongs to (a service's routing key: the service and `routing_key`), so a ciphertext
+//! copied into another service, action or field does not open. The key
 //! id is a fingerprint of the key itself, so rotating is: set the new `ENCRYPTION_KEY`,
 //! move the old one to `ENCRYPTION_KEYS_PREVIOUS`; values sealed with either still open,
 //! and every write seals with the new one.
@@ -53,18 +54,31 @@ impl std::fmt::Display for SealError {
     }
 }
 
+/// How every sealed value starts: a stored value without it was stored in clear (a
+/// routing key from before keys were sealed).
+pub const SEALED_PREFIX: &str = "v1.";
+
 /// Where a sealed value belongs; bound into the ciphertext as associated data.
 #[derive(Debug, Clone, Copy)]
 pub struct SealContext<'a> {
     /// The owning service.
     pub service_id: &'a str,
-    /// The owning action.
+    /// The owning action; empty (which no action id is) for the service's own values.
     pub action_id: &'a str,
-    /// `signing_secret`, or `header:<lower-case name>`.
+    /// `signing_secret`, `header:<lower-case name>`, or `routing_key`.
     pub field: &'a str,
 }
 
-impl SealContext<'_> {
+impl<'a> SealContext<'a> {
+    /// The routing key of `service_id`: the service's own, no action's.
+    pub fn routing_key(service_id: &'a str) -> Self {
+        Self {
+            service_id,
+            action_id: "",
+            field: "routing_key",
+        }
+    }
+
     fn associated_data(&self) -> String {
         format!(
             "incident-actions/v1|{}|{}|{}",
@@ -134,7 +148,7 @@ impl Keyring {
             )
             .map_err(|_| SealError::Rejected)?;
         Ok(format!(
-            "v1.{}.{}.{}",
+            "{SEALED_PREFIX}{}.{}.{}",
             self.current.id,
             URL_SAFE_NO_PAD.encode(nonce_bytes),
             URL_SAFE_NO_PAD.encode(ciphertext)
@@ -244,6 +258,29 @@ mod tests {
             ..context("signing_secret")
         };
         assert_eq!(ring.open(&sealed, other_action), Err(SealError::Rejected));
+    }
+
+    #[test]
+    fn a_routing_key_opens_only_as_its_own_services_routing_key() {
+        let ring = Keyring::new(&key(1), "").unwrap();
+        let sealed = ring
+            .seal("0123456789abcdef", SealContext::routing_key("svc_1"))
+            .unwrap();
+        assert!(sealed.starts_with(SEALED_PREFIX));
+        assert_eq!(
+            ring.open(&sealed, SealContext::routing_key("svc_1"))
+                .unwrap(),
+            "0123456789abcdef"
+        );
+        assert_eq!(
+            ring.open(&sealed, SealContext::routing_key("svc_2")),
+            Err(SealError::Rejected)
+        );
+        assert_eq!(
+            ring.open(&sealed, context("routing_key")),
+            Err(SealError::Rejected),
+            "nor as a field of an action of the service"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod audit;
 pub mod changes;
+pub mod claims;
 pub mod incidents;
 pub mod intake;
 pub mod kv;

@@ -19,7 +19,7 @@ use worker::{Request, Response};
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{header, json_response, no_content, read_json, read_optional_json};
+use crate::http::{if_match, json_response, no_content, read_json, read_optional_json};
 use crate::ids::{new_id, new_signing_secret};
 use crate::routes::preview::check_templates;
 use crate::sealed::{self, Keyring};
@@ -161,7 +161,7 @@ pub async fn update_action(
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
-    let if_match = if_match_revision(&req)?;
+    let if_match = if_match(&req, "action revision")?;
     let patch: UpdateActionRequest = read_json(&mut req).await?;
     let expected = agreed_revision(if_match, patch.revision)?;
     let keyring = sealed::keyring(app)?;
@@ -270,7 +270,7 @@ pub async fn rotate_secret(
     service_id: &str,
     action_id: &str,
 ) -> ApiResult<Response> {
-    let if_match = if_match_revision(&req)?;
+    let if_match = if_match(&req, "action revision")?;
     let body: RotateSecretRequest = read_optional_json(&mut req).await?;
     let expected = agreed_revision(if_match, body.revision)?;
     let keyring = sealed::keyring(app)?;
@@ -422,31 +422,6 @@ fn edit_conflict(current: &ActionView, keyring: &Keyring) -> ApiError {
     ApiError::EditConflict(Box::new(current.to_wire(keyring)))
 }
 
-/// The revision an `If-Match` header names: `"3"`, `W/"3"` or `3`.
-fn if_match_revision(req: &Request) -> ApiResult<Option<u64>> {
-    header(req, "If-Match")
-        .map(|raw| {
-            parse_if_match(&raw).ok_or_else(|| {
-                ApiError::Refused(
-                    ErrorCode::InvalidIfMatch,
-                    "If-Match must name one action revision, e.g. If-Match: \"3\"".to_owned(),
-                )
-            })
-        })
-        .transpose()
-}
-
-/// Parses an `If-Match` value naming one revision.
-pub fn parse_if_match(raw: &str) -> Option<u64> {
-    let tag = raw.trim();
-    let tag = tag.strip_prefix("W/").unwrap_or(tag);
-    let tag = tag
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(tag);
-    tag.parse().ok()
-}
-
 /// The one revision the request names, if any: `If-Match` and `"revision"` must agree.
 fn agreed_revision(if_match: Option<u64>, body: Option<u64>) -> ApiResult<Option<u64>> {
     match (if_match, body) {
@@ -461,15 +436,6 @@ fn agreed_revision(if_match: Option<u64>, body: Option<u64>) -> ApiResult<Option
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_names_a_revision_quoted_weak_or_bare() {
-        assert_eq!(parse_if_match("\"3\""), Some(3));
-        assert_eq!(parse_if_match("W/\"12\""), Some(12));
-        assert_eq!(parse_if_match(" 7 "), Some(7));
-        assert_eq!(parse_if_match("\"x\""), None);
-        assert_eq!(parse_if_match("*"), None);
-    }
 
     #[test]
     fn a_revision_in_both_places_must_agree() {

@@ -441,7 +441,8 @@ pub async fn list_services(req: &Request, app: &App, caller: &Principal) -> ApiR
     let services: Vec<_> = services::list(&app.db()?)
         .await?
         .into_iter()
-        .map(|row| urls.service(&row.into_wire().view(caller.role)))
+        // PagerDuty's service objects carry no integration key.
+        .map(|row| urls.service(&row.into_wire(None).view(caller.role)))
         .collect();
     let count = services.len() as i64;
     Ok(json_response(
@@ -467,7 +468,7 @@ pub async fn get_service(
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
     let origin = origin(req)?;
-    let service = Urls { origin: &origin }.service(&row.into_wire().view(caller.role));
+    let service = Urls { origin: &origin }.service(&row.into_wire(None).view(caller.role));
     Ok(json_response(&ServiceWrapper { service }, 200)?)
 }
 

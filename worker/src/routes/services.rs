@@ -1,27 +1,30 @@
 //! `/api/services`: create, list, read, rename and delete services, rotate their routing
 //! keys, and list a service's change events. Every change is recorded in the audit log in
-//! the same batch as the change.
+//! the same batch as the change. Routing keys are stored sealed and opened only for an
+//! answer to a role that may read them.
 
 use shared::api::{
-    ChangeList, CreateServiceRequest, RotateRoutingKeyRequest, ServiceList, ServiceResponse,
-    UpdateServiceRequest,
+    ChangeList, CreateServiceRequest, RotateRoutingKeyRequest, Service, ServiceList,
+    ServiceResponse, UpdateServiceRequest,
 };
 use shared::limits::{DEFAULT_CHANGES_LIST, MAX_CHANGES_LIST, MAX_DESCRIPTION_CHARS};
+use shared::roles::{Permission, Role};
 use shared::service::{parse_grace_hours, parse_service_name, validate_service};
 use shared::time::format_rfc3339;
 use shared::validation::optional_text;
-use shared::view::View;
+use shared::view::{View, Viewed};
 use shared::FieldError;
-use worker::{Request, Response};
+use worker::{console_error, Request, Response};
 
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, query_limit, read_json, read_optional_json};
 use crate::ids::{new_id, new_routing_key};
+use crate::sealed::{self, Keyring};
 use crate::store::audit::Change;
 use crate::store::changes;
-use crate::store::services::{self, audit_snapshot, ServiceRow};
+use crate::store::services::{self, audit_snapshot, Rotation, ServiceRow, StoredRoutingKey};
 
 /// `POST /api/services`.
 pub async fn create_service(
@@ -32,11 +35,13 @@ pub async fn create_service(
     let body: CreateServiceRequest = read_json(&mut req).await?;
     let (name, description) =
         validate_service(&body.name, body.description.as_deref()).map_err(ApiError::Validation)?;
+    let id = new_id("svc");
+    let routing_key = new_routing_key();
     let row = ServiceRow {
-        id: new_id("svc"),
+        routing_key: StoredRoutingKey::seal(&sealed::keyring(app)?, &id, &routing_key)?,
+        id,
         name,
         description,
-        routing_key: new_routing_key(),
         created_at: app.now_ms,
     };
     let change = Change {
@@ -49,10 +54,11 @@ pub async fn create_service(
         after: Some(audit_snapshot(&row)),
         at: app.now_ms,
     };
-    services::insert(&app.db()?, &row, &change).await?;
+    services::insert(&app.db()?, &row, &routing_key, &change).await?;
+    // Creating services needs a role above those that may read routing keys.
     Ok(json_response(
         &ServiceResponse {
-            service: row.into_wire().view(caller.role),
+            service: row.into_wire(Some(routing_key)).view(caller.role),
         },
         201,
     )?)
@@ -60,10 +66,11 @@ pub async fn create_service(
 
 /// `GET /api/services`.
 pub async fn list_services(app: &App, caller: &Principal) -> ApiResult<Response> {
-    let services = services::list(&app.db()?)
-        .await?
+    let rows = services::list(&app.db()?).await?;
+    let keyring = keyring_for(app, caller.role)?;
+    let services = rows
         .into_iter()
-        .map(|row| row.into_wire().view(caller.role))
+        .map(|row| view(row, caller.role, keyring.as_ref()))
         .collect();
     Ok(json_response(&ServiceList { services }, 200)?)
 }
@@ -73,9 +80,10 @@ pub async fn get_service(app: &App, caller: &Principal, id: &str) -> ApiResult<R
     let row = services::get(&app.db()?, id)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
+    let keyring = keyring_for(app, caller.role)?;
     Ok(json_response(
         &ServiceResponse {
-            service: row.into_wire().view(caller.role),
+            service: view(row, caller.role, keyring.as_ref()),
         },
         200,
     )?)
@@ -144,17 +152,18 @@ pub async fn update_service(
         at: app.now_ms,
     };
     services::update(&db, &after, &change).await?;
+    let keyring = keyring_for(app, caller.role)?;
     Ok(json_response(
         &ServiceResponse {
-            service: after.into_wire().view(caller.role),
+            service: view(after, caller.role, keyring.as_ref()),
         },
         200,
     )?)
 }
 
 /// `POST /api/services/{id}/rotate_routing_key`: a new routing key that works at once;
-/// the old one keeps working for `grace_hours` (0–168, default 24). One round trip after
-/// the read; audited without either key.
+/// the old one keeps working for `grace_hours` (0–168, default 24), whether or not it had
+/// been hashed yet. One round trip after the read; audited without either key.
 pub async fn rotate_routing_key(
     mut req: Request,
     app: &App,
@@ -164,11 +173,13 @@ pub async fn rotate_routing_key(
     let body: RotateRoutingKeyRequest = read_optional_json(&mut req).await?;
     let grace_hours = parse_grace_hours(body.grace_hours.as_ref())
         .map_err(|e| ApiError::Validation(vec![FieldError::new("grace_hours", &e)]))?;
+    let keyring = sealed::keyring(app)?;
     let db = app.db()?;
-    let mut row = services::get(&db, id)
+    let row = services::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
-    row.routing_key = new_routing_key();
+    let new_key = new_routing_key();
+    let new_sealed = StoredRoutingKey::seal(&keyring, id, &new_key)?;
     let old_key_expires_at = app.now_ms + i64::from(grace_hours) * 3_600_000;
     let snapshot = audit_snapshot(&row);
     let change = Change {
@@ -185,12 +196,20 @@ pub async fn rotate_routing_key(
         })),
         at: app.now_ms,
     };
-    if !services::rotate_routing_key(&db, &row, old_key_expires_at, &change).await? {
+    let rotation = Rotation {
+        service_id: id,
+        old: &row.routing_key,
+        new_key: &new_key,
+        new_sealed: &new_sealed,
+        old_key_expires_at,
+    };
+    if !services::rotate_routing_key(&db, &rotation, &change).await? {
         return Err(ApiError::NotFound("Service"));
     }
+    // The route lets only roles that may read routing keys rotate them.
     Ok(json_response(
         &ServiceResponse {
-            service: row.into_wire().view(caller.role),
+            service: row.into_wire(Some(new_key)).view(caller.role),
         },
         200,
     )?)
@@ -219,4 +238,28 @@ pub async fn delete_service(app: &App, caller: &Principal, id: &str) -> ApiResul
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
     Ok(no_content()?)
+}
+
+/// The keyring, when `role` may read routing keys; the others need none (and so no
+/// `ENCRYPTION_KEY`) to read services.
+fn keyring_for(app: &App, role: Role) -> ApiResult<Option<Keyring>> {
+    role.can(Permission::ManageRoutingKeys)
+        .then(|| sealed::keyring(app))
+        .transpose()
+}
+
+/// A service as `role` sees it (`shared::view`), its routing key opened with
+/// `keyring` when given. A key that does not open (its encryption key was dropped from
+/// the configuration) is answered `null` and logged, rather than failing the whole
+/// answer: events still find the service by the key's hash, and a rotation gives it a
+/// new key.
+fn view(row: ServiceRow, role: Role, keyring: Option<&Keyring>) -> Viewed<Service> {
+    let routing_key = keyring.and_then(|ring| match row.routing_key.open(ring, &row.id) {
+        Ok(key) => Some(key),
+        Err(error) => {
+            console_error!("{error:?}");
+            None
+        }
+    });
+    row.into_wire(routing_key).view(role)
 }

@@ -4,7 +4,9 @@
 //! route: only an owner grants or removes `admin`/`owner`, or acts on another user who
 //! holds one of them (changing an owner's e-mail or minting an owner's token would be
 //! taking their powers); and the last owner cannot be removed or demoted. Every change is
-//! recorded in the audit log; a token's secret never is.
+//! recorded in the audit log in the change's own D1 batch; a token's secret never is. A
+//! change or delete of a user is made on the version this request read, so one that met
+//! another change first is a 409 that changes nothing.
 
 use shared::api::{
     CreateTokenRequest, CreateUserRequest, TokenList, TokenResponse, UpdateUserRequest, UserList,
@@ -19,7 +21,7 @@ use worker::{Request, Response};
 use crate::app::App;
 use crate::auth::{hash_token, Principal};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, no_content, read_json};
+use crate::http::{if_match, json_response, no_content, read_json};
 use crate::ids::{new_api_token_secret, new_id};
 use crate::store::audit::{self, Change};
 use crate::store::sql::{changes, rows};
@@ -39,20 +41,19 @@ pub async fn create_user(mut req: Request, app: &App, caller: &Principal) -> Api
         created_at: app.now_ms,
         version: 1,
     };
-    let db = app.db()?;
-    if !users::insert(&db, &row).await? {
+    let change = Change {
+        actor: caller,
+        event: "user.created",
+        target_type: "user",
+        target_id: &row.id,
+        service_id: None,
+        before: None,
+        after: Some(row.audit_snapshot()?),
+        at: app.now_ms,
+    };
+    if !users::insert(&app.db()?, &row, &change).await? {
         return Err(email_taken());
     }
-    record(
-        app,
-        caller,
-        "user.created",
-        "user",
-        &row.id,
-        None,
-        Some(row.audit_snapshot()?),
-    )
-    .await?;
     Ok(json_response(
         &UserResponse {
             user: row.to_wire()?,
@@ -86,13 +87,15 @@ pub async fn get_user(app: &App, id: &str) -> ApiResult<Response> {
     )?)
 }
 
-/// `PATCH /api/users/{id}`: fields left out stay as they are.
+/// `PATCH /api/users/{id}`: fields left out stay as they are. Made on the version read, or
+/// on the one `If-Match` names.
 pub async fn update_user(
     mut req: Request,
     app: &App,
     caller: &Principal,
     id: &str,
 ) -> ApiResult<Response> {
+    let expected = if_match(&req, USER_VERSION)?;
     let patch: UpdateUserRequest = read_json(&mut req).await?;
     let mut fields = Vec::new();
     let name = patch
@@ -124,6 +127,7 @@ pub async fn update_user(
     }
     let db = app.db()?;
     let before = load_user(app, id).await?;
+    require_version(expected, &before)?;
     let old_role = before.role()?;
     require_owner_for(caller, old_role)?;
     let mut after = before.clone();
@@ -182,7 +186,7 @@ pub async fn update_user(
         // Nothing was written: say which rule stopped it.
         let now = load_user(app, id).await?;
         if now.version != before.version {
-            return Err(edited_meanwhile());
+            return Err(edited_meanwhile(&now)?);
         }
         if users::email_taken(&db, &after.email, id).await? {
             return Err(email_taken());
@@ -214,29 +218,43 @@ pub async fn update_user(
     )?)
 }
 
-/// `DELETE /api/users/{id}`: the user's tokens and sessions go with it.
-pub async fn delete_user(app: &App, caller: &Principal, id: &str) -> ApiResult<Response> {
+/// `DELETE /api/users/{id}`: the user's tokens and sessions go with it. Made on the
+/// version read (or the one `If-Match` names), as an edit is: whether the caller may
+/// remove this user was decided on that version, so a user promoted (or otherwise
+/// changed) meanwhile is not removed.
+pub async fn delete_user(
+    req: &Request,
+    app: &App,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let expected = if_match(req, USER_VERSION)?;
     let db = app.db()?;
     let before = load_user(app, id).await?;
+    require_version(expected, &before)?;
     let role = before.role()?;
     require_owner_for(caller, role)?;
     if role == Role::Owner && users::owner_count(&db).await? <= 1 {
         return Err(last_owner());
     }
-    if !users::delete(&db, id).await? {
-        load_user(app, id).await?;
+    let change = Change {
+        actor: caller,
+        event: "user.deleted",
+        target_type: "user",
+        target_id: id,
+        service_id: None,
+        before: Some(before.audit_snapshot()?),
+        after: None,
+        at: app.now_ms,
+    };
+    if !users::delete(&db, id, before.version, &change).await? {
+        // Nothing was deleted: say which rule stopped it (404 when the user is gone).
+        let now = load_user(app, id).await?;
+        if now.version != before.version {
+            return Err(edited_meanwhile(&now)?);
+        }
         return Err(last_owner());
     }
-    record(
-        app,
-        caller,
-        "user.deleted",
-        "user",
-        id,
-        Some(before.audit_snapshot()?),
-        None,
-    )
-    .await?;
     Ok(no_content()?)
 }
 
@@ -303,8 +321,8 @@ pub async fn create_token(
         ])
         .await?;
     if results.first().is_none_or(|insert| changes(insert) == 0) {
-        load_user(app, user_id).await?;
-        return Err(edited_meanwhile());
+        let now = load_user(app, user_id).await?;
+        return Err(edited_meanwhile(&now)?);
     }
     Ok(json_response(
         &TokenResponse {
@@ -327,19 +345,19 @@ pub async fn delete_token(
     let row = tokens::get(&db, user_id, token_id)
         .await?
         .ok_or(ApiError::NotFound("Token"))?;
-    if !tokens::delete(&db, user_id, token_id).await? {
+    let change = Change {
+        actor: caller,
+        event: "token.revoked",
+        target_type: "token",
+        target_id: token_id,
+        service_id: None,
+        before: Some(row.audit_snapshot()),
+        after: None,
+        at: app.now_ms,
+    };
+    if !tokens::delete(&db, user_id, token_id, &change).await? {
         return Err(ApiError::NotFound("Token"));
     }
-    record(
-        app,
-        caller,
-        "token.revoked",
-        "token",
-        token_id,
-        Some(row.audit_snapshot()),
-        None,
-    )
-    .await?;
     Ok(no_content()?)
 }
 
@@ -360,13 +378,22 @@ fn require_owner_for(caller: &Principal, role: Role) -> ApiResult<()> {
     Ok(())
 }
 
-fn edited_meanwhile() -> ApiError {
-    ApiError::Refused(
-        ErrorCode::EditConflict,
-        "This user was changed by someone else while your change was being made; nothing \
-         was changed. Reload and try again."
-            .into(),
-    )
+/// What an `If-Match` on a user names.
+const USER_VERSION: &str = "user version";
+
+/// A 409 when the request named a version (`If-Match`) other than the one `read`.
+fn require_version(expected: Option<u64>, read: &UserRow) -> ApiResult<()> {
+    match expected {
+        Some(version) if i64::try_from(version).ok() != Some(read.version) => {
+            Err(edited_meanwhile(read)?)
+        }
+        Some(_) | None => Ok(()),
+    }
+}
+
+/// The 409 for a write that met another change of the user first, carrying `now`.
+fn edited_meanwhile(now: &UserRow) -> ApiResult<ApiError> {
+    Ok(ApiError::UserEditConflict(Box::new(now.to_wire()?)))
 }
 
 fn email_taken() -> ApiError {
@@ -381,26 +408,4 @@ fn last_owner() -> ApiError {
         ErrorCode::LastOwner,
         "This is the last owner: make another user owner first".into(),
     )
-}
-
-async fn record(
-    app: &App,
-    caller: &Principal,
-    event: &'static str,
-    target_type: &'static str,
-    target_id: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> ApiResult<()> {
-    let change = Change {
-        actor: caller,
-        event,
-        target_type,
-        target_id,
-        service_id: None,
-        before,
-        after,
-        at: app.now_ms,
-    };
-    audit::record(&app.db()?, &change).await
 }

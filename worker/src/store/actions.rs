@@ -1011,16 +1011,18 @@ pub async fn remove(
 // ---------------------------------------------------------------------------------------
 
 /// At most this many KV values are deleted per sweep, to stay well inside one
-/// invocation's subrequest budget; the next minute's sweep continues.
+/// invocation's subrequest budget; the next sweep continues.
 const MAX_DELETES_PER_SWEEP: usize = 200;
 
-/// What the sweep removed.
+/// What the sweep removed, and what it cost.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Swept {
     /// KV values no action points at.
     pub revisions: usize,
     /// Rows whose configuration never arrived.
     pub orphan_rows: usize,
+    /// KV `list` calls made (one per page of keys): the free plan allows 1,000 a day.
+    pub lists: usize,
 }
 
 /// Whether a KV value may be deleted: no row points at it, and it was written longer ago
@@ -1051,8 +1053,10 @@ pub async fn sweep(db: &Db, kv: &Kv, now_ms: i64) -> ApiResult<Swept> {
     let mut listed: Vec<String> = Vec::new();
     let mut doomed: Vec<String> = Vec::new();
     let mut cursor = None;
+    let mut lists = 0;
     loop {
         let page = kv.list(KEY_PREFIX, cursor).await?;
+        lists += 1;
         for key in page.keys {
             let written_at = key
                 .metadata
@@ -1068,7 +1072,10 @@ pub async fn sweep(db: &Db, kv: &Kv, now_ms: i64) -> ApiResult<Swept> {
             break;
         }
     }
-    let mut swept = Swept::default();
+    let mut swept = Swept {
+        lists,
+        ..Swept::default()
+    };
     for key in doomed.iter().take(MAX_DELETES_PER_SWEEP) {
         kv.delete(key).await?;
         swept.revisions += 1;

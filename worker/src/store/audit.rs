@@ -3,9 +3,10 @@
 //! its edit by `store::incidents::apply_edits`).
 //!
 //! Every change writes its audit row in the same D1 batch as the change, so the change and
-//! its record stand or fall together. For actions, whose configuration lives in KV, the
-//! change that counts is the D1 index row moving to the new revision (`store::actions`),
-//! and the audit row is inserted on the condition that it did.
+//! its record stand or fall together; there is deliberately no way to record one alone.
+//! For actions, whose configuration lives in KV, the change that counts is the D1 index
+//! row moving to the new revision (`store::actions`), and the audit row is inserted on the
+//! condition that it did.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -77,12 +78,6 @@ pub fn insert_when(
         ),
         &args,
     )
-}
-
-/// Records a change on its own.
-pub async fn record(db: &Db, change: &Change<'_>) -> ApiResult<()> {
-    insert(db, change)?.run().await?;
-    Ok(())
 }
 
 /// How many entries one listing returns at most.

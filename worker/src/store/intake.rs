@@ -6,12 +6,18 @@
 //! statements name their service as [`admitted_service`] does: through the bucket whose
 //! `admitted` is this event's id. A throttled event or an unknown key leaves no such
 //! bucket, so those statements change nothing, and `verdict` says which it was.
+//!
+//! Keys are only ever found by hash. A key stored before keys were hashed (and sealed)
+//! may still be in clear in `services.routing_key` with no hash yet: such a key is
+//! adopted (hashed) by the first event that names it, and sealed by the scheduled handler
+//! (`services::seal_clear_keys`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
 use worker::D1Result;
 
+use super::services::clear_key_sql;
 use super::sql::{first_row, statement, Db, Statement};
 use crate::auth::hash_token;
 use crate::error::ApiResult;
@@ -22,6 +28,7 @@ use crate::rate_limit::EventRate;
 pub struct Admission {
     /// This event's id: the bucket's `admitted` while the batch runs.
     pub event_id: String,
+    routing_key: String,
     key_hash: String,
     rate: EventRate,
     now_ms: i64,
@@ -46,9 +53,10 @@ pub fn admitted_service(param: usize) -> String {
     format!("(SELECT service_id FROM event_buckets WHERE admitted = ?{param})")
 }
 
-/// Set once this isolate has seen [`backfill`] find no service without a hashed key. Keys
-/// written since are hashed when written, so it never needs to look again.
-static ALL_KEYS_HASHED: AtomicBool = AtomicBool::new(false);
+/// Set once this isolate has seen no service left with its key in clear: every key is then
+/// sealed, and hashed, and keys written since are both when written, so an unknown key
+/// never needs another look.
+static NO_CLEAR_KEYS: AtomicBool = AtomicBool::new(false);
 
 /// The hash a routing key is stored and found by.
 pub fn routing_key_hash(routing_key: &str) -> String {
@@ -65,6 +73,7 @@ impl Admission {
     pub fn new(routing_key: &str, rate: EventRate, now_ms: i64) -> Self {
         Self {
             event_id: new_id("evt"),
+            routing_key: routing_key.to_owned(),
             key_hash: routing_key_hash(routing_key),
             rate,
             now_ms,
@@ -76,25 +85,28 @@ impl Admission {
     /// [`admitted_service`] with [`Self::event_id`], so they change nothing unless admitted.
     ///
     /// An unknown key may be one of a service created before keys were stored by hash
-    /// (migration 0013) that the scheduled handler has not hashed yet: the first minute
-    /// after a deploy. Then the unhashed keys are hashed here ([`backfill`]) and the event
-    /// is tried once more, so no event is refused in that window. Nothing was applied the
-    /// first time (no bucket was admitted), so the second try cannot apply it twice. Once
-    /// an isolate finds nothing left to hash it stops looking: an unknown key then costs no
-    /// extra round trip.
+    /// (migration 0013) that is still in clear, unhashed: the first minute after a deploy,
+    /// before the scheduled handler has sealed it. Then it is hashed here
+    /// ([`adopt_clear_key`]) and the event is tried once more, so no event is refused in
+    /// that window. Nothing was applied the first time (no bucket was admitted), so the
+    /// second try cannot apply it twice. Once an isolate finds no key left in clear it
+    /// stops looking: an unknown key then costs no extra round trip.
     pub async fn apply(&self, db: &Db, statements: Vec<Statement>) -> ApiResult<Verdict> {
-        if ALL_KEYS_HASHED.load(Ordering::Relaxed) {
+        if NO_CLEAR_KEYS.load(Ordering::Relaxed) {
             return self.apply_once(db, statements).await;
         }
         let verdict = self.apply_once(db, statements.clone()).await?;
         if verdict != Verdict::UnknownKey {
             return Ok(verdict);
         }
-        if backfill(db).await? == 0 {
-            ALL_KEYS_HASHED.store(true, Ordering::Relaxed);
-            return Ok(verdict);
+        match adopt_clear_key(db, &self.routing_key).await? {
+            Adoption::Adopted => self.apply_once(db, statements).await,
+            Adoption::NotHeld => Ok(verdict),
+            Adoption::NoneInClear => {
+                NO_CLEAR_KEYS.store(true, Ordering::Relaxed);
+                Ok(verdict)
+            }
         }
-        self.apply_once(db, statements).await
     }
 
     async fn apply_once(&self, db: &Db, statements: Vec<Statement>) -> ApiResult<Verdict> {
@@ -175,21 +187,34 @@ impl Admission {
     }
 }
 
-/// The statement that stores a new service's first routing key.
-pub fn insert_key_statement(db: &Db, service_id: &str, routing_key: &str) -> ApiResult<Statement> {
-    key_row_statement(db, "INSERT", service_id, routing_key)
+/// How a routing key's row is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRow {
+    /// A key just made: its hash is new (a clash fails the batch, as it should).
+    New,
+    /// A key that may have its row already (a key from before hashing, which an event may
+    /// have hashed meanwhile): that row is kept as it is.
+    IfMissing,
 }
 
-/// `insert` (`INSERT`, or `INSERT OR IGNORE`) a service's routing key, by its hash.
-fn key_row_statement(
+/// The statement that stores `routing_key`'s hash for service `service_id`, while the
+/// service exists (in a batch that may find it deleted, it then changes nothing).
+pub fn key_row_statement(
     db: &Db,
-    insert: &str,
+    row: KeyRow,
     service_id: &str,
     routing_key: &str,
 ) -> ApiResult<Statement> {
+    let insert = match row {
+        KeyRow::New => "INSERT",
+        KeyRow::IfMissing => "INSERT OR IGNORE",
+    };
     statement(
         db,
-        &format!("{insert} INTO routing_keys (key_hash, service_id) VALUES (?1, ?2)"),
+        &format!(
+            "{insert} INTO routing_keys (key_hash, service_id) SELECT ?1, ?2 \
+             WHERE EXISTS (SELECT 1 FROM services WHERE id = ?2)"
+        ),
         &[
             routing_key_hash(routing_key).as_str().into(),
             service_id.into(),
@@ -197,34 +222,65 @@ fn key_row_statement(
     )
 }
 
-/// Hashes the routing keys of services created before keys were stored by hash (the
-/// scheduled handler, and an event whose key is unknown; SQLite cannot hash, so the
-/// migration could not). Answers how many it hashed.
-pub async fn backfill(db: &Db) -> ApiResult<usize> {
-    #[derive(Deserialize)]
-    struct Unhashed {
-        id: String,
-        routing_key: String,
-    }
-    let unhashed: Vec<Unhashed> = statement(
+/// The statement that hashes `routing_key` if a service still holds it in clear (stored
+/// before keys were hashed and sealed): the one place a key is compared by its value,
+/// and only against keys that were never sealed. `OR IGNORE`: an event and the scheduled
+/// handler may hash the same key at once.
+pub fn adopt_clear_key_statement(db: &Db, routing_key: &str) -> ApiResult<Statement> {
+    statement(
         db,
-        "SELECT id, routing_key FROM services s \
-         WHERE NOT EXISTS (SELECT 1 FROM routing_keys k WHERE k.service_id = s.id) LIMIT 100",
-        &[],
-    )?
-    .all()
-    .await?
-    .results()?;
-    if unhashed.is_empty() {
-        return Ok(0);
+        &format!(
+            "INSERT OR IGNORE INTO routing_keys (key_hash, service_id) \
+             SELECT ?1, id FROM services WHERE routing_key = ?2 AND {}",
+            clear_key_sql()
+        ),
+        &[
+            routing_key_hash(routing_key).as_str().into(),
+            routing_key.into(),
+        ],
+    )
+}
+
+/// What [`adopt_clear_key`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption {
+    /// A service holds the key in clear: it is hashed now.
+    Adopted,
+    /// No service holds this key in clear, but some still hold theirs so.
+    NotHeld,
+    /// No service holds any key in clear.
+    NoneInClear,
+}
+
+/// Hashes `routing_key` if a service still holds it in clear, and says whether any key is
+/// left in clear: one round trip.
+pub async fn adopt_clear_key(db: &Db, routing_key: &str) -> ApiResult<Adoption> {
+    #[derive(Deserialize)]
+    struct Found {
+        held: i64,
+        clear_left: i64,
     }
-    // OR IGNORE: the scheduled handler and an event may hash the same keys at once.
-    let inserts = unhashed
-        .iter()
-        .map(|service| key_row_statement(db, "INSERT OR IGNORE", &service.id, &service.routing_key))
-        .collect::<ApiResult<Vec<_>>>()?;
-    db.batch(inserts).await?;
-    Ok(unhashed.len())
+    let clear = clear_key_sql();
+    let results = db
+        .batch(vec![
+            adopt_clear_key_statement(db, routing_key)?,
+            statement(
+                db,
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM services WHERE routing_key = ?1 AND {clear}) \
+                         AS held, \
+                     EXISTS (SELECT 1 FROM services WHERE {clear}) AS clear_left"
+                ),
+                &[routing_key.into()],
+            )?,
+        ])
+        .await?;
+    let found = first_row::<Found>(&results, 1, "clear routing keys")?;
+    Ok(match found {
+        Some(Found { held: 1, .. }) => Adoption::Adopted,
+        Some(Found { clear_left: 1, .. }) => Adoption::NotHeld,
+        Some(_) | None => Adoption::NoneInClear,
+    })
 }
 
 /// Removes rotated-out keys whose grace period has ended.

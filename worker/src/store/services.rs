@@ -1,13 +1,19 @@
-//! Services (D1). A service's routing key is how `/v2/enqueue` finds it.
+//! Services (D1). A service's routing key is how `/v2/enqueue` finds it: by its hash, in
+//! `routing_keys` (`store::intake`). The key itself is a credential that managers read
+//! back, so `services.routing_key` holds it sealed (`sealed`, for the service and the
+//! field `routing_key`), never in clear. Keys stored in clear before this (any value not
+//! in the sealed format) are sealed by the scheduled handler (`intake::seal_clear_keys`);
+//! SQL cannot seal, so no migration could.
 
 use serde::Deserialize;
 use shared::api::Service;
 use shared::time::format_rfc3339;
 
 use super::audit::{self, Change};
-use super::intake;
+use super::intake::{self, KeyRow};
 use super::sql::{changes, statement, Db, Statement};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::sealed::{Keyring, SealContext, SEALED_PREFIX};
 
 /// A `services` row.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,20 +24,79 @@ pub struct ServiceRow {
     pub name: String,
     /// Description.
     pub description: Option<String>,
-    /// Integration key.
-    pub routing_key: String,
+    /// The current integration key, as stored.
+    pub routing_key: StoredRoutingKey,
     /// Created (ms).
     pub created_at: i64,
 }
 
+/// A service's current routing key as `services.routing_key` holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum StoredRoutingKey {
+    /// Sealed: every key written by this version.
+    Sealed(String),
+    /// In clear: a key stored before keys were sealed, until the scheduled handler seals
+    /// it (its hash may not be in `routing_keys` yet either).
+    Clear(String),
+}
+
+impl From<String> for StoredRoutingKey {
+    fn from(stored: String) -> Self {
+        if stored.starts_with(SEALED_PREFIX) {
+            Self::Sealed(stored)
+        } else {
+            Self::Clear(stored)
+        }
+    }
+}
+
+impl StoredRoutingKey {
+    /// Seals `service_id`'s new routing key for storing.
+    pub fn seal(keyring: &Keyring, service_id: &str, routing_key: &str) -> ApiResult<Self> {
+        keyring
+            .seal(routing_key, SealContext::routing_key(service_id))
+            .map(Self::Sealed)
+            .map_err(|e| ApiError::Internal(format!("sealing a routing key: {e}")))
+    }
+
+    /// The key itself.
+    pub fn open(&self, keyring: &Keyring, service_id: &str) -> ApiResult<String> {
+        match self {
+            Self::Sealed(sealed) => keyring
+                .open(sealed, SealContext::routing_key(service_id))
+                .map_err(|e| {
+                    ApiError::Internal(format!("routing key of service {service_id}: {e}"))
+                }),
+            Self::Clear(key) => Ok(key.clone()),
+        }
+    }
+
+    /// The value the column holds.
+    pub fn as_stored(&self) -> &str {
+        match self {
+            Self::Sealed(value) | Self::Clear(value) => value,
+        }
+    }
+}
+
+/// The SQL condition "this `services` row's key is still in clear", as
+/// [`StoredRoutingKey::from`] decides it.
+pub fn clear_key_sql() -> String {
+    format!(
+        "substr(routing_key, 1, {}) != '{SEALED_PREFIX}'",
+        SEALED_PREFIX.len()
+    )
+}
+
 impl ServiceRow {
-    /// The API shape.
-    pub fn into_wire(self) -> Service {
+    /// The API shape, with `routing_key` (opened) when the viewer may read it.
+    pub fn into_wire(self, routing_key: Option<String>) -> Service {
         Service {
             id: self.id,
             name: self.name,
             description: self.description,
-            routing_key: Some(self.routing_key),
+            routing_key,
             created_at: format_rfc3339(self.created_at),
         }
     }
@@ -39,8 +104,14 @@ impl ServiceRow {
 
 const COLUMNS: &str = "id, name, description, routing_key, created_at";
 
-/// Stores a new service, with its audit record.
-pub async fn insert(db: &Db, row: &ServiceRow, change: &Change<'_>) -> ApiResult<()> {
+/// Stores a new service whose key is `routing_key` (`row` holds it sealed), the key's
+/// hash, and the audit record.
+pub async fn insert(
+    db: &Db,
+    row: &ServiceRow,
+    routing_key: &str,
+    change: &Change<'_>,
+) -> ApiResult<()> {
     let insert = statement(
         db,
         "INSERT INTO services (id, name, description, routing_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -48,11 +119,11 @@ pub async fn insert(db: &Db, row: &ServiceRow, change: &Change<'_>) -> ApiResult
             (&row.id).into(),
             (&row.name).into(),
             (&row.description).into(),
-            (&row.routing_key).into(),
+            row.routing_key.as_stored().into(),
             row.created_at.into(),
         ],
     )?;
-    let key = intake::insert_key_statement(db, &row.id, &row.routing_key)?;
+    let key = intake::key_row_statement(db, KeyRow::New, &row.id, routing_key)?;
     db.batch(vec![insert, key, audit::insert(db, change)?])
         .await?;
     Ok(())
@@ -90,41 +161,60 @@ pub async fn update(db: &Db, row: &ServiceRow, change: &Change<'_>) -> ApiResult
     Ok(())
 }
 
-/// Gives a service the new routing key `row.routing_key`: the key it had keeps working
-/// until `old_key_expires_at` (its grace period), and the audit record, all in one batch
-/// that changes nothing if the service is gone. `false` then.
+/// A routing-key rotation of a service.
+pub struct Rotation<'a> {
+    /// The service.
+    pub service_id: &'a str,
+    /// Its key as read before the rotation.
+    pub old: &'a StoredRoutingKey,
+    /// The new key.
+    pub new_key: &'a str,
+    /// The new key, sealed.
+    pub new_sealed: &'a StoredRoutingKey,
+    /// When the old key stops working (the end of its grace period).
+    pub old_key_expires_at: i64,
+}
+
+/// Gives a service its new routing key: the key it had keeps working until
+/// `old_key_expires_at` (its grace period), hashed or not, and the audit record, all in
+/// one batch that changes nothing if the service is gone. `false` then.
 pub async fn rotate_routing_key(
     db: &Db,
-    row: &ServiceRow,
-    old_key_expires_at: i64,
+    rotation: &Rotation<'_>,
     change: &Change<'_>,
 ) -> ApiResult<bool> {
+    let id = rotation.service_id;
     let exists = "EXISTS (SELECT 1 FROM services WHERE id = ?11)";
-    let results = db
-        .batch(vec![
-            statement(
+    let mut batch = vec![statement(
+        db,
+        "UPDATE services SET routing_key = ?2 WHERE id = ?1",
+        &[id.into(), rotation.new_sealed.as_stored().into()],
+    )?];
+    // A key still in clear may predate hashing and have no row yet (no event or scheduled
+    // run has hashed it): it gets one here, to be given its grace by the next statement
+    // like any other. A sealed key always has its row (both are written together).
+    match rotation.old {
+        StoredRoutingKey::Clear(old_key) => {
+            batch.push(intake::key_row_statement(
                 db,
-                "UPDATE services SET routing_key = ?2 WHERE id = ?1",
-                &[(&row.id).into(), (&row.routing_key).into()],
-            )?,
-            // The current key gets its end; a key still in an earlier grace keeps its own.
-            statement(
-                db,
-                "UPDATE routing_keys SET expires_at = ?2 WHERE service_id = ?1 AND expires_at IS NULL",
-                &[(&row.id).into(), old_key_expires_at.into()],
-            )?,
-            statement(
-                db,
-                "INSERT INTO routing_keys (key_hash, service_id) SELECT ?1, ?2 \
-                 WHERE EXISTS (SELECT 1 FROM services WHERE id = ?2)",
-                &[
-                    intake::routing_key_hash(&row.routing_key).as_str().into(),
-                    (&row.id).into(),
-                ],
-            )?,
-            audit::insert_when(db, change, exists, &[(&row.id).into()])?,
-        ])
-        .await?;
+                KeyRow::IfMissing,
+                id,
+                old_key,
+            )?);
+        }
+        StoredRoutingKey::Sealed(_) => {}
+    }
+    batch.extend([
+        // The current key gets its end; a key still in an earlier grace keeps its own.
+        statement(
+            db,
+            "UPDATE routing_keys SET expires_at = ?2 WHERE service_id = ?1 AND expires_at IS NULL",
+            &[id.into(), rotation.old_key_expires_at.into()],
+        )?,
+        intake::key_row_statement(db, KeyRow::New, id, rotation.new_key)?,
+        audit::insert_when(db, change, exists, &[id.into()])?,
+    ]);
+    let results = db.batch(batch).await?;
     Ok(results.first().is_some_and(|update| changes(update) == 1))
 }
 
@@ -165,4 +255,96 @@ pub async fn delete(db: &Db, id: &str, change: &Change<'_>) -> ApiResult<Option<
     }
     let slots: Vec<Slot> = slots.results()?;
     Ok(Some(slots.into_iter().map(|slot| slot.action_id).collect()))
+}
+
+/// At most this many keys are sealed per scheduled run: each costs two statements, and
+/// an invocation's D1 queries are counted (50 on the free plan, with the other steps).
+/// Events never wait for it: an event with a key still in clear hashes it itself.
+const SEALS_PER_RUN: i64 = 10;
+
+/// Seals routing keys still stored in clear (from before keys were sealed), hashing each
+/// that has no hash yet, a bounded number per call (the scheduled handler's step). Each
+/// key is replaced only while the service still holds it, so a rotation meanwhile wins.
+/// Answers how many it sealed.
+pub async fn seal_clear_keys(db: &Db, keyring: &Keyring) -> ApiResult<usize> {
+    #[derive(Deserialize)]
+    struct Clear {
+        id: String,
+        routing_key: String,
+    }
+    let clear: Vec<Clear> = statement(
+        db,
+        &format!(
+            "SELECT id, routing_key FROM services WHERE {} LIMIT ?1",
+            clear_key_sql()
+        ),
+        &[SEALS_PER_RUN.into()],
+    )?
+    .all()
+    .await?
+    .results()?;
+    if clear.is_empty() {
+        return Ok(0);
+    }
+    let mut batch = Vec::with_capacity(clear.len() * 2);
+    for service in &clear {
+        let sealed = StoredRoutingKey::seal(keyring, &service.id, &service.routing_key)?;
+        batch.push(intake::adopt_clear_key_statement(db, &service.routing_key)?);
+        batch.push(statement(
+            db,
+            "UPDATE services SET routing_key = ?3 WHERE id = ?1 AND routing_key = ?2",
+            &[
+                (&service.id).into(),
+                (&service.routing_key).into(),
+                sealed.as_stored().into(),
+            ],
+        )?);
+    }
+    let results = db.batch(batch).await?;
+    Ok(results.iter().skip(1).step_by(2).map(changes).sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    use super::*;
+
+    fn keyring() -> Keyring {
+        Keyring::new(&STANDARD.encode([7u8; 32]), "").unwrap()
+    }
+
+    #[test]
+    fn a_key_stored_before_sealing_reads_as_clear_and_opens_as_itself() {
+        let stored = StoredRoutingKey::from("5f162f55f4315eab2d085a44e05ee634".to_owned());
+        assert_eq!(
+            stored,
+            StoredRoutingKey::Clear("5f162f55f4315eab2d085a44e05ee634".into())
+        );
+        assert_eq!(
+            stored.open(&keyring(), "svc_1").unwrap(),
+            "5f162f55f4315eab2d085a44e05ee634"
+        );
+    }
+
+    #[test]
+    fn a_sealed_key_reads_as_sealed_and_opens_only_for_its_service() {
+        let ring = keyring();
+        let sealed = StoredRoutingKey::seal(&ring, "svc_1", "0123456789abcdef").unwrap();
+        assert!(!sealed.as_stored().contains("0123456789abcdef"));
+        assert_eq!(
+            StoredRoutingKey::from(sealed.as_stored().to_owned()),
+            sealed,
+            "read back from the column as sealed"
+        );
+        assert_eq!(sealed.open(&ring, "svc_1").unwrap(), "0123456789abcdef");
+        assert!(sealed.open(&ring, "svc_2").is_err());
+    }
+
+    #[test]
+    fn the_sql_finds_clear_keys_by_the_prefix_the_code_does() {
+        assert_eq!(clear_key_sql(), "substr(routing_key, 1, 3) != 'v1.'");
+        assert!(SEALED_PREFIX.len() == 3 && SEALED_PREFIX == "v1.");
+    }
 }

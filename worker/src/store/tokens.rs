@@ -5,6 +5,7 @@ use serde::Deserialize;
 use shared::api::ApiToken;
 use shared::time::format_rfc3339;
 
+use super::audit::{self, Change};
 use super::sql::{changes, statement, Db, Statement};
 use super::users::{self, UserRow};
 use crate::auth::Principal;
@@ -157,17 +158,26 @@ pub async fn get(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<TokenRow>
         .await
 }
 
-/// Revokes a token, and with it (ON DELETE CASCADE) the sessions signed in with it.
-pub async fn delete(db: &Db, user_id: &str, id: &str) -> ApiResult<bool> {
-    let result = statement(
+/// Revokes a token, and with it (ON DELETE CASCADE) the sessions signed in with it, with
+/// the audit record of `change`, in one batch. `false` when there was no such token (and
+/// nothing was recorded).
+pub async fn delete(db: &Db, user_id: &str, id: &str, change: &Change<'_>) -> ApiResult<bool> {
+    // The record first, on the condition that the delete after it deletes: two revokes
+    // of one token record one revocation (D1 runs each batch whole, one at a time).
+    let audited = audit::insert_when(
+        db,
+        change,
+        "EXISTS (SELECT 1 FROM api_tokens WHERE id = ?11 AND user_id = ?12)",
+        &[id.into(), user_id.into()],
+    )?;
+    let delete = statement(
         db,
         "DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2",
         &[id.into(), user_id.into()],
-    )?
-    .run()
-    .await?;
+    )?;
+    let results = db.batch(vec![audited, delete]).await?;
     // D1 counts the sessions the cascade removed too, so "some" rather than "one".
-    Ok(changes(&result) > 0)
+    Ok(results.get(1).is_some_and(|delete| changes(delete) > 0))
 }
 
 /// The token with a given secret hash and the user holding it. (Spelled out rather than

@@ -1,12 +1,14 @@
 //! Users (D1). The rules that must hold under concurrent requests (e-mails unique
-//! regardless of case, at least one owner left) are enforced by the SQL itself, not by
-//! a read followed by a write.
+//! regardless of case, at least one owner left, a write made on the version read) are
+//! enforced by the SQL itself, not by a read followed by a write; and every change is
+//! recorded in the audit log in the change's own batch, so the two stand or fall together.
 
 use serde::Deserialize;
 use shared::api::User;
 use shared::roles::Role;
 use shared::time::format_rfc3339;
 
+use super::audit::{self, Change};
 use super::sql::{changes, statement, Db, Statement};
 use crate::error::{ApiError, ApiResult};
 
@@ -47,6 +49,9 @@ impl UserRow {
             email: self.email.clone(),
             role: self.role()?,
             created_at: format_rfc3339(self.created_at),
+            version: u64::try_from(self.version).map_err(|_| {
+                ApiError::Internal(format!("user {} has version {}", self.id, self.version))
+            })?,
         })
     }
 
@@ -64,9 +69,10 @@ const COLUMNS: &str = "id, name, email, role, created_at, version";
 pub const NOT_LAST_OWNER_SQL: &str =
     "(role != 'owner' OR (SELECT COUNT(*) FROM users WHERE role = 'owner') > 1)";
 
-/// Stores a new user; `false` when the e-mail is taken (any case).
-pub async fn insert(db: &Db, row: &UserRow) -> ApiResult<bool> {
-    let result = statement(
+/// Stores a new user with the audit record of `change`, in one batch; `false` (and
+/// nothing recorded) when the e-mail is taken (any case).
+pub async fn insert(db: &Db, row: &UserRow, change: &Change<'_>) -> ApiResult<bool> {
+    let insert = statement(
         db,
         "INSERT INTO users (id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (email) DO NOTHING",
@@ -77,10 +83,16 @@ pub async fn insert(db: &Db, row: &UserRow) -> ApiResult<bool> {
             (&row.role).into(),
             row.created_at.into(),
         ],
-    )?
-    .run()
-    .await?;
-    Ok(changes(&result) == 1)
+    )?;
+    // The id is new, so the row exists exactly when the insert wrote it.
+    let audited = audit::insert_when(
+        db,
+        change,
+        "EXISTS (SELECT 1 FROM users WHERE id = ?11)",
+        &[(&row.id).into()],
+    )?;
+    let results = db.batch(vec![insert, audited]).await?;
+    Ok(results.first().is_some_and(|insert| changes(insert) == 1))
 }
 
 /// Every user, by name.
@@ -159,13 +171,31 @@ pub fn at_version_sql(id: usize, version: usize) -> String {
     format!("EXISTS (SELECT 1 FROM users WHERE id = ?{id} AND version = ?{version})")
 }
 
-/// Deletes a user, and with it (ON DELETE CASCADE) their tokens and sessions. `false`
-/// when nothing was deleted: the user is gone or is the last owner.
-pub async fn delete(db: &Db, id: &str) -> ApiResult<bool> {
-    let sql = format!("DELETE FROM users WHERE id = ?1 AND {NOT_LAST_OWNER_SQL}");
-    let result = statement(db, &sql, &[id.into()])?.run().await?;
+/// Deletes a user as read at version `read`, and with it (ON DELETE CASCADE) their
+/// tokens and sessions, with the audit record of `change`, in one batch. `false` when
+/// nothing was deleted and nothing recorded: the user is gone, was changed since `read`,
+/// or is the last owner.
+pub async fn delete(db: &Db, id: &str, read: i64, change: &Change<'_>) -> ApiResult<bool> {
+    let deletable = |id: usize, version: usize| {
+        format!("id = ?{id} AND version = ?{version} AND {NOT_LAST_OWNER_SQL}")
+    };
+    // The record comes first, on the very condition of the delete after it: a row
+    // deleted cannot be asked afterwards whether this statement deleted it, and D1 runs a
+    // batch as one transaction, so nothing can change the row between the two.
+    let audited = audit::insert_when(
+        db,
+        change,
+        &format!("EXISTS (SELECT 1 FROM users WHERE {})", deletable(11, 12)),
+        &[id.into(), read.into()],
+    )?;
+    let delete = statement(
+        db,
+        &format!("DELETE FROM users WHERE {}", deletable(1, 2)),
+        &[id.into(), read.into()],
+    )?;
+    let results = db.batch(vec![audited, delete]).await?;
     // D1 counts the rows the cascade removed too, so "some" rather than "one".
-    Ok(changes(&result) > 0)
+    Ok(results.get(1).is_some_and(|delete| changes(delete) > 0))
 }
 
 /// How many owners there are.
