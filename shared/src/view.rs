@@ -307,16 +307,7 @@ mod tests {
     fn endpoint_health_shows_from_responder_up_and_when_it_last_ran_always() {
         for role in Role::ALL {
             let action = an_action().view(role);
-            let summary = ActionSummary {
-                id: "act_1".into(),
-                name: "Restart".into(),
-                description: None,
-                config_health: ConfigHealth::Ok,
-                health: a_health(),
-                inputs: Vec::new(),
-                confirm: None,
-            }
-            .view(role);
+            let summary = an_action_summary().view(role);
             for health in [&action.health, &summary.health] {
                 let shown = role >= Role::Responder;
                 assert_eq!(health.last_http_status.is_some(), shown, "{role}");
@@ -394,7 +385,12 @@ mod tests {
                 "source": null, "custom_details": {}, "links": [], "timestamp": "t"}]
         }))
         .unwrap();
-        incident.actions = Some(vec![ActionSummary {
+        incident.actions = Some(vec![an_action_summary()]);
+        incident
+    }
+
+    fn an_action_summary() -> ActionSummary {
+        ActionSummary {
             id: "act_1".into(),
             name: "Restart".into(),
             description: None,
@@ -402,8 +398,7 @@ mod tests {
             health: a_health(),
             inputs: Vec::new(),
             confirm: None,
-        }]);
-        incident
+        }
     }
 
     fn a_log_entry() -> LogEntry {
@@ -481,7 +476,7 @@ mod tests {
             "service": kind(a_service(), &["id", "name", "routing_key", "created_at"], &[]),
             "action": kind(an_action(), &["service_id", "revision", "config_health", "enabled"], &[]),
             "action_summary": kind(
-                an_incident().actions.unwrap().remove(0),
+                an_action_summary(),
                 &["config_health", "health", "inputs"],
                 &["service_id"],
             ),

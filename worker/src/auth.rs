@@ -16,7 +16,6 @@ use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, header, is_https};
 use crate::ids::{hex, new_id};
-use crate::store::audit::Change;
 use crate::store::sql::{first_of, Db, SqlArg, SqlValue, Statement};
 use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
@@ -435,17 +434,7 @@ async fn access_principal(
         created_at: app.now_ms,
         version: 1,
     };
-    let change = Change {
-        actor: &Principal::access(),
-        event: "user.created",
-        target_type: "user",
-        target_id: &row.id,
-        service_id: None,
-        before: None,
-        after: Some(row.audit_snapshot()?),
-        at: app.now_ms,
-    };
-    if users::insert(&db, &row, &change).await? {
+    if users::insert(&db, &row, &Principal::access()).await? {
         return Principal::from_user(row);
     }
     // A concurrent request created the user first.

@@ -41,17 +41,7 @@ pub async fn create_user(mut req: Request, app: &App, caller: &Principal) -> Api
         created_at: app.now_ms,
         version: 1,
     };
-    let change = Change {
-        actor: caller,
-        event: "user.created",
-        target_type: "user",
-        target_id: &row.id,
-        service_id: None,
-        before: None,
-        after: Some(row.audit_snapshot()?),
-        at: app.now_ms,
-    };
-    if !users::insert(&app.db()?, &row, &change).await? {
+    if !users::insert(&app.db()?, &row, caller).await? {
         return Err(email_taken());
     }
     Ok(json_response(

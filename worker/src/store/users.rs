@@ -10,6 +10,7 @@ use shared::time::format_rfc3339;
 
 use super::audit::{self, Change};
 use super::sql::{changes, statement, Db, Statement};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 
 /// A row of `users`.
@@ -69,9 +70,19 @@ const COLUMNS: &str = "id, name, email, role, created_at, version";
 pub const NOT_LAST_OWNER_SQL: &str =
     "(role != 'owner' OR (SELECT COUNT(*) FROM users WHERE role = 'owner') > 1)";
 
-/// Stores a new user with the audit record of `change`, in one batch; `false` (and
-/// nothing recorded) when the e-mail is taken (any case).
-pub async fn insert(db: &Db, row: &UserRow, change: &Change<'_>) -> ApiResult<bool> {
+/// Stores a new user with its `user.created` audit record by `actor`, in one batch;
+/// `false` (and nothing recorded) when the e-mail is taken (any case).
+pub async fn insert(db: &Db, row: &UserRow, actor: &Principal) -> ApiResult<bool> {
+    let change = Change {
+        actor,
+        event: "user.created",
+        target_type: "user",
+        target_id: &row.id,
+        service_id: None,
+        before: None,
+        after: Some(row.audit_snapshot()?),
+        at: row.created_at,
+    };
     let insert = statement(
         db,
         "INSERT INTO users (id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -87,7 +98,7 @@ pub async fn insert(db: &Db, row: &UserRow, change: &Change<'_>) -> ApiResult<bo
     // The id is new, so the row exists exactly when the insert wrote it.
     let audited = audit::insert_when(
         db,
-        change,
+        &change,
         "EXISTS (SELECT 1 FROM users WHERE id = ?11)",
         &[(&row.id).into()],
     )?;
