@@ -210,9 +210,11 @@ console.log(`
   On "${DIAGNOSTICS_SERVICE}", the incident "Payment authorizations failing" has an
   "${DIAGNOSTICS_NAME}" button whose endpoint answers with a note, a dashboard link and a
   one-line result, all written back onto the incident, and a "${PURGE_NAME}" button
-  whose endpoint fails the first delivery: press Redeliver on its result. Each action
-  card on a service's Custom Incident Actions page lists its recent runs, and warns
-  when its last 3 runs failed.
+  whose endpoint fails the first delivery: press Redeliver on its result (a redelivery
+  goes only to the origin the run went to, with the secrets it was made with). Each
+  action card on a service's Custom Incident Actions page lists its recent runs, and
+  warns when its last 3 runs failed. Add a user with the role stakeholder or observer on
+  the Users page and sign in with their token to see what each role is shown.
   The incident page lists the deploy made 40 minutes before it ("Changes in the 24 h
   before this incident"). Open an incident yourself with "New incident" on the Incidents
   page, or send a test event from the service's card on the Services page.
