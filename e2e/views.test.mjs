@@ -21,11 +21,11 @@ import {
   createAction,
   createService,
   expectStatus,
+  newMember,
   request,
   startReceiver,
   startWorker,
   triggerIncident,
-  unique,
 } from './harness.mjs';
 
 const TABLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'shared/fixtures/authorization.json'), 'utf8'));
@@ -75,12 +75,7 @@ before(async () => {
   // The endpoint's latest run failed: its health has something to withhold.
   expectStatus(await worker.api('POST', runPath(flaky)), 201, 'a failing run');
   Object.assign(ids, { service: service.id, action: replying.id, incident: incident.id, run: failed.id });
-  for (const role of ROLES) {
-    const email = `${unique(role).replace(/\W+/g, '-')}@example.com`;
-    const user = expectStatus(await worker.api('POST', '/api/users', { name: unique(role), email, role }), 201, role).json.user;
-    const token = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'views' }), 201, 'token').json.token;
-    members[role] = { user, token: token.secret };
-  }
+  for (const role of ROLES) members[role] = await newMember(worker, role);
   ids.user = members.stakeholder.user.id;
   ids.token = 'tok_unused';
 });

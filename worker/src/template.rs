@@ -237,11 +237,16 @@ fn render(
     at_line: bool,
     limit: usize,
 ) -> Result<String, RenderError> {
-    let quoting = Quoting::of(source);
     let env = environment(printing);
     let template = env
         .template_from_str(source)
-        .map_err(|error| RenderError::Failed(describe(&error, at_line, quoting)))?;
+        .map_err(|error| RenderError::Failed(describe(&error, at_line, Quoting::of(source))))?;
+    // The compiled template answers which names it reads: no second parse on the run path.
+    let quoting = if template.undeclared_variables(false).contains("secrets") {
+        Quoting::Withheld
+    } else {
+        Quoting::Allowed
+    };
     let mut output = BoundedOutput {
         text: Vec::new(),
         limit,
