@@ -292,8 +292,14 @@ async function main() {
     const failedRuns = runResults.filter((r) => r.status !== 201 || r.json.run.status !== 'succeeded');
     let recorded = 0;
     for (const inc of incidents) {
-      const res = await worker.api('GET', `/api/incidents/${inc.id}/runs`);
-      recorded += res.json.runs.filter((r) => sentIds.has(r.id)).length;
+      // An incident's runs come a page at a time.
+      let cursor = null;
+      do {
+        const query = `?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const res = await worker.api('GET', `/api/incidents/${inc.id}/runs${query}`);
+        recorded += res.json.runs.filter((r) => sentIds.has(r.id)).length;
+        cursor = res.json.next_cursor;
+      } while (cursor);
     }
     const deliveries = await receiver.deliveries();
     const received = deliveries.filter((x) => sentIds.has(x.headers['webhook-id'])).length;
