@@ -151,3 +151,28 @@ test('the audit log needs credentials', async () => {
   const res = await request('GET', `${worker.baseUrl}/api/audit`);
   assertApiError(res, 401, 'unauthorized');
 });
+
+test('the audit log pages: every entry once across pages, newest first; bad limits and foreign cursors are 400', async () => {
+  await createService(worker);
+  await createService(worker);
+  await createService(worker);
+  const whole = await auditEntries();
+  assert.ok(whole.length >= 3 && whole.length <= 100, `the first page holds them all: ${whole.length}`);
+  const paged = [];
+  let cursor = null;
+  let pages = 0;
+  do {
+    const res = expectStatus(await worker.api('GET', `/api/audit?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`), 200, 'audit page');
+    assert.ok(res.json.audit_entries.length <= 2);
+    paged.push(...res.json.audit_entries);
+    cursor = res.json.next_cursor;
+    pages += 1;
+  } while (cursor);
+  assert.deepEqual(paged.map((e) => e.id), whole.map((e) => e.id), 'pages of 2 give the same entries in the same order');
+  assert.equal(pages, Math.ceil(whole.length / 2), 'a full last page has no cursor after it');
+  expectStatus(await worker.api('GET', '/api/audit?limit=500'), 200, 'the largest page');
+  assertApiError(await worker.api('GET', '/api/audit?limit=501'), 400, 'invalid_limit');
+  assertApiError(await worker.api('GET', '/api/audit?limit=0'), 400, 'invalid_limit');
+  const timeline = 'tl1.1';
+  assertApiError(await worker.api('GET', `/api/audit?cursor=${timeline}`), 400, 'invalid_cursor');
+});

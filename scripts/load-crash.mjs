@@ -252,7 +252,7 @@ try {
       }
     }
   }
-  const audit = expectStatus(await worker.api('GET', '/api/audit'), 200, 'audit').json.audit_entries;
+  const audit = await all('/api/audit', 'audit_entries');
   auditedEdits = audit.filter((e) => e.event === 'action.updated').length;
   check(auditedEdits >= counts.edits.accepted && auditedEdits <= counts.edits.accepted + counts.edits.unanswered,
     `${counts.edits.accepted} edits answered 200 (+${counts.edits.unanswered} unanswered) but ${auditedEdits} audit records`);

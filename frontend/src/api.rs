@@ -430,9 +430,11 @@ pub async fn revoke_token(user_id: &str, token_id: &str) -> Result<(), ApiError>
 // Audit
 // ---------------------------------------------------------------------------------------
 
-/// `GET /api/audit`, newest first.
-pub async fn list_audit() -> Result<AuditList, ApiError> {
-    get_json(Route::ListAudit, &[]).await
+/// `GET /api/audit?cursor=`: the newest page, or the one after `cursor`.
+pub async fn list_audit(cursor: Option<&str>) -> Result<AuditList, ApiError> {
+    let route = Route::ListAudit;
+    let url = with_cursor(route_url(route, &[]), cursor);
+    call(request_to(route.method(), &url).build(), On401::Redirect).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1108,12 +1108,15 @@ pub struct AuditEntry {
     pub after: Value,
 }
 
-/// `{"audit_entries": [...]}`.
+/// `{"audit_entries": [...], "next_cursor"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditList {
     /// Newest first.
     pub audit_entries: Vec<AuditEntry>,
+    /// Pass as `?cursor=` for the next (older) page; `null` on the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -116,6 +116,10 @@ pub const MAX_RUN_HISTORY_PAGE: u32 = 100;
 pub const DEFAULT_LIST_PAGE: u32 = 50;
 /// The most incidents, timeline entries, or runs of an incident, one page holds.
 pub const MAX_LIST_PAGE: u32 = 100;
+/// Audit entries on one page when `limit` is not given.
+pub const DEFAULT_AUDIT_PAGE: u32 = 100;
+/// The most audit entries one page holds.
+pub const MAX_AUDIT_PAGE: u32 = 500;
 /// Finished runs an action's success rate and median duration are taken over.
 pub const RUN_STATS_WINDOW: usize = 50;
 /// Failed runs in a row after which an action's card and buttons warn.

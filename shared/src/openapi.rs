@@ -328,7 +328,8 @@ fn contract(route: Route, s: &mut Schemas) -> Contract {
             200,
             "The audit log, newest first.",
             s.of::<api::AuditList>(),
-        ),
+        )
+        .query(page_parameters(PagedList::Audit)),
 
         R::PdListIncidents => pagerduty_from(
             Contract::answers(

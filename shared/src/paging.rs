@@ -6,8 +6,8 @@
 
 use crate::errors::ErrorCode;
 use crate::limits::{
-    parse_page_limit, DEFAULT_LIST_PAGE, DEFAULT_RUN_HISTORY_PAGE, MAX_LIST_PAGE,
-    MAX_RUN_HISTORY_PAGE,
+    parse_page_limit, DEFAULT_AUDIT_PAGE, DEFAULT_LIST_PAGE, DEFAULT_RUN_HISTORY_PAGE,
+    MAX_AUDIT_PAGE, MAX_LIST_PAGE, MAX_RUN_HISTORY_PAGE,
 };
 
 /// A list that pages.
@@ -21,6 +21,8 @@ pub enum PagedList {
     Timeline,
     /// `GET /api/incidents/{id}/runs`.
     IncidentRuns,
+    /// `GET /api/audit`.
+    Audit,
 }
 
 impl PagedList {
@@ -29,6 +31,7 @@ impl PagedList {
         match self {
             Self::RunHistory => DEFAULT_RUN_HISTORY_PAGE,
             Self::Incidents | Self::Timeline | Self::IncidentRuns => DEFAULT_LIST_PAGE,
+            Self::Audit => DEFAULT_AUDIT_PAGE,
         }
     }
 
@@ -37,6 +40,7 @@ impl PagedList {
         match self {
             Self::RunHistory => MAX_RUN_HISTORY_PAGE,
             Self::Incidents | Self::Timeline | Self::IncidentRuns => MAX_LIST_PAGE,
+            Self::Audit => MAX_AUDIT_PAGE,
         }
     }
 
@@ -46,6 +50,7 @@ impl PagedList {
             Self::Incidents => "in1.",
             Self::Timeline => "tl1.",
             Self::IncidentRuns => "ir1.",
+            Self::Audit => "au1.",
         }
     }
 
@@ -182,6 +187,21 @@ mod tests {
             assert_eq!(parse(Some("101")), Err(PageError::Limit { max: 100 }));
             assert_eq!(parse(Some("0")), Err(PageError::Limit { max: 100 }));
         }
+    }
+
+    #[test]
+    fn audit_limits_run_from_1_to_500_and_default_to_100() {
+        let parse = |limit| PageRequest::parse(PagedList::Audit, limit, None);
+        assert_eq!(parse(None).unwrap().limit, 100);
+        assert_eq!(parse(Some("1")).unwrap().limit, 1);
+        assert_eq!(parse(Some("500")).unwrap().limit, 500);
+        assert_eq!(parse(Some("501")), Err(PageError::Limit { max: 500 }));
+        assert_eq!(parse(Some("0")), Err(PageError::Limit { max: 500 }));
+        let timeline = PagedList::Timeline.cursor(7);
+        assert_eq!(
+            PageRequest::parse(PagedList::Audit, None, Some(&timeline)),
+            Err(PageError::Cursor)
+        );
     }
 
     #[test]

@@ -299,7 +299,7 @@ async fn dispatch(
         R::ListRuns => runs::list_runs(&req, app, &caller.principal()?, first).await,
         R::GetRun => runs::get_run(app, &caller.principal()?, first).await,
 
-        R::ListAudit => audit::list_audit(app).await,
+        R::ListAudit => audit::list_audit(&req, app).await,
 
         R::PdListIncidents => {
             let who = caller.principal()?;

@@ -1,4 +1,4 @@
-//! The buttons under a paged list (incidents, a timeline): "Older …" shows the page after
+//! The buttons under a paged list (incidents, a timeline, the audit log): "Older …" shows the page after
 //! this one, "Newest …" goes back to the first. The list's resource reads `cursor`, so a
 //! press is a fetch of that page, with the list's own loading and error states.
 

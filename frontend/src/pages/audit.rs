@@ -5,13 +5,18 @@ use leptos::prelude::*;
 use shared::api::AuditEntry;
 
 use crate::api;
-use crate::components::{ErrorNotice, Loading, Time};
+use crate::components::{ErrorNotice, Loading, PageButtons, Time};
 use crate::format::{audit_event_label, pretty_details};
 
 /// `/audit`.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let entries = LocalResource::new(api::list_audit);
+    // The page shown: `None` for the newest, else the cursor "Older changes" gave.
+    let cursor = RwSignal::new(None::<String>);
+    let entries = LocalResource::new(move || {
+        let cursor = cursor.get();
+        async move { api::list_audit(cursor.as_deref()).await }
+    });
     view! {
         <div class="page">
             <h1>"Audit log"</h1>
@@ -29,6 +34,7 @@ pub fn AuditPage() -> impl IntoView {
                     <ul class="incident-list">
                         {list.audit_entries.into_iter().map(|entry| view! { <AuditRow entry /> }).collect_view()}
                     </ul>
+                    <PageButtons cursor next=list.next_cursor older="Older changes" newest="Newest changes" />
                 }.into_any(),
             }}
         </div>

@@ -80,11 +80,9 @@ pub fn insert_when(
     )
 }
 
-/// How many entries one listing returns at most.
-pub const LIST_LIMIT: i64 = 500;
-
 #[derive(Deserialize)]
 struct AuditRow {
+    position: i64,
     id: String,
     created_at: i64,
     actor_id: String,
@@ -97,13 +95,21 @@ struct AuditRow {
     after: Option<String>,
 }
 
-/// The newest entries first.
-pub async fn list(db: &Db) -> ApiResult<Vec<AuditEntry>> {
+/// The newest `rows_to_read` entries older than the one at position `before` (all when
+/// `None`), each with its position for the page's cursor.
+pub async fn page(
+    db: &Db,
+    before: Option<i64>,
+    rows_to_read: i64,
+) -> ApiResult<Vec<(i64, AuditEntry)>> {
     let rows: Vec<AuditRow> = statement(
         db,
-        "SELECT id, created_at, actor_id, actor_name, event, target_type, target_id, \
-         service_id, before, after FROM audit_log ORDER BY created_at DESC, rowid DESC LIMIT ?1",
-        &[LIST_LIMIT.into()],
+        "SELECT rowid AS position, id, created_at, actor_id, actor_name, event, target_type, \
+         target_id, service_id, before, after FROM audit_log \
+         WHERE ?1 IS NULL OR (created_at, rowid) < \
+             (SELECT created_at, rowid FROM audit_log WHERE rowid = ?1) \
+         ORDER BY created_at DESC, rowid DESC LIMIT ?2",
+        &[before.into(), rows_to_read.into()],
     )?
     .all()
     .await?
@@ -116,20 +122,23 @@ pub async fn list(db: &Db) -> ApiResult<Vec<AuditEntry>> {
                     .transpose()?
                     .unwrap_or(Value::Null))
             };
-            Ok(AuditEntry {
-                id: row.id,
-                created_at: format_rfc3339(row.created_at),
-                actor: AuditActor {
-                    id: row.actor_id,
-                    name: row.actor_name,
+            Ok((
+                row.position,
+                AuditEntry {
+                    id: row.id,
+                    created_at: format_rfc3339(row.created_at),
+                    actor: AuditActor {
+                        id: row.actor_id,
+                        name: row.actor_name,
+                    },
+                    event: row.event,
+                    target_type: row.target_type,
+                    target_id: row.target_id,
+                    service_id: row.service_id,
+                    before: parse(row.before)?,
+                    after: parse(row.after)?,
                 },
-                event: row.event,
-                target_type: row.target_type,
-                target_id: row.target_id,
-                service_id: row.service_id,
-                before: parse(row.before)?,
-                after: parse(row.after)?,
-            })
+            ))
         })
         .collect()
 }
