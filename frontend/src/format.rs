@@ -9,6 +9,7 @@ use shared::incident::IncidentStatus;
 use shared::inputs::InputDefinition;
 use shared::limits::MAX_ACTIONS_PER_SERVICE;
 use shared::run_rules::{AvailableWhen, Confirm};
+use shared::run_words::outcome_label;
 
 /// A time as the viewer reads it: in the browser, in their own time zone and locale
 /// (`Intl.DateTimeFormat`, e.g. `2 Dec 2026, 07:12:01`); where no browser is at hand
@@ -91,7 +92,7 @@ pub fn health_warning(health: &EndpointHealth, now_ms: f64) -> Option<String> {
     }
     let last = match (health.last_http_status, health.last_outcome) {
         (Some(code), _) => format!("HTTP {code}"),
-        (None, Some(outcome)) => outcome_label(outcome).to_owned(),
+        (None, Some(outcome)) => outcome_label(outcome),
         (None, None) => "failed".to_owned(),
     };
     let when = health
@@ -131,7 +132,7 @@ pub fn history_line(run: &ActionRun) -> String {
     match (&run.summary, run.http_status, run.outcome) {
         (Some(summary), _, _) => parts.push(summary.clone()),
         (None, Some(code), _) => parts.push(format!("HTTP {code}")),
-        (None, None, Some(outcome)) => parts.push(outcome_label(outcome).to_owned()),
+        (None, None, Some(outcome)) => parts.push(outcome_label(outcome)),
         (None, None, None) => {}
     }
     if let Some(ms) = run.duration_ms {
@@ -188,22 +189,6 @@ pub fn run_status_label(status: RunStatus) -> &'static str {
     }
 }
 
-/// The outcome as a phrase a responder understands.
-pub fn outcome_label(outcome: RunOutcome) -> &'static str {
-    match outcome {
-        RunOutcome::Success => "endpoint answered 2xx",
-        RunOutcome::HttpError => "endpoint answered with an error",
-        RunOutcome::Timeout => "no answer within 16 s",
-        RunOutcome::NetworkError => "could not connect",
-        RunOutcome::Redirect => "endpoint redirected (not followed)",
-        RunOutcome::Blocked => "blocked by the endpoint rules, nothing sent",
-        RunOutcome::TemplateError => "the template failed, nothing sent",
-        RunOutcome::Unknown => {
-            "outcome unknown: the worker stopped before recording the endpoint's answer; it may have received it"
-        }
-    }
-}
-
 /// Which configuration a run sent, said quietly under its result: `revision 3`.
 pub fn run_revision(run: &ActionRun) -> Option<String> {
     run.action_revision
@@ -216,7 +201,7 @@ pub fn run_revision(run: &ActionRun) -> Option<String> {
 pub fn unrecorded_message(run: &ActionRun) -> String {
     let seen = match (run.http_status, run.outcome) {
         (Some(code), _) => format!("it answered HTTP {code}"),
-        (None, Some(outcome)) => outcome_label(outcome).to_owned(),
+        (None, Some(outcome)) => outcome_label(outcome),
         (None, None) => "no answer seen yet".to_owned(),
     };
     format!(
@@ -312,7 +297,7 @@ pub fn run_summary(run: &ActionRun) -> String {
         Some(summary) => parts.push(summary.clone()),
         None => {
             if let Some(outcome) = run.outcome {
-                parts.push(outcome_label(outcome).to_owned());
+                parts.push(outcome_label(outcome));
             }
             if let Some(code) = run.http_status {
                 parts.push(format!("HTTP {code}"));

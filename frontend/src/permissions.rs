@@ -1,8 +1,9 @@
 //! What the signed-in role may do, in words: the reason shown next to a control the role
-//! cannot use, and the roles a caller may grant. The rules themselves are the one table
-//! in `shared::roles`; this module only phrases them for the pages.
+//! cannot use. The rules themselves are `shared::roles` (the permission table) and
+//! `shared::user::refusal` (who may act on whom); this module only phrases them.
 
 use shared::roles::{Permission, Role};
+use shared::user::{self, UserAct, UserRefusal};
 
 /// The role to act on when the worker did not name one: workers older than roles let
 /// every signed-in caller do everything, and the API still refuses whatever is not allowed.
@@ -21,36 +22,33 @@ pub fn denial(role: Role, permission: Permission, what: &str) -> Option<String> 
     })
 }
 
-/// The roles `caller` may give a user: none without `manage_users`, and `admin`/`owner`
-/// only by an owner.
-pub fn grantable_roles(caller: Role) -> Vec<Role> {
-    if !caller.can(Permission::ManageUsers) {
-        return Vec::new();
-    }
-    Role::ALL
-        .into_iter()
-        .filter(|role| caller == Role::Owner || !role.is_privileged())
-        .collect()
+/// Why `caller` cannot do `act` to a user, phrased for the control it is next to
+/// (`what`: "Managing users"), or `None` when it can. The rule is `shared::user::refusal`.
+fn user_denial(caller: Role, act: UserAct, what: &str) -> Option<String> {
+    user::refusal(caller, act).map(|refusal| match (refusal, act) {
+        (UserRefusal::NotAManager, _) => denial(caller, Permission::ManageUsers, what)
+            .unwrap_or_else(|| format!("{what} is not allowed for {caller}.")),
+        (UserRefusal::OwnerOnly(role), UserAct::MintToken { .. }) => {
+            format!("Only an owner makes tokens for an {role}; you are {caller}.")
+        }
+        (UserRefusal::OwnerOnly(role), UserAct::Grant(_) | UserAct::ChangeOrRemove(_)) => {
+            format!("Only an owner changes or removes an {role}; you are {caller}.")
+        }
+    })
 }
 
 /// Why `caller` cannot change or delete a user who holds `target`, or `None` when it can.
 pub fn user_change_denial(caller: Role, target: Role) -> Option<String> {
-    if let Some(reason) = denial(caller, Permission::ManageUsers, "Managing users") {
-        return Some(reason);
-    }
-    (target.is_privileged() && caller != Role::Owner)
-        .then(|| format!("Only an owner changes or removes an {target}; you are {caller}."))
+    user_denial(caller, UserAct::ChangeOrRemove(target), "Managing users")
 }
 
 /// Why `caller` cannot make a token for a user who holds `target`, or `None` when it can.
-/// A token acts as its user, so one for another admin or owner is an owner's to make; one's
-/// own adds nothing.
 pub fn token_mint_denial(caller: Role, for_self: bool, target: Role) -> Option<String> {
-    if let Some(reason) = denial(caller, Permission::ManageUsers, "Managing tokens") {
-        return Some(reason);
-    }
-    (!for_self && target.is_privileged() && caller != Role::Owner)
-        .then(|| format!("Only an owner makes tokens for an {target}; you are {caller}."))
+    let act = UserAct::MintToken {
+        holder: target,
+        for_self,
+    };
+    user_denial(caller, act, "Managing tokens")
 }
 
 #[cfg(test)]
@@ -81,32 +79,6 @@ mod tests {
     fn a_worker_without_roles_is_taken_to_allow_everything() {
         assert_eq!(effective_role(None), Role::Owner);
         assert_eq!(effective_role(Some(Role::Observer)), Role::Observer);
-    }
-
-    #[test]
-    fn an_admin_grants_up_to_manager_and_an_owner_grants_everything() {
-        assert_eq!(
-            grantable_roles(Role::Admin),
-            vec![
-                Role::Stakeholder,
-                Role::Observer,
-                Role::Responder,
-                Role::Manager
-            ]
-        );
-        assert_eq!(grantable_roles(Role::Owner), Role::ALL.to_vec());
-    }
-
-    #[test]
-    fn below_admin_no_role_can_be_granted() {
-        for role in [
-            Role::Stakeholder,
-            Role::Observer,
-            Role::Responder,
-            Role::Manager,
-        ] {
-            assert!(grantable_roles(role).is_empty(), "{role}");
-        }
     }
 
     #[test]

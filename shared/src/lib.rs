@@ -24,6 +24,7 @@ pub mod roles;
 pub mod routes;
 pub mod run_history;
 pub mod run_rules;
+pub mod run_words;
 pub mod service;
 pub mod template;
 pub mod time;

@@ -1,7 +1,8 @@
 //! Users and their API tokens: the fields a person types (name, e-mail, role, token
-//! label), parsed once for the form and the worker alike.
+//! label), parsed once for the form and the worker alike, and who may do what to whom
+//! ([`refusal`]): the worker enforces it, the SPA explains it, neither decides it again.
 
-use crate::roles::Role;
+use crate::roles::{Permission, Role};
 use crate::validation::{required_name, required_text};
 use crate::{FieldError, ValidationError};
 
@@ -70,6 +71,62 @@ pub fn parse_new_user(name: &str, email: &str, role: &str) -> Result<NewUser, Ve
         (Ok(name), Ok(email), Ok(role)) => Ok(NewUser { name, email, role }),
         _ => Err(fields),
     }
+}
+
+/// Something done to a user, as the rules of who may do it see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAct {
+    /// Give a user `role` (creating them with it, or changing them to it).
+    Grant(Role),
+    /// Change or remove a user who holds the role.
+    ChangeOrRemove(Role),
+    /// Make an API token for a user who holds `holder`; `for_self` when it is the caller's
+    /// own.
+    MintToken {
+        /// The token's user's role.
+        holder: Role,
+        /// Whether the caller mints for themselves.
+        for_self: bool,
+    },
+}
+
+/// Why a user act is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRefusal {
+    /// The caller's role does not manage users at all.
+    NotAManager,
+    /// Only an owner may do this: it grants, removes or acts for `role` (admin or owner),
+    /// and an admin may not make anyone, themselves included, more powerful than an admin.
+    /// A token acts as its user, so one for another admin or owner is taking their powers.
+    OwnerOnly(Role),
+}
+
+/// Whether `caller` may do `act`: `None` when it may, else why not. The one rule the
+/// worker enforces (403) and the SPA phrases next to the control.
+pub fn refusal(caller: Role, act: UserAct) -> Option<UserRefusal> {
+    if !caller.can(Permission::ManageUsers) {
+        return Some(UserRefusal::NotAManager);
+    }
+    let touched = match act {
+        UserAct::Grant(role) | UserAct::ChangeOrRemove(role) => Some(role),
+        UserAct::MintToken { for_self: true, .. } => None,
+        UserAct::MintToken {
+            holder,
+            for_self: false,
+        } => Some(holder),
+    };
+    touched
+        .filter(|role| role.is_privileged() && caller != Role::Owner)
+        .map(UserRefusal::OwnerOnly)
+}
+
+/// The roles `caller` may give a user: none without `manage_users`, and `admin`/`owner`
+/// only by an owner.
+pub fn grantable_roles(caller: Role) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|role| refusal(caller, UserAct::Grant(*role)).is_none())
+        .collect()
 }
 
 #[cfg(test)]
@@ -142,5 +199,67 @@ mod tests {
                 .role,
             Role::Manager
         );
+    }
+
+    #[test]
+    fn only_an_owner_grants_removes_or_mints_for_an_admin_or_owner() {
+        for privileged in [Role::Admin, Role::Owner] {
+            for act in [
+                UserAct::Grant(privileged),
+                UserAct::ChangeOrRemove(privileged),
+                UserAct::MintToken {
+                    holder: privileged,
+                    for_self: false,
+                },
+            ] {
+                assert_eq!(
+                    refusal(Role::Admin, act),
+                    Some(UserRefusal::OwnerOnly(privileged)),
+                    "{act:?}"
+                );
+                assert_eq!(refusal(Role::Owner, act), None, "{act:?}");
+            }
+        }
+        assert_eq!(refusal(Role::Admin, UserAct::Grant(Role::Manager)), None);
+        assert_eq!(
+            refusal(Role::Admin, UserAct::ChangeOrRemove(Role::Observer)),
+            None
+        );
+    }
+
+    #[test]
+    fn ones_own_token_adds_no_power_so_an_admin_mints_it() {
+        let own = UserAct::MintToken {
+            holder: Role::Admin,
+            for_self: true,
+        };
+        assert_eq!(refusal(Role::Admin, own), None);
+    }
+
+    #[test]
+    fn below_admin_nobody_manages_users_and_no_role_can_be_granted() {
+        for role in [
+            Role::Stakeholder,
+            Role::Observer,
+            Role::Responder,
+            Role::Manager,
+        ] {
+            assert_eq!(
+                refusal(role, UserAct::ChangeOrRemove(Role::Stakeholder)),
+                Some(UserRefusal::NotAManager),
+                "{role}"
+            );
+            assert!(grantable_roles(role).is_empty(), "{role}");
+        }
+        assert_eq!(
+            grantable_roles(Role::Admin),
+            vec![
+                Role::Stakeholder,
+                Role::Observer,
+                Role::Responder,
+                Role::Manager
+            ]
+        );
+        assert_eq!(grantable_roles(Role::Owner), Role::ALL.to_vec());
     }
 }

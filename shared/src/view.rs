@@ -169,7 +169,7 @@ impl View for LogEntry {
                     .attempt
                     .and_then(|number| run.attempts.iter().find(|a| a.number == number))
                     .map_or(run.status, |attempt| attempt.status);
-                self.summary = format!("Ran \"{}\": {}", run.action_name, status.as_str());
+                self.summary = crate::run_words::status_line(&run.action_name, status);
             }
             self.run = Some(run);
         }

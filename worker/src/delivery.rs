@@ -406,9 +406,7 @@ pub fn classify(result: &SendResult, secrets: &[String]) -> Verdict {
             status: RunStatus::Failed,
             outcome: RunOutcome::Timeout,
             http_status: None,
-            excerpt: Some(format!(
-                "The endpoint did not answer within {RUN_DEADLINE_SECS} seconds"
-            )),
+            excerpt: Some(shared::run_words::timeout_excerpt()),
         },
         SendResult::NetworkError(detail) => Verdict {
             status: RunStatus::Failed,

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use shared::api::{Action as CustomAction, ConfigHealth};
 use shared::limits::{MAX_ACTIONS_PER_SERVICE, RUNS_ON_ACTION_CARD};
 use shared::roles::Permission;
+use shared::run_words;
 use shared::view::Viewed;
 
 use crate::api::{self, ApiError};
@@ -231,7 +232,7 @@ pub fn ActionsPage() -> impl IntoView {
                         <div class="empty card">
                             <h3>"No custom actions yet"</h3>
                             <p>
-                                "Custom incident actions are buttons on this service's incidents. When a responder presses one, Incident Actions sends an HTTP POST with the incident's details to your endpoint, waits up to 16 seconds for the answer, shows the result and records it on the incident's timeline."
+                                {format!("Custom incident actions are buttons on this service's incidents. When a responder presses one, Incident Actions sends an HTTP POST with the incident's details to your endpoint, waits up to {} for the answer, shows the result and records it on the incident's timeline.", run_words::deadline())}
                             </p>
                             <p>
                                 "Use them to restart a server, collect diagnostics, roll back the last deploy or update a status page. A service can have up to three."

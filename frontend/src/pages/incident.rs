@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use shared::api::{Incident, IncidentResponse};
 use shared::incident::IncidentStatus;
 use shared::roles::Permission;
+use shared::run_words;
 use shared::view::Viewed;
 
 use crate::api::{self, encode_component, ApiError};
@@ -208,7 +209,7 @@ fn IncidentView(initial: Incident) -> impl IntoView {
                 } else {
                     view! {
                         <p class="hint">
-                            "Each button sends this incident to the action's endpoint and shows the answer here. It can take up to 16 seconds."
+                            {format!("Each button sends this incident to the action's endpoint and shows the answer here. It can take up to {}.", run_words::deadline())}
                         </p>
                         <ul class="run-list">
                             {actions.into_iter().map(|action| view! {

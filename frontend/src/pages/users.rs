@@ -1,7 +1,7 @@
 //! The users page (admin and up): who may sign in and with which role; invite someone by
 //! creating their user, change a role, delete a user after a confirmation.
 //!
-//! The role choices come from `permissions::grantable_roles`, so an admin is never offered
+//! The role choices come from `shared::user::grantable_roles`, so an admin is never offered
 //! `admin` or `owner`; the worker refuses them anyway and its message is shown.
 
 use leptos::ev::SubmitEvent;
@@ -15,8 +15,9 @@ use crate::components::{
     ConfirmStep, ErrorNotice, Field, FieldAria, Loading, TextBox, TextKind, Time,
 };
 use crate::forms::{error_id, field_errors_of, FormErrors};
-use crate::permissions::{grantable_roles, user_change_denial};
+use crate::permissions::user_change_denial;
 use crate::session::Session;
+use shared::user::grantable_roles;
 
 /// `/users`.
 #[component]

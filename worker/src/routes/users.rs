@@ -14,7 +14,10 @@ use shared::api::{
 };
 use shared::errors::ErrorCode;
 use shared::roles::Role;
-use shared::user::{parse_email, parse_new_user, parse_token_label, parse_user_name};
+use shared::user::{
+    self as user, parse_email, parse_new_user, parse_token_label, parse_user_name, UserAct,
+    UserRefusal,
+};
 use shared::FieldError;
 use worker::{Request, Response};
 
@@ -32,7 +35,7 @@ use crate::store::users::{self, UserRow};
 pub async fn create_user(mut req: Request, app: &App, caller: &Principal) -> ApiResult<Response> {
     let body: CreateUserRequest = read_json(&mut req).await?;
     let new = parse_new_user(&body.name, &body.email, &body.role).map_err(ApiError::Validation)?;
-    require_owner_for(caller, new.role)?;
+    require_allowed(caller, UserAct::Grant(new.role))?;
     let row = UserRow {
         id: new_id("usr"),
         name: new.name,
@@ -119,7 +122,7 @@ pub async fn update_user(
     let before = load_user(app, id).await?;
     require_version(expected, &before)?;
     let old_role = before.role()?;
-    require_owner_for(caller, old_role)?;
+    require_allowed(caller, UserAct::ChangeOrRemove(old_role))?;
     let mut after = before.clone();
     if let Some(name) = name {
         after.name = name;
@@ -128,7 +131,7 @@ pub async fn update_user(
         after.email = email;
     }
     if let Some(role) = role {
-        require_owner_for(caller, role)?;
+        require_allowed(caller, UserAct::Grant(role))?;
         after.role = role.as_str().to_owned();
     }
     let new_role = after.role()?;
@@ -223,7 +226,7 @@ pub async fn delete_user(
     let before = load_user(app, id).await?;
     require_version(expected, &before)?;
     let role = before.role()?;
-    require_owner_for(caller, role)?;
+    require_allowed(caller, UserAct::ChangeOrRemove(role))?;
     if role == Role::Owner && users::owner_count(&db).await? <= 1 {
         return Err(last_owner());
     }
@@ -270,11 +273,11 @@ pub async fn create_token(
     let label = parse_token_label(&body.label)
         .map_err(|e| ApiError::Validation(vec![FieldError::new("label", &e)]))?;
     let user = load_user(app, user_id).await?;
-    // A token acts as its user: minting one for another admin or owner is taking their
-    // powers. One's own token adds none.
-    if user.id != caller.id {
-        require_owner_for(caller, user.role()?)?;
-    }
+    let mint = UserAct::MintToken {
+        holder: user.role()?,
+        for_self: user.id == caller.id,
+    };
+    require_allowed(caller, mint)?;
     let secret = new_api_token_secret();
     let last4: String = secret
         .chars()
@@ -357,15 +360,19 @@ async fn load_user(app: &App, id: &str) -> ApiResult<UserRow> {
         .ok_or(ApiError::NotFound("User"))
 }
 
-/// Granting, removing or acting for `admin`/`owner` needs an owner.
-fn require_owner_for(caller: &Principal, role: Role) -> ApiResult<()> {
-    if role.is_privileged() && caller.role != Role::Owner {
-        return Err(ApiError::Forbidden(format!(
+/// A 403 unless `caller` may do `act` (the rule is `shared::user::refusal`).
+fn require_allowed(caller: &Principal, act: UserAct) -> ApiResult<()> {
+    match user::refusal(caller.role, act) {
+        None => Ok(()),
+        Some(UserRefusal::NotAManager) => Err(ApiError::Forbidden(format!(
+            "Your role ({}) does not manage users",
+            caller.role
+        ))),
+        Some(UserRefusal::OwnerOnly(role)) => Err(ApiError::Forbidden(format!(
             "Your role ({}) may not grant, remove or act for the {role} role: only an owner may",
             caller.role
-        )));
+        ))),
     }
-    Ok(())
 }
 
 /// What an `If-Match` on a user names.

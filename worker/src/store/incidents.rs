@@ -1085,7 +1085,7 @@ pub async fn log_page(
                 let summary = (number == run.attempt)
                     .then_some(run.summary.as_deref())
                     .flatten();
-                entry.summary = super::runs::attempt_line(&run.action_name, attempt, summary);
+                entry.summary = shared::run_words::attempt_line(&run.action_name, attempt, summary);
                 entry.run = Some(run.clone());
                 entry.attempt = Some(number);
             }

@@ -17,11 +17,10 @@
 
 use serde::Deserialize;
 use shared::api::{ActionRun, RunAttempt, RunOutcome, RunStatus, SentHeader};
-use shared::limits::{
-    IDEMPOTENCY_WINDOW_HOURS, RUN_BODY_KEPT_DAYS, RUN_DEADLINE_SECS, RUN_STATS_WINDOW,
-};
+use shared::limits::{IDEMPOTENCY_WINDOW_HOURS, RUN_BODY_KEPT_DAYS, RUN_STATS_WINDOW};
 use shared::reply::Reply;
 use shared::run_history::FinishedRun;
+use shared::run_words;
 use shared::time::format_rfc3339;
 use worker::D1Result;
 
@@ -352,44 +351,6 @@ fn idempotency_window_start(now_ms: i64) -> i64 {
     now_ms - IDEMPOTENCY_WINDOW_HOURS * 3_600_000
 }
 
-/// The line of one attempt of a run on its incident's timeline, derived from the
-/// attempt: `Running "<name>"…` while it runs, then its result (see [`run_summary`]); a
-/// redelivery reads `Redelivered "<name>" (attempt 2): …`. `summary` is the endpoint's
-/// own one-line reply, shown in place of "HTTP 200" (only the latest attempt has one).
-pub fn attempt_line(action_name: &str, attempt: &RunAttempt, summary: Option<&str>) -> String {
-    let redelivery = (attempt.number > 1).then_some(attempt.number);
-    match (attempt.status, attempt.outcome, redelivery) {
-        (RunStatus::Running, _, None) | (_, None, None) => {
-            format!("Running \"{action_name}\"… waiting for the endpoint")
-        }
-        (RunStatus::Running, _, Some(number)) | (_, None, Some(number)) => {
-            format!("Redelivering \"{action_name}\" (attempt {number})… waiting for the endpoint")
-        }
-        (status, Some(outcome), redelivery) => {
-            let verdict = Verdict {
-                status,
-                outcome,
-                http_status: attempt.http_status,
-                excerpt: attempt.response_excerpt.clone(),
-            };
-            let duration_ms = attempt.duration_ms.and_then(|ms| i64::try_from(ms).ok());
-            let result = match summary.filter(|_| status == RunStatus::Succeeded) {
-                Some(summary) => format!("{summary} ({} ms)", duration_ms.unwrap_or_default()),
-                None => run_result(&verdict, duration_ms),
-            };
-            match (redelivery, outcome) {
-                (None, RunOutcome::Blocked | RunOutcome::TemplateError) => {
-                    format!("Did not run \"{action_name}\": {result}")
-                }
-                (None, _) => format!("Ran \"{action_name}\": {result}"),
-                (Some(number), _) => {
-                    format!("Redelivered \"{action_name}\" (attempt {number}): {result}")
-                }
-            }
-        }
-    }
-}
-
 /// The statements that claim a run as the caller, to go into the same batch as the
 /// caller's credential lookup (after a [`find_by_key`] when there is a key): forget the
 /// key if it is older than the window, count the caller's rate limit, insert the run as
@@ -679,12 +640,6 @@ fn reply_statements(
     Ok(statements)
 }
 
-/// What a run left `running` past its deadline is settled as: its endpoint may or may
-/// not have received it, and no one knows how it answered.
-pub const UNKNOWN_OUTCOME: &str = "outcome unknown: Incident Actions stopped before it could \
-    record the endpoint's answer, so the endpoint may have received it. Check there before \
-    running it again";
-
 /// Settles every run still `running` that started before `cutoff_ms` as `failed` with
 /// outcome `unknown` (its timeline line, derived from it, then says so). Returns how many.
 pub async fn settle_abandoned(db: &Db, cutoff_ms: i64, now_ms: i64) -> ApiResult<usize> {
@@ -693,60 +648,15 @@ pub async fn settle_abandoned(db: &Db, cutoff_ms: i64, now_ms: i64) -> ApiResult
         "UPDATE action_runs SET status = 'failed', outcome = 'unknown', finished_at = ?2, \
              response_excerpt = ?3 \
          WHERE status = 'running' AND started_at < ?1",
-        &[cutoff_ms.into(), now_ms.into(), UNKNOWN_OUTCOME.into()],
+        &[
+            cutoff_ms.into(),
+            now_ms.into(),
+            run_words::UNKNOWN_OUTCOME.into(),
+        ],
     )?
     .run()
     .await?;
     Ok(changes(&settled))
-}
-
-/// The timeline line for a first send, e.g. `Ran "Restart web": succeeded (HTTP 200,
-/// 84 ms)`.
-#[cfg(test)]
-fn run_summary(action_name: &str, verdict: &Verdict, duration_ms: Option<i64>) -> String {
-    let attempt = RunAttempt {
-        number: 1,
-        status: verdict.status,
-        outcome: Some(verdict.outcome),
-        http_status: verdict.http_status,
-        duration_ms: duration_ms.and_then(|ms| u64::try_from(ms).ok()),
-        response_excerpt: verdict.excerpt.clone(),
-        requested_by: String::new(),
-        requested_by_name: None,
-        started_at: String::new(),
-        finished_at: None,
-    };
-    attempt_line(action_name, &attempt, None)
-}
-
-/// How an attempt ended, in words: `succeeded (HTTP 200, 84 ms)`, `blocked, nothing was
-/// sent. <rule>`, `failed: no answer within 16 s`…
-fn run_result(verdict: &Verdict, duration_ms: Option<i64>) -> String {
-    if verdict.outcome == RunOutcome::Blocked {
-        let reason = verdict
-            .excerpt
-            .as_deref()
-            .unwrap_or("the endpoint is not allowed");
-        return format!("blocked, nothing was sent. {reason}");
-    }
-    if verdict.outcome == RunOutcome::TemplateError {
-        return "its template failed, nothing was sent".to_owned();
-    }
-    let duration_ms = duration_ms.unwrap_or_default();
-    match (verdict.status, verdict.outcome, verdict.http_status) {
-        (RunStatus::Succeeded, _, Some(code)) => {
-            format!("succeeded (HTTP {code}, {duration_ms} ms)")
-        }
-        (_, RunOutcome::Redirect, Some(code)) => {
-            format!("failed: the endpoint redirected (HTTP {code}); redirects are not followed")
-        }
-        (_, _, Some(code)) => format!("failed (HTTP {code}, {duration_ms} ms)"),
-        (_, RunOutcome::Timeout, None) => {
-            format!("failed: no answer within {RUN_DEADLINE_SECS} s")
-        }
-        (_, RunOutcome::Unknown, _) => UNKNOWN_OUTCOME.to_owned(),
-        _ => "failed: could not reach the endpoint".to_owned(),
-    }
 }
 
 /// The read of the runs whose ids `ids_sql` selects (with its own parameters), to run in
@@ -1087,70 +997,8 @@ pub fn health_by_action(
 mod tests {
     use super::*;
 
-    fn verdict(status: RunStatus, outcome: RunOutcome, http_status: Option<u16>) -> Verdict {
-        Verdict {
-            status,
-            outcome,
-            http_status,
-            excerpt: None,
-        }
-    }
-
     #[test]
-    fn a_successful_run_reads_as_success_with_code_and_time() {
-        let line = run_summary(
-            "Restart",
-            &verdict(RunStatus::Succeeded, RunOutcome::Success, Some(200)),
-            Some(84),
-        );
-        assert_eq!(line, "Ran \"Restart\": succeeded (HTTP 200, 84 ms)");
-    }
-
-    #[test]
-    fn failures_say_what_happened() {
-        let timeout = run_summary(
-            "R",
-            &verdict(RunStatus::Failed, RunOutcome::Timeout, None),
-            Some(16_000),
-        );
-        assert!(timeout.contains("no answer within 16 s"));
-        let redirect = run_summary(
-            "R",
-            &verdict(RunStatus::Failed, RunOutcome::Redirect, Some(302)),
-            Some(5),
-        );
-        assert!(redirect.contains("redirects are not followed"));
-        let error = run_summary(
-            "R",
-            &verdict(RunStatus::Failed, RunOutcome::HttpError, Some(500)),
-            Some(5),
-        );
-        assert!(error.contains("failed (HTTP 500"));
-    }
-
-    #[test]
-    fn a_blocked_run_says_nothing_was_sent_and_why() {
-        let blocked = Verdict {
-            excerpt: Some("Endpoint host 10.0.0.5 is a private address (10.0.0.0/8)".into()),
-            ..verdict(RunStatus::Failed, RunOutcome::Blocked, None)
-        };
-        assert_eq!(
-            run_summary("Restart", &blocked, None),
-            "Did not run \"Restart\": blocked, nothing was sent. \
-             Endpoint host 10.0.0.5 is a private address (10.0.0.0/8)"
-        );
-    }
-
-    #[test]
-    fn a_run_whose_template_failed_says_nothing_was_sent() {
-        let failed = Verdict {
-            excerpt: Some("Line 2: syntax error".into()),
-            ..verdict(RunStatus::Failed, RunOutcome::TemplateError, None)
-        };
-        assert_eq!(
-            run_summary("Restart", &failed, None),
-            "Did not run \"Restart\": its template failed, nothing was sent"
-        );
+    fn template_error_is_spelled_as_the_wire_does() {
         assert_eq!(spelling(RunOutcome::TemplateError), "template_error");
     }
 

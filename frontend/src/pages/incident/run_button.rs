@@ -2,7 +2,7 @@
 //! (with Redeliver when it failed). An action whose last runs all failed says so quietly
 //! under its button, which stays usable.
 //!
-//! A run can take up to 16 seconds (the worker waits for the endpoint), so the button is
+//! A run can take up to its deadline (the worker waits for the endpoint), so the button is
 //! disabled from the click until the answer, and each click carries its own
 //! `Idempotency-Key`: a retried request returns the first run instead of sending again.
 //!
@@ -17,6 +17,7 @@
 use leptos::prelude::*;
 use shared::api::{ActionRun, ActionSummary, ConfigHealth, RunRequest, RunStatus};
 use shared::roles::Permission;
+use shared::run_words;
 use shared::FieldError;
 
 use crate::api;
@@ -236,7 +237,7 @@ pub fn RunButton(
                         return view! {
                             <p class="running">
                                 <span class="spinner" aria-hidden="true"></span>
-                                "Running… waiting for the endpoint (up to 16 s)."
+                                {format!("Running… waiting for the endpoint (up to {}).", run_words::deadline())}
                             </p>
                         }
                         .into_any();
