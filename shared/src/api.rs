@@ -319,31 +319,21 @@ pub struct RotateSecretRequest {
     pub revision: Option<u64>,
 }
 
-/// Whether an action's stored configuration can be used. Reading it never opens a
-/// secret: the health is judged from the record's shape and the keys it names.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ConfigHealth {
-    /// The configuration is readable and its secrets are sealed under configured keys.
-    #[default]
-    Ok,
-    /// The configuration cannot be opened (damaged, or sealed under a key no longer
-    /// configured); runs answer 409 `action_unreadable`. `config_problem` says why.
-    Unreadable,
-    /// The current revision has not reached this Cloudflare location yet (Workers KV
-    /// takes up to a minute); runs answer 503 `config_propagating` until it has.
-    Propagating,
-}
-
-impl ConfigHealth {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Unreadable => "unreadable",
-            Self::Propagating => "propagating",
-        }
+crate::spelled_enum! {
+    /// Whether an action's stored configuration can be used. Reading it never opens a
+    /// secret: the health is judged from the record's shape and the keys it names.
+    #[derive(Default)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum ConfigHealth {
+        /// The configuration is readable and its secrets are sealed under configured keys.
+        #[default]
+        Ok = "ok",
+        /// The configuration cannot be opened (damaged, or sealed under a key no longer
+        /// configured); runs answer 409 `action_unreadable`. `config_problem` says why.
+        Unreadable = "unreadable",
+        /// The current revision has not reached this Cloudflare location yet (Workers KV
+        /// takes up to a minute); runs answer 503 `config_propagating` until it has.
+        Propagating = "propagating",
     }
 }
 
@@ -730,54 +720,26 @@ pub struct IncidentList {
     pub next_cursor: Option<String>,
 }
 
-/// What a timeline entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum LogEntryType {
-    /// The incident was opened.
-    Trigger,
-    /// Another trigger with the same dedup key was merged in.
-    Alert,
-    /// Someone acknowledged.
-    Acknowledge,
-    /// Someone or something resolved.
-    Resolve,
-    /// A custom action ran.
-    ActionRun,
-    /// Someone added a note; the summary is its text.
-    Note,
-    /// Someone changed the title (PagerDuty's `PUT`); the summary says from what to what.
-    TitleChange,
-    /// Someone changed the urgency (PagerDuty's `PUT`).
-    UrgencyChange,
-}
-
-impl LogEntryType {
-    /// Every type.
-    pub const ALL: [Self; 8] = [
-        Self::Trigger,
-        Self::Alert,
-        Self::Acknowledge,
-        Self::Resolve,
-        Self::ActionRun,
-        Self::Note,
-        Self::TitleChange,
-        Self::UrgencyChange,
-    ];
-
-    /// The stored and wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Trigger => "trigger",
-            Self::Alert => "alert",
-            Self::Acknowledge => "acknowledge",
-            Self::Resolve => "resolve",
-            Self::ActionRun => "action_run",
-            Self::Note => "note",
-            Self::TitleChange => "title_change",
-            Self::UrgencyChange => "urgency_change",
-        }
+crate::spelled_enum! {
+    /// What a timeline entry records.
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum LogEntryType {
+        /// The incident was opened.
+        Trigger = "trigger",
+        /// Another trigger with the same dedup key was merged in.
+        Alert = "alert",
+        /// Someone acknowledged.
+        Acknowledge = "acknowledge",
+        /// Someone or something resolved.
+        Resolve = "resolve",
+        /// A custom action ran.
+        ActionRun = "action_run",
+        /// Someone added a note; the summary is its text.
+        Note = "note",
+        /// Someone changed the title (PagerDuty's `PUT`); the summary says from what to what.
+        TitleChange = "title_change",
+        /// Someone changed the urgency (PagerDuty's `PUT`).
+        UrgencyChange = "urgency_change",
     }
 }
 
@@ -840,54 +802,43 @@ pub struct LogEntryList {
 // Runs
 // ---------------------------------------------------------------------------------------
 
-/// Whether a run is done and how it went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// The POST is in flight (seen only while it is, or if the worker died mid-run).
-    Running,
-    /// The endpoint answered 2xx.
-    Succeeded,
-    /// Anything else.
-    Failed,
-}
-
-impl RunStatus {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-        }
+crate::spelled_enum! {
+    /// Whether a run is done and how it went.
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum RunStatus {
+        /// The POST is in flight (seen only while it is, or if the worker died mid-run).
+        Running = "running",
+        /// The endpoint answered 2xx.
+        Succeeded = "succeeded",
+        /// Anything else.
+        Failed = "failed",
     }
 }
 
-/// How the endpoint answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RunOutcome {
-    /// 2xx.
-    Success,
-    /// 4xx or 5xx (or another non-2xx, non-3xx code).
-    HttpError,
-    /// No answer within the deadline.
-    Timeout,
-    /// The connection failed (refused, reset, DNS).
-    NetworkError,
-    /// 3xx; redirects are not followed.
-    Redirect,
-    /// Nothing was sent: the endpoint guard refused the stored URL under the rules in
-    /// force at send time; the excerpt names the rule.
-    Blocked,
-    /// The worker stopped before it could record how the endpoint answered (the run was
-    /// still `running` a minute past its deadline): the endpoint may have received it.
-    Unknown,
-    /// Nothing was sent: the body template or a templated header value did not render
-    /// into a valid request; the excerpt says why, with the line.
-    TemplateError,
+crate::spelled_enum! {
+    /// How the endpoint answered.
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum RunOutcome {
+        /// 2xx.
+        Success = "success",
+        /// 4xx or 5xx (or another non-2xx, non-3xx code).
+        HttpError = "http_error",
+        /// No answer within the deadline.
+        Timeout = "timeout",
+        /// The connection failed (refused, reset, DNS).
+        NetworkError = "network_error",
+        /// 3xx; redirects are not followed.
+        Redirect = "redirect",
+        /// Nothing was sent: the endpoint guard refused the stored URL under the rules in
+        /// force at send time; the excerpt names the rule.
+        Blocked = "blocked",
+        /// The worker stopped before it could record how the endpoint answered (the run was
+        /// still `running` a minute past its deadline): the endpoint may have received it.
+        Unknown = "unknown",
+        /// Nothing was sent: the body template or a templated header value did not render
+        /// into a valid request; the excerpt says why, with the line.
+        TemplateError = "template_error",
+    }
 }
 
 /// One press of an action button.

@@ -3,10 +3,10 @@
 //! a person's change to an incident's fields records, which `/api`, PagerDuty's REST API
 //! and the Events API all follow.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::api::{CreateIncidentRequest, LogEntryType};
+use crate::audit::AuditEvent;
 use crate::limits::{
     MAX_DEDUP_KEY_CHARS, MAX_INCIDENT_DETAILS_CHARS, MAX_INCIDENT_TITLE_CHARS, MAX_NOTE_CHARS,
 };
@@ -73,37 +73,20 @@ pub fn validate_note(content: &str) -> Result<String, Vec<FieldError>> {
     required_text(content, "Note", MAX_NOTE_CHARS).map_err(|e| vec![FieldError::new("content", &e)])
 }
 
-/// Where an incident is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentStatus {
-    /// Open, nobody has taken it yet.
-    Triggered,
-    /// Open, someone is on it.
-    Acknowledged,
-    /// Closed.
-    Resolved,
+crate::spelled_enum! {
+    /// Where an incident is in its life.
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum IncidentStatus {
+        /// Open, nobody has taken it yet.
+        Triggered = "triggered",
+        /// Open, someone is on it.
+        Acknowledged = "acknowledged",
+        /// Closed.
+        Resolved = "resolved",
+    }
 }
 
 impl IncidentStatus {
-    /// Every value, in order.
-    pub const ALL: [Self; 3] = [Self::Triggered, Self::Acknowledged, Self::Resolved];
-
-    /// The stored and wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Triggered => "triggered",
-            Self::Acknowledged => "acknowledged",
-            Self::Resolved => "resolved",
-        }
-    }
-
-    /// Parses the stored and wire spelling.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|value| value.as_str() == raw)
-    }
-
     /// What asking an incident in this status for `to` does. Acknowledging moves only a
     /// triggered incident; resolving moves any open one; asking for the status it has is
     /// no error and changes nothing, except that a resolved incident cannot be
@@ -260,14 +243,14 @@ impl FieldChange {
     }
 
     /// Its audit record's event, `incident.<what>`.
-    pub fn audit_event(&self) -> &'static str {
+    pub fn audit_event(&self) -> AuditEvent {
         match self {
-            Self::Title { .. } => "incident.title_changed",
-            Self::Urgency { .. } => "incident.urgency_changed",
+            Self::Title { .. } => AuditEvent::IncidentTitleChanged,
+            Self::Urgency { .. } => AuditEvent::IncidentUrgencyChanged,
             Self::Status { to, .. } => match to {
-                IncidentStatus::Triggered => "incident.triggered",
-                IncidentStatus::Acknowledged => "incident.acknowledged",
-                IncidentStatus::Resolved => "incident.resolved",
+                IncidentStatus::Triggered => AuditEvent::IncidentTriggered,
+                IncidentStatus::Acknowledged => AuditEvent::IncidentAcknowledged,
+                IncidentStatus::Resolved => AuditEvent::IncidentResolved,
             },
         }
     }
@@ -322,40 +305,22 @@ pub fn field_changes(
     Ok([title, urgency, status].into_iter().flatten().collect())
 }
 
-/// An event's severity, as PagerDuty's Events API v2 defines it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Service down.
-    Critical,
-    /// Something failed.
-    Error,
-    /// Something may fail.
-    Warning,
-    /// For the record.
-    Info,
+crate::spelled_enum! {
+    /// An event's severity, as PagerDuty's Events API v2 defines it.
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum Severity {
+        /// Service down.
+        Critical = "critical",
+        /// Something failed.
+        Error = "error",
+        /// Something may fail.
+        Warning = "warning",
+        /// For the record.
+        Info = "info",
+    }
 }
 
 impl Severity {
-    /// Every value, in order.
-    pub const ALL: [Self; 4] = [Self::Critical, Self::Error, Self::Warning, Self::Info];
-
-    /// The stored and wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Critical => "critical",
-            Self::Error => "error",
-            Self::Warning => "warning",
-            Self::Info => "info",
-        }
-    }
-
-    /// Parses the stored and wire spelling.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|value| value.as_str() == raw)
-    }
-
     /// Critical and error page someone now; warning and info can wait.
     pub fn urgency(self) -> Urgency {
         match self {
@@ -365,34 +330,18 @@ impl Severity {
     }
 }
 
-/// How soon someone must look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    /// Now.
-    High,
-    /// Working hours.
-    Low,
+crate::spelled_enum! {
+    /// How soon someone must look.
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum Urgency {
+        /// Now.
+        High = "high",
+        /// Working hours.
+        Low = "low",
+    }
 }
 
 impl Urgency {
-    /// Every value, in order.
-    pub const ALL: [Self; 2] = [Self::High, Self::Low];
-
-    /// The stored and wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::High => "high",
-            Self::Low => "low",
-        }
-    }
-
-    /// Parses the stored and wire spelling.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|value| value.as_str() == raw)
-    }
-
     /// The severity an incident opened by hand is given: no monitor measured it, so the
     /// urgency asked for decides (high pages as a critical event would).
     pub fn severity_by_hand(self) -> Severity {
@@ -637,7 +586,7 @@ mod tests {
             title.summary("Ada"),
             "Title changed from \"Disk full\" to \"Disk full on db-1\" by Ada"
         );
-        assert_eq!(title.audit_event(), "incident.title_changed");
+        assert_eq!(title.audit_event().as_str(), "incident.title_changed");
         assert_eq!(
             title.audit_states(),
             (
@@ -654,14 +603,14 @@ mod tests {
             urgency.summary("Ada"),
             "Urgency changed from high to low by Ada"
         );
-        assert_eq!(urgency.audit_event(), "incident.urgency_changed");
+        assert_eq!(urgency.audit_event().as_str(), "incident.urgency_changed");
         let status = FieldChange::Status {
             from: IncidentStatus::Triggered,
             to: IncidentStatus::Acknowledged,
         };
         assert_eq!(status.entry_type(), LogEntryType::Acknowledge);
         assert_eq!(status.summary("Ada"), "Acknowledged by Ada");
-        assert_eq!(status.audit_event(), "incident.acknowledged");
+        assert_eq!(status.audit_event().as_str(), "incident.acknowledged");
         assert_eq!(
             status.audit_states(),
             (

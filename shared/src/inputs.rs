@@ -15,42 +15,20 @@ use crate::limits::{
 use crate::validation::required_name;
 use crate::FieldError;
 
-/// The kind of value an input takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum InputType {
-    /// One line of text, at most 200 characters.
-    String,
-    /// Several lines, at most 2000 characters.
-    Text,
-    /// A JSON number, optionally within `min`/`max`.
-    Number,
-    /// true or false.
-    Boolean,
-    /// One of `options`.
-    Select,
-}
-
-impl InputType {
-    /// Every type, in the order a form offers them.
-    pub const ALL: [Self; 5] = [
-        Self::String,
-        Self::Text,
-        Self::Number,
-        Self::Boolean,
-        Self::Select,
-    ];
-
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::String => "string",
-            Self::Text => "text",
-            Self::Number => "number",
-            Self::Boolean => "boolean",
-            Self::Select => "select",
-        }
+crate::spelled_enum! {
+    /// The kind of value an input takes.
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum InputType {
+        /// One line of text, at most 200 characters.
+        String = "string",
+        /// Several lines, at most 2000 characters.
+        Text = "text",
+        /// A JSON number, optionally within `min`/`max`.
+        Number = "number",
+        /// true or false.
+        Boolean = "boolean",
+        /// One of `options`.
+        Select = "select",
     }
 }
 

@@ -7,9 +7,11 @@
 
 pub mod action;
 pub mod api;
+pub mod audit;
 pub mod endpoint;
 pub mod errors;
 pub mod events;
+pub mod idempotency;
 pub mod incident;
 pub mod inputs;
 pub mod limits;
@@ -26,6 +28,7 @@ pub mod run_history;
 pub mod run_rules;
 pub mod run_words;
 pub mod service;
+mod spelled;
 pub mod template;
 pub mod time;
 pub mod user;

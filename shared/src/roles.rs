@@ -4,63 +4,34 @@
 //! Roles follow PagerDuty's, ordered from least to most trusted, so "responder and up"
 //! is a plain comparison. Every permission names the least role that holds it.
 
-use serde::{Deserialize, Serialize};
-
 use crate::ValidationError;
 
-/// A user's role, least trusted first (the derived `Ord` follows declaration order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reads incidents and their timelines, nothing else.
-    Stakeholder,
-    /// Reads services, incidents, action names and timelines.
-    Observer,
-    /// Runs actions, acknowledges and resolves incidents, sees run details.
-    Responder,
-    /// Configures actions, rotates signing secrets, reads routing keys.
-    Manager,
-    /// Creates and deletes services, manages users and tokens, reads the audit log.
-    Admin,
-    /// Everything, including granting and removing `admin` and `owner`.
-    Owner,
+crate::spelled_enum! {
+    /// A user's role, least trusted first (the derived `Ord` follows declaration order).
+    #[derive(PartialOrd, Ord, Hash)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum Role {
+        /// Reads incidents and their timelines, nothing else.
+        Stakeholder = "stakeholder",
+        /// Reads services, incidents, action names and timelines.
+        Observer = "observer",
+        /// Runs actions, acknowledges and resolves incidents, sees run details.
+        Responder = "responder",
+        /// Configures actions, rotates signing secrets, reads routing keys.
+        Manager = "manager",
+        /// Creates and deletes services, manages users and tokens, reads the audit log.
+        Admin = "admin",
+        /// Everything, including granting and removing `admin` and `owner`.
+        Owner = "owner",
+    }
 }
 
 impl Role {
-    /// Every role, least trusted first.
-    pub const ALL: [Self; 6] = [
-        Self::Stakeholder,
-        Self::Observer,
-        Self::Responder,
-        Self::Manager,
-        Self::Admin,
-        Self::Owner,
-    ];
-
-    /// The wire name, e.g. `responder`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Stakeholder => "stakeholder",
-            Self::Observer => "observer",
-            Self::Responder => "responder",
-            Self::Manager => "manager",
-            Self::Admin => "admin",
-            Self::Owner => "owner",
-        }
-    }
-
-    /// Parses a wire name (exact, lower case).
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.as_str() == raw.trim())
-            .ok_or_else(|| {
-                ValidationError::Invalid(format!(
-                    "Role must be one of {}",
-                    Self::ALL.map(Self::as_str).join(", ")
-                ))
-            })
+    /// Parses a role as a person typed it (trimmed), with a message naming every role.
+    pub fn parse_field(raw: &str) -> Result<Self, ValidationError> {
+        Self::parse(raw.trim()).ok_or_else(|| {
+            ValidationError::Invalid(format!("Role must be one of {}", Self::spellings()))
+        })
     }
 
     /// Whether this role holds `permission`.
@@ -75,54 +46,36 @@ impl Role {
     }
 }
 
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::spelled_enum! {
+    /// Something a role may or may not do. Each route needs at most one (see
+    /// `routes::Route::requirement`).
+    #[derive(Hash)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub enum Permission {
+        /// Read incidents and their timelines.
+        ReadIncidents = "read_incidents",
+        /// Read services (routing keys redacted) and actions (names only).
+        ReadServices = "read_services",
+        /// Run actions, see run details (response excerpts, request headers), acknowledge,
+        /// resolve and add notes.
+        RunActions = "run_actions",
+        /// Open incidents by hand.
+        CreateIncidents = "create_incidents",
+        /// Create, edit, enable, disable and delete actions; rotate signing secrets; read
+        /// action configuration (endpoint URL, headers).
+        ManageActions = "manage_actions",
+        /// Read services' routing keys and rotate them.
+        ManageRoutingKeys = "manage_routing_keys",
+        /// Create, rename and delete services.
+        ManageServices = "manage_services",
+        /// Create, change and delete users and their tokens.
+        ManageUsers = "manage_users",
+        /// Read the audit log.
+        ReadAudit = "read_audit",
     }
 }
 
-/// Something a role may or may not do. Each route needs at most one (see
-/// `routes::Route::requirement`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    /// Read incidents and their timelines.
-    ReadIncidents,
-    /// Read services (routing keys redacted) and actions (names only).
-    ReadServices,
-    /// Run actions, see run details (response excerpts, request headers), acknowledge,
-    /// resolve and add notes.
-    RunActions,
-    /// Open incidents by hand.
-    CreateIncidents,
-    /// Create, edit, enable, disable and delete actions; rotate signing secrets; read
-    /// action configuration (endpoint URL, headers).
-    ManageActions,
-    /// Read services' routing keys and rotate them.
-    ManageRoutingKeys,
-    /// Create, rename and delete services.
-    ManageServices,
-    /// Create, change and delete users and their tokens.
-    ManageUsers,
-    /// Read the audit log.
-    ReadAudit,
-}
-
 impl Permission {
-    /// Every permission, in the order the README lists them.
-    pub const ALL: [Self; 9] = [
-        Self::ReadIncidents,
-        Self::ReadServices,
-        Self::RunActions,
-        Self::CreateIncidents,
-        Self::ManageActions,
-        Self::ManageRoutingKeys,
-        Self::ManageServices,
-        Self::ManageUsers,
-        Self::ReadAudit,
-    ];
-
     /// THE table: the least role holding each permission.
     pub fn minimum_role(self) -> Role {
         match self {
@@ -131,21 +84,6 @@ impl Permission {
             Self::RunActions | Self::CreateIncidents => Role::Responder,
             Self::ManageActions | Self::ManageRoutingKeys => Role::Manager,
             Self::ManageServices | Self::ManageUsers | Self::ReadAudit => Role::Admin,
-        }
-    }
-
-    /// The wire name, e.g. `run_actions`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ReadIncidents => "read_incidents",
-            Self::ReadServices => "read_services",
-            Self::RunActions => "run_actions",
-            Self::CreateIncidents => "create_incidents",
-            Self::ManageActions => "manage_actions",
-            Self::ManageRoutingKeys => "manage_routing_keys",
-            Self::ManageServices => "manage_services",
-            Self::ManageUsers => "manage_users",
-            Self::ReadAudit => "read_audit",
         }
     }
 
@@ -256,16 +194,16 @@ mod tests {
     #[test]
     fn every_role_parses_from_its_wire_name_and_nothing_else_does() {
         for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Ok(role));
+            assert_eq!(Role::parse_field(role.as_str()), Ok(role));
             assert_eq!(
                 serde_json::to_value(role).unwrap(),
                 serde_json::json!(role.as_str())
             );
         }
         for bad in ["", "Owner", "root", "administrator"] {
-            assert!(Role::parse(bad).is_err(), "{bad}");
+            assert!(Role::parse_field(bad).is_err(), "{bad}");
         }
-        assert!(Role::parse("nope")
+        assert!(Role::parse_field("nope")
             .unwrap_err()
             .to_string()
             .contains("stakeholder, observer"));

@@ -66,7 +66,7 @@ pub fn parse_new_user(name: &str, email: &str, role: &str) -> Result<NewUser, Ve
     let mut fields = Vec::new();
     let name = parse_user_name(name).map_err(|e| fields.push(FieldError::new("name", &e)));
     let email = parse_email(email).map_err(|e| fields.push(FieldError::new("email", &e)));
-    let role = Role::parse(role).map_err(|e| fields.push(FieldError::new("role", &e)));
+    let role = Role::parse_field(role).map_err(|e| fields.push(FieldError::new("role", &e)));
     match (name, email, role) {
         (Ok(name), Ok(email), Ok(role)) => Ok(NewUser { name, email, role }),
         _ => Err(fields),

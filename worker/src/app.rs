@@ -332,7 +332,7 @@ pub fn now_ms() -> i64 {
 
 /// `ACCESS_DEFAULT_ROLE` as a role no higher than `manager`, or what is wrong with it.
 fn parse_access_default_role(raw: &str) -> Result<Role, String> {
-    match Role::parse(raw.trim()) {
+    match Role::parse_field(raw.trim()) {
         Ok(role) if !role.is_privileged() => Ok(role),
         Ok(role) => Err(format!("{role} is not allowed (manager at most)")),
         Err(_) => Err(format!("{raw:?} is not a role")),

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, header, is_https};
 use crate::ids::{hex, new_id};
+use crate::store::batch::{Answers, Batch};
 use crate::store::sql::{first_of, Db, SqlArg, SqlValue, Statement};
 use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
@@ -375,23 +376,25 @@ impl Credential {
     }
 }
 
-/// Runs `statements` in one batch together with the credential's lookup, and answers who
-/// the caller is with the results of `statements`, in order. The statements run even
-/// for a caller who then turns out not to be signed in, so they must only read.
+/// Runs `batch` in one round trip together with the credential's lookup, and answers who
+/// the caller is with the batch's [`Answers`]. The statements run even for a caller who
+/// then turns out not to be signed in, so they must only read, or write only as the
+/// caller may (`CallerSql`).
 pub async fn batch_with_lookup(
     credential: Credential,
     app: &App,
     db: &Db,
-    statements: Vec<Statement>,
-) -> ApiResult<(Authenticated, Vec<D1Result>)> {
+    batch: Batch,
+) -> ApiResult<(Authenticated, Answers)> {
+    let (statements, what) = batch.into_parts();
     let lookup = credential.lookup(db, app.now_ms)?;
     let looked_up = lookup.is_some();
-    let mut batch: Vec<Statement> = lookup.into_iter().collect();
-    batch.extend(statements);
-    let mut results = db.batch(batch).await?;
+    let mut all: Vec<Statement> = lookup.into_iter().collect();
+    all.extend(statements);
+    let mut results = db.batch(all).await?;
     let found = (looked_up && !results.is_empty()).then(|| results.remove(0));
     let caller = credential.resolve(app, found.as_ref())?;
-    Ok((caller, results))
+    Ok((caller, Answers::new(results, what)))
 }
 
 /// Checks a credential on its own: one D1 round trip at most.

@@ -5,6 +5,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::errors::ErrorCode;
+use shared::idempotency::IdempotencyKey;
 use shared::limits::parse_page_limit;
 use shared::paging::{PageRequest, PagedList};
 use worker::{Headers, Request, Response};
@@ -158,6 +159,17 @@ pub fn is_https(req: &Request) -> bool {
 /// A header's value, if present and readable.
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
+}
+
+/// The request's `Idempotency-Key`, checked (400 `invalid_idempotency_key` when it is
+/// not one); `None` when none was sent. The one reader, for runs and redeliveries.
+pub fn idempotency_key(req: &Request) -> ApiResult<Option<IdempotencyKey>> {
+    header(req, "Idempotency-Key")
+        .map(|raw| {
+            IdempotencyKey::parse(&raw)
+                .map_err(|message| ApiError::Refused(ErrorCode::InvalidIdempotencyKey, message))
+        })
+        .transpose()
 }
 
 /// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`), if the request sent

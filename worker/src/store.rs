@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod audit;
+pub mod batch;
 pub mod changes;
 pub mod claims;
 pub mod incidents;

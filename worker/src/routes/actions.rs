@@ -12,6 +12,7 @@ use shared::api::{
     ActionList, ActionResponse, CreateActionRequest, RotateSecretRequest, RotatedSecret,
     UpdateActionRequest,
 };
+use shared::audit::AuditEvent;
 use shared::errors::ErrorCode;
 use shared::view::View;
 use worker::{Request, Response};
@@ -25,9 +26,9 @@ use crate::routes::preview::check_templates;
 use crate::sealed::{self, Keyring};
 use crate::store::actions::{self, ActionRecord, ActionRow, ActionView, Advance, Config};
 use crate::store::audit::Change;
+use crate::store::batch::Batch;
 use crate::store::runs::{self, FinishedRow};
 use crate::store::services::{self, ServiceRow};
-use crate::store::sql::{first_row, rows};
 
 /// How often an edit without a revision is re-applied when other edits keep landing
 /// first, before it gives up with `edit_conflict`.
@@ -36,16 +37,16 @@ const MAX_EDIT_ATTEMPTS: usize = 8;
 /// `GET /api/services/{id}/actions`.
 pub async fn list_actions(app: &App, caller: &Principal, service_id: &str) -> ApiResult<Response> {
     let db = app.db()?;
-    let results = db
-        .batch(vec![
-            services::get_statement(&db, service_id)?,
-            actions::rows_of_service(&db, service_id)?,
-            runs::recent_finished_of_service(&db, service_id)?,
-        ])
-        .await?;
-    first_row::<ServiceRow>(&results, 0, "actions list")?.ok_or(ApiError::NotFound("Service"))?;
-    let action_rows: Vec<ActionRow> = rows(&results, 1, "actions list")?;
-    let mut health = runs::health_by_action(&rows(&results, 2, "actions list")?);
+    let mut batch = Batch::new("actions list");
+    let service = batch.read::<ServiceRow>(services::get_statement(&db, service_id)?);
+    let action_rows = batch.read::<ActionRow>(actions::rows_of_service(&db, service_id)?);
+    let finished = batch.read::<FinishedRow>(runs::recent_finished_of_service(&db, service_id)?);
+    let answers = batch.send(&db).await?;
+    answers
+        .first(&service)?
+        .ok_or(ApiError::NotFound("Service"))?;
+    let action_rows = answers.all(&action_rows)?;
+    let mut health = runs::health_by_action(&answers.all(&finished)?);
     let keyring = sealed::keyring(app)?;
     let actions = actions::views(&app.kv()?, action_rows)
         .await
@@ -104,7 +105,7 @@ pub async fn create_action(
     let created = committed(None, &record, key.clone());
     let change = change(
         caller,
-        "action.created",
+        AuditEvent::ActionCreated,
         app,
         &created,
         None,
@@ -134,16 +135,15 @@ pub async fn get_action(
     action_id: &str,
 ) -> ApiResult<Response> {
     let db = app.db()?;
-    let results = db
-        .batch(vec![
-            actions::row_of(&db, action_id)?,
-            runs::recent_finished_of_action(&db, action_id)?,
-        ])
-        .await?;
-    let row = first_row::<ActionRow>(&results, 0, "action")?
+    let mut batch = Batch::new("action");
+    let action_row = batch.read::<ActionRow>(actions::row_of(&db, action_id)?);
+    let finished = batch.read::<FinishedRow>(runs::recent_finished_of_action(&db, action_id)?);
+    let answers = batch.send(&db).await?;
+    let row = answers
+        .first(&action_row)?
         .filter(|row| row.service_id == service_id)
         .ok_or(ApiError::NotFound("Action"))?;
-    let recent: Vec<FinishedRow> = rows(&results, 1, "action")?;
+    let recent = answers.all(&finished)?;
     let view = actions::view_of_row(&app.kv()?, row).await;
     let mut action = view.to_wire(&sealed::keyring(app)?);
     action.health = runs::health(&recent);
@@ -219,7 +219,7 @@ pub async fn update_action(
         service_id,
         action_id,
         expected,
-        "action.updated",
+        AuditEvent::ActionUpdated,
         &keyring,
         edit,
     )
@@ -244,7 +244,7 @@ pub async fn delete_action(
         .ok_or(ApiError::NotFound("Action"))?;
     let change = change(
         caller,
-        "action.deleted",
+        AuditEvent::ActionDeleted,
         app,
         &current,
         Some(&current),
@@ -287,7 +287,7 @@ pub async fn rotate_secret(
         service_id,
         action_id,
         expected,
-        "action.secret_rotated",
+        AuditEvent::ActionSecretRotated,
         &keyring,
         rotate,
     )
@@ -309,7 +309,7 @@ async fn change_revision(
     service_id: &str,
     action_id: &str,
     expected: Option<u64>,
-    event: &'static str,
+    event: AuditEvent,
     keyring: &Keyring,
     make: impl Fn(&ActionView, &ActionRecord) -> ApiResult<(ActionRecord, Vec<String>)>,
 ) -> ApiResult<ActionView> {
@@ -396,7 +396,7 @@ fn committed(before: Option<&ActionRow>, record: &ActionRecord, key: String) -> 
 /// The audit record of a change, with the states as the API shows them.
 fn change<'a>(
     caller: &'a Principal,
-    event: &'static str,
+    event: AuditEvent,
     app: &App,
     target: &'a ActionView,
     before: Option<&ActionView>,
@@ -409,7 +409,6 @@ fn change<'a>(
     Change {
         actor: caller,
         event,
-        target_type: "action",
         target_id: &target.row.action_id,
         service_id: Some(&target.row.service_id),
         before: snapshot(before),

@@ -10,7 +10,7 @@ use shared::incident::{validate_new_incident, validate_note, IncidentStatus, Sta
 use shared::paging::PagedList;
 use shared::roles::Permission;
 use shared::view::View;
-use worker::{D1Result, Request, Response};
+use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth::{batch_with_lookup, Credential, Principal};
@@ -18,10 +18,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, page_request, read_json};
 use crate::sealed;
 use crate::store::actions::{self, ActionRow};
-use crate::store::changes;
+use crate::store::batch::{Answers, Batch, Read};
+use crate::store::changes::{self, ChangeRow};
 use crate::store::incidents::{self, ByHand, IncidentRow, LogPage};
-use crate::store::runs;
-use crate::store::sql::{first_row, rows, Db, Statement};
+use crate::store::runs::{self, FinishedRow};
+use crate::store::sql::Db;
 
 /// `GET /api/incidents?service_id=&status=&limit=&cursor=`, newest first, a page at a
 /// time, without `custom_details`.
@@ -88,11 +89,12 @@ pub async fn get_incident(
     id: &str,
 ) -> ApiResult<Response> {
     let db = app.db()?;
-    let (caller, results) =
-        batch_with_lookup(credential, app, &db, incident_reads(&db, id)?).await?;
+    let mut batch = Batch::new("incident");
+    let reads = IncidentReads::push(&mut batch, &db, id)?;
+    let (caller, answers) = batch_with_lookup(credential, app, &db, batch).await?;
     let caller = caller.principal;
     caller.require(permission)?;
-    let incident = with_actions(app, &results).await?;
+    let incident = with_actions(app, reads, &answers).await?;
     let incident = incident.view(caller.role);
     Ok(json_response(&IncidentResponse { incident }, 200)?)
 }
@@ -175,31 +177,39 @@ pub async fn add_note(
     )?)
 }
 
-/// The reads of an incident page: the incident, its service's action rows, its recent
-/// changes, and the latest finished runs of those actions (their health).
-fn incident_reads(db: &Db, id: &str) -> ApiResult<Vec<Statement>> {
-    Ok(vec![
-        incidents::get_statement(db, id)?,
-        actions::rows_of_incident(db, id)?,
-        changes::recent_for_incident(db, id)?,
-        runs::recent_finished_of_incident(db, id)?,
-    ])
+/// The reads of an incident page, in one batch: the incident, its service's action rows,
+/// its recent changes, and the latest finished runs of those actions (their health).
+struct IncidentReads {
+    incident: Read<IncidentRow>,
+    actions: Read<ActionRow>,
+    recent_changes: Read<ChangeRow>,
+    health: Read<FinishedRow>,
 }
 
-/// The incident of [`incident_reads`]' results, with its recent changes and the enabled
-/// actions that apply to it
-/// (`available_when`), whose KV records are read in parallel for their descriptions,
-/// inputs and health. An unreadable action is
-/// listed as such and never fails the page.
-async fn with_actions(app: &App, results: &[D1Result]) -> ApiResult<Incident> {
-    let row: IncidentRow =
-        first_row(results, 0, "incident")?.ok_or(ApiError::NotFound("Incident"))?;
-    let action_rows: Vec<ActionRow> = rows(results, 1, "incident actions")?;
-    let views = actions::views(&app.kv()?, action_rows).await;
+impl IncidentReads {
+    fn push(batch: &mut Batch, db: &Db, id: &str) -> ApiResult<Self> {
+        Ok(Self {
+            incident: batch.read(incidents::get_statement(db, id)?),
+            actions: batch.read(actions::rows_of_incident(db, id)?),
+            recent_changes: batch.read(changes::recent_for_incident(db, id)?),
+            health: batch.read(runs::recent_finished_of_incident(db, id)?),
+        })
+    }
+}
+
+/// The incident of [`IncidentReads`]' answers, with its recent changes and the enabled
+/// actions that apply to it (`available_when`), whose KV records are read in parallel
+/// for their descriptions, inputs and health. An unreadable action is listed as such and
+/// never fails the page.
+async fn with_actions(app: &App, reads: IncidentReads, answers: &Answers) -> ApiResult<Incident> {
+    let row = answers
+        .first(&reads.incident)?
+        .ok_or(ApiError::NotFound("Incident"))?;
+    let views = actions::views(&app.kv()?, answers.all(&reads.actions)?).await;
     let keyring = sealed::keyring(app)?;
     let mut incident = row.into_wire()?;
-    incident.recent_changes = Some(changes::wire(rows(results, 2, "recent changes")?)?);
-    let mut health = runs::health_by_action(&rows(results, 3, "action health")?);
+    incident.recent_changes = Some(changes::wire(answers.all(&reads.recent_changes)?)?);
+    let mut health = runs::health_by_action(&answers.all(&reads.health)?);
     let (status, urgency) = (incident.status, incident.urgency);
     incident.actions = Some(
         views
@@ -217,6 +227,8 @@ async fn with_actions(app: &App, results: &[D1Result]) -> ApiResult<Incident> {
 
 async fn load_with_actions(app: &App, id: &str) -> ApiResult<Incident> {
     let db = app.db()?;
-    let results = db.batch(incident_reads(&db, id)?).await?;
-    with_actions(app, &results).await
+    let mut batch = Batch::new("incident");
+    let reads = IncidentReads::push(&mut batch, &db, id)?;
+    let answers = batch.send(&db).await?;
+    with_actions(app, reads, &answers).await
 }

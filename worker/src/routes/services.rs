@@ -7,6 +7,7 @@ use shared::api::{
     ChangeList, CreateServiceRequest, RotateRoutingKeyRequest, Service, ServiceList,
     ServiceResponse, UpdateServiceRequest,
 };
+use shared::audit::AuditEvent;
 use shared::limits::{DEFAULT_CHANGES_LIST, MAX_CHANGES_LIST, MAX_DESCRIPTION_CHARS};
 use shared::roles::{Permission, Role};
 use shared::service::{parse_grace_hours, parse_service_name, validate_service};
@@ -46,8 +47,7 @@ pub async fn create_service(
     };
     let change = Change {
         actor: caller,
-        event: "service.created",
-        target_type: "service",
+        event: AuditEvent::ServiceCreated,
         target_id: &row.id,
         service_id: Some(&row.id),
         before: None,
@@ -143,8 +143,7 @@ pub async fn update_service(
     }
     let change = Change {
         actor: caller,
-        event: "service.updated",
-        target_type: "service",
+        event: AuditEvent::ServiceUpdated,
         target_id: id,
         service_id: Some(id),
         before: Some(audit_snapshot(&before)),
@@ -184,8 +183,7 @@ pub async fn rotate_routing_key(
     let snapshot = audit_snapshot(&row);
     let change = Change {
         actor: caller,
-        event: "service.routing_key_rotated",
-        target_type: "service",
+        event: AuditEvent::ServiceRoutingKeyRotated,
         target_id: id,
         service_id: Some(id),
         before: Some(snapshot.clone()),
@@ -224,8 +222,7 @@ pub async fn delete_service(app: &App, caller: &Principal, id: &str) -> ApiResul
         .ok_or(ApiError::NotFound("Service"))?;
     let change = Change {
         actor: caller,
-        event: "service.deleted",
-        target_type: "service",
+        event: AuditEvent::ServiceDeleted,
         target_id: id,
         service_id: Some(id),
         before: Some(audit_snapshot(&before)),

@@ -12,6 +12,7 @@ use shared::api::{
     CreateTokenRequest, CreateUserRequest, TokenList, TokenResponse, UpdateUserRequest, UserList,
     UserResponse,
 };
+use shared::audit::AuditEvent;
 use shared::errors::ErrorCode;
 use shared::roles::Role;
 use shared::user::{
@@ -27,7 +28,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{if_match, json_response, no_content, read_json};
 use crate::ids::{new_api_token_secret, new_id};
 use crate::store::audit::{self, Change};
-use crate::store::sql::{changes, rows};
+use crate::store::batch::Batch;
 use crate::store::tokens::{self, TokenRow};
 use crate::store::users::{self, UserRow};
 
@@ -110,7 +111,7 @@ pub async fn update_user(
     let role = patch
         .role
         .as_deref()
-        .map(Role::parse)
+        .map(Role::parse_field)
         .transpose()
         .map_err(|e| fields.push(FieldError::new("role", &e)))
         .ok()
@@ -147,35 +148,40 @@ pub async fn update_user(
     after.version = before.version + 1;
     let change_id = new_id("chg");
     let promoted = new_role.is_privileged() && new_role > old_role;
-    let mut batch = vec![users::update_statement(
+    let mut batch = Batch::new("user update");
+    let updated = batch.write(users::update_statement(
         &db,
         &after,
         before.version,
         &change_id,
-    )?];
-    if promoted {
-        batch.extend(tokens::revoke_minted_by_others(
-            &db, id, &change_id, caller, app.now_ms,
-        )?);
-    }
+    )?);
+    let revoked = if promoted {
+        let [listed, audited, deleted] =
+            tokens::revoke_minted_by_others(&db, id, &change_id, caller, app.now_ms)?;
+        let listed = batch.read::<TokenRow>(listed);
+        batch.write(audited);
+        batch.write(deleted);
+        Some(listed)
+    } else {
+        None
+    };
     let change = Change {
         actor: caller,
-        event: "user.updated",
-        target_type: "user",
+        event: AuditEvent::UserUpdated,
         target_id: id,
         service_id: None,
         before: Some(before.audit_snapshot()?),
         after: Some(after.audit_snapshot()?),
         at: app.now_ms,
     };
-    batch.push(audit::insert_when(
+    batch.write(audit::insert_when(
         &db,
         &change,
         &users::changed_by_sql(11, 12),
         &[id.into(), change_id.as_str().into()],
     )?);
-    let results = db.batch(batch).await?;
-    if results.first().is_none_or(|update| changes(update) == 0) {
+    let answers = batch.send(&db).await?;
+    if answers.changes(updated)? == 0 {
         // Nothing was written: say which rule stopped it.
         let now = load_user(app, id).await?;
         if now.version != before.version {
@@ -186,8 +192,9 @@ pub async fn update_user(
         }
         return Err(last_owner());
     }
-    let revoked_tokens: Vec<_> = if promoted {
-        rows::<TokenRow>(&results, 1, "revoked tokens")?
+    let revoked_tokens: Vec<_> = if let Some(listed) = revoked {
+        answers
+            .all(&listed)?
             .iter()
             .map(|row| row.to_wire(None))
             .collect()
@@ -232,8 +239,7 @@ pub async fn delete_user(
     }
     let change = Change {
         actor: caller,
-        event: "user.deleted",
-        target_type: "user",
+        event: AuditEvent::UserDeleted,
         target_id: id,
         service_id: None,
         before: Some(before.audit_snapshot()?),
@@ -294,26 +300,28 @@ pub async fn create_token(
     let db = app.db()?;
     let change = Change {
         actor: caller,
-        event: "token.created",
-        target_type: "token",
+        event: AuditEvent::TokenCreated,
         target_id: &row.id,
         service_id: None,
         before: None,
         after: Some(row.audit_snapshot()),
         at: app.now_ms,
     };
-    let results = db
-        .batch(vec![
-            tokens::insert_statement(&db, &row, &hash_token(&secret), &caller.id, user.version)?,
-            audit::insert_when(
-                &db,
-                &change,
-                "EXISTS (SELECT 1 FROM api_tokens WHERE id = ?11)",
-                &[row.id.as_str().into()],
-            )?,
-        ])
-        .await?;
-    if results.first().is_none_or(|insert| changes(insert) == 0) {
+    let mut batch = Batch::new("token insert");
+    let inserted = batch.write(tokens::insert_statement(
+        &db,
+        &row,
+        &hash_token(&secret),
+        &caller.id,
+        user.version,
+    )?);
+    batch.write(audit::insert_when(
+        &db,
+        &change,
+        "EXISTS (SELECT 1 FROM api_tokens WHERE id = ?11)",
+        &[row.id.as_str().into()],
+    )?);
+    if batch.send(&db).await?.changes(inserted)? == 0 {
         let now = load_user(app, user_id).await?;
         return Err(edited_meanwhile(&now)?);
     }
@@ -340,8 +348,7 @@ pub async fn delete_token(
         .ok_or(ApiError::NotFound("Token"))?;
     let change = Change {
         actor: caller,
-        event: "token.revoked",
-        target_type: "token",
+        event: AuditEvent::TokenRevoked,
         target_id: token_id,
         service_id: None,
         before: Some(row.audit_snapshot()),

@@ -35,8 +35,9 @@ use shared::FieldError;
 use worker::console_warn;
 
 use super::audit::{self, Change};
+use super::batch::Batch;
 use super::kv::Kv;
-use super::sql::{changes, first_row, statement, Db, SqlValue, Statement};
+use super::sql::{changes, statement, Db, SqlValue, Statement};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{hex, random_bytes};
 use crate::sealed::{Keyring, SealContext, SealError};
@@ -879,8 +880,10 @@ pub async fn insert(
         ],
     )?;
     let audit = audit_if_pointing_at(db, audit, key)?;
-    let results = db.batch(vec![insert, audit]).await?;
-    if results.first().is_some_and(|insert| changes(insert) == 1) {
+    let mut batch = Batch::new("action insert");
+    let inserted = batch.write(insert);
+    batch.write(audit);
+    if batch.send(db).await?.changes(inserted)? == 1 {
         return Ok(Ok(()));
     }
     // Nothing inserted: say why. The name check comes first because renaming is the fix
@@ -961,18 +964,20 @@ pub async fn advance(
         ],
     )?;
     let audit = audit_if_pointing_at(db, audit, key)?;
-    let now = statement(
-        db,
-        "SELECT revision, config_key = ?2 AS advanced FROM action_slots WHERE action_id = ?1",
-        &[(&record.id).into(), key.into()],
-    )?;
-    let results = db.batch(vec![update, audit, now]).await?;
     #[derive(Deserialize)]
     struct Now {
         revision: i64,
         advanced: Option<i64>,
     }
-    let now: Option<Now> = first_row(&results, 2, "advance action")?;
+    let mut batch = Batch::new("advance action");
+    batch.write(update);
+    batch.write(audit);
+    let now = batch.read::<Now>(statement(
+        db,
+        "SELECT revision, config_key = ?2 AS advanced FROM action_slots WHERE action_id = ?1",
+        &[(&record.id).into(), key.into()],
+    )?);
+    let now = batch.send(db).await?.first(&now)?;
     Ok(match now {
         None => Advance::Gone,
         Some(now) if now.advanced == Some(1) => Advance::Done,
@@ -1002,8 +1007,10 @@ pub async fn remove(
         "DELETE FROM action_slots WHERE action_id = ?1 AND service_id = ?2",
         &[action_id.into(), service_id.into()],
     )?;
-    let results = db.batch(vec![audit, delete]).await?;
-    Ok(results.get(1).is_some_and(|delete| changes(delete) == 1))
+    let mut batch = Batch::new("action delete");
+    batch.write(audit);
+    let deleted = batch.write(delete);
+    Ok(batch.send(db).await?.changes(deleted)? == 1)
 }
 
 // ---------------------------------------------------------------------------------------

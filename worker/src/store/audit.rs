@@ -11,6 +11,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use shared::api::{AuditActor, AuditEntry};
+use shared::audit::AuditEvent;
 use shared::time::format_rfc3339;
 
 use super::sql::{statement, Db, SqlValue, Statement};
@@ -22,11 +23,9 @@ use crate::ids::new_id;
 pub struct Change<'a> {
     /// Who did it.
     pub actor: &'a Principal,
-    /// What happened, `noun.verb_past`.
-    pub event: &'static str,
-    /// `service`, `action`, `user` or `token` (`incident` records are written by
-    /// `store::incidents::apply_edits`).
-    pub target_type: &'static str,
+    /// What happened (its target type follows from it; `incident` records are written
+    /// by `store::incidents::apply_edits`).
+    pub event: AuditEvent,
     /// The changed thing's id.
     pub target_id: &'a str,
     /// The service it belongs to (or is); `None` for users and tokens.
@@ -61,8 +60,8 @@ pub fn insert_when(
         change.at.into(),
         (&change.actor.id).into(),
         (&change.actor.name).into(),
-        change.event.into(),
-        change.target_type.into(),
+        change.event.as_str().into(),
+        change.event.target().as_str().into(),
         change.target_id.into(),
         change.service_id.into(),
         (&before).into(),

@@ -7,19 +7,11 @@
 use super::sql::{changes, statement, Db};
 use crate::error::ApiResult;
 
-/// The housekeeping tasks that are claimed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
-    /// The revision sweep's listing of KV (`store::actions::sweep`).
-    KvSweep,
-}
-
-impl Task {
-    /// The task's key in `housekeeping_claims`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::KvSweep => "kv_sweep",
-        }
+shared::spelled_enum! {
+    /// The housekeeping tasks that are claimed.
+    pub enum Task {
+        /// The revision sweep's listing of KV (`store::actions::sweep`).
+        KvSweep = "kv_sweep",
     }
 }
 

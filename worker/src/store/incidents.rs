@@ -30,8 +30,9 @@ use shared::paging::PageRequest;
 use shared::time::format_rfc3339;
 
 use super::actions::ROW_AS_JSON;
+use super::batch::Batch;
 use super::intake::{admitted_service, Admission, Verdict};
-use super::sql::{changes, first_row, rows, statement, Db, SqlValue, Statement};
+use super::sql::{changes, statement, Db, SqlValue, Statement};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
@@ -546,18 +547,16 @@ pub async fn create_by_hand(
              AND status != 'resolved'",
         &[(&new.service_id).into(), (&dedup_key).into()],
     )?;
-    let results = db
-        .batch(vec![
-            insert,
-            entry,
-            get_statement(db, &incident_id)?,
-            open_with_key,
-        ])
-        .await?;
-    if let Some(created) = first_row::<IncidentRow>(&results, 2, "incident by hand")? {
+    let mut batch = Batch::new("incident by hand");
+    batch.write(insert);
+    batch.write(entry);
+    let created = batch.read::<IncidentRow>(get_statement(db, &incident_id)?);
+    let open_with_key = batch.read::<IdRow>(open_with_key);
+    let answers = batch.send(db).await?;
+    if let Some(created) = answers.first(&created)? {
         return Ok(ByHand::Created(Box::new(created)));
     }
-    Ok(match first_row::<IdRow>(&results, 3, "incident by hand")? {
+    Ok(match answers.first(&open_with_key)? {
         Some(open) => ByHand::Duplicate(open.id),
         None => ByHand::NoSuchService,
     })
@@ -588,11 +587,13 @@ pub async fn apply_transition(
     now_ms: i64,
 ) -> ApiResult<Transition> {
     let (update, entry) = transition_statements(db, "id = ?4", &[id.into()], to, agent, now_ms)?;
-    let results = db
-        .batch(vec![update, entry, exists_statement(db, id)?])
-        .await?;
-    let changed = results.first().is_some_and(|update| changes(update) > 0);
-    let target_known = !rows::<serde_json::Value>(&results, 2, "incident exists")?.is_empty();
+    let mut batch = Batch::new("incident transition");
+    let updated = batch.write(update);
+    batch.write(entry);
+    let exists = batch.read::<serde_json::Value>(exists_statement(db, id)?);
+    let answers = batch.send(db).await?;
+    let changed = answers.changes(updated)? > 0;
+    let target_known = !answers.all(&exists)?.is_empty();
     Ok(Transition {
         target_known,
         changed,
@@ -770,15 +771,13 @@ pub async fn apply_edits(
             (&change_id).into(),
         ],
     )?;
-    let results = db
-        .batch(vec![
-            update,
-            timeline,
-            audit,
-            get_many_statement(db, answer_ids)?,
-        ])
-        .await?;
-    let edited = results.first().map_or(0, changes);
+    let mut batch = Batch::new("edited incidents");
+    let updated = batch.write(update);
+    batch.write(timeline);
+    batch.write(audit);
+    let edited_rows = batch.read::<IncidentRow>(get_many_statement(db, answer_ids)?);
+    let answers = batch.send(db).await?;
+    let edited = answers.changes(updated)?;
     if edited == 0 {
         return Ok(Edited::Conflict);
     }
@@ -790,7 +789,7 @@ pub async fn apply_edits(
             edits.len()
         )));
     }
-    Ok(Edited::Applied(rows(&results, 3, "edited incidents")?))
+    Ok(Edited::Applied(answers.all(&edited_rows)?))
 }
 
 /// The edits as [`EDIT_UPDATE_SQL`] reads them: per incident its new fields, and for each
@@ -834,7 +833,8 @@ fn edit_entries_json(
                 "type": change.entry_type().as_str(),
                 "summary": change.summary(agent),
                 "audit_id": new_id("aud"),
-                "event": change.audit_event(),
+                "event": change.audit_event().as_str(),
+                "target_type": change.audit_event().target().as_str(),
                 "before": before,
                 "after": after,
             }));
@@ -891,7 +891,8 @@ const EDIT_TIMELINE_SQL: &str =
 /// id; only for incidents the update stamped.
 const EDIT_AUDIT_SQL: &str = "INSERT INTO audit_log (id, created_at, actor_id, actor_name, \
          event, target_type, target_id, service_id, before, after) \
-     SELECT entry.value ->> 'audit_id', ?2, ?3, ?4, entry.value ->> 'event', 'incident', \
+     SELECT entry.value ->> 'audit_id', ?2, ?3, ?4, entry.value ->> 'event', \
+         entry.value ->> 'target_type', \
          i.id, i.service_id, entry.value -> 'before', entry.value -> 'after' \
      FROM json_each(?1) entry JOIN incidents i ON i.id = entry.value ->> 'incident_id' \
      WHERE i.last_change_id = ?5 AND entry.value ->> 'event' IS NOT NULL \
@@ -1039,22 +1040,20 @@ pub async fn log_page(
         rows_to_read.into(),
         offset.into(),
     ];
-    let results = db
-        .batch(vec![
-            statement(db, page_sql, &params)?,
-            super::runs::with_ids_in(
-                db,
-                &format!("SELECT run_id FROM ({page_sql}) WHERE type = 'action_run'"),
-                &params,
-            )?,
-        ])
-        .await?;
-    let stored: Vec<LogRow> = rows(&results, 0, "timeline")?;
-    let runs = super::runs::from_rows(rows(&results, 1, "timeline")?)?;
+    let mut batch = Batch::new("timeline");
+    let page = batch.read::<LogRow>(statement(db, page_sql, &params)?);
+    let page_runs = batch.read::<super::runs::RunRow>(super::runs::with_ids_in(
+        db,
+        &format!("SELECT run_id FROM ({page_sql}) WHERE type = 'action_run'"),
+        &params,
+    )?);
+    let answers = batch.send(db).await?;
+    let stored = answers.all(&page)?;
+    let runs = super::runs::from_rows(answers.all(&page_runs)?)?;
     stored
         .into_iter()
         .filter_map(|row| {
-            let Some(entry_type) = parse_entry_type(&row.entry_type) else {
+            let Some(entry_type) = LogEntryType::parse(&row.entry_type) else {
                 return Some(Err(ApiError::Internal(format!("log {}: bad type", row.id))));
             };
             // Only merge rows have a count; their summary is the latest trigger's. Rows
@@ -1092,10 +1091,6 @@ pub async fn log_page(
             Some(Ok((row.position, entry)))
         })
         .collect()
-}
-
-fn parse_entry_type(raw: &str) -> Option<LogEntryType> {
-    serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
 }
 
 #[cfg(test)]
@@ -1245,16 +1240,17 @@ mod tests {
             serde_json::json!([
                 {"incident_id": "inc_1", "log_id": "log_1", "type": "title_change",
                  "summary": "Title changed from \"Disk full\" to \"Disk full on db-1\" by Ada",
-                 "audit_id": "aud_2", "event": "incident.title_changed",
+                 "audit_id": "aud_2", "event": "incident.title_changed", "target_type": "incident",
                  "before": {"title": "Disk full"}, "after": {"title": "Disk full on db-1"}},
                 {"incident_id": "inc_1", "log_id": "log_3", "type": "resolve",
                  "summary": "Resolved by Ada", "audit_id": "aud_4", "event": "incident.resolved",
+                 "target_type": "incident",
                  "before": {"status": "triggered"}, "after": {"status": "resolved"}},
                 {"incident_id": "inc_1", "log_id": "log_5", "type": "note",
                  "summary": "Rotated the logs"},
                 {"incident_id": "inc_2", "log_id": "log_6", "type": "urgency_change",
                  "summary": "Urgency changed from high to low by Ada", "audit_id": "aud_7",
-                 "event": "incident.urgency_changed",
+                 "event": "incident.urgency_changed", "target_type": "incident",
                  "before": {"urgency": "high"}, "after": {"urgency": "low"}},
             ])
         );
@@ -1310,7 +1306,9 @@ mod tests {
             "{audit}"
         );
         assert!(
-            audit.contains("'incident', i.id, i.service_id, entry.value -> 'before'"),
+            audit.contains(
+                "entry.value ->> 'target_type', i.id, i.service_id, entry.value -> 'before'"
+            ),
             "{audit}"
         );
     }

@@ -15,10 +15,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
-use worker::D1Result;
 
+use super::batch::Batch;
 use super::services::clear_key_sql;
-use super::sql::{first_row, statement, Db, Statement};
+use super::sql::{statement, Db, Statement};
 use crate::auth::hash_token;
 use crate::error::ApiResult;
 use crate::ids::new_id;
@@ -110,11 +110,12 @@ impl Admission {
     }
 
     async fn apply_once(&self, db: &Db, statements: Vec<Statement>) -> ApiResult<Verdict> {
-        let mut batch = vec![self.take_token(db)?];
-        batch.extend(statements);
-        batch.push(self.verdict_statement(db)?);
-        let results = db.batch(batch).await?;
-        self.verdict(&results)
+        let mut batch = Batch::new("event");
+        batch.write(self.take_token(db)?);
+        batch.span(statements);
+        let verdict = batch.read::<VerdictRow>(self.verdict_statement(db)?);
+        let row = batch.send(db).await?.first(&verdict)?;
+        self.verdict(row)
     }
 
     /// The batch's first statement: refills the service's bucket for the time passed and
@@ -163,15 +164,8 @@ impl Admission {
     }
 
     /// Reads what [`Self::verdict_statement`], the batch's last statement, returned.
-    fn verdict(&self, results: &[D1Result]) -> ApiResult<Verdict> {
-        #[derive(Deserialize)]
-        struct Row {
-            tokens: Option<f64>,
-            refilled_at: Option<i64>,
-            admitted: i64,
-        }
-        let last = results.len().saturating_sub(1);
-        let Some(row) = first_row::<Row>(results, last, "event verdict")? else {
+    fn verdict(&self, row: Option<VerdictRow>) -> ApiResult<Verdict> {
+        let Some(row) = row else {
             return Ok(Verdict::UnknownKey);
         };
         if row.admitted == 1 {
@@ -252,6 +246,15 @@ pub enum Adoption {
     NoneInClear,
 }
 
+/// What [`Admission::verdict_statement`] reads: the bucket after this event, and whether
+/// the event was admitted.
+#[derive(Deserialize)]
+struct VerdictRow {
+    tokens: Option<f64>,
+    refilled_at: Option<i64>,
+    admitted: i64,
+}
+
 /// Hashes `routing_key` if a service still holds it in clear, and says whether any key is
 /// left in clear: one round trip.
 pub async fn adopt_clear_key(db: &Db, routing_key: &str) -> ApiResult<Adoption> {
@@ -261,21 +264,18 @@ pub async fn adopt_clear_key(db: &Db, routing_key: &str) -> ApiResult<Adoption> 
         clear_left: i64,
     }
     let clear = clear_key_sql();
-    let results = db
-        .batch(vec![
-            adopt_clear_key_statement(db, routing_key)?,
-            statement(
-                db,
-                &format!(
-                    "SELECT EXISTS (SELECT 1 FROM services WHERE routing_key = ?1 AND {clear}) \
+    let mut batch = Batch::new("clear routing keys");
+    batch.write(adopt_clear_key_statement(db, routing_key)?);
+    let found = batch.read::<Found>(statement(
+        db,
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM services WHERE routing_key = ?1 AND {clear}) \
                          AS held, \
                      EXISTS (SELECT 1 FROM services WHERE {clear}) AS clear_left"
-                ),
-                &[routing_key.into()],
-            )?,
-        ])
-        .await?;
-    let found = first_row::<Found>(&results, 1, "clear routing keys")?;
+        ),
+        &[routing_key.into()],
+    )?);
+    let found = batch.send(db).await?.first(&found)?;
     Ok(match found {
         Some(Found { held: 1, .. }) => Adoption::Adopted,
         Some(Found { clear_left: 1, .. }) => Adoption::NotHeld,

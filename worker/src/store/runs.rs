@@ -17,6 +17,7 @@
 
 use serde::Deserialize;
 use shared::api::{ActionRun, RunAttempt, RunOutcome, RunStatus, SentHeader};
+use shared::idempotency::IdempotencyKey;
 use shared::limits::{IDEMPOTENCY_WINDOW_HOURS, RUN_BODY_KEPT_DAYS, RUN_STATS_WINDOW};
 use shared::reply::Reply;
 use shared::run_history::FinishedRun;
@@ -24,7 +25,8 @@ use shared::run_words;
 use shared::time::format_rfc3339;
 use worker::D1Result;
 
-use super::actions::ROW_AS_JSON;
+use super::actions::{ActionRow, ROW_AS_JSON};
+use super::batch::Batch;
 use super::rate_limits;
 use super::sql::{changes, statement, Db, SqlValue, Statement};
 use crate::auth::CallerSql;
@@ -40,8 +42,8 @@ pub struct RunRow {
     incident_id: String,
     action_id: String,
     action_name: String,
-    status: String,
-    outcome: Option<String>,
+    status: RunStatus,
+    outcome: Option<RunOutcome>,
     http_status: Option<u16>,
     duration_ms: Option<u64>,
     response_excerpt: Option<String>,
@@ -68,8 +70,8 @@ pub struct RunRow {
 #[derive(Debug, Clone, Deserialize)]
 struct StoredAttempt {
     number: u32,
-    status: String,
-    outcome: Option<String>,
+    status: RunStatus,
+    outcome: Option<RunOutcome>,
     http_status: Option<u16>,
     duration_ms: Option<u64>,
     response_excerpt: Option<String>,
@@ -80,11 +82,11 @@ struct StoredAttempt {
 }
 
 impl StoredAttempt {
-    fn into_wire(self) -> Option<RunAttempt> {
-        Some(RunAttempt {
+    fn into_wire(self) -> RunAttempt {
+        RunAttempt {
             number: self.number,
-            status: parse_enum(&self.status)?,
-            outcome: self.outcome.as_deref().and_then(parse_enum),
+            status: self.status,
+            outcome: self.outcome,
             http_status: self.http_status,
             duration_ms: self.duration_ms,
             response_excerpt: self.response_excerpt,
@@ -92,7 +94,7 @@ impl StoredAttempt {
             requested_by_name: self.requested_by_name,
             started_at: format_rfc3339(self.started_at),
             finished_at: self.finished_at.map(format_rfc3339),
-        })
+        }
     }
 }
 
@@ -115,7 +117,7 @@ pub fn latest_attempt(run: &ActionRun, number: u32) -> RunAttempt {
 impl RunRow {
     /// Whether the POST is still in flight.
     pub fn is_running(&self) -> bool {
-        self.status == "running"
+        self.status == RunStatus::Running
     }
 
     /// The action revision its latest attempt sent (0 for runs from before revisions).
@@ -137,16 +139,14 @@ impl RunRow {
             .and_then(|json| serde_json::from_str::<Vec<StoredAttempt>>(json).ok())
             .unwrap_or_default()
             .into_iter()
-            .filter_map(StoredAttempt::into_wire)
+            .map(StoredAttempt::into_wire)
             .collect()
     }
 
     /// The API shape.
     pub fn into_wire(self) -> ApiResult<ActionRun> {
         let earlier = self.earlier_attempts();
-        let status = parse_enum::<RunStatus>(&self.status)
-            .ok_or_else(|| ApiError::Internal(format!("run {}: bad status", self.id)))?;
-        let outcome = self.outcome.as_deref().and_then(parse_enum::<RunOutcome>);
+        let (status, outcome) = (self.status, self.outcome);
         let request_headers = self
             .request_headers
             .as_deref()
@@ -188,19 +188,6 @@ impl RunRow {
             run
         })
     }
-}
-
-/// Parses a snake_case enum from its stored spelling.
-fn parse_enum<T: serde::de::DeserializeOwned>(raw: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
-}
-
-/// The stored spelling of a snake_case enum.
-fn spelling<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The columns a new run is inserted with.
@@ -309,7 +296,7 @@ pub struct ClaimRequest<'a> {
     /// The action.
     pub action_id: &'a str,
     /// The client's `Idempotency-Key`, if any.
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<&'a IdempotencyKey>,
     /// Now (ms).
     pub started_at: i64,
 }
@@ -329,7 +316,7 @@ pub fn find_by_key(
     db: &Db,
     incident_id: &str,
     action_id: &str,
-    key: &str,
+    key: &IdempotencyKey,
     now_ms: i64,
 ) -> ApiResult<Statement> {
     statement(
@@ -341,7 +328,7 @@ pub fn find_by_key(
         &[
             incident_id.into(),
             action_id.into(),
-            key.into(),
+            key.as_str().into(),
             idempotency_window_start(now_ms).into(),
         ],
     )
@@ -365,7 +352,7 @@ pub fn claim_statements(
     rate: &RateLimit,
 ) -> ApiResult<Vec<Statement>> {
     let mut batch = Vec::new();
-    if let Some(key) = claim.idempotency_key {
+    if let Some(key) = claim.idempotency_key.map(IdempotencyKey::as_str) {
         // A key older than the window is forgotten first, so it may start a new run.
         batch.push(statement(
             db,
@@ -413,7 +400,7 @@ pub fn claim_statements(
                 rate.window.start_ms.into(),
                 claim.incident_id.into(),
                 claim.action_id.into(),
-                claim.idempotency_key.into(),
+                claim.idempotency_key.map(IdempotencyKey::as_str).into(),
                 claim.run_id.into(),
                 rate.limit.into(),
             ],
@@ -441,7 +428,7 @@ pub fn claim_statements(
                 claim.incident_id.into(),
                 claim.action_id.into(),
                 claim.started_at.into(),
-                claim.idempotency_key.into(),
+                claim.idempotency_key.map(IdempotencyKey::as_str).into(),
                 RUNS_BUCKET_PREFIX.into(),
                 rate.window.start_ms.into(),
             ],
@@ -546,8 +533,8 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
         reply,
         sealed_body,
     } = completion;
-    let status = spelling(verdict.status);
-    let outcome = spelling(verdict.outcome);
+    let status = verdict.status.as_str();
+    let outcome = verdict.outcome.as_str();
     let request_headers = request_headers
         .as_ref()
         .map(serde_json::to_string)
@@ -558,11 +545,11 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
         .transpose()?;
     let summary = reply.as_ref().and_then(|reply| reply.summary.as_deref());
     let reply_error = reply.as_ref().and_then(Reply::reply_error);
-    let mut batch = match reply {
-        Some(reply) => reply_statements(db, run, reply, *finished_at)?,
-        None => Vec::new(),
-    };
-    batch.push(statement(
+    let mut batch = Batch::new("run finish");
+    if let Some(reply) = reply {
+        batch.span(reply_statements(db, run, reply, *finished_at)?);
+    }
+    let finished = batch.write(statement(
         db,
         "UPDATE action_runs SET status = ?2, outcome = ?3, http_status = ?4, duration_ms = ?5, \
          response_excerpt = ?6, request_headers = ?7, finished_at = ?8, action_name = ?9, \
@@ -572,8 +559,8 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
          WHERE id = ?1 AND status = 'running'",
         &[
             (&run.id).into(),
-            (&status).into(),
-            (&outcome).into(),
+            status.into(),
+            outcome.into(),
             verdict.http_status.map(i64::from).into(),
             (*duration_ms).into(),
             (&verdict.excerpt).into(),
@@ -591,8 +578,7 @@ pub async fn finish(db: &Db, run: &NewRun, completion: &Completion) -> ApiResult
                 .into(),
         ],
     )?);
-    let results = db.batch(batch).await?;
-    Ok(results.last().is_some_and(|update| changes(update) == 1))
+    Ok(batch.send(db).await?.changes(finished)? == 1)
 }
 
 /// The writes of a reply, each only while the run is still `running` (see [`finish`]):
@@ -725,6 +711,19 @@ pub struct KeptBody {
     pub attempt_key: Option<String>,
     /// The run's service (for the seal's context).
     pub service_id: String,
+    /// The run's action's row as `ROW_AS_JSON` (`null` when the action is gone).
+    action_row: Option<String>,
+}
+
+impl KeptBody {
+    /// The run's action's row, if the action is still there.
+    pub fn action(&self) -> ApiResult<Option<ActionRow>> {
+        Ok(self
+            .action_row
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?)
+    }
 }
 
 /// Whether a body kept until `expires_at` may still be sent at `now_ms`.
@@ -755,7 +754,7 @@ pub struct RedeliveryClaim<'a> {
     /// A fresh id of this attempt's claim, marking the rate-limit window it counted in.
     pub claim_id: &'a str,
     /// The client's `Idempotency-Key`, if any.
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<&'a IdempotencyKey>,
     /// The action revision being sent now.
     pub action_revision: u64,
     /// Now (ms).
@@ -781,7 +780,7 @@ pub fn redelivery_claim(
         rate.window.start_ms.into(),
         claim.run_id.into(),
         claim.started_at.into(),
-        claim.idempotency_key.into(),
+        claim.idempotency_key.map(IdempotencyKey::as_str).into(),
         claim.claim_id.into(),
         rate.limit.into(),
     ];
@@ -808,7 +807,7 @@ pub fn redelivery_claim(
     let mut claim_args: Vec<SqlValue<'_>> = vec![
         claim.run_id.into(),
         claim.started_at.into(),
-        claim.idempotency_key.into(),
+        claim.idempotency_key.map(IdempotencyKey::as_str).into(),
         claim.action_revision.try_into().unwrap_or(i64::MAX).into(),
         RUNS_BUCKET_PREFIX.into(),
         rate.window.start_ms.into(),
@@ -899,8 +898,8 @@ pub fn history_page(
 pub struct FinishedRow {
     /// The action.
     pub action_id: String,
-    status: String,
-    outcome: Option<String>,
+    status: RunStatus,
+    outcome: Option<RunOutcome>,
     http_status: Option<u16>,
     duration_ms: Option<u64>,
     finished_at: i64,
@@ -910,8 +909,8 @@ impl FinishedRow {
     /// As [`shared::run_history`] reads it.
     pub fn finished(&self) -> Option<FinishedRun> {
         Some(FinishedRun {
-            status: parse_enum(&self.status)?,
-            outcome: self.outcome.as_deref().and_then(parse_enum),
+            status: self.status,
+            outcome: self.outcome,
             http_status: self.http_status,
             duration_ms: self.duration_ms,
             finished_at: self.finished_at,
@@ -998,15 +997,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn template_error_is_spelled_as_the_wire_does() {
-        assert_eq!(spelling(RunOutcome::TemplateError), "template_error");
-    }
-
-    #[test]
-    fn enum_spellings_round_trip() {
-        assert_eq!(spelling(RunOutcome::NetworkError), "network_error");
+    fn outcomes_are_stored_as_the_wire_spells_them() {
+        assert_eq!(RunOutcome::TemplateError.as_str(), "template_error");
         assert_eq!(
-            parse_enum::<RunOutcome>("network_error"),
+            RunOutcome::parse("network_error"),
             Some(RunOutcome::NetworkError)
         );
     }

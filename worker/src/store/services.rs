@@ -10,8 +10,9 @@ use shared::api::Service;
 use shared::time::format_rfc3339;
 
 use super::audit::{self, Change};
+use super::batch::Batch;
 use super::intake::{self, KeyRow};
-use super::sql::{changes, statement, Db, Statement};
+use super::sql::{statement, Db, Statement};
 use crate::error::{ApiError, ApiResult};
 use crate::sealed::{Keyring, SealContext, SEALED_PREFIX};
 
@@ -185,17 +186,18 @@ pub async fn rotate_routing_key(
 ) -> ApiResult<bool> {
     let id = rotation.service_id;
     let exists = "EXISTS (SELECT 1 FROM services WHERE id = ?11)";
-    let mut batch = vec![statement(
+    let mut batch = Batch::new("routing key rotation");
+    let updated = batch.write(statement(
         db,
         "UPDATE services SET routing_key = ?2 WHERE id = ?1",
         &[id.into(), rotation.new_sealed.as_stored().into()],
-    )?];
+    )?);
     // A key still in clear may predate hashing and have no row yet (no event or scheduled
     // run has hashed it): it gets one here, to be given its grace by the next statement
     // like any other. A sealed key always has its row (both are written together).
     match rotation.old {
         StoredRoutingKey::Clear(old_key) => {
-            batch.push(intake::key_row_statement(
+            batch.write(intake::key_row_statement(
                 db,
                 KeyRow::IfMissing,
                 id,
@@ -204,7 +206,7 @@ pub async fn rotate_routing_key(
         }
         StoredRoutingKey::Sealed(_) => {}
     }
-    batch.extend([
+    batch.span([
         // The current key gets its end; a key still in an earlier grace keeps its own.
         statement(
             db,
@@ -214,8 +216,7 @@ pub async fn rotate_routing_key(
         intake::key_row_statement(db, KeyRow::New, id, rotation.new_key)?,
         audit::insert_when(db, change, exists, &[id.into()])?,
     ]);
-    let results = db.batch(batch).await?;
-    Ok(results.first().is_some_and(|update| changes(update) == 1))
+    Ok(batch.send(db).await?.changes(updated)? == 1)
 }
 
 /// What the audit log records of a service: everything but the routing key, which is a
@@ -236,24 +237,23 @@ pub async fn delete(db: &Db, id: &str, change: &Change<'_>) -> ApiResult<Option<
     struct Slot {
         action_id: String,
     }
-    let results = db
-        .batch(vec![
-            statement(
-                db,
-                "SELECT action_id FROM action_slots WHERE service_id = ?1",
-                &[id.into()],
-            )?,
-            statement(db, "DELETE FROM services WHERE id = ?1", &[id.into()])?,
-            audit::insert(db, change)?,
-        ])
-        .await?;
-    let [slots, deleted, _audit] = results.as_slice() else {
-        return Ok(None);
-    };
-    if changes(deleted) == 0 {
+    let mut batch = Batch::new("service delete");
+    let slots = batch.read::<Slot>(statement(
+        db,
+        "SELECT action_id FROM action_slots WHERE service_id = ?1",
+        &[id.into()],
+    )?);
+    let deleted = batch.write(statement(
+        db,
+        "DELETE FROM services WHERE id = ?1",
+        &[id.into()],
+    )?);
+    batch.write(audit::insert(db, change)?);
+    let answers = batch.send(db).await?;
+    if answers.changes(deleted)? == 0 {
         return Ok(None);
     }
-    let slots: Vec<Slot> = slots.results()?;
+    let slots = answers.all(&slots)?;
     Ok(Some(slots.into_iter().map(|slot| slot.action_id).collect()))
 }
 
@@ -286,11 +286,12 @@ pub async fn seal_clear_keys(db: &Db, keyring: &Keyring) -> ApiResult<usize> {
     if clear.is_empty() {
         return Ok(0);
     }
-    let mut batch = Vec::with_capacity(clear.len() * 2);
+    let mut batch = Batch::new("seal routing keys");
+    let mut seals = Vec::with_capacity(clear.len());
     for service in &clear {
         let sealed = StoredRoutingKey::seal(keyring, &service.id, &service.routing_key)?;
-        batch.push(intake::adopt_clear_key_statement(db, &service.routing_key)?);
-        batch.push(statement(
+        batch.write(intake::adopt_clear_key_statement(db, &service.routing_key)?);
+        seals.push(batch.write(statement(
             db,
             "UPDATE services SET routing_key = ?3 WHERE id = ?1 AND routing_key = ?2",
             &[
@@ -298,10 +299,13 @@ pub async fn seal_clear_keys(db: &Db, keyring: &Keyring) -> ApiResult<usize> {
                 (&service.routing_key).into(),
                 sealed.as_stored().into(),
             ],
-        )?);
+        )?));
     }
-    let results = db.batch(batch).await?;
-    Ok(results.iter().skip(1).step_by(2).map(changes).sum())
+    let answers = batch.send(db).await?;
+    seals
+        .into_iter()
+        .map(|sealed| answers.changes(sealed))
+        .sum()
 }
 
 #[cfg(test)]

@@ -174,35 +174,12 @@ pub fn statement(db: &Db, sql: &str, args: &[SqlValue<'_>]) -> ApiResult<Stateme
     })
 }
 
-/// The rows of one result of a batch, or an internal error naming `what` when the batch
-/// returned fewer results than statements.
-pub fn rows<T: DeserializeOwned>(
-    results: &[D1Result],
-    index: usize,
-    what: &str,
-) -> ApiResult<Vec<T>> {
-    results
-        .get(index)
-        .ok_or_else(|| crate::error::ApiError::Internal(format!("{what}: no result {index}")))?
-        .results()
-        .map_err(Into::into)
-}
-
 /// The first row of a result, if there is a result and a row.
 pub fn first_of<T: DeserializeOwned>(result: Option<&D1Result>) -> ApiResult<Option<T>> {
     match result {
         Some(result) => Ok(result.results::<T>()?.into_iter().next()),
         None => Ok(None),
     }
-}
-
-/// The first row of one result of a batch.
-pub fn first_row<T: DeserializeOwned>(
-    results: &[D1Result],
-    index: usize,
-    what: &str,
-) -> ApiResult<Option<T>> {
-    Ok(rows(results, index, what)?.into_iter().next())
 }
 
 /// Rows changed by a write, from the statement's metadata.

@@ -3,10 +3,12 @@
 
 use serde::Deserialize;
 use shared::api::ApiToken;
+use shared::audit::AuditEvent;
 use shared::time::format_rfc3339;
 
 use super::audit::{self, Change};
-use super::sql::{changes, statement, Db, Statement};
+use super::batch::Batch;
+use super::sql::{statement, Db, Statement};
 use super::users::{self, UserRow};
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -109,7 +111,7 @@ pub fn revoke_minted_by_others(
         &format!(
             "INSERT INTO audit_log (id, created_at, actor_id, actor_name, event, target_type, \
                  target_id, service_id, before, after) \
-             SELECT 'aud_' || lower(hex(randomblob(16))), ?3, ?4, ?5, 'token.revoked', 'token', \
+             SELECT 'aud_' || lower(hex(randomblob(16))), ?3, ?4, ?5, ?7, ?8, \
                  t.id, NULL, json_object('id', t.id, 'user_id', t.user_id, 'label', t.label, \
                  'last4', t.last4, 'created_at', \
                  strftime('%Y-%m-%dT%H:%M:%S', t.created_at / 1000, 'unixepoch') || '.' || \
@@ -124,6 +126,8 @@ pub fn revoke_minted_by_others(
             (&actor.id).into(),
             (&actor.name).into(),
             PROMOTION_REVOKES.into(),
+            AuditEvent::TokenRevoked.as_str().into(),
+            AuditEvent::TokenRevoked.target().as_str().into(),
         ],
     )?;
     let deleted = statement(
@@ -175,9 +179,11 @@ pub async fn delete(db: &Db, user_id: &str, id: &str, change: &Change<'_>) -> Ap
         "DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2",
         &[id.into(), user_id.into()],
     )?;
-    let results = db.batch(vec![audited, delete]).await?;
+    let mut batch = Batch::new("token revoke");
+    batch.write(audited);
+    let deleted = batch.write(delete);
     // D1 counts the sessions the cascade removed too, so "some" rather than "one".
-    Ok(results.get(1).is_some_and(|delete| changes(delete) > 0))
+    Ok(batch.send(db).await?.changes(deleted)? > 0)
 }
 
 /// The token with a given secret hash and the user holding it. (Spelled out rather than

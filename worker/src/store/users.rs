@@ -5,11 +5,13 @@
 
 use serde::Deserialize;
 use shared::api::User;
+use shared::audit::AuditEvent;
 use shared::roles::Role;
 use shared::time::format_rfc3339;
 
 use super::audit::{self, Change};
-use super::sql::{changes, statement, Db, Statement};
+use super::batch::Batch;
+use super::sql::{statement, Db, Statement};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 
@@ -38,7 +40,7 @@ fn first_version() -> i64 {
 impl UserRow {
     /// The stored role; a row the CHECK constraint let through always parses.
     pub fn role(&self) -> ApiResult<Role> {
-        Role::parse(&self.role)
+        Role::parse_field(&self.role)
             .map_err(|_| ApiError::Internal(format!("user {} has role {:?}", self.id, self.role)))
     }
 
@@ -75,8 +77,7 @@ pub const NOT_LAST_OWNER_SQL: &str =
 pub async fn insert(db: &Db, row: &UserRow, actor: &Principal) -> ApiResult<bool> {
     let change = Change {
         actor,
-        event: "user.created",
-        target_type: "user",
+        event: AuditEvent::UserCreated,
         target_id: &row.id,
         service_id: None,
         before: None,
@@ -102,8 +103,10 @@ pub async fn insert(db: &Db, row: &UserRow, actor: &Principal) -> ApiResult<bool
         "EXISTS (SELECT 1 FROM users WHERE id = ?11)",
         &[(&row.id).into()],
     )?;
-    let results = db.batch(vec![insert, audited]).await?;
-    Ok(results.first().is_some_and(|insert| changes(insert) == 1))
+    let mut batch = Batch::new("user insert");
+    let inserted = batch.write(insert);
+    batch.write(audited);
+    Ok(batch.send(db).await?.changes(inserted)? == 1)
 }
 
 /// Every user, by name.
@@ -204,9 +207,11 @@ pub async fn delete(db: &Db, id: &str, read: i64, change: &Change<'_>) -> ApiRes
         &format!("DELETE FROM users WHERE {}", deletable(1, 2)),
         &[id.into(), read.into()],
     )?;
-    let results = db.batch(vec![audited, delete]).await?;
+    let mut batch = Batch::new("user delete");
+    batch.write(audited);
+    let deleted = batch.write(delete);
     // D1 counts the rows the cascade removed too, so "some" rather than "one".
-    Ok(results.get(1).is_some_and(|delete| changes(delete) > 0))
+    Ok(batch.send(db).await?.changes(deleted)? > 0)
 }
 
 /// How many owners there are.
