@@ -29,7 +29,7 @@ use shared::api::{
     UserResponse,
 };
 use shared::api::{
-    CreateIncidentRequest, CreateNoteRequest, CreateTokenRequest, CreateUserRequest, ErrorDetail,
+    CreateIncidentRequest, CreateNoteRequest, CreateTokenRequest, CreateUserRequest,
     LogEntryResponse, RotateRoutingKeyRequest,
 };
 use shared::errors::ErrorCode;
@@ -41,8 +41,8 @@ use shared::FieldError;
 pub struct ApiError {
     /// HTTP status; 0 when the server could not be reached at all.
     pub status: u16,
-    /// The API's stable code (`action_limit`, `validation_failed`, ...), or `network`.
-    pub code: String,
+    /// Why: the API's code, or what went wrong on the way.
+    pub code: Failure,
     /// What to tell the user.
     pub message: String,
     /// Per-field problems of a `validation_failed`, `endpoint_not_allowed` or
@@ -66,7 +66,7 @@ impl ApiError {
             // quoted name names.
             if let Some(lines) = answer.errors {
                 return Self {
-                    code: "invalid_event".to_owned(),
+                    code: Failure::InvalidEvent,
                     message: lines.join("; "),
                     fields: lines
                         .iter()
@@ -76,23 +76,24 @@ impl ApiError {
                 };
             }
             return Self {
-                code: "unexpected_response".to_owned(),
+                code: Failure::UnexpectedResponse,
                 message: format!("The server answered with an unexpected error (HTTP {status})."),
                 ..Self::plain(status)
             };
         };
         // Only a conflict carries the current action; a conflict body without one (which
         // the contract rules out) still reads as the error it is.
-        let current_action = (error.code == EDIT_CONFLICT)
+        let code = Failure::of_code(&error.code);
+        let current_action = (code == Failure::Api(ErrorCode::EditConflict))
             .then(|| serde_json::from_str::<EditConflictBody>(body).ok())
             .flatten()
             .map(|conflict| Box::new(conflict.action));
         let existing_incident = answer
             .incident_id
-            .filter(|_| error.code == DUPLICATE_INCIDENT);
+            .filter(|_| code == Failure::Api(ErrorCode::DuplicateIncident));
         Self {
             status,
-            code: error.code,
+            code,
             message: error.message,
             fields: error.fields,
             current_action,
@@ -104,7 +105,7 @@ impl ApiError {
     fn plain(status: u16) -> Self {
         Self {
             status,
-            code: String::new(),
+            code: Failure::UnexpectedResponse,
             message: String::new(),
             fields: Vec::new(),
             current_action: None,
@@ -115,7 +116,7 @@ impl ApiError {
     /// The error for a request that never got an answer.
     pub fn network() -> Self {
         Self {
-            code: "network".to_owned(),
+            code: Failure::Network,
             message: "Could not reach the server. Check your connection and try again.".to_owned(),
             ..Self::plain(0)
         }
@@ -124,7 +125,7 @@ impl ApiError {
     /// The error for a 2xx answer whose body is not what the contract says.
     fn unreadable(status: u16) -> Self {
         Self {
-            code: "unexpected_response".to_owned(),
+            code: Failure::UnexpectedResponse,
             message: "The server's answer could not be read. Reload the page and try again."
                 .to_owned(),
             ..Self::plain(status)
@@ -149,7 +150,7 @@ impl ApiError {
 /// code ([`EditConflictBody`]).
 #[derive(Default, Deserialize)]
 struct ErrorAnswer {
-    error: Option<ErrorDetail>,
+    error: Option<AnswerDetail>,
     incident_id: Option<String>,
     errors: Option<Vec<String>>,
 }
@@ -164,12 +165,38 @@ fn event_field_error(line: &str) -> Option<FieldError> {
     })
 }
 
-/// The code of a 409 whose body carries the current action ([`EditConflictBody`]).
-pub const EDIT_CONFLICT: &str = ErrorCode::EditConflict.as_str();
+/// `{"code", "message", "fields"}` as read here: the code as a string first, so that a
+/// code this app does not know (a newer worker's) still brings its message.
+#[derive(Default, Deserialize)]
+struct AnswerDetail {
+    code: String,
+    message: String,
+    #[serde(default)]
+    fields: Vec<FieldError>,
+}
 
-/// The code of a 409 whose body names the open incident with the same dedup key
-/// (`DuplicateIncidentBody`).
-pub const DUPLICATE_INCIDENT: &str = ErrorCode::DuplicateIncident.as_str();
+/// Why a call failed: a code the API answered with (`shared::errors`), or what went
+/// wrong on the way, which the API never says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The API's code.
+    Api(ErrorCode),
+    /// A code this app does not know (a newer worker's); its message still says what.
+    UnknownCode(String),
+    /// The Events API refused an event (its answer is PagerDuty's shape, without a code).
+    InvalidEvent,
+    /// No answer at all: the network, or the server is down.
+    Network,
+    /// An answer that is not the API's shape (a proxy's page, a broken body).
+    UnexpectedResponse,
+}
+
+impl Failure {
+    /// The failure an API answer's `code` names.
+    fn of_code(code: &str) -> Self {
+        ErrorCode::parse(code).map_or_else(|| Self::UnknownCode(code.to_owned()), Self::Api)
+    }
+}
 
 thread_local! {
     static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
@@ -700,7 +727,7 @@ mod tests {
         let body = r#"{"error":{"code":"validation_failed","message":"Check the fields",
             "fields":[{"field":"headers[1].value","message":"Header value is required"}]}}"#;
         let error = ApiError::from_response(422, body);
-        assert_eq!(error.code, "validation_failed");
+        assert_eq!(error.code, Failure::Api(ErrorCode::ValidationFailed));
         assert_eq!(error.message, "Check the fields");
         assert_eq!(error.fields[0].field, "headers[1].value");
     }
@@ -712,7 +739,7 @@ mod tests {
             "endpoint_url":"https://e.com/hook","enabled":true,"headers":[],"revision":4,
             "config_health":"ok","created_at":"t","updated_at":"u"}}"#;
         let error = ApiError::from_response(409, body);
-        assert_eq!(error.code, EDIT_CONFLICT);
+        assert_eq!(error.code, Failure::Api(ErrorCode::EditConflict));
         assert_eq!(error.message, "Changed meanwhile");
         let current = error.conflicting_action().unwrap();
         assert_eq!(current.revision, 4);
@@ -724,7 +751,7 @@ mod tests {
         let body = r#"{"error":{"code":"duplicate_incident","message":"Already open"},
             "incident_id":"inc_7"}"#;
         let error = ApiError::from_response(409, body);
-        assert_eq!(error.code, DUPLICATE_INCIDENT);
+        assert_eq!(error.code, Failure::Api(ErrorCode::DuplicateIncident));
         assert_eq!(error.existing_incident.as_deref(), Some("inc_7"));
         let other = r#"{"error":{"code":"name_taken","message":"Taken"},"incident_id":"inc_7"}"#;
         assert_eq!(ApiError::from_response(409, other).existing_incident, None);
@@ -735,7 +762,7 @@ mod tests {
         let body = r#"{"status":"invalid event","message":"Event object is invalid",
             "errors":["'payload.summary' is missing","'payload.source' is missing"]}"#;
         let error = ApiError::from_response(400, body);
-        assert_eq!(error.code, "invalid_event");
+        assert_eq!(error.code, Failure::InvalidEvent);
         assert_eq!(
             error.message,
             "'payload.summary' is missing; 'payload.source' is missing"
@@ -757,7 +784,7 @@ mod tests {
             .is_none());
         let bare = r#"{"error":{"code":"edit_conflict","message":"Changed meanwhile"}}"#;
         let error = ApiError::from_response(409, bare);
-        assert_eq!(error.code, EDIT_CONFLICT);
+        assert_eq!(error.code, Failure::Api(ErrorCode::EditConflict));
         assert!(error.conflicting_action().is_none());
     }
 
@@ -792,7 +819,7 @@ mod tests {
         let body = r#"{"error":{"code":"invalid_inputs","message":"Check the inputs",
             "fields":[{"field":"inputs.region","message":"Region is required"}]}}"#;
         let error = ApiError::from_response(422, body);
-        assert_eq!(error.code, "invalid_inputs");
+        assert_eq!(error.code, Failure::Api(ErrorCode::InvalidInputs));
         assert_eq!(error.fields[0].field, "inputs.region");
     }
 
@@ -812,7 +839,7 @@ mod tests {
     #[test]
     fn an_unreadable_success_body_is_an_error_not_a_panic() {
         let error = decode::<RunResponse>((200, "<html>".to_owned())).unwrap_err();
-        assert_eq!(error.code, "unexpected_response");
+        assert_eq!(error.code, Failure::UnexpectedResponse);
         assert_eq!(error.status, 200);
     }
 

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use shared::errors::ErrorCode;
 use shared::FieldError;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Failure};
 
 /// A form's problems: the shared validation's (empty until the person has tried to send),
 /// then the worker's answer to the last attempt.
@@ -84,13 +84,10 @@ pub fn message_for(errors: &[FieldError], field: &str) -> Option<String> {
 /// The per-field problems in a failed save. A taken name (or e-mail) is a problem with
 /// that field, so it is shown there as well as at the top of the form.
 pub fn field_errors_of(error: &ApiError) -> Vec<FieldError> {
-    let code = error.code.as_str();
-    let taken = if code == ErrorCode::NameTaken.as_str() {
-        Some("name")
-    } else if code == ErrorCode::EmailTaken.as_str() {
-        Some("email")
-    } else {
-        None
+    let taken = match error.code {
+        Failure::Api(ErrorCode::NameTaken) => Some("name"),
+        Failure::Api(ErrorCode::EmailTaken) => Some("email"),
+        _ => None,
     };
     if let (Some(field), true) = (taken, error.fields.is_empty()) {
         return vec![FieldError {

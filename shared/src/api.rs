@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::errors::ErrorCode;
 use crate::incident::{IncidentStatus, Severity, Urgency};
 use crate::inputs::InputDefinition;
 use crate::limits::FAILURES_BEFORE_WARNING;
@@ -31,8 +32,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
-    /// Stable snake_case code, e.g. `action_limit`.
-    pub code: String,
+    /// Stable snake_case code, e.g. `action_limit` (`shared::errors`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub code: ErrorCode,
     /// A sentence fit to show a user.
     pub message: String,
     /// Per-field problems, when the request failed validation.
@@ -1251,7 +1253,7 @@ mod tests {
     fn an_error_body_without_field_errors_has_only_code_and_message() {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: "action_limit".to_owned(),
+                code: ErrorCode::ActionLimit,
                 message: "A service can have at most 3 custom actions".to_owned(),
                 fields: Vec::new(),
             },

@@ -3,179 +3,93 @@
 //! generated from them (a test keeps it equal) and `fixtures/error_codes.json` hands them
 //! to the e2e tests, which refuse any code not listed.
 
-/// A stable, snake_case reason a request failed (`{"error": {"code"}}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// No or wrong credentials.
-    Unauthorized,
-    /// A cookie-authenticated change, or a sign-in, from another origin.
-    CrossSiteRequest,
-    /// The role may not do this.
-    Forbidden,
-    /// No such thing.
-    NotFound,
-    /// The path exists, not with this method.
-    MethodNotAllowed,
-    /// The body is not JSON of the expected shape.
-    InvalidJson,
-    /// The body is not `application/json`.
-    UnsupportedMediaType,
-    /// The body is over the limit.
-    PayloadTooLarge,
-    /// Fields failed validation (`fields` says which).
-    ValidationFailed,
-    /// The endpoint guard refused the URL.
-    EndpointNotAllowed,
-    /// A query parameter is wrong.
-    InvalidQuery,
-    /// `limit` is not a whole number in the list's range.
-    InvalidLimit,
-    /// `cursor` is not one this list gave out.
-    InvalidCursor,
-    /// An `Idempotency-Key` header is malformed.
-    InvalidIdempotencyKey,
-    /// An `If-Match` header disagrees with the body, or is malformed.
-    InvalidIfMatch,
-    /// A PagerDuty REST body asks for something not served.
-    InvalidInput,
-    /// The status change is not possible from the current status.
-    InvalidTransition,
-    /// Previewing an unsaved action needs its draft.
-    DraftRequired,
-    /// More than one session cookie.
-    AmbiguousSession,
-    /// The PagerDuty `From` header names no user.
-    RequesterNotFound,
-    /// The action is disabled.
-    ActionDisabled,
-    /// The service already has its three actions.
-    ActionLimit,
-    /// The action's rule does not offer it on this incident.
-    ActionNotAvailable,
-    /// The action's stored configuration cannot be read.
-    ActionUnreadable,
-    /// The thing changed since it was read; nothing was saved.
-    EditConflict,
-    /// Another user has this e-mail.
-    EmailTaken,
-    /// The last owner cannot be removed or demoted.
-    LastOwner,
-    /// Another action of the service has this name.
-    NameTaken,
-    /// A run (or redelivery) with this key or of this run is in flight.
-    RunInProgress,
-    /// Too many requests of one kind this minute.
-    RateLimited,
-    /// Secret header values must be typed again for a new origin.
-    SecretsMustBeReentered,
-    /// The action's newest configuration has not reached this location yet.
-    ConfigPropagating,
-    /// A run's input values do not fit the action.
-    InvalidInputs,
-    /// A template does not compile or render.
-    InvalidTemplate,
-    /// The action asks to confirm first.
-    ConfirmationRequired,
-    /// The run's kept body is gone; it cannot be redelivered.
-    BodyExpired,
-    /// A run's kept body was made for another endpoint origin or other secret values
-    /// than the action has now; it is not redelivered.
-    RedeliveryTargetChanged,
-    /// An open incident of the service has this dedup key.
-    DuplicateIncident,
-    /// Our fault; the detail is logged, never sent.
-    Internal,
+crate::spelled_enum! {
+    /// A stable, snake_case reason a request failed (`{"error": {"code"}}`).
+    #[derive(Hash)]
+    pub enum ErrorCode {
+        /// No or wrong credentials.
+        Unauthorized = "unauthorized",
+        /// A cookie-authenticated change, or a sign-in, from another origin.
+        CrossSiteRequest = "cross_site_request",
+        /// The role may not do this.
+        Forbidden = "forbidden",
+        /// No such thing.
+        NotFound = "not_found",
+        /// The path exists, not with this method.
+        MethodNotAllowed = "method_not_allowed",
+        /// The body is not JSON of the expected shape.
+        InvalidJson = "invalid_json",
+        /// The body is not `application/json`.
+        UnsupportedMediaType = "unsupported_media_type",
+        /// The body is over the limit.
+        PayloadTooLarge = "payload_too_large",
+        /// Fields failed validation (`fields` says which).
+        ValidationFailed = "validation_failed",
+        /// The endpoint guard refused the URL.
+        EndpointNotAllowed = "endpoint_not_allowed",
+        /// A query parameter is wrong.
+        InvalidQuery = "invalid_query",
+        /// `limit` is not a whole number in the list's range.
+        InvalidLimit = "invalid_limit",
+        /// `cursor` is not one this list gave out.
+        InvalidCursor = "invalid_cursor",
+        /// An `Idempotency-Key` header is malformed.
+        InvalidIdempotencyKey = "invalid_idempotency_key",
+        /// An `If-Match` header disagrees with the body, or is malformed.
+        InvalidIfMatch = "invalid_if_match",
+        /// A PagerDuty REST body asks for something not served.
+        InvalidInput = "invalid_input",
+        /// The status change is not possible from the current status.
+        InvalidTransition = "invalid_transition",
+        /// Previewing an unsaved action needs its draft.
+        DraftRequired = "draft_required",
+        /// More than one session cookie.
+        AmbiguousSession = "ambiguous_session",
+        /// The PagerDuty `From` header names no user.
+        RequesterNotFound = "requester_not_found",
+        /// The action is disabled.
+        ActionDisabled = "action_disabled",
+        /// The service already has its three actions.
+        ActionLimit = "action_limit",
+        /// The action's rule does not offer it on this incident.
+        ActionNotAvailable = "action_not_available",
+        /// The action's stored configuration cannot be read.
+        ActionUnreadable = "action_unreadable",
+        /// The thing changed since it was read; nothing was saved.
+        EditConflict = "edit_conflict",
+        /// Another user has this e-mail.
+        EmailTaken = "email_taken",
+        /// The last owner cannot be removed or demoted.
+        LastOwner = "last_owner",
+        /// Another action of the service has this name.
+        NameTaken = "name_taken",
+        /// A run (or redelivery) with this key or of this run is in flight.
+        RunInProgress = "run_in_progress",
+        /// Too many requests of one kind this minute.
+        RateLimited = "rate_limited",
+        /// Secret header values must be typed again for a new origin.
+        SecretsMustBeReentered = "secrets_must_be_reentered",
+        /// The action's newest configuration has not reached this location yet.
+        ConfigPropagating = "config_propagating",
+        /// A run's input values do not fit the action.
+        InvalidInputs = "invalid_inputs",
+        /// A template does not compile or render.
+        InvalidTemplate = "invalid_template",
+        /// The action asks to confirm first.
+        ConfirmationRequired = "confirmation_required",
+        /// The run's kept body is gone; it cannot be redelivered.
+        BodyExpired = "body_expired",
+        /// A run's kept body was made for another endpoint origin or other secret values
+        /// than the action has now; it is not redelivered.
+        RedeliveryTargetChanged = "redelivery_target_changed",
+        /// An open incident of the service has this dedup key.
+        DuplicateIncident = "duplicate_incident",
+        /// Our fault; the detail is logged, never sent.
+        Internal = "internal",
+    }
 }
 
 impl ErrorCode {
-    /// Every code, in the README's order.
-    pub const ALL: [Self; 39] = [
-        Self::Unauthorized,
-        Self::CrossSiteRequest,
-        Self::Forbidden,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::InvalidJson,
-        Self::UnsupportedMediaType,
-        Self::PayloadTooLarge,
-        Self::ValidationFailed,
-        Self::EndpointNotAllowed,
-        Self::InvalidQuery,
-        Self::InvalidLimit,
-        Self::InvalidCursor,
-        Self::InvalidIdempotencyKey,
-        Self::InvalidIfMatch,
-        Self::InvalidInput,
-        Self::InvalidTransition,
-        Self::DraftRequired,
-        Self::AmbiguousSession,
-        Self::RequesterNotFound,
-        Self::ActionDisabled,
-        Self::ActionLimit,
-        Self::ActionNotAvailable,
-        Self::ActionUnreadable,
-        Self::EditConflict,
-        Self::EmailTaken,
-        Self::LastOwner,
-        Self::NameTaken,
-        Self::RunInProgress,
-        Self::RateLimited,
-        Self::SecretsMustBeReentered,
-        Self::ConfigPropagating,
-        Self::InvalidInputs,
-        Self::InvalidTemplate,
-        Self::ConfirmationRequired,
-        Self::BodyExpired,
-        Self::RedeliveryTargetChanged,
-        Self::DuplicateIncident,
-        Self::Internal,
-    ];
-
-    /// The code on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Unauthorized => "unauthorized",
-            Self::CrossSiteRequest => "cross_site_request",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::InvalidJson => "invalid_json",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::ValidationFailed => "validation_failed",
-            Self::EndpointNotAllowed => "endpoint_not_allowed",
-            Self::InvalidQuery => "invalid_query",
-            Self::InvalidLimit => "invalid_limit",
-            Self::InvalidCursor => "invalid_cursor",
-            Self::InvalidIdempotencyKey => "invalid_idempotency_key",
-            Self::InvalidIfMatch => "invalid_if_match",
-            Self::InvalidInput => "invalid_input",
-            Self::InvalidTransition => "invalid_transition",
-            Self::DraftRequired => "draft_required",
-            Self::AmbiguousSession => "ambiguous_session",
-            Self::RequesterNotFound => "requester_not_found",
-            Self::ActionDisabled => "action_disabled",
-            Self::ActionLimit => "action_limit",
-            Self::ActionNotAvailable => "action_not_available",
-            Self::ActionUnreadable => "action_unreadable",
-            Self::EditConflict => "edit_conflict",
-            Self::EmailTaken => "email_taken",
-            Self::LastOwner => "last_owner",
-            Self::NameTaken => "name_taken",
-            Self::RunInProgress => "run_in_progress",
-            Self::RateLimited => "rate_limited",
-            Self::SecretsMustBeReentered => "secrets_must_be_reentered",
-            Self::ConfigPropagating => "config_propagating",
-            Self::InvalidInputs => "invalid_inputs",
-            Self::InvalidTemplate => "invalid_template",
-            Self::ConfirmationRequired => "confirmation_required",
-            Self::BodyExpired => "body_expired",
-            Self::RedeliveryTargetChanged => "redelivery_target_changed",
-            Self::DuplicateIncident => "duplicate_incident",
-            Self::Internal => "internal",
-        }
-    }
-
     /// The HTTP status it is always answered with.
     pub fn status(self) -> u16 {
         match self {
@@ -218,17 +132,6 @@ impl ErrorCode {
             Self::Internal => 500,
             Self::ConfigPropagating => 503,
         }
-    }
-
-    /// The code named `raw`, if there is one.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|code| code.as_str() == raw)
-    }
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

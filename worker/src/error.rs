@@ -193,7 +193,7 @@ impl ApiError {
         };
         let body = ErrorBody {
             error: ErrorDetail {
-                code: code.as_str().to_owned(),
+                code,
                 message,
                 fields,
             },
@@ -352,7 +352,7 @@ mod tests {
         let (status, body) = ApiError::Internal("D1_ERROR: secret table xyz".into()).body();
         assert_eq!(status, 500);
         assert!(!body.error.message.contains("xyz"));
-        assert_eq!(body.error.code, "internal");
+        assert_eq!(body.error.code, ErrorCode::Internal);
     }
 
     #[test]
@@ -402,7 +402,7 @@ mod tests {
         };
         assert_eq!(
             ApiError::from(error).body().1.error.code,
-            "validation_failed"
+            ErrorCode::ValidationFailed
         );
     }
 

@@ -1335,7 +1335,7 @@ mod tests {
     fn the_limit_message_says_three_per_service() {
         let (status, body) = ApiError::from(SlotRefusal::LimitReached).body();
         assert_eq!(status, 409);
-        assert_eq!(body.error.code, "action_limit");
+        assert_eq!(body.error.code, ErrorCode::ActionLimit);
         assert!(body.error.message.contains("at most 3"));
     }
 }
