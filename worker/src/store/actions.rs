@@ -503,12 +503,16 @@ pub struct WithActionRow {
 impl WithActionRow {
     /// The action's row, if there is one.
     pub fn action(&self) -> ApiResult<Option<ActionRow>> {
-        self.action_row
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(Into::into)
+        row_from_json(self.action_row.as_deref())
     }
+}
+
+/// An `action_row` column ([`ROW_AS_JSON`]) read back: the row, or `None` for `null`.
+pub fn row_from_json(action_row: Option<&str>) -> ApiResult<Option<ActionRow>> {
+    action_row
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(Into::into)
 }
 
 impl ActionRow {

@@ -718,11 +718,7 @@ pub struct KeptBody {
 impl KeptBody {
     /// The run's action's row, if the action is still there.
     pub fn action(&self) -> ApiResult<Option<ActionRow>> {
-        Ok(self
-            .action_row
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()?)
+        super::actions::row_from_json(self.action_row.as_deref())
     }
 }
 
