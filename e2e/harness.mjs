@@ -16,6 +16,8 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { api, paths } from './client.mjs';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The project's own wrangler (package.json pins its version). */
 const WRANGLER = path.join(ROOT, 'node_modules/.bin/wrangler');
@@ -83,6 +85,24 @@ function killAllNow() {
 }
 
 process.once('exit', killAllNow);
+
+/**
+ * With E2E_TIMINGS=<file>, each test process appends one JSON line there when it ends:
+ * its test file, how long it lived and how long its workers took to start, so where the
+ * e2e phase's time goes is a measurement (`node --test` reports tests, not files).
+ */
+const timings = { workerStarts: 0, workerStartMs: 0 };
+if (process.env.E2E_TIMINGS) {
+  process.once('exit', () => {
+    const line = {
+      file: path.relative(ROOT, process.argv[1] ?? ''),
+      ms: Math.round(process.uptime() * 1000),
+      worker_starts: timings.workerStarts,
+      worker_start_ms: Math.round(timings.workerStartMs),
+    };
+    fs.appendFileSync(process.env.E2E_TIMINGS, `${JSON.stringify(line)}\n`);
+  });
+}
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, () => {
     killAllNow();
@@ -295,6 +315,38 @@ function dataDir(reuseDir) {
   return { persistDir, removeDir };
 }
 
+/**
+ * A data folder with every migration of migrations/ applied, made once per set of
+ * migrations (and wrangler version) and kept in the temporary folder: a new worker's data
+ * folder starts as a copy of it. `wrangler d1 migrations apply` on an empty folder takes
+ * about 10 of the 12 seconds a worker needs to start; copying the result takes
+ * milliseconds and gives the same database. A folder continued from elsewhere (a restart,
+ * upgrade.test.mjs's old data) still has its migrations applied by wrangler itself.
+ */
+let migratedTemplate = null;
+function migrated(echo) {
+  migratedTemplate ??= (async () => {
+    const hash = crypto.createHash('sha256');
+    hash.update(fs.readFileSync(path.join(ROOT, 'node_modules/wrangler/package.json')));
+    const dir = path.join(ROOT, 'migrations');
+    for (const file of fs.readdirSync(dir).sort()) hash.update(`${file}\0`).update(fs.readFileSync(path.join(dir, file)));
+    const template = path.join(os.tmpdir(), `ia-e2e-migrated-${hash.digest('hex').slice(0, 16)}`);
+    if (fs.existsSync(template)) return template;
+    // Built aside and renamed into place, so a concurrent test process never copies half of it.
+    const building = fs.mkdtempSync(`${template}-building-`);
+    try {
+      await run(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', building], { echo });
+      fs.renameSync(building, template);
+    } catch (error) {
+      fs.rmSync(building, { recursive: true, force: true });
+      // Another process renamed its copy into place first: use that one.
+      if (!fs.existsSync(template)) throw error;
+    }
+    return template;
+  })();
+  return migratedTemplate;
+}
+
 /** How often a `wrangler dev` is started again when another process took its port first. */
 const PORT_TAKEN_ATTEMPTS = 3;
 
@@ -371,6 +423,7 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
   if (!fs.existsSync(path.join(ROOT, 'dist'))) {
     throw new Error('dist/ does not exist: build the frontend first (wrangler refuses to start without it)');
   }
+  const startedAt = performance.now();
   // A restart on the same data keeps the token when the caller passes it in `vars`.
   const token = vars.ADMIN_TOKEN ?? `test-${crypto.randomBytes(18).toString('base64url')}`;
   // `persistDir` continues the data of a worker stopped with `keepData` (a restart).
@@ -387,7 +440,11 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
     ...vars,
   };
 
-  await run(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
+  if (reuseDir) {
+    await run(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
+  } else {
+    fs.cpSync(await migrated(echo), persistDir, { recursive: true });
+  }
 
   // --test-scheduled would expose the Cron Trigger's handler at /__scheduled, but the SPA
   // asset fallback answers that path first; `scheduled()` below uses Miniflare's
@@ -407,7 +464,7 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
     scheme: https ? 'https' : 'http',
     // Any answer from /api means the worker, not only the proxy, is up.
     probe: async (base) => {
-      const res = await fetch(`${base}/api/session`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${base}${paths.getSession()}`, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
       return res.status === 200 || res.status === 401;
     },
@@ -415,6 +472,9 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
     removeDir,
     what: 'wrangler dev',
   });
+
+  timings.workerStarts += 1;
+  timings.workerStartMs += performance.now() - startedAt;
 
   /** This worker's own local KV keys with a prefix, each with its metadata: `[{name, metadata?}]`. */
   const kvList = async (prefix = '') => {
@@ -432,7 +492,7 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
     persistDir,
     api: (method, urlPath, body, headers = {}) =>
       request(method, baseUrl + urlPath, body, { ...authorization, ...headers }),
-    enqueue: (event, headers = {}) => request('POST', `${baseUrl}/v2/enqueue`, event, headers),
+    enqueue: (event, headers = {}) => request('POST', baseUrl + paths.enqueue(), event, headers),
     logs: dev.output,
     /** Runs SQL against this worker's own local D1 (for tests that must age stored rows). */
     sql: (command) =>
@@ -541,12 +601,29 @@ export async function launchChromium(options = {}) {
   };
 }
 
-/** Signs `page` in on the sign-in page with `token` (the ADMIN_TOKEN unless given). */
-export async function signIn(page, worker, token = worker.token) {
+/**
+ * Signs `page` in on `worker`'s sign-in page, as a person would, and waits for the
+ * header to say so. `token` is the ADMIN_TOKEN unless given (a string stands for
+ * `{token}`); with `who`, waits for "Signed in as {who}".
+ */
+export async function signIn(page, worker, options = {}) {
+  const { token = worker.token, who } = typeof options === 'string' ? { token: options } : options;
   await page.goto(`${worker.baseUrl}/sign-in`);
   await page.getByLabel('Sign-in token', { exact: true }).fill(token);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText('Signed in as').waitFor();
+  await page.getByText(who ? `Signed in as ${who}` : 'Signed in as').waitFor();
+}
+
+/**
+ * Signs in through the API (`POST /api/session`, no bearer) with `token` (the
+ * ADMIN_TOKEN unless given) and returns the answer, its `ia_session` Set-Cookie and the
+ * `ia_session=...` pair a client sends back.
+ */
+export async function signInSession(worker, { token = worker.token } = {}) {
+  const res = expectStatus(await api(worker).signIn({ token }, { token: null }), 200, 'sign in');
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('ia_session='));
+  assert.ok(cookie, `a session cookie: ${res.headers.getSetCookie()}`);
+  return { res, cookie, pair: cookie.split(';')[0] };
 }
 
 /**
@@ -690,7 +767,7 @@ export function expectStatus(res, status, what = '') {
 }
 
 export async function createService(worker, name = unique('Service')) {
-  const res = expectStatus(await worker.api('POST', '/api/services', { name }), 201, 'create service');
+  const res = expectStatus(await api(worker).createService({ name }), 201, 'create service');
   return res.json.service;
 }
 
@@ -701,10 +778,8 @@ export async function createService(worker, name = unique('Service')) {
 export async function newMember(worker, role) {
   const name = unique(role);
   const email = `${name.replace(/\W+/g, '-').toLowerCase()}@example.com`;
-  const user = expectStatus(await worker.api('POST', '/api/users', { name, email, role }), 201, `create ${role}`).json
-    .user;
-  const token = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'e2e' }), 201, 'token')
-    .json.token;
+  const user = expectStatus(await api(worker).createUser({ name, email, role }), 201, `create ${role}`).json.user;
+  const token = expectStatus(await api(worker).createToken(user.id, { label: 'e2e' }), 201, 'token').json.token;
   const api = (method, urlPath, body, headers = {}) =>
     worker.api(method, urlPath, body, { authorization: `Bearer ${token.secret}`, ...headers });
   return { user, token: token.secret, api };
@@ -712,7 +787,7 @@ export async function newMember(worker, role) {
 
 export async function createAction(worker, serviceId, fields) {
   const res = expectStatus(
-    await worker.api('POST', `/api/services/${serviceId}/actions`, { name: unique('Action'), ...fields }),
+    await api(worker).createAction(serviceId, { name: unique('Action'), ...fields }),
     201,
     'create action',
   );
@@ -720,23 +795,62 @@ export async function createAction(worker, serviceId, fields) {
 }
 
 /**
- * A test file's own world: a worker (with `vars`) and a receiver, and with `browser` (the
- * options of `launchChromium`) Chromium too, started before the file's tests and stopped
- * after them. The returned object's `worker`, `receiver` and `browser` are set once the
- * `before` hook has run.
- * @returns {{worker: any, receiver: any, browser: any}}
+ * A stand-in for something `useWorld` starts in its `before` hook: it forwards every
+ * property to the real thing once started, so a file can name `worker` at its top level.
  */
-export function useWorld({ vars = {}, browser } = {}) {
-  const world = { worker: null, receiver: null, browser: null };
+function lateBound(what, get) {
+  const real = () => {
+    const value = get();
+    if (!value) throw new Error(`${what} is used before useWorld's before hook started it (or after it failed)`);
+    return value;
+  };
+  return new Proxy(
+    {},
+    {
+      // Not a thenable, so returning one from an async function does not touch it.
+      get: (_, prop) => (prop === 'then' ? undefined : Reflect.get(real(), prop)),
+      has: (_, prop) => Reflect.has(real(), prop),
+      ownKeys: () => Reflect.ownKeys(real()),
+      getOwnPropertyDescriptor: (_, prop) => ({ ...Reflect.getOwnPropertyDescriptor(real(), prop), configurable: true }),
+    },
+  );
+}
+
+/**
+ * The world of a test file, or of a `describe` when called inside one: a worker and a
+ * receiver (and, with `browser`, Chromium) started before its tests and stopped after
+ * them. Returns `{worker, receiver, browser}`, stand-ins usable at once that reach the
+ * real ones when the tests run, so a file starts with
+ *
+ *   const { worker, receiver } = useWorld();
+ *
+ * @param {object} [options]
+ * @param {Record<string, string>} [options.vars] The worker's extra `--var`s.
+ * @param {boolean} [options.https] Serve over https (the file accepts its certificate).
+ * @param {() => Promise<string>} [options.data] Makes the data folder to start from
+ *   (e.g. `seedDataDir`); migrations it has not had are applied.
+ * @param {object|false} [options.receiver] `startReceiver`'s options, or false for none.
+ * @param {object} [options.browser] `launchChromium`'s options: Chromium too.
+ */
+export function useWorld({ vars = {}, https = false, data, receiver = {}, browser } = {}) {
+  const started = { worker: null, receiver: null, browser: null };
   before(async () => {
-    [world.worker, world.receiver] = await Promise.all([startWorker({ vars }), startReceiver()]);
-    if (browser) world.browser = await launchChromium(browser);
+    const persistDir = data ? await data() : undefined;
+    [started.worker, started.receiver, started.browser] = await Promise.all([
+      startWorker({ vars, https, persistDir }),
+      receiver ? startReceiver(receiver) : null,
+      browser ? launchChromium(browser) : null,
+    ]);
   });
   after(async () => {
-    await world.browser?.close();
-    await Promise.all([world.worker?.stop(), world.receiver?.stop()]);
+    await started.browser?.close();
+    await Promise.all([started.worker?.stop(), started.receiver?.stop()]);
   });
-  return world;
+  return {
+    worker: lateBound('the worker', () => started.worker),
+    receiver: lateBound('the receiver', () => started.receiver),
+    browser: lateBound('Chromium', () => started.browser),
+  };
 }
 
 /**
@@ -767,14 +881,10 @@ export async function triggerIncident(worker, service, payload = {}, extra = {})
     202,
     'enqueue trigger',
   );
-  const list = expectStatus(
-    await worker.api('GET', `/api/incidents?service_id=${encodeURIComponent(service.id)}`),
-    200,
-    'list incidents',
-  );
+  const list = expectStatus(await api(worker).listIncidents({ query: { service_id: service.id } }), 200, 'list incidents');
   const found = list.json.incidents.find((i) => i.dedup_key === res.json.dedup_key && i.status !== 'resolved');
   if (!found) throw new Error(`incident for ${res.json.dedup_key} not listed: ${list.text.slice(0, 2000)}`);
-  return expectStatus(await worker.api('GET', `/api/incidents/${found.id}`), 200, 'get incident').json.incident;
+  return expectStatus(await api(worker).getIncident(found.id), 200, 'get incident').json.incident;
 }
 
 /** Every `/api` error code and its status, as `shared/src/errors.rs` declares them. */
@@ -788,11 +898,7 @@ export async function timelineOf(client, incidentId, { limit } = {}) {
   const entries = [];
   let cursor = null;
   do {
-    const query = new URLSearchParams();
-    if (limit) query.set('limit', String(limit));
-    if (cursor) query.set('cursor', cursor);
-    const suffix = query.size ? `?${query}` : '';
-    const res = expectStatus(await client.api('GET', `/api/incidents/${incidentId}/log${suffix}`), 200, 'timeline');
+    const res = expectStatus(await api(client).getLog(incidentId, { query: { limit, cursor } }), 200, 'timeline');
     entries.push(...res.json.log_entries);
     cursor = res.json.next_cursor;
   } while (cursor);
