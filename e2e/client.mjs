@@ -101,11 +101,16 @@ export const paths = Object.fromEntries(
  * The client of `target`: a worker from harness.mjs (calls as its ADMIN_TOKEN), a member
  * from `newMember` (as their token), anything else with `.api(method, path, body,
  * headers)`, or such a function itself. `defaults` are options every call starts from
- * (e.g. `{ token: null }` for an anonymous client, `{ headers: { cookie } }`).
+ * (e.g. `{ token: null }` for an anonymous client, `{ headers: { cookie } }`); a header
+ * of the call's own replaces the default's.
  */
 export function api(target, defaults = {}) {
-  const send = typeof target === 'function' ? target : target?.api?.bind(target);
-  if (typeof send !== 'function') throw new Error('api(target): target needs an .api(method, path, body, headers)');
+  // Looked up at each call, so a client of useWorld's stand-in can be made at the top of a file.
+  const send = (...call) => {
+    if (typeof target === 'function') return target(...call);
+    if (typeof target?.api !== 'function') throw new Error('api(target): target needs an .api(method, path, body, headers)');
+    return target.api(...call);
+  };
   const client = {};
   for (const route of routes) {
     client[route.name] = (...args) => {

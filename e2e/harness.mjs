@@ -324,6 +324,8 @@ function dataDir(reuseDir) {
  * upgrade.test.mjs's old data) still has its migrations applied by wrangler itself.
  */
 let migratedTemplate = null;
+/** Data folders made from the template here: a restart on one has nothing to migrate. */
+const fullyMigrated = new Set();
 function migrated(echo) {
   migratedTemplate ??= (async () => {
     const hash = crypto.createHash('sha256');
@@ -440,10 +442,11 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
     ...vars,
   };
 
-  if (reuseDir) {
-    await run(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
-  } else {
+  if (!reuseDir) {
     fs.cpSync(await migrated(echo), persistDir, { recursive: true });
+    fullyMigrated.add(persistDir);
+  } else if (!fullyMigrated.has(persistDir)) {
+    await run(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { echo });
   }
 
   // --test-scheduled would expose the Cron Trigger's handler at /__scheduled, but the SPA
@@ -780,9 +783,9 @@ export async function newMember(worker, role) {
   const email = `${name.replace(/\W+/g, '-').toLowerCase()}@example.com`;
   const user = expectStatus(await api(worker).createUser({ name, email, role }), 201, `create ${role}`).json.user;
   const token = expectStatus(await api(worker).createToken(user.id, { label: 'e2e' }), 201, 'token').json.token;
-  const api = (method, urlPath, body, headers = {}) =>
+  const asMember = (method, urlPath, body, headers = {}) =>
     worker.api(method, urlPath, body, { authorization: `Bearer ${token.secret}`, ...headers });
-  return { user, token: token.secret, api };
+  return { user, token: token.secret, api: asMember };
 }
 
 export async function createAction(worker, serviceId, fields) {
@@ -809,6 +812,7 @@ function lateBound(what, get) {
     {
       // Not a thenable, so returning one from an async function does not touch it.
       get: (_, prop) => (prop === 'then' ? undefined : Reflect.get(real(), prop)),
+      set: (_, prop, value) => Reflect.set(real(), prop, value),
       has: (_, prop) => Reflect.has(real(), prop),
       ownKeys: () => Reflect.ownKeys(real()),
       getOwnPropertyDescriptor: (_, prop) => ({ ...Reflect.getOwnPropertyDescriptor(real(), prop), configurable: true }),
@@ -819,10 +823,14 @@ function lateBound(what, get) {
 /**
  * The world of a test file, or of a `describe` when called inside one: a worker and a
  * receiver (and, with `browser`, Chromium) started before its tests and stopped after
- * them. Returns `{worker, receiver, browser}`, stand-ins usable at once that reach the
- * real ones when the tests run, so a file starts with
+ * them. Returns `{worker, receiver, browser, ready}`: stand-ins usable at once that reach
+ * the real ones when the tests run, so a file starts with
  *
  *   const { worker, receiver } = useWorld();
+ *
+ * and `ready`, a promise settled once they are started (or failed to). A `before` of the
+ * file's own that uses them awaits it first: Node 22 runs a file's top-level `before`
+ * hooks all at once, not one after the other.
  *
  * @param {object} [options]
  * @param {Record<string, string>} [options.vars] The worker's extra `--var`s.
@@ -834,13 +842,19 @@ function lateBound(what, get) {
  */
 export function useWorld({ vars = {}, https = false, data, receiver = {}, browser } = {}) {
   const started = { worker: null, receiver: null, browser: null };
+  let settle;
+  const ready = new Promise((resolve) => (settle = resolve));
   before(async () => {
-    const persistDir = data ? await data() : undefined;
-    [started.worker, started.receiver, started.browser] = await Promise.all([
-      startWorker({ vars, https, persistDir }),
-      receiver ? startReceiver(receiver) : null,
-      browser ? launchChromium(browser) : null,
-    ]);
+    try {
+      const persistDir = data ? await data() : undefined;
+      [started.worker, started.receiver, started.browser] = await Promise.all([
+        startWorker({ vars, https, persistDir }),
+        receiver ? startReceiver(receiver) : null,
+        browser ? launchChromium(browser) : null,
+      ]);
+    } finally {
+      settle();
+    }
   });
   after(async () => {
     await started.browser?.close();
@@ -850,6 +864,7 @@ export function useWorld({ vars = {}, https = false, data, receiver = {}, browse
     worker: lateBound('the worker', () => started.worker),
     receiver: lateBound('the receiver', () => started.receiver),
     browser: lateBound('Chromium', () => started.browser),
+    ready,
   };
 }
 
