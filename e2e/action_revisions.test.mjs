@@ -8,48 +8,41 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 
+import { api } from './client.mjs';
 import {
   assertApiError,
   createAction,
   createService,
   fieldErrors,
-  request,
+  signInSession,
   sleep,
   startReceiver,
   startWorker,
   triggerIncident,
   unique,
+  useWorld,
 } from './harness.mjs';
 
 const SECRET_HEADER_VALUE = 'Bearer revisions-secret-9d2e41';
 
-let worker;
-let receiver;
+const { worker, receiver } = useWorld();
 
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
-
-const actionPath = (action) => `/api/services/${action.service_id}/actions/${action.id}`;
-const patch = (w, action, body, headers = {}) => w.api('PATCH', actionPath(action), body, headers);
+const patch = (w, action, body, headers = {}) => api(w).updateAction(action.service_id, action.id, body, { headers });
 const runAction = (w, incident, action, headers = {}) =>
-  w.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, undefined, headers);
+  api(w).runAction(incident.id, action.id, undefined, { headers: headers });
 const idempotencyKey = (prefix) => ({ 'idempotency-key': unique(prefix).replace(/\s/g, '-') });
 
 async function getAction(w, action) {
-  const res = await w.api('GET', actionPath(action));
+  const res = await api(w).getAction(action.service_id, action.id);
   assert.equal(res.status, 200, res.text);
   return res.json.action;
 }
 
 async function listActions(w, serviceId) {
-  const res = await w.api('GET', `/api/services/${serviceId}/actions`);
+  const res = await api(w).listActions(serviceId);
   assert.equal(res.status, 200, res.text);
   return res.json.actions;
 }
@@ -80,7 +73,7 @@ describe('revisions on every action', () => {
     const edited = await patch(worker, action, { description: 'one' });
     assert.equal(edited.status, 200, edited.text);
     assert.equal(edited.json.action.revision, 2);
-    const rotated = await worker.api('POST', `${actionPath(action)}/rotate_secret`);
+    const rotated = await api(worker).rotateSecret(action.service_id, action.id);
     assert.equal(rotated.status, 200, rotated.text);
     const now = await getAction(worker, action);
     assert.equal(now.revision, 3);
@@ -106,7 +99,7 @@ describe('an edit racing a delete', () => {
       // started after a random few milliseconds so that each wins some of the rounds.
       const [edited, deleted, ...runs] = await Promise.all([
         jittered(() => patch(worker, action, { name: unique('Renamed'), description: `round ${round}` })),
-        jittered(() => worker.api('DELETE', actionPath(action)), 8),
+        jittered(() => api(worker).deleteAction(action.service_id, action.id), 8),
         jittered(() => runAction(worker, incident, action)),
         jittered(() => runAction(worker, incident, action)),
       ]);
@@ -132,10 +125,10 @@ describe('an edit racing a delete', () => {
       assert.ok(listed.length <= 3, `${what}: ${listed.length} actions listed`);
       const names = listed.map((a) => a.name.toLowerCase());
       assert.equal(new Set(names).size, names.length, `${what}: duplicate names ${names}`);
-      const page = await worker.api('GET', `/api/incidents/${incident.id}`);
+      const page = await api(worker).getIncident(incident.id);
       assert.equal(page.status, 200, page.text);
       assert.ok(!page.json.incident.actions.some((a) => a.id === action.id), `${what}: still a button on the incident`);
-      assertApiError(await worker.api('GET', actionPath(action)), 404, 'not_found', `${what}: GET after delete`);
+      assertApiError(await api(worker).getAction(action.service_id, action.id), 404, 'not_found', `${what}: GET after delete`);
       assertApiError(await runAction(worker, incident, action), 404, 'not_found', `${what}: run after delete`);
       assertApiError(
         await runAction(worker, incident, action, idempotencyKey('after-delete')),
@@ -154,7 +147,7 @@ describe('an edit racing a delete', () => {
     const [{ n }] = await worker.query(`SELECT COUNT(*) AS n FROM action_slots WHERE service_id = '${service.id}'`);
     assert.equal(n, 0, 'action_slots rows left behind');
     for (let i = 0; i < 3; i += 1) await createAction(worker, service.id, { endpoint_url: `${receiver.url}/after-race` });
-    const fourth = await worker.api('POST', `/api/services/${service.id}/actions`, {
+    const fourth = await api(worker).createAction(service.id, {
       name: unique('Fourth'),
       endpoint_url: `${receiver.url}/after-race`,
     });
@@ -270,11 +263,11 @@ describe('compare-and-swap on the revision', () => {
       const edited = await patch(worker, action, { description: 'moves to revision 2' });
       assert.equal(edited.status, 200, edited.text);
 
-      const staleBody = await worker.api('POST', `${actionPath(action)}/rotate_secret`, { revision: 1 });
+      const staleBody = await api(worker).rotateSecret(action.service_id, action.id, { revision: 1 });
       assertApiError(staleBody, 409, 'edit_conflict', 'rotate with a stale body revision');
       assert.equal(staleBody.json.action.revision, 2);
       assert.ok(!staleBody.text.includes('whsec_'), 'a refused rotation shows no secret');
-      const staleHeader = await worker.api('POST', `${actionPath(action)}/rotate_secret`, undefined, { 'if-match': '"1"' });
+      const staleHeader = await api(worker).rotateSecret(action.service_id, action.id, undefined, { headers: { 'if-match': '"1"' } });
       assertApiError(staleHeader, 409, 'edit_conflict', 'rotate with a stale If-Match');
       assert.equal((await getAction(worker, action)).revision, 2, 'a refused rotation changed nothing');
       // The refused rotations left the old secret in place.
@@ -282,7 +275,7 @@ describe('compare-and-swap on the revision', () => {
       assert.equal(still.status, 201, still.text);
       assert.equal((await deliveriesOf(still.json.run.id, rx))[0].verified, true, 'still signed with the original secret');
 
-      const rotated = await worker.api('POST', `${actionPath(action)}/rotate_secret`, { revision: 2 });
+      const rotated = await api(worker).rotateSecret(action.service_id, action.id, { revision: 2 });
       assert.equal(rotated.status, 200, rotated.text);
       const fresh = rotated.json.signing_secret;
       assert.match(fresh, /^whsec_/);
@@ -332,20 +325,20 @@ describe('an unreadable action', () => {
     assert.equal(good.config_health, 'ok');
     assert.equal((await getAction(worker, damaged)).config_health, 'unreadable');
 
-    const page = await worker.api('GET', `/api/incidents/${incident.id}`);
+    const page = await api(worker).getIncident(incident.id);
     assert.equal(page.status, 200, page.text);
     const buttons = Object.fromEntries(page.json.incident.actions.map((a) => [a.id, a.config_health]));
     assert.deepEqual(buttons, { [damaged.id]: 'unreadable', [healthy.id]: 'ok' });
-    const ack = await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+    const ack = await api(worker).acknowledge(incident.id);
     assert.equal(ack.status, 200, ack.text);
     assert.equal(ack.json.incident.status, 'acknowledged');
-    const resolved = await worker.api('POST', `/api/incidents/${other.id}/resolve`);
+    const resolved = await api(worker).resolve(other.id);
     assert.equal(resolved.status, 200, resolved.text);
     assert.equal(resolved.json.incident.status, 'resolved');
 
     assertApiError(await runAction(worker, incident, damaged), 409, 'action_unreadable', 'run of the damaged action');
     assert.deepEqual(await deliveriesAt(`/damaged/${process.pid}`), [], 'nothing sent');
-    const runs = (await worker.api('GET', `/api/incidents/${incident.id}/runs`)).json.runs;
+    const runs = (await api(worker).listRuns(incident.id)).json.runs;
     assert.ok(!runs.some((r) => r.action_id === damaged.id), 'no run recorded for it');
 
     const ran = await runAction(worker, incident, healthy);
@@ -354,7 +347,7 @@ describe('an unreadable action', () => {
     assert.equal((await deliveriesOf(ran.json.run.id)).length, 1);
 
     // What the problem text advises works: it can be deleted, freeing its place.
-    assert.equal((await worker.api('DELETE', actionPath(damaged))).status, 204);
+    assert.equal((await api(worker).deleteAction(damaged.service_id, damaged.id)).status, 204);
     assert.deepEqual((await listActions(worker, service.id)).map((a) => a.id), [healthy.id]);
   });
 
@@ -383,12 +376,12 @@ describe('an unreadable action', () => {
       assert.equal(listedOld.id, old.id);
       assert.equal(listedOld.config_health, 'unreadable');
       assert.match(listedOld.config_problem, /encryption key/i);
-      const page = await forgetful.api('GET', `/api/incidents/${incident.id}`);
+      const page = await api(forgetful).getIncident(incident.id);
       assert.equal(page.status, 200, page.text);
       assert.equal(page.json.incident.actions.find((a) => a.id === old.id)?.config_health, 'unreadable');
-      const ack = await forgetful.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+      const ack = await api(forgetful).acknowledge(incident.id);
       assert.equal(ack.status, 200, ack.text);
-      const resolved = await forgetful.api('POST', `/api/incidents/${other.id}/resolve`);
+      const resolved = await api(forgetful).resolve(other.id);
       assert.equal(resolved.status, 200, resolved.text);
       const refused = await runAction(forgetful, incident, old);
       assertApiError(refused, 409, 'action_unreadable', 'run under a removed key');
@@ -445,7 +438,7 @@ describe('a revision not yet in this location', () => {
     const listed = (await listActions(worker, service.id)).find((a) => a.id === action.id);
     assert.equal(listed.config_health, 'propagating', JSON.stringify(listed));
     assert.equal(listed.revision, 2);
-    const page = await worker.api('GET', `/api/incidents/${incident.id}`);
+    const page = await api(worker).getIncident(incident.id);
     assert.equal(page.status, 200, page.text);
 
     const refused = await runAction(worker, incident, action);
@@ -530,11 +523,11 @@ describe('secrets and the endpoint', () => {
       assert.ok(!excerpt.includes(NEW_SECRET), `secret header value in the excerpt: ${excerpt}`);
       assert.ok(!excerpt.includes('re-entered-secret-5b7c03'), 'part of the secret header value in the excerpt');
       assert.ok(!excerpt.includes(action.signing_secret), `signing secret in the excerpt: ${excerpt}`);
-      const stored = await worker.api('GET', `/api/runs/${run.id}`);
+      const stored = await api(worker).getRun(run.id);
       assert.equal(stored.status, 200, stored.text);
       assert.equal(stored.json.run.response_excerpt, excerpt, 'the stored excerpt is the redacted one');
       assert.ok(!stored.text.includes(NEW_SECRET) && !stored.text.includes(action.signing_secret));
-      const log = await worker.api('GET', `/api/incidents/${incident.id}/log`);
+      const log = await api(worker).getLog(incident.id);
       assert.ok(!log.text.includes(NEW_SECRET) && !log.text.includes(action.signing_secret), 'secret in the timeline');
     } finally {
       await elsewhere.stop();
@@ -607,22 +600,12 @@ describe('storage round trips of a run', () => {
     const keyed = await runAction(worker, incident, action, idempotencyKey('trips'));
     assertWithinBudget(keyed, 'Bearer with Idempotency-Key');
 
-    const session = await request('POST', `${worker.baseUrl}/api/session`, { token: worker.token });
-    assert.equal(session.status, 200, session.text);
-    const cookie = session.headers.getSetCookie().find((c) => c.startsWith('ia_session=')).split(';')[0];
-    const viaCookie = await request(
-      'POST',
-      `${worker.baseUrl}/api/incidents/${incident.id}/actions/${action.id}/runs`,
-      undefined,
-      { cookie, 'content-type': 'application/json', origin: worker.baseUrl, 'sec-fetch-site': 'same-origin' },
-    );
+    const cookie = (await signInSession(worker)).pair;
+    const asSession = api(worker, { token: null, headers: { cookie, 'content-type': 'application/json' } });
+    const sameOrigin = { origin: worker.baseUrl, 'sec-fetch-site': 'same-origin' };
+    const viaCookie = await asSession.runAction(incident.id, action.id, undefined, { headers: sameOrigin });
     assertWithinBudget(viaCookie, 'session cookie');
-    const viaCookieKeyed = await request(
-      'POST',
-      `${worker.baseUrl}/api/incidents/${incident.id}/actions/${action.id}/runs`,
-      undefined,
-      { cookie, 'content-type': 'application/json', ...idempotencyKey('trips-cookie') },
-    );
+    const viaCookieKeyed = await asSession.runAction(incident.id, action.id, undefined, { headers: idempotencyKey('trips-cookie') });
     assertWithinBudget(viaCookieKeyed, 'session cookie with Idempotency-Key');
   });
 });

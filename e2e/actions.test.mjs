@@ -2,22 +2,17 @@
 // limit (also under concurrent creates), unique names, editing, secrets and deletion.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { assertApiError, createAction, createService, fieldErrors, startWorker, unique } from './harness.mjs';
+import { api } from './client.mjs';
+import { assertApiError, createAction, createService, fieldErrors, unique, useWorld } from './harness.mjs';
 
-let worker;
-before(async () => {
-  worker = await startWorker();
-});
-after(async () => {
-  await worker?.stop();
-});
+const { worker } = useWorld();
 
 const ENDPOINT = 'https://hooks.example.com/restart';
-const post = (service, body) => worker.api('POST', `/api/services/${service.id}/actions`, body);
+const post = (service, body) => api(worker).createAction(service.id, body);
 const list = async (service) => {
-  const res = await worker.api('GET', `/api/services/${service.id}/actions`);
+  const res = await api(worker).listActions(service.id);
   assert.equal(res.status, 200, res.text);
   return res.json.actions;
 };
@@ -58,7 +53,7 @@ describe('creating an action', () => {
     assert.ok(Date.parse(action.created_at) && Date.parse(action.updated_at));
     assert.ok(!res.text.includes('hunter2'), 'the secret header value is not echoed');
 
-    const read = await worker.api('GET', `/api/services/${service.id}/actions/${action.id}`);
+    const read = await api(worker).getAction(service.id, action.id);
     assert.equal(read.status, 200, read.text);
     assert.equal(read.json.action.signing_secret, undefined, 'no signing_secret after create');
     assert.ok(!read.text.includes(action.signing_secret));
@@ -66,7 +61,7 @@ describe('creating an action', () => {
     const { signing_secret: _, ...withoutSecret } = action;
     assert.deepEqual(read.json.action, withoutSecret);
 
-    const listed = await worker.api('GET', `/api/services/${service.id}/actions`);
+    const listed = await api(worker).listActions(service.id);
     assert.deepEqual(listed.json.actions, [withoutSecret]);
     assert.ok(!listed.text.includes(action.signing_secret) && !listed.text.includes('hunter2'));
   });
@@ -112,7 +107,7 @@ describe('validation boundaries', () => {
     const res = await post(service, { name: unique('A'), endpoint_url: ENDPOINT, ...body });
     assert.equal(res.status, 201, res.text);
     // Free the slot for the next case: the limit is three per service.
-    assert.equal((await worker.api('DELETE', `/api/services/${service.id}/actions/${res.json.action.id}`)).status, 204);
+    assert.equal((await api(worker).deleteAction(service.id, res.json.action.id)).status, 204);
     return res.json.action;
   }
 
@@ -198,8 +193,8 @@ describe('names are unique within a service', () => {
     const service = await createService(worker);
     await createAction(worker, service.id, { name: 'Alpha', endpoint_url: ENDPOINT });
     const beta = await createAction(worker, service.id, { name: 'Beta', endpoint_url: ENDPOINT });
-    assertApiError(await worker.api('PATCH', `/api/services/${service.id}/actions/${beta.id}`, { name: 'ALPHA' }), 409, 'name_taken');
-    const same = await worker.api('PATCH', `/api/services/${service.id}/actions/${beta.id}`, { name: 'BETA' });
+    assertApiError(await api(worker).updateAction(service.id, beta.id, { name: 'ALPHA' }), 409, 'name_taken');
+    const same = await api(worker).updateAction(service.id, beta.id, { name: 'BETA' });
     assert.equal(same.status, 200, same.text);
     assert.equal(same.json.action.name, 'BETA');
     assert.deepEqual((await list(service)).map((a) => a.name), ['Alpha', 'BETA']);
@@ -208,7 +203,7 @@ describe('names are unique within a service', () => {
   test('a deleted action’s name can be used again', async () => {
     const service = await createService(worker);
     const action = await createAction(worker, service.id, { name: 'Reuse', endpoint_url: ENDPOINT });
-    assert.equal((await worker.api('DELETE', `/api/services/${service.id}/actions/${action.id}`)).status, 204);
+    assert.equal((await api(worker).deleteAction(service.id, action.id)).status, 204);
     await createAction(worker, service.id, { name: 'reuse', endpoint_url: ENDPOINT });
   });
 });
@@ -227,7 +222,7 @@ describe('three actions per service', () => {
     const service = await createService(worker);
     const first = await createAction(worker, service.id, { endpoint_url: ENDPOINT });
     for (let i = 0; i < 2; i += 1) await createAction(worker, service.id, { endpoint_url: ENDPOINT });
-    assert.equal((await worker.api('DELETE', `/api/services/${service.id}/actions/${first.id}`)).status, 204);
+    assert.equal((await api(worker).deleteAction(service.id, first.id)).status, 204);
     await createAction(worker, service.id, { name: 'Replacement', endpoint_url: ENDPOINT });
     assert.equal((await list(service)).length, 3);
   });
@@ -266,7 +261,7 @@ describe('editing', () => {
       description: 'Collects diagnostics',
       headers: [{ name: 'X-Team', value: 'sre' }],
     });
-    const res = await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { enabled: false });
+    const res = await api(worker).updateAction(service.id, action.id, { enabled: false });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.action.enabled, false);
     assert.equal(res.json.action.name, 'Diagnose');
@@ -276,7 +271,7 @@ describe('editing', () => {
     assert.ok(!res.text.includes(action.signing_secret));
     assert.ok(Date.parse(res.json.action.updated_at) >= Date.parse(action.updated_at));
 
-    const edited = await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
+    const edited = await api(worker).updateAction(service.id, action.id, {
       endpoint_url: 'https://other.example.com/x',
       description: '',
       headers: [],
@@ -287,16 +282,16 @@ describe('editing', () => {
     assert.deepEqual(edited.json.action.headers, []);
     assert.equal(edited.json.action.enabled, false);
 
-    const read = await worker.api('GET', `/api/services/${service.id}/actions/${action.id}`);
+    const read = await api(worker).getAction(service.id, action.id);
     assert.deepEqual(read.json.action, edited.json.action);
   });
 
   test('an invalid PATCH is refused and changes nothing', async () => {
     const service = await createService(worker);
     const action = await createAction(worker, service.id, { name: 'Keep me', endpoint_url: ENDPOINT });
-    const errors = fieldErrors(await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { name: 'x'.repeat(41), endpoint_url: 'http://example.com' }), '', 'endpoint_not_allowed');
+    const errors = fieldErrors(await api(worker).updateAction(service.id, action.id, { name: 'x'.repeat(41), endpoint_url: 'http://example.com' }), '', 'endpoint_not_allowed');
     assert.ok('name' in errors && 'endpoint_url' in errors);
-    const read = await worker.api('GET', `/api/services/${service.id}/actions/${action.id}`);
+    const read = await api(worker).getAction(service.id, action.id);
     assert.equal(read.json.action.name, 'Keep me');
     assert.equal(read.json.action.endpoint_url, ENDPOINT);
   });
@@ -307,7 +302,7 @@ describe('editing', () => {
       endpoint_url: ENDPOINT,
       headers: [{ name: 'Authorization', value: 'Bearer keep-me-secret', secret: true }],
     });
-    const res = await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
+    const res = await api(worker).updateAction(service.id, action.id, {
       headers: [{ name: 'Authorization', value: null, secret: true }, { name: 'X-New', value: 'n' }],
     });
     assert.equal(res.status, 200, res.text);
@@ -329,14 +324,14 @@ describe('signing secret rotation', () => {
   test('rotate_secret returns a new secret once; reads never show it', async () => {
     const service = await createService(worker);
     const action = await createAction(worker, service.id, { endpoint_url: ENDPOINT });
-    const res = await worker.api('POST', `/api/services/${service.id}/actions/${action.id}/rotate_secret`);
+    const res = await api(worker).rotateSecret(service.id, action.id);
     assert.equal(res.status, 200, res.text);
     assertSigningSecret(res.json.signing_secret);
     assert.notEqual(res.json.signing_secret, action.signing_secret);
-    const read = await worker.api('GET', `/api/services/${service.id}/actions/${action.id}`);
+    const read = await api(worker).getAction(service.id, action.id);
     assert.ok(!read.text.includes(res.json.signing_secret));
     assert.ok(!read.text.includes(action.signing_secret));
-    const again = await worker.api('POST', `/api/services/${service.id}/actions/${action.id}/rotate_secret`);
+    const again = await api(worker).rotateSecret(service.id, action.id);
     assert.notEqual(again.json.signing_secret, res.json.signing_secret);
   });
 });
@@ -347,13 +342,13 @@ describe('unknown and foreign ids', () => {
     const other = await createService(worker);
     const action = await createAction(worker, other.id, { endpoint_url: ENDPOINT });
     for (const id of ['act_missing', action.id]) {
-      const base = `/api/services/${service.id}/actions/${id}`;
-      assertApiError(await worker.api('GET', base), 404, 'not_found', `GET ${id}`);
-      assertApiError(await worker.api('PATCH', base, { name: 'x' }), 404, 'not_found', `PATCH ${id}`);
-      assertApiError(await worker.api('DELETE', base), 404, 'not_found', `DELETE ${id}`);
-      assertApiError(await worker.api('POST', `${base}/rotate_secret`), 404, 'not_found', `rotate ${id}`);
+      const client = api(worker);
+      assertApiError(await client.getAction(service.id, id), 404, 'not_found', `GET ${id}`);
+      assertApiError(await client.updateAction(service.id, id, { name: 'x' }), 404, 'not_found', `PATCH ${id}`);
+      assertApiError(await client.deleteAction(service.id, id), 404, 'not_found', `DELETE ${id}`);
+      assertApiError(await client.rotateSecret(service.id, id), 404, 'not_found', `rotate ${id}`);
     }
-    const read = await worker.api('GET', `/api/services/${other.id}/actions/${action.id}`);
+    const read = await api(worker).getAction(other.id, action.id);
     assert.equal(read.status, 200, 'the foreign action was left alone');
     assert.equal(read.json.action.name, action.name);
   });
@@ -361,27 +356,21 @@ describe('unknown and foreign ids', () => {
   test('deleting an action removes it and a second delete is 404', async () => {
     const service = await createService(worker);
     const action = await createAction(worker, service.id, { endpoint_url: ENDPOINT });
-    const del = await worker.api('DELETE', `/api/services/${service.id}/actions/${action.id}`);
+    const del = await api(worker).deleteAction(service.id, action.id);
     assert.equal(del.status, 204, del.text);
     assert.deepEqual(await list(service), []);
-    assertApiError(await worker.api('DELETE', `/api/services/${service.id}/actions/${action.id}`), 404, 'not_found');
+    assertApiError(await api(worker).deleteAction(service.id, action.id), 404, 'not_found');
   });
 });
 
 describe('without PRIVATE_ENDPOINT_ALLOWLIST (as in production)', () => {
-  let production;
-  before(async () => {
-    production = await startWorker({ vars: { PRIVATE_ENDPOINT_ALLOWLIST: '' } });
-  });
-  after(async () => {
-    await production?.stop();
-  });
+  const { worker: production } = useWorld({ vars: { PRIVATE_ENDPOINT_ALLOWLIST: '' }, receiver: false });
 
   test('a loopback http endpoint is refused and https is accepted', async () => {
     const service = await createService(production);
-    const res = await production.api('POST', `/api/services/${service.id}/actions`, { name: 'Local', endpoint_url: 'http://127.0.0.1:9100/hook' });
+    const res = await api(production).createAction(service.id, { name: 'Local', endpoint_url: 'http://127.0.0.1:9100/hook' });
     assert.match(fieldErrors(res, '', 'endpoint_not_allowed').endpoint_url, /https/);
-    const session = await production.api('GET', '/api/session');
+    const session = await api(production).getSession();
     assert.equal(session.json.settings.private_endpoint_allowlist, '');
     await createAction(production, service.id, { endpoint_url: 'https://hooks.example.com/x' });
   });

@@ -8,58 +8,49 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
+import { api, paths, routes } from './client.mjs';
 import {
-  ROOT,
   assertApiError,
   createAction,
   createService,
   expectStatus,
-  startReceiver,
-  startWorker,
+  ROOT,
+  signInSession,
   triggerIncident,
   unique,
+  useWorld,
 } from './harness.mjs';
 
 const TABLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'shared/fixtures/authorization.json'), 'utf8'));
 const ROLES = TABLE.roles;
 const rank = (role) => ROLES.indexOf(role);
 
-let worker;
-let receiver;
+const { worker, receiver, ready } = useWorld();
 /** The fixtures every route is called against. */
 const ids = {};
 /** role → {user, token}, each made through the API with the ADMIN_TOKEN. */
 const members = {};
 
 before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
+  await ready;
   const service = await createService(worker);
   const action = await createAction(worker, service.id, { endpoint_url: `${receiver.url}/ok` });
   await receiver.addSecret(action.signing_secret);
   const incident = await triggerIncident(worker, service);
-  const run = expectStatus(
-    await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`),
-    201,
-    'run',
-  ).json.run;
+  const run = expectStatus(await api(worker).runAction(incident.id, action.id), 201, 'run').json.run;
   Object.assign(ids, { service: service.id, action: action.id, incident: incident.id, run: run.id });
   for (const role of ROLES) members[role] = await newMember(role);
   ids.user = members.stakeholder.user.id;
   ids.token = members.stakeholder.tokenId;
 });
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
 
-/** A user with `role` and one API token, made by the ADMIN_TOKEN's built-in owner. */
-async function newMember(role, api = worker.api) {
+/** A user with `role` and one API token, made by `by` (the ADMIN_TOKEN's built-in owner). */
+async function newMember(role, by = worker) {
   const email = `${unique(role).replace(/\W+/g, '-')}@example.com`;
-  const user = expectStatus(await api('POST', '/api/users', { name: unique(role), email, role }), 201, `create ${role}`)
-    .json.user;
-  const token = expectStatus(await api('POST', `/api/users/${user.id}/tokens`, { label: 'matrix' }), 201, 'token').json
-    .token;
+  const user = expectStatus(await api(by).createUser({ name: unique(role), email, role }), 201, `create ${role}`).json.user;
+  const token = expectStatus(await api(by).createToken(user.id, { label: 'matrix' }), 201, 'token').json.token;
   return { user, token: token.secret, tokenId: token.id, as: bearer(token.secret) };
 }
 
@@ -67,6 +58,8 @@ function bearer(secret) {
   return (method, urlPath, body, headers = {}) =>
     worker.api(method, urlPath, body, { authorization: `Bearer ${secret}`, ...headers });
 }
+
+const routeOf = Object.fromEntries(routes.map((route) => [`${route.method} ${route.template}`, route]));
 
 const MISSING = { service: 'svc_missing', action: 'act_missing', incident: 'inc_missing', user: 'usr_missing', token: 'tok_missing', run: 'run_missing' };
 
@@ -82,11 +75,12 @@ function probe(method, template) {
   // PATCH of services and actions: the real thing with an invalid name (422).
   const useReal = !changing || (method === 'PATCH' && /\{(service|action)\}$/.test(template));
   const fill = useReal ? ids : MISSING;
-  const urlPath = template.replace(/\{(\w+)\}/g, (_, name) => fill[name]);
+  const route = routeOf[`${method} ${template}`];
+  const urlPath = paths[route.name](...route.params.map((name) => fill[name]));
   let body = harmlessBody;
-  if (template === '/api/users/{user}/tokens' && method === 'POST') body = { label: 'never made' };
-  if (template === '/api/users/{user}' && method === 'PATCH') body = {};
-  if (template === '/api/session' && method === 'DELETE') body = undefined;
+  if (route.name === 'createToken') body = { label: 'never made' };
+  if (route.name === 'updateUser') body = {};
+  if (route.name === 'signOut') body = undefined;
   // The PagerDuty surface answers invalid input with PagerDuty's 400, not 422.
   const refused = template.startsWith('/pagerduty') ? [400, 404] : [404, 422];
   return { urlPath, body, expectOk: method === 'GET' ? [200] : [200, 204, ...refused] };
@@ -137,15 +131,15 @@ describe('the authorization matrix', () => {
 
   test('the open routes need no credentials', async () => {
     const anonymous = (method, urlPath, body) => worker.api(method, urlPath, body, { authorization: null });
-    const enqueue = await anonymous('POST', '/v2/enqueue', { routing_key: 'x'.repeat(32), event_action: 'trigger' });
+    const enqueue = await api(anonymous).enqueue({ routing_key: 'x'.repeat(32), event_action: 'trigger' });
     assert.notEqual(enqueue.status, 401, enqueue.text);
     assert.notEqual(enqueue.status, 403, enqueue.text);
-    const change = await anonymous('POST', '/v2/change/enqueue', { routing_key: 'x'.repeat(32), payload: { summary: 'x' } });
+    const change = await api(anonymous).changeEnqueue({ routing_key: 'x'.repeat(32), payload: { summary: 'x' } });
     assert.equal(change.status, 400, change.text);
     assert.match(change.json.errors[0], /does not match any service/);
-    const signIn = await anonymous('POST', '/api/session', { token: members.stakeholder.token });
-    assert.equal(signIn.status, 200, signIn.text);
-    const described = await anonymous('GET', '/api/openapi.json');
+    const signedIn = await api(anonymous).signIn({ token: members.stakeholder.token });
+    assert.equal(signedIn.status, 200, signedIn.text);
+    const described = await api(anonymous).getOpenApi();
     assert.equal(described.status, 200, described.text.slice(0, 200));
     assert.match(described.headers.get('content-type'), /^application\/json/);
     assert.equal(described.json.openapi, '3.1.0');
@@ -159,10 +153,10 @@ describe('the authorization matrix', () => {
     const revoked = await newMember('manager');
     const deleted = await newMember('admin');
     const expired = await newMember('responder');
-    const deletedCookie = await signInCookie(deleted.token);
-    const expiredCookie = await signInCookie(expired.token);
-    expectStatus(await worker.api('DELETE', `/api/users/${revoked.user.id}/tokens/${revoked.tokenId}`), 204, 'revoke');
-    expectStatus(await worker.api('DELETE', `/api/users/${deleted.user.id}`), 204, 'delete user');
+    const deletedCookie = await sessionCookieOf(deleted.token);
+    const expiredCookie = await sessionCookieOf(expired.token);
+    expectStatus(await api(worker).deleteToken(revoked.user.id, revoked.tokenId), 204, 'revoke');
+    expectStatus(await api(worker).deleteUser(deleted.user.id), 204, 'delete user');
     await worker.sql(`UPDATE sessions SET expires_at = 0 WHERE user_id = '${expired.user.id}'`);
     const callers = {
       'no credentials': (m, p, b) => worker.api(m, p, b, { authorization: null }),
@@ -178,19 +172,13 @@ describe('the authorization matrix', () => {
       }
     }
     // The expired user's token itself still works: only the session ended.
-    expectStatus(await expired.as('GET', '/api/me'), 200, 'expired user token');
+    expectStatus(await api(expired.as).getMe(), 200, 'expired user token');
   });
 });
 
-async function signInCookie(secret) {
-  const res = expectStatus(
-    await worker.api('POST', '/api/session', { token: secret }, { authorization: null }),
-    200,
-    'sign in with a user token',
-  );
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('ia_session='));
-  assert.ok(cookie, 'a session cookie');
-  return cookie.split(';')[0];
+/** The `ia_session=...` pair of a session signed in with `secret`. */
+async function sessionCookieOf(secret) {
+  return (await signInSession(worker, { token: secret })).pair;
 }
 
 function withCookie(cookie) {
@@ -201,12 +189,12 @@ function withCookie(cookie) {
 describe('what each role sees', () => {
   test('routing keys are null below manager and shown from manager up', async () => {
     for (const role of ROLES) {
-      const res = expectStatus(await members[role].as('GET', `/api/services/${ids.service}`), rank(role) >= rank('observer') ? 200 : 403, role);
+      const res = expectStatus(await api(members[role].as).getService(ids.service), rank(role) >= rank('observer') ? 200 : 403, role);
       if (res.status !== 200) continue;
       const shown = rank(role) >= rank('manager');
       assert.equal(typeof res.json.service.routing_key === 'string', shown, `${role}: ${res.text}`);
       if (!shown) assert.equal(res.json.service.routing_key, null, role);
-      const list = expectStatus(await members[role].as('GET', '/api/services'), 200, role);
+      const list = expectStatus(await api(members[role].as).listServices(), 200, role);
       const listed = list.json.services.find((s) => s.id === ids.service);
       assert.equal(typeof listed.routing_key === 'string', shown, role);
     }
@@ -214,13 +202,13 @@ describe('what each role sees', () => {
 
   test('action configuration is left out below manager, the name always shown', async () => {
     for (const role of ['observer', 'responder', 'manager', 'admin']) {
-      const res = expectStatus(await members[role].as('GET', `/api/services/${ids.service}/actions/${ids.action}`), 200, role);
+      const res = expectStatus(await api(members[role].as).getAction(ids.service, ids.action), 200, role);
       const shown = rank(role) >= rank('manager');
       assert.equal('endpoint_url' in res.json.action, shown, `${role}: ${res.text}`);
       assert.equal('headers' in res.json.action, shown, role);
       assert.equal(typeof res.json.action.name, 'string');
       assert.ok(!res.text.includes(receiver.url) || shown, `${role} must not see the endpoint`);
-      const list = expectStatus(await members[role].as('GET', `/api/services/${ids.service}/actions`), 200, role);
+      const list = expectStatus(await api(members[role].as).listActions(ids.service), 200, role);
       assert.equal('endpoint_url' in list.json.actions[0], shown, role);
     }
   });
@@ -228,14 +216,14 @@ describe('what each role sees', () => {
   test('observers and stakeholders see only a run’s status: no outcome, code, time, excerpt or headers', async () => {
     for (const role of ROLES) {
       const shown = rank(role) >= rank('responder');
-      const run = expectStatus(await members[role].as('GET', `/api/runs/${ids.run}`), 200, role).json.run;
+      const run = expectStatus(await api(members[role].as).getRun(ids.run), 200, role).json.run;
       assert.equal(run.status, 'succeeded', role);
       assert.equal(run.response_excerpt !== null, shown, `${role}: ${JSON.stringify(run)}`);
       for (const detail of ['outcome', 'http_status', 'duration_ms']) assert.equal(run[detail] !== null, shown, `${role} ${detail}`);
       assert.equal(Array.isArray(run.request_headers), shown, `${role}: ${JSON.stringify(run)}`);
-      const runs = expectStatus(await members[role].as('GET', `/api/incidents/${ids.incident}/runs`), 200, role).json.runs;
+      const runs = expectStatus(await api(members[role].as).listRuns(ids.incident), 200, role).json.runs;
       assert.equal(runs[0].response_excerpt !== null, shown, role);
-      const log = expectStatus(await members[role].as('GET', `/api/incidents/${ids.incident}/log`), 200, role).json.log_entries;
+      const log = expectStatus(await api(members[role].as).getLog(ids.incident), 200, role).json.log_entries;
       const entry = log.find((e) => e.run);
       assert.ok(entry, `${role}: the run is on the timeline`);
       assert.equal(entry.run.response_excerpt !== null, shown, role);
@@ -247,7 +235,7 @@ describe('what each role sees', () => {
 
   test('the endpoint settings (internal host names) go to manager and up only', async () => {
     for (const role of ROLES) {
-      const { settings } = expectStatus(await members[role].as('GET', '/api/session'), 200, role).json;
+      const { settings } = expectStatus(await api(members[role].as).getSession(), 200, role).json;
       const expected = rank(role) >= rank('manager') ? '127.0.0.1' : '';
       assert.equal(settings.private_endpoint_allowlist, expected, role);
     }
@@ -255,16 +243,16 @@ describe('what each role sees', () => {
 
   test('a stakeholder sees the incident but not its action buttons', async () => {
     for (const role of ROLES) {
-      const { incident } = expectStatus(await members[role].as('GET', `/api/incidents/${ids.incident}`), 200, role).json;
+      const { incident } = expectStatus(await api(members[role].as).getIncident(ids.incident), 200, role).json;
       assert.equal(Array.isArray(incident.actions), role !== 'stakeholder', `${role}: ${JSON.stringify(incident.actions)}`);
     }
   });
 
   test('/api/me names the caller and role, and the ADMIN_TOKEN is the built-in owner', async () => {
-    const me = expectStatus(await worker.api('GET', '/api/me'), 200, 'me').json.user;
+    const me = expectStatus(await api(worker).getMe(), 200, 'me').json.user;
     assert.deepEqual({ id: me.id, role: me.role, built_in: me.built_in, email: me.email }, { id: 'admin', role: 'owner', built_in: true, email: null });
     for (const role of ROLES) {
-      const { user } = expectStatus(await members[role].as('GET', '/api/me'), 200, role).json;
+      const { user } = expectStatus(await api(members[role].as).getMe(), 200, role).json;
       assert.equal(user.id, members[role].user.id);
       assert.equal(user.role, role);
       assert.equal(user.email, members[role].user.email);
@@ -276,16 +264,16 @@ describe('what each role sees', () => {
 describe('tokens', () => {
   test('the secret is shown once, recognisable, and never again', async () => {
     const { user } = members.observer;
-    const res = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'laptop' }), 201, 'create');
+    const res = expectStatus(await api(worker).createToken(user.id, { label: 'laptop' }), 201, 'create');
     const { token } = res.json;
     assert.match(token.secret, /^iat_[A-Za-z0-9_-]{43}$/);
     assert.equal(token.last4, token.secret.slice(-4));
     assert.equal(token.label, 'laptop');
-    const list = expectStatus(await worker.api('GET', `/api/users/${user.id}/tokens`), 200, 'list');
+    const list = expectStatus(await api(worker).listTokens(user.id), 200, 'list');
     const listed = list.json.tokens.find((t) => t.id === token.id);
     assert.deepEqual(Object.keys(listed).sort(), ['created_at', 'id', 'label', 'last4']);
     assert.ok(!list.text.includes(token.secret), 'the list never shows a secret');
-    const audit = expectStatus(await worker.api('GET', '/api/audit'), 200, 'audit');
+    const audit = expectStatus(await api(worker).listAudit(), 200, 'audit');
     assert.ok(audit.json.audit_entries.some((e) => e.event === 'token.created' && e.target_id === token.id), 'recorded');
     assert.ok(!audit.text.includes(token.secret), 'the audit log never holds a secret');
     assert.ok(!worker.logs().includes(token.secret), 'no log line holds a secret');
@@ -296,56 +284,52 @@ describe('tokens', () => {
 
   test('a revoked token stops working at once, with its sessions', async () => {
     const member = await newMember('responder');
-    const cookie = await signInCookie(member.token);
-    expectStatus(await withCookie(cookie)('GET', '/api/me'), 200, 'session works');
-    expectStatus(await member.as('GET', '/api/me'), 200, 'bearer works');
-    expectStatus(await worker.api('DELETE', `/api/users/${member.user.id}/tokens/${member.tokenId}`), 204, 'revoke');
-    assertApiError(await member.as('GET', '/api/me'), 401, 'unauthorized', 'bearer after revoke');
-    assertApiError(await withCookie(cookie)('GET', '/api/me'), 401, 'unauthorized', 'session after revoke');
-    assertApiError(await signInResponse(member.token), 401, 'unauthorized', 'sign-in after revoke');
-    assertApiError(await worker.api('DELETE', `/api/users/${member.user.id}/tokens/${member.tokenId}`), 404, 'not_found');
+    const cookie = await sessionCookieOf(member.token);
+    expectStatus(await api(withCookie(cookie)).getMe(), 200, 'session works');
+    expectStatus(await api(member.as).getMe(), 200, 'bearer works');
+    expectStatus(await api(worker).deleteToken(member.user.id, member.tokenId), 204, 'revoke');
+    assertApiError(await api(member.as).getMe(), 401, 'unauthorized', 'bearer after revoke');
+    assertApiError(await api(withCookie(cookie)).getMe(), 401, 'unauthorized', 'session after revoke');
+    assertApiError(await api(worker).signIn({ token: member.token }, { token: null }), 401, 'unauthorized', 'sign-in after revoke');
+    assertApiError(await api(worker).deleteToken(member.user.id, member.tokenId), 404, 'not_found');
   });
 
   test('a role change applies to an open session at once', async () => {
     const member = await newMember('observer');
-    const cookie = await signInCookie(member.token);
-    assertApiError(await withCookie(cookie)('POST', `/api/incidents/${MISSING.incident}/acknowledge`, {}), 403, 'forbidden');
-    expectStatus(await worker.api('PATCH', `/api/users/${member.user.id}`, { role: 'responder' }), 200, 'promote');
-    const me = expectStatus(await withCookie(cookie)('GET', '/api/me'), 200, 'me').json.user;
+    const cookie = await sessionCookieOf(member.token);
+    assertApiError(await api(withCookie(cookie)).acknowledge(MISSING.incident, {}), 403, 'forbidden');
+    expectStatus(await api(worker).updateUser(member.user.id, { role: 'responder' }), 200, 'promote');
+    const me = expectStatus(await api(withCookie(cookie)).getMe(), 200, 'me').json.user;
     assert.equal(me.role, 'responder');
   });
 });
 
-function signInResponse(secret) {
-  return worker.api('POST', '/api/session', { token: secret }, { authorization: null });
-}
-
 describe('users', () => {
   test('fields are validated and e-mails are unique regardless of case', async () => {
-    const res = await worker.api('POST', '/api/users', { name: '', email: 'nope', role: 'root' });
+    const res = await api(worker).createUser({ name: '', email: 'nope', role: 'root' });
     const error = assertApiError(res, 422, 'validation_failed');
     assert.deepEqual(error.fields.map((f) => f.field), ['name', 'email', 'role']);
     const email = members.manager.user.email.toUpperCase();
-    assertApiError(await worker.api('POST', '/api/users', { name: 'Twin', email, role: 'observer' }), 409, 'email_taken');
-    assertApiError(await worker.api('GET', '/api/users/usr_missing'), 404, 'not_found');
+    assertApiError(await api(worker).createUser({ name: 'Twin', email, role: 'observer' }), 409, 'email_taken');
+    assertApiError(await api(worker).getUser('usr_missing'), 404, 'not_found');
   });
 
   test('only an owner grants, removes or acts for admin and owner', async () => {
     const admin = members.admin.as;
     const refused = (res, what) => assert.match(assertApiError(res, 403, 'forbidden', what).message, /only an owner/);
     for (const role of ['admin', 'owner']) {
-      refused(await admin('POST', '/api/users', { name: 'X', email: `${role}-${Date.now()}@example.com`, role }), `admin grants ${role}`);
+      refused(await api(admin).createUser({ name: 'X', email: `${role}-${Date.now()}@example.com`, role }), `admin grants ${role}`);
     }
     const manager = await newMember('manager', admin);
-    refused(await admin('PATCH', `/api/users/${manager.user.id}`, { role: 'admin' }), 'admin promotes to admin');
-    refused(await admin('PATCH', `/api/users/${members.owner.user.id}`, { name: 'Renamed' }), 'admin edits an owner');
-    refused(await admin('DELETE', `/api/users/${members.owner.user.id}`), 'admin deletes an owner');
-    refused(await admin('POST', `/api/users/${members.owner.user.id}/tokens`, { label: 'mine now' }), 'admin mints an owner token');
-    expectStatus(await admin('PATCH', `/api/users/${manager.user.id}`, { role: 'responder' }), 200, 'admin demotes a manager');
-    expectStatus(await admin('POST', `/api/users/${members.admin.user.id}/tokens`, { label: 'my own' }), 201, 'an admin mints their own token');
-    const promoted = expectStatus(await members.owner.as('PATCH', `/api/users/${manager.user.id}`, { role: 'admin' }), 200, 'owner promotes');
+    refused(await api(admin).updateUser(manager.user.id, { role: 'admin' }), 'admin promotes to admin');
+    refused(await api(admin).updateUser(members.owner.user.id, { name: 'Renamed' }), 'admin edits an owner');
+    refused(await api(admin).deleteUser(members.owner.user.id), 'admin deletes an owner');
+    refused(await api(admin).createToken(members.owner.user.id, { label: 'mine now' }), 'admin mints an owner token');
+    expectStatus(await api(admin).updateUser(manager.user.id, { role: 'responder' }), 200, 'admin demotes a manager');
+    expectStatus(await api(admin).createToken(members.admin.user.id, { label: 'my own' }), 201, 'an admin mints their own token');
+    const promoted = expectStatus(await api(members.owner.as).updateUser(manager.user.id, { role: 'admin' }), 200, 'owner promotes');
     assert.equal(promoted.json.user.role, 'admin');
-    const audit = expectStatus(await worker.api('GET', '/api/audit'), 200, 'audit').json.audit_entries;
+    const audit = expectStatus(await api(worker).listAudit(), 200, 'audit').json.audit_entries;
     const entry = audit.find((e) => e.event === 'user.updated' && e.target_id === manager.user.id && e.after.role === 'admin');
     assert.ok(entry, 'the promotion is in the audit log');
     assert.equal(entry.actor.id, members.owner.user.id);
@@ -353,26 +337,26 @@ describe('users', () => {
   });
 
   test('the last owner cannot be demoted or deleted', async () => {
-    const owners = expectStatus(await worker.api('GET', '/api/users'), 200, 'list').json.users.filter((u) => u.role === 'owner');
+    const owners = expectStatus(await api(worker).listUsers(), 200, 'list').json.users.filter((u) => u.role === 'owner');
     assert.equal(owners.length, 1, 'the matrix owner is the only owner');
     const [only] = owners;
-    assertApiError(await worker.api('PATCH', `/api/users/${only.id}`, { role: 'admin' }), 409, 'last_owner');
-    assertApiError(await worker.api('DELETE', `/api/users/${only.id}`), 409, 'last_owner');
-    expectStatus(await worker.api('PATCH', `/api/users/${only.id}`, { name: 'Still owner' }), 200, 'rename is fine');
+    assertApiError(await api(worker).updateUser(only.id, { role: 'admin' }), 409, 'last_owner');
+    assertApiError(await api(worker).deleteUser(only.id), 409, 'last_owner');
+    expectStatus(await api(worker).updateUser(only.id, { name: 'Still owner' }), 200, 'rename is fine');
     const second = (await newMember('owner')).user;
-    expectStatus(await worker.api('PATCH', `/api/users/${only.id}`, { role: 'admin' }), 200, 'demote with another owner left');
-    assertApiError(await worker.api('DELETE', `/api/users/${second.id}`), 409, 'last_owner');
-    expectStatus(await worker.api('PATCH', `/api/users/${only.id}`, { role: 'owner' }), 200, 'promote back');
-    expectStatus(await worker.api('DELETE', `/api/users/${second.id}`), 204, 'delete with another owner left');
+    expectStatus(await api(worker).updateUser(only.id, { role: 'admin' }), 200, 'demote with another owner left');
+    assertApiError(await api(worker).deleteUser(second.id), 409, 'last_owner');
+    expectStatus(await api(worker).updateUser(only.id, { role: 'owner' }), 200, 'promote back');
+    expectStatus(await api(worker).deleteUser(second.id), 204, 'delete with another owner left');
   });
 
   test('deleting a user ends their sessions and tokens at once', async () => {
     const member = await newMember('manager');
-    const cookie = await signInCookie(member.token);
-    expectStatus(await worker.api('DELETE', `/api/users/${member.user.id}`), 204, 'delete');
-    assertApiError(await member.as('GET', '/api/me'), 401, 'unauthorized', 'bearer');
-    assertApiError(await withCookie(cookie)('GET', '/api/me'), 401, 'unauthorized', 'cookie');
-    const audit = expectStatus(await worker.api('GET', '/api/audit'), 200, 'audit').json.audit_entries;
+    const cookie = await sessionCookieOf(member.token);
+    expectStatus(await api(worker).deleteUser(member.user.id), 204, 'delete');
+    assertApiError(await api(member.as).getMe(), 401, 'unauthorized', 'bearer');
+    assertApiError(await api(withCookie(cookie)).getMe(), 401, 'unauthorized', 'cookie');
+    const audit = expectStatus(await api(worker).listAudit(), 200, 'audit').json.audit_entries;
     assert.ok(audit.some((e) => e.event === 'user.deleted' && e.target_id === member.user.id));
   });
 });

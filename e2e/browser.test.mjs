@@ -7,32 +7,19 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { eventually, expectStatus, launchChromium, startReceiver, startWorker, unique } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import { eventually, expectStatus, unique, useWorld } from './harness.mjs';
 
 const SCREENSHOT = process.env.E2E_SCREENSHOT || '/tmp/incident-mobile.png';
 const PHONE_WIDTH = 375;
 /** What the /html endpoint answers: it must reach the page as text and never run. */
 const HTML_ANSWER = '<script>alert("x")</script><b>bold</b>';
 
-let worker;
-let receiver;
-let context;
-let browser;
+const { worker, receiver, browser } = useWorld({ browser: { viewport: { width: 1200, height: 900 } } });
 /** Uncaught exceptions and console errors of the page, checked at the end. */
 const pageProblems = [];
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  browser = await launchChromium({ viewport: { width: 1200, height: 900 } });
-  context = browser.context;
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
 
 function watch(page) {
   page.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));
@@ -73,7 +60,7 @@ async function assertNoHorizontalScroll(page, what) {
 }
 
 test('a responder signs in, sets up actions, and runs them from an incident', { timeout: 15 * 60_000 }, async () => {
-  const page = await context.newPage();
+  const page = await browser.context.newPage();
   watch(page);
   const base = worker.baseUrl;
 
@@ -103,7 +90,7 @@ test('a responder signs in, sets up actions, and runs them from an incident', { 
   const routingKey = (await card.locator('code.key').textContent()).trim();
   assert.match(routingKey, /^[A-Za-z0-9]{32}$/);
   const curl = await card.locator('pre').textContent();
-  assert.ok(curl.includes(`${base}/v2/enqueue`) && curl.includes(routingKey), curl);
+  assert.ok(curl.includes(`${base}${paths.enqueue()}`) && curl.includes(routingKey), curl);
 
   // --- Its Custom Incident Actions page. -------------------------------------------------
   await card.getByRole('link', { name: `Custom actions of ${serviceName}` }).click();
@@ -251,9 +238,9 @@ test('a responder signs in, sets up actions, and runs them from an incident', { 
   await page.getByRole('button', { name: 'Delete action', exact: true }).click();
   await page.getByText('2 of 3 used').waitFor();
   assert.equal(await page.getByRole('heading', { name: htmlName, exact: true }).count(), 0);
-  const services = expectStatus(await worker.api('GET', '/api/services'), 200, 'services').json.services;
+  const services = expectStatus(await api(worker).listServices(), 200, 'services').json.services;
   const serviceId = services.find((s) => s.name === serviceName).id;
-  const remaining = expectStatus(await worker.api('GET', `/api/services/${serviceId}/actions`), 200, 'actions').json.actions;
+  const remaining = expectStatus(await api(worker).listActions(serviceId), 200, 'actions').json.actions;
   assert.deepEqual(remaining.map((a) => a.name), [okName, slowName]);
 
   // --- The audit log lists what was just configured, and nothing secret. --------------------

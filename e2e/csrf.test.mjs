@@ -5,9 +5,18 @@
 // from a real page in Chromium.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { assertApiError, createService, request, startWorker, triggerIncident, unique } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import {
+  assertApiError,
+  createService,
+  request,
+  signInSession,
+  triggerIncident,
+  unique,
+  useWorld,
+} from './harness.mjs';
 
 const EVIL = 'http://evil.example';
 /** What the worker and `frontend/_headers` must both send. */
@@ -15,33 +24,26 @@ const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-let worker;
-/** `ia_session=...` of a real session, signed in through POST /api/session. */
+const { worker, ready } = useWorld({ receiver: false });
+/** `ia_session=...` of a real session, signed in through the API. */
 let cookie;
-
 before(async () => {
-  worker = await startWorker();
-  const res = await request('POST', `${worker.baseUrl}/api/session`, { token: worker.token });
-  assert.equal(res.status, 200, res.text);
-  cookie = res.headers.getSetCookie().find((c) => c.startsWith('ia_session=')).split(';')[0];
-});
-after(async () => {
-  await worker?.stop();
+  await ready;
+  cookie = (await signInSession(worker)).pair;
 });
 
-/** A request with the session cookie and no bearer token, as a browser sends it. */
-const withCookie = (method, path, body, headers = {}) =>
-  request(method, worker.baseUrl + path, body, { cookie, ...headers });
+/** A client sending the session cookie and no bearer token, as a browser does. */
+const withCookie = () => api(worker, { token: null, headers: { cookie } });
 
 /** What a browser adds to a request a page on another site makes. */
 const crossSite = { origin: EVIL, 'sec-fetch-site': 'cross-site' };
 
 async function serviceNames() {
-  return (await worker.api('GET', '/api/services')).json.services.map((s) => s.name);
+  return (await api(worker).listServices()).json.services.map((s) => s.name);
 }
 
 async function incidentStatus(id) {
-  return (await worker.api('GET', `/api/incidents/${id}`)).json.incident.status;
+  return (await api(worker).getIncident(id)).json.incident.status;
 }
 
 function assertSecurityHeaders(res, what) {
@@ -68,16 +70,16 @@ describe('a cookie-authenticated change from another site', () => {
       ['multipart/form-data; boundary=b', `--b\r\nContent-Disposition: form-data; name="name"\r\n\r\n${forged}\r\n--b--\r\n`],
     ];
     for (const [type, body] of forms) {
-      const res = await withCookie('POST', '/api/services', body, { 'content-type': type, ...crossSite });
+      const res = await withCookie().createService(body, { headers: { 'content-type': type, ...crossSite } });
       assertApiError(res, 403, 'cross_site_request', type);
       assertSecurityHeaders(res, `refused ${type}`);
-      const ack = await withCookie('POST', `/api/incidents/${incident.id}/acknowledge`, body, { 'content-type': type, ...crossSite });
+      const ack = await withCookie().acknowledge(incident.id, body, { headers: { 'content-type': type, ...crossSite } });
       assertApiError(ack, 403, 'cross_site_request', `acknowledge ${type}`);
     }
     // A form sent by a browser that adds neither header: refused for its content type.
-    const old = await withCookie('POST', '/api/services', `{"name": "${forged}"}`, { 'content-type': 'text/plain' });
+    const old = await withCookie().createService(`{"name": "${forged}"}`, { headers: { 'content-type': 'text/plain' } });
     assertApiError(old, 415, 'unsupported_media_type');
-    const bare = await withCookie('POST', `/api/incidents/${incident.id}/acknowledge`);
+    const bare = await withCookie().acknowledge(incident.id);
     assertApiError(bare, 415, 'unsupported_media_type', 'bodiless acknowledge without a content type');
 
     assert.ok(!(await serviceNames()).includes(forged), 'no service was created');
@@ -89,44 +91,45 @@ describe('a cookie-authenticated change from another site', () => {
     const incident = await triggerIncident(worker, service);
     const forged = unique('Forged');
     const json = { 'content-type': 'application/json' };
+    // [client function, its arguments before the options, headers]
     const attempts = [
-      ['POST', '/api/services', { name: forged }, crossSite],
-      ['PATCH', `/api/services/${service.id}`, { name: forged }, crossSite],
-      ['DELETE', `/api/services/${service.id}`, undefined, { ...json, ...crossSite }],
-      ['POST', `/api/incidents/${incident.id}/resolve`, undefined, { ...json, ...crossSite }],
-      ['DELETE', '/api/session', undefined, { ...json, ...crossSite }],
+      ['createService', [{ name: forged }], crossSite],
+      ['updateService', [service.id, { name: forged }], crossSite],
+      ['deleteService', [service.id], { ...json, ...crossSite }],
+      ['resolve', [incident.id, undefined], { ...json, ...crossSite }],
+      ['signOut', [], { ...json, ...crossSite }],
       // Each header alone is enough.
-      ['POST', '/api/services', { name: forged }, { origin: EVIL }],
-      ['POST', '/api/services', { name: forged }, { 'sec-fetch-site': 'cross-site' }],
+      ['createService', [{ name: forged }], { origin: EVIL }],
+      ['createService', [{ name: forged }], { 'sec-fetch-site': 'cross-site' }],
       // A sibling origin on the same site (SameSite=Strict still sends the cookie there).
-      ['POST', '/api/services', { name: forged }, { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site' }],
-      ['POST', '/api/services', { name: forged }, { origin: `http://localhost:${worker.port}` }],
-      ['POST', '/api/services', { name: forged }, { origin: 'null' }],
+      ['createService', [{ name: forged }], { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site' }],
+      ['createService', [{ name: forged }], { origin: `http://localhost:${worker.port}` }],
+      ['createService', [{ name: forged }], { origin: 'null' }],
     ];
-    for (const [method, path, body, headers] of attempts) {
-      const res = await withCookie(method, path, body, headers);
-      assertApiError(res, 403, 'cross_site_request', `${method} ${path} ${JSON.stringify(headers)}`);
+    for (const [name, args, headers] of attempts) {
+      const res = await withCookie()[name](...args, { headers });
+      assertApiError(res, 403, 'cross_site_request', `${name} ${JSON.stringify(headers)}`);
     }
     assert.ok(!(await serviceNames()).includes(forged), 'nothing was created or renamed');
-    assert.equal((await worker.api('GET', `/api/services/${service.id}`)).status, 200, 'the service still exists');
+    assert.equal((await api(worker).getService(service.id)).status, 200, 'the service still exists');
     assert.equal(await incidentStatus(incident.id), 'triggered', 'the incident was not resolved');
-    assert.equal((await withCookie('GET', '/api/session')).status, 200, 'the session was not ended');
+    assert.equal((await withCookie().getSession()).status, 200, 'the session was not ended');
   });
 
   test('reads are not refused, so a cross-site link to the API still answers (without CORS)', async () => {
-    const res = await withCookie('GET', '/api/services', undefined, crossSite);
+    const res = await withCookie().listServices({ headers: crossSite });
     assert.equal(res.status, 200, res.text);
     assertNoCors(res, 'cross-site GET');
   });
 
   test('signing in from another origin is refused and sets no cookie', async () => {
     for (const headers of [crossSite, { origin: EVIL }, { 'sec-fetch-site': 'cross-site' }]) {
-      const res = await request('POST', `${worker.baseUrl}/api/session`, { token: worker.token }, headers);
+      const res = await api(worker).signIn({ token: worker.token }, { token: null, headers: headers });
       assertApiError(res, 403, 'cross_site_request', JSON.stringify(headers));
       assert.deepEqual(res.headers.getSetCookie(), []);
     }
     const own = { origin: worker.baseUrl, 'sec-fetch-site': 'same-origin' };
-    const res = await request('POST', `${worker.baseUrl}/api/session`, { token: worker.token }, own);
+    const res = await api(worker).signIn({ token: worker.token }, { token: null, headers: own });
     assert.equal(res.status, 200, res.text);
   });
 });
@@ -135,35 +138,34 @@ describe('requests the rule lets through', () => {
   test('same-origin requests with the cookie work, bodiless ones declaring JSON', async () => {
     const own = { origin: worker.baseUrl, 'sec-fetch-site': 'same-origin' };
     const name = unique('Same origin');
-    const created = await withCookie('POST', '/api/services', { name }, own);
+    const created = await withCookie().createService({ name }, { headers: own });
     assert.equal(created.status, 201, created.text);
     // Without the browser headers at all (curl with a copied cookie) it works the same.
-    const renamed = await withCookie('PATCH', `/api/services/${created.json.service.id}`, { name: `${name} 2` });
+    const renamed = await withCookie().updateService(created.json.service.id, { name: `${name} 2` });
     assert.equal(renamed.status, 200, renamed.text);
 
     const incident = await triggerIncident(worker, created.json.service);
     const json = { 'content-type': 'application/json' };
-    const ack = await withCookie('POST', `/api/incidents/${incident.id}/acknowledge`, undefined, { ...json, ...own });
+    const ack = await withCookie().acknowledge(incident.id, undefined, { headers: { ...json, ...own } });
     assert.equal(ack.status, 200, ack.text);
     assert.equal(ack.json.incident.status, 'acknowledged');
-    const typed = await withCookie('POST', `/api/incidents/${incident.id}/resolve`, undefined, {
-      'content-type': 'application/json; charset=utf-8',
-      'sec-fetch-site': 'none',
+    const typed = await withCookie().resolve(incident.id, undefined, {
+      headers: { 'content-type': 'application/json; charset=utf-8', 'sec-fetch-site': 'none' },
     });
     assert.equal(typed.status, 200, typed.text);
-    const gone = await withCookie('DELETE', `/api/services/${created.json.service.id}`, undefined, { ...json, ...own });
+    const gone = await withCookie().deleteService(created.json.service.id, { headers: { ...json, ...own } });
     assert.equal(gone.status, 204, gone.text);
   });
 
   test('bearer-token requests are not held to the browser rule', async () => {
     const name = unique('Bearer');
-    const created = await worker.api('POST', '/api/services', { name }, crossSite);
+    const created = await api(worker).createService({ name }, { headers: crossSite });
     assert.equal(created.status, 201, created.text);
     const incident = await triggerIncident(worker, created.json.service);
     // No Content-Type on a bodiless POST, from "another origin": an API client may.
-    const ack = await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`, undefined, crossSite);
+    const ack = await api(worker).acknowledge(incident.id, undefined, { headers: crossSite });
     assert.equal(ack.status, 200, ack.text);
-    const gone = await worker.api('DELETE', `/api/services/${created.json.service.id}`, undefined, crossSite);
+    const gone = await api(worker).deleteService(created.json.service.id, { headers: crossSite });
     assert.equal(gone.status, 204, gone.text);
   });
 
@@ -178,23 +180,24 @@ describe('requests the rule lets through', () => {
       { ...crossSite, cookie },
     );
     assert.equal(res.status, 202, res.text);
-    assertSecurityHeaders(res, '/v2/enqueue');
+    assertSecurityHeaders(res, paths.enqueue());
   });
 });
 
 describe('headers on every answer', () => {
   test('an API answer and error answers carry the security headers and no CORS', async () => {
-    assertSecurityHeaders(await worker.api('GET', '/api/services'), 'GET /api/services');
-    assertSecurityHeaders(await withCookie('GET', '/api/session'), 'GET /api/session with the cookie');
-    assertSecurityHeaders(await request('GET', `${worker.baseUrl}/api/services`), '401');
+    assertSecurityHeaders(await api(worker).listServices(), 'GET /api/services');
+    assertSecurityHeaders(await withCookie().getSession(), 'GET /api/session with the cookie');
+    assertSecurityHeaders(await api(worker).listServices({ token: null }), '401');
+    // A path and a method no route has: deliberate, so written out.
     assertSecurityHeaders(await worker.api('GET', '/api/nope'), '404');
-    assertSecurityHeaders(await worker.api('PUT', '/api/services', { name: 'x' }), '405');
-    assertSecurityHeaders(await worker.api('POST', '/api/services', 'x', { 'content-type': 'text/plain' }), '415');
-    assertSecurityHeaders(await worker.api('POST', '/v2/enqueue', '{}', { 'content-type': 'application/json' }), '/v2 error');
+    assertSecurityHeaders(await worker.api('PUT', paths.listServices(), { name: 'x' }), '405');
+    assertSecurityHeaders(await api(worker).createService('x', { headers: { 'content-type': 'text/plain' } }), '415');
+    assertSecurityHeaders(await api(worker).enqueue('{}', { headers: { 'content-type': 'application/json' } }), '/v2 error');
   });
 
   test('a CORS preflight from another origin is granted nothing', async () => {
-    for (const path of ['/api/services', '/api/session', '/v2/enqueue', '/']) {
+    for (const path of [paths.listServices(), paths.getSession(), paths.enqueue(), '/']) {
       const res = await request('OPTIONS', worker.baseUrl + path, undefined, {
         origin: EVIL,
         'access-control-request-method': 'POST',

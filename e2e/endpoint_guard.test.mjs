@@ -9,27 +9,33 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ROOT, assertApiError, createAction, createService, startReceiver, startWorker, triggerIncident, unique } from './harness.mjs';
+import { api } from './client.mjs';
+import {
+  assertApiError,
+  createAction,
+  createService,
+  ROOT,
+  startReceiver,
+  startWorker,
+  triggerIncident,
+  unique,
+  useWorld,
+} from './harness.mjs';
 
 const table = JSON.parse(fs.readFileSync(path.join(ROOT, 'shared/fixtures/endpoint_cases.json'), 'utf8'));
 
 describe('on save, under the table policy', () => {
-  let worker;
+  const { worker } = useWorld({
+    vars: { PRIVATE_ENDPOINT_ALLOWLIST: table.private_endpoint_allowlist, OWN_HOSTS: table.own_hosts },
+    receiver: false,
+  });
   let service;
   before(async () => {
-    worker = await startWorker({
-      vars: { PRIVATE_ENDPOINT_ALLOWLIST: table.private_endpoint_allowlist, OWN_HOSTS: table.own_hosts },
-    });
     service = await createService(worker);
   });
-  after(async () => {
-    await worker?.stop();
-  });
-
-  const actionsPath = () => `/api/services/${service.id}/actions`;
 
   test('the session settings carry OWN_HOSTS, so the form applies the same rules', async () => {
-    const res = await worker.api('GET', '/api/session');
+    const res = await api(worker).getSession();
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.settings.own_hosts, table.own_hosts);
     assert.equal(res.json.settings.private_endpoint_allowlist, table.private_endpoint_allowlist);
@@ -38,35 +44,35 @@ describe('on save, under the table policy', () => {
   test('every refused URL of the table is 422 endpoint_not_allowed naming its rule, and nothing is stored', async () => {
     assert.ok(table.refused.length >= 40, 'the table covers every rule');
     for (const { url, rule } of table.refused) {
-      const res = await worker.api('POST', actionsPath(), { name: unique('Guarded'), endpoint_url: url });
+      const res = await api(worker).createAction(service.id, { name: unique('Guarded'), endpoint_url: url });
       const error = assertApiError(res, 422, 'endpoint_not_allowed', JSON.stringify(url));
       const field = error.fields.find((f) => f.field === 'endpoint_url');
       assert.ok(field, `a field error on endpoint_url for ${JSON.stringify(url)}: ${res.text}`);
       assert.ok(field.message.includes(rule), `${JSON.stringify(url)}: expected ${JSON.stringify(rule)} in ${JSON.stringify(field.message)}`);
       assert.equal(error.message, field.message, 'the answer leads with the rule');
     }
-    const list = await worker.api('GET', actionsPath());
+    const list = await api(worker).listActions(service.id);
     assert.deepEqual(list.json.actions, []);
   });
 
   test('every accepted URL of the table is 201', async () => {
     for (const url of table.accepted) {
-      const res = await worker.api('POST', actionsPath(), { name: unique('Allowed'), endpoint_url: url });
+      const res = await api(worker).createAction(service.id, { name: unique('Allowed'), endpoint_url: url });
       assert.equal(res.status, 201, `${url}: ${res.text}`);
       // Free the slot: a service holds at most three actions.
-      const removed = await worker.api('DELETE', `${actionsPath()}/${res.json.action.id}`);
+      const removed = await api(worker).deleteAction(service.id, res.json.action.id);
       assert.equal(removed.status, 204, removed.text);
     }
   });
 
   test('an edit to a refused URL is 422 endpoint_not_allowed and changes nothing', async () => {
     const action = await createAction(worker, service.id, { endpoint_url: 'https://hooks.example.com/x' });
-    const res = await worker.api('PATCH', `${actionsPath()}/${action.id}`, { endpoint_url: 'https://0x7f.1:8443/x' });
+    const res = await api(worker).updateAction(service.id, action.id, { endpoint_url: 'https://0x7f.1:8443/x' });
     const error = assertApiError(res, 422, 'endpoint_not_allowed');
     assert.match(error.message, /Endpoint host 127\.0\.0\.1 is a loopback address \(127\.0\.0\.0\/8\)/);
-    const read = await worker.api('GET', `${actionsPath()}/${action.id}`);
+    const read = await api(worker).getAction(service.id, action.id);
     assert.equal(read.json.action.endpoint_url, 'https://hooks.example.com/x');
-    await worker.api('DELETE', `${actionsPath()}/${action.id}`);
+    await api(worker).deleteAction(service.id, action.id);
   });
 });
 
@@ -90,7 +96,7 @@ describe('at send time', () => {
     await receiver.addSecret(action.signing_secret);
     const incident = await triggerIncident(first, service);
 
-    const allowed = await first.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`);
+    const allowed = await api(first).runAction(incident.id, action.id);
     assert.equal(allowed.status, 201, allowed.text);
     assert.equal(allowed.json.run.outcome, 'success', 'while allowed, the same action reaches the receiver');
     assert.equal((await receiver.deliveries()).length, 1);
@@ -101,7 +107,7 @@ describe('at send time', () => {
     second = await startWorker({ persistDir, vars: { ENCRYPTION_KEY: encryptionKey, PRIVATE_ENDPOINT_ALLOWLIST: '' } });
     await receiver.clearDeliveries();
 
-    const res = await second.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`);
+    const res = await api(second).runAction(incident.id, action.id);
     assert.equal(res.status, 201, res.text);
     const { run } = res.json;
     assert.equal(run.status, 'failed');
@@ -112,9 +118,9 @@ describe('at send time', () => {
     assert.match(run.response_excerpt, /must use https:\/\/ \(plain http is allowed only for hosts in PRIVATE_ENDPOINT_ALLOWLIST\)/);
     assert.deepEqual(await receiver.deliveries(), [], 'the receiver got nothing');
 
-    const stored = await second.api('GET', `/api/runs/${run.id}`);
+    const stored = await api(second).getRun(run.id);
     assert.deepEqual(stored.json.run, run);
-    const log = await second.api('GET', `/api/incidents/${incident.id}/log`);
+    const log = await api(second).getLog(incident.id);
     const entry = log.json.log_entries.find((e) => e.run?.id === run.id);
     assert.ok(entry, `a timeline entry for the blocked run: ${log.text.slice(0, 2000)}`);
     assert.match(entry.summary, /^Did not run "Restart": blocked, nothing was sent\. Endpoint URL must use https:\/\//);

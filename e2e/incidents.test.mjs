@@ -2,22 +2,17 @@
 // acknowledge and resolve, the timeline, and notes on it.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, createAction, createService, startWorker, triggerIncident, timelineOf } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import { assertApiError, createAction, createService, timelineOf, triggerIncident, useWorld } from './harness.mjs';
 
-let worker;
-before(async () => {
-  worker = await startWorker();
-});
-after(async () => {
-  await worker?.stop();
-});
+const { worker } = useWorld();
 
 const ENDPOINT = 'https://hooks.example.com/x';
 
-async function listIncidents(query = '') {
-  const res = await worker.api('GET', `/api/incidents${query}`);
+async function listIncidents(query = {}) {
+  const res = await api(worker).listIncidents({ query });
   assert.equal(res.status, 200, res.text);
   return res.json.incidents;
 }
@@ -33,25 +28,25 @@ describe('listing', () => {
     const first = await triggerIncident(worker, a, { summary: 'first' });
     const second = await triggerIncident(worker, a, { summary: 'second' });
     const other = await triggerIncident(worker, b, { summary: 'other' });
-    assert.equal((await worker.api('POST', `/api/incidents/${first.id}/acknowledge`)).status, 200);
+    assert.equal((await api(worker).acknowledge(first.id)).status, 200);
 
     const all = await listIncidents();
     const ids = all.map((i) => i.id);
     assert.ok(ids.indexOf(other.id) < ids.indexOf(second.id) && ids.indexOf(second.id) < ids.indexOf(first.id), 'newest first');
 
-    assert.deepEqual((await listIncidents(`?service_id=${a.id}`)).map((i) => i.id), [second.id, first.id]);
-    assert.deepEqual((await listIncidents(`?service_id=${a.id}&status=acknowledged`)).map((i) => i.id), [first.id]);
-    assert.deepEqual((await listIncidents(`?service_id=${a.id}&status=triggered`)).map((i) => i.id), [second.id]);
-    assert.deepEqual(await listIncidents(`?service_id=${a.id}&status=resolved`), []);
-    assert.ok((await listIncidents('?status=triggered')).every((i) => i.status === 'triggered'));
+    assert.deepEqual((await listIncidents({ service_id: a.id })).map((i) => i.id), [second.id, first.id]);
+    assert.deepEqual((await listIncidents({ service_id: a.id, status: 'acknowledged' })).map((i) => i.id), [first.id]);
+    assert.deepEqual((await listIncidents({ service_id: a.id, status: 'triggered' })).map((i) => i.id), [second.id]);
+    assert.deepEqual(await listIncidents({ service_id: a.id, status: 'resolved' }), []);
+    assert.ok((await listIncidents({ status: 'triggered' })).every((i) => i.status === 'triggered'));
   });
 
   test('an unknown status filter is 400 invalid_query', async () => {
-    assertApiError(await worker.api('GET', '/api/incidents?status=bogus'), 400, 'invalid_query');
+    assertApiError(await api(worker).listIncidents({ query: { status: 'bogus' } }), 400, 'invalid_query');
   });
 
   test('a filter on an unknown service lists nothing', async () => {
-    const res = await worker.api('GET', '/api/incidents?service_id=svc_nobody');
+    const res = await api(worker).listIncidents({ query: { service_id: 'svc_nobody' } });
     assert.ok(res.status === 200 || res.status === 404, res.text);
     if (res.status === 200) assert.deepEqual(res.json.incidents, []);
   });
@@ -72,23 +67,17 @@ describe('detail', () => {
       { id: diag.id, name: 'Diagnose', description: null, config_health: 'ok', health: noRunsYet, inputs: [], confirm: null },
     ]);
 
-    assert.equal((await worker.api('PATCH', `/api/services/${service.id}/actions/${restart.id}`, { enabled: false })).status, 200);
-    const after = (await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident;
+    assert.equal((await api(worker).updateAction(service.id, restart.id, { enabled: false })).status, 200);
+    const after = (await api(worker).getIncident(incident.id)).json.incident;
     assert.deepEqual(after.actions.map((a) => a.name), ['Diagnose']);
 
-    assert.equal((await worker.api('DELETE', `/api/services/${service.id}/actions/${diag.id}`)).status, 204);
-    assert.deepEqual((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.actions, []);
+    assert.equal((await api(worker).deleteAction(service.id, diag.id)).status, 204);
+    assert.deepEqual((await api(worker).getIncident(incident.id)).json.incident.actions, []);
   });
 
   test('an unknown incident is 404 everywhere', async () => {
-    for (const [method, path] of [
-      ['GET', '/api/incidents/inc_missing'],
-      ['GET', '/api/incidents/inc_missing/log'],
-      ['GET', '/api/incidents/inc_missing/runs'],
-      ['POST', '/api/incidents/inc_missing/acknowledge'],
-      ['POST', '/api/incidents/inc_missing/resolve'],
-    ]) {
-      assertApiError(await worker.api(method, path), 404, 'not_found', `${method} ${path}`);
+    for (const name of ['getIncident', 'getLog', 'listRuns', 'acknowledge', 'resolve']) {
+      assertApiError(await api(worker)[name]('inc_missing'), 404, 'not_found', `${name} ${paths[name]('inc_missing')}`);
     }
   });
 });
@@ -98,25 +87,25 @@ describe('acknowledge and resolve', () => {
     const service = await createService(worker);
     const incident = await triggerIncident(worker, service);
 
-    const ack = await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+    const ack = await api(worker).acknowledge(incident.id);
     assert.equal(ack.status, 200, ack.text);
     assert.equal(ack.json.incident.status, 'acknowledged');
     assert.equal(ack.json.incident.id, incident.id);
 
-    const ackAgain = await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+    const ackAgain = await api(worker).acknowledge(incident.id);
     assert.equal(ackAgain.status, 200, ackAgain.text);
     assert.equal(ackAgain.json.incident.status, 'acknowledged');
 
-    const resolve = await worker.api('POST', `/api/incidents/${incident.id}/resolve`);
+    const resolve = await api(worker).resolve(incident.id);
     assert.equal(resolve.status, 200, resolve.text);
     assert.equal(resolve.json.incident.status, 'resolved');
 
-    const resolveAgain = await worker.api('POST', `/api/incidents/${incident.id}/resolve`);
+    const resolveAgain = await api(worker).resolve(incident.id);
     assert.equal(resolveAgain.status, 200, resolveAgain.text);
     assert.equal(resolveAgain.json.incident.status, 'resolved');
 
-    assertApiError(await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`), 409, 'invalid_transition');
-    assert.equal((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status, 'resolved');
+    assertApiError(await api(worker).acknowledge(incident.id), 409, 'invalid_transition');
+    assert.equal((await api(worker).getIncident(incident.id)).json.incident.status, 'resolved');
 
     assert.deepEqual(await logTypes(incident), ['trigger', 'acknowledge', 'resolve']);
   });
@@ -124,7 +113,7 @@ describe('acknowledge and resolve', () => {
   test('a triggered incident can be resolved directly', async () => {
     const service = await createService(worker);
     const incident = await triggerIncident(worker, service);
-    const res = await worker.api('POST', `/api/incidents/${incident.id}/resolve`);
+    const res = await api(worker).resolve(incident.id);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.incident.status, 'resolved');
     assert.deepEqual(await logTypes(incident), ['trigger', 'resolve']);
@@ -133,9 +122,9 @@ describe('acknowledge and resolve', () => {
   test('the timeline is newest first and says who did what', async () => {
     const service = await createService(worker);
     const incident = await triggerIncident(worker, service);
-    await worker.api('POST', `/api/incidents/${incident.id}/acknowledge`);
+    await api(worker).acknowledge(incident.id);
     await worker.enqueue({ routing_key: service.routing_key, dedup_key: incident.dedup_key, event_action: 'resolve' });
-    const res = await worker.api('GET', `/api/incidents/${incident.id}/log`);
+    const res = await api(worker).getLog(incident.id);
     assert.equal(res.json.next_cursor, null, 'one page holds it all');
     const entries = res.json.log_entries.reverse();
     assert.deepEqual(entries.map((e) => e.type), ['trigger', 'acknowledge', 'resolve']);
@@ -149,19 +138,19 @@ describe('acknowledge and resolve', () => {
       assert.equal(entry.run, undefined);
     }
     assert.notEqual(entries[1].agent, entries[2].agent, 'a person acknowledged; the monitor resolved');
-    assert.equal((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status, 'resolved');
+    assert.equal((await api(worker).getIncident(incident.id)).json.incident.status, 'resolved');
   });
 
   test('acknowledging and resolving need credentials', async () => {
     const service = await createService(worker);
     const incident = await triggerIncident(worker, service);
-    assertApiError(await worker.api('POST', `/api/incidents/${incident.id}/resolve`, undefined, { authorization: null }), 401, 'unauthorized');
-    assert.equal((await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status, 'triggered');
+    assertApiError(await api(worker).resolve(incident.id, undefined, { headers: { authorization: null } }), 401, 'unauthorized');
+    assert.equal((await api(worker).getIncident(incident.id)).json.incident.status, 'triggered');
   });
 });
 
 describe('notes', () => {
-  const note = (incident, body) => worker.api('POST', `/api/incidents/${incident.id}/notes`, body);
+  const note = (incident, body) => api(worker).addNote(incident.id, body);
 
   test('a note is added once to the timeline, trimmed, its lines and markup kept as text', async () => {
     const incident = await triggerIncident(worker, await createService(worker));
@@ -201,7 +190,7 @@ describe('notes', () => {
 
   test('a note may be added to a resolved incident', async () => {
     const incident = await triggerIncident(worker, await createService(worker));
-    assert.equal((await worker.api('POST', `/api/incidents/${incident.id}/resolve`)).status, 200);
+    assert.equal((await api(worker).resolve(incident.id)).status, 200);
     assert.equal((await note(incident, { content: 'Postmortem: INC-42' })).status, 201);
   });
 });

@@ -10,24 +10,23 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createService, eventually, launchChromium, newMember, request, signIn, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
+import { api } from './client.mjs';
+import {
+  createService,
+  eventually,
+  newMember,
+  signIn,
+  triggerIncident,
+  unique,
+  useWorld,
+  watchPage,
+} from './harness.mjs';
 
-let worker;
-let browser;
+// Phone width: the forms must work without sideways scrolling.
+const { worker, browser } = useWorld({ browser: { viewport: { width: 390, height: 844 } }, receiver: false });
 const pageProblems = [];
-
-before(async () => {
-  worker = await startWorker();
-  // Phone width: the forms must work without sideways scrolling.
-  browser = await launchChromium({ viewport: { width: 390, height: 844 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await worker?.stop();
-});
 
 test('a responder opens an incident by hand and lands on it, its timeline starting "Created by"', { timeout: 120_000 }, async () => {
   // Two services, so the form offers the choice (with one, it is that one).
@@ -79,7 +78,7 @@ test('a responder opens an incident by hand and lands on it, its timeline starti
   await page.waitForURL(firstUrl);
   await page.getByRole('heading', { level: 1, name: new RegExp(title) }).waitFor();
 
-  const listed = await worker.api('GET', `/api/incidents?service_id=${service.id}`);
+  const listed = await api(worker).listIncidents({ query: { service_id: service.id } });
   assert.equal(listed.json.incidents.length, 1, 'the refused one was not stored');
   assert.deepEqual(pageProblems, []);
   await page.close();
@@ -129,7 +128,7 @@ test('a manager sends a test event from a service and watches the incident appea
   await form2.getByRole('button', { name: 'Send event', exact: true }).click();
   await form2.getByRole('status').filter({ hasText: 'Event accepted' }).waitFor();
   await eventually(async () => {
-    const list = await worker.api('GET', `/api/incidents?service_id=${service.id}`);
+    const list = await api(worker).listIncidents({ query: { service_id: service.id } });
     assert.deepEqual(list.json.incidents.map((i) => [i.title, i.status]), [[summary, 'resolved']]);
   });
   assert.deepEqual(pageProblems, []);
@@ -139,7 +138,7 @@ test('a manager sends a test event from a service and watches the incident appea
 test('an incident page lists the changes of the 24 hours before it, with their links', { timeout: 120_000 }, async () => {
   const service = await createService(worker);
   const change = (summary, hoursAgo, links) =>
-    request('POST', `${worker.baseUrl}/v2/change/enqueue`, {
+    api(worker, { token: null }).changeEnqueue({
       routing_key: service.routing_key,
       payload: {
         summary,

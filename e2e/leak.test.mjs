@@ -11,16 +11,16 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { expectStatus, request, startReceiver, startWorker, unique } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import { expectStatus, request, unique, useWorld } from './harness.mjs';
 
 const ROLES = ['stakeholder', 'observer', 'responder', 'manager', 'admin', 'owner'];
 const rank = (role) => ROLES.indexOf(role);
 const REDACTED = '[redacted]';
 
-let worker;
-let receiver;
+const { worker, receiver, ready } = useWorld();
 /** Every answer of this file: {seq, who, role, call, status, headers: [name, value][], text}. */
 const answers = [];
 /** who → {role, headers}: the ADMIN_TOKEN, one token per role, a cookie session. */
@@ -39,15 +39,17 @@ async function call(who, method, urlPath, body, extra = {}, label = '') {
   answers.push({ seq: answers.length, who, role, call: what, status: res.status, headers: [...res.headers], text: res.text });
   return Object.assign(res, { seq: answers.length - 1 });
 }
-const ok = async (status, what, ...args) => expectStatus(await call(...args), status, what);
+/** The client of caller `who`: each of its calls is recorded (see `call`), with `label`. */
+const as = (who, label) => api((method, urlPath, body, extra) => call(who, method, urlPath, body, extra, label));
+const ok = async (status, what, answer) => expectStatus(await answer, status, what);
 const secret = (kind, value, allowed = () => false) => secrets.push({ kind, value, allowed });
 const onlyIn = (seq) => (answer, where) => answer.seq === seq && where === 'body';
 
 /** A user with `role` and an API token, made through the API by `by`; registers the caller. */
 async function member(role, by = 'ADMIN_TOKEN', who = role) {
   const email = `${unique(role).replace(/\W+/g, '-')}@example.com`;
-  const user = (await ok(201, `create ${role}`, by, 'POST', '/api/users', { name: unique(role), email, role })).json.user;
-  const minted = await ok(201, `token for ${role}`, by, 'POST', `/api/users/${user.id}/tokens`, { label: 'leak test' });
+  const user = (await ok(201, `create ${role}`, as(by).createUser({ name: unique(role), email, role }))).json.user;
+  const minted = await ok(201, `token for ${role}`, as(by).createToken(user.id, { label: 'leak test' }));
   const { token } = minted.json;
   secret(`API token secret (${who})`, token.secret, onlyIn(minted.seq));
   callers[who] = { role, headers: { authorization: `Bearer ${token.secret}` } };
@@ -56,8 +58,8 @@ async function member(role, by = 'ADMIN_TOKEN', who = role) {
 }
 
 /** Signs in with a token; the cookie session becomes caller `who`. */
-async function signIn(tokenSecret, role, who) {
-  const res = await ok(200, 'sign in', 'anonymous', 'POST', '/api/session', { token: tokenSecret });
+async function addSessionCaller(tokenSecret, role, who) {
+  const res = await ok(200, 'sign in', as('anonymous').signIn({ token: tokenSecret }));
   const value = res.headers.getSetCookie().find((c) => c.startsWith('ia_session='))?.split(';')[0].slice('ia_session='.length);
   assert.ok(value, 'a session cookie');
   secret(`session cookie (${who})`, value, (a, where) => a.seq === res.seq && where === 'header set-cookie');
@@ -65,7 +67,7 @@ async function signIn(tokenSecret, role, who) {
 }
 
 before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
+  await ready;
   callers.ADMIN_TOKEN = { role: 'owner', headers: { authorization: `Bearer ${worker.token}` } };
   callers.anonymous = { role: null, headers: { authorization: null } };
   secret('ADMIN_TOKEN', worker.token);
@@ -73,16 +75,20 @@ before(async () => {
   for (const role of [...ROLES].reverse()) await member(role);
 
   // A service, and two actions with a secret and a plain header each: one succeeds, one fails.
-  fx.service = (await ok(201, 'service', 'ADMIN_TOKEN', 'POST', '/api/services', { name: unique('Leak service') })).json.service;
+  fx.service = (await ok(201, 'service', as('ADMIN_TOKEN').createService({ name: unique('Leak service') }))).json.service;
   fx.team = unique('team-plain').replace(/\s/g, '-');
   fx.headerValues = { ok: `Bearer ${randomValue('sk-ok-')}`, fail: randomValue('key-fail-'), failNew: `"new" ${randomValue('key/new+')}` };
-  const svc = `/api/services/${fx.service.id}`;
+  const svc = fx.service.id;
   for (const [which, path, header, value] of [['ok', '/ok', 'Authorization', fx.headerValues.ok], ['fail', '/status/500', 'X-Api-Key', fx.headerValues.fail]]) {
-    const created = await ok(201, `action ${which}`, 'manager', 'POST', `${svc}/actions`, {
-      name: unique(`Leak ${which}`),
-      endpoint_url: `${receiver.url}${path}`,
-      headers: [{ name: header, value, secret: true }, { name: 'X-Team', value: fx.team }],
-    });
+    const created = await ok(
+      201,
+      `action ${which}`,
+      as('manager').createAction(svc, {
+        name: unique(`Leak ${which}`),
+        endpoint_url: `${receiver.url}${path}`,
+        headers: [{ name: header, value, secret: true }, { name: 'X-Team', value: fx.team }],
+      }),
+    );
     const { action } = created.json;
     secret(`signing secret (${which}, at create)`, action.signing_secret, onlyIn(created.seq));
     await receiver.addSecret(action.signing_secret);
@@ -93,76 +99,77 @@ before(async () => {
 
   fx.title = unique('Leak incident title');
   const enqueued = { routing_key: fx.service.routing_key, event_action: 'trigger', payload: { summary: fx.title, source: 'db-1', severity: 'critical' } };
-  await ok(202, 'enqueue', 'anonymous', 'POST', '/v2/enqueue', enqueued);
-  const listed = (await ok(200, 'incidents', 'responder', 'GET', `/api/incidents?service_id=${fx.service.id}`)).json.incidents;
+  await ok(202, 'enqueue', as('anonymous').enqueue(enqueued));
+  const listed = (await ok(200, 'incidents', as('responder').listIncidents({ query: { service_id: fx.service.id } }))).json.incidents;
   fx.incident = listed.find((i) => i.title === fx.title);
   assert.ok(fx.incident, 'the incident is listed');
 
   // Runs: a success, a failure, an Idempotency-Key and its replay.
   const [okAction, failAction] = fx.actions;
-  const runPath = (action) => `/api/incidents/${fx.incident.id}/actions/${action.id}/runs`;
-  const run = async (action, status = 201, extra = {}) => (await ok(status, `run ${action.which}`, 'responder', 'POST', runPath(action), undefined, extra)).json.run;
+  const run = async (action, status = 201, headers = {}) =>
+    (await ok(status, `run ${action.which}`, as('responder').runAction(fx.incident.id, action.id, undefined, { headers }))).json.run;
   const idem = { 'idempotency-key': unique('leak-key').replace(/\s/g, '-') };
   fx.runs = [await run(okAction), await run(failAction), await run(okAction, 201, idem)];
   assert.equal((await run(okAction, 200, idem)).id, fx.runs[2].id, 'the replay answers the first run');
 
   // Rotate a signing secret; keep one secret header through an edit, change the other.
-  const rotated = await ok(200, 'rotate', 'manager', 'POST', `${svc}/actions/${okAction.id}/rotate_secret`);
+  const rotated = await ok(200, 'rotate', as('manager').rotateSecret(svc, okAction.id));
   secret('signing secret (ok, rotated)', rotated.json.signing_secret, onlyIn(rotated.seq));
   await receiver.addSecret(rotated.json.signing_secret);
   const team = { name: 'X-Team', value: fx.team };
-  await ok(200, 'keep secret', 'manager', 'PATCH', `${svc}/actions/${okAction.id}`, { headers: [{ name: 'Authorization', value: null, secret: true }, team] });
-  await ok(200, 'change secret', 'manager', 'PATCH', `${svc}/actions/${failAction.id}`, { headers: [{ name: 'X-Api-Key', value: fx.headerValues.failNew, secret: true }, team] });
+  const manager = as('manager');
+  await ok(200, 'keep secret', manager.updateAction(svc, okAction.id, { headers: [{ name: 'Authorization', value: null, secret: true }, team] }));
+  await ok(200, 'change secret', manager.updateAction(svc, failAction.id, { headers: [{ name: 'X-Api-Key', value: fx.headerValues.failNew, secret: true }, team] }));
   fx.runs.push(await run(okAction), await run(failAction));
   fx.runIds = fx.runs.map((r) => r.id);
 
   // Sessions, a revoked token and a deleted user (whose cookie session also ends).
-  await signIn(callers.responder.headers.authorization.slice(7), 'responder', 'cookie:responder');
+  await addSessionCaller(callers.responder.headers.authorization.slice(7), 'responder', 'cookie:responder');
   const revoked = await member('responder', 'admin', 'revoked responder');
   const deleted = await member('manager', 'admin', 'deleted manager');
-  await signIn(deleted.token.secret, 'manager', 'cookie:deleted manager');
-  await ok(204, 'revoke', 'admin', 'DELETE', `/api/users/${revoked.user.id}/tokens/${revoked.token.id}`);
-  await ok(204, 'delete user', 'admin', 'DELETE', `/api/users/${deleted.user.id}`);
+  await addSessionCaller(deleted.token.secret, 'manager', 'cookie:deleted manager');
+  await ok(204, 'revoke', as('admin').deleteToken(revoked.user.id, revoked.token.id));
+  await ok(204, 'delete user', as('admin').deleteUser(deleted.user.id));
   fx.revokedSecret = revoked.token.secret;
 
   await crawl();
 });
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
-
 /** Every readable route for every caller, then calls that answer errors carrying secrets. */
 async function crawl() {
-  const svc = `/api/services/${fx.service.id}`;
-  const inc = `/api/incidents/${fx.incident.id}`;
-  const routes = [
-    '/api/me', '/api/session', '/api/services', svc, `${svc}/actions`, ...fx.actions.map((a) => `${svc}/actions/${a.id}`),
-    '/api/incidents', inc, `${inc}/log`, `${inc}/runs`, ...fx.runIds.map((id) => `/api/runs/${id}`),
-    '/api/users', ...fx.userIds.flatMap((id) => [`/api/users/${id}`, `/api/users/${id}/tokens`]), '/api/audit',
-    '/api/services/svc_missing', '/api/incidents/inc_missing', '/api/runs/run_missing', `${svc}/actions/act_missing`,
+  const svc = fx.service.id;
+  const inc = fx.incident.id;
+  const reads = [
+    paths.getMe(), paths.getSession(), paths.listServices(), paths.getService(svc), paths.listActions(svc),
+    ...fx.actions.map((a) => paths.getAction(svc, a.id)),
+    paths.listIncidents(), paths.getIncident(inc), paths.getLog(inc), paths.listRuns(inc), ...fx.runIds.map((id) => paths.getRun(id)),
+    paths.listUsers(), ...fx.userIds.flatMap((id) => [paths.getUser(id), paths.listTokens(id)]), paths.listAudit(),
+    paths.getService('svc_missing'), paths.getIncident('inc_missing'), paths.getRun('run_missing'), paths.getAction(svc, 'act_missing'),
   ];
-  for (const who of Object.keys(callers)) for (const route of routes) await call(who, 'GET', route);
+  for (const who of Object.keys(callers)) for (const read of reads) await call(who, 'GET', read);
 
   const s1 = fx.headerValues.ok;
-  const action = `${svc}/actions/${fx.actions[0].id}`;
+  // [label, client function, its path parameters, body]
+  const create = ['createAction', [svc]];
+  const update = ['updateAction', [svc, fx.actions[0].id]];
   const probes = [
-    ['422 invalid action carrying a secret header', 'POST', `${svc}/actions`, { name: '', endpoint_url: 'not a url', headers: [{ name: 'Authorization', value: s1, secret: true }] }],
-    ['422 secret header value with CRLF', 'POST', `${svc}/actions`, { name: 'Bad value', endpoint_url: `${receiver.url}/ok`, headers: [{ name: 'X-A', value: `${s1}\r\nX-B: 1`, secret: true }] }],
-    ['422 bad header name, over-long value', 'PATCH', action, { headers: [{ name: 'Bad Name', value: s1, secret: true }, { name: 'X-Long', value: s1.repeat(200) }] }],
-    ['400 name: 5 beside a secret header', 'POST', `${svc}/actions`, `{"name": 5, "headers": [{"name":"X","value":"${s1}","secret":true}]}`],
-    ['400 JSON syntax error after a secret', 'PATCH', action, `{"headers": [{"name":"X","value":"${s1}","secret":true},]}`],
-    ['400 wrong-typed enabled: secret string', 'PATCH', action, `{"enabled": "${s1}"}`],
-    ['400 wrong-typed headers: secret string', 'PATCH', action, `{"headers": "${s1}"}`],
-    ['400 wrong-typed header secret flag: secret string', 'PATCH', action, `{"headers": [{"name": "X", "value": "${s1}", "secret": "${s1}"}]}`],
+    ['422 invalid action carrying a secret header', ...create, { name: '', endpoint_url: 'not a url', headers: [{ name: 'Authorization', value: s1, secret: true }] }],
+    ['422 secret header value with CRLF', ...create, { name: 'Bad value', endpoint_url: `${receiver.url}/ok`, headers: [{ name: 'X-A', value: `${s1}\r\nX-B: 1`, secret: true }] }],
+    ['422 bad header name, over-long value', ...update, { headers: [{ name: 'Bad Name', value: s1, secret: true }, { name: 'X-Long', value: s1.repeat(200) }] }],
+    ['400 name: 5 beside a secret header', ...create, `{"name": 5, "headers": [{"name":"X","value":"${s1}","secret":true}]}`],
+    ['400 JSON syntax error after a secret', ...update, `{"headers": [{"name":"X","value":"${s1}","secret":true},]}`],
+    ['400 wrong-typed enabled: secret string', ...update, `{"enabled": "${s1}"}`],
+    ['400 wrong-typed headers: secret string', ...update, `{"headers": "${s1}"}`],
+    ['400 wrong-typed header secret flag: secret string', ...update, `{"headers": [{"name": "X", "value": "${s1}", "secret": "${s1}"}]}`],
   ];
   for (const who of ['manager', 'ADMIN_TOKEN', 'cookie:responder', 'observer']) {
-    for (const [label, method, url, body] of probes) {
-      await call(who, method, url, body, typeof body === 'string' ? { 'content-type': 'application/json' } : {}, label);
+    for (const [label, name, params, body] of probes) {
+      const headers = typeof body === 'string' ? { 'content-type': 'application/json' } : {};
+      await as(who, label)[name](...params, body, { headers });
     }
   }
-  await call('anonymous', 'POST', '/api/session', { token: fx.revokedSecret });
-  await call('revoked responder', 'GET', '/api/me');
-  await call('cookie:deleted manager', 'GET', '/api/session');
+  await as('anonymous').signIn({ token: fx.revokedSecret });
+  await as('revoked responder').getMe();
+  await as('cookie:deleted manager').getSession();
 }
 
 /** Where an answer could hold a secret: body text, its decoded JSON strings, each header. */
@@ -207,7 +214,7 @@ test('the setup ran: runs succeeded and failed, deliveries carried the real secr
   assert.ok(fx.runs.every((r) => byRun(r).verified), 'every delivery verified');
   assert.equal(delivered.length, fx.runs.length, 'the replay sent nothing');
   assert.ok(answers.length > 400, `${answers.length} answers recorded`);
-  const me = (who) => answers.find((a) => a.who === who && a.call === 'GET /api/me')?.status;
+  const me = (who) => answers.find((a) => a.who === who && a.call === `GET ${paths.getMe()}`)?.status;
   for (const who of ['ADMIN_TOKEN', ...ROLES, 'cookie:responder']) assert.equal(me(who), 200, `${who} crawled signed in`);
   for (const who of ['revoked responder', 'deleted manager', 'cookie:deleted manager']) assert.equal(me(who), 401, `${who} is refused`);
 });

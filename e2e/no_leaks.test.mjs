@@ -14,15 +14,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
   assertApiError,
   expectStatus,
   request,
+  serviceWithAction,
+  signInSession,
   startReceiver,
   timelineOf,
   unique,
   useWorld,
-  serviceWithAction,
 } from './harness.mjs';
 
 const world = useWorld();
@@ -38,11 +40,9 @@ const SECRET = 'gh-t0ken-8d1c5e27a4f0';
 const reversed = (text) => [...text].reverse().join('');
 const secretHeader = (value = SECRET) => ({ name: 'X-Git-Token', value, secret: true });
 
-const runPath = (incident, action) => `/api/incidents/${incident.id}/actions/${action.id}/runs`;
-const actionPath = (service, action) => `/api/services/${service.id}/actions/${action.id}`;
 const press = (incident, action, body = {}, headers = {}) =>
-  world.worker.api('POST', runPath(incident, action), body, headers);
-const redeliver = (run) => world.worker.api('POST', `/api/runs/${run.id}/redeliver`, {});
+  api(world.worker).runAction(incident.id, action.id, body, { headers });
+const redeliver = (run) => api(world.worker).redeliver(run.id, {});
 
 async function deliveriesTo(receiver, path) {
   return (await receiver.deliveries()).filter((d) => d.path === path);
@@ -65,7 +65,7 @@ describe('secrets never leave', () => {
     const recorded = Object.fromEntries(res.json.run.request_headers.map((h) => [h.name, h.value]));
     assert.equal(recorded['X-Dbg'], '[redacted]');
     assert.equal(recorded['X-Auth'], '[redacted]');
-    const stored = expectStatus(await world.worker.api('GET', `/api/runs/${res.json.run.id}`), 200, 'run').text;
+    const stored = expectStatus(await api(world.worker).getRun(res.json.run.id), 200, 'run').text;
     for (const text of [res.text, stored, JSON.stringify(await timelineOf(world.worker, incident.id))]) {
       assert.ok(!text.includes(SECRET), 'the secret is in no answer');
       assert.ok(!text.includes(reversed(SECRET)), 'nor reversed, in the headers or the echoed excerpt');
@@ -111,7 +111,7 @@ describe('a kept body goes only where it went, with what it was made with', () =
     const { service, action, run } = await failedRunWithSecret();
     await elsewhere.addSecret(action.signing_secret);
     expectStatus(
-      await world.worker.api('PATCH', actionPath(service, action), {
+      await api(world.worker).updateAction(service.id, action.id, {
         endpoint_url: `${elsewhere.url}/collect`,
         headers: [],
       }),
@@ -127,7 +127,7 @@ describe('a kept body goes only where it went, with what it was made with', () =
   test('after its secret changed, an old body is not redelivered, even to the same origin (409)', async () => {
     const { service, action, run } = await failedRunWithSecret();
     expectStatus(
-      await world.worker.api('PATCH', actionPath(service, action), { headers: [secretHeader('rotated-value')] }),
+      await api(world.worker).updateAction(service.id, action.id, { headers: [secretHeader('rotated-value')] }),
       200,
       'change the secret',
     );
@@ -143,7 +143,7 @@ describe('a kept body goes only where it went, with what it was made with', () =
   test('with the same origin and secrets, on another path, it is redelivered', async () => {
     const { service, action, run } = await failedRunWithSecret();
     expectStatus(
-      await world.worker.api('PATCH', actionPath(service, action), { endpoint_url: `${world.receiver.url}/ok` }),
+      await api(world.worker).updateAction(service.id, action.id, { endpoint_url: `${world.receiver.url}/ok` }),
       200,
       'another path',
     );
@@ -159,7 +159,7 @@ describe('a kept body goes only where it went, with what it was made with', () =
       const first = expectStatus(await press(made.incident, made.action), 201, 'run').json.run;
       return { ...made, run: first };
     })();
-    expectStatus(await world.worker.api('POST', `/api/incidents/${incident.id}/acknowledge`), 200, 'acknowledge');
+    expectStatus(await api(world.worker).acknowledge(incident.id), 200, 'acknowledge');
     assertApiError(await redeliver(run), 409, 'action_not_available', 'redelivery on an acknowledged incident');
     const sent = (await deliveriesTo(world.receiver, '/flaky')).filter((d) => d.headers['webhook-id'] === run.id);
     assert.equal(sent.length, 1, `only the first press was sent (${action.name})`);
@@ -167,10 +167,7 @@ describe('a kept body goes only where it went, with what it was made with', () =
 });
 
 describe('a refused press leaves no trace', () => {
-  async function cookie() {
-    const res = await request('POST', `${world.worker.baseUrl}/api/session`, { token: world.worker.token });
-    return res.headers.getSetCookie().find((c) => c.startsWith('ia_session=')).split(';')[0];
-  }
+  const cookie = async () => (await signInSession(world.worker)).pair;
 
   // A bodiless press needs no body parsed, so only the cookie rules can refuse the second.
   for (const [what, body, headers, status, code] of [
@@ -181,14 +178,12 @@ describe('a refused press leaves no trace', () => {
       const path = `/ok/${unique('p').replace(/\W+/g, '-')}`;
       const { incident, action } = await serviceWithAction(world.worker, world.receiver, path);
       const key = `key-${unique('k').replace(/\W+/g, '-')}`;
-      const res = await request(
-        'POST',
-        world.worker.baseUrl + runPath(incident, action),
-        body,
-        { cookie: await cookie(), 'idempotency-key': key, ...headers },
-      );
+      const res = await api(world.worker).runAction(incident.id, action.id, body, {
+        token: null,
+        headers: { cookie: await cookie(), 'idempotency-key': key, ...headers },
+      });
       assertApiError(res, status, code, what);
-      const runs = expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs;
+      const runs = expectStatus(await api(world.worker).listRuns(incident.id), 200, 'runs').json.runs;
       assert.deepEqual(runs, [], 'no run');
       const log = await timelineOf(world.worker, incident.id);
       assert.equal(log.filter((e) => e.type === 'action_run').length, 0, 'no timeline line');
@@ -206,11 +201,11 @@ describe('templates bounded in memory', () => {
     const doubling = `{% set s = 'a' %}${'{% set s = s ~ s %}'.repeat(30)}{"n": {{ s | length }}}`;
     for (const template of ["{\"a\": \"{{ 'a' * 100000000 }}\"}", doubling]) {
       const [saved, previewed, alive] = await Promise.all([
-        world.worker.api('PATCH', actionPath(service, action), { body_template: template }),
-        world.worker.api('POST', `${actionPath(service, action)}/preview`, {
+        api(world.worker).updateAction(service.id, action.id, { body_template: template }),
+        api(world.worker).previewAction(service.id, action.id, {
           draft: { name: 'Draft', endpoint_url: `${world.receiver.url}/ok`, body_template: template },
         }),
-        world.worker.api('GET', '/api/services'),
+        api(world.worker).listServices(),
       ]);
       for (const [res, what] of [
         [saved, 'save'],
@@ -221,12 +216,12 @@ describe('templates bounded in memory', () => {
       }
       expectStatus(alive, 200, 'another request meanwhile');
     }
-    expectStatus(await world.worker.api('GET', '/api/services'), 200, 'the worker still answers');
+    expectStatus(await api(world.worker).listServices(), 200, 'the worker still answers');
   });
 
   test('a header value rendering past 4 KiB is refused with the limit named', async () => {
     const { service, action } = await serviceWithAction(world.worker, world.receiver, '/ok');
-    const res = await world.worker.api('PATCH', actionPath(service, action), {
+    const res = await api(world.worker).updateAction(service.id, action.id, {
       headers: [{ name: 'X-Big', value: "{{ 'v' * 4097 }}", secret: false }],
     });
     const error = assertApiError(res, 422, 'invalid_template', 'a 4097-byte header');

@@ -6,23 +6,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { ROOT, createService, expectStatus, startWorker, unique, timelineOf } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import { createService, expectStatus, ROOT, timelineOf, unique, useWorld } from './harness.mjs';
 
-let worker;
-
-before(async () => {
-  worker = await startWorker();
-});
-after(async () => {
-  await worker?.stop();
-});
+const { worker } = useWorld();
 
 test("PagerDuty's Python client creates, reads, pages, updates and annotates incidents here", { timeout: 120_000 }, async () => {
   const service = await createService(worker);
   const email = `${unique('py').replace(/\W+/g, '-')}@example.com`;
-  const user = expectStatus(await worker.api('POST', '/api/users', { name: 'Python client', email, role: 'responder' }), 201, 'user').json.user;
+  const user = expectStatus(await api(worker).createUser({ name: 'Python client', email, role: 'responder' }), 201, 'user').json.user;
   const { stdout } = await promisify(execFile)(
     'python3',
     [path.join(ROOT, 'e2e/clients/pagerduty_rest.py'), worker.baseUrl, worker.token, service.id, email],
@@ -33,7 +27,7 @@ test("PagerDuty's Python client creates, reads, pages, updates and annotates inc
     return [step, fields];
   }));
   assert.equal(steps.create.status, 'triggered');
-  assert.equal(steps.create.self, `${worker.baseUrl}/pagerduty/incidents/${steps.create.id}`);
+  assert.equal(steps.create.self, worker.baseUrl + paths.pdGetIncident(steps.create.id));
   assert.equal(steps.get.title, 'From the Python client');
   assert.match(steps.get.details, /^pagerduty \d/);
   assert.equal(steps.list.count, 1);

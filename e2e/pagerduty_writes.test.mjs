@@ -5,30 +5,22 @@
 // two D1 round trips for 100 incidents, as its `Server-Timing` counts them.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { createService, expectStatus, request, startWorker, timelineOf, unique } from './harness.mjs';
+import { api } from './client.mjs';
+import { createService, expectStatus, timelineOf, unique, useWorld } from './harness.mjs';
 
-let worker;
+const { worker, ready } = useWorld({ receiver: false });
 let service;
-
 before(async () => {
-  worker = await startWorker();
+  await ready;
   service = await createService(worker, unique('Writes'));
-});
-after(async () => {
-  await worker?.stop();
 });
 
 const PD_ACCEPT = 'application/vnd.pagerduty+json;version=2';
 
-/** Calls `target`'s PagerDuty surface as a PagerDuty client would, with the ADMIN_TOKEN. */
-function pd(method, path, body, target = worker) {
-  return request(method, `${target.baseUrl}/pagerduty${path}`, body, {
-    authorization: `Token token=${target.token}`,
-    accept: PD_ACCEPT,
-  });
-}
+/** A client of `target`'s PagerDuty surface calling as a PagerDuty client would, with the ADMIN_TOKEN. */
+const pd = (target = worker) => api(target, { headers: { authorization: `Token token=${target.token}`, accept: PD_ACCEPT } });
 
 /** Asserts PagerDuty's error body with `status` and `code`; returns its `errors`. */
 function assertPdError(res, status, code, what) {
@@ -42,18 +34,18 @@ function assertPdError(res, status, code, what) {
 /** Opens an incident through the PagerDuty surface of `target`. */
 async function open(title = unique('Incident'), target = worker, serviceId = service.id) {
   const body = { incident: { type: 'incident', title, service: { id: serviceId, type: 'service_reference' }, urgency: 'high' } };
-  return expectStatus(await pd('POST', '/incidents', body, target), 201, `open ${title}`).json.incident;
+  return expectStatus(await pd(target).pdCreateIncident(body), 201, `open ${title}`).json.incident;
 }
 
-const put = (id, fields, target = worker) => pd('PUT', `/incidents/${id}`, { incident: { type: 'incident', ...fields } }, target);
+const put = (id, fields, target = worker) => pd(target).pdUpdateIncident(id, { incident: { type: 'incident', ...fields } });
 const bulk = (items, target = worker) =>
-  pd('PUT', '/incidents', { incidents: items.map((item) => ({ type: 'incident_reference', ...item })) }, target);
+  pd(target).pdUpdateIncidents({ incidents: items.map((item) => ({ type: 'incident_reference', ...item })) });
 const current = async (id, target = worker) =>
-  expectStatus(await pd('GET', `/incidents/${id}`, undefined, target), 200, `get ${id}`).json.incident;
+  expectStatus(await pd(target).pdGetIncident(id), 200, `get ${id}`).json.incident;
 
 /** The audit records of one incident, oldest first. */
 async function auditOf(id, target = worker) {
-  const { audit_entries: entries } = expectStatus(await target.api('GET', '/api/audit'), 200, 'audit').json;
+  const { audit_entries: entries } = expectStatus(await api(target).listAudit(), 200, 'audit').json;
   return entries.filter((entry) => entry.target_id === id).reverse();
 }
 
@@ -117,7 +109,7 @@ describe('PUT /pagerduty/incidents/{id}', () => {
     assert.equal((await timelineOf(worker, incident.id)).length, 3, 'asking for what it has changes nothing');
     assert.equal((await auditOf(incident.id)).length, 2);
 
-    const { log_entries: entries } = expectStatus(await pd('GET', `/incidents/${incident.id}/log_entries`), 200, 'log').json;
+    const { log_entries: entries } = expectStatus(await pd().pdListLogEntries(incident.id), 200, 'log').json;
     assert.deepEqual(
       entries.map((entry) => entry.type),
       ['urgency_change_log_entry', 'field_value_change_log_entry', 'trigger_log_entry'],
@@ -212,13 +204,7 @@ describe('PUT /pagerduty/incidents (bulk)', () => {
 });
 
 describe('a change landing between the read and the write', () => {
-  let racy;
-  before(async () => {
-    racy = await startWorker({ vars: { FAULT_INJECTION: 'pagerduty_edit_race' } });
-  });
-  after(async () => {
-    await racy?.stop();
-  });
+  const { worker: racy } = useWorld({ vars: { FAULT_INJECTION: 'pagerduty_edit_race' }, receiver: false });
 
   test('makes a PUT answer 409 and write nothing, and a bulk PUT too', async () => {
     const own = await createService(racy);

@@ -5,35 +5,26 @@
 // sets to a different documentation address per case.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
   assertApiError,
   createAction,
   createService,
   expectStatus,
-  request,
+  newMember,
   sleep,
-  startReceiver,
-  startWorker,
-  triggerIncident,
-  unique,
   timelineOf,
+  triggerIncident,
+  useWorld,
 } from './harness.mjs';
 
 const SIGN_IN_LIMIT = 3;
 const RUN_LIMIT = 2;
 
-let worker;
-let receiver;
-before(async () => {
-  [worker, receiver] = await Promise.all([
-    startWorker({ vars: { SIGN_IN_FAILURES_PER_MINUTE: String(SIGN_IN_LIMIT), RUNS_PER_MINUTE_PER_USER: String(RUN_LIMIT) } }),
-    startReceiver(),
-  ]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
+const { worker, receiver } = useWorld({
+  vars: { SIGN_IN_FAILURES_PER_MINUTE: String(SIGN_IN_LIMIT), RUNS_PER_MINUTE_PER_USER: String(RUN_LIMIT) },
 });
 
 /**
@@ -49,8 +40,8 @@ let nextAddress = 1;
 /** A client address no other case uses. */
 const newAddress = () => `198.51.100.${nextAddress++}`;
 
-/** `POST /api/session` from `ip` with `token`. */
-const signIn = (ip, token) => worker.api('POST', '/api/session', { token }, { authorization: null, 'cf-connecting-ip': ip });
+/** A sign-in through the API from `ip` with `token`. */
+const attemptSignIn = (ip, token) => api(worker).signIn({ token }, { token: null, headers: { 'cf-connecting-ip': ip } });
 
 /** Asserts a 429 `rate_limited` answer and returns its `Retry-After` in seconds. */
 function assertRateLimited(res, what) {
@@ -71,11 +62,11 @@ describe('failed sign-ins per client address', () => {
     await freshWindow();
     const ip = newAddress();
     for (let i = 1; i <= SIGN_IN_LIMIT; i++) {
-      assertApiError(await signIn(ip, `wrong-${i}`), 401, 'unauthorized', `failure ${i}`);
+      assertApiError(await attemptSignIn(ip, `wrong-${i}`), 401, 'unauthorized', `failure ${i}`);
     }
-    assertRateLimited(await signIn(ip, 'wrong-again'), 'the failure past the limit');
+    assertRateLimited(await attemptSignIn(ip, 'wrong-again'), 'the failure past the limit');
     // The right token too: otherwise the answers would still tell a guesser when they hit.
-    const right = await signIn(ip, worker.token);
+    const right = await attemptSignIn(ip, worker.token);
     assertRateLimited(right, 'the right token from a limited address');
     noSessionCookie(right);
   });
@@ -83,45 +74,37 @@ describe('failed sign-ins per client address', () => {
   test('another address is not affected by a limited one', async () => {
     await freshWindow();
     const limited = newAddress();
-    for (let i = 0; i <= SIGN_IN_LIMIT; i++) await signIn(limited, 'wrong');
-    assertRateLimited(await signIn(limited, 'wrong'), 'the limited address');
+    for (let i = 0; i <= SIGN_IN_LIMIT; i++) await attemptSignIn(limited, 'wrong');
+    assertRateLimited(await attemptSignIn(limited, 'wrong'), 'the limited address');
     const other = newAddress();
-    assertApiError(await signIn(other, 'wrong'), 401, 'unauthorized', 'a failure from another address');
-    expectStatus(await signIn(other, worker.token), 200, 'a sign-in from another address');
+    assertApiError(await attemptSignIn(other, 'wrong'), 401, 'unauthorized', 'a failure from another address');
+    expectStatus(await attemptSignIn(other, worker.token), 200, 'a sign-in from another address');
   });
 
   test('successful sign-ins are not counted', async () => {
     await freshWindow();
     const ip = newAddress();
-    for (let i = 0; i < SIGN_IN_LIMIT + 2; i++) expectStatus(await signIn(ip, worker.token), 200, `success ${i + 1}`);
+    for (let i = 0; i < SIGN_IN_LIMIT + 2; i++) expectStatus(await attemptSignIn(ip, worker.token), 200, `success ${i + 1}`);
     for (let i = 1; i <= SIGN_IN_LIMIT; i++) {
-      assertApiError(await signIn(ip, 'wrong'), 401, 'unauthorized', `failure ${i} after the successes`);
+      assertApiError(await attemptSignIn(ip, 'wrong'), 401, 'unauthorized', `failure ${i} after the successes`);
     }
-    assertRateLimited(await signIn(ip, 'wrong'), 'the failure past the limit');
+    assertRateLimited(await attemptSignIn(ip, 'wrong'), 'the failure past the limit');
   });
 
   test('a wrong bearer token is not a failed sign-in', async () => {
     await freshWindow();
     const ip = newAddress();
     for (let i = 0; i < SIGN_IN_LIMIT + 2; i++) {
-      const res = await worker.api('GET', '/api/services', undefined, { authorization: 'Bearer wrong', 'cf-connecting-ip': ip });
+      const res = await api(worker).listServices({ headers: { authorization: 'Bearer wrong', 'cf-connecting-ip': ip } });
       assertApiError(res, 401, 'unauthorized', `bearer ${i + 1}`);
     }
-    assertApiError(await signIn(ip, 'wrong'), 401, 'unauthorized', 'the first failed sign-in');
+    assertApiError(await attemptSignIn(ip, 'wrong'), 401, 'unauthorized', 'the first failed sign-in');
   });
 });
 
 describe('runs per user', () => {
-  /** A responder with an API token, and a function calling the API as them. */
-  async function newResponder() {
-    const email = `${unique('responder').replace(/\W+/g, '-')}@example.com`;
-    const user = expectStatus(await worker.api('POST', '/api/users', { name: unique('Responder'), email, role: 'responder' }), 201, 'user')
-      .json.user;
-    const token = expectStatus(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'rate limits' }), 201, 'token').json.token;
-    const as = (method, path, body, headers = {}) =>
-      request(method, worker.baseUrl + path, body, { authorization: `Bearer ${token.secret}`, ...headers });
-    return { user, as };
-  }
+  /** A responder with an API token (`api(responder)` calls as them). */
+  const newResponder = () => newMember(worker, 'responder');
 
   test(`the ${RUN_LIMIT}th run is sent, the next is 429 and sends and records nothing; another user is unaffected`, async () => {
     const service = await createService(worker);
@@ -129,24 +112,24 @@ describe('runs per user', () => {
     await receiver.addSecret(action.signing_secret);
     const incident = await triggerIncident(worker, service);
     const [first, second] = [await newResponder(), await newResponder()];
-    const runPath = `/api/incidents/${incident.id}/actions/${action.id}/runs`;
+    const press = (who, headers) => api(who).runAction(incident.id, action.id, undefined, { headers });
     await freshWindow(30_000);
 
     const keyed = { 'idempotency-key': `rl-first-${Date.now()}` };
-    const firstRun = expectStatus(await first.as('POST', runPath, undefined, keyed), 201, 'run 1');
-    for (let i = 2; i <= RUN_LIMIT; i++) expectStatus(await first.as('POST', runPath), 201, `run ${i}`);
-    assertRateLimited(await first.as('POST', runPath), 'the run past the limit');
+    const firstRun = expectStatus(await press(first, keyed), 201, 'run 1');
+    for (let i = 2; i <= RUN_LIMIT; i++) expectStatus(await press(first), 201, `run ${i}`);
+    assertRateLimited(await press(first), 'the run past the limit');
     // A replay of an earlier run is answered before the limit: it sends nothing new.
-    const replay = expectStatus(await first.as('POST', runPath, undefined, keyed), 200, 'a replay past the limit');
+    const replay = expectStatus(await press(first, keyed), 200, 'a replay past the limit');
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     assert.equal(replay.json.run.id, firstRun.json.run.id);
     // An Idempotency-Key does not get a refused run through either.
-    assertRateLimited(await first.as('POST', runPath, undefined, { 'idempotency-key': `rl-${Date.now()}` }), 'a keyed run past the limit');
+    assertRateLimited(await press(first, { 'idempotency-key': `rl-${Date.now()}` }), 'a keyed run past the limit');
 
-    const other = await second.as('POST', runPath);
+    const other = await press(second);
     expectStatus(other, 201, "another user's run");
 
-    const runs = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs;
+    const runs = expectStatus(await api(worker).listRuns(incident.id), 200, 'runs').json.runs;
     assert.equal(runs.filter((r) => r.requested_by === first.user.id).length, RUN_LIMIT, 'only the allowed runs are recorded');
     assert.equal(runs.length, RUN_LIMIT + 1);
     const log = await timelineOf(worker, incident.id);
@@ -166,15 +149,15 @@ describe('runs per user', () => {
     await receiver.addSecret(action.signing_secret);
     const incident = await triggerIncident(worker, service);
     const responder = await newResponder();
-    const runPath = (a) => `/api/incidents/${incident.id}/actions/${a.id}/runs`;
+    const press = (a) => api(responder).runAction(incident.id, a.id, {});
     await freshWindow(30_000);
 
     for (let i = 0; i < RUN_LIMIT + 1; i++) {
-      assertApiError(await responder.as('POST', runPath(disabled), {}), 409, 'action_disabled', `disabled press ${i + 1}`);
-      assertApiError(await responder.as('POST', runPath(confirmed), {}), 428, 'confirmation_required', `unconfirmed ${i + 1}`);
+      assertApiError(await press(disabled), 409, 'action_disabled', `disabled press ${i + 1}`);
+      assertApiError(await press(confirmed), 428, 'confirmation_required', `unconfirmed ${i + 1}`);
     }
-    for (let i = 1; i <= RUN_LIMIT; i++) expectStatus(await responder.as('POST', runPath(action), {}), 201, `run ${i}`);
-    for (let i = 0; i < 3; i++) assertRateLimited(await responder.as('POST', runPath(action), {}), `past the limit ${i + 1}`);
+    for (let i = 1; i <= RUN_LIMIT; i++) expectStatus(await press(action), 201, `run ${i}`);
+    for (let i = 0; i < 3; i++) assertRateLimited(await press(action), `past the limit ${i + 1}`);
     const [counted] = await worker.query(
       `SELECT SUM(count) AS n FROM rate_limits WHERE bucket LIKE '%${responder.user.id}'`,
     );

@@ -9,17 +9,12 @@
 // - a request with more than one session cookie gets 400 `ambiguous_session`.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, newMember, startWorker, unique } from './harness.mjs';
+import { api } from './client.mjs';
+import { assertApiError, createService, expectStatus, newMember, unique, useWorld } from './harness.mjs';
 
-let worker;
-before(async () => {
-  worker = await startWorker();
-});
-after(async () => {
-  await worker?.stop();
-});
+const { worker } = useWorld();
 
 const trigger = (routingKey) =>
   worker.enqueue({
@@ -28,7 +23,7 @@ const trigger = (routingKey) =>
     payload: { summary: unique('Disk full'), source: 'db-1', severity: 'critical' },
   });
 const rotate = (service, body, client = worker.api) =>
-  client('POST', `/api/services/${service.id}/rotate_routing_key`, body);
+  api(client).rotateRoutingKey(service.id, body);
 
 describe('rotating a routing key', () => {
   test('the new key works at once and the old one keeps working through the default 24 h grace', async () => {
@@ -38,7 +33,7 @@ describe('rotating a routing key', () => {
     const fresh = res.json.service.routing_key;
     assert.match(fresh, /^[0-9a-f]{32}$/);
     assert.notEqual(fresh, old);
-    assert.equal(expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, fresh);
+    assert.equal(expectStatus(await api(worker).getService(service.id), 200, 'get').json.service.routing_key, fresh);
     assert.equal((await trigger(fresh)).status, 202, 'the new key works at once');
     assert.equal((await trigger(old)).status, 202, 'the old key works during the grace period');
     const [expiry] = await worker.query(`SELECT expires_at FROM routing_keys WHERE service_id = '${service.id}' AND expires_at IS NOT NULL`);
@@ -69,7 +64,7 @@ describe('rotating a routing key', () => {
       assert.ok([400, 422].includes(res.status), `${JSON.stringify(grace)} → ${res.status} ${res.text}`);
       assert.match(res.text, /grace_hours/);
     }
-    const now = expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key;
+    const now = expectStatus(await api(worker).getService(service.id), 200, 'get').json.service.routing_key;
     assert.equal((await trigger(now)).status, 202, 'a refused rotation changed nothing');
   });
 
@@ -79,7 +74,7 @@ describe('rotating a routing key', () => {
     assertApiError(await rotate(service, {}, responder.api), 403, 'forbidden');
     const manager = await newMember(worker, 'manager');
     const fresh = expectStatus(await rotate(service, { grace_hours: 2 }, manager.api), 200, 'as manager').json.service.routing_key;
-    const audit = expectStatus(await worker.api('GET', '/api/audit'), 200, 'audit');
+    const audit = expectStatus(await api(worker).listAudit(), 200, 'audit');
     const entry = audit.json.audit_entries.find((e) => e.event === 'service.routing_key_rotated' && e.target_id === service.id);
     assert.ok(entry, 'the rotation is audited');
     assert.equal(entry.actor.id, manager.user.id);
@@ -104,19 +99,19 @@ describe('keys by hash, sealed at rest', () => {
     assert.match(column, /^v1\.[0-9a-f]{16}\.[\w-]+\.[\w-]+$/, 'the services row holds the key sealed');
     assert.ok(!column.includes(service.routing_key), 'not in clear');
     const manager = await newMember(worker, 'manager');
-    const read = expectStatus(await manager.api('GET', `/api/services/${service.id}`), 200, 'get').json.service;
+    const read = expectStatus(await api(manager).getService(service.id), 200, 'get').json.service;
     assert.equal(read.routing_key, service.routing_key, 'a manager reads the key back');
-    const listed = expectStatus(await manager.api('GET', '/api/services'), 200, 'list').json.services.find((s) => s.id === service.id);
+    const listed = expectStatus(await api(manager).listServices(), 200, 'list').json.services.find((s) => s.id === service.id);
     assert.equal(listed.routing_key, service.routing_key);
     const responder = await newMember(worker, 'responder');
-    assert.equal(expectStatus(await responder.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, null);
+    assert.equal(expectStatus(await api(responder).getService(service.id), 200, 'get').json.service.routing_key, null);
 
     const fresh = expectStatus(await rotate(service, { grace_hours: 1 }), 200, 'rotate').json.service.routing_key;
     const after = await stored(service);
     assert.match(after.column, /^v1\./);
     assert.ok(!after.column.includes(fresh) && !after.hashes.includes(fresh), 'the new key is not in clear either');
     assert.equal(after.hashes.length, 2, 'the new key and the old one in its grace, by hash');
-    assert.equal(expectStatus(await manager.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, fresh);
+    assert.equal(expectStatus(await api(manager).getService(service.id), 200, 'get').json.service.routing_key, fresh);
   });
 
   test('a service whose key is still in clear and unhashed is sealed and hashed by the scheduled handler', async () => {
@@ -125,23 +120,23 @@ describe('keys by hash, sealed at rest', () => {
     await worker.sql(
       `UPDATE services SET routing_key = '${service.routing_key}' WHERE id = '${service.id}'; DELETE FROM routing_keys WHERE service_id = '${service.id}'`,
     );
-    assert.equal(expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, service.routing_key);
+    assert.equal(expectStatus(await api(worker).getService(service.id), 200, 'get').json.service.routing_key, service.routing_key);
     await worker.scheduled();
     const { column, hashes } = await stored(service);
     assert.match(column, /^v1\./, 'sealed');
     assert.equal(hashes.length, 1, 'hashed');
     assert.equal((await trigger(service.routing_key)).status, 202, 'found by its hash');
-    assert.equal(expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key, service.routing_key);
+    assert.equal(expectStatus(await api(worker).getService(service.id), 200, 'get').json.service.routing_key, service.routing_key);
   });
 });
 
 describe('session cookies', () => {
   test('a request carrying more than one session cookie gets 400 and acts as nobody', async () => {
-    const signIn = await worker.api('POST', '/api/session', { token: worker.token }, { authorization: null });
-    expectStatus(signIn, 200, 'sign in');
-    const cookie = signIn.headers.get('set-cookie').split(';')[0];
+    const signedIn = await api(worker).signIn({ token: worker.token }, { headers: { authorization: null } });
+    expectStatus(signedIn, 200, 'sign in');
+    const cookie = signedIn.headers.get('set-cookie').split(';')[0];
     assert.match(cookie, /^ia_session=/, 'plain http (local): the unprefixed name');
-    const asCookie = (header) => worker.api('GET', '/api/me', undefined, { authorization: null, cookie: header });
+    const asCookie = (header) => api(worker).getMe({ headers: { authorization: null, cookie: header } });
     expectStatus(await asCookie(cookie), 200, 'one cookie');
     assertApiError(await asCookie(`${cookie}; ia_session=planted`), 400, 'ambiguous_session');
     assertApiError(await asCookie(`ia_session=planted; ${cookie}`), 400, 'ambiguous_session', 'whichever comes first');
@@ -150,21 +145,15 @@ describe('session cookies', () => {
 });
 
 describe('session cookies over https', () => {
-  let secure;
-  before(async () => {
-    // wrangler's self-signed certificate, in this test process only.
-    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-    secure = await startWorker({ https: true });
-  });
-  after(async () => {
-    await secure?.stop();
-  });
+  // wrangler's self-signed certificate, in this test process only.
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  const { worker: secure } = useWorld({ https: true, receiver: false });
 
   test('over https the session cookie is __Host-ia_session, Secure, Path=/ and without Domain', async () => {
     assert.match(secure.baseUrl, /^https:/);
-    const signIn = await secure.api('POST', '/api/session', { token: secure.token }, { authorization: null });
-    expectStatus(signIn, 200, 'sign in');
-    const cookies = signIn.headers.getSetCookie();
+    const signedIn = await api(secure).signIn({ token: secure.token }, { headers: { authorization: null } });
+    expectStatus(signedIn, 200, 'sign in');
+    const cookies = signedIn.headers.getSetCookie();
     const session = cookies.find((c) => c.startsWith('__Host-ia_session='));
     assert.ok(session, cookies.join(' | '));
     const attributes = session.split(';').map((a) => a.trim().toLowerCase());
@@ -173,7 +162,7 @@ describe('session cookies over https', () => {
     assert.ok(cookies.some((c) => /^ia_session=;.*max-age=0/i.test(c)), 'a cookie of the old name is ended');
 
     const pair = session.split(';')[0];
-    const asCookie = (header) => secure.api('GET', '/api/me', undefined, { authorization: null, cookie: header });
+    const asCookie = (header) => api(secure).getMe({ headers: { authorization: null, cookie: header } });
     expectStatus(await asCookie(pair), 200, 'the prefixed cookie signs in');
     const token = pair.slice(pair.indexOf('=') + 1);
     assertApiError(await asCookie(`ia_session=${token}`), 401, 'unauthorized', 'an unprefixed cookie is not read over https');

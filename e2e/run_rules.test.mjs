@@ -4,19 +4,22 @@
 // accepted run sends its checked values as `event.inputs` and keeps them on its record.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, fieldErrors, startReceiver, startWorker, triggerIncident, unique, timelineOf } from './harness.mjs';
+import { api } from './client.mjs';
+import {
+  assertApiError,
+  createService,
+  expectStatus,
+  fieldErrors,
+  startWorker,
+  timelineOf,
+  triggerIncident,
+  unique,
+  useWorld,
+} from './harness.mjs';
 
-let worker;
-let receiver;
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
+const { worker, receiver } = useWorld();
 
 const ROLL_BACK_INPUTS = [
   { key: 'region', label: 'Region', type: 'select', required: true, options: ['eu-west', 'us-east'], default: 'eu-west' },
@@ -31,7 +34,7 @@ async function rollBack(extra = {}) {
   const service = await createService(worker);
   const path = `/rules/${unique('p').replace(/\W+/g, '-')}`;
   const created = expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, {
+    await api(worker).createAction(service.id, {
       name: 'Roll back',
       endpoint_url: `${receiver.url}${path}`,
       inputs: ROLL_BACK_INPUTS,
@@ -47,11 +50,11 @@ async function rollBack(extra = {}) {
   return { service, action: created, incident, path };
 }
 
-const run = (incident, action, body) => worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, body);
+const run = (incident, action, body) => api(worker).runAction(incident.id, action.id, body);
 
 async function nothingSentOrRecorded(incident, path, what) {
   assert.equal((await receiver.deliveries()).filter((d) => d.path === path).length, 0, `${what}: nothing sent`);
-  const runs = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs;
+  const runs = expectStatus(await api(worker).listRuns(incident.id), 200, 'runs').json.runs;
   assert.deepEqual(runs, [], `${what}: nothing recorded`);
   const log = await timelineOf(worker, incident.id);
   assert.equal(log.filter((e) => e.type === 'action_run').length, 0, `${what}: no timeline line`);
@@ -71,7 +74,7 @@ describe('an action that asks first', () => {
 
   test('bad definitions are 422 with a message per field, and nothing is created', async () => {
     const service = await createService(worker);
-    const res = await worker.api('POST', `/api/services/${service.id}/actions`, {
+    const res = await api(worker).createAction(service.id, {
       name: 'Bad',
       endpoint_url: `${receiver.url}/ok`,
       inputs: [
@@ -94,7 +97,7 @@ describe('an action that asks first', () => {
     ]) {
       assert.ok(fields[field], `${field} in ${JSON.stringify(fields)}`);
     }
-    const listed = expectStatus(await worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+    const listed = expectStatus(await api(worker).listActions(service.id), 200, 'list').json.actions;
     assert.deepEqual(listed, []);
   });
 
@@ -122,8 +125,8 @@ describe('an action that asks first', () => {
 
   test('an incident it does not apply to does not list it, and a run is 409 naming the rule', async () => {
     const { action, incident, path } = await rollBack();
-    expectStatus(await worker.api('POST', `/api/incidents/${incident.id}/resolve`), 200, 'resolve');
-    const resolved = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
+    expectStatus(await api(worker).resolve(incident.id), 200, 'resolve');
+    const resolved = expectStatus(await api(worker).getIncident(incident.id), 200, 'incident').json.incident;
     assert.deepEqual(resolved.actions, [], 'a resolved incident does not offer "Roll back"');
     const refused = await run(incident, action, { confirmed: true, inputs: { version: 'v41' } });
     const error = assertApiError(refused, 409, 'action_not_available', 'resolved incident');
@@ -140,7 +143,7 @@ describe('an action that asks first', () => {
     const [delivery] = (await receiver.deliveries()).filter((d) => d.path === path);
     assert.equal(delivery.verified, true, 'signed');
     assert.deepEqual(JSON.parse(delivery.body).event.inputs, expected);
-    const [stored] = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs;
+    const [stored] = expectStatus(await api(worker).listRuns(incident.id), 200, 'runs').json.runs;
     assert.deepEqual(stored.inputs, expected, 'the run record keeps the inputs');
     const log = await timelineOf(worker, incident.id);
     assert.deepEqual(log.find((e) => e.type === 'action_run').run.inputs, expected, 'and so does its timeline line');
@@ -151,7 +154,7 @@ describe('an action that asks first', () => {
     try {
       const service = await createService(limited);
       const action = expectStatus(
-        await limited.api('POST', `/api/services/${service.id}/actions`, {
+        await api(limited).createAction(service.id, {
           name: 'Confirm me',
           endpoint_url: `${receiver.url}/ok`,
           confirm: { message: 'Sure?' },
@@ -160,10 +163,10 @@ describe('an action that asks first', () => {
         'create',
       ).json.action;
       const incident = await triggerIncident(limited, service);
-      const runPath = `/api/incidents/${incident.id}/actions/${action.id}/runs`;
-      for (let i = 0; i < 3; i++) assertApiError(await limited.api('POST', runPath), 428, 'confirmation_required', `refusal ${i}`);
-      expectStatus(await limited.api('POST', runPath, { confirmed: true }), 201, 'the one allowed run');
-      assertApiError(await limited.api('POST', runPath, { confirmed: true }), 429, 'rate_limited', 'past the limit');
+      const press = (body) => api(limited).runAction(incident.id, action.id, body);
+      for (let i = 0; i < 3; i++) assertApiError(await press(), 428, 'confirmation_required', `refusal ${i}`);
+      expectStatus(await press({ confirmed: true }), 201, 'the one allowed run');
+      assertApiError(await press({ confirmed: true }), 429, 'rate_limited', 'past the limit');
     } finally {
       await limited.stop();
     }
@@ -172,7 +175,7 @@ describe('an action that asks first', () => {
   test('PATCH replaces the rules, and null removes the confirmation', async () => {
     const { service, action, incident } = await rollBack();
     const patched = expectStatus(
-      await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { confirm: null, inputs: [] }),
+      await api(worker).updateAction(service.id, action.id, { confirm: null, inputs: [] }),
       200,
       'patch',
     ).json.action;

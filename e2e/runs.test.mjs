@@ -4,29 +4,35 @@
 // (127.0.0.1), the same rule production uses.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 
-import { assertApiError, createAction, createService, freePort, startReceiver, startWorker, triggerIncident, unique, timelineOf } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import {
+  assertApiError,
+  createAction,
+  createService,
+  freePort,
+  timelineOf,
+  triggerIncident,
+  unique,
+  useWorld,
+} from './harness.mjs';
 
 const SECRET_HEADER_VALUE = 'Bearer s3cret-header-value-7f1c';
 
-let worker;
-let receiver;
+const { worker, receiver, ready } = useWorld();
 /** Every answer the API gave in this file, to check no secret ever leaked into one. */
 const answers = [];
 
 before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  const api = worker.api;
+  await ready;
+  const plain = worker.api;
   worker.api = async (...args) => {
-    const res = await api(...args);
+    const res = await plain(...args);
     answers.push({ call: `${args[0]} ${args[1]}`, text: res.text });
     return res;
   };
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
 });
 
 /** A service with an incident and one action pointing at `path` on the receiver. */
@@ -39,7 +45,7 @@ async function setup(path = '/ok', actionFields = {}, incidentPayload = {}) {
 }
 
 function runAction(incident, action, headers = {}) {
-  return worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, undefined, headers);
+  return api(worker).runAction(incident.id, action.id, undefined, { headers: headers });
 }
 
 async function deliveriesFor(runId) {
@@ -47,7 +53,7 @@ async function deliveriesFor(runId) {
 }
 
 async function runsOf(incident) {
-  const res = await worker.api('GET', `/api/incidents/${incident.id}/runs`);
+  const res = await api(worker).listRuns(incident.id);
   assert.equal(res.status, 200, res.text);
   return res.json.runs;
 }
@@ -93,7 +99,7 @@ describe('a successful run', () => {
       },
       { summary: 'Checkout is down', severity: 'critical', custom_details: { region: 'eu-west-1' }, component: 'api' },
     );
-    before201 = (await worker.api('GET', `/api/incidents/${ctx.incident.id}`)).json.incident;
+    before201 = (await api(worker).getIncident(ctx.incident.id)).json.incident;
     const res = await runAction(ctx.incident, ctx.action);
     assert.equal(res.status, 201, res.text);
     ctx.run = res.json.run;
@@ -161,7 +167,7 @@ describe('a successful run', () => {
   test('the run is stored once: GET runs, GET run, and one timeline entry', async () => {
     const runs = await runsOf(ctx.incident);
     assert.deepEqual(runs, [ctx.run]);
-    const one = await worker.api('GET', `/api/runs/${ctx.run.id}`);
+    const one = await api(worker).getRun(ctx.run.id);
     assert.equal(one.status, 200, one.text);
     assert.deepEqual(one.json.run, ctx.run);
     const entries = (await logOf(ctx.incident)).filter((e) => e.type === 'action_run');
@@ -171,9 +177,9 @@ describe('a successful run', () => {
   });
 
   test('the run keeps the action name it ran under', async () => {
-    const renamed = await worker.api('PATCH', `/api/services/${ctx.action.service_id}/actions/${ctx.action.id}`, { name: 'Renamed later' });
+    const renamed = await api(worker).updateAction(ctx.action.service_id, ctx.action.id, { name: 'Renamed later' });
     assert.equal(renamed.status, 200, renamed.text);
-    assert.equal((await worker.api('GET', `/api/runs/${ctx.run.id}`)).json.run.action_name, 'Restart web');
+    assert.equal((await api(worker).getRun(ctx.run.id)).json.run.action_name, 'Restart web');
   });
 
   test('the run record keeps the request headers as received, the secret value as [redacted]', () => {
@@ -356,7 +362,7 @@ describe('the idempotency window', () => {
 describe('refused runs send nothing', () => {
   test('a disabled action is 409 action_disabled', async () => {
     const { action, incident } = await setup('/ok');
-    const patch = await worker.api('PATCH', `/api/services/${action.service_id}/actions/${action.id}`, { enabled: false });
+    const patch = await api(worker).updateAction(action.service_id, action.id, { enabled: false });
     assert.equal(patch.status, 200, patch.text);
     assertApiError(await runAction(incident, action), 409, 'action_disabled');
     assert.deepEqual(await runsOf(incident), []);
@@ -399,7 +405,7 @@ describe('every run is recorded exactly once', () => {
 
   test('a run whose caller hangs up is still finished and recorded', async () => {
     const { action, incident } = await setup('/slow/1500');
-    const url = `${worker.baseUrl}/api/incidents/${incident.id}/actions/${action.id}/runs`;
+    const url = worker.baseUrl + paths.runAction(incident.id, action.id);
     await assert.rejects(
       fetch(url, { method: 'POST', headers: { authorization: `Bearer ${worker.token}` }, signal: AbortSignal.timeout(300) }),
       { name: 'TimeoutError' },
@@ -427,7 +433,7 @@ describe('every run is recorded exactly once', () => {
     const ids = [];
     for (let i = 0; i < 3; i += 1) ids.push((await runAction(incident, action)).json.run.id);
     const page = async (query) => {
-      const res = await worker.api('GET', `/api/incidents/${incident.id}/runs?${query}`);
+      const res = await api(worker).listRuns(incident.id, { query: query });
       assert.equal(res.status, 200, res.text);
       return res.json;
     };
@@ -442,16 +448,16 @@ describe('every run is recorded exactly once', () => {
     assert.equal(whole.next_cursor, null, 'exactly a page: no cursor');
     assert.equal((await page('limit=100')).runs.length, 3);
     for (const limit of ['0', '101', 'ten']) {
-      assertApiError(await worker.api('GET', `/api/incidents/${incident.id}/runs?limit=${limit}`), 400, 'invalid_limit', limit);
+      assertApiError(await api(worker).listRuns(incident.id, { query: { limit: limit } }), 400, 'invalid_limit', limit);
     }
-    assertApiError(await worker.api('GET', `/api/incidents/${incident.id}/runs?cursor=tl1.5`), 400, 'invalid_cursor', 'a timeline cursor');
+    assertApiError(await api(worker).listRuns(incident.id, { query: { cursor: 'tl1.5' } }), 400, 'invalid_cursor', 'a timeline cursor');
   });
 });
 
 describe('secrets', () => {
   test('after rotation, deliveries verify with the new secret and not the old', async () => {
     const { action, incident } = await setup('/ok');
-    const rotated = await worker.api('POST', `/api/services/${action.service_id}/actions/${action.id}/rotate_secret`);
+    const rotated = await api(worker).rotateSecret(action.service_id, action.id);
     assert.equal(rotated.status, 200, rotated.text);
     const fresh = rotated.json.signing_secret;
     const res = await runAction(incident, action);
@@ -464,7 +470,7 @@ describe('secrets', () => {
 
   test('an edited endpoint is used by the next run', async () => {
     const { action, incident } = await setup('/before');
-    const patch = await worker.api('PATCH', `/api/services/${action.service_id}/actions/${action.id}`, { endpoint_url: `${receiver.url}/after` });
+    const patch = await api(worker).updateAction(action.service_id, action.id, { endpoint_url: `${receiver.url}/after` });
     assert.equal(patch.status, 200, patch.text);
     const res = await runAction(incident, action);
     assert.equal(res.status, 201, res.text);
@@ -485,7 +491,7 @@ describe('secrets', () => {
     const { action, incident } = await setup('/ok', {
       headers: [{ name: 'Authorization', value: SECRET_HEADER_VALUE, secret: true }],
     });
-    const patch = await worker.api('PATCH', `/api/services/${action.service_id}/actions/${action.id}`, {
+    const patch = await api(worker).updateAction(action.service_id, action.id, {
       headers: [{ name: 'Authorization', value: '', secret: true }, { name: 'X-Added', value: 'yes' }],
     });
     assert.equal(patch.status, 200, patch.text);

@@ -8,12 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 
-import { createAction, createService, startReceiver, startWorker, triggerIncident, unique } from './harness.mjs';
+import { api } from './client.mjs';
+import { createAction, createService, startWorker, triggerIncident, unique, useWorld } from './harness.mjs';
 
+const { worker, receiver } = useWorld();
+/** The workers the rotation test starts itself, on the same data one after the other. */
 const workers = [];
-let receiver;
 after(async () => {
-  await Promise.all([...workers.map((w) => w.stop()), receiver?.stop()]);
+  await Promise.all(workers.map((w) => w.stop()));
 });
 
 /** Every byte the worker stored locally, file by file. */
@@ -34,9 +36,6 @@ function filesContaining(dir, needle) {
 }
 
 test('no secret header value or signing secret is in the raw KV or D1 storage', async () => {
-  const [worker, recv] = await Promise.all([startWorker(), startReceiver()]);
-  workers.push(worker);
-  receiver = recv;
   const secretValue = unique('Bearer sealed-value').replace(/\s/g, '-');
   const plainValue = unique('visible-team').replace(/\s/g, '-');
   const service = await createService(worker);
@@ -49,7 +48,7 @@ test('no secret header value or signing secret is in the raw KV or D1 storage', 
   });
   await receiver.addSecret(action.signing_secret);
   const incident = await triggerIncident(worker, service);
-  const run = await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`);
+  const run = await api(worker).runAction(incident.id, action.id);
   assert.equal(run.status, 201, run.text);
   assert.equal(run.json.run.status, 'succeeded', 'the sealed secrets still sign and send');
   const delivered = (await receiver.deliveries()).find((d) => d.headers['webhook-id'] === run.json.run.id);
@@ -82,7 +81,7 @@ test('after rotating ENCRYPTION_KEY, existing actions still open, sign and send'
     vars: { ENCRYPTION_KEY: newKey, ENCRYPTION_KEYS_PREVIOUS: first.encryptionKey },
   });
   workers.push(rotated);
-  const run = await rotated.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`);
+  const run = await api(rotated).runAction(incident.id, action.id);
   assert.equal(run.status, 201, run.text);
   const delivered = (await receiver.deliveries()).find((d) => d.headers['webhook-id'] === run.json.run.id);
   assert.equal(delivered.verified, true, 'signed with the secret sealed under the old key');
@@ -93,7 +92,7 @@ test('after rotating ENCRYPTION_KEY, existing actions still open, sign and send'
   await rotated.stop({ keepData: true });
   const forgetful = await startWorker({ persistDir: first.persistDir, vars: { ENCRYPTION_KEY: newKey } });
   workers.push(forgetful);
-  const refused = await forgetful.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`);
+  const refused = await api(forgetful).runAction(incident.id, action.id);
   assert.equal(refused.status, 409, refused.text);
   assert.equal(refused.json.error.code, 'action_unreadable');
   assert.match(refused.json.error.message, /encryption key/);

@@ -9,19 +9,21 @@
 // - a preview equals what is then sent, except the run id, timestamp and signature.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, startReceiver, startWorker, triggerIncident, unique, newMember, timelineOf } from './harness.mjs';
+import { api } from './client.mjs';
+import {
+  assertApiError,
+  createService,
+  expectStatus,
+  newMember,
+  timelineOf,
+  triggerIncident,
+  unique,
+  useWorld,
+} from './harness.mjs';
 
-let worker;
-let receiver;
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
+const { worker, receiver } = useWorld();
 
 const STATUS_PAGE_TEMPLATE = `{
   "component": "{{ inputs.component }}",
@@ -37,7 +39,7 @@ async function statusPage({ template = STATUS_PAGE_TEMPLATE, incidentDetails = {
   const secretValue = `sk-${crypto.randomUUID()}`;
   const service = await createService(worker);
   const path = `/templates/${unique('p').replace(/\W+/g, '-')}`;
-  const created = await worker.api('POST', `/api/services/${service.id}/actions`, {
+  const created = await api(worker).createAction(service.id, {
     name: 'Update status page',
     endpoint_url: `${receiver.url}${path}`,
     headers: [
@@ -58,14 +60,12 @@ async function statusPage({ template = STATUS_PAGE_TEMPLATE, incidentDetails = {
   return { service, action, incident, path, secretValue, createdText: created.text };
 }
 
-const runPath = (incident, action) => `/api/incidents/${incident.id}/actions/${action.id}/runs`;
-const previewPath = (service, action) => `/api/services/${service.id}/actions/${action.id}/preview`;
 const deliveriesTo = async (path) => (await receiver.deliveries()).filter((d) => d.path === path);
 
 describe('a templated action', () => {
   test('sends exactly the rendered body, signed over it, with its templated headers', async () => {
     const { action, incident, path, secretValue } = await statusPage();
-    const res = await worker.api('POST', runPath(incident, action), { inputs: { component: 'API', notify: true } });
+    const res = await api(worker).runAction(incident.id, action.id, { inputs: { component: 'API', notify: true } });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.run.status, 'succeeded', res.text);
     const [delivery] = await deliveriesTo(path);
@@ -87,7 +87,7 @@ describe('a templated action', () => {
     const { service, action, incident, path, secretValue } = await statusPage();
     const inputs = { component: 'Checkout', state: 'major_outage' };
     const preview = expectStatus(
-      await worker.api('POST', previewPath(service, action), { incident_id: incident.id, inputs }),
+      await api(worker).previewAction(service.id, action.id, { incident_id: incident.id, inputs }),
       200,
       'preview',
     ).json;
@@ -96,12 +96,12 @@ describe('a templated action', () => {
     assert.equal(preview.request.url, `${receiver.url}${path}`);
     assert.equal(await deliveriesTo(path).then((d) => d.length), 0, 'a preview sends nothing');
     assert.deepEqual(
-      expectStatus(await worker.api('GET', `/api/incidents/${incident.id}/runs`), 200, 'runs').json.runs,
+      expectStatus(await api(worker).listRuns(incident.id), 200, 'runs').json.runs,
       [],
       'and records nothing',
     );
 
-    const run = await worker.api('POST', runPath(incident, action), { inputs });
+    const run = await api(worker).runAction(incident.id, action.id, { inputs });
     assert.equal(run.status, 201, run.text);
     const [delivery] = await deliveriesTo(path);
     assert.equal(preview.request.body.replaceAll('[redacted]', secretValue), delivery.body, 'the same body, secret aside');
@@ -131,26 +131,26 @@ describe('a templated action', () => {
       answers.push(res.text, JSON.stringify([...res.headers]));
       return res;
     };
-    keep(await worker.api('POST', previewPath(service, action), { incident_id: incident.id, inputs: { component: 'DB' } }));
-    keep(await worker.api('POST', `/api/services/${service.id}/actions/preview`, {
+    keep(await api(worker).previewAction(service.id, action.id, { incident_id: incident.id, inputs: { component: 'DB' } }));
+    keep(await api(worker).previewDraft(service.id, {
       draft: { name: 'Draft', endpoint_url: `${receiver.url}/x`, headers: [{ name: 'X-Api-Key', value: secretValue, secret: true }],
         body_template: '{"k": "{{ secrets["X-Api-Key"] }}"}' },
     }));
-    keep(await worker.api('POST', runPath(incident, action), { inputs: { component: 'DB' } }));
+    keep(await api(worker).runAction(incident.id, action.id, { inputs: { component: 'DB' } }));
     // An endpoint that echoes the request back: the excerpt must not carry the secret either.
     const echoing = expectStatus(
-      await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { endpoint_url: `${receiver.url}/echo` }),
+      await api(worker).updateAction(service.id, action.id, { endpoint_url: `${receiver.url}/echo` }),
       200,
       'point at the echo route',
     );
     keep(echoing);
-    const echoed = keep(await worker.api('POST', runPath(incident, action), { inputs: { component: 'DB' } }));
+    const echoed = keep(await api(worker).runAction(incident.id, action.id, { inputs: { component: 'DB' } }));
     assert.equal(echoed.status, 201, echoed.text);
-    keep(await worker.api('GET', `/api/incidents/${incident.id}/runs`));
-    keep(await worker.api('GET', `/api/incidents/${incident.id}/log`));
-    keep(await worker.api('GET', `/api/runs/${echoed.json.run.id}`));
-    keep(await worker.api('GET', `/api/services/${service.id}/actions`));
-    keep(await worker.api('GET', `/api/audit`));
+    keep(await api(worker).listRuns(incident.id));
+    keep(await api(worker).getLog(incident.id));
+    keep(await api(worker).getRun(echoed.json.run.id));
+    keep(await api(worker).listActions(service.id));
+    keep(await api(worker).listAudit());
     for (const [index, text] of answers.entries()) {
       assert.ok(!text.includes(secretValue), `answer ${index} carries the secret: ${text.slice(0, 500)}`);
     }
@@ -161,7 +161,7 @@ describe('a templated action', () => {
 
   test('a template that fails on save is 422 invalid_template with its line, and nothing is created', async () => {
     const service = await createService(worker);
-    const res = await worker.api('POST', `/api/services/${service.id}/actions`, {
+    const res = await api(worker).createAction(service.id, {
       name: 'Broken',
       endpoint_url: `${receiver.url}/broken`,
       headers: [{ name: 'X-Bad', value: "{{ 'a' ~ '\\n' ~ 'b' }}" }],
@@ -171,13 +171,13 @@ describe('a templated action', () => {
     const fields = Object.fromEntries(error.fields.map((f) => [f.field, f.message]));
     assert.match(fields.body_template, /^Line 3: syntax error/);
     assert.match(fields['headers[0].value'], /^Header X-Bad: the rendered value is refused/);
-    const notJson = await worker.api('POST', `/api/services/${service.id}/actions`, {
+    const notJson = await api(worker).createAction(service.id, {
       name: 'Not JSON',
       endpoint_url: `${receiver.url}/broken`,
       body_template: '{"title": {{ incident.title }}}',
     });
     assert.match(assertApiError(notJson, 422, 'invalid_template', 'not json').message, /not valid JSON/);
-    const listed = expectStatus(await worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+    const listed = expectStatus(await api(worker).listActions(service.id), 200, 'list').json.actions;
     assert.deepEqual(listed, []);
   });
 
@@ -187,7 +187,7 @@ describe('a templated action', () => {
       template: '{"free": {{ incident.custom_details.free_percent + 1 }}}',
       incidentDetails: { free_percent: 'low' },
     });
-    const res = await worker.api('POST', runPath(incident, action), { inputs: { component: 'DB' } });
+    const res = await api(worker).runAction(incident.id, action.id, { inputs: { component: 'DB' } });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.run.status, 'failed');
     assert.equal(res.json.run.outcome, 'template_error');
@@ -203,17 +203,17 @@ describe('a templated action', () => {
     const service = await createService(worker);
     const path = `/templates/${unique('plain').replace(/\W+/g, '-')}`;
     const action = expectStatus(
-      await worker.api('POST', `/api/services/${service.id}/actions`, { name: 'Plain', endpoint_url: `${receiver.url}${path}` }),
+      await api(worker).createAction(service.id, { name: 'Plain', endpoint_url: `${receiver.url}${path}` }),
       201,
       'plain action',
     ).json.action;
     await receiver.addSecret(action.signing_secret);
     const incident = await triggerIncident(worker, service);
-    const preview = expectStatus(await worker.api('POST', previewPath(service, action), {}), 200, 'preview').json;
+    const preview = expectStatus(await api(worker).previewAction(service.id, action.id, {}), 200, 'preview').json;
     const previewed = JSON.parse(preview.request.body);
     assert.equal(previewed.event.event_type, 'incident.custom_action');
     assert.equal(previewed.event.data.id, incident.id, 'the latest incident of the service by default');
-    expectStatus(await worker.api('POST', runPath(incident, action)), 201, 'run');
+    expectStatus(await api(worker).runAction(incident.id, action.id), 201, 'run');
     const [delivery] = await deliveriesTo(path);
     const sent = JSON.parse(delivery.body);
     assert.deepEqual(Object.keys(sent.event).sort(), ['action', 'agent', 'data', 'event_type', 'id', 'inputs', 'occurred_at']);
@@ -226,14 +226,14 @@ describe('the preview', () => {
     const service = await createService(worker);
     const draft = { name: 'New', endpoint_url: `${receiver.url}/new`, body_template: '{"t": "{{ incident.title }}"}' };
     const sample = expectStatus(
-      await worker.api('POST', `/api/services/${service.id}/actions/preview`, { draft }),
+      await api(worker).previewDraft(service.id, { draft }),
       200,
       'draft preview',
     ).json;
     assert.equal(sample.incident, null, 'no incident yet: a sample');
     assert.match(JSON.parse(sample.request.body).t, /^Sample: /);
-    assertApiError(await worker.api('POST', `/api/services/${service.id}/actions/preview`, {}), 400, 'draft_required', 'no draft');
-    const badInputs = await worker.api('POST', `/api/services/${service.id}/actions/preview`, {
+    assertApiError(await api(worker).previewDraft(service.id, {}), 400, 'draft_required', 'no draft');
+    const badInputs = await api(worker).previewDraft(service.id, {
       draft: { ...draft, inputs: [{ key: 'n', label: 'N', type: 'number', max: 3 }] },
       inputs: { n: 4 },
     });
@@ -242,17 +242,17 @@ describe('the preview', () => {
     const { service: other, action, incident } = await statusPage();
     const responder = await newMember(worker, 'responder');
     const theirs = expectStatus(
-      await responder.api('POST', previewPath(other, action), { incident_id: incident.id, inputs: { component: 'X' } }),
+      await api(responder).previewAction(other.id, action.id, { incident_id: incident.id, inputs: { component: 'X' } }),
       200,
       'responder preview',
     ).json;
     assert.equal(theirs.request.url, null, 'the endpoint is for managers, as on the action');
     assert.equal(JSON.parse(theirs.request.body).component, 'X');
-    assertApiError(await responder.api('POST', previewPath(other, action), { draft }), 403, 'forbidden', 'responder draft');
+    assertApiError(await api(responder).previewAction(other.id, action.id, { draft }), 403, 'forbidden', 'responder draft');
     const stakeholder = await newMember(worker, 'stakeholder');
-    assertApiError(await stakeholder.api('POST', previewPath(other, action), {}), 403, 'forbidden', 'stakeholder');
+    assertApiError(await api(stakeholder).previewAction(other.id, action.id, {}), 403, 'forbidden', 'stakeholder');
     assertApiError(
-      await worker.api('POST', previewPath(service, action), { incident_id: incident.id }),
+      await api(worker).previewAction(service.id, action.id, { incident_id: incident.id }),
       404,
       'not_found',
       'an action of another service',

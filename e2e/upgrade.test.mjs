@@ -13,35 +13,29 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, expectStatus, ROOT, seedDataDir, startReceiver, startWorker } from './harness.mjs';
+import { api } from './client.mjs';
+import { assertApiError, expectStatus, ROOT, seedDataDir, useWorld } from './harness.mjs';
 
 const FIXTURE = path.join(ROOT, 'e2e/fixtures/upgrade-0012');
 const world = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'world.json'), 'utf8'));
+/** A worker on a new folder holding the old data, as its deployment had it. */
+const upgraded = {
+  data: () => seedDataDir({ d1Sql: path.join(FIXTURE, 'd1.sql'), kvJson: path.join(FIXTURE, 'kv.json') }),
+  vars: { ADMIN_TOKEN: world.ADMIN_TOKEN, ENCRYPTION_KEY: world.ENCRYPTION_KEY },
+};
 
 describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
-  let worker;
-  let receiver;
-  before(async () => {
-    const persistDir = await seedDataDir({ d1Sql: path.join(FIXTURE, 'd1.sql'), kvJson: path.join(FIXTURE, 'kv.json') });
-    [worker, receiver] = await Promise.all([
-      startWorker({ persistDir, vars: { ADMIN_TOKEN: world.ADMIN_TOKEN, ENCRYPTION_KEY: world.ENCRYPTION_KEY } }),
-      // Where the old actions' endpoints are: a stored secret is only sent to its own origin.
-      startReceiver({ port: world.receiver_port }),
-    ]);
-  });
-  after(async () => {
-    await Promise.all([worker?.stop(), receiver?.stop()]);
-  });
+  // The receiver where the old actions' endpoints are: a stored secret is only sent to its own origin.
+  const { worker, receiver } = useWorld({ ...upgraded, receiver: { port: world.receiver_port } });
 
   const incident = (key) => world.incidents[key];
   const logOf = async (id) => {
     const entries = [];
     let cursor = null;
     do {
-      const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
-      const page = expectStatus(await worker.api('GET', `/api/incidents/${id}/log${query}`), 200, 'log').json;
+      const page = expectStatus(await api(worker).getLog(id, { query: { cursor } }), 200, 'log').json;
       entries.push(...page.log_entries);
       cursor = page.next_cursor;
     } while (cursor);
@@ -56,17 +50,12 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
       payload: { summary: 'Checkout answers 5xx', source: 'db-1', severity: 'critical' },
     });
     expectStatus(merged, 202, 'a trigger with the old key');
-    const open = expectStatus(await worker.api('GET', `/api/incidents/${incident('checkout-5xx').id}`), 200, 'incident')
+    const open = expectStatus(await api(worker).getIncident(incident('checkout-5xx').id), 200, 'incident')
       .json.incident;
     assert.equal(open.event_count, incident('checkout-5xx').event_count + 1, 'merged into the old incident, not a new one');
     assert.deepEqual(open.custom_details, { region: 'eu-west-1' }, 'its details as the old worker stored them');
 
-    const change = await worker.api(
-      'POST',
-      '/v2/change/enqueue',
-      { routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.4', source: 'ci' } },
-      { authorization: null },
-    );
+    const change = await api(worker).changeEnqueue({ routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.4', source: 'ci' } }, { headers: { authorization: null } });
     expectStatus(change, 202, 'a change event with the other service old key');
 
     const unknown = await worker.enqueue({
@@ -80,7 +69,7 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
   test('the scheduled handler seals the old keys: D1 holds none in clear, managers read them as before, and they still work', async () => {
     const services = [world.service, world.quiet_service];
     const read = async (service) =>
-      expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'get').json.service.routing_key;
+      expectStatus(await api(worker).getService(service.id), 200, 'get').json.service.routing_key;
     assert.equal(await read(world.service), world.service.routing_key, 'read as stored, before it is sealed');
     await worker.scheduled();
     const rows = await worker.query('SELECT id, routing_key FROM services');
@@ -92,17 +81,12 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
     const [{ n }] = await worker.query(`SELECT COUNT(*) AS n FROM routing_keys WHERE key_hash IN (${services.map((s) => `'${s.routing_key}'`).join(', ')})`);
     assert.equal(n, 0);
     for (const service of services) assert.equal(await read(service), service.routing_key, `${service.name}'s key read back`);
-    const change = await worker.api(
-      'POST',
-      '/v2/change/enqueue',
-      { routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.5', source: 'ci' } },
-      { authorization: null },
-    );
+    const change = await api(worker).changeEnqueue({ routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.5', source: 'ci' } }, { headers: { authorization: null } });
     expectStatus(change, 202, 'the sealed old key still works');
   });
 
   test('the old incidents list and read as they were', async () => {
-    const listed = expectStatus(await worker.api('GET', `/api/incidents?service_id=${world.service.id}`), 200, 'list').json;
+    const listed = expectStatus(await api(worker).listIncidents({ query: { service_id: world.service.id } }), 200, 'list').json;
     const byKey = Object.fromEntries(listed.incidents.map((i) => [i.dedup_key, i]));
     assert.deepEqual(Object.keys(byKey).sort(), ['checkout-5xx', 'disk-full', 'queue-depth']);
     assert.equal(byKey['queue-depth'].status, 'acknowledged');
@@ -134,7 +118,7 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
     const { restart } = world.actions;
     await receiver.addSecret(restart.signing_secret);
     const run = expectStatus(
-      await worker.api('POST', `/api/incidents/${incident('checkout-5xx').id}/actions/${restart.id}/runs`, {}),
+      await api(worker).runAction(incident('checkout-5xx').id, restart.id, {}),
       201,
       'run',
     ).json.run;
@@ -147,7 +131,7 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
   });
 
   test('a run from before the upgrade can be redelivered, and its third attempt joins the timeline', async () => {
-    const again = await worker.api('POST', `/api/runs/${world.runs.failed}/redeliver`, {});
+    const again = await api(worker).redeliver(world.runs.failed, {});
     assert.ok([200, 201].includes(again.status), `${again.status} ${again.text}`);
     const log = await logOf(incident('checkout-5xx').id);
     const attempts = log.filter((e) => e.type === 'action_run' && e.run?.id === world.runs.failed).map((e) => e.attempt);
@@ -156,9 +140,9 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
 
   test('a token minted before minters were recorded still works, and is revoked when its user is promoted', async () => {
     const asMember = { authorization: `Bearer ${world.member_token}` };
-    expectStatus(await worker.api('GET', '/api/me', undefined, asMember), 200, 'the old token');
+    expectStatus(await api(worker).getMe({ headers: asMember }), 200, 'the old token');
     const promoted = expectStatus(
-      await worker.api('PATCH', `/api/users/${world.member.id}`, { role: 'admin' }),
+      await api(worker).updateUser(world.member.id, { role: 'admin' }),
       200,
       'promote',
     ).json;
@@ -168,14 +152,14 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
       ['laptop'],
       JSON.stringify(promoted),
     );
-    assertApiError(await worker.api('GET', '/api/me', undefined, asMember), 401, 'unauthorized', 'after the promotion');
+    assertApiError(await api(worker).getMe({ headers: asMember }), 401, 'unauthorized', 'after the promotion');
   });
 
   test('the scheduled handler hashes what is left, and an old service rotates its key', async () => {
     await worker.scheduled();
     const old = world.quiet_service.routing_key;
     const rotated = expectStatus(
-      await worker.api('POST', `/api/services/${world.quiet_service.id}/rotate_routing_key`, { grace_hours: 1 }),
+      await api(worker).rotateRoutingKey(world.quiet_service.id, { grace_hours: 1 }),
       200,
       'rotate',
     ).json.service.routing_key;
@@ -194,21 +178,14 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
 });
 
 describe('an old key rotated before anything hashed it (no event, no scheduled run yet)', () => {
-  let worker;
-  before(async () => {
-    const persistDir = await seedDataDir({ d1Sql: path.join(FIXTURE, 'd1.sql'), kvJson: path.join(FIXTURE, 'kv.json') });
-    worker = await startWorker({ persistDir, vars: { ADMIN_TOKEN: world.ADMIN_TOKEN, ENCRYPTION_KEY: world.ENCRYPTION_KEY } });
-  });
-  after(async () => {
-    await worker?.stop();
-  });
+  const { worker } = useWorld({ ...upgraded, receiver: false });
 
   test('the old key keeps working through its grace, and the new one works at once', async () => {
     const { id, routing_key: old } = world.service;
     const [{ n: hashed }] = await worker.query(`SELECT COUNT(*) AS n FROM routing_keys WHERE service_id = '${id}'`);
     assert.equal(hashed, 0, 'the old key has no hash yet');
     const fresh = expectStatus(
-      await worker.api('POST', `/api/services/${id}/rotate_routing_key`, { grace_hours: 1 }),
+      await api(worker).rotateRoutingKey(id, { grace_hours: 1 }),
       200,
       'rotate',
     ).json.service.routing_key;

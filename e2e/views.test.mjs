@@ -14,18 +14,18 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
-  ROOT,
   createAction,
   createService,
   expectStatus,
   newMember,
   request,
-  startReceiver,
-  startWorker,
+  ROOT,
   triggerIncident,
+  useWorld,
 } from './harness.mjs';
 
 const TABLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'shared/fixtures/authorization.json'), 'utf8'));
@@ -41,19 +41,18 @@ const BARE_RUN_LINE = /^Ran "[^"]*": [a-z_]+$/;
  */
 const NEVER_IN_A_GET = new Set(['action signing_secret', ...KINDS.previewed_request.withheld.stakeholder.map((p) => `previewed_request ${p}`)]);
 
-let worker;
-let receiver;
+const { worker, receiver, ready } = useWorld();
 const ids = {};
 const members = {};
 
 before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
+  await ready;
   const service = await createService(worker);
   expectStatus(
-    await request('POST', `${worker.baseUrl}/v2/change/enqueue`, {
-      routing_key: service.routing_key,
-      payload: { summary: 'Deployed checkout v41', source: 'ci' },
-    }),
+    await api(worker).changeEnqueue(
+      { routing_key: service.routing_key, payload: { summary: 'Deployed checkout v41', source: 'ci' } },
+      { token: null },
+    ),
     202,
     'a change event',
   );
@@ -67,20 +66,17 @@ before(async () => {
   const flaky = await createAction(worker, service.id, { endpoint_url: `${receiver.url}/flaky` });
   for (const action of [replying, flaky]) await receiver.addSecret(action.signing_secret);
   const incident = await triggerIncident(worker, service);
-  const runPath = (action) => `/api/incidents/${incident.id}/actions/${action.id}/runs`;
-  const replied = expectStatus(await worker.api('POST', runPath(replying), { inputs: { version: 'v40' } }), 201, 'run').json.run;
+  const run = (action, body) => api(worker).runAction(incident.id, action.id, body);
+  const replied = expectStatus(await run(replying, { inputs: { version: 'v40' } }), 201, 'run').json.run;
   assert.ok(replied.summary && replied.reply_error && replied.inputs, JSON.stringify(replied));
-  const failed = expectStatus(await worker.api('POST', runPath(flaky)), 201, 'flaky run').json.run;
-  expectStatus(await worker.api('POST', `/api/runs/${failed.id}/redeliver`, {}), 201, 'redeliver');
+  const failed = expectStatus(await run(flaky), 201, 'flaky run').json.run;
+  expectStatus(await api(worker).redeliver(failed.id, {}), 201, 'redeliver');
   // The endpoint's latest run failed: its health has something to withhold.
-  expectStatus(await worker.api('POST', runPath(flaky)), 201, 'a failing run');
+  expectStatus(await run(flaky), 201, 'a failing run');
   Object.assign(ids, { service: service.id, action: replying.id, incident: incident.id, run: failed.id });
   for (const role of ROLES) members[role] = await newMember(worker, role);
   ids.user = members.stakeholder.user.id;
   ids.token = 'tok_unused';
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
 });
 
 /** Every object in `value`, nested ones too. */
