@@ -6,28 +6,19 @@
 // older than 7 days and keeps a service at MAX_CHANGE_EVENTS_PER_SERVICE (here 3).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, request, startReceiver, startWorker, triggerIncident } from './harness.mjs';
-
-let worker;
-let receiver;
+import { api } from './client.mjs';
+import { assertApiError, createService, expectStatus, triggerIncident, useWorld } from './harness.mjs';
 
 const CHANGE_CAP = 3;
-
-before(async () => {
-  [worker, receiver] = await Promise.all([
-    startWorker({ vars: { MAX_CHANGE_EVENTS_PER_SERVICE: String(CHANGE_CAP) } }),
-    startReceiver(),
-  ]);
-});
-after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
+const { worker, receiver } = useWorld({ vars: { MAX_CHANGE_EVENTS_PER_SERVICE: String(CHANGE_CAP) } });
+/** Monitors and CI send change events without credentials. */
+const anonymous = api(worker, { token: null });
 
 const HOUR_MS = 3_600_000;
 const changeEvent = (service, summary, { hoursAgo = 1, commit = 'a1b2c3' } = {}) =>
-  request('POST', `${worker.baseUrl}/v2/change/enqueue`, {
+  anonymous.changeEnqueue({
     routing_key: service.routing_key,
     payload: {
       summary,
@@ -45,37 +36,37 @@ describe('change events', () => {
     assert.equal(accepted.status, 202, accepted.text);
     assert.deepEqual(accepted.json, { status: 'success', message: 'Change event processed' });
     expectStatus(await changeEvent(service, 'Deployed v41', { hoursAgo: 2 }), 202, 'second');
-    const { changes } = expectStatus(await worker.api('GET', `/api/services/${service.id}/changes`), 200, 'list').json;
+    const { changes } = expectStatus(await api(worker).listChanges(service.id), 200, 'list').json;
     assert.deepEqual(changes.map((c) => c.summary), ['Deployed v41', 'Deployed v40']);
     assert.equal(changes[0].source, 'github.com/shop/checkout');
     assert.deepEqual(changes[0].custom_details, { commit: 'a1b2c3', author: 'ada' });
     assert.equal(changes[0].links[0].text, 'a1b2c3');
-    const one = expectStatus(await worker.api('GET', `/api/services/${service.id}/changes?limit=1`), 200, 'limit 1').json;
+    const one = expectStatus(await api(worker).listChanges(service.id, { query: { limit: 1 } }), 200, 'limit 1').json;
     assert.deepEqual(one.changes.map((c) => c.summary), ['Deployed v41']);
-    expectStatus(await worker.api('GET', `/api/services/${service.id}/changes?limit=100`), 200, 'limit 100');
+    expectStatus(await api(worker).listChanges(service.id, { query: { limit: 100 } }), 200, 'limit 100');
     for (const bad of ['0', '101', 'ten']) {
-      assertApiError(await worker.api('GET', `/api/services/${service.id}/changes?limit=${bad}`), 400, 'invalid_query', `limit=${bad}`);
+      assertApiError(await api(worker).listChanges(service.id, { query: { limit: bad } }), 400, 'invalid_query', `limit=${bad}`);
     }
   });
 
   test('bad events get PagerDuty\'s 400, and nothing is stored', async () => {
     const service = await createService(worker);
-    const invalid = await request('POST', `${worker.baseUrl}/v2/change/enqueue`, { routing_key: service.routing_key, payload: {} });
+    const invalid = await anonymous.changeEnqueue({ routing_key: service.routing_key, payload: {} });
     assert.equal(invalid.status, 400);
     assert.equal(invalid.json.status, 'invalid event');
     assert.deepEqual(invalid.json.errors, ["'payload.summary' is missing or blank"]);
-    const unknown = await request('POST', `${worker.baseUrl}/v2/change/enqueue`, {
+    const unknown = await anonymous.changeEnqueue({
       routing_key: 'f'.repeat(32),
       payload: { summary: 'x' },
     });
     assert.equal(unknown.status, 400);
     assert.match(unknown.json.errors[0], /does not match any service/);
-    const big = await request('POST', `${worker.baseUrl}/v2/change/enqueue`, {
+    const big = await anonymous.changeEnqueue({
       routing_key: service.routing_key,
       payload: { summary: 'big', custom_details: { blob: 'x'.repeat(600 * 1024) } },
     });
     assert.equal(big.status, 413);
-    const { changes } = expectStatus(await worker.api('GET', `/api/services/${service.id}/changes`), 200, 'list').json;
+    const { changes } = expectStatus(await api(worker).listChanges(service.id), 200, 'list').json;
     assert.deepEqual(changes, []);
   });
 
@@ -89,11 +80,11 @@ describe('change events', () => {
     assert.deepEqual(incident.recent_changes.map((c) => c.summary), ['Deployed v41']);
     // A change after the incident opened did not cause it.
     expectStatus(await changeEvent(service, 'Later', { hoursAgo: -1 }), 202, 'later');
-    const again = expectStatus(await worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
+    const again = expectStatus(await api(worker).getIncident(incident.id), 200, 'incident').json.incident;
     assert.deepEqual(again.recent_changes.map((c) => c.summary), ['Deployed v41']);
 
     const action = expectStatus(
-      await worker.api('POST', `/api/services/${service.id}/actions`, {
+      await api(worker).createAction(service.id, {
         name: 'Revert last commit',
         endpoint_url: `${receiver.url}/revert`,
         body_template: '{"commit": {{ incident.recent_changes[0].custom_details.commit | tojson }}}',
@@ -102,7 +93,7 @@ describe('change events', () => {
       'revert action',
     ).json.action;
     await receiver.addSecret(action.signing_secret);
-    expectStatus(await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`), 201, 'run');
+    expectStatus(await api(worker).runAction(incident.id, action.id), 201, 'run');
     const [delivery] = (await receiver.deliveries()).filter((d) => d.path === '/revert');
     assert.equal(delivery.verified, true);
     assert.deepEqual(JSON.parse(delivery.body), { commit: 'c0ffee' });
@@ -125,14 +116,14 @@ const PAYLOAD_LIMIT = 256 * 1024;
 
 /** Sends a change event that happened at `at` (ms), with `details` as its custom_details. */
 function changeAt(service, summary, at, details = {}) {
-  return request('POST', `${worker.baseUrl}/v2/change/enqueue`, {
+  return anonymous.changeEnqueue({
     routing_key: service.routing_key,
     payload: { summary, source: 'ci', timestamp: new Date(at).toISOString(), custom_details: details },
   });
 }
 
 async function changesOf(service) {
-  const { changes } = expectStatus(await worker.api('GET', `/api/services/${service.id}/changes?limit=100`), 200, 'list').json;
+  const { changes } = expectStatus(await api(worker).listChanges(service.id, { query: { limit: 100 } }), 200, 'list').json;
   return changes.map((c) => c.summary);
 }
 
@@ -147,12 +138,12 @@ describe('change events do not pile up', () => {
     const incident = await triggerIncident(worker, service);
     assert.equal(incident.recent_changes.length, 10, 'the incident itself shows all ten');
     const action = expectStatus(
-      await worker.api('POST', `/api/services/${service.id}/actions`, { name: 'Collect', endpoint_url: `${receiver.url}/collect` }),
+      await api(worker).createAction(service.id, { name: 'Collect', endpoint_url: `${receiver.url}/collect` }),
       201,
       'action',
     ).json.action;
     await receiver.addSecret(action.signing_secret);
-    const run = expectStatus(await worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`), 201, 'run').json.run;
+    const run = expectStatus(await api(worker).runAction(incident.id, action.id), 201, 'run').json.run;
     const [delivery] = (await receiver.deliveries()).filter((d) => d.headers['webhook-id'] === run.id);
     assert.equal(delivery.verified, true);
     assert.ok(Buffer.byteLength(delivery.body) <= PAYLOAD_LIMIT, `${Buffer.byteLength(delivery.body)} bytes sent`);
@@ -165,12 +156,12 @@ describe('change events do not pile up', () => {
     expectStatus(await changeAt(small, 'Deploy small', Date.now() - HOUR_MS), 202, 'small change');
     const calm = await triggerIncident(worker, small);
     const other = expectStatus(
-      await worker.api('POST', `/api/services/${small.id}/actions`, { name: 'Collect', endpoint_url: `${receiver.url}/collect` }),
+      await api(worker).createAction(small.id, { name: 'Collect', endpoint_url: `${receiver.url}/collect` }),
       201,
       'action',
     ).json.action;
     await receiver.addSecret(other.signing_secret);
-    const whole = expectStatus(await worker.api('POST', `/api/incidents/${calm.id}/actions/${other.id}/runs`), 201, 'run').json.run;
+    const whole = expectStatus(await api(worker).runAction(calm.id, other.id), 201, 'run').json.run;
     const [sentWhole] = (await receiver.deliveries()).filter((d) => d.headers['webhook-id'] === whole.id);
     const wholeData = JSON.parse(sentWhole.body).event.data;
     assert.deepEqual(wholeData.recent_changes.map((c) => c.summary), ['Deploy small']);

@@ -12,16 +12,14 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 
-import { createService, eventually, launchChromium, startWorker, triggerIncident, unique } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import { createService, eventually, triggerIncident, unique, useWorld } from './harness.mjs';
 
-
-let worker;
+const { worker, browser } = useWorld({ browser: {}, receiver: false });
 let attacker;
 let attackerPort;
-let context;
-let browser;
 /** The requests the attacker's pages reported back (what their scripts could observe). */
 const reports = [];
 const pageProblems = [];
@@ -34,12 +32,12 @@ function attackerPage(url, { base, serviceName, incidentId }) {
   switch (url.pathname) {
     // text/plain form whose body reads as JSON: {"name": "...", "x": "="}
     case '/form-create':
-      return `<form method="post" enctype="text/plain" action="${base}/api/services">
+      return `<form method="post" enctype="text/plain" action="${base}${paths.createService()}">
         <input name='{"name": "${esc(serviceName)}", "x": "' value='"}'></form>
         <script>document.forms[0].submit()</script>`;
     // A bodiless change, as a plain urlencoded form.
     case '/form-acknowledge':
-      return `<form method="post" action="${base}/api/incidents/${incidentId}/acknowledge">
+      return `<form method="post" action="${base}${paths.acknowledge(incidentId)}">
         <input name="a" value="b"></form>
         <script>document.forms[0].submit()</script>`;
     // Script on the page: a CORS fetch (needs a preflight) and a no-cors one (does not).
@@ -49,7 +47,7 @@ function attackerPage(url, { base, serviceName, incidentId }) {
           fetch('/report', { method: 'POST', body: JSON.stringify({ what, outcome }) });
         (async () => {
           try {
-            const res = await fetch('${base}/api/services', {
+            const res = await fetch('${base}${paths.createService()}', {
               method: 'POST', credentials: 'include',
               headers: { 'Content-Type': 'application/json' },
               body: JSON.stringify({ name: ${JSON.stringify(serviceName)} }),
@@ -57,14 +55,14 @@ function attackerPage(url, { base, serviceName, incidentId }) {
             await report('cors', 'answered ' + res.status);
           } catch (e) { await report('cors', 'blocked'); }
           try {
-            const res = await fetch('${base}/api/incidents/${incidentId}/resolve', {
+            const res = await fetch('${base}${paths.resolve(incidentId)}', {
               method: 'POST', credentials: 'include', mode: 'no-cors',
               headers: { 'Content-Type': 'text/plain' }, body: '{}',
             });
             await report('no-cors', res.type);
           } catch (e) { await report('no-cors', 'blocked'); }
           try {
-            const res = await fetch('${base}/api/services', { credentials: 'include' });
+            const res = await fetch('${base}${paths.listServices()}', { credentials: 'include' });
             await report('read', 'answered ' + res.status + ' ' + (await res.text()).slice(0, 20));
           } catch (e) { await report('read', 'blocked'); }
           await report('done', 'done');
@@ -75,17 +73,7 @@ function attackerPage(url, { base, serviceName, incidentId }) {
   }
 }
 
-before(async () => {
-  worker = await startWorker();
-  browser = await launchChromium();
-  context = browser.context;
-});
-
-after(async () => {
-  await browser?.close();
-  attacker?.close();
-  await worker?.stop();
-});
+after(() => attacker?.close());
 
 /** Starts the attacker's server, with the targets filled in. */
 async function startAttacker(targets) {
@@ -125,12 +113,12 @@ test('pages on other origins cannot act with the session; the SPA still works', 
   const serviceName = unique('Forged');
   await startAttacker({ base, serviceName, incidentId: incident.id });
   const state = async () => ({
-    names: (await worker.api('GET', '/api/services')).json.services.map((s) => s.name),
-    status: (await worker.api('GET', `/api/incidents/${incident.id}`)).json.incident.status,
+    names: (await api(worker).listServices()).json.services.map((s) => s.name),
+    status: (await api(worker).getIncident(incident.id)).json.incident.status,
   });
 
   // --- Sign in through the SPA; its page carries the CSP and boots under it. -------------
-  const app = await context.newPage();
+  const app = await browser.context.newPage();
   watch(app);
   const response = await app.goto(`${base}/sign-in`);
   const csp = response.headers()['content-security-policy'] ?? '';
@@ -154,7 +142,8 @@ test('pages on other origins cannot act with the session; the SPA still works', 
   // --- Same site, another origin: the cookie is sent, the worker must refuse. -------------
   const sibling = `http://127.0.0.1:${attackerPort}`;
   for (const form of ['/form-create', '/form-acknowledge']) {
-    const evil = await context.newPage();
+    const evil = await browser.context.newPage();
+    // The form's answer: any from the API (a prefix of every API path, not one route).
     const answer = evil.waitForResponse((res) => res.url().startsWith(`${base}/api/`));
     await evil.goto(sibling + form);
     const res = await answer;
@@ -165,7 +154,7 @@ test('pages on other origins cannot act with the session; the SPA still works', 
     await evil.close();
   }
 
-  const evil = await context.newPage();
+  const evil = await browser.context.newPage();
   await evil.goto(`${sibling}/fetch`);
   await eventually(() => assert.ok(reports.some((r) => r.what === 'done'), JSON.stringify(reports)));
   const outcome = Object.fromEntries(reports.map((r) => [r.what, r.outcome]));
@@ -175,7 +164,7 @@ test('pages on other origins cannot act with the session; the SPA still works', 
   await evil.close();
 
   // --- Another site: the cookie does not even go. ------------------------------------------
-  const other = await context.newPage();
+  const other = await browser.context.newPage();
   const answer = other.waitForResponse((res) => res.url().startsWith(`${base}/api/`));
   await other.goto(`http://localhost:${attackerPort}/form-create`);
   assert.ok([401, 403].includes((await answer).status()), 'refused');

@@ -9,27 +9,18 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { ROOT, createService, eventually, launchChromium, signIn, startWorker, watchPage } from './harness.mjs';
+import { createService, eventually, ROOT, signIn, useWorld, watchPage } from './harness.mjs';
 
 const table = JSON.parse(fs.readFileSync(path.join(ROOT, 'shared/fixtures/endpoint_cases.json'), 'utf8'));
 
-let worker;
-let browser;
+const { worker, browser } = useWorld({
+  vars: { PRIVATE_ENDPOINT_ALLOWLIST: table.private_endpoint_allowlist, OWN_HOSTS: table.own_hosts },
+  receiver: false,
+  browser: {},
+});
 const pageProblems = [];
-
-before(async () => {
-  worker = await startWorker({
-    vars: { PRIVATE_ENDPOINT_ALLOWLIST: table.private_endpoint_allowlist, OWN_HOSTS: table.own_hosts },
-  });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await worker?.stop();
-});
 
 test('the action form refuses every refused URL of the table naming its rule, and accepts every accepted one', { timeout: 180_000 }, async () => {
   const service = await createService(worker);

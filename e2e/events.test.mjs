@@ -3,17 +3,12 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { createService, request, startWorker, unique, timelineOf } from './harness.mjs';
+import { api } from './client.mjs';
+import { createService, timelineOf, unique, useWorld } from './harness.mjs';
 
-let worker;
-before(async () => {
-  worker = await startWorker();
-});
-after(async () => {
-  await worker?.stop();
-});
+const { worker } = useWorld();
 
 const trigger = (service, payload = {}, extra = {}) => ({
   routing_key: service.routing_key,
@@ -23,7 +18,7 @@ const trigger = (service, payload = {}, extra = {}) => ({
 });
 
 async function incidentsOf(service) {
-  const res = await worker.api('GET', `/api/incidents?service_id=${service.id}`);
+  const res = await api(worker).listIncidents({ query: { service_id: service.id } });
   assert.equal(res.status, 200, res.text);
   return res.json.incidents;
 }
@@ -70,7 +65,7 @@ describe('trigger', () => {
     assert.equal(dedupKey, 'disk/db-1');
 
     const [listed] = await incidentsOf(service);
-    const res = await worker.api('GET', `/api/incidents/${listed.id}`);
+    const res = await api(worker).getIncident(listed.id);
     assert.equal(res.status, 200, res.text);
     const { incident } = res.json;
     assert.match(incident.id, /^inc_/);
@@ -118,7 +113,7 @@ describe('trigger', () => {
     assertAccepted(await worker.enqueue(trigger(service, { summary: 'Second alert' }, { dedup_key: 'cpu/web-1' })));
     const incidents = await incidentsOf(service);
     assert.equal(incidents.length, 1);
-    const { incident } = (await worker.api('GET', `/api/incidents/${incidents[0].id}`)).json;
+    const { incident } = (await api(worker).getIncident(incidents[0].id)).json;
     assert.equal(incident.event_count, 2);
     assert.equal(incident.status, 'triggered');
     assert.deepEqual((await logOf(incident)).map((e) => [e.type, e.summary]), [
@@ -133,7 +128,7 @@ describe('trigger', () => {
     assertAccepted(await storm('CPU high'));
     for (let i = 1; i <= 20; i += 1) assertAccepted(await storm(`CPU high ${i}`));
     const [{ id }] = await incidentsOf(service);
-    const incidentNow = async () => (await worker.api('GET', `/api/incidents/${id}`)).json.incident;
+    const incidentNow = async () => (await api(worker).getIncident(id)).json.incident;
     assert.equal((await incidentNow()).event_count, 21, 'every event counted on the incident');
     assert.deepEqual((await logOf({ id })).map((e) => [e.type, e.summary]), [
       ['trigger', 'Triggered: CPU high'],
@@ -259,7 +254,7 @@ describe('invalid events', () => {
   });
 
   test('malformed JSON is 400 invalid event', async () => {
-    const res = await request('POST', `${worker.baseUrl}/v2/enqueue`, '{"routing_key": "abc", "event_act', { 'content-type': 'application/json' });
+    const res = await api(worker).enqueue('{"routing_key": "abc", "event_act', { token: null, headers: { 'content-type': 'application/json' } });
     assertInvalid(res);
   });
 
@@ -277,11 +272,11 @@ describe('invalid events', () => {
     };
     const json = { 'content-type': 'application/json' };
     const atBody = sized(512 * 1024, 'at-limit');
-    const at = await request('POST', `${worker.baseUrl}/v2/enqueue`, atBody, json);
+    const at = await api(worker).enqueue(atBody, { token: null, headers: json });
     assertAccepted(at);
-    const under = await request('POST', `${worker.baseUrl}/v2/enqueue`, sized(512 * 1024 - 1, 'under-limit'), json);
+    const under = await api(worker).enqueue(sized(512 * 1024 - 1, 'under-limit'), { token: null, headers: json });
     assertAccepted(under);
-    const over = await request('POST', `${worker.baseUrl}/v2/enqueue`, sized(512 * 1024 + 1, 'over-limit'), json);
+    const over = await api(worker).enqueue(sized(512 * 1024 + 1, 'over-limit'), { token: null, headers: json });
     assert.equal(over.status, 413, over.text.slice(0, 500));
     const keys = (await incidentsOf(service)).map((i) => i.dedup_key).sort();
     assert.deepEqual(keys, ['at-limit', 'under-limit']);
@@ -318,7 +313,7 @@ describe('every accepted event is stored exactly once', () => {
     assert.deepEqual(results.map((r) => r.status), Array(n).fill(202), results.map((r) => r.text).join('\n'));
     const incidents = await incidentsOf(service);
     assert.equal(incidents.length, 1);
-    const { incident } = (await worker.api('GET', `/api/incidents/${incidents[0].id}`)).json;
+    const { incident } = (await api(worker).getIncident(incidents[0].id)).json;
     assert.equal(incident.event_count, n);
     const log = await logOf(incident);
     assert.equal(log.filter((e) => e.type === 'trigger').length, 1);

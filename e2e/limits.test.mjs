@@ -13,23 +13,18 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, startWorker, timelineOf, unique } from './harness.mjs';
+import { api, paths } from './client.mjs';
+import { assertApiError, createService, expectStatus, timelineOf, unique, useWorld } from './harness.mjs';
 
 const EVENT_LIMIT = 512 * 1024;
 const API_LIMIT = 64 * 1024;
 const BURST = 3;
 const CAP = 3;
 
-let worker;
-before(async () => {
-  worker = await startWorker({
-    vars: { EVENTS_PER_MINUTE: '1', EVENT_BURST: String(BURST), MAX_INCIDENTS_PER_SERVICE: String(CAP) },
-  });
-});
-after(async () => {
-  await worker?.stop();
+const { worker } = useWorld({
+  vars: { EVENTS_PER_MINUTE: '1', EVENT_BURST: String(BURST), MAX_INCIDENTS_PER_SERVICE: String(CAP) },
 });
 
 /**
@@ -83,16 +78,16 @@ const trigger = (service, payload = {}, extra = {}) => ({
   ...extra,
 });
 
-async function incidentsOf(service, query = '') {
-  return expectStatus(await worker.api('GET', `/api/incidents?service_id=${service.id}${query}`), 200, 'list').json;
+async function incidentsOf(service, query = {}) {
+  return expectStatus(await api(worker).listIncidents({ query: { service_id: service.id, ...query } }), 200, 'list').json;
 }
 
 describe('bodies are counted as they stream', () => {
   test('a chunked event one byte past 512 KiB gets 413 and one at the limit is accepted', async () => {
     const service = await createService(worker);
-    const atLimit = await postChunked('/v2/enqueue', paddedTo(trigger(service), EVENT_LIMIT));
+    const atLimit = await postChunked(paths.enqueue(), paddedTo(trigger(service), EVENT_LIMIT));
     assert.equal(atLimit.status, 202, atLimit.text);
-    const over = await postChunked('/v2/enqueue', paddedTo(trigger(service), EVENT_LIMIT + 1));
+    const over = await postChunked(paths.enqueue(), paddedTo(trigger(service), EVENT_LIMIT + 1));
     assert.equal(over.status, 413, over.text);
     assert.equal(over.json.status, 'invalid event');
     assert.match(over.json.errors[0], /512 KB/);
@@ -103,30 +98,30 @@ describe('bodies are counted as they stream', () => {
     const service = await createService(worker);
     const endless = paddedTo(trigger(service), EVENT_LIMIT + 1);
     const answer = await Promise.race([
-      postChunked('/v2/enqueue', endless, {}, { end: false }),
+      postChunked(paths.enqueue(), endless, {}, { end: false }),
       new Promise((resolve) => setTimeout(() => resolve({ status: 'no answer within 10 s' }), 10_000)),
     ]);
     assert.equal(answer.status, 413, 'the worker stopped reading at the limit and answered');
     const auth = { authorization: `Bearer ${worker.token}` };
-    const api = await Promise.race([
-      postChunked('/api/services', paddedTo({ name: unique('Endless') }, API_LIMIT + 1), auth, { end: false }),
+    const apiAnswer = await Promise.race([
+      postChunked(paths.createService(), paddedTo({ name: unique('Endless') }, API_LIMIT + 1), auth, { end: false }),
       new Promise((resolve) => setTimeout(() => resolve({ status: 'no answer within 10 s' }), 10_000)),
     ]);
-    assert.equal(api.status, 413);
+    assert.equal(apiAnswer.status, 413);
   });
 
   test('a chunked /api body or sign-in one byte past 64 KiB gets 413 payload_too_large', async () => {
     const name = unique('Chunked');
     const auth = { authorization: `Bearer ${worker.token}` };
-    const atLimit = await postChunked('/api/services', paddedTo({ name }, API_LIMIT), auth);
+    const atLimit = await postChunked(paths.createService(), paddedTo({ name }, API_LIMIT), auth);
     assert.equal(atLimit.status, 201, atLimit.text);
-    const over = await postChunked('/api/services', paddedTo({ name: unique('Chunked') }, API_LIMIT + 1), auth);
+    const over = await postChunked(paths.createService(), paddedTo({ name: unique('Chunked') }, API_LIMIT + 1), auth);
     assert.equal(over.status, 413, over.text);
     assert.equal(over.json.error.code, 'payload_too_large');
-    const signIn = await postChunked('/api/session', paddedTo({ token: 'x' }, API_LIMIT + 1));
-    assert.equal(signIn.status, 413, signIn.text);
-    assert.equal(signIn.json.error.code, 'payload_too_large');
-    const names = expectStatus(await worker.api('GET', '/api/services'), 200, 'services').json.services.map((s) => s.name);
+    const signedIn = await postChunked(paths.signIn(), paddedTo({ token: 'x' }, API_LIMIT + 1));
+    assert.equal(signedIn.status, 413, signedIn.text);
+    assert.equal(signedIn.json.error.code, 'payload_too_large');
+    const names = expectStatus(await api(worker).listServices(), 200, 'services').json.services.map((s) => s.name);
     assert.ok(names.includes(name) && names.filter((n) => n.startsWith('Chunked')).length === 1, 'only the accepted service exists');
   });
 });
@@ -156,7 +151,7 @@ describe('event field caps', () => {
     const [listed] = (await incidentsOf(service)).incidents;
     assert.equal((await incidentsOf(service)).incidents.length, 1);
     assert.equal(listed.custom_details, undefined, 'lists carry no custom_details');
-    const one = expectStatus(await worker.api('GET', `/api/incidents/${listed.id}`), 200, 'get').json.incident;
+    const one = expectStatus(await api(worker).getIncident(listed.id), 200, 'get').json.incident;
     assert.equal(one.custom_details.x.length, 64 * 1024 - 8, 'one incident carries them whole');
   });
 });
@@ -168,7 +163,7 @@ describe('the per-routing-key throttle', () => {
     assert.equal(first.status, 202, first.text);
     // A merge and a change event take tokens from the same bucket.
     assert.equal((await worker.enqueue(trigger(service, {}, { dedup_key: 'storm' }))).status, 202);
-    const change = await worker.api('POST', '/v2/change/enqueue', {
+    const change = await api(worker).changeEnqueue({
       routing_key: service.routing_key,
       payload: { summary: 'Deployed v2', source: 'ci' },
     });
@@ -201,7 +196,7 @@ describe('paged lists', () => {
     const service = await createService(worker);
     const ids = [];
     for (let i = 0; i < count; i += 1) {
-      const res = await worker.api('POST', '/api/incidents', { service_id: service.id, title: `Incident ${i}` });
+      const res = await api(worker).createIncident({ service_id: service.id, title: `Incident ${i}` });
       ids.push(expectStatus(res, 201, 'create').json.incident.id);
     }
     return { service, ids };
@@ -210,17 +205,17 @@ describe('paged lists', () => {
   test('incidents page newest first with an opaque cursor until next_cursor is null', async () => {
     const { service, ids } = await serviceWithIncidents(5);
     const seen = [];
-    let page = await incidentsOf(service, '&limit=2');
+    let page = await incidentsOf(service, { limit: 2 });
     const sizes = [];
     for (;;) {
       sizes.push(page.incidents.length);
       seen.push(...page.incidents.map((i) => i.id));
       if (!page.next_cursor) break;
-      page = await incidentsOf(service, `&limit=2&cursor=${encodeURIComponent(page.next_cursor)}`);
+      page = await incidentsOf(service, { limit: 2, cursor: page.next_cursor });
     }
     assert.deepEqual(sizes, [2, 2, 1]);
     assert.deepEqual(seen, [...ids].reverse(), 'every incident once, newest first');
-    const whole = await incidentsOf(service, '&limit=5');
+    const whole = await incidentsOf(service, { limit: 5 });
     assert.equal(whole.incidents.length, 5);
     assert.equal(whole.next_cursor, null, 'exactly a page: no cursor');
     assert.equal((await incidentsOf(service)).next_cursor, null, 'the default page (50) holds 5');
@@ -230,22 +225,22 @@ describe('paged lists', () => {
     const { service, ids } = await serviceWithIncidents(1);
     for (const limit of ['1', '100']) {
       assert.equal((await incidentsOf(service, `&limit=${limit}`)).incidents.length, 1);
-      expectStatus(await worker.api('GET', `/api/incidents/${ids[0]}/log?limit=${limit}`), 200, limit);
+      expectStatus(await api(worker).getLog(ids[0], { query: { limit: limit } }), 200, limit);
     }
     for (const limit of ['0', '101', 'ten']) {
-      assertApiError(await worker.api('GET', `/api/incidents?limit=${limit}`), 400, 'invalid_limit', limit);
-      assertApiError(await worker.api('GET', `/api/incidents/${ids[0]}/log?limit=${limit}`), 400, 'invalid_limit', limit);
+      assertApiError(await api(worker).listIncidents({ query: { limit: limit } }), 400, 'invalid_limit', limit);
+      assertApiError(await api(worker).getLog(ids[0], { query: { limit: limit } }), 400, 'invalid_limit', limit);
     }
-    assertApiError(await worker.api('GET', '/api/incidents?cursor=in1.zz'), 400, 'invalid_cursor');
-    assertApiError(await worker.api('GET', `/api/incidents/${ids[0]}/log?cursor=in1.5`), 400, 'invalid_cursor', 'an incidents cursor on a timeline');
+    assertApiError(await api(worker).listIncidents({ query: { cursor: 'in1.zz' } }), 400, 'invalid_cursor');
+    assertApiError(await api(worker).getLog(ids[0], { query: { cursor: 'in1.5' } }), 400, 'invalid_cursor', 'an incidents cursor on a timeline');
   });
 
   test('a timeline pages newest first and its pages add up to the whole', async () => {
     const { ids } = await serviceWithIncidents(1);
     for (let i = 0; i < 4; i += 1) {
-      expectStatus(await worker.api('POST', `/api/incidents/${ids[0]}/notes`, { content: `Note ${i}` }), 201, 'note');
+      expectStatus(await api(worker).addNote(ids[0], { content: `Note ${i}` }), 201, 'note');
     }
-    const first = expectStatus(await worker.api('GET', `/api/incidents/${ids[0]}/log?limit=2`), 200, 'page 1').json;
+    const first = expectStatus(await api(worker).getLog(ids[0], { query: { limit: 2 } }), 200, 'page 1').json;
     assert.deepEqual(first.log_entries.map((e) => e.summary), ['Note 3', 'Note 2']);
     assert.ok(first.next_cursor);
     const whole = await timelineOf(worker, ids[0], { limit: 2 });
@@ -259,16 +254,16 @@ describe('the per-service incident cap', () => {
     const service = await createService(worker);
     const ids = [];
     for (let i = 0; i < 5; i += 1) {
-      ids.push(expectStatus(await worker.api('POST', '/api/incidents', { service_id: service.id, title: `Old ${i}` }), 201, 'create').json.incident.id);
+      ids.push(expectStatus(await api(worker).createIncident({ service_id: service.id, title: `Old ${i}` }), 201, 'create').json.incident.id);
     }
     // The oldest stays open; the next three are resolved; the newest stays open.
-    for (const id of ids.slice(1, 4)) expectStatus(await worker.api('POST', `/api/incidents/${id}/resolve`), 200, 'resolve');
+    for (const id of ids.slice(1, 4)) expectStatus(await api(worker).resolve(id), 200, 'resolve');
     await worker.scheduled('* * * * *');
     assert.equal((await incidentsOf(service)).incidents.length, 5, 'the minutely cron does not prune');
     await worker.scheduled('17 * * * *');
     const left = (await incidentsOf(service)).incidents.map((i) => i.id);
     assert.deepEqual(left, [ids[4], ids[3], ids[0]], 'the two oldest resolved are gone; open ones stay');
-    assertApiError(await worker.api('GET', `/api/incidents/${ids[1]}/log`), 404, 'not_found', 'its timeline went with it');
+    assertApiError(await api(worker).getLog(ids[1]), 404, 'not_found', 'its timeline went with it');
     await worker.scheduled('17 * * * *');
     assert.equal((await incidentsOf(service)).incidents.length, CAP, 'at the cap, nothing more is pruned');
   });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import { createAction, createService, expectStatus, unique, useWorld } from './harness.mjs';
 
 const world = useWorld();
@@ -24,10 +25,10 @@ async function trigger(service, dedupKey, eventLinks) {
 }
 
 async function incidentOf(service) {
-  const list = expectStatus(await world.worker.api('GET', `/api/incidents?service_id=${service.id}`), 200, 'list').json;
+  const list = expectStatus(await api(world.worker).listIncidents({ query: { service_id: service.id } }), 200, 'list').json;
   assert.equal(list.incidents.length, 1);
   assert.ok(!('links' in list.incidents[0]), 'a list carries no links');
-  return expectStatus(await world.worker.api('GET', `/api/incidents/${list.incidents[0].id}`), 200, 'incident').json
+  return expectStatus(await api(world.worker).getIncident(list.incidents[0].id), 200, 'incident').json
     .incident;
 }
 
@@ -37,7 +38,7 @@ describe('links are bounded', () => {
     const refused = await trigger(service, unique('k'), links(0, 11));
     assert.equal(refused.status, 400, refused.text);
     assert.match(JSON.stringify(refused.json.errors), /'links' must have at most 10 entries/);
-    const list = expectStatus(await world.worker.api('GET', `/api/incidents?service_id=${service.id}`), 200, 'list').json;
+    const list = expectStatus(await api(world.worker).listIncidents({ query: { service_id: service.id } }), 200, 'list').json;
     assert.deepEqual(list.incidents, [], 'nothing stored');
     expectStatus(await trigger(service, unique('k'), links(0, 10)), 202, '10 links');
     assert.equal((await incidentOf(service)).links.length, 10);
@@ -70,7 +71,7 @@ describe('links are bounded', () => {
     const incident = await incidentOf(service);
     for (let i = 0; i < 3; i++) {
       expectStatus(
-        await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`),
+        await api(world.worker).runAction(incident.id, action.id),
         201,
         `run ${i + 1}`,
       );

@@ -4,24 +4,19 @@
 // spaces and tabs. Each refusal stores nothing.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertApiError, createService, expectStatus, fieldErrors, startWorker, unique } from './harness.mjs';
+import { api } from './client.mjs';
+import { assertApiError, createService, expectStatus, fieldErrors, unique, useWorld } from './harness.mjs';
 
 const ENDPOINT = 'https://hooks.example.com/restart';
 
-let worker;
-before(async () => {
-  worker = await startWorker();
-});
-after(async () => {
-  await worker?.stop();
-});
+const { worker } = useWorld();
 
 const createAction = (service, fields) =>
-  worker.api('POST', `/api/services/${service.id}/actions`, { endpoint_url: ENDPOINT, ...fields });
+  api(worker).createAction(service.id, { endpoint_url: ENDPOINT, ...fields });
 const actionNames = async (service) =>
-  expectStatus(await worker.api('GET', `/api/services/${service.id}/actions`), 200, 'actions').json.actions.map((a) => a.name);
+  expectStatus(await api(worker).listActions(service.id), 200, 'actions').json.actions.map((a) => a.name);
 
 // The characters the issue names, and a few of their kin.
 const HIDDEN = ['\u0007', '\u007f', '\u00ad', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\ufeff', '\u0600'];
@@ -47,7 +42,7 @@ describe('names', () => {
     }
     const other = expectStatus(await createAction(service, { name: 'Restart' }), 201, 'other').json.action;
     assertApiError(
-      await worker.api('PATCH', `/api/services/${service.id}/actions/${other.id}`, { name: 'ＳＴＲＡＳＳＥ LEEREN' }),
+      await api(worker).updateAction(service.id, other.id, { name: 'ＳＴＲＡＳＳＥ LEEREN' }),
       409,
       'name_taken',
       'renaming onto a look-alike',
@@ -56,16 +51,16 @@ describe('names', () => {
   });
 
   test('service, user and token-label names and input labels refuse them too', async () => {
-    const before = expectStatus(await worker.api('GET', '/api/services'), 200, 'services').json.services.length;
-    fieldErrors(await worker.api('POST', '/api/services', { name: `Payments\u202e` }), 'service');
-    const after = expectStatus(await worker.api('GET', '/api/services'), 200, 'services').json.services.length;
+    const before = expectStatus(await api(worker).listServices(), 200, 'services').json.services.length;
+    fieldErrors(await api(worker).createService({ name: `Payments\u202e` }), 'service');
+    const after = expectStatus(await api(worker).listServices(), 200, 'services').json.services.length;
     assert.equal(after, before, 'no service was made');
 
     const email = `${unique('n').toLowerCase().replace(/\W+/g, '-')}@example.com`;
-    fieldErrors(await worker.api('POST', '/api/users', { name: 'Ada\u200b', email, role: 'observer' }), 'user');
-    const user = expectStatus(await worker.api('POST', '/api/users', { name: 'Ada', email, role: 'observer' }), 201, 'user').json.user;
-    fieldErrors(await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'laptop\u0007' }), 'token');
-    assert.deepEqual(expectStatus(await worker.api('GET', `/api/users/${user.id}/tokens`), 200, 'tokens').json.tokens, []);
+    fieldErrors(await api(worker).createUser({ name: 'Ada\u200b', email, role: 'observer' }), 'user');
+    const user = expectStatus(await api(worker).createUser({ name: 'Ada', email, role: 'observer' }), 201, 'user').json.user;
+    fieldErrors(await api(worker).createToken(user.id, { label: 'laptop\u0007' }), 'token');
+    assert.deepEqual(expectStatus(await api(worker).listTokens(user.id), 200, 'tokens').json.tokens, []);
 
     const service = await createService(worker);
     const res = await createAction(service, {

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
+import { api } from './client.mjs';
 import { createService, expectStatus, newMember, signIn, useWorld, watchPage } from './harness.mjs';
 
 const world = useWorld({ browser: { viewport: { width: 390, height: 844 } } });
@@ -30,7 +31,7 @@ test('a manager rotates a leaked routing key from the service card; the old key 
   await card.getByRole('button', { name: 'Rotate, stop the old key now' }).click();
   await card.getByRole('status').filter({ hasText: 'New key in use' }).waitFor();
 
-  const now = expectStatus(await worker.api('GET', `/api/services/${service.id}`), 200, 'service').json.service.routing_key;
+  const now = expectStatus(await api(worker).getService(service.id), 200, 'service').json.service.routing_key;
   assert.notEqual(now, service.routing_key);
   await card.locator('code.key', { hasText: now }).waitFor();
   const event = (key) =>
@@ -45,7 +46,7 @@ test('a long incident list and a long timeline page with Older and Newest', { ti
   const service = await createService(worker);
   const ids = [];
   for (let i = 0; i < 52; i += 1) {
-    const res = await worker.api('POST', '/api/incidents', { service_id: service.id, title: `Paged incident ${i}` });
+    const res = await api(worker).createIncident({ service_id: service.id, title: `Paged incident ${i}` });
     ids.push(expectStatus(res, 201, 'create').json.incident.id);
   }
   const page = await browser.context.newPage();
@@ -67,7 +68,7 @@ test('a long incident list and a long timeline page with Older and Newest', { ti
   // A timeline of 55 entries: the trigger and 54 notes.
   const incident = ids[0];
   for (let i = 0; i < 54; i += 1) {
-    expectStatus(await worker.api('POST', `/api/incidents/${incident}/notes`, { content: `Paged note ${i}` }), 201, 'note');
+    expectStatus(await api(worker).addNote(incident, { content: `Paged note ${i}` }), 201, 'note');
   }
   await page.goto(`${worker.baseUrl}/incidents/${incident}`);
   const entries = page.locator('ol.timeline > li');

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { api } from './client.mjs';
 import { serviceWithAction, signIn, useWorld, watchPage } from './harness.mjs';
 
 const world = useWorld({ browser: { viewport: { width: 390, height: 844 } } });
@@ -50,7 +51,7 @@ test('a failed run is redelivered from its result', { timeout: 120_000 }, async 
 test('three failed runs in a row show a quiet warning; the button stays usable', { timeout: 120_000 }, async () => {
   const { service, action, incident } = await setUp('Purge cache', '/status/503');
   for (let i = 0; i < 3; i++) {
-    const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
+    const res = await api(world.worker).runAction(incident.id, action.id, {});
     assert.equal(res.status, 201, res.text);
   }
   const page = await world.browser.context.newPage();

@@ -7,15 +7,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
   assertApiError,
   expectStatus,
   newMember,
   serviceWithAction,
   sleep,
+  timelineOf,
   unique,
   useWorld,
-  timelineOf,
 } from './harness.mjs';
 
 const world = useWorld();
@@ -25,13 +26,12 @@ const setUp = (path, fields = {}) =>
   serviceWithAction(world.worker, world.receiver, path, { name: unique('Restart'), ...fields });
 
 async function runIt(incident, action, body = {}) {
-  const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, body);
+  const res = await api(world.worker).runAction(incident.id, action.id, body);
   assert.equal(res.status, 201, res.text);
   return res.json.run;
 }
 
-const redeliver = (run, body = {}, headers = {}, api = world.worker.api) =>
-  api('POST', `/api/runs/${run.id}/redeliver`, body, headers);
+const redeliver = (run, body = {}, headers = {}, who = world.worker) => api(who).redeliver(run.id, body, { headers });
 const deliveriesOf = async (run) =>
   (await world.receiver.deliveries()).filter((d) => d.headers['webhook-id'] === run.id);
 
@@ -69,7 +69,7 @@ describe('redelivery', () => {
     assert.notEqual(again.headers['webhook-timestamp'], sent.headers['webhook-timestamp']);
     assert.notEqual(again.headers['webhook-signature'], sent.headers['webhook-signature']);
 
-    const stored = expectStatus(await world.worker.api('GET', `/api/runs/${first.id}`), 200, 'run').json.run;
+    const stored = expectStatus(await api(world.worker).getRun(first.id), 200, 'run').json.run;
     assert.deepEqual(stored.attempts, run.attempts, 'the stored run is what the answer said');
 
     const log = await timelineOf(world.worker, incident.id);
@@ -87,7 +87,7 @@ describe('redelivery', () => {
     assert.equal(first.http_status, 500);
     const moved = `/moved/${Date.now()}`;
     expectStatus(
-      await world.worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
+      await api(world.worker).updateAction(service.id, action.id, {
         endpoint_url: `${world.receiver.url}${moved}`,
         headers: [{ name: 'X-Team', value: 'payments', secret: false }],
       }),
@@ -111,16 +111,16 @@ describe('redelivery', () => {
     const first = await runIt(incident, action, { confirmed: true });
     assert.equal(first.status, 'failed');
     const observer = await newMember(world.worker, 'observer');
-    assertApiError(await redeliver(first, { confirmed: true }, {}, observer.api), 403, 'forbidden', 'observer');
+    assertApiError(await redeliver(first, { confirmed: true }, {}, observer), 403, 'forbidden', 'observer');
     assertApiError(await redeliver(first), 428, 'confirmation_required', 'unconfirmed');
     assert.equal((await deliveriesOf(first)).length, 1, 'nothing sent for the refusals');
 
     const responder = await newMember(world.worker, 'responder');
     const key = { 'Idempotency-Key': `redeliver-${Date.now()}` };
-    const res = redeliverOk(await redeliver(first, { confirmed: true }, key, responder.api));
+    const res = redeliverOk(await redeliver(first, { confirmed: true }, key, responder));
     assert.equal(res.json.run.attempts.length, 2);
     assert.equal(res.json.run.attempts[1].requested_by, responder.user.id);
-    const replayed = await redeliver(first, { confirmed: true }, key, responder.api);
+    const replayed = await redeliver(first, { confirmed: true }, key, responder);
     assert.equal(replayed.status, 200, replayed.text);
     assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
     assert.equal(replayed.json.run.attempts.length, 2, 'the replay is the same attempt');
@@ -149,7 +149,7 @@ describe('redelivery', () => {
     await world.worker.scheduled();
     const [row] = await world.worker.query(`SELECT request_body_sealed, body_expires_at FROM action_runs WHERE id = '${first.id}'`);
     assert.deepEqual(row, { request_body_sealed: null, body_expires_at: null });
-    const stored = expectStatus(await world.worker.api('GET', `/api/runs/${first.id}`), 200, 'run').json.run;
+    const stored = expectStatus(await api(world.worker).getRun(first.id), 200, 'run').json.run;
     assert.equal(stored.redeliverable, false);
     assertApiError(await redeliver(first), 410, 'body_expired');
   });

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import { expectStatus, serviceWithAction, useWorld, timelineOf } from './harness.mjs';
 
 const world = useWorld({ vars: { FAULT_INJECTION: 'run_record_answer_lost' } });
@@ -21,7 +22,7 @@ const setUp = (path, fields = {}) =>
   serviceWithAction(world.worker, world.receiver, path, { name: 'Add diagnostics', accept_reply: true, ...fields });
 
 async function runIt(incident, action) {
-  const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
+  const res = await api(world.worker).runAction(incident.id, action.id, {});
   // 201: recorded (after the retry the fault forces).
   assert.equal(res.status, 201, res.text);
   return res.json.run;
@@ -30,7 +31,7 @@ async function runIt(incident, action) {
 const timeline = async (incident) =>
   await timelineOf(world.worker, incident.id);
 const incidentNow = async (incident) =>
-  expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
+  expectStatus(await api(world.worker).getIncident(incident.id), 200, 'incident').json.incident;
 const replyPath = (body, type) =>
   `/reply?json=${encodeURIComponent(JSON.stringify(body))}${type ? `&type=${encodeURIComponent(type)}` : ''}`;
 
@@ -38,10 +39,10 @@ describe('the reply contract', () => {
   test('accept_reply is stored and shown, and can be turned off', async () => {
     const { service, action } = await setUp('/diagnostics');
     assert.equal(action.accept_reply, true);
-    const patched = await world.worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { accept_reply: false });
+    const patched = await api(world.worker).updateAction(service.id, action.id, { accept_reply: false });
     assert.equal(patched.status, 200, patched.text);
     assert.equal(patched.json.action.accept_reply, false);
-    const listed = expectStatus(await world.worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+    const listed = expectStatus(await api(world.worker).listActions(service.id), 200, 'list').json.actions;
     assert.equal(listed[0].accept_reply, false);
   });
 
@@ -52,7 +53,7 @@ describe('the reply contract', () => {
     assert.equal(run.summary, 'Diagnostics attached to the incident');
     assert.equal(run.reply_error, undefined);
 
-    const stored = expectStatus(await world.worker.api('GET', `/api/runs/${run.id}`), 200, 'run').json.run;
+    const stored = expectStatus(await api(world.worker).getRun(run.id), 200, 'run').json.run;
     assert.equal(stored.summary, 'Diagnostics attached to the incident');
 
     const entries = await timeline(incident);

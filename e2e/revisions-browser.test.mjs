@@ -13,63 +13,40 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
   createAction,
   createService,
   eventually,
   expectStatus,
-  launchChromium,
-  watchPage,
+  signIn,
   sleep,
-  startReceiver,
-  startWorker,
   triggerIncident,
   unique,
+  useWorld,
+  watchPage,
 } from './harness.mjs';
 
 /** Never called: creating and editing an action does not reach its endpoint. */
 const ENDPOINT = 'https://hooks.example.com/restart';
 const RUN_AGAIN_QUESTION = "The last run's outcome is not recorded. Run it again anyway?";
 
-let worker;
-let faulty;
-let receiver;
-let browser;
+const { worker, browser } = useWorld({ browser: { viewport: { width: 1200, height: 900 } }, receiver: false });
+/** A worker whose run records fail to be written, and the receiver its runs reach. */
+const { worker: faulty, receiver } = useWorld({ vars: { FAULT_INJECTION: 'run_record_fails' } });
 /** Uncaught exceptions and console errors of the pages, checked at the end of each test. */
 const pageProblems = [];
-
-before(async () => {
-  // One at a time: both run the same worker build, which the second then finds done.
-  worker = await startWorker();
-  [faulty, receiver] = await Promise.all([
-    startWorker({ vars: { FAULT_INJECTION: 'run_record_fails' } }),
-    startReceiver(),
-  ]);
-  browser = await launchChromium({ viewport: { width: 1200, height: 900 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([worker?.stop(), faulty?.stop(), receiver?.stop()]);
-});
 
 /** Watches a page for problems (see `watchPage`). */
 function watch(page, expected) {
   watchPage(page, pageProblems, expected);
 }
 
-/** Signs in through the page with the worker's ADMIN_TOKEN. */
-async function signIn(page, target) {
-  await page.goto(`${target.baseUrl}/sign-in`);
-  await page.getByLabel('Sign-in token', { exact: true }).fill(target.token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText('Signed in as').waitFor();
-}
 
 async function readAction(target, serviceId, actionId) {
-  const res = await target.api('GET', `/api/services/${serviceId}/actions/${actionId}`);
+  const res = await api(target).getAction(serviceId, actionId);
   return expectStatus(res, 200, 'get action').json.action;
 }
 
@@ -99,7 +76,7 @@ test('a save that met someone else’s change says so, loads their version and s
   // Meanwhile someone else renames it through the API, at the revision it had.
   const theirName = unique('Restart (theirs)');
   const theirs = expectStatus(
-    await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { name: theirName, revision: start }),
+    await api(worker).updateAction(service.id, action.id, { name: theirName, revision: start }),
     200,
     'their edit',
   ).json.action;

@@ -9,35 +9,23 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
   createAction,
   createService,
   expectStatus,
-  launchChromium,
-  watchPage,
-  startReceiver,
-  startWorker,
+  signIn,
   triggerIncident,
   unique,
+  useWorld,
+  watchPage,
 } from './harness.mjs';
 
-let worker;
-let receiver;
-let browser;
+const { worker, receiver, browser } = useWorld({ browser: { viewport: { width: 1200, height: 900 } } });
 /** Uncaught exceptions and console errors of the pages, checked at the end. */
 const pageProblems = [];
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  browser = await launchChromium({ viewport: { width: 1200, height: 900 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
 
 /** Watches a page for problems (see `watchPage`). */
 function watch(page, expected) {
@@ -48,22 +36,16 @@ function watch(page, expected) {
 async function userWithToken(role) {
   const name = unique(role[0].toUpperCase() + role.slice(1));
   const email = `${role}-${process.pid}-${Date.now()}@example.com`;
-  const user = expectStatus(await worker.api('POST', '/api/users', { name, email, role }), 201, `create ${role}`).json
+  const user = expectStatus(await api(worker).createUser({ name, email, role }), 201, `create ${role}`).json
     .user;
   const token = expectStatus(
-    await worker.api('POST', `/api/users/${user.id}/tokens`, { label: 'browser' }),
+    await api(worker).createToken(user.id, { label: 'browser' }),
     201,
     `token of ${role}`,
   ).json.token;
   return { user, secret: token.secret };
 }
 
-async function signIn(page, token, who) {
-  await page.goto(`${worker.baseUrl}/sign-in`);
-  await page.getByLabel('Sign-in token', { exact: true }).fill(token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText(`Signed in as ${who}`).waitFor();
-}
 
 async function signOut(page) {
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
@@ -104,7 +86,7 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   watch(page);
 
   // --- Stakeholder: the incident and its timeline, no action buttons, no services. ----------
-  await signIn(page, stakeholder.secret, `${stakeholder.user.name} (stakeholder)`);
+  await signIn(page, worker, { token: stakeholder.secret, who: `${stakeholder.user.name} (stakeholder)` });
   await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
   assert.equal(
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' }).count(),
@@ -119,7 +101,7 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   await signOut(page);
 
   // --- Observer: sees everything it may read, presses nothing. -----------------------------
-  await signIn(page, observer.secret, `${observer.user.name} (observer)`);
+  await signIn(page, worker, { token: observer.secret, who: `${observer.user.name} (observer)` });
   const nav = page.getByRole('navigation', { name: 'Main' });
   assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0, 'no Users link below admin');
   assert.equal(await nav.getByRole('link', { name: 'Audit' }).count(), 0, 'no Audit link below admin');
@@ -149,7 +131,7 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   await signOut(page);
 
   // --- Responder: runs the action and sees the answer. -------------------------------------
-  await signIn(page, responder.secret, `${responder.user.name} (responder)`);
+  await signIn(page, worker, { token: responder.secret, who: `${responder.user.name} (responder)` });
   await openIncident(page, incident);
   const responderButton = page.getByRole('button', { name: actionName, exact: true });
   assert.equal(await responderButton.isDisabled(), false, 'a responder may run the action');
@@ -181,7 +163,7 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   await signOut(page);
 
   // --- Manager: renames the action. ---------------------------------------------------------
-  await signIn(page, manager.secret, `${manager.user.name} (manager)`);
+  await signIn(page, worker, { token: manager.secret, who: `${manager.user.name} (manager)` });
   await page.goto(`${worker.baseUrl}/services/${service.id}/actions`);
   await page.getByRole('heading', { name: actionName }).waitFor();
   await page.getByRole('button', { name: `Edit ${actionName}`, exact: true }).click();
@@ -190,7 +172,7 @@ test('an observer sees disabled controls with the reason, a responder runs, a ma
   await page.getByRole('button', { name: 'Save changes', exact: true }).click();
   await page.getByText(`Action “${renamed}” saved.`).waitFor();
   await page.getByRole('heading', { name: renamed, exact: true }).waitFor();
-  const stored = expectStatus(await worker.api('GET', `/api/services/${service.id}/actions/${action.id}`), 200, 'get action');
+  const stored = expectStatus(await api(worker).getAction(service.id, action.id), 200, 'get action');
   assert.equal(stored.json.action.name, renamed);
   await signOut(page);
 
@@ -202,7 +184,7 @@ test('an admin invites a user and makes them a token, shown once', { timeout: 5 
   const page = await browser.context.newPage();
   // The second invitation with the same e-mail answers 409 on purpose.
   watch(page, /status of (401|409)/);
-  await signIn(page, worker.token, '');
+  await signIn(page, worker, { token: worker.token, who: '' });
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('link', { name: 'Users', exact: true }).click();
   await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
@@ -247,9 +229,9 @@ test('an admin invites a user and makes them a token, shown once', { timeout: 5 
   assert.ok(!(await page.content()).includes(secret), 'the secret is gone after the one-time reveal');
 
   // The token signs in, as that user.
-  const session = await fetch(`${worker.baseUrl}/api/me`, { headers: { authorization: `Bearer ${secret}` } });
+  const session = await api(worker).getMe({ token: secret });
   assert.equal(session.status, 200);
-  assert.equal((await session.json()).user.role, 'responder');
+  assert.equal(session.json.user.role, 'responder');
 
   // Revoke, after a confirmation, by keyboard: the question takes focus, Escape backs out
   // to the button that asked, and Enter on the step's button revokes.
@@ -266,7 +248,7 @@ test('an admin invites a user and makes them a token, shown once', { timeout: 5 
   await confirmRevoke.waitFor();
   await page.keyboard.press('Enter');
   await page.getByText('Token “laptop” revoked.').waitFor();
-  const after = await fetch(`${worker.baseUrl}/api/me`, { headers: { authorization: `Bearer ${secret}` } });
+  const after = await api(worker).getMe({ token: secret });
   assert.equal(after.status, 401);
 
   assert.deepEqual(pageProblems, []);

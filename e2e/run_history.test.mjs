@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
   assertApiError,
   createService,
@@ -23,14 +24,14 @@ const world = useWorld({
 const setUp = (path) => serviceWithAction(world.worker, world.receiver, path, { name: unique('Restart') });
 
 async function runIt(incident, action) {
-  const res = await world.worker.api('POST', `/api/incidents/${incident.id}/actions/${action.id}/runs`, {});
+  const res = await api(world.worker).runAction(incident.id, action.id, {});
   assert.equal(res.status, 201, res.text);
   return res.json.run;
 }
 
 async function moveTo(service, action, path) {
   expectStatus(
-    await world.worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, {
+    await api(world.worker).updateAction(service.id, action.id, {
       endpoint_url: `${world.receiver.url}${path}`,
     }),
     200,
@@ -39,15 +40,14 @@ async function moveTo(service, action, path) {
 }
 
 const healthOf = async (service, action) => {
-  const listed = expectStatus(await world.worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+  const listed = expectStatus(await api(world.worker).listActions(service.id), 200, 'list').json.actions;
   return listed.find((a) => a.id === action.id).health;
 };
 const buttonHealth = async (incident, action) => {
-  const page = expectStatus(await world.worker.api('GET', `/api/incidents/${incident.id}`), 200, 'incident').json.incident;
+  const page = expectStatus(await api(world.worker).getIncident(incident.id), 200, 'incident').json.incident;
   return page.actions.find((a) => a.id === action.id).health;
 };
-const history = (service, action, query = '', api = world.worker.api) =>
-  api('GET', `/api/services/${service.id}/actions/${action.id}/runs${query}`);
+const history = (service, action, query = {}, who = world.worker) => api(who).listActionRuns(service.id, action.id, { query });
 
 describe('endpoint health', () => {
   test('two failures in a row do not warn; the third does; a success clears it', async () => {
@@ -70,13 +70,13 @@ describe('endpoint health', () => {
     assert.equal((await healthOf(service, action)).recent_failures, 3);
     assert.equal((await buttonHealth(incident, action)).recent_failures, 3, 'the incident buttons see it too');
     const one = expectStatus(
-      await world.worker.api('GET', `/api/services/${service.id}/actions/${action.id}`),
+      await api(world.worker).getAction(service.id, action.id),
       200,
       'one action',
     ).json.action;
     assert.deepEqual(one.health, await healthOf(service, action), 'one action answers the health the list shows');
     // Never disabled for failing: it still runs.
-    const listed = expectStatus(await world.worker.api('GET', `/api/services/${service.id}/actions`), 200, 'list').json.actions;
+    const listed = expectStatus(await api(world.worker).listActions(service.id), 200, 'list').json.actions;
     assert.equal(listed.find((a) => a.id === action.id).enabled, true);
 
     await moveTo(service, action, '/ok');
@@ -103,12 +103,12 @@ describe('run history', () => {
 
   test('the figures cover the newest 50 finished runs', async () => {
     const { service, action, incident } = fixture;
-    const page = expectStatus(await history(service, action, '?limit=1'), 200, 'history').json;
+    const page = expectStatus(await history(service, action, { limit: 1 }), 200, 'history').json;
     assert.deepEqual([page.stats.finished, page.stats.succeeded], [50, 49]);
     assert.ok(page.stats.p50_duration_ms >= 0);
     // One more success pushes the last failure out of the window.
     runs.push(await runIt(incident, action));
-    const after = expectStatus(await history(service, action, '?limit=1'), 200, 'history').json;
+    const after = expectStatus(await history(service, action, { limit: 1 }), 200, 'history').json;
     assert.deepEqual([after.stats.finished, after.stats.succeeded], [50, 50]);
   });
 
@@ -119,8 +119,7 @@ describe('run history', () => {
     let cursor = null;
     let pages = 0;
     do {
-      const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
-      const page = expectStatus(await history(service, action, query), 200, `page ${pages}`).json;
+      const page = expectStatus(await history(service, action, { cursor }), 200, `page ${pages}`).json;
       assert.ok(page.runs.length <= 25);
       seen.push(...page.runs.map((r) => r.id));
       cursor = page.next_cursor;
@@ -133,15 +132,15 @@ describe('run history', () => {
   test('limit is 1 to 100; a page of exactly the runs left has no next cursor', async () => {
     const { service, action } = fixture;
     const total = runs.length;
-    const all = expectStatus(await history(service, action, '?limit=100'), 200, 'limit 100').json;
+    const all = expectStatus(await history(service, action, { limit: 100 }), 200, 'limit 100').json;
     assert.equal(all.runs.length, total);
     assert.equal(all.next_cursor, null);
-    const exact = expectStatus(await history(service, action, `?limit=${total}`), 200, 'exact').json;
+    const exact = expectStatus(await history(service, action, { limit: total }), 200, 'exact').json;
     assert.equal(exact.next_cursor, null);
-    const short = expectStatus(await history(service, action, `?limit=${total - 1}`), 200, 'one short').json;
+    const short = expectStatus(await history(service, action, { limit: total - 1 }), 200, 'one short').json;
     assert.equal(typeof short.next_cursor, 'string');
     const rest = expectStatus(
-      await history(service, action, `?limit=${total - 1}&cursor=${encodeURIComponent(short.next_cursor)}`),
+      await history(service, action, { limit: total - 1, cursor: short.next_cursor }),
       200,
       'rest',
     ).json;
@@ -151,17 +150,17 @@ describe('run history', () => {
     );
     assert.equal(rest.next_cursor, null);
     for (const bad of ['0', '101', 'ten']) {
-      assertApiError(await history(service, action, `?limit=${bad}`), 400, 'invalid_limit', bad);
+      assertApiError(await history(service, action, { limit: bad }), 400, 'invalid_limit', bad);
     }
-    assertApiError(await history(service, action, '?cursor=not-ours'), 400, 'invalid_cursor');
+    assertApiError(await history(service, action, { cursor: 'not-ours' }), 400, 'invalid_cursor');
   });
 
   test('responders and up read it; an action of another service is 404', async () => {
     const { service, action } = fixture;
     const observer = await newMember(world.worker, 'observer');
-    assertApiError(await history(service, action, '', observer.api), 403, 'forbidden');
+    assertApiError(await history(service, action, {}, observer), 403, 'forbidden');
     const responder = await newMember(world.worker, 'responder');
-    expectStatus(await history(service, action, '?limit=10', responder.api), 200, 'responder');
+    expectStatus(await history(service, action, { limit: 10 }, responder), 200, 'responder');
     const other = await createService(world.worker);
     assertApiError(await history(other, action), 404, 'not_found');
   });

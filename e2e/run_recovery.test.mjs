@@ -8,33 +8,30 @@
 // ages the sweep's claim by an hour, as if the last listing were an hour ago.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 
+import { api } from './client.mjs';
 import {
   assertApiError,
   createAction,
   createService,
   eventually,
-  request,
-  startReceiver,
+  signInSession,
   startWorker,
+  timelineOf,
   triggerIncident,
   unique,
-  timelineOf,
+  useWorld,
 } from './harness.mjs';
 
 /** Deadline (16 s) + grace (60 s): a run `running` longer than this is settled. */
 const SETTLE_AFTER_MS = 76_000;
 
-let worker;
-let receiver;
+const { worker, receiver } = useWorld();
+/** Workers a test starts itself (a crash and a restart on the same data). */
 const extraWorkers = [];
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-});
 after(async () => {
-  await Promise.all([worker?.stop(), receiver?.stop(), ...extraWorkers.map((w) => w.stop())]);
+  await Promise.all(extraWorkers.map((w) => w.stop()));
 });
 
 /** The revision sweep's hourly claim (migrations/0017), aged by an hour: the next run lists KV. */
@@ -46,11 +43,12 @@ async function sweepNow() {
 /** How many times this worker's revision sweep has listed KV (the handler logs each). */
 const listings = () => (worker.logs().match(/revision sweep listed KV/g) ?? []).length;
 
-const runPath = (incident, action) => `/api/incidents/${incident.id}/actions/${action.id}/runs`;
+/** Presses `action` on `incident` through worker `w`, with `headers`. */
+const press = (w, incident, action, headers) => api(w).runAction(incident.id, action.id, undefined, { headers });
 const keyHeader = (prefix) => ({ 'idempotency-key': unique(prefix).replace(/\s/g, '-') });
 
 async function runsOf(w, incident) {
-  const res = await w.api('GET', `/api/incidents/${incident.id}/runs`);
+  const res = await api(w).listRuns(incident.id);
   assert.equal(res.status, 200, res.text);
   return res.json.runs;
 }
@@ -84,8 +82,8 @@ describe('a run in flight when the worker dies', () => {
 
     // Start both runs without waiting for them; they fail when the worker dies.
     const pending = [
-      first.api('POST', runPath(incident, oldAction), undefined, key).catch((error) => error),
-      first.api('POST', runPath(incident, youngAction), undefined, keyHeader('crash-young')).catch((error) => error),
+      press(first, incident, oldAction, key).catch((error) => error),
+      press(first, incident, youngAction, keyHeader('crash-young')).catch((error) => error),
     ];
     // Both POSTs reached the endpoint: the runs are claimed and their requests are out.
     await eventually(async () => assert.equal((await deliveriesFor(incident)).length, 2), 30_000);
@@ -116,7 +114,7 @@ describe('a run in flight when the worker dies', () => {
       assert.ok(entries[0].summary.startsWith(`Running "${name}"`), `started entry: ${entries[0].summary}`);
     }
     // While it is (as far as anyone knows) in flight, its key says so and sends nothing.
-    assertApiError(await restarted.api('POST', runPath(incident, oldAction), undefined, key), 409, 'run_in_progress');
+    assertApiError(await press(restarted, incident, oldAction, key), 409, 'run_in_progress');
 
     // Too young to settle: the handler leaves both alone.
     await restarted.scheduled();
@@ -146,7 +144,7 @@ describe('a run in flight when the worker dies', () => {
     assert.ok(youngEntry.summary.startsWith('Running "Flush cache"'), youngEntry.summary);
 
     // The key now replays the settled run, and nothing new reaches the endpoint.
-    const replay = await restarted.api('POST', runPath(incident, oldAction), undefined, key);
+    const replay = await press(restarted, incident, oldAction, key);
     assert.equal(replay.status, 200, replay.text);
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     assert.equal(replay.json.run.id, oldId);
@@ -176,7 +174,7 @@ describe('the revision sweep', () => {
     await receiver.addSecret(action.signing_secret);
     const incident = await triggerIncident(worker, service);
     for (const description of ['second', 'third']) {
-      const res = await worker.api('PATCH', `/api/services/${service.id}/actions/${action.id}`, { description });
+      const res = await api(worker).updateAction(service.id, action.id, { description });
       assert.equal(res.status, 200, res.text);
     }
     const prefix = `action:${action.id}:`;
@@ -217,10 +215,10 @@ describe('the revision sweep', () => {
     assert.deepEqual(await worker.kvKeys(legacyStray), [], 'a value without metadata nobody points at is old');
 
     // The action is untouched: listed as healthy at revision 3, and it runs.
-    const [listedAction] = (await worker.api('GET', `/api/services/${service.id}/actions`)).json.actions;
+    const [listedAction] = (await api(worker).listActions(service.id)).json.actions;
     assert.equal(listedAction.revision, 3);
     assert.equal(listedAction.config_health, 'ok');
-    const run = await worker.api('POST', runPath(incident, action));
+    const run = await press(worker, incident, action);
     assert.equal(run.status, 201, run.text);
     assert.equal(run.json.run.status, 'succeeded');
     assert.equal(run.json.run.action_revision, 3);
@@ -257,14 +255,9 @@ describe('the revision sweep lists KV at most once an hour', () => {
 
 describe('the session sweep', () => {
   test('deletes expired sessions and keeps live ones', async () => {
-    const signIn = async () => {
-      const res = await request('POST', `${worker.baseUrl}/api/session`, { token: worker.token });
-      assert.equal(res.status, 200, res.text);
-      return res.headers.getSetCookie().find((c) => c.startsWith('ia_session=')).split(';')[0];
-    };
-    const expiredCookie = await signIn();
+    const expiredCookie = (await signInSession(worker)).pair;
     await worker.sql('UPDATE sessions SET expires_at = 0');
-    const liveCookie = await signIn();
+    const liveCookie = (await signInSession(worker)).pair;
     const [{ n: before }] = await worker.query('SELECT COUNT(*) AS n FROM sessions');
     assert.equal(before, 2);
 
@@ -272,8 +265,8 @@ describe('the session sweep', () => {
     const rows = await worker.query('SELECT expires_at FROM sessions');
     assert.equal(rows.length, 1, `sessions left: ${JSON.stringify(rows)}`);
     assert.ok(rows[0].expires_at > Date.now(), 'the live session is the one kept');
-    assert.equal((await request('GET', `${worker.baseUrl}/api/session`, undefined, { cookie: liveCookie })).status, 200);
-    assert.equal((await request('GET', `${worker.baseUrl}/api/session`, undefined, { cookie: expiredCookie })).status, 401);
+    assert.equal((await api(worker).getSession({ token: null, headers: { cookie: liveCookie } })).status, 200);
+    assert.equal((await api(worker).getSession({ token: null, headers: { cookie: expiredCookie } })).status, 401);
 
     await worker.sql('UPDATE sessions SET expires_at = 0');
     await worker.scheduled();

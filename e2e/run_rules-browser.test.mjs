@@ -4,38 +4,29 @@
 // not offered at all.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createService, eventually, expectStatus, launchChromium, startReceiver, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
+import { api } from './client.mjs';
+import {
+  createService,
+  eventually,
+  expectStatus,
+  signIn,
+  triggerIncident,
+  unique,
+  useWorld,
+  watchPage,
+} from './harness.mjs';
 
-let worker;
-let receiver;
-let browser;
+const { worker, receiver, browser } = useWorld({ browser: { viewport: { width: 390, height: 844 } } });
 const pageProblems = [];
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  browser = await launchChromium({ viewport: { width: 390, height: 844 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
-
-async function signIn(page) {
-  await page.goto(`${worker.baseUrl}/sign-in`);
-  await page.getByLabel('Sign-in token', { exact: true }).fill(worker.token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText('Signed in as').waitFor();
-}
 
 test('a responder fills the inputs, confirms by typing the name, and sees the values sent', { timeout: 90_000 }, async () => {
   const service = await createService(worker);
   const path = `/dialog/${process.pid}`;
   const name = 'Roll back';
   const action = expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, {
+    await api(worker).createAction(service.id, {
       name,
       endpoint_url: `${receiver.url}${path}`,
       inputs: [
@@ -51,7 +42,7 @@ test('a responder fills the inputs, confirms by typing the name, and sees the va
   await receiver.addSecret(action.signing_secret);
   // A second action that applies only to resolved incidents: never offered here.
   expectStatus(
-    await worker.api('POST', `/api/services/${service.id}/actions`, {
+    await api(worker).createAction(service.id, {
       name: 'Write postmortem',
       endpoint_url: `${receiver.url}/ok`,
       available_when: { statuses: ['resolved'] },
@@ -63,7 +54,7 @@ test('a responder fills the inputs, confirms by typing the name, and sees the va
 
   const page = await browser.context.newPage();
   watchPage(page, pageProblems);
-  await signIn(page);
+  await signIn(page, worker);
   await page.goto(`${worker.baseUrl}/incidents/${incident.id}`);
   const button = page.getByRole('button', { name, exact: true });
   await button.waitFor();

@@ -9,33 +9,15 @@
 // Needs dist/ (trunk build) and Chromium at $CHROMIUM_PATH (default /usr/bin/chromium).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createService, eventually, launchChromium, startReceiver, startWorker, triggerIncident, unique, watchPage } from './harness.mjs';
+import { api } from './client.mjs';
+import { createService, eventually, signIn, triggerIncident, unique, useWorld, watchPage } from './harness.mjs';
 
-let worker;
-let receiver;
-let browser;
+// Phone width: the editors and the preview must fit without sideways scrolling.
+const { worker, receiver, browser } = useWorld({ browser: { viewport: { width: 390, height: 844 } } });
 /** Uncaught exceptions and console errors of the pages, checked at the end of each test. */
 const pageProblems = [];
-
-before(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver()]);
-  // Phone width: the editors and the preview must fit without sideways scrolling.
-  browser = await launchChromium({ viewport: { width: 390, height: 844 } });
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([worker?.stop(), receiver?.stop()]);
-});
-
-async function signIn(page) {
-  await page.goto(`${worker.baseUrl}/sign-in`);
-  await page.getByLabel('Sign-in token', { exact: true }).fill(worker.token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByText('Signed in as').waitFor();
-}
 
 /** Adds an input in the form's inputs editor and fills its common fields. */
 async function addInput(form, { key, label, type, required = false }) {
@@ -64,7 +46,7 @@ test('a manager templates the body with a live preview, and the run sends what t
   const page = await browser.context.newPage();
   // A broken template is answered 422 on purpose; Chromium logs that load.
   watchPage(page, pageProblems, /status of (401|422)/);
-  await signIn(page);
+  await signIn(page, worker);
   await page.goto(`${worker.baseUrl}/services/${service.id}/actions`);
   await page.getByRole('button', { name: 'New action', exact: true }).click();
   const form = page.locator('form', { has: page.getByRole('heading', { name: 'New action' }) });
@@ -155,7 +137,7 @@ test('a manager templates the body with a live preview, and the run sends what t
   await receiver.addSecret(signingSecret);
   await panel.getByRole('button', { name: 'I have saved it' }).click();
 
-  const saved = (await worker.api('GET', `/api/services/${service.id}/actions`)).json.actions.find((a) => a.name === name);
+  const saved = (await api(worker).listActions(service.id)).json.actions.find((a) => a.name === name);
   assert.equal(saved.body_template, finalTemplate);
   assert.deepEqual(saved.inputs.map((i) => [i.key, i.type]), [
     ['region', 'select'], ['version', 'string'], ['reason', 'text'], ['count', 'number'], ['dry_run', 'boolean'],
