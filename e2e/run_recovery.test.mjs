@@ -203,7 +203,7 @@ describe('the revision sweep', () => {
     const legacyStray = `action:act_stray${process.pid}`;
     await worker.kvPut(legacyStray, 'from before revisions');
     const currentValue = await worker.kvGet(current);
-    assert.equal(JSON.parse(currentValue).description, 'third', 'read the current value back');
+    assert.equal(JSON.parse(currentValue).spec.description, 'third', 'read the current value back (format 3 nests the specification)');
     await worker.kvPut(current, currentValue, { metadata: old });
     const listed = Object.fromEntries((await worker.kvList(prefix)).map((k) => [k.name, k.metadata]));
     assert.deepEqual(listed[strayOld], old, 'the metadata was written');

@@ -1,20 +1,27 @@
-//! A custom incident action: the button label, where it POSTs, and the headers it sends.
-//!
-//! `validate_action` is the single check for a create or an edit. The form runs it before
-//! sending; the worker runs it again on every request.
+//! A custom incident action: what a manager configures ([`spec::ActionSpec`]), the rules
+//! of changing it ([`edit`]), and the one check of a create, an edit or a preview
+//! ([`validate_action`]). The form runs it before sending; the worker runs it again on
+//! every request.
+
+pub mod edit;
+pub mod spec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::HeaderInput;
+use crate::api::{CreateActionRequest, HeaderInput};
 use crate::endpoint::{EndpointPolicy, EndpointUrl};
-use crate::inputs::{validate_definitions, InputDefinition};
+use crate::inputs::validate_definitions;
 use crate::limits::{
     MAX_ACTION_NAME_CHARS, MAX_BODY_TEMPLATE_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADERS_PER_ACTION,
     MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES,
 };
-use crate::run_rules::{AvailableWhen, Confirm};
+use crate::run_rules::AvailableWhen;
 use crate::validation::{optional_text, required_name};
 use crate::{FieldError, ValidationError};
+
+use edit::keeps_stored_secret;
+pub use edit::{reenter_errors, secrets_to_reenter, EditBase, Submission};
+pub use spec::{ActionSpec, Header, Opened, Redacted, Sealed, SentText, Submitted};
 
 /// Button text: trimmed, 1..=40 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,64 +167,6 @@ fn is_header_value_char(c: char) -> bool {
     c == '\t' || (' '..='~').contains(&c)
 }
 
-/// A custom header after validation. `value` is `None` only for a secret header whose
-/// stored value the caller asked to keep (an edit that does not retype the secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidHeader {
-    /// Header name.
-    pub name: HeaderName,
-    /// New value, or `None` to keep the stored secret.
-    pub value: Option<String>,
-    /// Whether the value is hidden after it is written.
-    pub secret: bool,
-}
-
-/// The fields of an action after validation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidAction {
-    /// Button label.
-    pub name: ActionName,
-    /// Optional help text shown with the button.
-    pub description: Option<String>,
-    /// Where the worker POSTs.
-    pub endpoint_url: EndpointUrl,
-    /// Custom headers, in the order given.
-    pub headers: Vec<ValidHeader>,
-    /// What a run asks for.
-    pub inputs: Vec<InputDefinition>,
-    /// The confirmation asked before each run.
-    pub confirm: Option<Confirm>,
-    /// The incidents the action applies to.
-    pub available_when: Option<AvailableWhen>,
-    /// The body template; `None` sends the default payload.
-    pub body_template: Option<String>,
-    /// Whether the endpoint's answer may write back (`crate::reply`).
-    pub accept_reply: bool,
-}
-
-/// The raw fields of an action form or request body, borrowed.
-#[derive(Debug, Clone, Copy)]
-pub struct ActionFields<'a> {
-    /// Button label as typed.
-    pub name: &'a str,
-    /// Description as typed.
-    pub description: Option<&'a str>,
-    /// Endpoint URL as typed.
-    pub endpoint_url: &'a str,
-    /// Headers as typed.
-    pub headers: &'a [HeaderInput],
-    /// Inputs as defined.
-    pub inputs: &'a [InputDefinition],
-    /// The confirmation, if any.
-    pub confirm: Option<&'a Confirm>,
-    /// The availability rule, if any.
-    pub available_when: Option<&'a AvailableWhen>,
-    /// The body template as typed; blank means none.
-    pub body_template: Option<&'a str>,
-    /// Whether the endpoint's answer may write back.
-    pub accept_reply: bool,
-}
-
 /// Why an action was refused: every problem, keyed by field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionError {
@@ -226,62 +175,113 @@ pub struct ActionError {
     /// Whether the endpoint guard refused `endpoint_url` (the API answers
     /// `endpoint_not_allowed` rather than `validation_failed`).
     pub endpoint_not_allowed: bool,
+    /// Whether the only problems are stored secrets that would follow the endpoint to
+    /// another origin (the API answers `secrets_must_be_reentered`).
+    pub secrets_must_be_reentered: bool,
 }
 
-/// Validates every field and reports every problem at once, keyed by field path.
+/// Validates a create, an edit (merged with [`UpdateActionRequest::merged_onto`]) or a
+/// preview's draft, and reports every problem at once, keyed by field path. What a blank
+/// secret means follows from `submission`.
 ///
-/// `keep_secret_allowed` says whether a secret header may omit its value (true on edit,
-/// where an empty secret means "keep the stored one"; false on create).
+/// [`UpdateActionRequest::merged_onto`]: crate::api::UpdateActionRequest::merged_onto
 pub fn validate_action(
-    fields: ActionFields<'_>,
+    request: &CreateActionRequest,
     policy: &EndpointPolicy,
-    keep_secret_allowed: bool,
-) -> Result<ValidAction, ActionError> {
+    submission: Submission<'_>,
+) -> Result<ActionSpec<Submitted>, ActionError> {
     let mut errors = Vec::new();
-    let name = ActionName::parse(fields.name)
+    let name = ActionName::parse(&request.name)
         .map_err(|e| errors.push(FieldError::new("name", &e)))
         .ok();
-    let description = optional_text(fields.description, "Description", MAX_DESCRIPTION_CHARS)
-        .map_err(|e| errors.push(FieldError::new("description", &e)))
-        .ok()
-        .flatten();
+    let description = optional_text(
+        request.description.as_deref(),
+        "Description",
+        MAX_DESCRIPTION_CHARS,
+    )
+    .map_err(|e| errors.push(FieldError::new("description", &e)))
+    .ok()
+    .flatten();
     let mut endpoint_not_allowed = false;
-    let endpoint_url = EndpointUrl::parse(fields.endpoint_url, policy)
+    let endpoint_url = EndpointUrl::parse(&request.endpoint_url, policy)
         .map_err(|e| {
             endpoint_not_allowed = matches!(e, ValidationError::EndpointNotAllowed(_));
             errors.push(FieldError::new("endpoint_url", &e));
         })
         .ok();
-    let headers = validate_headers(fields.headers, keep_secret_allowed, &mut errors);
-    errors.extend(validate_definitions(fields.inputs));
-    errors.extend(fields.confirm.and_then(|confirm| confirm.validate().err()));
+    let header_inputs = request.headers.as_deref().unwrap_or_default();
+    let moved = match submission {
+        Submission::Edit(EditBase {
+            endpoint_url: Some(stored_url),
+            ..
+        }) => secrets_to_reenter(stored_url, &request.endpoint_url, header_inputs),
+        Submission::Edit(_) | Submission::New | Submission::Preview => Vec::new(),
+    };
+    let headers = validate_headers(header_inputs, submission, &moved, &mut errors);
+    let inputs = request.inputs.clone().unwrap_or_default();
+    errors.extend(validate_definitions(&inputs));
     errors.extend(
-        fields
+        request
+            .confirm
+            .as_ref()
+            .and_then(|confirm| confirm.validate().err()),
+    );
+    errors.extend(
+        request
             .available_when
+            .as_ref()
             .map(AvailableWhen::validate)
             .unwrap_or_default(),
     );
-    let body_template = check_body_template(fields.body_template)
+    let body_template = check_body_template(request.body_template.as_deref())
         .map_err(|e| errors.push(FieldError::new("body_template", &e)))
         .ok()
         .flatten();
+    let reentry = reenter_errors(&moved);
+    let only_reentry = errors.is_empty() && !reentry.is_empty();
+    errors.extend(reentry);
+    errors.sort_by_key(|error| field_order(&error.field));
     match (name, endpoint_url) {
-        (Some(name), Some(endpoint_url)) if errors.is_empty() => Ok(ValidAction {
-            name,
+        (Some(name), Some(endpoint_url)) if errors.is_empty() => Ok(ActionSpec {
+            name: name.as_str().to_owned(),
             description,
-            endpoint_url,
+            endpoint_url: endpoint_url.as_str().to_owned(),
             headers,
-            inputs: fields.inputs.to_vec(),
-            confirm: fields.confirm.cloned(),
-            available_when: fields.available_when.cloned(),
+            inputs,
+            confirm: request.confirm.clone(),
+            available_when: request.available_when.clone(),
             body_template,
-            accept_reply: fields.accept_reply,
+            accept_reply: request.accept_reply,
         }),
         _ => Err(ActionError {
             fields: errors,
             endpoint_not_allowed,
+            secrets_must_be_reentered: only_reentry,
         }),
     }
+}
+
+/// Where a field comes in the form, so that every problem is reported in field order
+/// whichever check found it. A stable sort keeps a field's own problems in order.
+fn field_order(field: &str) -> usize {
+    const ORDER: [&str; 8] = [
+        "name",
+        "description",
+        "endpoint_url",
+        "headers",
+        "inputs",
+        "confirm",
+        "available_when",
+        "body_template",
+    ];
+    ORDER
+        .iter()
+        .position(|prefix| {
+            field
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
+        })
+        .unwrap_or(ORDER.len())
 }
 
 /// A body template's size (at most 16 KiB characters); blank means no template. Whether
@@ -301,57 +301,14 @@ pub fn check_body_template(raw: Option<&str>) -> Result<Option<String>, Validati
     }
 }
 
-/// The secret headers an edit would carry to a different endpoint origin without their
-/// values being typed again, as `(index, name)` in `headers`.
-///
-/// A secret value was entered for one endpoint. Sending it to another origin (scheme,
-/// host, port) would hand it to whoever runs that origin, so moving an action there takes
-/// every secret header it keeps to be re-entered (or removed). `headers` is the edit's
-/// header list, where a secret header with no value keeps the stored one. A `new_url`
-/// that does not parse yields nothing here: validation reports it.
-pub fn secrets_to_reenter(
-    stored_url: &str,
-    new_url: &str,
-    headers: &[HeaderInput],
-) -> Vec<(usize, String)> {
-    let (Some(stored), Some(new)) = (
-        crate::whatwg_url::parse(stored_url.trim()),
-        crate::whatwg_url::parse(new_url.trim()),
-    ) else {
-        return Vec::new();
-    };
-    if stored.origin() == new.origin() {
-        return Vec::new();
-    }
-    headers
-        .iter()
-        .enumerate()
-        .filter(|(_, header)| {
-            header.secret.unwrap_or(false) && header.value.as_deref().unwrap_or("").is_empty()
-        })
-        .map(|(index, header)| (index, header.name.trim().to_owned()))
-        .collect()
-}
-
-/// The field errors of [`secrets_to_reenter`]: one per header, naming it.
-pub fn reenter_errors(missing: &[(usize, String)]) -> Vec<FieldError> {
-    missing
-        .iter()
-        .map(|(index, name)| FieldError {
-            field: format!("headers[{index}].value"),
-            message: format!(
-                "Re-enter the value of secret header {name}: the endpoint moved to another \
-                 origin, and a stored secret never follows it there"
-            ),
-        })
-        .collect()
-}
-
+/// The headers, each checked; `moved` are the kept secrets whose re-entry is reported
+/// on their own ([`reenter_errors`]).
 fn validate_headers(
     inputs: &[HeaderInput],
-    keep_secret_allowed: bool,
+    submission: Submission<'_>,
+    moved: &[(usize, String)],
     errors: &mut Vec<FieldError>,
-) -> Vec<ValidHeader> {
+) -> Vec<Header<Submitted>> {
     if inputs.len() > MAX_HEADERS_PER_ACTION {
         errors.push(FieldError::new(
             "headers",
@@ -388,14 +345,22 @@ fn validate_headers(
                 None
             }
         };
+        if moved.iter().any(|(at, _)| *at == index) {
+            continue;
+        }
+        let keeps = match submission {
+            Submission::Edit(base) => keeps_stored_secret(input, &base),
+            Submission::Preview => secret,
+            Submission::New => false,
+        };
         let value = match input.value.as_deref() {
-            None | Some("") if secret && keep_secret_allowed => Ok(None),
+            None | Some("") if keeps => Ok(Submitted::KeepStored),
             None => Err(ValidationError::Required("Header value")),
-            Some(value) => check_header_value(value).map(|()| Some(value.to_owned())),
+            Some(value) => check_header_value(value).map(|()| Submitted::Typed(value.to_owned())),
         };
         match (name, value) {
-            (Some(name), Ok(value)) => valid.push(ValidHeader {
-                name,
+            (Some(name), Ok(value)) => valid.push(Header {
+                name: name.as_str().to_owned(),
                 value,
                 secret,
             }),
@@ -418,26 +383,28 @@ mod tests {
         }
     }
 
+    fn request(name: &str, url: &str, headers: &[HeaderInput]) -> CreateActionRequest {
+        CreateActionRequest {
+            name: name.to_owned(),
+            endpoint_url: url.to_owned(),
+            headers: Some(headers.to_vec()),
+            ..CreateActionRequest::default()
+        }
+    }
+
     fn validate(
         name: &str,
         url: &str,
         headers: &[HeaderInput],
-    ) -> Result<ValidAction, ActionError> {
-        let fields = ActionFields {
-            name,
-            description: None,
-            endpoint_url: url,
-            headers,
-            inputs: &[],
-            confirm: None,
-            available_when: None,
-            body_template: None,
-            accept_reply: false,
-        };
-        validate_action(fields, &EndpointPolicy::default(), false)
+    ) -> Result<ActionSpec<Submitted>, ActionError> {
+        validate_action(
+            &request(name, url, headers),
+            &EndpointPolicy::default(),
+            Submission::New,
+        )
     }
 
-    fn fields_of(result: Result<ValidAction, ActionError>) -> Vec<String> {
+    fn fields_of(result: Result<ActionSpec<Submitted>, ActionError>) -> Vec<String> {
         result
             .unwrap_err()
             .fields
@@ -582,87 +549,71 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_header_may_keep_its_value_only_on_edit() {
-        let headers = [header("Authorization", None, true)];
-        let fields = ActionFields {
-            name: "A",
-            description: None,
-            endpoint_url: "https://e.com",
-            headers: &headers,
-            inputs: &[],
-            confirm: None,
-            available_when: None,
-            body_template: None,
-            accept_reply: false,
-        };
+    fn a_secret_header_may_keep_its_value_only_on_edit_of_a_stored_secret() {
         let policy = EndpointPolicy::default();
-        let edited = validate_action(fields, &policy, true).unwrap();
-        assert_eq!(edited.headers[0].value, None);
-        assert!(validate_action(fields, &policy, false).is_err());
+        let blank = request("A", "https://e.com", &[header("Authorization", None, true)]);
+        let stored = ["authorization".to_owned()];
+        let base = EditBase {
+            endpoint_url: Some("https://e.com/old"),
+            secrets: &stored,
+        };
+        let edited = validate_action(&blank, &policy, Submission::Edit(base)).unwrap();
+        assert_eq!(edited.headers[0].value, Submitted::KeepStored);
+        assert_eq!(
+            fields_of(validate_action(&blank, &policy, Submission::New)),
+            ["headers[0].value"]
+        );
+        let nothing_stored = EditBase {
+            endpoint_url: Some("https://e.com"),
+            secrets: &[],
+        };
+        let refused =
+            validate_action(&blank, &policy, Submission::Edit(nothing_stored)).unwrap_err();
+        assert_eq!(refused.fields[0].message, "Header value is required");
+        assert!(!refused.secrets_must_be_reentered);
+        let previewed = validate_action(&blank, &policy, Submission::Preview).unwrap();
+        assert_eq!(previewed.redacted().headers[0].value, Redacted::Hidden);
+    }
+
+    #[test]
+    fn a_kept_secret_on_a_new_origin_must_be_reentered_and_says_so_apart() {
+        let policy = EndpointPolicy::default();
+        let stored = ["Authorization".to_owned()];
+        let base = EditBase {
+            endpoint_url: Some("https://a.example.com/x"),
+            secrets: &stored,
+        };
+        let moved = request(
+            "A",
+            "https://b.example.com/x",
+            &[header("Authorization", None, true)],
+        );
+        let refused = validate_action(&moved, &policy, Submission::Edit(base)).unwrap_err();
+        assert!(refused.secrets_must_be_reentered);
+        assert_eq!(refused.fields[0].field, "headers[0].value");
+        assert!(refused.fields[0].message.starts_with("Re-enter the value"));
+        let mut also_unnamed = moved;
+        also_unnamed.name = String::new();
+        let refused = validate_action(&also_unnamed, &policy, Submission::Edit(base)).unwrap_err();
+        assert!(
+            !refused.secrets_must_be_reentered,
+            "other problems come first"
+        );
+        assert_eq!(
+            fields_of(Err(refused)),
+            ["name", "headers[0].value"],
+            "every problem, in field order"
+        );
     }
 
     #[test]
     fn a_description_of_500_characters_is_accepted_and_501_is_not() {
-        let ok = "d".repeat(MAX_DESCRIPTION_CHARS);
-        let long = "d".repeat(MAX_DESCRIPTION_CHARS + 1);
         let policy = EndpointPolicy::default();
-        let mut fields = ActionFields {
-            name: "A",
-            description: Some(&ok),
-            endpoint_url: "https://e.com",
-            headers: &[],
-            inputs: &[],
-            confirm: None,
-            available_when: None,
-            body_template: None,
-            accept_reply: false,
-        };
-        assert!(validate_action(fields, &policy, false).is_ok());
-        fields.description = Some(&long);
-        assert!(validate_action(fields, &policy, false).is_err());
-    }
-
-    #[test]
-    fn a_new_origin_needs_every_kept_secret_retyped() {
-        let headers = [
-            header("Authorization", None, true),
-            header("X-Key", Some("new"), true),
-            header("X-Team", Some("sre"), false),
-        ];
-        let moved = secrets_to_reenter(
-            "https://a.example.com/x",
-            "https://b.example.com/x",
-            &headers,
-        );
-        assert_eq!(moved, [(0, "Authorization".to_owned())]);
-        assert!(reenter_errors(&moved)[0].message.contains("Authorization"));
-        assert_eq!(reenter_errors(&moved)[0].field, "headers[0].value");
-    }
-
-    #[test]
-    fn the_same_origin_with_another_path_keeps_secrets() {
-        let headers = [header("Authorization", None, true)];
-        for same in [
-            "https://a.example.com/other",
-            "https://A.example.com:443/x?q=1",
-        ] {
-            assert!(
-                secrets_to_reenter("https://a.example.com/x", same, &headers).is_empty(),
-                "{same}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_new_scheme_or_port_is_a_new_origin() {
-        let headers = [header("Authorization", Some(""), true)];
-        for other in ["http://a.example.com/x", "https://a.example.com:8443/x"] {
-            assert_eq!(
-                secrets_to_reenter("https://a.example.com/x", other, &headers).len(),
-                1,
-                "{other}"
-            );
-        }
+        let mut described = request("A", "https://e.com", &[]);
+        described.description = Some("d".repeat(MAX_DESCRIPTION_CHARS));
+        assert!(validate_action(&described, &policy, Submission::New).is_ok());
+        described.description = Some("d".repeat(MAX_DESCRIPTION_CHARS + 1));
+        assert!(validate_action(&described, &policy, Submission::New).is_err());
     }
 
     #[test]
@@ -689,6 +640,7 @@ mod tests {
     #[test]
     fn inputs_confirmation_and_availability_are_checked_with_the_rest() {
         use crate::inputs::{InputDefinition, InputType};
+        use crate::run_rules::Confirm;
         let bad_input = InputDefinition::new("Bad Key", "Region", InputType::String);
         let confirm = Confirm {
             message: String::new(),
@@ -698,18 +650,12 @@ mod tests {
             statuses: None,
             urgencies: Some(Vec::new()),
         };
-        let fields = ActionFields {
-            name: "A",
-            description: None,
-            endpoint_url: "https://e.com",
-            headers: &[],
-            inputs: std::slice::from_ref(&bad_input),
-            confirm: Some(&confirm),
-            available_when: Some(&rule),
-            body_template: None,
-            accept_reply: false,
-        };
-        let refused = validate_action(fields, &EndpointPolicy::default(), false).unwrap_err();
+        let mut asked = request("A", "https://e.com", &[]);
+        asked.inputs = Some(vec![bad_input]);
+        asked.confirm = Some(confirm);
+        asked.available_when = Some(rule);
+        let refused =
+            validate_action(&asked, &EndpointPolicy::default(), Submission::New).unwrap_err();
         let names: Vec<&str> = refused.fields.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             names,

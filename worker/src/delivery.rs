@@ -29,6 +29,7 @@ use crate::auth::Principal;
 use crate::signature::{sign, BadSigningSecret};
 use crate::store::actions::OpenedAction;
 use crate::template::{self, AgentRef, NamedRef, RunRef, TemplateContext, TemplateFailure};
+use shared::action::{ActionSpec, Redacted, SentText};
 
 /// The `User-Agent` every delivery carries.
 pub const USER_AGENT: &str = concat!(
@@ -129,12 +130,28 @@ pub enum BuildError {
 
 /// How the `webhook-signature` header is filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Signing {
-    /// Signed with the action's secret: a real delivery.
-    Signed,
+enum Signing<'a> {
+    /// Signed with the action's opened signing secret: a real delivery.
+    Signed(&'a str),
     /// [`PREVIEW_SIGNATURE`]: a preview, which has no secret opened.
     Placeholder,
 }
+
+/// The action a request is built for: its id and its specification, whose header values
+/// are opened (a delivery) or redacted (a preview).
+struct Sender<'a, V> {
+    id: &'a str,
+    spec: &'a ActionSpec<V>,
+}
+
+// By hand: a derive would ask `V: Copy`, and only references are copied.
+impl<V> Clone for Sender<'_, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for Sender<'_, V> {}
 
 /// Where a request's body comes from.
 #[derive(Debug, Clone, Copy)]
@@ -147,7 +164,19 @@ enum Body<'a> {
 
 /// Builds the request a run sends, signed over the exact body.
 pub fn build_delivery(facts: &RunFacts<'_>, action: &OpenedAction) -> Result<Delivery, BuildError> {
-    assemble(facts, action, Body::Render, Signing::Signed)
+    assemble(
+        facts,
+        opened(action),
+        Body::Render,
+        Signing::Signed(&action.signing_secret),
+    )
+}
+
+fn opened(action: &OpenedAction) -> Sender<'_, shared::action::Opened> {
+    Sender {
+        id: &action.id,
+        spec: &action.spec,
+    }
 }
 
 /// Builds a redelivery: the kept `body` exactly as first sent, under the same
@@ -158,16 +187,27 @@ pub fn build_redelivery(
     action: &OpenedAction,
     body: &str,
 ) -> Result<Delivery, BuildError> {
-    assemble(facts, action, Body::Kept(body), Signing::Signed)
+    assemble(
+        facts,
+        opened(action),
+        Body::Kept(body),
+        Signing::Signed(&action.signing_secret),
+    )
 }
 
-/// Builds the request exactly as [`build_delivery`] would, for an action whose secret
-/// values already read `[redacted]`, with a placeholder signature. Sends nothing.
+/// Builds the request exactly as [`build_delivery`] would, for the action `action_id`
+/// as `spec` shows it (secret values `[redacted]`), with a placeholder signature. Opens
+/// and sends nothing.
 pub fn preview(
     facts: &RunFacts<'_>,
-    action: &OpenedAction,
+    action_id: &str,
+    spec: &ActionSpec<Redacted>,
 ) -> Result<PreviewedRequest, Vec<TemplateFailure>> {
-    match assemble(facts, action, Body::Render, Signing::Placeholder) {
+    let sender = Sender {
+        id: action_id,
+        spec,
+    };
+    match assemble(facts, sender, Body::Render, Signing::Placeholder) {
         Ok(delivery) => Ok(delivery.previewed()),
         Err(BuildError::Template(failures)) => Err(failures),
         // A placeholder signature signs nothing.
@@ -175,24 +215,30 @@ pub fn preview(
     }
 }
 
-fn assemble(
+fn assemble<V: SentText>(
     facts: &RunFacts<'_>,
-    action: &OpenedAction,
+    action: Sender<'_, V>,
     body: Body<'_>,
-    signing: Signing,
+    signing: Signing<'_>,
 ) -> Result<Delivery, BuildError> {
     let (custom_headers, body) = render(facts, action, body).map_err(BuildError::Template)?;
     let timestamp = facts.now_ms.div_euclid(1000);
-    let signature = match signing {
-        Signing::Signed => sign(&action.signing_secret, facts.run_id, timestamp, &body)
-            .map_err(BuildError::SigningSecret)?,
-        Signing::Placeholder => PREVIEW_SIGNATURE.to_owned(),
+    let (signature, signing_secret) = match signing {
+        Signing::Signed(secret) => (
+            sign(secret, facts.run_id, timestamp, &body).map_err(BuildError::SigningSecret)?,
+            Some(secret),
+        ),
+        Signing::Placeholder => (PREVIEW_SIGNATURE.to_owned(), None),
     };
     // Every value that holds a secret: the action's, and each header value made from one
     // (a filter may have changed it past recognition, so it is redacted whole).
     let secret_values = action
-        .secret_values()
-        .into_iter()
+        .spec
+        .headers
+        .iter()
+        .filter(|header| header.secret)
+        .map(|header| header.value.sent_text())
+        .chain(signing_secret)
         .map(str::to_owned)
         .chain(
             custom_headers
@@ -211,19 +257,19 @@ fn assemble(
         OutgoingHeader::public("webhook-signature", signature),
     ]);
     Ok(Delivery {
-        url: action.endpoint_url.clone(),
+        url: action.spec.endpoint_url.clone(),
         headers,
         body,
         secret_values,
-        accept_reply: action.accept_reply,
+        accept_reply: action.spec.accept_reply,
     })
 }
 
 /// The custom headers (templated values rendered) and the body: the template's, or the
 /// default payload. Every failing field is reported, not just the first.
-fn render(
+fn render<V: SentText>(
     facts: &RunFacts<'_>,
-    action: &OpenedAction,
+    action: Sender<'_, V>,
     body: Body<'_>,
 ) -> Result<(Vec<OutgoingHeader>, String), Vec<TemplateFailure>> {
     // Built on first use: an action with nothing templated never pays for it.
@@ -232,17 +278,18 @@ fn render(
         context.get_or_init(|| {
             let data = serde_json::to_value(facts.incident).unwrap_or_default();
             let secrets = action
+                .spec
                 .headers
                 .iter()
                 .filter(|header| header.secret)
-                .map(|header| (header.name.clone(), header.value.clone().into()))
+                .map(|header| (header.name.clone(), header.value.sent_text().into()))
                 .collect();
             template::context_value(&TemplateContext {
                 incident: &data,
                 inputs: facts.inputs,
                 action: NamedRef {
-                    id: &action.id,
-                    name: &action.name,
+                    id: action.id,
+                    name: &action.spec.name,
                 },
                 agent: AgentRef {
                     id: &facts.agent.id,
@@ -255,12 +302,13 @@ fn render(
         })
     };
     let mut failures = Vec::new();
-    let mut headers = Vec::with_capacity(action.headers.len() + 5);
-    for (index, header) in action.headers.iter().enumerate() {
+    let mut headers = Vec::with_capacity(action.spec.headers.len() + 5);
+    for (index, header) in action.spec.headers.iter().enumerate() {
+        let written = header.value.sent_text();
         // A secret value is sent as written: it never passes through the engine, whose
         // error messages could quote it.
-        let value = if !header.secret && is_template(&header.value) {
-            match template::render_header_value(index, &header.name, &header.value, context()) {
+        let value = if !header.secret && is_template(written) {
+            match template::render_header_value(index, &header.name, written, context()) {
                 Ok(value) => value,
                 Err(failure) => {
                     failures.push(failure);
@@ -268,7 +316,7 @@ fn render(
                 }
             }
         } else {
-            header.value.clone()
+            written.to_owned()
         };
         headers.push(OutgoingHeader {
             name: header.name.clone(),
@@ -276,10 +324,10 @@ fn render(
             // A value made from a secret may carry it in any form a filter gave it, so it
             // is recorded as `[redacted]` as a whole, like a secret header.
             secret: header.secret
-                || (is_template(&header.value) && template::references_secrets(&header.value)),
+                || (is_template(written) && template::references_secrets(written)),
         });
     }
-    let body = match (body, &action.body_template) {
+    let body = match (body, &action.spec.body_template) {
         (Body::Kept(kept), _) => kept.to_owned(),
         (Body::Render, Some(source)) => template::render_body(source, context())
             .map_err(|failure| failures.push(failure))
@@ -299,7 +347,7 @@ fn render(
 /// are what an endpoint looks for), and `data.recent_changes_truncated` says so. An
 /// incident too large even without its changes is sent as it is: nothing else in it can
 /// be dropped without the endpoint misreading it.
-fn default_payload(facts: &RunFacts<'_>, action: &OpenedAction) -> String {
+fn default_payload<V>(facts: &RunFacts<'_>, action: Sender<'_, V>) -> String {
     let payload = |incident: &Incident| {
         json!({
             "event": {
@@ -307,7 +355,7 @@ fn default_payload(facts: &RunFacts<'_>, action: &OpenedAction) -> String {
                 "event_type": "incident.custom_action",
                 "occurred_at": format_rfc3339(facts.now_ms),
                 "agent": {"type": "user", "id": facts.agent.id, "name": facts.agent.name},
-                "action": {"id": action.id, "name": action.name},
+                "action": {"id": action.id, "name": action.spec.name},
                 "inputs": facts.inputs,
                 "data": incident,
             }
@@ -568,25 +616,32 @@ mod tests {
     use shared::api::ChangeEvent;
 
     use super::*;
-    use crate::store::actions::OpenedHeader;
+    use shared::action::{Header, Opened};
 
     fn action() -> OpenedAction {
         OpenedAction {
             id: "act_1".into(),
-            name: "Restart web".into(),
-            endpoint_url: "https://hooks.example.com/restart".into(),
             revision: 1,
-            headers: vec![OpenedHeader {
-                name: "X-Api-Key".into(),
-                value: "k3y".into(),
-                secret: true,
-            }],
+            spec: ActionSpec {
+                name: "Restart web".into(),
+                description: None,
+                endpoint_url: "https://hooks.example.com/restart".into(),
+                headers: vec![header("X-Api-Key", "k3y", true)],
+                inputs: Vec::new(),
+                confirm: None,
+                available_when: None,
+                body_template: None,
+                accept_reply: false,
+            },
             signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-            inputs: Vec::new(),
-            confirm: None,
-            available_when: None,
-            body_template: None,
-            accept_reply: false,
+        }
+    }
+
+    fn header(name: &str, value: &str, secret: bool) -> Header<Opened> {
+        Header {
+            name: name.into(),
+            value: Opened(value.into()),
+            secret,
         }
     }
 
@@ -804,11 +859,7 @@ mod tests {
     #[test]
     fn the_recorded_headers_are_those_sent_with_secret_values_redacted() {
         let mut action = action();
-        action.headers.push(OpenedHeader {
-            name: "X-Team".into(),
-            value: "sre".into(),
-            secret: false,
-        });
+        action.spec.headers.push(header("X-Team", "sre", false));
         let delivery = deliver(0, &action);
         let recorded = delivery.recorded_headers();
         let names: Vec<&str> = recorded.iter().map(|h| h.name.as_str()).collect();
@@ -829,16 +880,16 @@ mod tests {
 
     fn templated_action() -> OpenedAction {
         let mut action = action();
-        action.body_template = Some(
+        action.spec.body_template = Some(
             r#"{"text": "{{ incident.title }} on {{ incident.custom_details.disk }}",
                 "key": "{{ secrets["X-Api-Key"] }}", "by": "{{ agent.name }}"}"#
                 .into(),
         );
-        action.headers.push(OpenedHeader {
-            name: "Authorization".into(),
-            value: "Bearer {{ secrets[\"X-Api-Key\"] }}".into(),
-            secret: false,
-        });
+        action.spec.headers.push(header(
+            "Authorization",
+            "Bearer {{ secrets[\"X-Api-Key\"] }}",
+            false,
+        ));
         action
     }
 
@@ -878,11 +929,11 @@ mod tests {
     #[test]
     fn a_secret_a_filter_changed_is_never_recorded() {
         let mut action = templated_action();
-        action.headers.push(OpenedHeader {
-            name: "X-Dbg".into(),
-            value: "{{ secrets[\"X-Api-Key\"] | reverse }}".into(),
-            secret: false,
-        });
+        action.spec.headers.push(header(
+            "X-Dbg",
+            "{{ secrets[\"X-Api-Key\"] | reverse }}",
+            false,
+        ));
         let delivery = deliver(0, &action);
         assert!(sent(&delivery).contains(&("X-Dbg", "y3k")));
         let recorded = delivery.recorded_headers();
@@ -894,7 +945,7 @@ mod tests {
     #[test]
     fn a_secret_header_value_is_never_rendered() {
         let mut action = action();
-        action.headers[0].value = "{{ oops".into();
+        action.spec.headers[0].value = Opened("{{ oops".into());
         let delivery = deliver(0, &action);
         assert!(sent(&delivery).contains(&("X-Api-Key", "{{ oops")));
     }
@@ -909,10 +960,13 @@ mod tests {
             incident: &incident,
             inputs: &inputs,
         };
-        let mut redacted = templated_action();
-        redacted.headers[0].value = REDACTED.into();
-        redacted.signing_secret = String::new();
-        let previewed = preview(&facts, &redacted).unwrap();
+        let redacted = templated_action()
+            .spec
+            .map_headers(|header| match header.secret {
+                true => Redacted::Hidden,
+                false => Redacted::Plain(header.value.0.clone()),
+            });
+        let previewed = preview(&facts, "act_1", &redacted).unwrap();
         let sent = build_delivery(&facts, &templated_action()).unwrap();
         let body: Value = serde_json::from_str(&previewed.body).unwrap();
         assert_eq!(body["key"], REDACTED);
@@ -940,8 +994,8 @@ mod tests {
     #[test]
     fn every_template_that_fails_is_reported_and_nothing_is_built() {
         let mut action = templated_action();
-        action.body_template = Some("{\n{{ incident.title ".into());
-        action.headers[1].value = "{{ 'a' ~ '\\n' }}".into();
+        action.spec.body_template = Some("{\n{{ incident.title ".into());
+        action.spec.headers[1].value = Opened("{{ 'a' ~ '\\n' }}".into());
         let (agent, incident, inputs) = (agent(), incident(), serde_json::Map::new());
         let facts = RunFacts {
             run_id: "run_1",
@@ -1003,7 +1057,7 @@ mod tests {
         assert!(blocked.excerpt.unwrap().contains("https://"));
         let own = blocked_verdict("https://actions.example.com/api/x", &policy).unwrap();
         assert!(own.excerpt.unwrap().contains("OWN_HOSTS"));
-        assert_eq!(blocked_verdict(&action().endpoint_url, &policy), None);
+        assert_eq!(blocked_verdict(&action().spec.endpoint_url, &policy), None);
     }
 
     #[test]

@@ -322,6 +322,8 @@ impl From<ActionError> for ApiError {
     fn from(error: ActionError) -> Self {
         if error.endpoint_not_allowed {
             Self::EndpointNotAllowed(error.fields)
+        } else if error.secrets_must_be_reentered {
+            Self::SecretsMustBeReentered(error.fields)
         } else {
             Self::Validation(error.fields)
         }
@@ -381,6 +383,7 @@ mod tests {
                 },
             ],
             endpoint_not_allowed: true,
+            secrets_must_be_reentered: false,
         };
         let (status, body) = ApiError::from(error).body();
         assert_eq!(
@@ -399,6 +402,7 @@ mod tests {
                 message: "Name is required".into(),
             }],
             endpoint_not_allowed: false,
+            secrets_must_be_reentered: false,
         };
         assert_eq!(
             ApiError::from(error).body().1.error.code,

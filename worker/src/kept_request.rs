@@ -106,10 +106,11 @@ pub fn origin_of(url: &str) -> String {
 /// both length-prefixed, in name order.
 fn secrets_digest(action: &OpenedAction) -> String {
     let mut secrets: Vec<(String, &str)> = action
+        .spec
         .headers
         .iter()
         .filter(|header| header.secret)
-        .map(|header| (header.name.to_ascii_lowercase(), header.value.as_str()))
+        .map(|header| (header.name.to_ascii_lowercase(), header.value.0.as_str()))
         .collect();
     secrets.sort();
     let mut hasher = Sha256::new();
@@ -129,6 +130,7 @@ fn secrets_digest(action: &OpenedAction) -> String {
 /// Whether the body `action` renders can see its secrets.
 fn body_sees_secrets(action: &OpenedAction) -> bool {
     action
+        .spec
         .body_template
         .as_deref()
         .is_some_and(references_secrets)
@@ -138,7 +140,7 @@ impl KeptRequest {
     /// What a run of `action` keeps of the `body` it sends.
     pub fn of(action: &OpenedAction, body: &str) -> Self {
         Self {
-            origin: origin_of(&action.endpoint_url),
+            origin: origin_of(&action.spec.endpoint_url),
             secrets_digest: body_sees_secrets(action).then(|| secrets_digest(action)),
             body: body.to_owned(),
         }
@@ -216,7 +218,7 @@ impl Kept {
     ) -> Result<(), TargetChange> {
         match self {
             Self::Request(request) => {
-                if request.origin != origin_of(&action.endpoint_url) {
+                if request.origin != origin_of(&action.spec.endpoint_url) {
                     return Err(TargetChange::Origin);
                 }
                 match &request.secrets_digest {
@@ -233,25 +235,28 @@ impl Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::actions::OpenedHeader;
+    use shared::action::{ActionSpec, Header, Opened};
 
     fn action(url: &str, secret: &str, template: Option<&str>) -> OpenedAction {
         OpenedAction {
             id: "act_1".into(),
-            name: "Revert".into(),
-            endpoint_url: url.into(),
             revision: 3,
-            headers: vec![OpenedHeader {
-                name: "X-Git-Token".into(),
-                value: secret.into(),
-                secret: true,
-            }],
+            spec: ActionSpec {
+                name: "Revert".into(),
+                description: None,
+                endpoint_url: url.into(),
+                headers: vec![Header {
+                    name: "X-Git-Token".into(),
+                    value: Opened(secret.into()),
+                    secret: true,
+                }],
+                inputs: Vec::new(),
+                confirm: None,
+                available_when: None,
+                body_template: template.map(str::to_owned),
+                accept_reply: false,
+            },
             signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-            inputs: Vec::new(),
-            confirm: None,
-            available_when: None,
-            body_template: template.map(str::to_owned),
-            accept_reply: false,
         }
     }
 
@@ -295,7 +300,7 @@ mod tests {
             Err(TargetChange::Secrets)
         );
         let mut without = action(url, "t0ken", WITH_SECRET);
-        without.headers.clear();
+        without.spec.headers.clear();
         assert_eq!(kept.check_target(&without, 3), Err(TargetChange::Secrets));
     }
 
@@ -325,17 +330,17 @@ mod tests {
     fn the_digest_depends_on_names_and_values_not_their_order() {
         let one = action("https://a.example/", "x", None);
         let mut two = one.clone();
-        two.headers.push(OpenedHeader {
+        two.spec.headers.push(Header {
             name: "X-B".into(),
-            value: "y".into(),
+            value: Opened("y".into()),
             secret: true,
         });
         let mut swapped = one.clone();
-        swapped.headers.insert(
+        swapped.spec.headers.insert(
             0,
-            OpenedHeader {
+            Header {
                 name: "X-B".into(),
-                value: "y".into(),
+                value: Opened("y".into()),
                 secret: true,
             },
         );

@@ -7,7 +7,7 @@
 //! the edit is applied to whatever is current, re-read and retried until it lands, so
 //! it is still never merged into a stale copy.
 
-use shared::action::{reenter_errors, secrets_to_reenter, validate_action, ActionFields};
+use shared::action::{validate_action, EditBase, Submission};
 use shared::api::{
     ActionList, ActionResponse, CreateActionRequest, RotateSecretRequest, RotatedSecret,
     UpdateActionRequest,
@@ -73,20 +73,7 @@ pub async fn create_action(
     services::get(&db, service_id)
         .await?
         .ok_or(ApiError::NotFound("Service"))?;
-    let headers = body.headers.unwrap_or_default();
-    let inputs = body.inputs.unwrap_or_default();
-    let fields = ActionFields {
-        name: &body.name,
-        description: body.description.as_deref(),
-        endpoint_url: &body.endpoint_url,
-        headers: &headers,
-        inputs: &inputs,
-        confirm: body.confirm.as_ref(),
-        available_when: body.available_when.as_ref(),
-        body_template: body.body_template.as_deref(),
-        accept_reply: body.accept_reply,
-    };
-    let valid = validate_action(fields, &app.endpoint_policy(), false)?;
+    let valid = validate_action(&body, &app.endpoint_policy(), Submission::New)?;
     check_templates(&valid, service_id, app.now_ms)?;
     let keyring = sealed::keyring(app)?;
     let signing_secret = new_signing_secret();
@@ -166,51 +153,18 @@ pub async fn update_action(
     let expected = agreed_revision(if_match, patch.revision)?;
     let keyring = sealed::keyring(app)?;
     let edit = |current: &ActionView, record: &ActionRecord| {
-        let headers = patch
-            .headers
-            .clone()
-            .unwrap_or_else(|| record.headers_for_edit());
-        let fields = ActionFields {
-            name: patch.name.as_deref().unwrap_or(&record.name),
-            description: match &patch.description {
-                Some(text) => Some(text),
-                None => record.description.as_deref(),
-            },
-            endpoint_url: patch
-                .endpoint_url
-                .as_deref()
-                .unwrap_or(&record.endpoint_url),
-            headers: &headers,
-            inputs: patch.inputs.as_deref().unwrap_or(&record.inputs),
-            confirm: match &patch.confirm {
-                Some(confirm) => confirm.as_ref(),
-                None => record.confirm.as_ref(),
-            },
-            available_when: match &patch.available_when {
-                Some(rule) => rule.as_ref(),
-                None => record.available_when.as_ref(),
-            },
-            body_template: match &patch.body_template {
-                Some(template) => template.as_deref(),
-                None => record.body_template.as_deref(),
-            },
-            accept_reply: patch.accept_reply.unwrap_or(record.accept_reply),
+        let stored = record.redacted();
+        let secrets: Vec<String> = stored.secret_header_names().map(str::to_owned).collect();
+        let base = EditBase {
+            endpoint_url: Some(&stored.endpoint_url),
+            secrets: &secrets,
         };
-        let valid = validate_action(fields, &app.endpoint_policy(), true)?;
+        let merged = patch.merged_onto(&stored);
+        let valid = validate_action(&merged, &app.endpoint_policy(), Submission::Edit(base))?;
         check_templates(&valid, service_id, app.now_ms)?;
-        let missing =
-            secrets_to_reenter(&record.endpoint_url, valid.endpoint_url.as_str(), &headers);
-        if !missing.is_empty() {
-            return Err(ApiError::SecretsMustBeReentered(reenter_errors(&missing)));
-        }
-        let enabled = patch.enabled.unwrap_or_else(|| current.enabled());
+        let enabled = merged.enabled.unwrap_or_else(|| current.enabled());
         let next = record.edited(&valid, enabled, app.now_ms, &keyring)?;
-        let renewed = valid
-            .headers
-            .iter()
-            .filter(|header| header.secret && header.value.is_some())
-            .map(|header| header.name.as_str().to_owned())
-            .collect();
+        let renewed = valid.renewed_secrets();
         Ok((next, renewed))
     };
     let updated = change_revision(
@@ -380,7 +334,7 @@ fn committed(before: Option<&ActionRow>, record: &ActionRecord, key: String) -> 
     let row = ActionRow {
         action_id: record.id.clone(),
         service_id: record.service_id.clone(),
-        name: Some(record.name.clone()),
+        name: Some(record.spec.name.clone()),
         enabled: i64::from(record.enabled),
         revision: i64::try_from(record.revision).unwrap_or(i64::MAX),
         config_key: Some(key),

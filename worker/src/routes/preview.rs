@@ -9,10 +9,10 @@
 //! is the same build against a sample incident.
 
 use serde_json::json;
-use shared::action::{validate_action, ActionFields, ValidAction};
+use shared::action::{validate_action, ActionSpec, Submission, Submitted};
 use shared::api::{
-    ChangeEvent, CreateActionRequest, Incident, PreviewIncident, PreviewRequest, PreviewResponse,
-    ServiceRef, PREVIEW_RUN_ID,
+    ChangeEvent, Incident, PreviewIncident, PreviewRequest, PreviewResponse, ServiceRef,
+    PREVIEW_RUN_ID,
 };
 use shared::errors::ErrorCode;
 use shared::incident::{IncidentStatus, Severity};
@@ -29,7 +29,7 @@ use crate::auth::Principal;
 use crate::delivery::{preview, RunFacts};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_optional_json};
-use crate::store::actions::{self, Config, OpenedAction};
+use crate::store::actions::{self, Config};
 use crate::store::{changes, incidents, services};
 use crate::template::TemplateFailure;
 
@@ -51,9 +51,8 @@ pub async fn preview_request(
         .ok_or(ApiError::NotFound("Service"))?;
     let action =
         match (&body.draft, action_id) {
-            (Some(draft), id) => {
-                let valid = validate_draft(draft, app)?;
-                OpenedAction::redacted(id.unwrap_or("act_preview"), 0, &valid)
+            (Some(draft), _) => {
+                validate_action(draft, &app.endpoint_policy(), Submission::Preview)?.redacted()
             }
             (None, Some(id)) => {
                 let view = actions::view(&db, &app.kv()?, service_id, id)
@@ -110,7 +109,7 @@ pub async fn preview_request(
         incident: &incident,
         inputs: &inputs,
     };
-    let request = preview(&facts, &action)
+    let request = preview(&facts, action_id.unwrap_or("act_preview"), &action)
         .map_err(template_errors)?
         .view(caller.role);
     Ok(json_response(
@@ -122,30 +121,15 @@ pub async fn preview_request(
     )?)
 }
 
-/// A draft is checked as a save would check it; a secret header left blank keeps the
-/// stored value, which a preview shows as `[redacted]` anyway.
-fn validate_draft(draft: &CreateActionRequest, app: &App) -> ApiResult<ValidAction> {
-    let headers = draft.headers.clone().unwrap_or_default();
-    let inputs = draft.inputs.clone().unwrap_or_default();
-    let fields = ActionFields {
-        name: &draft.name,
-        description: draft.description.as_deref(),
-        endpoint_url: &draft.endpoint_url,
-        headers: &headers,
-        inputs: &inputs,
-        confirm: draft.confirm.as_ref(),
-        available_when: draft.available_when.as_ref(),
-        body_template: draft.body_template.as_deref(),
-        accept_reply: draft.accept_reply,
-    };
-    Ok(validate_action(fields, &app.endpoint_policy(), true)?)
-}
-
 /// The check on save: the action's templates compile and render a valid request against
 /// a sample incident with sample input values, or 422 `invalid_template`, each failure
 /// with its line. An action without templates passes without rendering anything.
-pub fn check_templates(valid: &ValidAction, service_id: &str, now_ms: i64) -> ApiResult<()> {
-    let action = OpenedAction::redacted("act_check", 0, valid);
+pub fn check_templates(
+    valid: &ActionSpec<Submitted>,
+    service_id: &str,
+    now_ms: i64,
+) -> ApiResult<()> {
+    let action = valid.redacted();
     let incident = sample_incident(service_id, "Sample service", now_ms);
     let inputs = sample_inputs(&valid.inputs);
     let agent = Principal::admin();
@@ -156,7 +140,7 @@ pub fn check_templates(valid: &ValidAction, service_id: &str, now_ms: i64) -> Ap
         incident: &incident,
         inputs: &inputs,
     };
-    preview(&facts, &action)
+    preview(&facts, "act_check", &action)
         .map(|_| ())
         .map_err(template_errors)
 }
@@ -216,23 +200,19 @@ pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Inc
 
 #[cfg(test)]
 mod tests {
+    use shared::api::CreateActionRequest;
     use shared::endpoint::EndpointPolicy;
 
     use super::*;
 
-    fn valid(body_template: Option<&str>) -> ValidAction {
-        let fields = ActionFields {
-            name: "Restart",
-            description: None,
-            endpoint_url: "https://hooks.example.com/x",
-            headers: &[],
-            inputs: &[],
-            confirm: None,
-            available_when: None,
-            body_template,
-            accept_reply: false,
+    fn valid(body_template: Option<&str>) -> ActionSpec<Submitted> {
+        let request = CreateActionRequest {
+            name: "Restart".into(),
+            endpoint_url: "https://hooks.example.com/x".into(),
+            body_template: body_template.map(str::to_owned),
+            ..CreateActionRequest::default()
         };
-        validate_action(fields, &EndpointPolicy::default(), false).unwrap()
+        validate_action(&request, &EndpointPolicy::default(), Submission::New).unwrap()
     }
 
     fn refusal(template: &str) -> Vec<FieldError> {

@@ -174,7 +174,7 @@ pub async fn create_run(
         id: run_id.clone(),
         incident_id: incident_id.to_owned(),
         action_id: action_id.to_owned(),
-        action_name: action.name.clone(),
+        action_name: action.spec.name.clone(),
         requested_by: caller.id.clone(),
         requested_by_name: caller.name.clone(),
         action_revision: action.revision,
@@ -300,8 +300,9 @@ fn check_run_rules(
     body: &RunRequest,
 ) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
     check_available(action, incident)?;
-    let inputs = validate_values(&action.inputs, &body.inputs).map_err(ApiError::InvalidInputs)?;
-    check_confirmation(action.confirm.as_ref(), body.confirmed)
+    let inputs =
+        validate_values(&action.spec.inputs, &body.inputs).map_err(ApiError::InvalidInputs)?;
+    check_confirmation(action.spec.confirm.as_ref(), body.confirmed)
         .map_err(ApiError::ConfirmationRequired)?;
     Ok(inputs)
 }
@@ -309,14 +310,14 @@ fn check_run_rules(
 /// The incident is one the action applies to (its `available_when`), or 409
 /// `action_not_available`. A press and a redelivery both obey it.
 fn check_available(action: &OpenedAction, incident: &Incident) -> ApiResult<()> {
-    let Some(rule) = &action.available_when else {
+    let Some(rule) = &action.spec.available_when else {
         return Ok(());
     };
     rule.allows(incident.status, incident.urgency)
         .map_err(|rule| {
             ApiError::Refused(
                 ErrorCode::ActionNotAvailable,
-                format!("\"{}\" runs {rule}; nothing was sent", action.name),
+                format!("\"{}\" runs {rule}; nothing was sent", action.spec.name),
             )
         })
 }
@@ -543,7 +544,7 @@ pub async fn redeliver(
     let keyring = sealed::keyring(app)?;
     let action = open_action(app, &keyring, action_row).await?;
     check_available(&action, &incident)?;
-    check_confirmation(action.confirm.as_ref(), body.confirmed)
+    check_confirmation(action.spec.confirm.as_ref(), body.confirmed)
         .map_err(ApiError::ConfirmationRequired)?;
     let kept_request = kept
         .request_body_sealed
@@ -571,7 +572,7 @@ pub async fn redeliver(
         id: run_id.to_owned(),
         incident_id: earlier.incident_id.clone(),
         action_id: earlier.action_id.clone(),
-        action_name: action.name.clone(),
+        action_name: action.spec.name.clone(),
         requested_by: caller.id.clone(),
         requested_by_name: caller.name.clone(),
         inputs: earlier.inputs.clone().unwrap_or_default(),

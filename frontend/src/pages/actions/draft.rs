@@ -7,10 +7,9 @@
 //! confirmation, availability and template editors' rows become the action's fields) are
 //! covered by native tests.
 
-use shared::action::{reenter_errors, secrets_to_reenter, validate_action, ActionFields};
-use shared::api::{
-    Action as CustomAction, ConfigHealth, CreateActionRequest, HeaderInput, UpdateActionRequest,
-};
+use shared::action::edit::keeps_stored_secret;
+use shared::action::{validate_action, Submission};
+use shared::api::{Action as CustomAction, CreateActionRequest, HeaderInput, UpdateActionRequest};
 use shared::endpoint::EndpointPolicy;
 use shared::incident::{IncidentStatus, Urgency};
 use shared::inputs::{is_valid_key, InputDefinition, InputType};
@@ -37,14 +36,22 @@ pub struct HeaderDraft {
 }
 
 impl HeaderDraft {
-    /// Whether a blank value means "keep the stored secret".
+    /// Whether a blank value means "keep the stored secret" (the shared rule, for the
+    /// secret this row was loaded with).
     fn keeps_stored_secret(&self) -> bool {
-        self.secret
-            && self.value.is_empty()
-            && self
-                .stored_secret_name
-                .as_deref()
-                .is_some_and(|stored| stored.eq_ignore_ascii_case(self.name.trim()))
+        let Some(stored) = &self.stored_secret_name else {
+            return false;
+        };
+        let typed = HeaderInput {
+            name: self.name.clone(),
+            value: Some(self.value.clone()),
+            secret: Some(self.secret),
+        };
+        let base = shared::action::EditBase {
+            endpoint_url: None,
+            secrets: std::slice::from_ref(stored),
+        };
+        keeps_stored_secret(&typed, &base)
     }
 
     fn input(&self) -> HeaderInput {
@@ -64,6 +71,8 @@ pub struct EditBase {
     /// The stored endpoint, whose origin the stored secret values belong to; `None` when
     /// the answer left it out (an action whose configuration cannot be opened).
     pub endpoint_url: Option<String>,
+    /// The secret headers stored: a blank one of these names keeps its value.
+    pub secrets: Vec<String>,
 }
 
 /// What a run asks first (inputs, a confirmation), when the action applies and the body
@@ -85,11 +94,11 @@ impl RunSettings {
     /// whose configuration could not be read (or has not reached this location yet) comes
     /// without them, and empty lists there mean "unknown", not "none": `None` then.
     fn of(action: &CustomAction) -> Option<Self> {
-        (action.config_health == ConfigHealth::Ok).then(|| Self {
-            inputs: action.inputs.clone(),
-            confirm: action.confirm.clone(),
-            available_when: action.available_when.clone(),
-            body_template: action.body_template.clone(),
+        action.spec().map(|spec| Self {
+            inputs: spec.inputs,
+            confirm: spec.confirm,
+            available_when: spec.available_when,
+            body_template: spec.body_template,
         })
     }
 }
@@ -454,6 +463,13 @@ impl ActionDraft {
             base: Some(EditBase {
                 revision: action.revision,
                 endpoint_url: action.endpoint_url.clone(),
+                secrets: action
+                    .headers
+                    .iter()
+                    .flatten()
+                    .filter(|header| header.secret)
+                    .map(|header| header.name.clone())
+                    .collect(),
             }),
         }
     }
@@ -473,27 +489,20 @@ impl ActionDraft {
     /// another origin (the worker would refuse that with `secrets_must_be_reentered`).
     /// A select option's problem is shown on the options box, naming the option.
     pub fn problems(&self, policy: &EndpointPolicy) -> Vec<FieldError> {
-        let editing = self.base.is_some();
-        let headers = self.header_inputs();
-        let (settings, unreadable) = self.settings().unzip();
-        let settings = settings.as_ref();
-        let fields = ActionFields {
-            name: &self.name,
-            description: Some(&self.description),
-            // What is sent is trimmed (below), so that is what is checked: a pasted URL's
-            // stray space is not an error in the form.
-            endpoint_url: self.endpoint_url.trim(),
-            headers: &headers,
-            inputs: settings.map_or(&[], |settings| &settings.inputs),
-            confirm: settings.and_then(|settings| settings.confirm.as_ref()),
-            available_when: settings.and_then(|settings| settings.available_when.as_ref()),
-            body_template: settings.and_then(|settings| settings.body_template.as_deref()),
-            accept_reply: self.accept_reply,
+        let submission = match &self.base {
+            Some(base) => Submission::Edit(shared::action::EditBase {
+                endpoint_url: base.endpoint_url.as_deref(),
+                secrets: &base.secrets,
+            }),
+            None => Submission::New,
         };
         // What could not be read says why first; the shared rules' word on the same field
         // (a default that "must be a number" is also missing) would only repeat it.
-        let mut problems = unreadable.unwrap_or_default();
-        for problem in validate_action(fields, policy, editing)
+        let mut problems = self
+            .settings()
+            .map(|(_, unreadable)| unreadable)
+            .unwrap_or_default();
+        for problem in validate_action(&self.create_request(), policy, submission)
             .err()
             .map(|error| error.fields)
             .unwrap_or_default()
@@ -501,34 +510,6 @@ impl ActionDraft {
             let problem = on_options_box(problem);
             if !problems.iter().any(|p| p.field == problem.field) {
                 problems.push(problem);
-            }
-        }
-        // The shared rule lets any blank secret through on edit; only one that is already
-        // stored under this name has a value to keep.
-        for (index, header) in self.headers.iter().enumerate() {
-            let path = format!("headers[{index}].value");
-            if editing
-                && header.secret
-                && header.value.is_empty()
-                && !header.keeps_stored_secret()
-                && !problems.iter().any(|p| p.field == path)
-            {
-                problems.push(FieldError {
-                    field: path,
-                    message: "Header value is required".to_owned(),
-                });
-            }
-        }
-        let stored_url = self
-            .base
-            .as_ref()
-            .and_then(|base| base.endpoint_url.as_deref());
-        if let Some(stored_url) = stored_url {
-            let moved = secrets_to_reenter(stored_url, self.endpoint_url.trim(), &headers);
-            for error in reenter_errors(&moved) {
-                if !problems.iter().any(|p| p.field == error.field) {
-                    problems.push(error);
-                }
             }
         }
         problems
@@ -608,7 +589,7 @@ fn on_options_box(problem: FieldError) -> FieldError {
 mod tests {
     use super::*;
     use serde_json::json;
-    use shared::api::ActionHeader;
+    use shared::api::{ActionHeader, ConfigHealth};
     use shared::incident::IncidentStatus;
     use shared::inputs::InputType;
 
