@@ -130,16 +130,16 @@ describe('the authorization matrix', () => {
   }
 
   test('the open routes need no credentials', async () => {
-    const anonymous = (method, urlPath, body) => worker.api(method, urlPath, body, { authorization: null });
-    const enqueue = await api(anonymous).enqueue({ routing_key: 'x'.repeat(32), event_action: 'trigger' });
+    const anonymous = api(worker, { token: null });
+    const enqueue = await anonymous.enqueue({ routing_key: 'x'.repeat(32), event_action: 'trigger' });
     assert.notEqual(enqueue.status, 401, enqueue.text);
     assert.notEqual(enqueue.status, 403, enqueue.text);
-    const change = await api(anonymous).changeEnqueue({ routing_key: 'x'.repeat(32), payload: { summary: 'x' } });
+    const change = await anonymous.changeEnqueue({ routing_key: 'x'.repeat(32), payload: { summary: 'x' } });
     assert.equal(change.status, 400, change.text);
     assert.match(change.json.errors[0], /does not match any service/);
-    const signedIn = await api(anonymous).signIn({ token: members.stakeholder.token });
+    const signedIn = await anonymous.signIn({ token: members.stakeholder.token });
     assert.equal(signedIn.status, 200, signedIn.text);
-    const described = await api(anonymous).getOpenApi();
+    const described = await anonymous.getOpenApi();
     assert.equal(described.status, 200, described.text.slice(0, 200));
     assert.match(described.headers.get('content-type'), /^application\/json/);
     assert.equal(described.json.openapi, '3.1.0');
@@ -159,7 +159,7 @@ describe('the authorization matrix', () => {
     expectStatus(await api(worker).deleteUser(deleted.user.id), 204, 'delete user');
     await worker.sql(`UPDATE sessions SET expires_at = 0 WHERE user_id = '${expired.user.id}'`);
     const callers = {
-      'no credentials': (m, p, b) => worker.api(m, p, b, { authorization: null }),
+      'no credentials': (method, urlPath, body) => worker.api(method, urlPath, body, { authorization: null }),
       'a revoked token': revoked.as,
       "a deleted user's token": deleted.as,
       "a deleted user's session": withCookie(deletedCookie),

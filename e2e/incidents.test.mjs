@@ -144,7 +144,7 @@ describe('acknowledge and resolve', () => {
   test('acknowledging and resolving need credentials', async () => {
     const service = await createService(worker);
     const incident = await triggerIncident(worker, service);
-    assertApiError(await api(worker).resolve(incident.id, undefined, { headers: { authorization: null } }), 401, 'unauthorized');
+    assertApiError(await api(worker).resolve(incident.id, undefined, { token: null }), 401, 'unauthorized');
     assert.equal((await api(worker).getIncident(incident.id)).json.incident.status, 'triggered');
   });
 });

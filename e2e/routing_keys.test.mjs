@@ -132,11 +132,11 @@ describe('keys by hash, sealed at rest', () => {
 
 describe('session cookies', () => {
   test('a request carrying more than one session cookie gets 400 and acts as nobody', async () => {
-    const signedIn = await api(worker).signIn({ token: worker.token }, { headers: { authorization: null } });
+    const signedIn = await api(worker).signIn({ token: worker.token }, { token: null });
     expectStatus(signedIn, 200, 'sign in');
     const cookie = signedIn.headers.get('set-cookie').split(';')[0];
     assert.match(cookie, /^ia_session=/, 'plain http (local): the unprefixed name');
-    const asCookie = (header) => api(worker).getMe({ headers: { authorization: null, cookie: header } });
+    const asCookie = (header) => api(worker).getMe({ token: null, headers: { cookie: header } });
     expectStatus(await asCookie(cookie), 200, 'one cookie');
     assertApiError(await asCookie(`${cookie}; ia_session=planted`), 400, 'ambiguous_session');
     assertApiError(await asCookie(`ia_session=planted; ${cookie}`), 400, 'ambiguous_session', 'whichever comes first');
@@ -151,7 +151,7 @@ describe('session cookies over https', () => {
 
   test('over https the session cookie is __Host-ia_session, Secure, Path=/ and without Domain', async () => {
     assert.match(secure.baseUrl, /^https:/);
-    const signedIn = await api(secure).signIn({ token: secure.token }, { headers: { authorization: null } });
+    const signedIn = await api(secure).signIn({ token: secure.token }, { token: null });
     expectStatus(signedIn, 200, 'sign in');
     const cookies = signedIn.headers.getSetCookie();
     const session = cookies.find((c) => c.startsWith('__Host-ia_session='));
@@ -162,7 +162,7 @@ describe('session cookies over https', () => {
     assert.ok(cookies.some((c) => /^ia_session=;.*max-age=0/i.test(c)), 'a cookie of the old name is ended');
 
     const pair = session.split(';')[0];
-    const asCookie = (header) => api(secure).getMe({ headers: { authorization: null, cookie: header } });
+    const asCookie = (header) => api(secure).getMe({ token: null, headers: { cookie: header } });
     expectStatus(await asCookie(pair), 200, 'the prefixed cookie signs in');
     const token = pair.slice(pair.indexOf('=') + 1);
     assertApiError(await asCookie(`ia_session=${token}`), 401, 'unauthorized', 'an unprefixed cookie is not read over https');

@@ -55,7 +55,7 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
     assert.equal(open.event_count, incident('checkout-5xx').event_count + 1, 'merged into the old incident, not a new one');
     assert.deepEqual(open.custom_details, { region: 'eu-west-1' }, 'its details as the old worker stored them');
 
-    const change = await api(worker).changeEnqueue({ routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.4', source: 'ci' } }, { headers: { authorization: null } });
+    const change = await api(worker).changeEnqueue({ routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.4', source: 'ci' } }, { token: null });
     expectStatus(change, 202, 'a change event with the other service old key');
 
     const unknown = await worker.enqueue({
@@ -81,7 +81,7 @@ describe('an upgrade from the data of 59a1748 (migrations 0001–0012)', () => {
     const [{ n }] = await worker.query(`SELECT COUNT(*) AS n FROM routing_keys WHERE key_hash IN (${services.map((s) => `'${s.routing_key}'`).join(', ')})`);
     assert.equal(n, 0);
     for (const service of services) assert.equal(await read(service), service.routing_key, `${service.name}'s key read back`);
-    const change = await api(worker).changeEnqueue({ routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.5', source: 'ci' } }, { headers: { authorization: null } });
+    const change = await api(worker).changeEnqueue({ routing_key: world.quiet_service.routing_key, payload: { summary: 'Deployed search 1.5', source: 'ci' } }, { token: null });
     expectStatus(change, 202, 'the sealed old key still works');
   });
 

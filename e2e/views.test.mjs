@@ -22,7 +22,6 @@ import {
   createService,
   expectStatus,
   newMember,
-  request,
   ROOT,
   triggerIncident,
   useWorld,
