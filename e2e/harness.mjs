@@ -5,6 +5,11 @@
 // here, so they exercise exactly what a user runs. Every child is started in its own
 // process group and is killed when the test process ends, however it ends; a small
 // watchdog process also kills them if this process dies without running its exit hooks.
+//
+// A test file starts its world with `useWorld` (a fresh worker with its own data, a
+// receiver, Chromium if asked), calls the worker through client.mjs (one function per
+// route), and signs a page in with `signIn`. A worker starts from a copy of a data folder
+// migrated once per run, and tests read and age its D1 rows in process (`worker.sql`).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -499,11 +504,16 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
   const { dev, baseUrl, port } = await startDev({
     argsFor,
     scheme: https ? 'https' : 'http',
-    // Any answer from /api means the worker, not only the proxy, is up.
+    // This worker's own answer to its own token, not only the proxy's, and not another
+    // worker's: one started at the same moment may have bound this port first, answering
+    // 401 to a token it does not know, until this wrangler exits and starts again.
     probe: async (base) => {
-      const res = await fetch(`${base}${paths.getSession()}`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${base}${paths.getSession()}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
       await res.arrayBuffer();
-      return res.status === 200 || res.status === 401;
+      return res.status === 200;
     },
     echo,
     removeDir,
@@ -848,7 +858,11 @@ function lateBound(what, get) {
       set: (_, prop, value) => Reflect.set(real(), prop, value),
       has: (_, prop) => Reflect.has(real(), prop),
       ownKeys: () => Reflect.ownKeys(real()),
-      getOwnPropertyDescriptor: (_, prop) => ({ ...Reflect.getOwnPropertyDescriptor(real(), prop), configurable: true }),
+      getOwnPropertyDescriptor: (_, prop) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(real(), prop);
+        // A proxy may not report a property its (empty) target lacks as fixed.
+        return descriptor && { ...descriptor, configurable: true };
+      },
     },
   );
 }
