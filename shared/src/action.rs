@@ -4,23 +4,23 @@
 //! every request.
 
 pub mod edit;
+pub mod settings;
 pub mod spec;
 
 use serde::{Deserialize, Serialize};
 
 use crate::api::{CreateActionRequest, HeaderInput};
 use crate::endpoint::{EndpointPolicy, EndpointUrl};
-use crate::inputs::validate_definitions;
 use crate::limits::{
-    MAX_ACTION_NAME_CHARS, MAX_BODY_TEMPLATE_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADERS_PER_ACTION,
-    MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES,
+    MAX_ACTION_NAME_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADERS_PER_ACTION, MAX_HEADER_NAME_BYTES,
+    MAX_HEADER_VALUE_BYTES,
 };
-use crate::run_rules::AvailableWhen;
 use crate::validation::{optional_text, required_name};
 use crate::{FieldError, ValidationError};
 
 use edit::keeps_stored_secret;
 pub use edit::{reenter_errors, secrets_to_reenter, EditBase, Submission};
+pub use settings::{check_body_template, RunSettings, RunSettingsPatch};
 pub use spec::{ActionSpec, Header, Opened, Redacted, Sealed, SentText, Submitted};
 
 /// Button text: trimmed, 1..=40 characters.
@@ -218,25 +218,7 @@ pub fn validate_action(
         Submission::Edit(_) | Submission::New | Submission::Preview => Vec::new(),
     };
     let headers = validate_headers(header_inputs, submission, &moved, &mut errors);
-    let inputs = request.inputs.clone().unwrap_or_default();
-    errors.extend(validate_definitions(&inputs));
-    errors.extend(
-        request
-            .confirm
-            .as_ref()
-            .and_then(|confirm| confirm.validate().err()),
-    );
-    errors.extend(
-        request
-            .available_when
-            .as_ref()
-            .map(AvailableWhen::validate)
-            .unwrap_or_default(),
-    );
-    let body_template = check_body_template(request.body_template.as_deref())
-        .map_err(|e| errors.push(FieldError::new("body_template", &e)))
-        .ok()
-        .flatten();
+    let settings = request.settings.checked(&mut errors);
     let reentry = reenter_errors(&moved);
     let only_reentry = errors.is_empty() && !reentry.is_empty();
     errors.extend(reentry);
@@ -247,11 +229,7 @@ pub fn validate_action(
             description,
             endpoint_url: endpoint_url.as_str().to_owned(),
             headers,
-            inputs,
-            confirm: request.confirm.clone(),
-            available_when: request.available_when.clone(),
-            body_template,
-            accept_reply: request.accept_reply,
+            settings,
         }),
         _ => Err(ActionError {
             fields: errors,
@@ -282,23 +260,6 @@ fn field_order(field: &str) -> usize {
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
         })
         .unwrap_or(ORDER.len())
-}
-
-/// A body template's size (at most 16 KiB characters); blank means no template. Whether
-/// it compiles and renders is the worker's check, which has the engine.
-pub fn check_body_template(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
-    match raw {
-        None => Ok(None),
-        Some(text) if text.trim().is_empty() => Ok(None),
-        Some(text) if text.chars().count() > MAX_BODY_TEMPLATE_CHARS => {
-            Err(ValidationError::TooLong {
-                what: "Body template",
-                max: MAX_BODY_TEMPLATE_CHARS,
-                unit: "characters",
-            })
-        }
-        Some(text) => Ok(Some(text.to_owned())),
-    }
 }
 
 /// The headers, each checked; `moved` are the kept secrets whose re-entry is reported
@@ -374,6 +335,7 @@ fn validate_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::MAX_BODY_TEMPLATE_CHARS;
 
     fn header(name: &str, value: Option<&str>, secret: bool) -> HeaderInput {
         HeaderInput {
@@ -640,7 +602,7 @@ mod tests {
     #[test]
     fn inputs_confirmation_and_availability_are_checked_with_the_rest() {
         use crate::inputs::{InputDefinition, InputType};
-        use crate::run_rules::Confirm;
+        use crate::run_rules::{AvailableWhen, Confirm};
         let bad_input = InputDefinition::new("Bad Key", "Region", InputType::String);
         let confirm = Confirm {
             message: String::new(),
@@ -651,9 +613,9 @@ mod tests {
             urgencies: Some(Vec::new()),
         };
         let mut asked = request("A", "https://e.com", &[]);
-        asked.inputs = Some(vec![bad_input]);
-        asked.confirm = Some(confirm);
-        asked.available_when = Some(rule);
+        asked.settings.inputs = vec![bad_input];
+        asked.settings.confirm = Some(confirm);
+        asked.settings.available_when = Some(rule);
         let refused =
             validate_action(&asked, &EndpointPolicy::default(), Submission::New).unwrap_err();
         let names: Vec<&str> = refused.fields.iter().map(|e| e.field.as_str()).collect();

@@ -7,12 +7,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::action::settings::{RunSettings, RunSettingsPatch};
 use crate::errors::ErrorCode;
 use crate::incident::{IncidentStatus, Severity, Urgency};
 use crate::inputs::InputDefinition;
 use crate::limits::FAILURES_BEFORE_WARNING;
 use crate::roles::Role;
-use crate::run_rules::{AvailableWhen, Confirm};
+use crate::run_rules::Confirm;
 use crate::view::Viewed;
 use crate::FieldError;
 
@@ -230,32 +231,9 @@ pub struct CreateActionRequest {
     /// Custom headers.
     #[serde(default)]
     pub headers: Option<Vec<HeaderInput>>,
-    /// What the clicker is asked for, at most 8.
-    #[serde(default)]
-    pub inputs: Option<Vec<InputDefinition>>,
-    /// A confirmation asked before each run.
-    #[serde(default)]
-    pub confirm: Option<Confirm>,
-    /// The incidents the action applies to.
-    #[serde(default)]
-    pub available_when: Option<AvailableWhen>,
-    /// A minijinja template for the request body; `null` or blank sends the default
-    /// payload.
-    #[serde(default)]
-    pub body_template: Option<String>,
-    /// Whether a 2xx JSON answer may write back a note, links and a summary
-    /// (`shared::reply`); off by default.
-    #[serde(default)]
-    pub accept_reply: bool,
-}
-
-/// A field of a PATCH that can be left out (unchanged), `null` (cleared) or set.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
+    /// How it runs: inputs, confirmation, availability, body template, reply.
+    #[serde(flatten)]
+    pub settings: RunSettings,
 }
 
 /// `PATCH /api/services/{id}/actions/{action_id}`: fields left out stay as they are;
@@ -278,33 +256,9 @@ pub struct UpdateActionRequest {
     /// New header list.
     #[serde(default)]
     pub headers: Option<Vec<HeaderInput>>,
-    /// New input list (replaces the whole list).
-    #[serde(default)]
-    pub inputs: Option<Vec<InputDefinition>>,
-    /// New confirmation; `null` removes it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub confirm: Option<Option<Confirm>>,
-    /// New availability rule; `null` removes it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_when: Option<Option<AvailableWhen>>,
-    /// New body template; `null` (or blank) returns to the default payload.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub body_template: Option<Option<String>>,
-    /// Turns the reply contract on or off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accept_reply: Option<bool>,
+    /// The run settings it changes.
+    #[serde(flatten)]
+    pub settings: RunSettingsPatch,
     /// The revision being edited (or send `If-Match: "<revision>"`). A stale one answers
     /// 409 `edit_conflict` and changes nothing; without one the edit applies to the
     /// current revision.
@@ -398,22 +352,10 @@ pub struct Action {
     /// below `manager`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<Vec<ActionHeader>>,
-    /// What a run asks the clicker for, in order.
-    #[serde(default)]
-    pub inputs: Vec<InputDefinition>,
-    /// The confirmation asked before each run, if any.
-    #[serde(default)]
-    pub confirm: Option<Confirm>,
-    /// The incidents the action applies to (`null`: all).
-    #[serde(default)]
-    pub available_when: Option<AvailableWhen>,
-    /// The body template (`null`: the default payload); left out, like `endpoint_url`,
-    /// for roles below `manager`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_template: Option<String>,
-    /// Whether the endpoint's JSON answer may write back a note, links and a summary.
-    #[serde(default)]
-    pub accept_reply: bool,
+    /// How it runs; its `body_template` is left out, like `endpoint_url`, for roles
+    /// below `manager`.
+    #[serde(flatten)]
+    pub settings: RunSettings,
     /// `whsec_…`: only in the answer to create and to rotate_secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
@@ -1275,10 +1217,7 @@ mod tests {
             endpoint_url: None,
             enabled: true,
             headers: None,
-            inputs: Vec::new(),
-            confirm: None,
-            available_when: None,
-            body_template: None,
+            settings: RunSettings::default(),
             signing_secret: None,
             revision: 1,
             config_health: ConfigHealth::Ok,
@@ -1286,7 +1225,6 @@ mod tests {
             health: EndpointHealth::default(),
             created_at: "t".into(),
             updated_at: "t".into(),
-            accept_reply: false,
         };
         let json = serde_json::to_value(&action).unwrap();
         assert!(json.get("signing_secret").is_none());

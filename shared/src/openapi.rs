@@ -16,7 +16,7 @@ use utoipa::openapi::path::{HttpMethod as DocMethod, Operation, Parameter, Param
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{
-    AdditionalProperties, Array, Components, Object, Schema, SchemaType, Type,
+    AdditionalProperties, Array, Components, Object, ObjectBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
@@ -982,7 +982,11 @@ impl Schemas {
     fn of<T: ToSchema>(&mut self) -> RefOr<Schema> {
         let mut found = vec![(T::name().into_owned(), T::schema())];
         T::schemas(&mut found);
+        let (found, merged_in) = merge_flattened(found);
         for (name, schema) in found {
+            if merged_in.contains(&name) {
+                continue;
+            }
             match self.0.get(&name) {
                 Some(known) => assert!(known == &schema, "two wire types are named {name}"),
                 None => {
@@ -992,4 +996,54 @@ impl Schemas {
         }
         Ref::from_schema_name(T::name()).into()
     }
+}
+
+/// utoipa writes a `#[serde(flatten)]` field as `allOf: [{"$ref": …}, {the other
+/// fields}]`. On the wire it is one object, and so it is in the document: the referenced
+/// schema's properties are merged into the object. Returns the schemas, and the names of
+/// those only merged in (they are not listed on their own).
+fn merge_flattened(
+    found: Vec<(String, RefOr<Schema>)>,
+) -> (Vec<(String, RefOr<Schema>)>, Vec<String>) {
+    let objects: BTreeMap<String, Object> = found
+        .iter()
+        .filter_map(|(name, schema)| match schema {
+            RefOr::T(Schema::Object(object)) => Some((name.clone(), object.clone())),
+            RefOr::T(_) | RefOr::Ref(_) => None,
+        })
+        .collect();
+    let mut merged_in = Vec::new();
+    let schemas = found
+        .into_iter()
+        .map(|(name, schema)| {
+            let RefOr::T(Schema::AllOf(all_of)) = &schema else {
+                return (name, schema);
+            };
+            let mut object = ObjectBuilder::new().build();
+            let mut flattened = Vec::new();
+            for item in &all_of.items {
+                match item {
+                    RefOr::Ref(reference) => {
+                        let source = reference.ref_location.rsplit('/').next().unwrap_or("");
+                        let Some(source_object) = objects.get(source) else {
+                            return (name, schema);
+                        };
+                        flattened.push(source_object.clone());
+                        merged_in.push(source.to_owned());
+                    }
+                    RefOr::T(Schema::Object(own)) => object = own.clone(),
+                    RefOr::T(_) => return (name, schema),
+                }
+            }
+            for source in flattened {
+                object.properties.extend(source.properties);
+                object.required.extend(source.required);
+            }
+            if object.description.is_none() {
+                object.description.clone_from(&all_of.description);
+            }
+            (name, RefOr::T(Schema::Object(object)))
+        })
+        .collect();
+    (schemas, merged_in)
 }

@@ -95,7 +95,7 @@ impl View for Action {
         if !role.can(Permission::ManageActions) {
             self.endpoint_url = None;
             self.headers = None;
-            self.body_template = None;
+            self.settings.body_template = None;
             self.signing_secret = None;
         }
         self.health = health(self.health, role);
@@ -224,10 +224,10 @@ mod tests {
                 value: Some("prod".into()),
                 secret: false,
             }]),
-            inputs: Vec::new(),
-            confirm: None,
-            available_when: None,
-            body_template: Some("{\"t\": \"{{ incident.title }}\"}".into()),
+            settings: crate::action::RunSettings {
+                body_template: Some("{\"t\": \"{{ incident.title }}\"}".into()),
+                ..Default::default()
+            },
             signing_secret: Some("whsec_x".into()),
             revision: 1,
             config_health: ConfigHealth::Ok,
@@ -235,7 +235,6 @@ mod tests {
             config_problem: None,
             created_at: "t".into(),
             updated_at: "t".into(),
-            accept_reply: false,
         }
     }
 
@@ -297,7 +296,7 @@ mod tests {
             let shown = role >= Role::Manager;
             assert_eq!(action.endpoint_url.is_some(), shown, "{role}");
             assert_eq!(action.headers.is_some(), shown, "{role}");
-            assert_eq!(action.body_template.is_some(), shown, "{role}");
+            assert_eq!(action.settings.body_template.is_some(), shown, "{role}");
             assert_eq!(action.signing_secret.is_some(), shown, "{role}");
             assert_eq!(action.name, "Restart");
         }

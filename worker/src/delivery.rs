@@ -261,7 +261,7 @@ fn assemble<V: SentText>(
         headers,
         body,
         secret_values,
-        accept_reply: action.spec.accept_reply,
+        accept_reply: action.spec.settings.accept_reply,
     })
 }
 
@@ -327,7 +327,7 @@ fn render<V: SentText>(
                 || (is_template(written) && template::references_secrets(written)),
         });
     }
-    let body = match (body, &action.spec.body_template) {
+    let body = match (body, &action.spec.settings.body_template) {
         (Body::Kept(kept), _) => kept.to_owned(),
         (Body::Render, Some(source)) => template::render_body(source, context())
             .map_err(|failure| failures.push(failure))
@@ -627,11 +627,10 @@ mod tests {
                 description: None,
                 endpoint_url: "https://hooks.example.com/restart".into(),
                 headers: vec![header("X-Api-Key", "k3y", true)],
-                inputs: Vec::new(),
-                confirm: None,
-                available_when: None,
-                body_template: None,
-                accept_reply: false,
+                settings: shared::action::RunSettings {
+                    body_template: None,
+                    ..Default::default()
+                },
             },
             signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
         }
@@ -880,7 +879,7 @@ mod tests {
 
     fn templated_action() -> OpenedAction {
         let mut action = action();
-        action.spec.body_template = Some(
+        action.spec.settings.body_template = Some(
             r#"{"text": "{{ incident.title }} on {{ incident.custom_details.disk }}",
                 "key": "{{ secrets["X-Api-Key"] }}", "by": "{{ agent.name }}"}"#
                 .into(),
@@ -994,7 +993,7 @@ mod tests {
     #[test]
     fn every_template_that_fails_is_reported_and_nothing_is_built() {
         let mut action = templated_action();
-        action.spec.body_template = Some("{\n{{ incident.title ".into());
+        action.spec.settings.body_template = Some("{\n{{ incident.title ".into());
         action.spec.headers[1].value = Opened("{{ 'a' ~ '\\n' }}".into());
         let (agent, incident, inputs) = (agent(), incident(), serde_json::Map::new());
         let facts = RunFacts {

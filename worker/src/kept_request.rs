@@ -131,6 +131,7 @@ fn secrets_digest(action: &OpenedAction) -> String {
 fn body_sees_secrets(action: &OpenedAction) -> bool {
     action
         .spec
+        .settings
         .body_template
         .as_deref()
         .is_some_and(references_secrets)
@@ -250,11 +251,10 @@ mod tests {
                     value: Opened(secret.into()),
                     secret: true,
                 }],
-                inputs: Vec::new(),
-                confirm: None,
-                available_when: None,
-                body_template: template.map(str::to_owned),
-                accept_reply: false,
+                settings: shared::action::RunSettings {
+                    body_template: template.map(str::to_owned),
+                    ..Default::default()
+                },
             },
             signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
         }

@@ -108,11 +108,7 @@ impl UpdateActionRequest {
                     .clone()
                     .unwrap_or_else(|| current.header_inputs()),
             ),
-            inputs: Some(or_current(&self.inputs, &current.inputs)),
-            confirm: or_current(&self.confirm, &current.confirm),
-            available_when: or_current(&self.available_when, &current.available_when),
-            body_template: or_current(&self.body_template, &current.body_template),
-            accept_reply: self.accept_reply.unwrap_or(current.accept_reply),
+            settings: self.settings.applied_to(&current.settings),
         }
     }
 }
@@ -120,6 +116,7 @@ impl UpdateActionRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::action::settings::RunSettings;
     use crate::action::spec::Header;
     use crate::run_rules::Confirm;
 
@@ -141,14 +138,15 @@ mod tests {
                 value: Redacted::Hidden,
                 secret: true,
             }],
-            inputs: Vec::new(),
-            confirm: Some(Confirm {
-                message: "Sure?".into(),
-                type_to_confirm: false,
-            }),
-            available_when: None,
-            body_template: Some("{}".into()),
-            accept_reply: true,
+            settings: RunSettings {
+                confirm: Some(Confirm {
+                    message: "Sure?".into(),
+                    type_to_confirm: false,
+                }),
+                body_template: Some("{}".into()),
+                accept_reply: true,
+                ..RunSettings::default()
+            },
         }
     }
 
@@ -160,9 +158,12 @@ mod tests {
         assert_eq!(merged.name, "Restart web");
         assert_eq!(merged.endpoint_url, "https://a.example.com/x");
         assert_eq!(merged.description.as_deref(), Some("Restarts web"));
-        assert_eq!(merged.confirm, None, "null removes the confirmation");
-        assert_eq!(merged.body_template.as_deref(), Some("{}"));
-        assert!(merged.accept_reply);
+        assert_eq!(
+            merged.settings.confirm, None,
+            "null removes the confirmation"
+        );
+        assert_eq!(merged.settings.body_template.as_deref(), Some("{}"));
+        assert!(merged.settings.accept_reply);
         assert_eq!(merged.enabled, None, "the caller keeps enabled");
         assert_eq!(
             merged.headers.unwrap(),

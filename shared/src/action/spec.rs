@@ -14,9 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::settings::RunSettings;
 use crate::api::{ActionHeader, HeaderInput, REDACTED};
-use crate::inputs::InputDefinition;
-use crate::run_rules::{AvailableWhen, Confirm};
 
 /// What a manager configures on an action. `V` is what a header's value is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,21 +30,9 @@ pub struct ActionSpec<V> {
     /// Custom headers, in order.
     #[serde(default = "Vec::new")]
     pub headers: Vec<Header<V>>,
-    /// What a run asks the clicker for.
-    #[serde(default)]
-    pub inputs: Vec<InputDefinition>,
-    /// The confirmation asked before each run.
-    #[serde(default)]
-    pub confirm: Option<Confirm>,
-    /// The incidents the action applies to (`None`: all).
-    #[serde(default)]
-    pub available_when: Option<AvailableWhen>,
-    /// The body template; `None` sends the default payload.
-    #[serde(default)]
-    pub body_template: Option<String>,
-    /// Whether the endpoint's answer may write back (`crate::reply`).
-    #[serde(default)]
-    pub accept_reply: bool,
+    /// How it runs.
+    #[serde(flatten)]
+    pub settings: RunSettings,
 }
 
 /// A custom header. `V` is what its value is.
@@ -132,11 +119,7 @@ impl<V> ActionSpec<V> {
             description: self.description.clone(),
             endpoint_url: self.endpoint_url.clone(),
             headers,
-            inputs: self.inputs.clone(),
-            confirm: self.confirm.clone(),
-            available_when: self.available_when.clone(),
-            body_template: self.body_template.clone(),
-            accept_reply: self.accept_reply,
+            settings: self.settings.clone(),
         })
     }
 
@@ -252,11 +235,7 @@ impl crate::api::Action {
                     secret: header.secret,
                 })
                 .collect(),
-            inputs: self.inputs.clone(),
-            confirm: self.confirm.clone(),
-            available_when: self.available_when.clone(),
-            body_template: self.body_template.clone(),
-            accept_reply: self.accept_reply,
+            settings: self.settings.clone(),
         })
     }
 }
@@ -271,11 +250,7 @@ mod tests {
             description: None,
             endpoint_url: "https://hooks.example.com/x".into(),
             headers,
-            inputs: Vec::new(),
-            confirm: None,
-            available_when: None,
-            body_template: None,
-            accept_reply: false,
+            settings: RunSettings::default(),
         }
     }
 

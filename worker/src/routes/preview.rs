@@ -99,8 +99,10 @@ pub async fn preview_request(
         None => (sample_incident(service_id, &service.name, app.now_ms), None),
     };
     let inputs = match &body.inputs {
-        Some(values) => validate_values(&action.inputs, values).map_err(ApiError::InvalidInputs)?,
-        None => sample_inputs(&action.inputs),
+        Some(values) => {
+            validate_values(&action.settings.inputs, values).map_err(ApiError::InvalidInputs)?
+        }
+        None => sample_inputs(&action.settings.inputs),
     };
     let facts = RunFacts {
         run_id: PREVIEW_RUN_ID,
@@ -131,7 +133,7 @@ pub fn check_templates(
 ) -> ApiResult<()> {
     let action = valid.redacted();
     let incident = sample_incident(service_id, "Sample service", now_ms);
-    let inputs = sample_inputs(&valid.inputs);
+    let inputs = sample_inputs(&valid.settings.inputs);
     let agent = Principal::admin();
     let facts = RunFacts {
         run_id: PREVIEW_RUN_ID,
@@ -200,6 +202,7 @@ pub fn sample_incident(service_id: &str, service_name: &str, now_ms: i64) -> Inc
 
 #[cfg(test)]
 mod tests {
+    use shared::action::RunSettings;
     use shared::api::CreateActionRequest;
     use shared::endpoint::EndpointPolicy;
 
@@ -209,7 +212,10 @@ mod tests {
         let request = CreateActionRequest {
             name: "Restart".into(),
             endpoint_url: "https://hooks.example.com/x".into(),
-            body_template: body_template.map(str::to_owned),
+            settings: RunSettings {
+                body_template: body_template.map(str::to_owned),
+                ..RunSettings::default()
+            },
             ..CreateActionRequest::default()
         };
         validate_action(&request, &EndpointPolicy::default(), Submission::New).unwrap()

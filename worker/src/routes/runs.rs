@@ -300,9 +300,9 @@ fn check_run_rules(
     body: &RunRequest,
 ) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
     check_available(action, incident)?;
-    let inputs =
-        validate_values(&action.spec.inputs, &body.inputs).map_err(ApiError::InvalidInputs)?;
-    check_confirmation(action.spec.confirm.as_ref(), body.confirmed)
+    let inputs = validate_values(&action.spec.settings.inputs, &body.inputs)
+        .map_err(ApiError::InvalidInputs)?;
+    check_confirmation(action.spec.settings.confirm.as_ref(), body.confirmed)
         .map_err(ApiError::ConfirmationRequired)?;
     Ok(inputs)
 }
@@ -310,7 +310,7 @@ fn check_run_rules(
 /// The incident is one the action applies to (its `available_when`), or 409
 /// `action_not_available`. A press and a redelivery both obey it.
 fn check_available(action: &OpenedAction, incident: &Incident) -> ApiResult<()> {
-    let Some(rule) = &action.spec.available_when else {
+    let Some(rule) = &action.spec.settings.available_when else {
         return Ok(());
     };
     rule.allows(incident.status, incident.urgency)
@@ -544,7 +544,7 @@ pub async fn redeliver(
     let keyring = sealed::keyring(app)?;
     let action = open_action(app, &keyring, action_row).await?;
     check_available(&action, &incident)?;
-    check_confirmation(action.spec.confirm.as_ref(), body.confirmed)
+    check_confirmation(action.spec.settings.confirm.as_ref(), body.confirmed)
         .map_err(ApiError::ConfirmationRequired)?;
     let kept_request = kept
         .request_body_sealed

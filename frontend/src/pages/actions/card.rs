@@ -228,16 +228,18 @@ fn ActionFacts(action: CustomAction) -> impl IntoView {
     let revision = (action.revision > 0).then(|| revision_label(action.revision));
     let unreadable = action.config_health == ConfigHealth::Unreadable;
     // What a run asks first and when it applies, read-only: the form does not edit these.
-    let rules: Vec<String> = asks_for(&action.inputs)
+    let rules: Vec<String> = asks_for(&action.settings.inputs)
         .into_iter()
         .chain(
             action
+                .settings
                 .confirm
                 .as_ref()
                 .map(|confirm| confirm_summary(confirm).to_owned()),
         )
         .chain(
             action
+                .settings
                 .available_when
                 .as_ref()
                 .and_then(availability_summary),

@@ -8,7 +8,7 @@
 //! covered by native tests.
 
 use shared::action::edit::keeps_stored_secret;
-use shared::action::{validate_action, Submission};
+use shared::action::{validate_action, RunSettings, RunSettingsPatch, Submission};
 use shared::api::{Action as CustomAction, CreateActionRequest, HeaderInput, UpdateActionRequest};
 use shared::endpoint::EndpointPolicy;
 use shared::incident::{IncidentStatus, Urgency};
@@ -75,32 +75,11 @@ pub struct EditBase {
     pub secrets: Vec<String>,
 }
 
-/// What a run asks first (inputs, a confirmation), when the action applies and the body
-/// it sends: the action's fields as the API carries them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunSettings {
-    /// The inputs a run asks for, in order.
-    pub inputs: Vec<InputDefinition>,
-    /// The confirmation asked before each run.
-    pub confirm: Option<Confirm>,
-    /// The incidents the action applies to.
-    pub available_when: Option<AvailableWhen>,
-    /// The body template; `None` sends the default payload.
-    pub body_template: Option<String>,
-}
-
-impl RunSettings {
-    /// The saved action's settings, when its answer carried its configuration. An action
-    /// whose configuration could not be read (or has not reached this location yet) comes
-    /// without them, and empty lists there mean "unknown", not "none": `None` then.
-    fn of(action: &CustomAction) -> Option<Self> {
-        action.spec().map(|spec| Self {
-            inputs: spec.inputs,
-            confirm: spec.confirm,
-            available_when: spec.available_when,
-            body_template: spec.body_template,
-        })
-    }
+/// The saved action's run settings, when its answer carried its configuration. An action
+/// whose configuration could not be read (or has not reached this location yet) comes
+/// without them, and empty lists there mean "unknown", not "none": `None` then.
+fn saved_settings(action: &CustomAction) -> Option<RunSettings> {
+    action.spec().map(|spec| spec.settings)
 }
 
 /// One input of the inputs editor, as typed. Every type's own fields are kept while the
@@ -344,6 +323,9 @@ impl RunSettingsDraft {
             available_when: self.availability.rule(),
             body_template: (!self.body_template.trim().is_empty())
                 .then(|| self.body_template.clone()),
+            // The form keeps it apart ([`ActionDraft::accept_reply`]): it is edited even
+            // when the other settings are not.
+            accept_reply: false,
         };
         (settings, problems)
     }
@@ -446,7 +428,7 @@ impl ActionDraft {
             endpoint_url: action.endpoint_url.clone().unwrap_or_default(),
             description: action.description.clone().unwrap_or_default(),
             enabled: action.enabled,
-            accept_reply: action.accept_reply,
+            accept_reply: action.settings.accept_reply,
             headers: action
                 .headers
                 .iter()
@@ -458,7 +440,7 @@ impl ActionDraft {
                     stored_secret_name: header.secret.then(|| header.name.clone()),
                 })
                 .collect(),
-            run_settings: RunSettings::of(action)
+            run_settings: saved_settings(action)
                 .map(|settings| RunSettingsDraft::from_settings(&settings)),
             base: Some(EditBase {
                 revision: action.revision,
@@ -527,12 +509,11 @@ impl ActionDraft {
             endpoint_url: self.endpoint_url.trim().to_owned(),
             description: (!description.is_empty()).then(|| description.to_owned()),
             enabled: Some(self.enabled),
-            accept_reply: self.accept_reply,
             headers: Some(self.header_inputs()),
-            inputs: (!settings.inputs.is_empty()).then_some(settings.inputs),
-            confirm: settings.confirm,
-            available_when: settings.available_when,
-            body_template: settings.body_template,
+            settings: RunSettings {
+                accept_reply: self.accept_reply,
+                ..settings
+            },
         }
     }
 
@@ -543,14 +524,9 @@ impl ActionDraft {
     /// which keeps the stored ones. It names the revision the form was opened on, so an
     /// edit made meanwhile by someone else is refused, not overwritten.
     pub fn update_request(&self) -> UpdateActionRequest {
-        let (inputs, confirm, available_when, body_template) = match self.settings() {
-            Some((settings, _)) => (
-                Some(settings.inputs),
-                Some(settings.confirm),
-                Some(settings.available_when),
-                Some(settings.body_template),
-            ),
-            None => (None, None, None, None),
+        let settings = match self.settings() {
+            Some((settings, _)) => RunSettingsPatch::all(settings),
+            None => RunSettingsPatch::default(),
         };
         UpdateActionRequest {
             name: Some(self.name.trim().to_owned()),
@@ -558,12 +534,11 @@ impl ActionDraft {
             description: Some(self.description.trim().to_owned()),
             enabled: Some(self.enabled),
             headers: Some(self.header_inputs()),
-            inputs,
-            confirm,
-            available_when,
-            body_template,
+            settings: RunSettingsPatch {
+                accept_reply: Some(self.accept_reply),
+                ..settings
+            },
             revision: self.base.as_ref().map(|base| base.revision),
-            accept_reply: Some(self.accept_reply),
         }
     }
 }
@@ -625,10 +600,7 @@ mod tests {
                     secret: false,
                 },
             ]),
-            inputs: Vec::new(),
-            confirm: None,
-            available_when: None,
-            body_template: None,
+            settings: RunSettings::default(),
             signing_secret: None,
             revision: 7,
             config_health: ConfigHealth::Ok,
@@ -636,7 +608,6 @@ mod tests {
             health: Default::default(),
             created_at: "t".into(),
             updated_at: "t".into(),
-            accept_reply: false,
         }
     }
 
@@ -816,25 +787,28 @@ mod tests {
 
     fn asking_action() -> CustomAction {
         CustomAction {
-            inputs: vec![InputDefinition {
-                key: "region".into(),
-                label: "Region".into(),
-                input_type: InputType::Select,
-                required: true,
-                default: Some(json!("eu")),
-                options: vec!["eu".into(), "us".into()],
-                min: None,
-                max: None,
-                help: None,
-            }],
-            confirm: Some(Confirm {
-                message: "Rolls back every region".into(),
-                type_to_confirm: true,
-            }),
-            available_when: Some(AvailableWhen {
-                statuses: Some(vec![IncidentStatus::Triggered]),
-                urgencies: None,
-            }),
+            settings: RunSettings {
+                inputs: vec![InputDefinition {
+                    key: "region".into(),
+                    label: "Region".into(),
+                    input_type: InputType::Select,
+                    required: true,
+                    default: Some(json!("eu")),
+                    options: vec!["eu".into(), "us".into()],
+                    min: None,
+                    max: None,
+                    help: None,
+                }],
+                confirm: Some(Confirm {
+                    message: "Rolls back every region".into(),
+                    type_to_confirm: true,
+                }),
+                available_when: Some(AvailableWhen {
+                    statuses: Some(vec![IncidentStatus::Triggered]),
+                    urgencies: None,
+                }),
+                ..RunSettings::default()
+            },
             ..saved_action()
         }
     }
@@ -846,9 +820,10 @@ mod tests {
         draft.name = "Roll back".into();
         assert!(draft.problems(&EndpointPolicy::default()).is_empty());
         let request = draft.update_request();
-        assert_eq!(request.inputs.as_ref(), Some(&saved.inputs));
-        assert_eq!(request.confirm, Some(saved.confirm.clone()));
-        assert_eq!(request.available_when, Some(saved.available_when));
+        let sent = &request.settings;
+        assert_eq!(sent.inputs.as_ref(), Some(&saved.settings.inputs));
+        assert_eq!(sent.confirm, Some(saved.settings.confirm.clone()));
+        assert_eq!(sent.available_when, Some(saved.settings.available_when));
         let body = serde_json::to_value(&request).unwrap();
         assert_eq!(body["inputs"][0]["key"], "region");
         assert_eq!(body["confirm"]["type_to_confirm"], true);
@@ -869,12 +844,12 @@ mod tests {
     fn an_edit_of_an_action_whose_configuration_did_not_come_back_leaves_them_out() {
         let mut unreadable = asking_action();
         unreadable.config_health = ConfigHealth::Unreadable;
-        unreadable.inputs = Vec::new();
-        unreadable.confirm = None;
+        unreadable.settings.inputs = Vec::new();
+        unreadable.settings.confirm = None;
         let request = ActionDraft::from_action(&unreadable).update_request();
-        assert_eq!(request.inputs, None);
-        assert_eq!(request.confirm, None);
-        assert_eq!(request.available_when, None);
+        assert_eq!(request.settings.inputs, None);
+        assert_eq!(request.settings.confirm, None);
+        assert_eq!(request.settings.available_when, None);
         let body = serde_json::to_value(&request).unwrap();
         assert!(body.get("confirm").is_none(), "{body}");
         assert!(body.get("available_when").is_none(), "{body}");
@@ -884,15 +859,16 @@ mod tests {
     fn a_reloaded_conflict_keeps_their_inputs() {
         let theirs = asking_action();
         let reloaded = ActionDraft::from_action(&theirs);
-        assert_eq!(reloaded.update_request().inputs.unwrap()[0].label, "Region");
+        let inputs = reloaded.update_request().settings.inputs.unwrap();
+        assert_eq!(inputs[0].label, "Region");
     }
 
     #[test]
     fn a_new_action_asks_nothing() {
         let request = draft("https://e.com/hook").create_request();
-        assert_eq!(request.inputs, None);
-        assert_eq!(request.confirm, None);
-        assert_eq!(request.available_when, None);
+        assert!(request.settings.inputs.is_empty());
+        assert_eq!(request.settings.confirm, None);
+        assert_eq!(request.settings.available_when, None);
     }
 
     #[test]
@@ -1045,7 +1021,7 @@ mod tests {
         count.max = Some(2.5);
         count.default = Some(json!(2));
         count.help = Some("How many".into());
-        for input in [saved.inputs[0].clone(), count] {
+        for input in [saved.settings.inputs[0].clone(), count] {
             let (back, problems) = InputDraft::from_definition(&input).definition(0);
             assert!(problems.is_empty(), "{problems:?}");
             assert_eq!(back, input);
@@ -1061,6 +1037,7 @@ mod tests {
         assert_eq!(
             with_settings(settings.clone())
                 .create_request()
+                .settings
                 .body_template,
             None
         );
@@ -1078,6 +1055,7 @@ mod tests {
         assert_eq!(
             with_settings(settings)
                 .create_request()
+                .settings
                 .body_template
                 .as_deref(),
             Some("{\"t\": \"{{ incident.title }}\"}\n")

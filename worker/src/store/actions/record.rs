@@ -154,11 +154,10 @@ impl ActionRecord {
                 description: None,
                 endpoint_url: String::new(),
                 headers: Vec::new(),
-                inputs: Vec::new(),
-                confirm: None,
-                available_when: None,
-                body_template: None,
-                accept_reply: false,
+                settings: shared::action::RunSettings {
+                    body_template: None,
+                    ..Default::default()
+                },
             },
         };
         record.signing_secret = record.seal(keyring, SIGNING_SECRET_FIELD, signing_secret)?;

@@ -87,11 +87,7 @@ impl ActionView {
             endpoint_url: spec.as_ref().map(|s| s.endpoint_url.clone()),
             enabled: self.enabled(),
             headers: spec.as_ref().map(|s| s.wire_headers()),
-            inputs: spec.as_ref().map(|s| s.inputs.clone()).unwrap_or_default(),
-            confirm: spec.as_ref().and_then(|s| s.confirm.clone()),
-            available_when: spec.as_ref().and_then(|s| s.available_when.clone()),
-            body_template: spec.as_ref().and_then(|s| s.body_template.clone()),
-            accept_reply: spec.as_ref().is_some_and(|s| s.accept_reply),
+            settings: spec.map(|s| s.settings).unwrap_or_default(),
             signing_secret: None,
             revision: self.row.revision(),
             config_health: health,
@@ -116,8 +112,8 @@ impl ActionView {
             description: spec.and_then(|s| s.description.clone()),
             config_health: self.health(keyring).0,
             health: EndpointHealth::default(),
-            inputs: spec.map(|s| s.inputs.clone()).unwrap_or_default(),
-            confirm: spec.and_then(|s| s.confirm.clone()),
+            inputs: spec.map(|s| s.settings.inputs.clone()).unwrap_or_default(),
+            confirm: spec.and_then(|s| s.settings.confirm.clone()),
         }
     }
 
@@ -125,7 +121,7 @@ impl ActionView {
     /// whose rule cannot be read is shown: its health says why it cannot run.
     pub fn available_for(&self, status: IncidentStatus, urgency: Urgency) -> bool {
         self.record()
-            .and_then(|r| r.spec.available_when.as_ref())
+            .and_then(|r| r.spec.settings.available_when.as_ref())
             .is_none_or(|rule| rule.allows(status, urgency).is_ok())
     }
 }
