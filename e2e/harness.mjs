@@ -388,6 +388,34 @@ function migrated(echo) {
   return migratedTemplate;
 }
 
+/**
+ * The wrangler configuration `wrangler dev` runs the worker with, or null for the
+ * project's own. With IA_USE_BUILT_WORKER=1 (the test command builds once, then sets it)
+ * it is a copy of wrangler.toml without its [build] section, its paths made absolute:
+ * the build would be skipped anyway (scripts/build-worker), but wrangler still watches
+ * the build's `watch_dir` and restarts the worker when a source file changes, answering
+ * a request in flight 503 ("Your worker restarted mid-request"). Without the section
+ * nothing is watched, so an edit made while tests run cannot restart their worker.
+ */
+let builtConfig;
+function devConfig() {
+  if (process.env.IA_USE_BUILT_WORKER !== '1') return null;
+  if (builtConfig) return builtConfig;
+  const lines = [];
+  let inBuild = false;
+  for (const line of fs.readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8').split('\n')) {
+    if (/^\s*\[/.test(line)) inBuild = /^\s*\[build[.\]]/.test(line);
+    if (inBuild) continue;
+    lines.push(
+      line.replace(/^(\s*(?:main|directory|migrations_dir)\s*=\s*)"([^"]+)"/, (_, key, value) => key + JSON.stringify(path.resolve(ROOT, value))),
+    );
+  }
+  const { persistDir: dir } = dataDir();
+  builtConfig = path.join(dir, 'wrangler.toml');
+  fs.writeFileSync(builtConfig, lines.join('\n'));
+  return builtConfig;
+}
+
 /** How often a `wrangler dev` is started again when another process took its port first. */
 const PORT_TAKEN_ATTEMPTS = 3;
 
@@ -493,6 +521,8 @@ export async function startWorker({ vars = {}, persistDir: reuseDir, https = fal
   // /cdn-cgi/handler/scheduled instead. The flag is kept for a person debugging by hand.
   const argsFor = (port, inspectorPort) => {
     const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--test-scheduled'];
+    const config = devConfig();
+    if (config) args.push('--config', config);
     args.push('--inspector-port', String(inspectorPort));
     args.push('--show-interactive-dev-session=false');
     for (const [name, value] of Object.entries(allVars)) args.push('--var', `${name}:${value}`);
