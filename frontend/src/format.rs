@@ -93,7 +93,7 @@ pub fn health_warning(health: &EndpointHealth, now_ms: f64) -> Option<String> {
     }
     let last = match (health.last_http_status, health.last_outcome) {
         (Some(code), _) => format!("HTTP {code}"),
-        (None, Some(outcome)) => outcome_label(outcome),
+        (None, Some(outcome)) => outcome_label(outcome, health.last_duration_ms),
         (None, None) => "failed".to_owned(),
     };
     let when = health
@@ -125,6 +125,13 @@ pub fn run_stats_line(stats: &RunStats) -> String {
     )
 }
 
+/// How long a run waited, when its line shows it apart: a timeout's wait is its deadline,
+/// which the outcome already names.
+fn waited_beside_outcome(run: &ActionRun) -> Option<u64> {
+    run.duration_ms
+        .filter(|_| run.outcome != Some(shared::api::RunOutcome::Timeout))
+}
+
 /// One run in an action's history: `Failed · HTTP 503 · 12 ms · by Ada`, with the
 /// endpoint's own summary in place of the code when it gave one, and the attempt when the
 /// run was redelivered.
@@ -133,10 +140,10 @@ pub fn history_line(run: &ActionRun) -> String {
     match (&run.summary, run.http_status, run.outcome) {
         (Some(summary), _, _) => parts.push(summary.clone()),
         (None, Some(code), _) => parts.push(format!("HTTP {code}")),
-        (None, None, Some(outcome)) => parts.push(outcome_label(outcome)),
+        (None, None, Some(outcome)) => parts.push(outcome_label(outcome, run.duration_ms)),
         (None, None, None) => {}
     }
-    if let Some(ms) = run.duration_ms {
+    if let Some(ms) = waited_beside_outcome(run) {
         parts.push(display_duration(ms));
     }
     if run.attempt > 1 {
@@ -202,7 +209,7 @@ pub fn run_revision(run: &ActionRun) -> Option<String> {
 pub fn unrecorded_message(run: &ActionRun) -> String {
     let seen = match (run.http_status, run.outcome) {
         (Some(code), _) => format!("it answered HTTP {code}"),
-        (None, Some(outcome)) => outcome_label(outcome),
+        (None, Some(outcome)) => outcome_label(outcome, run.duration_ms),
         (None, None) => "no answer seen yet".to_owned(),
     };
     format!(
@@ -298,14 +305,14 @@ pub fn run_summary(run: &ActionRun) -> String {
         Some(summary) => parts.push(summary.clone()),
         None => {
             if let Some(outcome) = run.outcome {
-                parts.push(outcome_label(outcome));
+                parts.push(outcome_label(outcome, run.duration_ms));
             }
             if let Some(code) = run.http_status {
                 parts.push(format!("HTTP {code}"));
             }
         }
     }
-    if let Some(ms) = run.duration_ms {
+    if let Some(ms) = waited_beside_outcome(run) {
         parts.push(display_duration(ms));
     }
     if let Some(ignored) = &run.reply_error {
@@ -636,6 +643,7 @@ mod tests {
             recent_failures: 2,
             last_outcome: Some(RunOutcome::HttpError),
             last_http_status: Some(503),
+            last_duration_ms: Some(85),
             last_run_at: Some(shared::time::format_rfc3339(1_796_000_000_000 - 240_000)),
         };
         assert_eq!(health_warning(&health, now), None);
@@ -646,6 +654,7 @@ mod tests {
         );
         health.last_http_status = None;
         health.last_outcome = Some(RunOutcome::Timeout);
+        health.last_duration_ms = Some(16_003);
         assert!(health_warning(&health, now)
             .unwrap()
             .contains("last: no answer within 16 s"));
@@ -661,10 +670,17 @@ mod tests {
             history_line(&failed),
             "Failed · HTTP 503 · 85 ms · attempt 2 · by Ada"
         );
-        let timeout = run(RunStatus::Failed, Some(RunOutcome::Timeout), None);
+        let mut timeout = run(RunStatus::Failed, Some(RunOutcome::Timeout), None);
+        timeout.duration_ms = Some(16_003);
         assert_eq!(
             history_line(&timeout),
-            "Failed · no answer within 16 s · 85 ms · by admin"
+            "Failed · no answer within 16 s · by admin",
+            "the wait is the deadline the outcome names"
+        );
+        timeout.duration_ms = Some(5_002);
+        assert_eq!(
+            history_line(&timeout),
+            "Failed · no answer within 5 s · by admin"
         );
     }
 
@@ -736,8 +752,9 @@ mod tests {
 
     #[test]
     fn a_timed_out_run_has_no_http_code() {
-        let line = run_summary(&run(RunStatus::Failed, Some(RunOutcome::Timeout), None));
-        assert_eq!(line, "Failed · no answer within 16 s · 85 ms");
+        let mut timed_out = run(RunStatus::Failed, Some(RunOutcome::Timeout), None);
+        timed_out.duration_ms = Some(16_004);
+        assert_eq!(run_summary(&timed_out), "Failed · no answer within 16 s");
     }
 
     #[test]
@@ -778,7 +795,8 @@ mod tests {
         );
         assert!(text.contains("Do not run it again"), "{text}");
         assert!(text.contains("(run_1)"), "{text}");
-        let timed_out = run(RunStatus::Failed, Some(RunOutcome::Timeout), None);
+        let mut timed_out = run(RunStatus::Failed, Some(RunOutcome::Timeout), None);
+        timed_out.duration_ms = Some(16_001);
         assert!(unrecorded_message(&timed_out).contains("(no answer within 16 s)"));
     }
 

@@ -34,6 +34,7 @@ pub fn endpoint_health(newest_first: &[FinishedRun]) -> EndpointHealth {
         recent_failures: u32::try_from(recent_failures).unwrap_or(u32::MAX),
         last_outcome: last.and_then(|run| run.outcome),
         last_http_status: last.and_then(|run| run.http_status),
+        last_duration_ms: last.and_then(|run| run.duration_ms),
         last_run_at: last.map(|run| format_rfc3339(run.finished_at)),
     }
 }

@@ -1,6 +1,7 @@
 //! How a run is put into words, once, for every surface: the worker's timeline lines, the
 //! line a role without run details is shown (`shared::view`), and the SPA's labels. The
-//! deadline comes from [`RUN_DEADLINE_SECS`], never written by hand.
+//! longest deadline comes from [`RUN_DEADLINE_SECS`], never written by hand; a run that
+//! timed out is worded with how long it waited, which is the deadline it was sent with.
 
 use crate::api::{RunAttempt, RunOutcome, RunStatus};
 use crate::limits::RUN_DEADLINE_SECS;
@@ -16,17 +17,36 @@ pub const UNKNOWN_OUTCOME: &str = "outcome unknown: Incident Actions stopped bef
     record the endpoint's answer, so the endpoint may have received it. Check there before \
     running it again";
 
-/// The excerpt a run that timed out keeps: `The endpoint did not answer within 16 seconds`.
-pub fn timeout_excerpt() -> String {
-    format!("The endpoint did not answer within {RUN_DEADLINE_SECS} seconds")
+/// The excerpt a run that timed out keeps: `The endpoint did not answer within 16
+/// seconds`, for the deadline it was sent with.
+pub fn timeout_excerpt(deadline_ms: u64) -> String {
+    let seconds = seconds(deadline_ms);
+    let unit = if seconds == "1" { "second" } else { "seconds" };
+    format!("The endpoint did not answer within {seconds} {unit}")
+}
+
+/// Milliseconds as seconds, to a tenth where it is not whole: `5`, `2.5`.
+fn seconds(ms: u64) -> String {
+    let tenths = (ms + 50) / 100;
+    match tenths % 10 {
+        0 => format!("{}", tenths / 10),
+        tenth => format!("{}.{tenth}", tenths / 10),
+    }
+}
+
+/// The wait before a run timed out: `5 s`. A run recorded without its wait (none are,
+/// but the field is optional) waited at most the longest deadline.
+fn waited(duration_ms: Option<u64>) -> String {
+    duration_ms.map_or_else(deadline, |ms| format!("{} s", seconds(ms)))
 }
 
 /// An outcome as a short phrase a responder understands: `no answer within 16 s`.
-pub fn outcome_label(outcome: RunOutcome) -> String {
+/// `duration_ms` is how long the run waited, which for a timeout is its deadline.
+pub fn outcome_label(outcome: RunOutcome, duration_ms: Option<u64>) -> String {
     match outcome {
         RunOutcome::Success => "endpoint answered 2xx".to_owned(),
         RunOutcome::HttpError => "endpoint answered with an error".to_owned(),
-        RunOutcome::Timeout => format!("no answer within {}", deadline()),
+        RunOutcome::Timeout => format!("no answer within {}", waited(duration_ms)),
         RunOutcome::NetworkError => "could not connect".to_owned(),
         RunOutcome::Redirect => "endpoint redirected (not followed)".to_owned(),
         RunOutcome::Blocked => "blocked by the endpoint rules, nothing sent".to_owned(),
@@ -95,7 +115,9 @@ fn attempt_result(attempt: &RunAttempt, status: RunStatus, outcome: RunOutcome) 
             format!("failed: the endpoint redirected (HTTP {code}); redirects are not followed")
         }
         (_, _, Some(code)) => format!("failed (HTTP {code}, {duration_ms} ms)"),
-        (_, RunOutcome::Timeout, None) => format!("failed: no answer within {}", deadline()),
+        (_, RunOutcome::Timeout, None) => {
+            format!("failed: no answer within {}", waited(attempt.duration_ms))
+        }
         (_, RunOutcome::Unknown, None) => UNKNOWN_OUTCOME.to_owned(),
         (
             _,
@@ -137,10 +159,36 @@ mod tests {
     fn the_deadline_is_written_from_the_limit() {
         assert_eq!(deadline(), format!("{RUN_DEADLINE_SECS} s"));
         assert_eq!(
-            outcome_label(RunOutcome::Timeout),
+            outcome_label(RunOutcome::Timeout, Some(RUN_DEADLINE_SECS * 1000 + 4)),
             format!("no answer within {RUN_DEADLINE_SECS} s")
         );
-        assert!(timeout_excerpt().ends_with(&format!("{RUN_DEADLINE_SECS} seconds")));
+        assert_eq!(
+            outcome_label(RunOutcome::Timeout, None),
+            format!("no answer within {RUN_DEADLINE_SECS} s"),
+            "without its wait, the longest deadline"
+        );
+        assert!(timeout_excerpt(RUN_DEADLINE_SECS * 1000)
+            .ends_with(&format!("{RUN_DEADLINE_SECS} seconds")));
+    }
+
+    #[test]
+    fn a_timeout_is_worded_with_the_deadline_it_was_sent_with() {
+        assert_eq!(
+            outcome_label(RunOutcome::Timeout, Some(5_003)),
+            "no answer within 5 s"
+        );
+        assert_eq!(
+            outcome_label(RunOutcome::Timeout, Some(2_498)),
+            "no answer within 2.5 s"
+        );
+        assert_eq!(
+            timeout_excerpt(1_000),
+            "The endpoint did not answer within 1 second"
+        );
+        assert_eq!(
+            timeout_excerpt(5_000),
+            "The endpoint did not answer within 5 seconds"
+        );
     }
 
     #[test]
@@ -162,8 +210,10 @@ mod tests {
             line(S::Failed, O::HttpError, Some(503), None),
             "Ran \"Restart\": failed (HTTP 503, 84 ms)"
         );
+        let mut timed_out = attempt(1, S::Failed, Some(O::Timeout), None, None);
+        timed_out.duration_ms = Some(RUN_DEADLINE_SECS * 1000 + 2);
         assert_eq!(
-            line(S::Failed, O::Timeout, None, None),
+            attempt_line("Restart", &timed_out, None),
             format!("Ran \"Restart\": failed: no answer within {RUN_DEADLINE_SECS} s")
         );
         assert_eq!(

@@ -207,6 +207,7 @@ mod tests {
             recent_failures: 3,
             last_outcome: Some(RunOutcome::HttpError),
             last_http_status: Some(503),
+            last_duration_ms: Some(12),
             last_run_at: Some("t".into()),
         }
     }

@@ -52,6 +52,8 @@ pub struct Delivery {
     pub secret_values: Vec<String>,
     /// Whether the answer may write back (the reply contract, `shared::reply`).
     pub accept_reply: bool,
+    /// How long to wait for the answer.
+    pub deadline_ms: u64,
 }
 
 /// One header of a delivery.
@@ -262,6 +264,7 @@ fn assemble<V: SentText>(
         body,
         secret_values,
         accept_reply: action.spec.settings.accept_reply,
+        deadline_ms: RUN_DEADLINE_SECS * 1000,
     })
 }
 
@@ -409,8 +412,11 @@ pub enum SendResult {
         /// The start of the body.
         body: Vec<u8>,
     },
-    /// No full answer within the deadline.
-    TimedOut,
+    /// No full answer within the deadline, which was this long.
+    TimedOut {
+        /// The delivery's deadline.
+        deadline_ms: u64,
+    },
     /// The connection failed.
     NetworkError(String),
 }
@@ -450,11 +456,11 @@ pub fn classify(result: &SendResult, secrets: &[String]) -> Verdict {
                 excerpt: Some(excerpt(body, secrets)),
             }
         }
-        SendResult::TimedOut => Verdict {
+        SendResult::TimedOut { deadline_ms } => Verdict {
             status: RunStatus::Failed,
             outcome: RunOutcome::Timeout,
             http_status: None,
-            excerpt: Some(shared::run_words::timeout_excerpt()),
+            excerpt: Some(shared::run_words::timeout_excerpt(*deadline_ms)),
         },
         SendResult::NetworkError(detail) => Verdict {
             status: RunStatus::Failed,
@@ -589,7 +595,7 @@ pub async fn send(delivery: &Delivery) -> SendResult {
         }
         Ok::<_, String>((status, content_type, body))
     };
-    let deadline = Delay::from(Duration::from_secs(RUN_DEADLINE_SECS));
+    let deadline = Delay::from(Duration::from_millis(delivery.deadline_ms));
     let result = match select(Box::pin(exchange), deadline).await {
         Either::Left((Ok((status, content_type, body)), _)) => SendResult::Answered {
             status,
@@ -597,7 +603,9 @@ pub async fn send(delivery: &Delivery) -> SendResult {
             body,
         },
         Either::Left((Err(detail), _)) => SendResult::NetworkError(simplify_network_error(&detail)),
-        Either::Right(_) => SendResult::TimedOut,
+        Either::Right(_) => SendResult::TimedOut {
+            deadline_ms: delivery.deadline_ms,
+        },
     };
     // Release the connection and whatever of the body was not read.
     controller.abort();
@@ -1035,7 +1043,13 @@ mod tests {
         assert_eq!(answered(404).outcome, RunOutcome::HttpError);
         assert_eq!(answered(500).http_status, Some(500));
         assert_eq!(
-            classify(&SendResult::TimedOut, &[]).outcome,
+            classify(
+                &SendResult::TimedOut {
+                    deadline_ms: 16_000
+                },
+                &[]
+            )
+            .outcome,
             RunOutcome::Timeout
         );
         let refused = classify(&SendResult::NetworkError("connection refused".into()), &[]);
