@@ -16,9 +16,8 @@ use shared::limits::MAX_HEADERS_PER_ACTION;
 use shared::FieldError;
 
 use super::draft::{offered_variables, ActionDraft, HeaderDraft};
-use super::inputs_editor::{focus_later, inputs_editor};
-use super::settings_editor::{availability_editor, confirm_editor, SettingsSignals};
-use super::template_editor::template_editor;
+use super::inputs_editor::focus_later;
+use super::settings_editor::{settings_editors, SettingsSignals};
 use crate::api;
 use crate::components::{
     check_box, group, live_preview, request_preview, small_button, ErrorNotice, FieldMessage,
@@ -263,24 +262,7 @@ pub fn ActionForm(
         let headers: Vec<HeaderDraft> = headers.get().iter().map(HeaderRow::draft).collect();
         offered_variables(&settings, &headers)
     });
-    let settings_editors = move || {
-        if run_settings.editable.get() {
-            view! {
-                {inputs_editor(run_settings.inputs, run_settings.next_input, errors)}
-                {confirm_editor(run_settings, errors)}
-                {availability_editor(run_settings)}
-                {template_editor(run_settings.body_template, variables, errors.signal("body_template"))}
-            }
-            .into_any()
-        } else {
-            view! {
-                <p class="notice warning">
-                    "This action's inputs, confirmation, availability and body template could not be read, so they are not shown; saving keeps them as they are."
-                </p>
-            }
-            .into_any()
-        }
-    };
+    let settings_editors = move || settings_editors(run_settings, errors, variables);
 
     view! {
         <form class="card form" on:submit=submit novalidate aria-labelledby="action-form-heading">

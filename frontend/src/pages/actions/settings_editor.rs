@@ -1,5 +1,6 @@
 //! The action form's live state for what a run asks first, when the action applies and
-//! what it sends ([`SettingsSignals`]), and the confirmation and availability editors.
+//! what it sends ([`SettingsSignals`]), and its editors ([`settings_editors`]): the form
+//! shows them as one block, so a new setting is added here alone.
 //!
 //! An action whose configuration did not come back (unreadable, or still spreading) has
 //! no settings to start from: the editors are not shown then, and an edit leaves those
@@ -8,8 +9,11 @@
 use leptos::prelude::*;
 use shared::incident::Urgency;
 
-use super::draft::{AvailabilityDraft, ConfirmDraft, RunSettingsDraft, STATUSES, URGENCIES};
-use super::inputs_editor::InputRow;
+use super::draft::{
+    AvailabilityDraft, ConfirmDraft, OfferedVariable, RunSettingsDraft, STATUSES, URGENCIES,
+};
+use super::inputs_editor::{inputs_editor, InputRow};
+use super::template_editor::template_editor;
 use crate::components::{check_box, group, TextBox};
 use crate::format::status_label;
 use crate::forms::{error_id, FormErrors};
@@ -100,6 +104,30 @@ impl SettingsSignals {
     }
 }
 
+/// Every settings editor, in form order; a note instead when the loaded action did not
+/// carry its settings (saving then keeps them).
+pub fn settings_editors(
+    settings: SettingsSignals,
+    errors: FormErrors,
+    variables: Signal<Vec<OfferedVariable>>,
+) -> AnyView {
+    if !settings.editable.get() {
+        return view! {
+            <p class="notice warning">
+                "This action's inputs, confirmation, availability and body template could not be read, so they are not shown; saving keeps them as they are."
+            </p>
+        }
+        .into_any();
+    }
+    view! {
+        {inputs_editor(settings.inputs, settings.next_input, errors)}
+        {confirm_editor(settings, errors)}
+        {availability_editor(settings)}
+        {template_editor(settings.body_template, variables, errors.signal("body_template"))}
+    }
+    .into_any()
+}
+
 /// The items whose box is ticked, in the order offered.
 fn ticked<T: Copy>(all: &[T], boxes: &[RwSignal<bool>]) -> Vec<T> {
     all.iter()
@@ -110,7 +138,7 @@ fn ticked<T: Copy>(all: &[T], boxes: &[RwSignal<bool>]) -> Vec<T> {
 }
 
 /// "Ask for confirmation", its message and whether the name must be typed.
-pub fn confirm_editor(settings: SettingsSignals, errors: FormErrors) -> AnyView {
+fn confirm_editor(settings: SettingsSignals, errors: FormErrors) -> AnyView {
     let body = view! {
         {check_box("action-confirm", "Ask for confirmation before each run", settings.asks)}
         <div hidden=move || !settings.asks.get()>
@@ -125,7 +153,7 @@ pub fn confirm_editor(settings: SettingsSignals, errors: FormErrors) -> AnyView 
 }
 
 /// The statuses and urgencies the action is offered for.
-pub fn availability_editor(settings: SettingsSignals) -> AnyView {
+fn availability_editor(settings: SettingsSignals) -> AnyView {
     let status_boxes = STATUSES
         .into_iter()
         .zip(settings.statuses)
