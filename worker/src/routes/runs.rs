@@ -38,7 +38,7 @@ use crate::app::{now_ms, App, Fault};
 use crate::auth::{batch_with_lookup, CallerSql, Credential, Principal};
 use crate::delivery::{
     blocked_verdict, build_delivery, build_redelivery, classify, reply_of, send, template_verdict,
-    BuildError, Delivery, RunFacts, Verdict,
+    BuildError, Delivery, RunFacts, SendResult, Verdict,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::{idempotency_key, json_response, page_request, read_optional_json};
@@ -429,9 +429,20 @@ async fn deliver_and_record(
                 let sent_at = now_ms();
                 let result = send(&delivery).await;
                 let finished_at = now_ms();
+                // A timeout waited exactly its deadline for an answer; the few
+                // milliseconds around it are the worker's, and the run's words name the
+                // deadline from this wait.
+                let waited = match result {
+                    SendResult::TimedOut { deadline_ms } => {
+                        i64::try_from(deadline_ms).unwrap_or(i64::MAX)
+                    }
+                    SendResult::Answered { .. } | SendResult::NetworkError(_) => {
+                        finished_at - sent_at
+                    }
+                };
                 Completion {
                     verdict: classify(&result, &delivery.secret_values),
-                    duration_ms: Some(finished_at - sent_at),
+                    duration_ms: Some(waited),
                     finished_at,
                     request_headers: Some(delivery.recorded_headers()),
                     reply: reply_of(&result, &delivery),
