@@ -155,7 +155,8 @@ describe('a successful run', () => {
     assert.equal(event.agent.type, 'user');
     assert.equal(typeof event.agent.id, 'string');
     assert.equal(typeof event.agent.name, 'string');
-    assert.deepEqual(event.action, { id: ctx.action.id, name: 'Restart web' });
+    // The action's deadline rides along (issue 21's timeout_ms; 16000 ms when not set).
+    assert.deepEqual(event.action, { id: ctx.action.id, name: 'Restart web', timeout_ms: 16000 });
     const { actions, ...expected } = before201;
     assert.ok(Array.isArray(actions), 'GET /api/incidents/{id} has actions');
     assert.equal('actions' in event.data, false);

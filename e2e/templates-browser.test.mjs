@@ -125,6 +125,13 @@ test('a manager templates the body with a live preview, and the run sends what t
   assert.equal(await template.getAttribute('aria-invalid'), 'true');
   await preview.locator('.preview-error').waitFor();
 
+  // The deadline starts at the longest, 16 s; one past it is refused next to the field.
+  const deadline = form.getByLabel('Deadline (seconds)', { exact: true });
+  assert.equal(await deadline.inputValue(), '16');
+  await deadline.fill('17');
+  await form.locator('#action-timeout-ms-error').getByText('The deadline must be 1 to 16 seconds (1000 to 16000 ms)').waitFor();
+  await deadline.fill('5');
+
   // Fixed, it previews again, and the action saves.
   const finalTemplate = '{"title": "{{ incident.title }}", "region": "{{ inputs.region }}", "version": "{{ inputs.version }}", "count": {{ inputs.count }}}';
   await template.fill(finalTemplate);
@@ -138,6 +145,7 @@ test('a manager templates the body with a live preview, and the run sends what t
   await panel.getByRole('button', { name: 'I have saved it' }).click();
 
   const saved = (await api(worker).listActions(service.id)).json.actions.find((a) => a.name === name);
+  assert.equal(saved.timeout_ms, 5000, 'the deadline typed in seconds is saved in milliseconds');
   assert.equal(saved.body_template, finalTemplate);
   assert.deepEqual(saved.inputs.map((i) => [i.key, i.type]), [
     ['region', 'select'], ['version', 'string'], ['reason', 'text'], ['count', 'number'], ['dry_run', 'boolean'],

@@ -89,8 +89,13 @@ pub const DEFAULT_CHANGES_LIST: i64 = 25;
 /// Bytes in an `/api/*` request body.
 pub const MAX_API_BODY_BYTES: usize = 64 * 1024;
 
-/// Seconds the worker waits for a customer endpoint (PagerDuty's deadline for custom actions).
+/// Seconds the worker waits for a customer endpoint at most (PagerDuty's deadline for
+/// custom actions), and by default: an action may set a shorter one (`timeout_ms`).
 pub const RUN_DEADLINE_SECS: u64 = 16;
+/// The shortest deadline an action may set (`timeout_ms`).
+pub const MIN_ACTION_TIMEOUT_MS: u32 = 1_000;
+/// The longest deadline an action may set, and its default: [`RUN_DEADLINE_SECS`].
+pub const MAX_ACTION_TIMEOUT_MS: u32 = RUN_DEADLINE_SECS as u32 * 1_000;
 /// Bytes of an endpoint's answer the worker reads before it stops listening.
 pub const MAX_RESPONSE_READ_BYTES: usize = 64 * 1024;
 /// Bytes of the answer kept on the run as the excerpt shown to responders.

@@ -16,7 +16,6 @@ use shared::api::{
 use shared::endpoint::{EndpointPolicy, EndpointUrl};
 use shared::limits::{
     MAX_DEFAULT_PAYLOAD_BYTES, MAX_RESPONSE_EXCERPT_BYTES, MAX_RESPONSE_READ_BYTES,
-    RUN_DEADLINE_SECS,
 };
 use shared::reply::{read_reply, Reply};
 use shared::template::is_template;
@@ -264,7 +263,7 @@ fn assemble<V: SentText>(
         body,
         secret_values,
         accept_reply: action.spec.settings.accept_reply,
-        deadline_ms: RUN_DEADLINE_SECS * 1000,
+        deadline_ms: u64::from(action.spec.settings.timeout_ms),
     })
 }
 
@@ -358,7 +357,11 @@ fn default_payload<V>(facts: &RunFacts<'_>, action: Sender<'_, V>) -> String {
                 "event_type": "incident.custom_action",
                 "occurred_at": format_rfc3339(facts.now_ms),
                 "agent": {"type": "user", "id": facts.agent.id, "name": facts.agent.name},
-                "action": {"id": action.id, "name": action.spec.name},
+                "action": {
+                    "id": action.id,
+                    "name": action.spec.name,
+                    "timeout_ms": action.spec.settings.timeout_ms,
+                },
                 "inputs": facts.inputs,
                 "data": incident,
             }
@@ -682,6 +685,21 @@ mod tests {
     }
 
     #[test]
+    fn a_run_waits_as_long_as_its_action_says_and_the_payload_tells_the_endpoint() {
+        let mut quick = action();
+        quick.spec.settings.timeout_ms = 5_000;
+        let delivery = deliver(0, &quick);
+        assert_eq!(delivery.deadline_ms, 5_000);
+        let body: Value = serde_json::from_str(&delivery.body).unwrap();
+        assert_eq!(body["event"]["action"]["timeout_ms"], 5_000);
+        let verdict = classify(&SendResult::TimedOut { deadline_ms: 5_000 }, &[]);
+        assert_eq!(
+            verdict.excerpt.as_deref(),
+            Some("The endpoint did not answer within 5 seconds")
+        );
+    }
+
+    #[test]
     fn the_body_names_the_event_action_agent_and_incident() {
         let delivery = deliver(1_795_000_000_000, &action());
         let body: Value = serde_json::from_str(&delivery.body).unwrap();
@@ -694,7 +712,7 @@ mod tests {
         );
         assert_eq!(
             event["action"],
-            serde_json::json!({"id": "act_1", "name": "Restart web"})
+            serde_json::json!({"id": "act_1", "name": "Restart web", "timeout_ms": 16_000})
         );
         assert_eq!(event["data"]["title"], "Disk full");
         assert_eq!(

@@ -11,12 +11,12 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::inputs::{validate_definitions, InputDefinition};
-use crate::limits::MAX_BODY_TEMPLATE_CHARS;
+use crate::limits::{MAX_ACTION_TIMEOUT_MS, MAX_BODY_TEMPLATE_CHARS, MIN_ACTION_TIMEOUT_MS};
 use crate::run_rules::{AvailableWhen, Confirm};
 use crate::{FieldError, ValidationError};
 
 /// How an action runs.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunSettings {
     /// What a run asks the clicker for, in order, at most 8.
@@ -36,6 +36,31 @@ pub struct RunSettings {
     /// (`shared::reply`); off by default.
     #[serde(default)]
     pub accept_reply: bool,
+    /// How long a run waits for the endpoint's answer, in milliseconds: 1000 to 16000,
+    /// 16000 by default. Past it the run fails as a timeout and says so.
+    #[serde(default = "longest_timeout")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1000, maximum = 16000, default = 16000)
+    )]
+    pub timeout_ms: u32,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            inputs: Vec::new(),
+            confirm: None,
+            available_when: None,
+            body_template: None,
+            accept_reply: false,
+            timeout_ms: MAX_ACTION_TIMEOUT_MS,
+        }
+    }
+}
+
+fn longest_timeout() -> u32 {
+    MAX_ACTION_TIMEOUT_MS
 }
 
 /// A list that may be sent as `null`, read as empty.
@@ -76,6 +101,17 @@ impl RunSettings {
             .map_err(|e| errors.push(FieldError::new("body_template", &e)))
             .ok()
             .flatten();
+        if !(MIN_ACTION_TIMEOUT_MS..=MAX_ACTION_TIMEOUT_MS).contains(&self.timeout_ms) {
+            errors.push(FieldError::new(
+                "timeout_ms",
+                &ValidationError::Invalid(format!(
+                    "The deadline must be {} to {} seconds ({MIN_ACTION_TIMEOUT_MS} to \
+                     {MAX_ACTION_TIMEOUT_MS} ms)",
+                    MIN_ACTION_TIMEOUT_MS / 1000,
+                    MAX_ACTION_TIMEOUT_MS / 1000
+                )),
+            ));
+        }
         Self {
             body_template,
             ..self.clone()
@@ -131,6 +167,10 @@ pub struct RunSettingsPatch {
     /// Turns the reply contract on or off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_reply: Option<bool>,
+    /// A new deadline, in milliseconds (1000 to 16000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1000, maximum = 16000))]
+    pub timeout_ms: Option<u32>,
 }
 
 impl RunSettingsPatch {
@@ -142,6 +182,7 @@ impl RunSettingsPatch {
             available_when: Some(settings.available_when),
             body_template: Some(settings.body_template),
             accept_reply: Some(settings.accept_reply),
+            timeout_ms: Some(settings.timeout_ms),
         }
     }
 
@@ -156,6 +197,7 @@ impl RunSettingsPatch {
             available_when: or(&self.available_when, &current.available_when),
             body_template: or(&self.body_template, &current.body_template),
             accept_reply: or(&self.accept_reply, &current.accept_reply),
+            timeout_ms: or(&self.timeout_ms, &current.timeout_ms),
         }
     }
 }
@@ -163,6 +205,37 @@ impl RunSettingsPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_of_1000_to_16000_ms_is_accepted_and_one_past_either_end_is_not() {
+        let problems = |timeout_ms| {
+            let mut errors = Vec::new();
+            RunSettings {
+                timeout_ms,
+                ..RunSettings::default()
+            }
+            .checked(&mut errors);
+            errors
+        };
+        assert!(problems(MIN_ACTION_TIMEOUT_MS).is_empty());
+        assert!(problems(MAX_ACTION_TIMEOUT_MS).is_empty());
+        for outside in [MIN_ACTION_TIMEOUT_MS - 1, MAX_ACTION_TIMEOUT_MS + 1, 0] {
+            let refused = problems(outside);
+            assert_eq!(refused.len(), 1, "{outside}");
+            assert_eq!(refused[0].field, "timeout_ms");
+            assert_eq!(
+                refused[0].message,
+                "The deadline must be 1 to 16 seconds (1000 to 16000 ms)"
+            );
+        }
+    }
+
+    #[test]
+    fn a_deadline_left_out_is_the_longest() {
+        let settings: RunSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(settings.timeout_ms, MAX_ACTION_TIMEOUT_MS);
+        assert_eq!(RunSettings::default().timeout_ms, 16_000);
+    }
 
     #[test]
     fn inputs_sent_as_null_read_as_none() {

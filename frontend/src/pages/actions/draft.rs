@@ -287,6 +287,8 @@ pub struct RunSettingsDraft {
     pub availability: AvailabilityDraft,
     /// The body template as typed; blank sends the default payload.
     pub body_template: String,
+    /// The deadline in seconds, as typed; blank is the longest.
+    pub timeout_seconds: String,
 }
 
 impl RunSettingsDraft {
@@ -301,6 +303,28 @@ impl RunSettingsDraft {
             confirm: ConfirmDraft::from_confirm(settings.confirm.as_ref()),
             availability: AvailabilityDraft::from_rule(settings.available_when.as_ref()),
             body_template: settings.body_template.clone().unwrap_or_default(),
+            timeout_seconds: number_text(f64::from(settings.timeout_ms) / 1000.0)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The deadline typed, in milliseconds (blank: the longest); a problem when it is not
+    /// a number. Its range is the shared rule's to check.
+    fn timeout_ms(&self, problems: &mut Vec<FieldError>) -> u32 {
+        let typed = self.timeout_seconds.trim();
+        if typed.is_empty() {
+            return RunSettings::default().timeout_ms;
+        }
+        match parse_f64(typed) {
+            // Clamped into u32 only: anything out of range is still out of range.
+            Some(seconds) => (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32,
+            None => {
+                problems.push(FieldError {
+                    field: "timeout_ms".to_owned(),
+                    message: "The deadline must be a number of seconds".to_owned(),
+                });
+                RunSettings::default().timeout_ms
+            }
         }
     }
 
@@ -326,6 +350,7 @@ impl RunSettingsDraft {
             // The form keeps it apart ([`ActionDraft::accept_reply`]): it is edited even
             // when the other settings are not.
             accept_reply: false,
+            timeout_ms: self.timeout_ms(&mut problems),
         };
         (settings, problems)
     }
@@ -411,7 +436,7 @@ impl Default for ActionDraft {
             enabled: true,
             accept_reply: false,
             headers: Vec::new(),
-            run_settings: Some(RunSettingsDraft::default()),
+            run_settings: Some(RunSettingsDraft::from_settings(&RunSettings::default())),
             base: None,
         }
     }
@@ -1026,6 +1051,39 @@ mod tests {
             assert!(problems.is_empty(), "{problems:?}");
             assert_eq!(back, input);
         }
+    }
+
+    #[test]
+    fn the_deadline_is_typed_in_seconds_and_sent_in_milliseconds() {
+        let timed = |typed: &str| {
+            with_settings(RunSettingsDraft {
+                timeout_seconds: typed.into(),
+                ..RunSettingsDraft::default()
+            })
+        };
+        assert_eq!(timed("5").create_request().settings.timeout_ms, 5_000);
+        assert_eq!(timed(" 2.5 ").create_request().settings.timeout_ms, 2_500);
+        assert_eq!(timed("").create_request().settings.timeout_ms, 16_000);
+        assert!(timed("16").problems(&local_policy()).is_empty());
+        assert_eq!(
+            fields(&timed("17").problems(&local_policy())),
+            ["timeout_ms"],
+            "the shared range"
+        );
+        let unreadable = timed("soon").problems(&local_policy());
+        assert_eq!(
+            unreadable[0].message,
+            "The deadline must be a number of seconds"
+        );
+        let saved = CustomAction {
+            settings: RunSettings {
+                timeout_ms: 5_000,
+                ..RunSettings::default()
+            },
+            ..saved_action()
+        };
+        let loaded = ActionDraft::from_action(&saved);
+        assert_eq!(loaded.run_settings.unwrap().timeout_seconds, "5");
     }
 
     #[test]

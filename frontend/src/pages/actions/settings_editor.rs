@@ -8,13 +8,14 @@
 
 use leptos::prelude::*;
 use shared::incident::Urgency;
+use shared::run_words;
 
 use super::draft::{
     AvailabilityDraft, ConfirmDraft, OfferedVariable, RunSettingsDraft, STATUSES, URGENCIES,
 };
 use super::inputs_editor::{inputs_editor, InputRow};
 use super::template_editor::template_editor;
-use crate::components::{check_box, group, TextBox};
+use crate::components::{check_box, group, TextBox, TextKind};
 use crate::format::status_label;
 use crate::forms::{error_id, FormErrors};
 
@@ -39,6 +40,8 @@ pub struct SettingsSignals {
     pub urgencies: [RwSignal<bool>; 2],
     /// The body template.
     pub body_template: RwSignal<String>,
+    /// The deadline, in seconds.
+    pub timeout_seconds: RwSignal<String>,
 }
 
 impl SettingsSignals {
@@ -54,6 +57,7 @@ impl SettingsSignals {
             statuses: STATUSES.map(|_| RwSignal::new(false)),
             urgencies: URGENCIES.map(|_| RwSignal::new(false)),
             body_template: RwSignal::new(String::new()),
+            timeout_seconds: RwSignal::new(String::new()),
         };
         signals.load(draft);
         signals
@@ -84,6 +88,7 @@ impl SettingsSignals {
             ticked.try_set(draft.availability.urgencies.contains(&urgency));
         }
         self.body_template.try_set(draft.body_template);
+        self.timeout_seconds.try_set(draft.timeout_seconds);
     }
 
     /// What the editors hold now; `None` when they are not shown.
@@ -100,6 +105,7 @@ impl SettingsSignals {
                 urgencies: ticked(&URGENCIES, &self.urgencies),
             },
             body_template: self.body_template.get(),
+            timeout_seconds: self.timeout_seconds.get(),
         })
     }
 }
@@ -124,6 +130,14 @@ pub fn settings_editors(
         {confirm_editor(settings, errors)}
         {availability_editor(settings)}
         {template_editor(settings.body_template, variables, errors.signal("body_template"))}
+        {TextBox::new("action-timeout", "Deadline (seconds)", settings.timeout_seconds)
+            .kind(TextKind::Decimal)
+            .hint(format!(
+                "How long a run waits for the endpoint's answer: 1 to {}. Past it the run fails as “no answer”, and the endpoint may still act on it.",
+                run_words::deadline()
+            ))
+            .message(error_id("action", "timeout_ms"), errors.signal("timeout_ms"))
+            .view()}
     }
     .into_any()
 }
