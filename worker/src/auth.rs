@@ -8,16 +8,18 @@
 
 use sha2::{Digest, Sha256};
 use shared::errors::ErrorCode;
-use shared::roles::{Permission, Role};
+use shared::roles::Role;
 use worker::{console_warn, D1Result, Request};
 
 use crate::access::{self, AccessConfig, ASSERTION_HEADER};
 use crate::app::App;
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer_token, header, is_https};
-use crate::ids::{hex, new_id};
+use crate::ids::{hash_token, new_id};
 use crate::store::batch::{Answers, Batch};
-use crate::store::sql::{first_of, Db, SqlArg, SqlValue, Statement};
+use crate::store::caller::CallerSql;
+use crate::store::sql::{first_of, Db, SqlArg, Statement};
 use crate::store::users::{self, UserRow};
 use crate::store::{sessions, tokens};
 
@@ -65,85 +67,6 @@ pub fn session_token(cookie_header: &str, secure: bool) -> ApiResult<Option<&str
 }
 /// How long a session lasts.
 pub const SESSION_TTL_SECS: i64 = 12 * 60 * 60;
-
-/// The id of the built-in owner that `ADMIN_TOKEN` signs in as.
-pub const BUILT_IN_OWNER_ID: &str = "admin";
-
-/// The caller, as runs and the timeline name them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// Stable id, recorded as `requested_by`.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// What the caller may do.
-    pub role: Role,
-    /// The user row; `None` for the built-in `ADMIN_TOKEN` owner.
-    pub user: Option<UserRow>,
-}
-
-impl Principal {
-    /// The holder of `ADMIN_TOKEN`: an owner that is not a user row (see
-    /// migrations/0003_users.sql for why).
-    pub fn admin() -> Self {
-        Self {
-            id: BUILT_IN_OWNER_ID.to_owned(),
-            name: "Administrator".to_owned(),
-            role: Role::Owner,
-            user: None,
-        }
-    }
-
-    /// Cloudflare Access, as the actor that creates users under `ACCESS_DEFAULT_ROLE`.
-    pub fn access() -> Self {
-        Self {
-            id: "cloudflare_access".to_owned(),
-            name: "Cloudflare Access".to_owned(),
-            role: Role::Admin,
-            user: None,
-        }
-    }
-
-    /// A signed-in user.
-    pub fn from_user(user: UserRow) -> ApiResult<Self> {
-        Ok(Self {
-            id: user.id.clone(),
-            name: user.name.clone(),
-            role: user.role()?,
-            user: Some(user),
-        })
-    }
-
-    /// Whether the caller's role holds `permission`.
-    pub fn can(&self, permission: Permission) -> bool {
-        self.role.can(permission)
-    }
-
-    /// `Ok` when the caller's role holds `permission`, else 403 naming what is missing.
-    pub fn require(&self, permission: Permission) -> ApiResult<()> {
-        if self.can(permission) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(forbidden_message(
-                self.role, permission,
-            )))
-        }
-    }
-}
-
-/// The 403 message: what the role lacks and which role would have it.
-pub fn forbidden_message(role: Role, permission: Permission) -> String {
-    let needed = permission.minimum_role();
-    format!(
-        "Your role ({role}) may not {}: that needs {needed}{}",
-        permission.describe(),
-        if needed == Role::Owner {
-            ""
-        } else {
-            " or above"
-        }
-    )
-}
 
 /// A verified caller and, for cookie sessions, when the session ends.
 pub struct Authenticated {
@@ -268,13 +191,13 @@ impl Credential {
             Self::ApiToken { .. } => {
                 let (_, user) =
                     tokens::token_owner(first_of(found)?).ok_or(ApiError::Unauthorized)?;
-                Ok(Authenticated::without_session(Principal::from_user(user)?))
+                Ok(Authenticated::without_session(user.into_principal()?))
             }
             Self::Session { .. } => {
                 let session =
                     sessions::live_session(first_of(found)?).ok_or(ApiError::Unauthorized)?;
                 let principal = match session.user {
-                    Some(user) => Principal::from_user(user)?,
+                    Some(user) => user.into_principal()?,
                     // The built-in owner lasts only while the ADMIN_TOKEN it signed in
                     // with is set.
                     None if admin_session_is_current(app, session.admin_token_hash.as_deref()) => {
@@ -291,44 +214,6 @@ impl Credential {
     }
 }
 
-/// The caller as a SQL row source `(pid, prole, pname)`: id, role and display name. A
-/// statement in the same batch as the credential's lookup selects `FROM (…) p` to act as
-/// the caller, so that signing in, authorizing and acting cost one round trip
-/// (`routes::runs`). The source yields no row exactly when [`Credential::resolve`]
-/// answers 401, from the same rows in the same transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallerSql {
-    template: String,
-    args: Vec<SqlArg>,
-}
-
-impl CallerSql {
-    /// The source, its parameters numbered from `?{first}`.
-    pub fn source(&self, first: usize) -> String {
-        (0..self.args.len())
-            .rev()
-            .fold(self.template.clone(), |sql, i| {
-                sql.replace(&format!("${}", i + 1), &format!("?{}", first + i))
-            })
-    }
-
-    /// Its parameters, in order.
-    pub fn args(&self) -> impl Iterator<Item = SqlValue<'_>> {
-        self.args.iter().map(SqlArg::value)
-    }
-
-    /// SQL that holds when the caller's role (`p.prole`) has `permission`: the role
-    /// table of `shared::roles`, spelled as a list.
-    pub fn allowed(permission: Permission) -> String {
-        let roles: Vec<String> = Role::ALL
-            .into_iter()
-            .filter(|role| role.can(permission))
-            .map(|role| format!("'{}'", role.as_str()))
-            .collect();
-        format!("p.prole IN ({})", roles.join(", "))
-    }
-}
-
 impl Credential {
     /// The caller as SQL, see [`CallerSql`].
     pub fn caller_sql(&self, app: &App) -> CallerSql {
@@ -337,28 +222,28 @@ impl Credential {
         let (id, name) = (quoted(&admin.id), quoted(&admin.name));
         let owner = quoted(Role::Owner.as_str());
         match self {
-            Self::AdminToken => CallerSql {
-                template: format!("SELECT {id} AS pid, {owner} AS prole, {name} AS pname"),
-                args: Vec::new(),
-            },
-            Self::Access(principal) => CallerSql {
-                template: "SELECT $1 AS pid, $2 AS prole, $3 AS pname".to_owned(),
-                args: vec![
+            Self::AdminToken => CallerSql::new(
+                format!("SELECT {id} AS pid, {owner} AS prole, {name} AS pname"),
+                Vec::new(),
+            ),
+            Self::Access(principal) => CallerSql::new(
+                "SELECT $1 AS pid, $2 AS prole, $3 AS pname".to_owned(),
+                vec![
                     SqlArg::Text(principal.id.clone()),
                     SqlArg::Text(principal.role.as_str().to_owned()),
                     SqlArg::Text(principal.name.clone()),
                 ],
-            },
-            Self::ApiToken { hash } => CallerSql {
-                template: "SELECT u.id AS pid, u.role AS prole, u.name AS pname \
+            ),
+            Self::ApiToken { hash } => CallerSql::new(
+                "SELECT u.id AS pid, u.role AS prole, u.name AS pname \
                            FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
                     .to_owned(),
-                args: vec![SqlArg::Text(hash.clone())],
-            },
+                vec![SqlArg::Text(hash.clone())],
+            ),
             // A built-in owner's session counts only while the ADMIN_TOKEN it signed in
             // with is the one set now (see `admin_session_is_current`).
-            Self::Session { hash } => CallerSql {
-                template: format!(
+            Self::Session { hash } => CallerSql::new(
+                format!(
                     "SELECT COALESCE(s.user_id, {id}) AS pid, \
                          CASE WHEN s.user_id IS NULL THEN {owner} ELSE u.role END AS prole, \
                          CASE WHEN s.user_id IS NULL THEN {name} ELSE u.name END AS pname \
@@ -366,12 +251,12 @@ impl Credential {
                      WHERE s.token_hash = $1 AND s.expires_at > $2 \
                        AND (s.user_id IS NOT NULL OR s.admin_token_hash = $3)"
                 ),
-                args: vec![
+                vec![
                     SqlArg::Text(hash.clone()),
                     SqlArg::Int(app.now_ms),
                     SqlArg::Text(app.admin_token().map(|t| hash_token(&t)).unwrap_or_default()),
                 ],
-            },
+            ),
         }
     }
 }
@@ -421,7 +306,7 @@ async fn access_principal(
         })?;
     let db = app.db()?;
     if let Some(user) = users::find_by_email(&db, &email).await? {
-        return Principal::from_user(user);
+        return user.into_principal();
     }
     let Some(role) = app.access_default_role() else {
         return Err(ApiError::Forbidden(format!(
@@ -438,13 +323,13 @@ async fn access_principal(
         version: 1,
     };
     if users::insert(&db, &row, &Principal::access()).await? {
-        return Principal::from_user(row);
+        return row.into_principal();
     }
     // A concurrent request created the user first.
     users::find_by_email(&db, &email)
         .await?
         .ok_or_else(|| ApiError::Internal("Access user neither created nor found".into()))
-        .and_then(Principal::from_user)
+        .and_then(UserRow::into_principal)
 }
 
 /// A new Access user's display name: the e-mail, cut to the 80 characters names allow.
@@ -463,7 +348,7 @@ pub async fn principal_for_token(
     }
     // Looked up by hash: the lookup's timing depends on the hash, not on the secret.
     match tokens::find_by_hash(&app.db()?, &hash_token(token)).await? {
-        Some((token_id, user)) => Ok(Some((Principal::from_user(user)?, Some(token_id)))),
+        Some((token_id, user)) => Ok(Some((user.into_principal()?, Some(token_id)))),
         None => Ok(None),
     }
 }
@@ -495,11 +380,6 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         == 0
 }
 
-/// What the sessions table stores instead of the cookie value.
-pub fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
 /// The `Set-Cookie` value for a new session (or, with max age 0, for ending one). Over
 /// https it is `__Host-ia_session` with `Secure`; plain-http loopback development would
 /// lose a `Secure` cookie, so there it is `ia_session` without.
@@ -513,6 +393,8 @@ pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use shared::roles::Permission;
+
     use super::*;
 
     #[test]
@@ -567,15 +449,6 @@ mod tests {
     }
 
     #[test]
-    fn a_forbidden_message_names_the_role_what_it_lacks_and_who_has_it() {
-        assert_eq!(
-            forbidden_message(Role::Observer, Permission::RunActions),
-            "Your role (observer) may not run actions, see run details, acknowledge and \
-             resolve incidents, add notes: that needs responder or above"
-        );
-    }
-
-    #[test]
     fn the_built_in_owner_may_do_everything() {
         let admin = Principal::admin();
         assert_eq!(admin.role, Role::Owner);
@@ -586,14 +459,14 @@ mod tests {
 
     #[test]
     fn the_caller_as_sql_numbers_its_parameters_where_it_is_placed() {
-        let sql = CallerSql {
-            template: "SELECT $1 AS pid, $2 AS prole, $3 AS pname".to_owned(),
-            args: vec![
+        let sql = CallerSql::new(
+            "SELECT $1 AS pid, $2 AS prole, $3 AS pname".to_owned(),
+            vec![
                 SqlArg::Text("a".into()),
                 SqlArg::Text("b".into()),
                 SqlArg::Int(1),
             ],
-        };
+        );
         assert_eq!(sql.source(7), "SELECT ?7 AS pid, ?8 AS prole, ?9 AS pname");
         assert_eq!(sql.args().count(), 3);
     }

@@ -24,9 +24,8 @@ use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
 };
 
-use crate::auth::Principal;
+use crate::domain::{OpenedAction, Principal, Verdict};
 use crate::signature::{sign, BadSigningSecret};
-use crate::store::actions::OpenedAction;
 use crate::template::{self, AgentRef, NamedRef, RunRef, TemplateContext, TemplateFailure};
 use shared::action::{ActionSpec, Redacted, SentText};
 
@@ -296,7 +295,11 @@ fn render<V: SentText>(
                 agent: AgentRef {
                     id: &facts.agent.id,
                     name: &facts.agent.name,
-                    email: facts.agent.user.as_ref().map(|user| user.email.as_str()),
+                    email: facts
+                        .agent
+                        .member
+                        .as_ref()
+                        .map(|member| member.email.as_str()),
                 },
                 run: RunRef { id: facts.run_id },
                 secrets: &secrets,
@@ -422,19 +425,6 @@ pub enum SendResult {
     },
     /// The connection failed.
     NetworkError(String),
-}
-
-/// A run's result, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// Succeeded or failed.
-    pub status: RunStatus,
-    /// How the endpoint answered.
-    pub outcome: RunOutcome,
-    /// The status code, when there was an answer.
-    pub http_status: Option<u16>,
-    /// The start of the answer, or what went wrong, as text.
-    pub excerpt: Option<String>,
 }
 
 /// 2xx succeeds; 3xx is a redirect (not followed); anything else failed. Every value in

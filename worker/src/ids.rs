@@ -3,6 +3,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use sha2::{Digest, Sha256};
 
 /// `n` random bytes.
 pub fn random_bytes(n: usize) -> Vec<u8> {
@@ -68,6 +69,12 @@ pub fn new_session_token() -> String {
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What storage keeps instead of a token (a session cookie, an API token, a routing key):
+/// its SHA-256, in hex.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::limits::MAX_KEPT_REQUEST_BYTES;
 
+use crate::domain::OpenedAction;
 use crate::sealed::{Keyring, SealContext};
-use crate::store::actions::OpenedAction;
 use crate::template::references_secrets;
 
 /// The record a run keeps, sealed as JSON.

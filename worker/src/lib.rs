@@ -10,6 +10,7 @@ mod app;
 mod auth;
 mod browser;
 mod delivery;
+mod domain;
 mod error;
 mod http;
 mod ids;
@@ -31,7 +32,8 @@ use shared::routes::{
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::app::App;
-use crate::auth::{authenticate, Authenticated, Credential, Principal};
+use crate::auth::{authenticate, Authenticated, Credential};
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::header;
 use crate::routes::{
@@ -188,7 +190,7 @@ async fn pagerduty_caller(req: &Request, app: &App) -> ApiResult<Authenticated> 
                     format!("From: {} is not a known user's e-mail", from.trim()),
                 )
             })?;
-        caller.principal = Principal::from_user(user)?;
+        caller.principal = user.into_principal()?;
     }
     Ok(caller)
 }

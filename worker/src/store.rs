@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod audit;
 pub mod batch;
+pub mod caller;
 pub mod changes;
 pub mod claims;
 pub mod incidents;

@@ -18,7 +18,7 @@ use shared::view::View;
 use worker::{Request, Response};
 
 use crate::app::App;
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{if_match, json_response, no_content, read_json, read_optional_json};
 use crate::ids::{new_id, new_signing_secret};

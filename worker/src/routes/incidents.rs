@@ -13,7 +13,8 @@ use shared::view::View;
 use worker::{Request, Response};
 
 use crate::app::App;
-use crate::auth::{batch_with_lookup, Credential, Principal};
+use crate::auth::{batch_with_lookup, Credential};
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, page_request, read_json};
 use crate::sealed;

@@ -23,7 +23,7 @@ use shared::FieldError;
 use worker::{Request, Response};
 
 use crate::app::{App, Fault};
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_json};
 use crate::store::incidents::{

@@ -25,8 +25,8 @@ use shared::FieldError;
 use worker::{Request, Response};
 
 use crate::app::App;
-use crate::auth::Principal;
 use crate::delivery::{preview, RunFacts};
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, read_optional_json};
 use crate::store::actions::{self, Config};

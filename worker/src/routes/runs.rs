@@ -9,7 +9,7 @@
 //! 1. one batch: the caller's credential, the incident, its recent changes, the action's
 //!    index row, an earlier run with the same `Idempotency-Key` (a replay is answered
 //!    from it, before any refusal), the rate limit, and the claim with its "Running" timeline entry,
-//!    made as the caller (`auth::CallerSql`) and only where the role may run actions,
+//!    made as the caller (`store::caller::CallerSql`) and only where the role may run actions,
 //!    the action belongs to the incident's service and is enabled, and the caller is
 //!    within the limit;
 //! 2. one KV read of exactly the revision the row names (none when this isolate has read
@@ -35,20 +35,23 @@ use shared::view::View;
 use worker::{console_error, Context, Delay, Request, Response};
 
 use crate::app::{now_ms, App, Fault};
-use crate::auth::{batch_with_lookup, CallerSql, Credential, Principal};
+use crate::auth::{batch_with_lookup, Credential};
 use crate::delivery::{
     blocked_verdict, build_delivery, build_redelivery, classify, reply_of, send, template_verdict,
-    BuildError, Delivery, RunFacts, SendResult, Verdict,
+    BuildError, Delivery, RunFacts, SendResult,
 };
+use crate::domain::OpenedAction;
+use crate::domain::Principal;
+use crate::domain::Verdict;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{idempotency_key, json_response, page_request, read_optional_json};
 use crate::ids::new_id;
 use crate::kept_request::{Kept, KeptRequest};
 use crate::rate_limit::{runs_bucket, Window};
 use crate::sealed::{self, Keyring};
-use crate::store::actions::OpenedAction;
 use crate::store::actions::{self, ActionRow, ActionView, Config, WithActionRow};
 use crate::store::batch::Batch;
+use crate::store::caller::CallerSql;
 use crate::store::changes::{self, ChangeRow};
 use crate::store::incidents::{self, IncidentRow};
 use crate::store::kv::Kv;

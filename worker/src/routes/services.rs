@@ -18,7 +18,7 @@ use shared::FieldError;
 use worker::{console_error, Request, Response};
 
 use crate::app::App;
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, no_content, query_limit, read_json, read_optional_json};
 use crate::ids::{new_id, new_routing_key};

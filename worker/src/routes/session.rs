@@ -9,11 +9,12 @@ use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth::{
-    hash_token, principal_for_token, session_cookie, session_token, Authenticated, Principal,
-    SESSION_TTL_SECS,
+    principal_for_token, session_cookie, session_token, Authenticated, SESSION_TTL_SECS,
 };
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{header, is_https, json_response, no_content, read_json};
+use crate::ids::hash_token;
 use crate::ids::new_session_token;
 use crate::rate_limit::{client_ip, exceeds, sign_in_bucket, Window};
 use crate::store::rate_limits;
@@ -47,9 +48,9 @@ pub async fn sign_in(mut req: Request, app: &App) -> ApiResult<Response> {
         .ok_or(ApiError::Unauthorized)?;
     rate_limits::release(&db, &bucket, window).await?;
     let admin_token_hash = hash_token(presented);
-    let owner = match (&principal.user, &token_id) {
-        (Some(user), Some(token_id)) => SessionOwner::User {
-            user_id: &user.id,
+    let owner = match (&principal.member, &token_id) {
+        (Some(_), Some(token_id)) => SessionOwner::User {
+            user_id: &principal.id,
             token_id,
         },
         _ => SessionOwner::BuiltIn {
@@ -101,13 +102,13 @@ pub async fn sign_out(req: &Request, app: &App) -> ApiResult<Response> {
 
 /// `GET /api/me`: who the caller is and their role.
 pub fn get_me(caller: &Principal) -> ApiResult<Response> {
-    let user = match &caller.user {
-        Some(row) => Me {
-            id: row.id.clone(),
-            name: row.name.clone(),
-            email: Some(row.email.clone()),
+    let user = match &caller.member {
+        Some(member) => Me {
+            id: caller.id.clone(),
+            name: caller.name.clone(),
+            email: Some(member.email.clone()),
             role: caller.role,
-            created_at: Some(format_rfc3339(row.created_at)),
+            created_at: Some(format_rfc3339(member.created_at)),
             built_in: false,
         },
         None => Me {

@@ -23,9 +23,10 @@ use shared::FieldError;
 use worker::{Request, Response};
 
 use crate::app::App;
-use crate::auth::{hash_token, Principal};
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{if_match, json_response, no_content, read_json};
+use crate::ids::hash_token;
 use crate::ids::{new_api_token_secret, new_id};
 use crate::store::audit::{self, Change};
 use crate::store::batch::Batch;

@@ -28,7 +28,7 @@ mod revisions;
 mod slots;
 mod views;
 
-pub use record::{ActionRecord, OpenedAction};
+pub use record::ActionRecord;
 pub use revisions::{discard_revision, read_config_for_run, sweep, write_revision};
 pub use slots::{
     advance, insert, remove, row_from_json, row_of, rows_of_incident, rows_of_service, ActionRow,

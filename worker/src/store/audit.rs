@@ -15,7 +15,7 @@ use shared::audit::AuditEvent;
 use shared::time::format_rfc3339;
 
 use super::sql::{statement, Db, SqlValue, Statement};
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::error::ApiResult;
 use crate::ids::new_id;
 

@@ -33,7 +33,7 @@ use super::actions::ROW_AS_JSON;
 use super::batch::Batch;
 use super::intake::{admitted_service, Admission, Verdict};
 use super::sql::{changes, statement, Db, SqlValue, Statement};
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use super::batch::Batch;
 use super::services::clear_key_sql;
 use super::sql::{statement, Db, Statement};
-use crate::auth::hash_token;
 use crate::error::ApiResult;
+use crate::ids::hash_token;
 use crate::ids::new_id;
 use crate::rate_limit::EventRate;
 

@@ -10,7 +10,7 @@ use super::audit::{self, Change};
 use super::batch::Batch;
 use super::sql::{statement, Db, Statement};
 use super::users::{self, UserRow};
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::error::ApiResult;
 
 /// A row of `api_tokens`, without its hash.

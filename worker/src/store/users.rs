@@ -12,7 +12,7 @@ use shared::time::format_rfc3339;
 use super::audit::{self, Change};
 use super::batch::Batch;
 use super::sql::{statement, Db, Statement};
-use crate::auth::Principal;
+use crate::domain::{Member, Principal};
 use crate::error::{ApiError, ApiResult};
 
 /// A row of `users`.
@@ -38,6 +38,19 @@ fn first_version() -> i64 {
 }
 
 impl UserRow {
+    /// The user as the one acting.
+    pub fn into_principal(self) -> ApiResult<Principal> {
+        Ok(Principal {
+            role: self.role()?,
+            id: self.id,
+            name: self.name,
+            member: Some(Member {
+                email: self.email,
+                created_at: self.created_at,
+            }),
+        })
+    }
+
     /// The stored role; a row the CHECK constraint let through always parses.
     pub fn role(&self) -> ApiResult<Role> {
         Role::parse_field(&self.role)

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use shared::action::{ActionSpec, Header, Opened, Redacted, Sealed, Submitted};
 use shared::FieldError;
 
+use crate::domain::OpenedAction;
 use crate::error::{ApiError, ApiResult};
 use crate::sealed::{Keyring, SealContext, SealError};
 
@@ -67,31 +68,6 @@ impl From<FlatRecord> for ActionRecord {
             updated_at: flat.updated_at,
             spec: flat.spec,
         }
-    }
-}
-
-/// An action ready to send: its secrets opened. Exists only on the run path, never
-/// stored, serialized or answered.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OpenedAction {
-    /// Identifier.
-    pub id: String,
-    /// The revision being sent.
-    pub revision: u64,
-    /// What the manager configured, secret values in clear.
-    pub spec: ActionSpec<Opened>,
-    /// `whsec_…`.
-    pub signing_secret: String,
-}
-
-impl OpenedAction {
-    /// Every secret value this action holds (secret header values and the signing
-    /// secret): what must never appear in anything recorded.
-    pub fn secret_values(&self) -> Vec<&str> {
-        self.spec
-            .secret_values()
-            .chain(std::iter::once(self.signing_secret.as_str()))
-            .collect()
     }
 }
 

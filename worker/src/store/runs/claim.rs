@@ -12,12 +12,12 @@ use worker::D1Result;
 
 use super::redelivery::body_expiry;
 use super::rows::{latest_attempt, COLUMNS, READ_COLUMNS};
-use crate::auth::CallerSql;
-use crate::delivery::Verdict;
+use crate::domain::Verdict;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::rate_limit::{Window, RUNS_BUCKET_PREFIX};
 use crate::store::batch::Batch;
+use crate::store::caller::CallerSql;
 use crate::store::rate_limits;
 use crate::store::sql::{changes, statement, Db, SqlValue, Statement};
 

@@ -7,10 +7,10 @@ use shared::limits::RUN_BODY_KEPT_DAYS;
 
 use super::claim::{window_count, RateLimit, UNDER_LIMIT};
 use super::rows::READ_COLUMNS;
-use crate::auth::CallerSql;
 use crate::error::ApiResult;
 use crate::rate_limit::RUNS_BUCKET_PREFIX;
 use crate::store::actions::{ActionRow, ROW_AS_JSON};
+use crate::store::caller::CallerSql;
 use crate::store::sql::{changes, statement, Db, SqlValue, Statement};
 
 /// When a body sealed for a run that started at `started_at` stops being kept.
