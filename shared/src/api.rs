@@ -307,8 +307,9 @@ pub struct EndpointHealth {
     /// Its HTTP status, if the endpoint answered.
     #[serde(default)]
     pub last_http_status: Option<u16>,
-    /// How long it waited for the endpoint (for a timeout: the deadline it was sent with).
-    #[serde(default)]
+    /// How long it waited for the endpoint (for a timeout: the deadline it was sent with);
+    /// left out before the first run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_duration_ms: Option<u64>,
     /// When it finished (RFC 3339).
     pub last_run_at: Option<String>,

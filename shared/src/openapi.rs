@@ -1028,16 +1028,17 @@ fn merge_flattened(
                         let Some(source_object) = objects.get(source) else {
                             return (name, schema);
                         };
-                        flattened.push(source_object.clone());
-                        merged_in.push(source.to_owned());
+                        flattened.push((source.to_owned(), source_object.clone()));
                     }
                     RefOr::T(Schema::Object(own)) => object = own.clone(),
                     RefOr::T(_) => return (name, schema),
                 }
             }
-            for source in flattened {
-                object.properties.extend(source.properties);
-                object.required.extend(source.required);
+            // Only now, with every item understood, is a source known to be merged in.
+            for (source, source_object) in flattened {
+                object.properties.extend(source_object.properties);
+                object.required.extend(source_object.required);
+                merged_in.push(source);
             }
             if object.description.is_none() {
                 object.description.clone_from(&all_of.description);

@@ -35,9 +35,13 @@ fn seconds(ms: u64) -> String {
 }
 
 /// The wait before a run timed out: `5 s`. A run recorded without its wait (none are,
-/// but the field is optional) waited at most the longest deadline.
+/// but the field is optional) waited at most the longest deadline; runs recorded before
+/// a timeout's wait was its deadline kept the worker's few milliseconds past it, which
+/// are not part of any deadline.
 fn waited(duration_ms: Option<u64>) -> String {
-    duration_ms.map_or_else(deadline, |ms| format!("{} s", seconds(ms)))
+    duration_ms.map_or_else(deadline, |ms| {
+        format!("{} s", seconds(ms.min(RUN_DEADLINE_SECS * 1000)))
+    })
 }
 
 /// An outcome as a short phrase a responder understands: `no answer within 16 s`.
@@ -180,6 +184,11 @@ mod tests {
         assert_eq!(
             outcome_label(RunOutcome::Timeout, Some(2_498)),
             "no answer within 2.5 s"
+        );
+        assert_eq!(
+            outcome_label(RunOutcome::Timeout, Some(16_072)),
+            "no answer within 16 s",
+            "an older run's wait past the longest deadline"
         );
         assert_eq!(
             timeout_excerpt(1_000),

@@ -1,5 +1,6 @@
 //! The POST to a customer endpoint: build the signed request (pure), send it with the
-//! 16-second deadline and no redirects, and classify what came back (pure).
+//! action's deadline (`timeout_ms`, at most 16 s) and no redirects, and classify what
+//! came back (pure).
 //!
 //! Nothing here retries: a request that may have reached the endpoint is never sent
 //! twice, because the endpoint may restart a server or revert a deploy.
@@ -551,7 +552,7 @@ pub fn template_verdict(failures: &[TemplateFailure], secrets: &[String]) -> Ver
 }
 
 /// Sends a delivery: one attempt, redirects not followed, the whole exchange (connect,
-/// headers, reading up to 64 KiB of body) bounded by the 16-second deadline.
+/// headers, reading up to 64 KiB of body) bounded by the delivery's deadline (`deadline_ms`).
 pub async fn send(delivery: &Delivery) -> SendResult {
     let controller = AbortController::default();
     let signal = controller.signal();

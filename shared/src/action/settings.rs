@@ -38,7 +38,7 @@ pub struct RunSettings {
     pub accept_reply: bool,
     /// How long a run waits for the endpoint's answer, in milliseconds: 1000 to 16000,
     /// 16000 by default. Past it the run fails as a timeout and says so.
-    #[serde(default = "longest_timeout")]
+    #[serde(default = "longest_timeout", deserialize_with = "null_as_longest")]
     #[cfg_attr(
         feature = "openapi",
         schema(minimum = 1000, maximum = 16000, default = 16000)
@@ -61,6 +61,11 @@ impl Default for RunSettings {
 
 fn longest_timeout() -> u32 {
     MAX_ACTION_TIMEOUT_MS
+}
+
+/// A deadline sent as `null` is the longest, as one left out is.
+fn null_as_longest<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    Option::<u32>::deserialize(deserializer).map(|sent| sent.unwrap_or(MAX_ACTION_TIMEOUT_MS))
 }
 
 /// A list that may be sent as `null`, read as empty.
@@ -234,6 +239,11 @@ mod tests {
     fn a_deadline_left_out_is_the_longest() {
         let settings: RunSettings = serde_json::from_str("{}").unwrap();
         assert_eq!(settings.timeout_ms, MAX_ACTION_TIMEOUT_MS);
+        let sent_null: RunSettings = serde_json::from_str(r#"{"timeout_ms": null}"#).unwrap();
+        assert_eq!(
+            sent_null.timeout_ms, MAX_ACTION_TIMEOUT_MS,
+            "null as left out"
+        );
         assert_eq!(RunSettings::default().timeout_ms, 16_000);
     }
 

@@ -52,6 +52,37 @@ mod tests {
     }
 
     #[test]
+    fn every_reference_in_the_document_names_a_component_it_has() {
+        fn references(value: &Value, found: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        found.push(target.clone());
+                    }
+                    map.values().for_each(|inner| references(inner, found));
+                }
+                Value::Array(items) => items.iter().for_each(|inner| references(inner, found)),
+                Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
+            }
+        }
+        let document = document();
+        let mut found = Vec::new();
+        references(&document, &mut found);
+        assert!(found.len() > 50, "the walk finds the references");
+        for target in found {
+            let pointer = target.trim_start_matches('#');
+            assert!(
+                document.pointer(pointer).is_some(),
+                "{target} names nothing in the document"
+            );
+        }
+        assert!(
+            document.pointer("/components/schemas/RunSettings").is_none(),
+            "a flattened type is merged in, not listed on its own"
+        );
+    }
+
+    #[test]
     fn the_document_is_openapi_3_1_and_describes_every_route_once() {
         let document = document();
         assert_eq!(document["openapi"], "3.1.0");

@@ -65,7 +65,7 @@ impl HeaderDraft {
 
 /// What an edit form was opened on: not typed, but it decides what the edit may keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EditBase {
+pub struct LoadedAction {
     /// The revision being edited, sent back so a concurrent change is not overwritten.
     pub revision: u64,
     /// The stored endpoint, whose origin the stored secret values belong to; `None` when
@@ -424,7 +424,7 @@ pub struct ActionDraft {
     /// ones, and the form shows no editors for them).
     pub run_settings: Option<RunSettingsDraft>,
     /// The saved action being edited; `None` for a new one.
-    pub base: Option<EditBase>,
+    pub base: Option<LoadedAction>,
 }
 
 impl Default for ActionDraft {
@@ -467,7 +467,7 @@ impl ActionDraft {
                 .collect(),
             run_settings: saved_settings(action)
                 .map(|settings| RunSettingsDraft::from_settings(&settings)),
-            base: Some(EditBase {
+            base: Some(LoadedAction {
                 revision: action.revision,
                 endpoint_url: action.endpoint_url.clone(),
                 secrets: action

@@ -92,6 +92,12 @@ impl ActionRecord {
         })
     }
 
+    /// Whether a stored value was written by a newer version of this code (a format
+    /// past [`RECORD_FORMAT`]): it is whole, just not readable here, as after a rollback.
+    pub fn is_newer_format(text: &str) -> bool {
+        serde_json::from_str::<FormatOnly>(text).is_ok_and(|only| only.format > RECORD_FORMAT)
+    }
+
     fn context<'a>(&'a self, field: &'a str) -> SealContext<'a> {
         SealContext {
             service_id: &self.service_id,
@@ -130,10 +136,7 @@ impl ActionRecord {
                 description: None,
                 endpoint_url: String::new(),
                 headers: Vec::new(),
-                settings: shared::action::RunSettings {
-                    body_template: None,
-                    ..Default::default()
-                },
+                settings: shared::action::RunSettings::default(),
             },
         };
         record.signing_secret = record.seal(keyring, SIGNING_SECRET_FIELD, signing_secret)?;
@@ -436,6 +439,16 @@ pub(super) mod tests {
         assert_eq!((record.format, record.revision), (1, 0));
         assert_eq!(record.spec.name, "Old");
         assert!(ActionRecord::parse("{not json").is_none());
+    }
+
+    #[test]
+    fn a_record_of_a_newer_format_is_told_apart_from_a_damaged_one() {
+        let mut json = serde_json::to_value(created(&keyring(7))).unwrap();
+        json["format"] = (RECORD_FORMAT + 1).into();
+        assert!(ActionRecord::is_newer_format(&json.to_string()));
+        assert!(!ActionRecord::is_newer_format("{not json"));
+        let current = serde_json::to_string(&created(&keyring(7))).unwrap();
+        assert!(!ActionRecord::is_newer_format(&current));
     }
 
     #[test]

@@ -45,6 +45,13 @@ pub struct RevisionMetadata {
 
 /// Parses a stored record (of any format); what is wrong with it otherwise.
 pub fn parse_record(text: &str, row: &ActionRow) -> Config {
+    if ActionRecord::is_newer_format(text) {
+        return Config::Unreadable(
+            "Its configuration was saved by a newer version of Incident Actions; deploy that \
+             version again (nothing is lost, and it must not be deleted)"
+                .to_owned(),
+        );
+    }
     match ActionRecord::parse(text) {
         Some(record) if record.id == row.action_id && record.service_id == row.service_id => {
             Config::Readable(Box::new(record))
