@@ -77,7 +77,9 @@ mod tests {
             );
         }
         assert!(
-            document.pointer("/components/schemas/RunSettings").is_none(),
+            document
+                .pointer("/components/schemas/RunSettings")
+                .is_none(),
             "a flattened type is merged in, not listed on its own"
         );
     }
