@@ -33,7 +33,9 @@ const STATUS_PAGE_NAME = 'Update status page';
 /** The third demo action builds its own body from a template, with the clicker's choices. */
 const STATUS_PAGE = {
   name: STATUS_PAGE_NAME,
-  description: 'Posts a status page update with the component state you pick; the body is a template.',
+  description: 'Posts a status page update with the component state you pick; the body is a template. Waits at most 5 s for the answer.',
+  // A status page answers fast or not at all: this action's deadline is 5 s, not 16.
+  timeout_ms: 5000,
   headers: [{ name: 'X-Statuspage-Key', value: 'demo-statuspage-key', secret: true }],
   inputs: [
     { key: 'component', label: 'Component', type: 'select', required: true, options: ['Checkout', 'Payments', 'Search'], default: 'Checkout' },
