@@ -337,7 +337,8 @@ mod tests {
     use super::*;
     use crate::limits::MAX_BODY_TEMPLATE_CHARS;
 
-    fn header(name: &str, value: Option<&str>, secret: bool) -> HeaderInput {
+    /// A header as a request sends it (the edit rules' tests use it too).
+    pub(super) fn header(name: &str, value: Option<&str>, secret: bool) -> HeaderInput {
         HeaderInput {
             name: name.to_owned(),
             value: value.map(str::to_owned),

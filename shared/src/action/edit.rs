@@ -118,15 +118,8 @@ mod tests {
     use super::*;
     use crate::action::settings::RunSettings;
     use crate::action::spec::Header;
+    use crate::action::tests::header;
     use crate::run_rules::Confirm;
-
-    fn header(name: &str, value: Option<&str>, secret: bool) -> HeaderInput {
-        HeaderInput {
-            name: name.to_owned(),
-            value: value.map(str::to_owned),
-            secret: Some(secret),
-        }
-    }
 
     fn current() -> ActionSpec<Redacted> {
         ActionSpec {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use shared::limits::UNREFERENCED_REVISION_GRACE_SECS;
 use worker::console_warn;
 
-use super::record::ActionRecord;
+use super::record::{ActionRecord, RECORD_FORMAT};
 use super::slots::{ActionRow, ROW_COLUMNS};
 use super::views::Config;
 use crate::error::{ApiError, ApiResult};
@@ -45,14 +45,9 @@ pub struct RevisionMetadata {
 
 /// Parses a stored record (of any format); what is wrong with it otherwise.
 pub fn parse_record(text: &str, row: &ActionRow) -> Config {
-    if ActionRecord::is_newer_format(text) {
-        return Config::Unreadable(
-            "Its configuration was saved by a newer version of Incident Actions; deploy that \
-             version again (nothing is lost, and it must not be deleted)"
-                .to_owned(),
-        );
-    }
+    // One parse on the run path; only a value that does not read is looked at again.
     match ActionRecord::parse(text) {
+        Some(record) if record.format > RECORD_FORMAT => newer_format(),
         Some(record) if record.id == row.action_id && record.service_id == row.service_id => {
             Config::Readable(Box::new(record))
         }
@@ -60,10 +55,21 @@ pub fn parse_record(text: &str, row: &ActionRow) -> Config {
             "Its stored configuration belongs to another action; delete it and create it again"
                 .to_owned(),
         ),
+        None if ActionRecord::is_newer_format(text) => newer_format(),
         None => Config::Unreadable(
             "Its stored configuration is damaged; delete it and create it again".to_owned(),
         ),
     }
+}
+
+/// A value written by a newer version of this code (after a rollback): whole, just not
+/// readable here.
+fn newer_format() -> Config {
+    Config::Unreadable(
+        "Its configuration was saved by a newer version of Incident Actions; deploy that \
+         version again (nothing is lost, and it must not be deleted)"
+            .to_owned(),
+    )
 }
 
 /// Reads the current revision of `row`. Never fails: a KV error makes the action

@@ -222,6 +222,21 @@ mod tests {
     }
 
     #[test]
+    fn a_record_of_a_newer_format_says_so_and_is_never_called_damaged() {
+        let mut newer = serde_json::to_value(created(&keyring(7))).unwrap();
+        newer["format"] = 4.into();
+        let Config::Unreadable(why) = parse_record(&newer.to_string(), &row(1)) else {
+            panic!("a newer format is not read as this one")
+        };
+        assert!(why.contains("newer version"), "{why}");
+        newer["spec"] = serde_json::json!("reshaped");
+        let Config::Unreadable(why) = parse_record(&newer.to_string(), &row(1)) else {
+            panic!("unreadable")
+        };
+        assert!(why.contains("newer version"), "{why}");
+    }
+
+    #[test]
     fn a_record_of_another_action_is_not_taken_for_this_one() {
         let mut other = created(&keyring(7));
         other.id = "act_2".into();

@@ -6,7 +6,7 @@ use shared::api::{RunOutcome, RunStatus};
 use shared::limits::RUN_STATS_WINDOW;
 use shared::run_history::FinishedRun;
 
-use super::rows::READ_COLUMNS;
+use super::rows::{page_of, RunsOf};
 use crate::error::ApiResult;
 use crate::store::sql::{statement, Db, Statement};
 
@@ -18,19 +18,7 @@ pub fn history_page(
     before: Option<i64>,
     limit: u32,
 ) -> ApiResult<Statement> {
-    statement(
-        db,
-        &format!(
-            "SELECT {READ_COLUMNS} FROM action_runs \
-             WHERE action_id = ?1 AND (?2 IS NULL OR rowid < ?2) \
-             ORDER BY rowid DESC LIMIT ?3"
-        ),
-        &[
-            action_id.into(),
-            before.into(),
-            (i64::from(limit) + 1).into(),
-        ],
-    )
+    page_of(db, RunsOf::Action, action_id, before, limit)
 }
 
 /// A finished run as the figures read it.

@@ -194,18 +194,40 @@ pub fn incident_page(
     before: Option<i64>,
     limit: u32,
 ) -> ApiResult<Statement> {
+    page_of(db, RunsOf::Incident, incident_id, before, limit)
+}
+
+/// Whose runs a page lists.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RunsOf {
+    /// An incident's.
+    Incident,
+    /// An action's.
+    Action,
+}
+
+/// The read of a page of the runs of `id`, newest first (by creation): `limit + 1` rows
+/// from before the run at position `before`, so the caller knows whether another page
+/// follows.
+pub(super) fn page_of(
+    db: &Db,
+    of: RunsOf,
+    id: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> ApiResult<Statement> {
+    let column = match of {
+        RunsOf::Incident => "incident_id",
+        RunsOf::Action => "action_id",
+    };
     statement(
         db,
         &format!(
             "SELECT {READ_COLUMNS} FROM action_runs \
-             WHERE incident_id = ?1 AND (?2 IS NULL OR rowid < ?2) \
+             WHERE {column} = ?1 AND (?2 IS NULL OR rowid < ?2) \
              ORDER BY rowid DESC LIMIT ?3"
         ),
-        &[
-            incident_id.into(),
-            before.into(),
-            (i64::from(limit) + 1).into(),
-        ],
+        &[id.into(), before.into(), (i64::from(limit) + 1).into()],
     )
 }
 
